@@ -1,0 +1,272 @@
+//! Start-up: settings in, a running server (or the services the CLI needs) out.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App as ActixApp, HttpServer, web};
+use secrecy::ExposeSecret;
+
+use crate::auth::{IssuerStyle, Services, SigningKeys};
+use crate::config::{IssuerStyleSetting, Settings};
+use crate::crypto::kek::KeyEncryptionKey;
+use crate::crypto::password::{HasherLimits, PasswordHasher, Pepper};
+use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::ids::Region;
+use crate::http;
+use crate::http::well_known::PublicUrl;
+use crate::store::{Backend, SqlStore, StoreError};
+use crate::store::sql::{MigrateError, backend_of};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    #[error("cannot listen on {address}: {reason}")]
+    Bind { address: String, reason: String },
+}
+
+/// Opens the database named by the settings and brings its schema up to date.
+pub async fn open_store(settings: &Settings) -> Result<Arc<SqlStore>, StartupError> {
+    let url = settings.database_url.expose_secret();
+    backend_of(url).map_err(StartupError::Config)?;
+    let store = SqlStore::connect(url, settings.db_max_connections).await?;
+    let report = store.migrate().await?;
+    if report.applied.is_empty() {
+        tracing::debug!(version = report.version, "database schema is current");
+    } else {
+        tracing::info!(applied = ?report.applied, version = report.version, "database migrated");
+    }
+    Ok(Arc::new(store))
+}
+
+/// Builds the use-case services over an open store.
+pub fn build_services(
+    settings: &Settings,
+    store: Arc<SqlStore>,
+    clock: Arc<dyn Clock>,
+    public_url: &str,
+) -> Result<Services, StartupError> {
+    let backend = store.backend_kind();
+    let region = Region::parse(&settings.region).map_err(StartupError::Config)?;
+    let kek = key_encryption_key(settings, backend)?;
+    let hasher = password_hasher(settings, backend)?;
+    let issuer = match settings.issuer_style {
+        IssuerStyleSetting::Gatehouse => IssuerStyle::Gatehouse {
+            public_url: public_url.to_owned(),
+        },
+        IssuerStyleSetting::Aws => IssuerStyle::Aws,
+    };
+    let store: Arc<dyn crate::store::Store> = store;
+    Ok(Services {
+        keys: SigningKeys::new(store.clone(), clock.clone(), kek),
+        store,
+        clock,
+        hasher,
+        issuer,
+        region,
+    })
+}
+
+fn key_encryption_key(
+    settings: &Settings,
+    backend: Backend,
+) -> Result<KeyEncryptionKey, StartupError> {
+    if let Some(encoded) = &settings.key_encryption_key {
+        return KeyEncryptionKey::parse(encoded)
+            .map_err(|e| StartupError::Config(format!("GATEHOUSE_KEY_ENCRYPTION_KEY: {e}")));
+    }
+    match backend {
+        Backend::Postgres => Err(StartupError::Config(
+            "GATEHOUSE_KEY_ENCRYPTION_KEY is required with Postgres: 32 random bytes, base64 \
+             (openssl rand -base64 32), kept outside the database"
+                .into(),
+        )),
+        Backend::Sqlite => {
+            let url = settings.database_url.expose_secret();
+            let Some(database) = crate::store::sqlite_database_path(url) else {
+                tracing::warn!(
+                    "in-memory database: signing keys are encrypted with a throwaway key-encryption key"
+                );
+                return KeyEncryptionKey::generate()
+                    .map_err(|e| StartupError::Config(e.to_string()));
+            };
+            let directory = database.parent().filter(|p| !p.as_os_str().is_empty());
+            let path = directory
+                .unwrap_or_else(|| Path::new("."))
+                .join("gatehouse.kek");
+            let (kek, created) = KeyEncryptionKey::load_or_create_file(&path)
+                .map_err(|e| StartupError::Config(e.to_string()))?;
+            if created {
+                tracing::warn!(
+                    path = %path.display(),
+                    "generated a key-encryption key for the embedded database (mode 0600); keep it with \
+                     the database, and set GATEHOUSE_KEY_ENCRYPTION_KEY in production"
+                );
+            }
+            Ok(kek)
+        }
+    }
+}
+
+fn password_hasher(settings: &Settings, backend: Backend) -> Result<PasswordHasher, StartupError> {
+    let cost = settings.argon2_cost();
+    if cost.is_below_floor() {
+        if !settings.allow_weak_password_hashing {
+            return Err(StartupError::Config(format!(
+                "Argon2 parameters m={} KiB, t={} are below the floor (m >= 19456 KiB, t >= 2); \
+                 set GATEHOUSE_ALLOW_WEAK_PASSWORD_HASHING=true only for tests",
+                cost.memory_kib, cost.iterations
+            )));
+        }
+        tracing::warn!(
+            memory_kib = cost.memory_kib,
+            iterations = cost.iterations,
+            "!!! WEAK PASSWORD HASHING: Argon2 parameters are below the OWASP floor. \
+             Passwords stored now are cheap to crack. Never run this configuration in production. !!!"
+        );
+    }
+    let pepper = match (&settings.pepper, backend) {
+        (Some(secret), _) => {
+            if settings.pepper_id.is_empty() || settings.pepper_id.len() > 32 {
+                return Err(StartupError::Config(
+                    "GATEHOUSE_PEPPER_ID must be 1-32 characters".into(),
+                ));
+            }
+            Some(Pepper {
+                id: settings.pepper_id.clone(),
+                secret: secret.clone(),
+            })
+        }
+        (None, Backend::Postgres) => {
+            return Err(StartupError::Config(
+                "GATEHOUSE_PEPPER is required with Postgres: a long random secret kept outside \
+                 the database (openssl rand -base64 32)"
+                    .into(),
+            ));
+        }
+        (None, Backend::Sqlite) => {
+            tracing::info!("no pepper configured (embedded mode); set GATEHOUSE_PEPPER in production");
+            None
+        }
+    };
+    let workers = settings.hash_workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    PasswordHasher::new(
+        cost,
+        pepper,
+        HasherLimits {
+            workers,
+            queue: settings.hash_queue,
+        },
+    )
+    .map_err(|e| StartupError::Config(e.to_string()))
+}
+
+/// A bound, not yet running server.
+pub struct App {
+    port: u16,
+    public_url: String,
+    server: Server,
+    services: Services,
+}
+
+impl App {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Binds (port 0 picks a free port), migrates, and prepares the server.
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind(&settings.bind).map_err(|e| StartupError::Bind {
+            address: settings.bind.clone(),
+            reason: e.to_string(),
+        })?;
+        let address = listener.local_addr().map_err(|e| StartupError::Bind {
+            address: settings.bind.clone(),
+            reason: e.to_string(),
+        })?;
+        let public_url = match &settings.public_url {
+            Some(url) => validate_public_url(url)?,
+            None => format!("http://{address}"),
+        };
+        let store = open_store(&settings).await?;
+        let services = build_services(&settings, store, clock, &public_url)?;
+
+        let data = web::Data::new(services.clone());
+        let public = web::Data::new(PublicUrl(public_url.clone()));
+        let mut server = HttpServer::new(move || {
+            ActixApp::new()
+                .wrap(from_fn(http::middleware::observe))
+                .app_data(data.clone())
+                .app_data(public.clone())
+                .configure(http::configure)
+        })
+        .client_request_timeout(Duration::from_secs(10))
+        .client_disconnect_timeout(Duration::from_secs(5))
+        .shutdown_timeout(10);
+        if let Some(workers) = settings.http_workers {
+            server = server.workers(workers.max(1));
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|e| StartupError::Bind {
+                address: address.to_string(),
+                reason: e.to_string(),
+            })?
+            .run();
+        Ok(Self {
+            port: address.port(),
+            public_url,
+            server,
+            services,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the process is told to stop (SIGINT/SIGTERM), then drains.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn validate_public_url(url: &str) -> Result<String, StartupError> {
+    let trimmed = url.trim_end_matches('/');
+    if (trimmed.starts_with("http://") || trimmed.starts_with("https://"))
+        && !trimmed.contains(char::is_whitespace)
+        && !trimmed.contains('?')
+        && !trimmed.contains('#')
+    {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(StartupError::Config(format!(
+            "GATEHOUSE_PUBLIC_URL {url:?} must be an http:// or https:// URL without query or fragment"
+        )))
+    }
+}

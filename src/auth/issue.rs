@@ -1,0 +1,137 @@
+//! Token issuance shared by every flow that ends in a sign-in: a new session row with its
+//! first refresh token, and the ID and access tokens minted for it.
+
+use std::collections::BTreeMap;
+
+use crate::crypto::jwt;
+use crate::crypto::opaque::OpaqueToken;
+use crate::domain::app_client::AppClient;
+use crate::domain::claims::{ADMIN_SCOPE, AccessTokenClaims, IdTokenClaims, TokenUse};
+use crate::domain::clock::UnixSeconds;
+use crate::domain::secret::{SecretString, secret};
+use crate::domain::user::User;
+use crate::store::{KeyPurpose, NewSession};
+
+use super::{AuthError, Services};
+
+/// What a successful sign-in hands the client.
+pub struct IssuedTokens {
+    pub id_token: SecretString,
+    pub access_token: SecretString,
+    /// Absent where Cognito sends none (refresh without rotation).
+    pub refresh_token: Option<SecretString>,
+    /// Lifetime of the access token in seconds.
+    pub expires_in: i64,
+}
+
+impl std::fmt::Debug for IssuedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedTokens")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A session ready to be written, and the refresh token that belongs to it.
+pub struct PreparedSession {
+    pub row: NewSession,
+    pub tokens: IssuedTokens,
+}
+
+impl Services {
+    /// Mints everything for a new sign-in session. Nothing is stored yet: the caller writes
+    /// `row` in its transaction and only then returns `tokens` to the client.
+    pub(crate) async fn prepare_session(
+        &self,
+        client: &AppClient,
+        user: &User,
+        now: UnixSeconds,
+    ) -> Result<PreparedSession, AuthError> {
+        let refresh = OpaqueToken::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
+        let origin_jti = uuid::Uuid::new_v4().to_string();
+        let (id_token, access_token) = self.mint(client, user, &origin_jti, now, now).await?;
+        Ok(PreparedSession {
+            row: NewSession {
+                id: origin_jti,
+                pool_id: user.pool_id.clone(),
+                client_id: client.id.clone(),
+                user_sub: user.sub,
+                auth_time: now,
+                expires_at: now + client.validity.refresh_token_seconds,
+                refresh_token_hash: refresh.hash,
+            },
+            tokens: IssuedTokens {
+                id_token,
+                access_token,
+                refresh_token: Some(refresh.value),
+                expires_in: client.validity.access_token_seconds,
+            },
+        })
+    }
+
+    /// Signs an ID and an access token for one issuance event of a session.
+    pub(crate) async fn mint(
+        &self,
+        client: &AppClient,
+        user: &User,
+        origin_jti: &str,
+        auth_time: UnixSeconds,
+        now: UnixSeconds,
+    ) -> Result<(SecretString, SecretString), AuthError> {
+        let groups = self.store.groups_of_user(&user.sub).await?;
+        let groups = (!groups.is_empty()).then_some(groups);
+        let issuer = self.issuer.issuer(&user.pool_id);
+        let event_id = uuid::Uuid::new_v4().to_string();
+        let sub = user.sub.to_string();
+
+        let mut attributes: BTreeMap<String, serde_json::Value> = user.attributes.id_token_claims();
+        attributes.retain(|name, _| !RESERVED_CLAIMS.contains(&name.as_str()));
+        let id_claims = IdTokenClaims {
+            sub: sub.clone(),
+            aud: client.id.to_string(),
+            iss: issuer.clone(),
+            token_use: TokenUse::Id,
+            auth_time,
+            iat: now,
+            exp: now + client.validity.id_token_seconds,
+            jti: uuid::Uuid::new_v4().to_string(),
+            origin_jti: origin_jti.to_owned(),
+            event_id: event_id.clone(),
+            cognito_username: user.username.clone(),
+            cognito_groups: groups.clone(),
+            attributes,
+        };
+        let access_claims = AccessTokenClaims {
+            sub,
+            client_id: client.id.to_string(),
+            iss: issuer,
+            token_use: TokenUse::Access,
+            scope: ADMIN_SCOPE.to_owned(),
+            auth_time,
+            iat: now,
+            exp: now + client.validity.access_token_seconds,
+            jti: uuid::Uuid::new_v4().to_string(),
+            origin_jti: origin_jti.to_owned(),
+            event_id,
+            username: user.username.clone(),
+            cognito_groups: groups,
+        };
+
+        let (id_kid, id_key) = self.keys.signing_key(&user.pool_id, KeyPurpose::Id).await?;
+        let (access_kid, access_key) = self
+            .keys
+            .signing_key(&user.pool_id, KeyPurpose::Access)
+            .await?;
+        let id_token = jwt::sign(&id_claims, &id_kid, &id_key)
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        let access_token = jwt::sign(&access_claims, &access_kid, &access_key)
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        Ok((secret(id_token), secret(access_token)))
+    }
+}
+
+/// Claims the token's own fields own; an attribute can never override them.
+const RESERVED_CLAIMS: &[&str] = &[
+    "sub", "aud", "iss", "token_use", "auth_time", "iat", "exp", "jti", "origin_jti", "event_id",
+    "nbf",
+];

@@ -1,0 +1,137 @@
+//! Use cases, one file per flow. Each takes what it needs from [`Services`] and speaks in
+//! domain types; none of them knows about HTTP or SQL.
+
+pub mod issue;
+pub mod keys;
+pub mod new_password;
+pub mod sign_in;
+
+use std::sync::Arc;
+
+use crate::crypto::password::{HashError, PasswordHasher};
+use crate::domain::clock::Clock;
+use crate::domain::ids::{Region, UserPoolId};
+use crate::store::{Store, StoreError};
+
+pub use keys::SigningKeys;
+
+/// How token issuers are spelled (`api.md` §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssuerStyle {
+    /// `<public url>/<pool id>`: honest OIDC, discovery works against Gatehouse itself.
+    Gatehouse { public_url: String },
+    /// `https://cognito-idp.<region>.amazonaws.com/<pool id>`, so code written for Cognito
+    /// (aws-jwt-verify's `CognitoJwtVerifier`) accepts the tokens unchanged.
+    Aws,
+}
+
+impl IssuerStyle {
+    pub fn issuer(&self, pool: &UserPoolId) -> String {
+        match self {
+            Self::Gatehouse { public_url } => {
+                format!("{}/{pool}", public_url.trim_end_matches('/'))
+            }
+            Self::Aws => format!("https://cognito-idp.{}.amazonaws.com/{pool}", pool.region()),
+        }
+    }
+}
+
+/// What the use cases share.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: PasswordHasher,
+    pub keys: SigningKeys,
+    pub issuer: IssuerStyle,
+    /// The region new pool ids are minted in.
+    pub region: Region,
+}
+
+/// Why a sign-in was refused, in the words Cognito uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAuthorized {
+    /// Wrong password, unknown user and unknown tenant alike.
+    IncorrectCredentials,
+    UserDisabled,
+    AttemptsExceeded,
+    InvalidSession,
+    TemporaryPasswordExpired,
+}
+
+impl NotAuthorized {
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::IncorrectCredentials => "Incorrect username or password.",
+            Self::UserDisabled => "User is disabled.",
+            Self::AttemptsExceeded => "Password attempts exceeded",
+            Self::InvalidSession => "Invalid session for the user.",
+            Self::TemporaryPasswordExpired => {
+                "Temporary password has expired and must be reset by an administrator."
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("{}", .0.message())]
+    NotAuthorized(NotAuthorized),
+    #[error("Password reset required for the user")]
+    PasswordResetRequired,
+    #[error("User is not confirmed.")]
+    UserNotConfirmed,
+    #[error("{0}")]
+    InvalidPassword(String),
+    #[error("{0}")]
+    ResourceNotFound(String),
+    #[error("User already exists")]
+    UsernameExists,
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("Too many requests")]
+    TooManyRequests,
+    /// The database is unreachable: fail closed, tell the client to retry.
+    #[error("Service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AuthError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(detail) => Self::Unavailable(detail),
+            StoreError::Conflict(detail) | StoreError::Internal(detail) => Self::Internal(detail),
+        }
+    }
+}
+
+impl From<HashError> for AuthError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Overloaded => Self::TooManyRequests,
+            HashError::Internal(detail) => Self::Internal(detail),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuers_in_both_styles() {
+        let pool = UserPoolId::parse("eu-west-1_AbCdEf123").unwrap();
+        let own = IssuerStyle::Gatehouse {
+            public_url: "https://id.example.com/".into(),
+        };
+        assert_eq!(own.issuer(&pool), "https://id.example.com/eu-west-1_AbCdEf123");
+        assert_eq!(
+            IssuerStyle::Aws.issuer(&pool),
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! Answering `NEW_PASSWORD_REQUIRED`: the user signed in with a temporary password and now
+//! chooses their own. The session string is single-use and expires after three minutes; a
+//! password the policy rejects leaves it usable for another try.
+
+use std::collections::BTreeMap;
+
+use crate::crypto::opaque::hash_secret_token;
+use crate::domain::attributes::UserAttributes;
+use crate::domain::password_policy::MAX_PASSWORD_CHARS;
+use crate::domain::secret::{ExposeSecret, SecretString};
+use crate::domain::user::UserStatus;
+use crate::domain::username::Username;
+
+use super::issue::IssuedTokens;
+use super::sign_in::NEW_PASSWORD_REQUIRED;
+use super::{AuthError, NotAuthorized, Services};
+
+#[derive(Debug)]
+pub struct NewPasswordAnswer {
+    pub tenant_name: String,
+    /// Optional in Cognito's API; when present it must name the challenged user.
+    pub username: Option<Username>,
+    pub session: SecretString,
+    pub new_password: SecretString,
+    /// `userAttributes.<name>` responses, without the prefix.
+    pub attributes: BTreeMap<String, String>,
+}
+
+fn invalid_session() -> AuthError {
+    AuthError::NotAuthorized(NotAuthorized::InvalidSession)
+}
+
+impl Services {
+    pub async fn answer_new_password(
+        &self,
+        answer: NewPasswordAnswer,
+    ) -> Result<IssuedTokens, AuthError> {
+        let now = self.clock.now();
+        let session_hash = hash_secret_token(&answer.session);
+        let attributes = UserAttributes::parse(answer.attributes)
+            .map_err(|e| AuthError::InvalidParameter(format!("Invalid user attributes: {e}")))?;
+        if answer.new_password.expose_secret().chars().count() > MAX_PASSWORD_CHARS {
+            return Err(AuthError::InvalidPassword(format!(
+                "Password did not conform with password policy: Password is longer than {MAX_PASSWORD_CHARS} characters"
+            )));
+        }
+
+        // Check everything cheap before the expensive hash, without consuming the session.
+        let pool = self
+            .store
+            .pool_by_name(&answer.tenant_name)
+            .await?
+            .ok_or_else(invalid_session)?;
+        let challenge = self
+            .store
+            .challenge(&session_hash)
+            .await?
+            .filter(|c| {
+                c.pool_id == pool.id && c.challenge_name == NEW_PASSWORD_REQUIRED && now < c.expires_at
+            })
+            .ok_or_else(invalid_session)?;
+        let user = self
+            .store
+            .user_by_sub(&challenge.user_sub)
+            .await?
+            .filter(|u| u.enabled && u.status == UserStatus::ForceChangePassword)
+            .ok_or_else(invalid_session)?;
+        if let Some(username) = &answer.username
+            && username.key() != user.username_key
+        {
+            return Err(invalid_session());
+        }
+        pool.settings
+            .password_policy
+            .check(answer.new_password.expose_secret())
+            .map_err(|violation| AuthError::InvalidPassword(violation.0))?;
+        let client = self
+            .store
+            .client_by_id(&challenge.client_id)
+            .await?
+            .ok_or_else(invalid_session)?;
+
+        let hash = self.hasher.hash(&answer.new_password).await?;
+        // Only now is the session spent; of two concurrent answers exactly one gets here.
+        self.store
+            .take_challenge(&session_hash, now)
+            .await?
+            .ok_or_else(invalid_session)?;
+
+        let mut updated = user.clone();
+        updated.attributes.merge(attributes);
+        updated.status = UserStatus::Confirmed;
+        let prepared = self.prepare_session(&client, &updated, now).await?;
+        self.store
+            .complete_new_password(&hash, &updated.attributes, &prepared.row, now)
+            .await?;
+        tracing::info!(pool = %pool.id, sub = %user.sub, "new password set; signed in");
+        Ok(prepared.tokens)
+    }
+}

@@ -1,0 +1,196 @@
+//! Password sign-in (`POST /Login`, and later `InitiateAuth USER_PASSWORD_AUTH`).
+//!
+//! Unknown tenant, unknown user and wrong password end in the same error after the same
+//! work: a lockout check, one Argon2 verification (a dummy one when there is nothing to
+//! verify against) and one failure count. Account state (disabled, reset required, …) is
+//! revealed only to someone who knows the password.
+
+use crate::crypto::opaque::OpaqueToken;
+use crate::crypto::password::Verification;
+use crate::domain::app_client::AppClient;
+use crate::domain::clock::UnixSeconds;
+use crate::domain::pool::UserPool;
+use crate::domain::secret::SecretString;
+use crate::domain::user::{User, UserStatus};
+use crate::domain::username::Username;
+use crate::store::ChallengeRecord;
+
+use super::issue::IssuedTokens;
+use super::{AuthError, NotAuthorized, Services};
+
+/// How long a challenge session may be answered (Cognito's minimum and default).
+pub const CHALLENGE_SECONDS: i64 = 180;
+pub const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
+
+#[derive(Debug)]
+pub struct PasswordSignIn {
+    pub tenant_name: String,
+    pub username: Username,
+    pub password: SecretString,
+}
+
+pub enum SignInOutcome {
+    Authenticated(IssuedTokens),
+    NewPasswordRequired(NewPasswordChallenge),
+}
+
+/// What the client needs to answer `NEW_PASSWORD_REQUIRED`.
+pub struct NewPasswordChallenge {
+    pub session: SecretString,
+    pub username: String,
+    /// The user's current attributes, as Cognito sends them (a JSON object in a string).
+    pub user_attributes_json: String,
+    /// Attributes that must be supplied, as a JSON array in a string.
+    pub required_attributes_json: String,
+}
+
+/// The failure-counter scope of a tenant: its pool id, or for a tenant that does not exist a
+/// name-derived key, so guesses against unknown tenants lock out exactly like real ones.
+pub fn failure_scope(tenant_name: &str, pool: Option<&UserPool>) -> String {
+    match pool {
+        Some(pool) => pool.id.to_string(),
+        None => format!("unknown-tenant:{tenant_name}"),
+    }
+}
+
+impl Services {
+    pub async fn sign_in_with_password(
+        &self,
+        request: PasswordSignIn,
+    ) -> Result<SignInOutcome, AuthError> {
+        // Take a place in the hashing queue before touching the database: under a flood the
+        // refusal is immediate and costs nothing.
+        let admission = self.hasher.admit()?;
+        let now = self.clock.now();
+        let pool = self.store.pool_by_name(&request.tenant_name).await?;
+        let lockout = pool
+            .as_ref()
+            .map(|p| p.settings.lockout.clone())
+            .unwrap_or_default();
+        let scope = failure_scope(&request.tenant_name, pool.as_ref());
+        let key = request.username.key();
+
+        let failures = self.store.failures(&scope, key).await?;
+        if lockout.is_locked(failures.as_ref(), now) {
+            return Err(AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded));
+        }
+
+        let (client, user) = match &pool {
+            Some(pool) => (
+                self.store.default_client(&pool.id).await?,
+                self.store.user_by_key(&pool.id, key).await?,
+            ),
+            None => (None, None),
+        };
+        let stored = user.as_ref().and_then(|u| u.password.as_ref());
+        let verification = self
+            .hasher
+            .verify_admitted(admission, &request.password, stored)
+            .await?;
+
+        let (pool, client, user, needs_rehash) = match (verification, pool, client, user) {
+            (Verification::Match { needs_rehash }, Some(pool), Some(client), Some(user)) => {
+                (pool, client, user, needs_rehash)
+            }
+            _ => {
+                self.store.record_failure(&scope, key, &lockout, now).await?;
+                return Err(AuthError::NotAuthorized(NotAuthorized::IncorrectCredentials));
+            }
+        };
+
+        if needs_rehash {
+            self.rehash(&user, &request.password).await;
+        }
+        self.admit_user(&pool, &client, &user, &scope, now).await
+    }
+
+    /// The password was right: decide what this user may do next.
+    async fn admit_user(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        scope: &str,
+        now: UnixSeconds,
+    ) -> Result<SignInOutcome, AuthError> {
+        if !user.enabled {
+            return Err(AuthError::NotAuthorized(NotAuthorized::UserDisabled));
+        }
+        match user.status {
+            UserStatus::Confirmed => {
+                let prepared = self.prepare_session(client, user, now).await?;
+                self.store
+                    .start_session(&prepared.row, scope, &user.username_key)
+                    .await?;
+                tracing::info!(pool = %pool.id, sub = %user.sub, "signed in");
+                Ok(SignInOutcome::Authenticated(prepared.tokens))
+            }
+            UserStatus::ForceChangePassword => {
+                if user
+                    .temporary_password_expires_at
+                    .is_some_and(|expiry| now >= expiry)
+                {
+                    return Err(AuthError::NotAuthorized(
+                        NotAuthorized::TemporaryPasswordExpired,
+                    ));
+                }
+                self.start_new_password_challenge(client, user, now).await
+            }
+            UserStatus::ResetRequired => Err(AuthError::PasswordResetRequired),
+            UserStatus::Unconfirmed => Err(AuthError::UserNotConfirmed),
+        }
+    }
+
+    async fn start_new_password_challenge(
+        &self,
+        client: &AppClient,
+        user: &User,
+        now: UnixSeconds,
+    ) -> Result<SignInOutcome, AuthError> {
+        let session = OpaqueToken::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
+        self.store
+            .create_challenge(
+                &ChallengeRecord {
+                    session_hash: session.hash,
+                    pool_id: user.pool_id.clone(),
+                    client_id: client.id.clone(),
+                    user_sub: user.sub,
+                    challenge_name: NEW_PASSWORD_REQUIRED.to_owned(),
+                    expires_at: now + CHALLENGE_SECONDS,
+                },
+                now,
+            )
+            .await?;
+        let user_attributes_json = serde_json::to_string(user.attributes.as_map())
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        Ok(SignInOutcome::NewPasswordRequired(NewPasswordChallenge {
+            session: session.value,
+            username: user.username.clone(),
+            user_attributes_json,
+            required_attributes_json: "[]".to_owned(),
+        }))
+    }
+
+    /// Upgrades a hash made with weaker parameters or an old pepper. Best effort: the
+    /// sign-in succeeds whatever happens here, and compare-and-set never overwrites a
+    /// password changed meanwhile.
+    async fn rehash(&self, user: &User, password: &SecretString) {
+        let Some(old) = &user.password else { return };
+        let replacement = match self.hasher.hash(password).await {
+            Ok(hash) => hash,
+            Err(error) => {
+                tracing::debug!(%error, sub = %user.sub, "rehash skipped");
+                return;
+            }
+        };
+        match self
+            .store
+            .replace_password_hash(&user.sub, old, &replacement)
+            .await
+        {
+            Ok(true) => tracing::info!(sub = %user.sub, "password hash upgraded"),
+            Ok(false) => tracing::debug!(sub = %user.sub, "password changed meanwhile; rehash dropped"),
+            Err(error) => tracing::warn!(%error, sub = %user.sub, "rehash failed"),
+        }
+    }
+}

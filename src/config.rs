@@ -1,0 +1,161 @@
+//! Settings: every one is an environment variable `GATEHOUSE_*` and the same as a flag.
+//! A `.env` file in the working directory is read first when present. Secrets are
+//! `SecretString`s: `Debug` shows `[REDACTED]`, and help output never prints their values.
+
+use clap::{Args, ValueEnum};
+use secrecy::SecretString;
+
+use crate::crypto::password::{Argon2Cost, MIN_ITERATIONS, MIN_MEMORY_KIB};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://gatehouse.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_REGION: &str = "us-east-1";
+pub const DEFAULT_PEPPER_ID: &str = "1";
+pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 10;
+pub const DEFAULT_HASH_QUEUE: usize = 64;
+pub const DEFAULT_LOG_FILTER: &str = "info";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IssuerStyleSetting {
+    /// `<public url>/<pool id>`
+    Gatehouse,
+    /// `https://cognito-idp.<region>.amazonaws.com/<pool id>`
+    Aws,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+fn parse_secret(raw: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(raw.to_owned()))
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database: `sqlite://<file>` (embedded, the default) or `postgres://…`.
+    #[arg(long, global = true, env = "GATEHOUSE_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, value_parser = parse_secret, hide_env_values = true, hide_default_value = true)]
+    pub database_url: SecretString,
+
+    /// Largest number of open database connections per process.
+    #[arg(long, global = true, env = "GATEHOUSE_DB_MAX_CONNECTIONS", default_value_t = DEFAULT_DB_MAX_CONNECTIONS)]
+    pub db_max_connections: u32,
+
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, global = true, env = "GATEHOUSE_BIND", default_value = DEFAULT_BIND)]
+    pub bind: String,
+
+    /// The URL clients reach Gatehouse at; issuers and JWKS URLs are built from it.
+    /// Default: `http://<bound address>`.
+    #[arg(long, global = true, env = "GATEHOUSE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Region prefix of new pool ids (AWS clients read it).
+    #[arg(long, global = true, env = "GATEHOUSE_REGION", default_value = DEFAULT_REGION)]
+    pub region: String,
+
+    /// How token issuers are spelled.
+    #[arg(long, global = true, env = "GATEHOUSE_ISSUER_STYLE", value_enum, default_value_t = IssuerStyleSetting::Gatehouse)]
+    pub issuer_style: IssuerStyleSetting,
+
+    /// 32 bytes, base64: encrypts signing keys at rest. Required with Postgres; with SQLite
+    /// one is generated into `<database dir>/gatehouse.kek` when absent.
+    #[arg(long, global = true, env = "GATEHOUSE_KEY_ENCRYPTION_KEY", value_parser = parse_secret, hide_env_values = true)]
+    pub key_encryption_key: Option<SecretString>,
+
+    /// Secret mixed into every password hash (Argon2's secret input). Required with Postgres.
+    #[arg(long, global = true, env = "GATEHOUSE_PEPPER", value_parser = parse_secret, hide_env_values = true)]
+    pub pepper: Option<SecretString>,
+
+    /// Id stored beside each hash made with the current pepper.
+    #[arg(long, global = true, env = "GATEHOUSE_PEPPER_ID", default_value = DEFAULT_PEPPER_ID)]
+    pub pepper_id: String,
+
+    /// Argon2id memory cost in KiB (floor 19456).
+    #[arg(long, global = true, env = "GATEHOUSE_ARGON2_MEMORY_KIB", default_value_t = MIN_MEMORY_KIB)]
+    pub argon2_memory_kib: u32,
+
+    /// Argon2id passes (floor 2).
+    #[arg(long, global = true, env = "GATEHOUSE_ARGON2_ITERATIONS", default_value_t = MIN_ITERATIONS)]
+    pub argon2_iterations: u32,
+
+    /// Argon2id lanes.
+    #[arg(long, global = true, env = "GATEHOUSE_ARGON2_PARALLELISM", default_value_t = 1)]
+    pub argon2_parallelism: u32,
+
+    /// Allow Argon2 parameters below the floor (tests and throwaway setups only; logged loudly).
+    #[arg(long, global = true, env = "GATEHOUSE_ALLOW_WEAK_PASSWORD_HASHING", default_value_t = false)]
+    pub allow_weak_password_hashing: bool,
+
+    /// Password hashes computed at once. Default: the number of CPUs.
+    #[arg(long, global = true, env = "GATEHOUSE_HASH_WORKERS")]
+    pub hash_workers: Option<usize>,
+
+    /// Sign-ins allowed to wait for a hashing worker; beyond that they get 429.
+    #[arg(long, global = true, env = "GATEHOUSE_HASH_QUEUE", default_value_t = DEFAULT_HASH_QUEUE)]
+    pub hash_queue: usize,
+
+    /// HTTP worker threads. Default: the number of CPUs.
+    #[arg(long, global = true, env = "GATEHOUSE_HTTP_WORKERS")]
+    pub http_workers: Option<usize>,
+
+    /// Log output: `text` or `json`.
+    #[arg(long, global = true, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `gatehouse=debug,info`.
+    #[arg(long, global = true, env = "GATEHOUSE_LOG", default_value = DEFAULT_LOG_FILTER)]
+    pub log: String,
+}
+
+impl Settings {
+    /// The defaults, with the given database: what tests start from.
+    pub fn with_database(database_url: &str) -> Self {
+        Self {
+            database_url: SecretString::from(database_url.to_owned()),
+            db_max_connections: DEFAULT_DB_MAX_CONNECTIONS,
+            bind: DEFAULT_BIND.to_owned(),
+            public_url: None,
+            region: DEFAULT_REGION.to_owned(),
+            issuer_style: IssuerStyleSetting::Gatehouse,
+            key_encryption_key: None,
+            pepper: None,
+            pepper_id: DEFAULT_PEPPER_ID.to_owned(),
+            argon2_memory_kib: MIN_MEMORY_KIB,
+            argon2_iterations: MIN_ITERATIONS,
+            argon2_parallelism: 1,
+            allow_weak_password_hashing: false,
+            hash_workers: None,
+            hash_queue: DEFAULT_HASH_QUEUE,
+            http_workers: None,
+            log_format: LogFormat::Text,
+            log: DEFAULT_LOG_FILTER.to_owned(),
+        }
+    }
+
+    pub fn argon2_cost(&self) -> Argon2Cost {
+        Argon2Cost {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let mut settings = Settings::with_database("postgres://app:db-password-1@localhost/g");
+        settings.pepper = Some(SecretString::from("pepper-value-2".to_owned()));
+        settings.key_encryption_key = Some(SecretString::from("kek-value-3".to_owned()));
+        let shown = format!("{settings:?}");
+        for secret in ["db-password-1", "pepper-value-2", "kek-value-3"] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The key-encryption key: signing keys are stored as AES-256-GCM ciphertext under it, so a
+//! database dump alone cannot sign tokens.
+
+use std::fs::OpenOptions;
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+
+use super::opaque::os_random;
+
+const KEY_BYTES: usize = 32;
+const NONCE_BYTES: usize = 12;
+/// Prefix of every ciphertext, so a future format can be told apart.
+const FORMAT: &str = "v1.";
+
+pub struct KeyEncryptionKey(SecretBox<[u8; KEY_BYTES]>);
+
+impl std::fmt::Debug for KeyEncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyEncryptionKey([REDACTED])")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KekError {
+    #[error(
+        "the key-encryption key must be 32 bytes, base64-encoded (generate one with: openssl rand -base64 32)"
+    )]
+    Malformed,
+    #[error("cannot read or create the key-encryption key file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("a stored private key could not be decrypted: wrong key-encryption key, or the row was altered")]
+    Decrypt,
+    #[error("encryption failed")]
+    Encrypt,
+    #[error(transparent)]
+    Random(#[from] super::opaque::RandomnessUnavailable),
+}
+
+impl KeyEncryptionKey {
+    /// Parses standard or URL-safe base64 of exactly 32 bytes.
+    pub fn parse(encoded: &SecretString) -> Result<Self, KekError> {
+        let text = encoded.expose_secret().trim();
+        let bytes = STANDARD
+            .decode(text)
+            .or_else(|_| URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')))
+            .map_err(|_| KekError::Malformed)?;
+        let key: [u8; KEY_BYTES] = bytes.try_into().map_err(|_| KekError::Malformed)?;
+        Ok(Self(SecretBox::new(Box::new(key))))
+    }
+
+    pub fn generate() -> Result<Self, KekError> {
+        Ok(Self(SecretBox::new(Box::new(os_random::<KEY_BYTES>()?))))
+    }
+
+    /// Reads the key file, or creates it (mode 0600, never overwriting) on first start.
+    /// Returns whether it was created, so the caller can warn about it.
+    pub fn load_or_create_file(path: &Path) -> Result<(Self, bool), KekError> {
+        let file_error = |e: std::io::Error| KekError::File {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(mut file) => {
+                let key = Self::generate()?;
+                let encoded = STANDARD.encode(key.0.expose_secret());
+                file.write_all(encoded.as_bytes()).map_err(file_error)?;
+                file.sync_all().map_err(file_error)?;
+                Ok((key, true))
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                let mut encoded = String::new();
+                OpenOptions::new()
+                    .read(true)
+                    .open(path)
+                    .and_then(|mut f| f.read_to_string(&mut encoded))
+                    .map_err(file_error)?;
+                Ok((Self::parse(&SecretString::from(encoded))?, false))
+            }
+            Err(e) => Err(file_error(e)),
+        }
+    }
+
+    fn cipher(&self) -> Aes256Gcm {
+        Aes256Gcm::new(&Key::<Aes256Gcm>::from(*self.0.expose_secret()))
+    }
+
+    /// Encrypts `plaintext`, binding it to `context` (the key id) so a ciphertext moved to
+    /// another row does not decrypt.
+    pub fn encrypt(&self, plaintext: &[u8], context: &str) -> Result<String, KekError> {
+        let nonce_bytes = os_random::<NONCE_BYTES>()?;
+        let ciphertext = self
+            .cipher()
+            .encrypt(
+                &Nonce::from(nonce_bytes),
+                Payload {
+                    msg: plaintext,
+                    aad: context.as_bytes(),
+                },
+            )
+            .map_err(|_| KekError::Encrypt)?;
+        let mut blob = nonce_bytes.to_vec();
+        blob.extend_from_slice(&ciphertext);
+        Ok(format!("{FORMAT}{}", URL_SAFE_NO_PAD.encode(blob)))
+    }
+
+    pub fn decrypt(&self, stored: &str, context: &str) -> Result<Vec<u8>, KekError> {
+        let encoded = stored.strip_prefix(FORMAT).ok_or(KekError::Decrypt)?;
+        let blob = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| KekError::Decrypt)?;
+        if blob.len() <= NONCE_BYTES {
+            return Err(KekError::Decrypt);
+        }
+        let (nonce, ciphertext) = blob.split_at(NONCE_BYTES);
+        let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| KekError::Decrypt)?;
+        self.cipher()
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: context.as_bytes(),
+                },
+            )
+            .map_err(|_| KekError::Decrypt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn round_trips_and_binds_the_context() {
+        let kek = KeyEncryptionKey::generate().unwrap();
+        let sealed = kek.encrypt(b"private key bytes", "kid-1").unwrap();
+        assert!(!sealed.contains("private"));
+        assert_eq!(kek.decrypt(&sealed, "kid-1").unwrap(), b"private key bytes");
+        assert!(kek.decrypt(&sealed, "kid-2").is_err());
+        let other = KeyEncryptionKey::generate().unwrap();
+        assert!(other.decrypt(&sealed, "kid-1").is_err());
+    }
+
+    #[test]
+    fn parses_only_32_byte_keys() {
+        let good = SecretString::from(STANDARD.encode([7u8; 32]));
+        assert!(KeyEncryptionKey::parse(&good).is_ok());
+        let short = SecretString::from(STANDARD.encode([7u8; 16]));
+        assert!(KeyEncryptionKey::parse(&short).is_err());
+        assert!(KeyEncryptionKey::parse(&SecretString::from("not base64!")).is_err());
+    }
+
+    #[test]
+    fn key_file_is_created_once_with_owner_only_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gatehouse.kek");
+        let (first, created) = KeyEncryptionKey::load_or_create_file(&path).unwrap();
+        assert!(created);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let (second, created_again) = KeyEncryptionKey::load_or_create_file(&path).unwrap();
+        assert!(!created_again);
+        let sealed = first.encrypt(b"x", "k").unwrap();
+        assert_eq!(second.decrypt(&sealed, "k").unwrap(), b"x");
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let kek = KeyEncryptionKey::generate().unwrap();
+        assert_eq!(format!("{kek:?}"), "KeyEncryptionKey([REDACTED])");
+    }
+}

@@ -1,0 +1,93 @@
+//! RSA signing keys: generation, the public JWK, and the signing handle.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::EncodingKey;
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::traits::PublicKeyParts;
+use rsa::{RsaPrivateKey, rand_core::OsRng};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The algorithm Cognito signs with; verifiers pin it per key.
+pub const ALGORITHM: &str = "RS256";
+const RSA_BITS: usize = 2048;
+
+/// A public key as published in a JWKS, in the member order Cognito uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicJwk {
+    pub alg: String,
+    pub e: String,
+    pub kid: String,
+    pub kty: String,
+    pub n: String,
+    #[serde(rename = "use")]
+    pub use_: String,
+}
+
+/// A new key pair. The private half exists in plaintext only here and in memory while signing.
+pub struct GeneratedKey {
+    pub kid: String,
+    pub private_der: secrecy::SecretSlice<u8>,
+    pub public: PublicJwk,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("RSA key generation failed: {0}")]
+pub struct KeyGenerationFailed(String);
+
+/// Generates a 2048-bit RSA key. Slow (tens of milliseconds): call it off the async workers.
+pub fn generate_rsa() -> Result<GeneratedKey, KeyGenerationFailed> {
+    let private =
+        RsaPrivateKey::new(&mut OsRng, RSA_BITS).map_err(|e| KeyGenerationFailed(e.to_string()))?;
+    let der = private
+        .to_pkcs1_der()
+        .map_err(|e| KeyGenerationFailed(e.to_string()))?;
+    let n = URL_SAFE_NO_PAD.encode(private.n().to_bytes_be());
+    let e = URL_SAFE_NO_PAD.encode(private.e().to_bytes_be());
+    let kid = thumbprint(&e, &n);
+    Ok(GeneratedKey {
+        kid: kid.clone(),
+        private_der: der.as_bytes().to_vec().into(),
+        public: PublicJwk {
+            alg: ALGORITHM.to_owned(),
+            e,
+            kid,
+            kty: "RSA".to_owned(),
+            n,
+            use_: "sig".to_owned(),
+        },
+    })
+}
+
+/// RFC 7638 JWK thumbprint: a key id derived from the key itself, stable and collision-free.
+fn thumbprint(e: &str, n: &str) -> String {
+    let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+/// The signing handle for a decrypted PKCS#1 private key.
+pub fn encoding_key(private_der: &[u8]) -> EncodingKey {
+    EncodingKey::from_rsa_der(private_der)
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn generated_keys_publish_the_standard_members() {
+        let key = generate_rsa().unwrap();
+        assert_eq!(key.public.kty, "RSA");
+        assert_eq!(key.public.alg, "RS256");
+        assert_eq!(key.public.use_, "sig");
+        assert_eq!(key.public.e, "AQAB");
+        assert_eq!(key.public.kid, key.kid);
+        assert_eq!(key.kid.len(), 43);
+        assert!(!key.private_der.expose_secret().is_empty());
+        let json = serde_json::to_value(&key.public).unwrap();
+        assert_eq!(json["use"], "sig");
+    }
+}

@@ -1,0 +1,145 @@
+//! User attributes: the standard OIDC set plus `custom:*`, stored as strings like Cognito.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+const STANDARD: &[&str] = &[
+    "address",
+    "birthdate",
+    "email",
+    "email_verified",
+    "family_name",
+    "gender",
+    "given_name",
+    "locale",
+    "middle_name",
+    "name",
+    "nickname",
+    "phone_number",
+    "phone_number_verified",
+    "picture",
+    "preferred_username",
+    "profile",
+    "updated_at",
+    "website",
+    "zoneinfo",
+];
+
+/// Cognito's limit on an attribute value.
+const MAX_VALUE_CHARS: usize = 2048;
+/// Cognito's limit on a custom attribute's name after `custom:`.
+const MAX_CUSTOM_NAME_CHARS: usize = 20;
+
+/// Attributes that Cognito puts in tokens as JSON booleans rather than strings.
+const BOOLEAN_ATTRIBUTES: &[&str] = &["email_verified", "phone_number_verified"];
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserAttributes(BTreeMap<String, String>);
+
+impl UserAttributes {
+    /// Validates every name and value; `sub` is never settable.
+    pub fn parse(raw: BTreeMap<String, String>) -> Result<Self, String> {
+        for (name, value) in &raw {
+            validate_name(name)?;
+            if value.chars().count() > MAX_VALUE_CHARS {
+                return Err(format!("attribute {name} must be at most {MAX_VALUE_CHARS} characters"));
+            }
+            if value.contains('\0') {
+                return Err(format!("attribute {name} must not contain NUL characters"));
+            }
+            if BOOLEAN_ATTRIBUTES.contains(&name.as_str()) && value != "true" && value != "false" {
+                return Err(format!("attribute {name} must be \"true\" or \"false\""));
+            }
+        }
+        Ok(Self(raw))
+    }
+
+    /// Reads attributes already validated when they were stored.
+    pub fn from_stored(raw: BTreeMap<String, String>) -> Self {
+        Self(raw)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    pub fn as_map(&self) -> &BTreeMap<String, String> {
+        &self.0
+    }
+
+    pub fn merge(&mut self, other: UserAttributes) {
+        self.0.extend(other.0);
+    }
+
+    /// The claims an ID token carries for these attributes: verification flags as booleans,
+    /// everything else (custom attributes included) as strings, as Cognito does.
+    pub fn id_token_claims(&self) -> BTreeMap<String, Value> {
+        self.0
+            .iter()
+            .map(|(name, value)| {
+                let claim = if BOOLEAN_ATTRIBUTES.contains(&name.as_str()) {
+                    Value::Bool(value == "true")
+                } else {
+                    Value::String(value.clone())
+                };
+                (name.clone(), claim)
+            })
+            .collect()
+    }
+}
+
+pub fn validate_name(name: &str) -> Result<(), String> {
+    if let Some(custom) = name.strip_prefix("custom:") {
+        let ok = !custom.is_empty()
+            && custom.chars().count() <= MAX_CUSTOM_NAME_CHARS
+            && custom.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        return if ok {
+            Ok(())
+        } else {
+            Err(format!("custom attribute name {name:?} must be custom: followed by 1-20 of [A-Za-z0-9_]"))
+        };
+    }
+    if STANDARD.contains(&name) {
+        Ok(())
+    } else {
+        Err(format!("{name:?} is not a standard attribute; custom attributes start with custom:"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(pairs: &[(&str, &str)]) -> Result<UserAttributes, String> {
+        UserAttributes::parse(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn standard_and_custom_names_are_accepted() {
+        assert!(attrs(&[("email", "a@example.com"), ("custom:tenant", "acme")]).is_ok());
+    }
+
+    #[test]
+    fn unknown_sub_and_malformed_names_are_refused() {
+        for bad in ["sub", "colour", "custom:", "custom:way_too_long_a_name_here", "custom:a-b"] {
+            assert!(attrs(&[(bad, "x")]).is_err(), "{bad}");
+        }
+        assert!(attrs(&[("email_verified", "yes")]).is_err());
+        assert!(attrs(&[("email", "a\u{0}b")]).is_err());
+    }
+
+    #[test]
+    fn verification_flags_become_booleans_in_tokens() {
+        let claims = attrs(&[("email_verified", "true"), ("custom:n", "7")])
+            .unwrap()
+            .id_token_claims();
+        assert_eq!(claims["email_verified"], Value::Bool(true));
+        assert_eq!(claims["custom:n"], Value::String("7".into()));
+    }
+}

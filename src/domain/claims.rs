@@ -1,0 +1,120 @@
+//! The claims of Cognito's ID and access tokens, field for field.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::clock::UnixSeconds;
+
+/// The only scope API-issued Cognito access tokens carry.
+pub const ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenUse {
+    Id,
+    Access,
+}
+
+impl TokenUse {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Access => "access",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdTokenClaims {
+    pub sub: String,
+    /// The app client id: ID tokens are for the client.
+    pub aud: String,
+    pub iss: String,
+    pub token_use: TokenUse,
+    pub auth_time: UnixSeconds,
+    pub iat: UnixSeconds,
+    pub exp: UnixSeconds,
+    pub jti: String,
+    pub origin_jti: String,
+    pub event_id: String,
+    #[serde(rename = "cognito:username")]
+    pub cognito_username: String,
+    #[serde(rename = "cognito:groups", skip_serializing_if = "Option::is_none")]
+    pub cognito_groups: Option<Vec<String>>,
+    /// The user's attributes (`email`, `email_verified`, `custom:*`, …).
+    #[serde(flatten)]
+    pub attributes: BTreeMap<String, Value>,
+}
+
+/// Access tokens have `client_id` and, like Cognito's, no `aud`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    pub sub: String,
+    pub client_id: String,
+    pub iss: String,
+    pub token_use: TokenUse,
+    pub scope: String,
+    pub auth_time: UnixSeconds,
+    pub iat: UnixSeconds,
+    pub exp: UnixSeconds,
+    pub jti: String,
+    pub origin_jti: String,
+    pub event_id: String,
+    pub username: String,
+    #[serde(rename = "cognito:groups", skip_serializing_if = "Option::is_none")]
+    pub cognito_groups: Option<Vec<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_tokens_serialise_without_aud_and_with_cognito_names() {
+        let claims = AccessTokenClaims {
+            sub: "s".into(),
+            client_id: "c".into(),
+            iss: "i".into(),
+            token_use: TokenUse::Access,
+            scope: ADMIN_SCOPE.into(),
+            auth_time: 1,
+            iat: 1,
+            exp: 2,
+            jti: "j".into(),
+            origin_jti: "o".into(),
+            event_id: "e".into(),
+            username: "alice".into(),
+            cognito_groups: None,
+        };
+        let json = serde_json::to_value(&claims).unwrap();
+        assert!(json.get("aud").is_none());
+        assert!(json.get("cognito:groups").is_none());
+        assert_eq!(json["token_use"], "access");
+    }
+
+    #[test]
+    fn id_token_attributes_are_flattened() {
+        let claims = IdTokenClaims {
+            sub: "s".into(),
+            aud: "c".into(),
+            iss: "i".into(),
+            token_use: TokenUse::Id,
+            auth_time: 1,
+            iat: 1,
+            exp: 2,
+            jti: "j".into(),
+            origin_jti: "o".into(),
+            event_id: "e".into(),
+            cognito_username: "alice".into(),
+            cognito_groups: Some(vec!["admin".into()]),
+            attributes: BTreeMap::from([("email".into(), Value::String("a@b.c".into()))]),
+        };
+        let json = serde_json::to_value(&claims).unwrap();
+        assert_eq!(json["email"], "a@b.c");
+        assert_eq!(json["cognito:username"], "alice");
+        assert_eq!(json["cognito:groups"][0], "admin");
+        assert_eq!(json["token_use"], "id");
+    }
+}

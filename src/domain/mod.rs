@@ -1,0 +1,16 @@
+//! Pure types and rules: no HTTP, no SQL, no I/O beyond drawing random ids.
+//!
+//! Everything here is parsed once at the edge ("parse, don't validate") so the layers above
+//! can trust what they hold.
+
+pub mod app_client;
+pub mod attributes;
+pub mod claims;
+pub mod clock;
+pub mod ids;
+pub mod lockout;
+pub mod password_policy;
+pub mod pool;
+pub mod secret;
+pub mod user;
+pub mod username;

@@ -1,0 +1,82 @@
+//! User pools: a tenant of the login API is a pool, found by its unique name.
+
+use serde::{Deserialize, Serialize};
+
+use super::clock::UnixSeconds;
+use super::ids::UserPoolId;
+use super::lockout::LockoutPolicy;
+use super::password_policy::PasswordPolicy;
+
+/// A pool's name, which is the `TenantName` of the login API. Cognito's pattern
+/// (`[\w\s+=,.@-]+`, 1–128 characters) minus leading and trailing whitespace, which would
+/// make two tenants look alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantName(String);
+
+pub const MAX_TENANT_NAME_CHARS: usize = 128;
+
+impl TenantName {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let chars = raw.chars().count();
+        if chars == 0 || chars > MAX_TENANT_NAME_CHARS {
+            return Err(format!(
+                "tenant name must be 1-{MAX_TENANT_NAME_CHARS} characters"
+            ));
+        }
+        if raw.trim() != raw {
+            return Err("tenant name must not start or end with whitespace".into());
+        }
+        let allowed =
+            |c: char| c.is_alphanumeric() || c == '_' || c == ' ' || "+=,.@-".contains(c);
+        if !raw.chars().all(allowed) {
+            return Err(
+                "tenant name may contain only letters, digits, spaces and _ + = , . @ -".into(),
+            );
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Per-pool behaviour, stored as one JSON document so new settings need no migration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct PoolSettings {
+    pub password_policy: PasswordPolicy,
+    pub lockout: LockoutPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPool {
+    pub id: UserPoolId,
+    pub name: String,
+    pub settings: PoolSettings,
+    pub created_at: UnixSeconds,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_names_follow_cognitos_pattern() {
+        for good in ["acme", "Acme Corp", "team.dev@eu", "a-b_c+d=e,f"] {
+            assert!(TenantName::parse(good).is_ok(), "{good}");
+        }
+        for bad in ["", " acme", "acme ", "ac/me", "ac\u{0}me", "ac\nme"] {
+            assert!(TenantName::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(TenantName::parse(&"t".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn settings_default_to_cognitos() {
+        let settings: PoolSettings = serde_json::from_str("{}").unwrap();
+        assert_eq!(settings, PoolSettings::default());
+        assert_eq!(settings.password_policy.minimum_length, 8);
+        assert_eq!(settings.lockout.free_failures, 5);
+    }
+}

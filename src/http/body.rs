@@ -1,0 +1,182 @@
+//! Reading request bodies strictly and cheaply: the content type is checked before a byte is
+//! read, the body is capped while streaming (a 1 GB upload costs 16 KiB), and JSON is
+//! decoded into exact types, so wrong types, duplicate keys and invalid UTF-8 are refused
+//! before any database query or hash.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use actix_web::web::{self, BytesMut};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use super::error::{ApiError, ErrorKind, Surface};
+
+/// The body limit on authentication endpoints.
+pub const AUTH_BODY_LIMIT: usize = 16 * 1024;
+
+/// Reads and decodes a JSON body of at most `limit` bytes.
+pub async fn read_json<T: DeserializeOwned>(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+    surface: Surface,
+) -> Result<T, ApiError> {
+    check_content_type(request, surface)?;
+    let too_large = || {
+        ApiError::invalid_parameter(
+            format!("Request body must be at most {limit} bytes"),
+            surface,
+        )
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::invalid_parameter("The request body could not be read", surface)
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    decode(&body, surface)
+}
+
+fn check_content_type(request: &HttpRequest, surface: Surface) -> Result<(), ApiError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json" || essence == "application/x-amz-json-1.1" {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorKind::UnsupportedMediaType,
+            "Content-Type must be application/json",
+            surface,
+        ))
+    }
+}
+
+/// Decodes JSON; the error names the offending member but never echoes its value.
+pub fn decode<T: DeserializeOwned>(body: &[u8], surface: Surface) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        describe(&path, error.into_inner(), surface)
+    })?;
+    // Trailing garbage after the object is as malformed as a truncated one.
+    deserializer
+        .end()
+        .map_err(|error| describe(".", error, surface))?;
+    Ok(value)
+}
+
+fn describe(path: &str, inner: serde_json::Error, surface: Surface) -> ApiError {
+    let message = match inner.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            "Request body is not valid JSON".to_owned()
+        }
+        serde_json::error::Category::Io => "The request body could not be read".to_owned(),
+        serde_json::error::Category::Data => describe_data_error(path, &inner.to_string()),
+    };
+    ApiError::invalid_parameter(message, surface)
+}
+
+/// serde's data errors quote the offending value between backticks after "invalid type" or
+/// "invalid value"; keep only what was expected, so a password sent as a number is never
+/// repeated back or logged.
+fn describe_data_error(path: &str, detail: &str) -> String {
+    let detail = detail.split(" at line ").next().unwrap_or(detail);
+    let location = if path == "." || path.is_empty() {
+        "the request".to_owned()
+    } else {
+        format!("'{path}'")
+    };
+    if let Some(expected) = detail.split(", expected ").nth(1) {
+        return format!("1 validation error detected: Value at {location} must be {expected}");
+    }
+    if detail.starts_with("missing field") || detail.starts_with("duplicate field") {
+        return format!("1 validation error detected: {detail}");
+    }
+    format!("1 validation error detected: Value at {location} is invalid")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    #[allow(dead_code, reason = "fields exist to be decoded")]
+    struct Sample {
+        user_name: String,
+        password: String,
+    }
+
+    fn message(body: &str) -> String {
+        decode::<Sample>(body.as_bytes(), Surface::LoginApi)
+            .unwrap_err()
+            .message
+    }
+
+    #[test]
+    fn valid_json_decodes() {
+        assert!(
+            decode::<Sample>(br#"{"UserName":"a","Password":"b","Extra":1}"#, Surface::LoginApi)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        assert!(message(r#"{"UserName":"a","UserName":"b","Password":"c"}"#).contains("duplicate field"));
+    }
+
+    #[test]
+    fn missing_fields_are_named() {
+        assert!(message(r#"{"UserName":"a"}"#).contains("missing field `Password`"));
+    }
+
+    #[test]
+    fn wrong_types_never_echo_the_value() {
+        let text = message(r#"{"UserName":"a","Password":987654321}"#);
+        assert!(!text.contains("987654321"), "{text}");
+        assert!(text.contains("'Password'") && text.contains("a string"), "{text}");
+    }
+
+    #[test]
+    fn syntax_errors_and_trailing_garbage_are_refused() {
+        for body in [r#"{"UserName":"a","#, "not json", r#"{"UserName":"a","Password":"b"} x"#, ""] {
+            assert_eq!(message(body), "Request body is not valid JSON", "{body}");
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused() {
+        let body = b"{\"UserName\":\"\xff\xfe\",\"Password\":\"b\"}";
+        assert!(decode::<Sample>(body, Surface::LoginApi).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let body = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(decode::<Sample>(body.as_bytes(), Surface::LoginApi).is_err());
+    }
+}

@@ -1,0 +1,39 @@
+//! The HTTP adapter (actix-web): routing, body reading, error mapping, middleware. Handlers
+//! translate between the wire and the use cases in `auth/`, and do nothing else.
+
+pub mod body;
+pub mod error;
+pub mod health;
+pub mod login_api;
+pub mod middleware;
+pub mod well_known;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use error::{ApiError, ErrorKind, Surface};
+
+/// Every route Gatehouse serves.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .configure(health::routes)
+        .configure(login_api::routes)
+        .configure(well_known::routes)
+        .default_service(web::to(not_found));
+}
+
+async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let path: String = request.path().chars().take(100).collect();
+    Err(ApiError::new(
+        ErrorKind::ResourceNotFound,
+        format!("No such endpoint: {} {path}", request.method()),
+        Surface::Plain,
+    ))
+}
+
+pub(crate) async fn method_not_allowed(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(
+        ErrorKind::MethodNotAllowed,
+        format!("{} is not allowed here; use POST", request.method()),
+        Surface::LoginApi,
+    ))
+}

@@ -1,0 +1,464 @@
+//! The `gatehouse` command: the server and the operator's tools, in one binary.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use gatehouse::app::{self, App, StartupError};
+use gatehouse::auth::{AuthError, Services};
+use gatehouse::config::{LogFormat, Settings};
+use gatehouse::domain::attributes::UserAttributes;
+use gatehouse::domain::clock::SystemClock;
+use gatehouse::domain::pool::{PoolSettings, TenantName};
+use gatehouse::domain::secret::{SecretString, secret};
+use gatehouse::domain::username::Username;
+use gatehouse::manage::seed::SeedFile;
+use gatehouse::manage::tenants::FixedIds;
+use gatehouse::manage::users::NewUser;
+use serde_json::json;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "A self-contained identity provider that speaks the AWS Cognito User Pools dialect"
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve {
+        /// Apply this seed file before serving.
+        #[arg(long)]
+        seed: Option<PathBuf>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage tenants (user pools).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage users of a tenant.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Apply a declarative seed file of tenants, clients, groups and users (idempotent).
+    Seed { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant; prints its pool id and default client id.
+    Create {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one tenant with its clients.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input, never from arguments.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Extra attributes as NAME=VALUE (repeatable), e.g. custom:team=blue.
+        #[arg(long = "attribute", value_name = "NAME=VALUE")]
+        attributes: Vec<String>,
+        /// The password is temporary: the first sign-in must choose a new one.
+        #[arg(long)]
+        temporary: bool,
+        /// Create the user disabled.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// Set a user's password (read from standard input); revokes their sessions.
+    SetPassword {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+        #[arg(long)]
+        temporary: bool,
+    },
+    /// Disable a user; revokes their sessions.
+    Disable {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
+    /// Enable a user.
+    Enable {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
+    /// Require the user to reset their password before signing in again.
+    RequireReset {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
+    /// Delete a user and their sessions.
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
+    /// List the users of a tenant.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error("{0}")]
+    Auth(#[from] AuthError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn main() -> ExitCode {
+    // A .env file is optional; real environment variables win over it.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    init_logging(&cli.settings);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("gatehouse: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("gatehouse: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match settings.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let settings = cli.settings;
+    match cli.command {
+        Command::Serve { seed } => serve(settings, seed).await,
+        Command::Migrate => {
+            let store = app::open_store(&settings).await?;
+            let status = gatehouse::store::Store::schema_status(&*store)
+                .await
+                .map_err(StartupError::from)?;
+            println!("database schema at version {}", status.binary_version);
+            Ok(())
+        }
+        Command::Tenant(command) => tenant(&services(&settings).await?, command).await,
+        Command::User(command) => user(&services(&settings).await?, command).await,
+        Command::Seed { file } => {
+            let services = services(&settings).await?;
+            let report = apply_seed_file(&services, &file).await?;
+            println!("{}", seed_summary(&report));
+            Ok(())
+        }
+    }
+}
+
+async fn services(settings: &Settings) -> Result<Services, CliError> {
+    let store = app::open_store(settings).await?;
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.bind));
+    Ok(app::build_services(
+        settings,
+        store,
+        Arc::new(SystemClock),
+        &public_url,
+    )?)
+}
+
+async fn serve(settings: Settings, seed: Option<PathBuf>) -> Result<(), CliError> {
+    let app = App::build(settings).await?;
+    if let Some(file) = seed {
+        let report = apply_seed_file(app.services(), &file).await?;
+        tracing::info!("{}", seed_summary(&report));
+    }
+    tracing::info!(address = %app.public_url(), "gatehouse listening");
+    app.run_until_stopped().await?;
+    tracing::info!("gatehouse stopped");
+    Ok(())
+}
+
+async fn apply_seed_file(
+    services: &Services,
+    file: &PathBuf,
+) -> Result<gatehouse::manage::seed::SeedReport, CliError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::Usage(format!("cannot read seed file {}: {e}", file.display())))?;
+    Ok(services.apply_seed(SeedFile::parse(&text)?).await?)
+}
+
+fn seed_summary(report: &gatehouse::manage::seed::SeedReport) -> String {
+    let tenants: Vec<String> = report
+        .tenants
+        .iter()
+        .map(|t| format!("{} (pool {}, client {})", t.name, t.pool_id, t.client_id))
+        .collect();
+    format!(
+        "seed applied: {} tenants created, {} clients created, {} users created, {} users updated; tenants: {}",
+        report.tenants_created,
+        report.clients_created,
+        report.users_created,
+        report.users_updated,
+        tenants.join(", ")
+    )
+}
+
+async fn tenant(services: &Services, command: TenantCommand) -> Result<(), CliError> {
+    match command {
+        TenantCommand::Create { name, json } => {
+            let name = TenantName::parse(&name).map_err(CliError::Usage)?;
+            let (pool, client) = services
+                .create_tenant(&name, PoolSettings::default(), FixedIds::default())
+                .await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"TenantName": pool.name, "UserPoolId": pool.id.to_string(), "ClientId": client.id.to_string()})
+                );
+            } else {
+                println!("tenant:    {}\npool id:   {}\nclient id: {}", pool.name, pool.id, client.id);
+            }
+        }
+        TenantCommand::List { json } => {
+            let pools = services.store.list_pools().await.map_err(AuthError::from)?;
+            let mut rows = Vec::new();
+            for pool in pools {
+                let client = services
+                    .store
+                    .default_client(&pool.id)
+                    .await
+                    .map_err(AuthError::from)?;
+                rows.push(json!({
+                    "TenantName": pool.name,
+                    "UserPoolId": pool.id.to_string(),
+                    "ClientId": client.map(|c| c.id.to_string()),
+                }));
+            }
+            if json {
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                for row in rows {
+                    println!(
+                        "{}\t{}\t{}",
+                        row["TenantName"].as_str().unwrap_or_default(),
+                        row["UserPoolId"].as_str().unwrap_or_default(),
+                        row["ClientId"].as_str().unwrap_or_default()
+                    );
+                }
+            }
+        }
+        TenantCommand::Show { name, json } => {
+            let (pool, _) = services.tenant(&name).await?;
+            let clients = services
+                .store
+                .list_clients(&pool.id)
+                .await
+                .map_err(AuthError::from)?;
+            let value = json!({
+                "TenantName": pool.name,
+                "UserPoolId": pool.id.to_string(),
+                "Issuer": services.issuer.issuer(&pool.id),
+                "Settings": pool.settings,
+                "Clients": clients.iter().map(|c| json!({
+                    "ClientId": c.id.to_string(),
+                    "ClientName": c.name,
+                    "Default": c.is_default,
+                    "IdTokenValiditySeconds": c.validity.id_token_seconds,
+                    "AccessTokenValiditySeconds": c.validity.access_token_seconds,
+                    "RefreshTokenValiditySeconds": c.validity.refresh_token_seconds,
+                })).collect::<Vec<_>>(),
+            });
+            if json {
+                println!("{value}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_username(raw: &str) -> Result<Username, CliError> {
+    Username::parse(raw).map_err(CliError::Usage)
+}
+
+/// Reads one line from standard input: passwords never travel in argv, where `ps` and shell
+/// history would show them.
+fn read_password() -> Result<SecretString, CliError> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password: ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        return Err(CliError::Usage(
+            "expected the password on standard input, e.g. printf '%s' \"$PASSWORD\" | gatehouse user create …".into(),
+        ));
+    }
+    Ok(secret(password))
+}
+
+async fn user(services: &Services, command: UserCommand) -> Result<(), CliError> {
+    match command {
+        UserCommand::Create {
+            tenant,
+            username,
+            email,
+            attributes,
+            temporary,
+            disabled,
+        } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let mut map = BTreeMap::new();
+            if let Some(email) = email {
+                map.insert("email".to_owned(), email);
+            }
+            for pair in attributes {
+                let (name, value) = pair.split_once('=').ok_or_else(|| {
+                    CliError::Usage(format!("--attribute {pair:?} must be NAME=VALUE"))
+                })?;
+                map.insert(name.to_owned(), value.to_owned());
+            }
+            let attributes = UserAttributes::parse(map).map_err(CliError::Usage)?;
+            let username = parse_username(&username)?;
+            let password = read_password()?;
+            let user = services
+                .create_user(
+                    &pool,
+                    NewUser {
+                        username,
+                        password,
+                        temporary,
+                        attributes,
+                        enabled: !disabled,
+                    },
+                )
+                .await?;
+            println!("created {} (sub {}, status {})", user.username, user.sub, user.status.as_str());
+        }
+        UserCommand::SetPassword {
+            tenant,
+            username,
+            temporary,
+        } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let username = parse_username(&username)?;
+            let password = read_password()?;
+            services
+                .set_user_password(&pool, &username, &password, temporary)
+                .await?;
+            println!("password set for {}; their sessions were revoked", username.as_str());
+        }
+        UserCommand::Disable { tenant, username } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let username = parse_username(&username)?;
+            services.set_user_enabled(&pool, &username, false).await?;
+            println!("disabled {}; their sessions were revoked", username.as_str());
+        }
+        UserCommand::Enable { tenant, username } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let username = parse_username(&username)?;
+            services.set_user_enabled(&pool, &username, true).await?;
+            println!("enabled {}", username.as_str());
+        }
+        UserCommand::RequireReset { tenant, username } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let username = parse_username(&username)?;
+            services.require_password_reset(&pool, &username).await?;
+            println!("{} must reset their password", username.as_str());
+        }
+        UserCommand::Delete { tenant, username } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let username = parse_username(&username)?;
+            services.delete_user(&pool, &username).await?;
+            println!("deleted {}", username.as_str());
+        }
+        UserCommand::List { tenant, json } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let users = services
+                .store
+                .list_users(&pool.id)
+                .await
+                .map_err(AuthError::from)?;
+            let rows: Vec<_> = users
+                .iter()
+                .map(|u| {
+                    json!({
+                        "Username": u.username,
+                        "Sub": u.sub.to_string(),
+                        "UserStatus": u.status.as_str(),
+                        "Enabled": u.enabled,
+                        "Attributes": u.attributes.as_map(),
+                    })
+                })
+                .collect();
+            if json {
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                for u in &users {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        u.username,
+                        u.sub,
+                        u.status.as_str(),
+                        if u.enabled { "enabled" } else { "disabled" }
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

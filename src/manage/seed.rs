@@ -1,0 +1,357 @@
+//! Declarative fixtures: a JSON file of tenants with their clients, groups and users, applied
+//! so that running it again changes nothing. Existing things are brought in line with the
+//! file; things the file does not mention are left alone.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::auth::{AuthError, Services};
+use crate::crypto::password::Verification;
+use crate::domain::app_client::TokenValidity;
+use crate::domain::attributes::UserAttributes;
+use crate::domain::ids::{ClientId, UserPoolId};
+use crate::domain::password_policy::PasswordPolicy;
+use crate::domain::pool::{PoolSettings, TenantName, UserPool};
+use crate::domain::secret::SecretString;
+use crate::domain::user::{User, UserStatus};
+use crate::domain::username::Username;
+use crate::store::GroupRecord;
+
+use super::tenants::FixedIds;
+use super::users::NewUser;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct SeedFile {
+    pub tenants: Vec<SeedTenant>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct SeedTenant {
+    pub name: String,
+    /// Pin the pool id (`<region>_<alphanumerics>`) so app configuration can be static.
+    pub pool_id: Option<String>,
+    /// Pin the default client's id.
+    pub client_id: Option<String>,
+    pub password_policy: Option<PasswordPolicy>,
+    #[serde(default)]
+    pub clients: Vec<SeedClient>,
+    #[serde(default)]
+    pub groups: Vec<SeedGroup>,
+    #[serde(default)]
+    pub users: Vec<SeedUser>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct SeedClient {
+    pub name: String,
+    pub client_id: Option<String>,
+    pub id_token_validity_seconds: Option<i64>,
+    pub access_token_validity_seconds: Option<i64>,
+    pub refresh_token_validity_seconds: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct SeedGroup {
+    pub name: String,
+    pub description: Option<String>,
+    pub precedence: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct SeedUser {
+    pub username: String,
+    pub password: SecretString,
+    #[serde(default)]
+    pub temporary: bool,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+impl std::fmt::Debug for SeedUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeedUser")
+            .field("username", &self.username)
+            .field("password", &"[REDACTED]")
+            .field("temporary", &self.temporary)
+            .finish_non_exhaustive()
+    }
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// What applying a seed file did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SeedReport {
+    pub tenants_created: usize,
+    pub clients_created: usize,
+    pub users_created: usize,
+    pub users_updated: usize,
+    pub tenants: Vec<SeededTenant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeededTenant {
+    pub name: String,
+    pub pool_id: String,
+    pub client_id: String,
+}
+
+impl SeedFile {
+    pub fn parse(json: &str) -> Result<Self, AuthError> {
+        serde_json::from_str(json)
+            .map_err(|e| AuthError::InvalidParameter(format!("seed file: {e}")))
+    }
+}
+
+fn invalid(context: &str, e: impl std::fmt::Display) -> AuthError {
+    AuthError::InvalidParameter(format!("seed file, {context}: {e}"))
+}
+
+impl Services {
+    pub async fn apply_seed(&self, seed: SeedFile) -> Result<SeedReport, AuthError> {
+        let mut report = SeedReport::default();
+        for tenant in seed.tenants {
+            self.apply_tenant(tenant, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn apply_tenant(
+        &self,
+        tenant: SeedTenant,
+        report: &mut SeedReport,
+    ) -> Result<(), AuthError> {
+        let context = format!("tenant {:?}", tenant.name);
+        let name = TenantName::parse(&tenant.name).map_err(|e| invalid(&context, e))?;
+        let pool_id = tenant
+            .pool_id
+            .as_deref()
+            .map(UserPoolId::parse)
+            .transpose()
+            .map_err(|e| invalid(&context, e))?;
+        let client_id = tenant
+            .client_id
+            .as_deref()
+            .map(ClientId::parse)
+            .transpose()
+            .map_err(|e| invalid(&context, e))?;
+
+        let (pool, default_client) = match self.store.pool_by_name(name.as_str()).await? {
+            Some(_) => self.tenant(name.as_str()).await?,
+            None => {
+                let settings = PoolSettings {
+                    password_policy: tenant.password_policy.clone().unwrap_or_default(),
+                    ..PoolSettings::default()
+                };
+                report.tenants_created += 1;
+                self.create_tenant(
+                    &name,
+                    settings,
+                    FixedIds {
+                        pool_id: pool_id.clone(),
+                        client_id: client_id.clone(),
+                    },
+                )
+                .await?
+            }
+        };
+        if pool_id.as_ref().is_some_and(|id| *id != pool.id)
+            || client_id.as_ref().is_some_and(|id| *id != default_client.id)
+        {
+            return Err(invalid(
+                &context,
+                "exists with a different PoolId or ClientId than the file pins",
+            ));
+        }
+        let pool = self.align_policy(pool, tenant.password_policy).await?;
+
+        for client in tenant.clients {
+            self.apply_client(&pool, client, report).await?;
+        }
+        let now = self.clock.now();
+        for group in &tenant.groups {
+            if group.name.is_empty() || group.name.chars().count() > 128 {
+                return Err(invalid(&context, "group names must be 1-128 characters"));
+            }
+            self.store
+                .put_group(
+                    &GroupRecord {
+                        pool_id: pool.id.clone(),
+                        name: group.name.clone(),
+                        description: group.description.clone(),
+                        precedence: group.precedence,
+                    },
+                    now,
+                )
+                .await?;
+        }
+        for user in tenant.users {
+            self.apply_user(&pool, user, report).await?;
+        }
+        report.tenants.push(SeededTenant {
+            name: pool.name.clone(),
+            pool_id: pool.id.to_string(),
+            client_id: default_client.id.to_string(),
+        });
+        Ok(())
+    }
+
+    async fn align_policy(
+        &self,
+        pool: UserPool,
+        policy: Option<PasswordPolicy>,
+    ) -> Result<UserPool, AuthError> {
+        let Some(policy) = policy else {
+            return Ok(pool);
+        };
+        if policy == pool.settings.password_policy {
+            return Ok(pool);
+        }
+        policy.validate().map_err(|e| invalid(&pool.name, e))?;
+        let mut pool = pool;
+        pool.settings.password_policy = policy;
+        self.store
+            .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
+            .await?;
+        Ok(pool)
+    }
+
+    async fn apply_client(
+        &self,
+        pool: &UserPool,
+        client: SeedClient,
+        report: &mut SeedReport,
+    ) -> Result<(), AuthError> {
+        let context = format!("client {:?}", client.name);
+        let id = client
+            .client_id
+            .as_deref()
+            .map(ClientId::parse)
+            .transpose()
+            .map_err(|e| invalid(&context, e))?;
+        let existing = self.store.list_clients(&pool.id).await?;
+        let found = existing.iter().find(|c| match &id {
+            Some(id) => c.id == *id,
+            None => c.name == client.name && !c.is_default,
+        });
+        if found.is_some() {
+            return Ok(());
+        }
+        let defaults = TokenValidity::default();
+        let validity = TokenValidity {
+            id_token_seconds: client
+                .id_token_validity_seconds
+                .unwrap_or(defaults.id_token_seconds),
+            access_token_seconds: client
+                .access_token_validity_seconds
+                .unwrap_or(defaults.access_token_seconds),
+            refresh_token_seconds: client
+                .refresh_token_validity_seconds
+                .unwrap_or(defaults.refresh_token_seconds),
+        };
+        self.create_client(pool, &client.name, id, validity).await?;
+        report.clients_created += 1;
+        Ok(())
+    }
+
+    async fn apply_user(
+        &self,
+        pool: &UserPool,
+        seed: SeedUser,
+        report: &mut SeedReport,
+    ) -> Result<(), AuthError> {
+        let context = format!("user {:?}", seed.username);
+        let username = Username::parse(&seed.username).map_err(|e| invalid(&context, e))?;
+        let attributes = UserAttributes::parse(seed.attributes).map_err(|e| invalid(&context, e))?;
+        let user = match self.store.user_by_key(&pool.id, username.key()).await? {
+            None => {
+                let user = self
+                    .create_user(
+                        pool,
+                        NewUser {
+                            username,
+                            password: seed.password,
+                            temporary: seed.temporary,
+                            attributes,
+                            enabled: seed.enabled,
+                        },
+                    )
+                    .await
+                    .map_err(|e| invalid(&context, e))?;
+                report.users_created += 1;
+                user
+            }
+            Some(user) => {
+                if self
+                    .align_user(pool, &user, &seed.password, seed.temporary, seed.enabled, attributes)
+                    .await?
+                {
+                    report.users_updated += 1;
+                }
+                user
+            }
+        };
+        for group in &seed.groups {
+            if !self
+                .store
+                .list_groups(&pool.id)
+                .await?
+                .iter()
+                .any(|g| g.name == *group)
+            {
+                return Err(invalid(&context, format!("group {group:?} is not declared")));
+            }
+            self.store.add_user_to_group(&pool.id, &user.sub, group).await?;
+        }
+        Ok(())
+    }
+
+    /// Brings an existing user in line with the file; returns whether anything changed.
+    async fn align_user(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        password: &SecretString,
+        temporary: bool,
+        enabled: bool,
+        attributes: UserAttributes,
+    ) -> Result<bool, AuthError> {
+        let now = self.clock.now();
+        let mut changed = false;
+        if user.attributes != attributes {
+            self.store.set_attributes(&user.sub, &attributes, now).await?;
+            changed = true;
+        }
+        if user.enabled != enabled {
+            self.store.set_enabled(&user.sub, enabled, now).await?;
+            changed = true;
+        }
+        // A user who already replaced a temporary password keeps their own.
+        let replaced_temporary = temporary && user.status == UserStatus::Confirmed;
+        if !replaced_temporary {
+            let matches = matches!(
+                self.hasher.verify(password, user.password.as_ref()).await?,
+                Verification::Match { .. }
+            );
+            if !matches {
+                let username = Username::parse(&user.username).map_err(AuthError::Internal)?;
+                self.set_user_password(pool, &username, password, temporary)
+                    .await?;
+                changed = true;
+            }
+        }
+        Ok(changed)
+    }
+}

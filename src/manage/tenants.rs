@@ -1,0 +1,106 @@
+//! Creating and finding tenants (user pools) and their app clients.
+
+use crate::auth::{AuthError, Services};
+use crate::domain::app_client::{AppClient, TokenValidity};
+use crate::domain::ids::{ClientId, UserPoolId};
+use crate::domain::pool::{PoolSettings, TenantName, UserPool};
+use crate::store::StoreError;
+
+/// Ids to use instead of fresh random ones, so fixtures can pin them.
+#[derive(Debug, Clone, Default)]
+pub struct FixedIds {
+    pub pool_id: Option<UserPoolId>,
+    pub client_id: Option<ClientId>,
+}
+
+impl Services {
+    /// Creates a tenant with its default app client (the one `/Login` uses).
+    pub async fn create_tenant(
+        &self,
+        name: &TenantName,
+        settings: PoolSettings,
+        ids: FixedIds,
+    ) -> Result<(UserPool, AppClient), AuthError> {
+        settings
+            .password_policy
+            .validate()
+            .map_err(AuthError::InvalidParameter)?;
+        let now = self.clock.now();
+        let pool = UserPool {
+            id: ids
+                .pool_id
+                .unwrap_or_else(|| UserPoolId::generate(&self.region)),
+            name: name.as_str().to_owned(),
+            settings,
+            created_at: now,
+        };
+        let client = AppClient {
+            id: ids.client_id.unwrap_or_else(ClientId::generate),
+            pool_id: pool.id.clone(),
+            name: format!("{} default client", name.as_str()),
+            is_default: true,
+            validity: TokenValidity::default(),
+            refresh_grace_seconds: 0,
+            created_at: now,
+        };
+        match self.store.create_pool(&pool, &client).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => {
+                return Err(AuthError::AlreadyExists(format!(
+                    "a tenant named {:?} (or one with the same pool or client id) already exists",
+                    name.as_str()
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        // Create the signing keys now, so the JWKS is complete before the first sign-in.
+        self.keys.jwks(&pool.id).await?;
+        tracing::info!(pool = %pool.id, "tenant created");
+        Ok((pool, client))
+    }
+
+    /// Finds a tenant by name, with its default client.
+    pub async fn tenant(&self, name: &str) -> Result<(UserPool, AppClient), AuthError> {
+        let not_found = || AuthError::ResourceNotFound(format!("Tenant {name:?} does not exist."));
+        let pool = self.store.pool_by_name(name).await?.ok_or_else(not_found)?;
+        let client = self
+            .store
+            .default_client(&pool.id)
+            .await?
+            .ok_or_else(not_found)?;
+        Ok((pool, client))
+    }
+
+    /// Adds another app client to a tenant.
+    pub async fn create_client(
+        &self,
+        pool: &UserPool,
+        name: &str,
+        id: Option<ClientId>,
+        validity: TokenValidity,
+    ) -> Result<AppClient, AuthError> {
+        validity.validate().map_err(AuthError::InvalidParameter)?;
+        if name.is_empty() || name.chars().count() > 128 {
+            return Err(AuthError::InvalidParameter(
+                "client name must be 1-128 characters".into(),
+            ));
+        }
+        let client = AppClient {
+            id: id.unwrap_or_else(ClientId::generate),
+            pool_id: pool.id.clone(),
+            name: name.to_owned(),
+            is_default: false,
+            validity,
+            refresh_grace_seconds: 0,
+            created_at: self.clock.now(),
+        };
+        match self.store.create_client(&client).await {
+            Ok(()) => Ok(client),
+            Err(StoreError::Conflict(_)) => Err(AuthError::AlreadyExists(format!(
+                "an app client with id {} already exists",
+                client.id
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

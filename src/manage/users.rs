@@ -1,0 +1,140 @@
+//! Creating users and changing their password, status and attributes.
+
+use crate::auth::{AuthError, Services};
+use crate::domain::attributes::UserAttributes;
+use crate::domain::ids::Sub;
+use crate::domain::pool::UserPool;
+use crate::domain::secret::{ExposeSecret, SecretString};
+use crate::domain::user::{User, UserStatus};
+use crate::domain::username::Username;
+use crate::store::StoreError;
+
+#[derive(Debug)]
+pub struct NewUser {
+    pub username: Username,
+    pub password: SecretString,
+    /// A temporary password: the first sign-in must choose a new one.
+    pub temporary: bool,
+    pub attributes: UserAttributes,
+    pub enabled: bool,
+}
+
+impl Services {
+    pub async fn create_user(&self, pool: &UserPool, new: NewUser) -> Result<User, AuthError> {
+        self.check_password_policy(pool, &new.password)?;
+        let now = self.clock.now();
+        let hash = self.hasher.hash(&new.password).await?;
+        let (status, temporary_expiry) = self.status_for(pool, new.temporary, now);
+        let user = User {
+            sub: Sub::generate(),
+            pool_id: pool.id.clone(),
+            username: new.username.as_str().to_owned(),
+            username_key: new.username.key().to_owned(),
+            password: Some(hash),
+            status,
+            enabled: new.enabled,
+            attributes: new.attributes,
+            tokens_valid_after: 0,
+            temporary_password_expires_at: temporary_expiry,
+            created_at: now,
+            updated_at: now,
+        };
+        match self.store.create_user(&user).await {
+            Ok(()) => {
+                tracing::info!(pool = %pool.id, sub = %user.sub, "user created");
+                Ok(user)
+            }
+            Err(StoreError::Conflict(_)) => Err(AuthError::UsernameExists),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn find_user(&self, pool: &UserPool, username: &Username) -> Result<User, AuthError> {
+        self.store
+            .user_by_key(&pool.id, username.key())
+            .await?
+            .ok_or_else(|| AuthError::ResourceNotFound("User does not exist.".into()))
+    }
+
+    /// Sets a password as an administrator. Every session of the user is revoked.
+    pub async fn set_user_password(
+        &self,
+        pool: &UserPool,
+        username: &Username,
+        password: &SecretString,
+        temporary: bool,
+    ) -> Result<(), AuthError> {
+        self.check_password_policy(pool, password)?;
+        let user = self.find_user(pool, username).await?;
+        let now = self.clock.now();
+        let hash = self.hasher.hash(password).await?;
+        let (status, expiry) = self.status_for(pool, temporary, now);
+        self.store
+            .set_password(&user.sub, &hash, status, expiry, true, now)
+            .await?;
+        tracing::info!(pool = %pool.id, sub = %user.sub, "password set by administrator");
+        Ok(())
+    }
+
+    /// Disabling revokes every session of the user at once.
+    pub async fn set_user_enabled(
+        &self,
+        pool: &UserPool,
+        username: &Username,
+        enabled: bool,
+    ) -> Result<(), AuthError> {
+        let user = self.find_user(pool, username).await?;
+        self.store
+            .set_enabled(&user.sub, enabled, self.clock.now())
+            .await?;
+        tracing::info!(pool = %pool.id, sub = %user.sub, enabled, "user enabled state changed");
+        Ok(())
+    }
+
+    /// The user must reset their password before signing in again.
+    pub async fn require_password_reset(
+        &self,
+        pool: &UserPool,
+        username: &Username,
+    ) -> Result<(), AuthError> {
+        let user = self.find_user(pool, username).await?;
+        self.store
+            .set_status(&user.sub, UserStatus::ResetRequired, self.clock.now())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_user(&self, pool: &UserPool, username: &Username) -> Result<(), AuthError> {
+        let user = self.find_user(pool, username).await?;
+        self.store.delete_user(&user.sub).await?;
+        tracing::info!(pool = %pool.id, sub = %user.sub, "user deleted");
+        Ok(())
+    }
+
+    fn check_password_policy(
+        &self,
+        pool: &UserPool,
+        password: &SecretString,
+    ) -> Result<(), AuthError> {
+        pool.settings
+            .password_policy
+            .check(password.expose_secret())
+            .map_err(|violation| AuthError::InvalidPassword(violation.0))
+    }
+
+    fn status_for(
+        &self,
+        pool: &UserPool,
+        temporary: bool,
+        now: i64,
+    ) -> (UserStatus, Option<i64>) {
+        if temporary {
+            (
+                UserStatus::ForceChangePassword,
+                Some(now + pool.settings.password_policy.temporary_password_validity_seconds()),
+            )
+        } else {
+            (UserStatus::Confirmed, None)
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Persistence. The use cases see only the [`Store`] trait; `sql.rs` implements it once for
+//! both backends over sqlx's `Any` driver, and `postgres.rs` / `sqlite.rs` hold what differs
+//! (connection set-up and the migration lock).
+
+mod migrate;
+mod postgres;
+pub mod sql;
+mod sqlite;
+
+use async_trait::async_trait;
+
+use crate::domain::app_client::AppClient;
+use crate::domain::attributes::UserAttributes;
+use crate::domain::clock::UnixSeconds;
+use crate::domain::ids::{ClientId, Sub, UserPoolId};
+use crate::domain::lockout::{FailureRecord, LockoutPolicy};
+use crate::domain::pool::{PoolSettings, UserPool};
+use crate::domain::user::{StoredPasswordHash, User, UserStatus};
+
+pub use migrate::{MigrationReport, SchemaStatus};
+pub use sql::SqlStore;
+
+/// The file an `sqlite:` URL names (None for in-memory databases).
+pub fn sqlite_database_path(url: &str) -> Option<std::path::PathBuf> {
+    sqlite::database_path(url)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule refused the write (the name says which).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database could not be reached or timed out; the caller may retry later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or a corrupt row. Logged, never shown to clients.
+    #[error("database error: {0}")]
+    Internal(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A sign-in session about to be created with its first refresh token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: String,
+    pub pool_id: UserPoolId,
+    pub client_id: ClientId,
+    pub user_sub: Sub,
+    pub auth_time: UnixSeconds,
+    pub expires_at: UnixSeconds,
+    pub refresh_token_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: String,
+    pub pool_id: UserPoolId,
+    pub client_id: ClientId,
+    pub user_sub: Sub,
+    pub auth_time: UnixSeconds,
+    pub expires_at: UnixSeconds,
+    pub revoked_at: Option<UnixSeconds>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    pub token_hash: String,
+    pub session_id: String,
+    pub issued_at: UnixSeconds,
+    pub consumed_at: Option<UnixSeconds>,
+}
+
+/// A pending challenge, found by the hash of the opaque session string the client holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeRecord {
+    pub session_hash: String,
+    pub pool_id: UserPoolId,
+    pub client_id: ClientId,
+    pub user_sub: Sub,
+    pub challenge_name: String,
+    pub expires_at: UnixSeconds,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPurpose {
+    Id,
+    Access,
+}
+
+impl KeyPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Access => "access",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    /// Published in the JWKS, not yet used for signing.
+    Pending,
+    Active,
+    /// No longer signs; published until its tokens have expired.
+    Retired,
+}
+
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Retired => "retired",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SigningKeyRecord {
+    pub kid: String,
+    pub pool_id: UserPoolId,
+    pub purpose: KeyPurpose,
+    pub alg: String,
+    /// AES-GCM ciphertext of the PKCS#8 private key; useless without the key-encryption key.
+    pub private_key_encrypted: String,
+    pub public_jwk: String,
+    pub state: KeyState,
+    pub created_at: UnixSeconds,
+    pub activates_at: UnixSeconds,
+    pub retired_at: Option<UnixSeconds>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRecord {
+    pub pool_id: UserPoolId,
+    pub name: String,
+    pub description: Option<String>,
+    pub precedence: Option<i64>,
+}
+
+/// Pools and their app clients.
+#[async_trait]
+pub trait PoolStore {
+    /// Creates a pool together with its default app client, atomically.
+    async fn create_pool(&self, pool: &UserPool, default_client: &AppClient)
+    -> Result<(), StoreError>;
+    async fn pool_by_name(&self, name: &str) -> Result<Option<UserPool>, StoreError>;
+    async fn pool_by_id(&self, id: &UserPoolId) -> Result<Option<UserPool>, StoreError>;
+    async fn list_pools(&self) -> Result<Vec<UserPool>, StoreError>;
+    async fn update_pool_settings(
+        &self,
+        id: &UserPoolId,
+        settings: &PoolSettings,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+    async fn default_client(&self, pool: &UserPoolId) -> Result<Option<AppClient>, StoreError>;
+    async fn client_by_id(&self, id: &ClientId) -> Result<Option<AppClient>, StoreError>;
+    async fn create_client(&self, client: &AppClient) -> Result<(), StoreError>;
+    async fn list_clients(&self, pool: &UserPoolId) -> Result<Vec<AppClient>, StoreError>;
+}
+
+#[async_trait]
+pub trait UserStore {
+    async fn create_user(&self, user: &User) -> Result<(), StoreError>;
+    async fn user_by_key(
+        &self,
+        pool: &UserPoolId,
+        username_key: &str,
+    ) -> Result<Option<User>, StoreError>;
+    async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError>;
+    async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError>;
+    /// Sets a new hash and status. With `revoke_sessions`, every session of the user is revoked
+    /// and tokens issued before `now` stop being accepted, in the same transaction.
+    async fn set_password(
+        &self,
+        sub: &Sub,
+        hash: &StoredPasswordHash,
+        status: UserStatus,
+        temporary_expires_at: Option<UnixSeconds>,
+        revoke_sessions: bool,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+    /// Replaces the hash only if it is still `expected` (rehash on sign-in must not undo a
+    /// password change that raced it).
+    async fn replace_password_hash(
+        &self,
+        sub: &Sub,
+        expected: &StoredPasswordHash,
+        replacement: &StoredPasswordHash,
+    ) -> Result<bool, StoreError>;
+    /// Enables or disables; disabling revokes every session at once.
+    async fn set_enabled(&self, sub: &Sub, enabled: bool, now: UnixSeconds)
+    -> Result<bool, StoreError>;
+    async fn set_status(&self, sub: &Sub, status: UserStatus, now: UnixSeconds)
+    -> Result<bool, StoreError>;
+    async fn set_attributes(
+        &self,
+        sub: &Sub,
+        attributes: &UserAttributes,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+    /// Deletes the user; their sessions and refresh tokens go with them.
+    async fn delete_user(&self, sub: &Sub) -> Result<bool, StoreError>;
+}
+
+#[async_trait]
+pub trait GroupStore {
+    /// Creates the group, or updates its description and precedence.
+    async fn put_group(&self, group: &GroupRecord, now: UnixSeconds) -> Result<(), StoreError>;
+    async fn list_groups(&self, pool: &UserPoolId) -> Result<Vec<GroupRecord>, StoreError>;
+    async fn add_user_to_group(
+        &self,
+        pool: &UserPoolId,
+        sub: &Sub,
+        group: &str,
+    ) -> Result<(), StoreError>;
+    /// Group names, in precedence order then by name.
+    async fn groups_of_user(&self, sub: &Sub) -> Result<Vec<String>, StoreError>;
+}
+
+#[async_trait]
+pub trait SessionStore {
+    /// Creates a session and its first refresh token and clears the sign-in failures of
+    /// `(failure_scope, username_key)`, all in one transaction.
+    async fn start_session(
+        &self,
+        session: &NewSession,
+        failure_scope: &str,
+        username_key: &str,
+    ) -> Result<(), StoreError>;
+    /// Sets the chosen password (status CONFIRMED), merges attributes and starts the session,
+    /// in one transaction.
+    async fn complete_new_password(
+        &self,
+        hash: &StoredPasswordHash,
+        attributes: &UserAttributes,
+        session: &NewSession,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
+    async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError>;
+    async fn refresh_token(&self, token_hash: &str)
+    -> Result<Option<RefreshTokenRecord>, StoreError>;
+    async fn create_challenge(&self, challenge: &ChallengeRecord, now: UnixSeconds)
+    -> Result<(), StoreError>;
+    /// Reads a challenge without consuming it (to check it before expensive work).
+    async fn challenge(&self, session_hash: &str) -> Result<Option<ChallengeRecord>, StoreError>;
+    /// Removes and returns the challenge if it exists and has not expired: a session string
+    /// can be answered at most once, whatever happens next.
+    async fn take_challenge(
+        &self,
+        session_hash: &str,
+        now: UnixSeconds,
+    ) -> Result<Option<ChallengeRecord>, StoreError>;
+}
+
+#[async_trait]
+pub trait LockoutStore {
+    async fn failures(&self, scope: &str, username_key: &str)
+    -> Result<Option<FailureRecord>, StoreError>;
+    /// Counts one failure atomically (concurrent failures each count) and applies the lock
+    /// the policy prescribes for the new count.
+    async fn record_failure(
+        &self,
+        scope: &str,
+        username_key: &str,
+        policy: &LockoutPolicy,
+        now: UnixSeconds,
+    ) -> Result<FailureRecord, StoreError>;
+}
+
+#[async_trait]
+pub trait KeyStore {
+    async fn signing_keys(&self, pool: &UserPoolId) -> Result<Vec<SigningKeyRecord>, StoreError>;
+    /// Inserts a key; returns false when an active key of that pool and purpose already
+    /// exists (another replica won the race to create it).
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<bool, StoreError>;
+}
+
+/// Everything Gatehouse persists.
+#[async_trait]
+pub trait Store:
+    PoolStore + UserStore + GroupStore + SessionStore + LockoutStore + KeyStore + Send + Sync
+{
+    fn backend(&self) -> Backend;
+    /// A cheap round trip, for readiness.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Whether the schema matches what this binary knows.
+    async fn schema_status(&self) -> Result<SchemaStatus, StoreError>;
+}

@@ -1,0 +1,1043 @@
+//! The one [`Store`] implementation, over sqlx's `Any` driver. Every statement here runs
+//! unchanged on Postgres and SQLite (`$n` parameters, `ON CONFLICT`, `RETURNING`, partial
+//! indexes), so there is no per-backend branch in any query; what differs lives in
+//! `postgres.rs` and `sqlite.rs`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+use super::migrate::{self, MigrationReport, Migrator, SchemaStatus};
+use super::{
+    Backend, ChallengeRecord, GroupRecord, GroupStore, KeyPurpose, KeyState, KeyStore,
+    LockoutStore, NewSession, PoolStore, RefreshTokenRecord, SessionRecord, SessionStore,
+    SigningKeyRecord, Store, StoreError, UserStore, postgres, sqlite,
+};
+use crate::domain::app_client::{AppClient, TokenValidity};
+use crate::domain::attributes::UserAttributes;
+use crate::domain::clock::UnixSeconds;
+use crate::domain::ids::{ClientId, Sub, UserPoolId};
+use crate::domain::lockout::{FailureRecord, LockoutPolicy};
+use crate::domain::pool::{PoolSettings, UserPool};
+use crate::domain::secret::{ExposeSecret, secret};
+use crate::domain::user::{StoredPasswordHash, User, UserStatus};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(
+        "the database schema is at version {database}, newer than this Gatehouse binary \
+         understands (version {binary}); run a Gatehouse release at least as new as the one \
+         that migrated this database"
+    )]
+    NewerSchema { database: i64, binary: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("migration failed: {0}")]
+    Failed(String),
+}
+
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+    /// Kept for the SQLite migration lock file; never printed (it may hold a password).
+    url: String,
+}
+
+impl fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which backend a database URL names, or why it names none.
+pub fn backend_of(url: &str) -> Result<Backend, String> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else {
+        Err("the database URL must start with postgres://, postgresql:// or sqlite:".into())
+    }
+}
+
+impl SqlStore {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url).map_err(StoreError::Internal)?;
+        let url = match backend {
+            Backend::Sqlite => sqlite::normalise_url(url),
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(classify)?;
+        let mut pool_options = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(5));
+        if backend == Backend::Sqlite {
+            if sqlite::is_in_memory(&url) {
+                // Each connection to :memory: is its own empty database: keep exactly one.
+                pool_options = pool_options
+                    .max_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None);
+            }
+            pool_options = pool_options.after_connect(|conn, _meta| {
+                Box::pin(async move { sqlite::configure_connection(conn).await })
+            });
+        }
+        let pool = pool_options
+            .connect_with(options)
+            .await
+            .map_err(classify)?;
+        Ok(Self { pool, backend, url })
+    }
+
+    /// Applies pending migrations under a lock, refusing a database newer than this binary.
+    pub async fn migrate(&self) -> Result<MigrationReport, MigrateError> {
+        let mut conn = self.pool.acquire().await.map_err(classify)?;
+        match self.backend {
+            Backend::Sqlite => {
+                let _lock = sqlite::take_migration_lock(&self.url).await?;
+                self.migrate_locked(&mut conn).await
+            }
+            Backend::Postgres => {
+                postgres::take_migration_lock(&mut conn).await?;
+                let result = self.migrate_locked(&mut conn).await;
+                if let Err(error) = postgres::release_migration_lock(&mut conn).await {
+                    // The lock is session-scoped; closing the connection frees it.
+                    tracing::warn!(%error, "could not release the migration lock; closing the connection");
+                    conn.close_on_drop();
+                }
+                result
+            }
+        }
+    }
+
+    async fn migrate_locked(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+    ) -> Result<MigrationReport, MigrateError> {
+        let status = migrate::schema_status(conn, self.backend).await?;
+        if let (true, Some(database)) = (status.is_newer_than_binary(), status.database_version) {
+            return Err(MigrateError::NewerSchema {
+                database,
+                binary: status.binary_version,
+            });
+        }
+        let report = migrate::runner(self.backend)
+            .run_async(&mut Migrator(conn))
+            .await
+            .map_err(|e| MigrateError::Failed(e.to_string()))?;
+        Ok(MigrationReport {
+            applied: report
+                .applied_migrations()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            version: status.binary_version,
+        })
+    }
+
+    pub fn backend_kind(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Sorts sqlx errors into what callers can act on.
+pub(super) fn classify(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) => {
+            if db.is_unique_violation() {
+                return StoreError::Conflict(db.constraint().unwrap_or("unique").to_owned());
+            }
+            let code = db.code().unwrap_or_default();
+            // Postgres: 08xxx connection exceptions, 57P0x shutdown; SQLite: 5 busy, 6 locked.
+            if code.starts_with("08") || code.starts_with("57P") || code == "5" || code == "6" {
+                StoreError::Unavailable(error.to_string())
+            } else {
+                StoreError::Internal(error.to_string())
+            }
+        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
+        _ => StoreError::Internal(error.to_string()),
+    }
+}
+
+fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get(column).map_err(classify)
+}
+
+/// Flags are BOOLEAN on Postgres and INTEGER 0/1 on SQLite, which the Any driver reads as
+/// an integer.
+fn get_flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
+    match row.try_get::<bool, _>(column) {
+        Ok(flag) => Ok(flag),
+        Err(_) => Ok(get::<i64>(row, column)? != 0),
+    }
+}
+
+fn corrupt(what: &str, detail: impl fmt::Display) -> StoreError {
+    StoreError::Internal(format!("stored {what} is invalid: {detail}"))
+}
+
+const POOL_COLUMNS: &str = "id, name, settings, created_at";
+
+fn pool_from_row(row: &AnyRow) -> Result<UserPool, StoreError> {
+    let id: String = get(row, "id")?;
+    let settings: String = get(row, "settings")?;
+    Ok(UserPool {
+        id: UserPoolId::parse(&id).map_err(|e| corrupt("pool id", e))?,
+        name: get(row, "name")?,
+        settings: serde_json::from_str(&settings).map_err(|e| corrupt("pool settings", e))?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+const CLIENT_COLUMNS: &str = "id, pool_id, name, is_default, id_token_seconds, \
+    access_token_seconds, refresh_token_seconds, refresh_grace_seconds, created_at";
+
+fn client_from_row(row: &AnyRow) -> Result<AppClient, StoreError> {
+    let id: String = get(row, "id")?;
+    let pool_id: String = get(row, "pool_id")?;
+    Ok(AppClient {
+        id: ClientId::parse(&id).map_err(|e| corrupt("client id", e))?,
+        pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
+        name: get(row, "name")?,
+        is_default: get_flag(row, "is_default")?,
+        validity: TokenValidity {
+            id_token_seconds: get(row, "id_token_seconds")?,
+            access_token_seconds: get(row, "access_token_seconds")?,
+            refresh_token_seconds: get(row, "refresh_token_seconds")?,
+        },
+        refresh_grace_seconds: get(row, "refresh_grace_seconds")?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+const USER_COLUMNS: &str = "sub, pool_id, username, username_key, password_hash, pepper_id, \
+    status, enabled, attributes, tokens_valid_after, temporary_password_expires_at, \
+    created_at, updated_at";
+
+fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
+    let sub: String = get(row, "sub")?;
+    let pool_id: String = get(row, "pool_id")?;
+    let status: String = get(row, "status")?;
+    let attributes: String = get(row, "attributes")?;
+    let attributes: BTreeMap<String, String> =
+        serde_json::from_str(&attributes).map_err(|e| corrupt("user attributes", e))?;
+    let password = get::<Option<String>>(row, "password_hash")?.map(|phc| StoredPasswordHash {
+        phc: secret(phc),
+        pepper_id: None,
+    });
+    let pepper_id: Option<String> = get(row, "pepper_id")?;
+    Ok(User {
+        sub: Sub::parse(&sub).map_err(|e| corrupt("user sub", e))?,
+        pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
+        username: get(row, "username")?,
+        username_key: get(row, "username_key")?,
+        password: password.map(|p| StoredPasswordHash { pepper_id, ..p }),
+        status: UserStatus::parse(&status).map_err(|e| corrupt("user status", e))?,
+        enabled: get_flag(row, "enabled")?,
+        attributes: UserAttributes::from_stored(attributes),
+        tokens_valid_after: get(row, "tokens_valid_after")?,
+        temporary_password_expires_at: get(row, "temporary_password_expires_at")?,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
+    })
+}
+
+fn attributes_json(attributes: &UserAttributes) -> Result<String, StoreError> {
+    serde_json::to_string(attributes.as_map()).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+const SESSION_COLUMNS: &str =
+    "id, pool_id, client_id, user_sub, auth_time, expires_at, revoked_at";
+
+fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
+    let pool_id: String = get(row, "pool_id")?;
+    let client_id: String = get(row, "client_id")?;
+    let user_sub: String = get(row, "user_sub")?;
+    Ok(SessionRecord {
+        id: get(row, "id")?,
+        pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
+        client_id: ClientId::parse(&client_id).map_err(|e| corrupt("client id", e))?,
+        user_sub: Sub::parse(&user_sub).map_err(|e| corrupt("user sub", e))?,
+        auth_time: get(row, "auth_time")?,
+        expires_at: get(row, "expires_at")?,
+        revoked_at: get(row, "revoked_at")?,
+    })
+}
+
+const CHALLENGE_COLUMNS: &str =
+    "session_hash, pool_id, client_id, user_sub, challenge_name, expires_at";
+
+fn challenge_from_row(row: &AnyRow) -> Result<ChallengeRecord, StoreError> {
+    let pool_id: String = get(row, "pool_id")?;
+    let client_id: String = get(row, "client_id")?;
+    let user_sub: String = get(row, "user_sub")?;
+    Ok(ChallengeRecord {
+        session_hash: get(row, "session_hash")?,
+        pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
+        client_id: ClientId::parse(&client_id).map_err(|e| corrupt("client id", e))?,
+        user_sub: Sub::parse(&user_sub).map_err(|e| corrupt("user sub", e))?,
+        challenge_name: get(row, "challenge_name")?,
+        expires_at: get(row, "expires_at")?,
+    })
+}
+
+const KEY_COLUMNS: &str = "kid, pool_id, purpose, alg, private_key, public_jwk, state, \
+    created_at, activates_at, retired_at";
+
+fn key_from_row(row: &AnyRow) -> Result<SigningKeyRecord, StoreError> {
+    let pool_id: String = get(row, "pool_id")?;
+    let purpose: String = get(row, "purpose")?;
+    let state: String = get(row, "state")?;
+    Ok(SigningKeyRecord {
+        kid: get(row, "kid")?,
+        pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
+        purpose: match purpose.as_str() {
+            "id" => KeyPurpose::Id,
+            "access" => KeyPurpose::Access,
+            other => return Err(corrupt("key purpose", other)),
+        },
+        alg: get(row, "alg")?,
+        private_key_encrypted: get(row, "private_key")?,
+        public_jwk: get(row, "public_jwk")?,
+        state: match state.as_str() {
+            "pending" => KeyState::Pending,
+            "active" => KeyState::Active,
+            "retired" => KeyState::Retired,
+            other => return Err(corrupt("key state", other)),
+        },
+        created_at: get(row, "created_at")?,
+        activates_at: get(row, "activates_at")?,
+        retired_at: get(row, "retired_at")?,
+    })
+}
+
+/// Inserts a session row and its first refresh token inside an open transaction.
+async fn insert_session(
+    tx: &mut sqlx::AnyConnection,
+    session: &NewSession,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (id, pool_id, client_id, user_sub, auth_time, expires_at, \
+         revoked_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, NULL, $5)",
+    )
+    .bind(&session.id)
+    .bind(session.pool_id.as_str())
+    .bind(session.client_id.as_str())
+    .bind(session.user_sub.to_string())
+    .bind(session.auth_time)
+    .bind(session.expires_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(classify)?;
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, session_id, issued_at, consumed_at, replaced_by) \
+         VALUES ($1, $2, $3, NULL, NULL)",
+    )
+    .bind(&session.refresh_token_hash)
+    .bind(&session.id)
+    .bind(session.auth_time)
+    .execute(&mut *tx)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
+/// Revokes every live session of a user and refuses their earlier tokens, inside a transaction.
+async fn revoke_user_sessions(
+    tx: &mut sqlx::AnyConnection,
+    sub: &Sub,
+    now: UnixSeconds,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_sub = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(sub.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+    sqlx::query("UPDATE users SET tokens_valid_after = $1 WHERE sub = $2")
+        .bind(now)
+        .bind(sub.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+    Ok(())
+}
+
+#[async_trait]
+impl PoolStore for SqlStore {
+    async fn create_pool(
+        &self,
+        pool: &UserPool,
+        default_client: &AppClient,
+    ) -> Result<(), StoreError> {
+        let settings = serde_json::to_string(&pool.settings)
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        sqlx::query(
+            "INSERT INTO user_pools (id, name, settings, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(pool.id.as_str())
+        .bind(&pool.name)
+        .bind(settings)
+        .bind(pool.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        insert_client(&mut tx, default_client).await?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn pool_by_name(&self, name: &str) -> Result<Option<UserPool>, StoreError> {
+        let query = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE name = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(query))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        row.as_ref().map(pool_from_row).transpose()
+    }
+
+    async fn pool_by_id(&self, id: &UserPoolId) -> Result<Option<UserPool>, StoreError> {
+        let query = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(query))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        row.as_ref().map(pool_from_row).transpose()
+    }
+
+    async fn list_pools(&self) -> Result<Vec<UserPool>, StoreError> {
+        let query = format!("SELECT {POOL_COLUMNS} FROM user_pools ORDER BY name");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        rows.iter().map(pool_from_row).collect()
+    }
+
+    async fn update_pool_settings(
+        &self,
+        id: &UserPoolId,
+        settings: &PoolSettings,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        let settings =
+            serde_json::to_string(settings).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let result =
+            sqlx::query("UPDATE user_pools SET settings = $1, updated_at = $2 WHERE id = $3")
+                .bind(settings)
+                .bind(now)
+                .bind(id.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn default_client(&self, pool: &UserPoolId) -> Result<Option<AppClient>, StoreError> {
+        let query =
+            format!("SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 AND is_default");
+        let row = sqlx::query(sqlx::AssertSqlSafe(query))
+            .bind(pool.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        row.as_ref().map(client_from_row).transpose()
+    }
+
+    async fn client_by_id(&self, id: &ClientId) -> Result<Option<AppClient>, StoreError> {
+        let query = format!("SELECT {CLIENT_COLUMNS} FROM app_clients WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(query))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        row.as_ref().map(client_from_row).transpose()
+    }
+
+    async fn create_client(&self, client: &AppClient) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(classify)?;
+        insert_client(&mut conn, client).await
+    }
+
+    async fn list_clients(&self, pool: &UserPoolId) -> Result<Vec<AppClient>, StoreError> {
+        let query = format!(
+            "SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+            .bind(pool.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        rows.iter().map(client_from_row).collect()
+    }
+}
+
+async fn insert_client(conn: &mut sqlx::AnyConnection, client: &AppClient) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO app_clients (id, pool_id, name, is_default, secret_encrypted, \
+         id_token_seconds, access_token_seconds, refresh_token_seconds, refresh_grace_seconds, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(client.id.as_str())
+    .bind(client.pool_id.as_str())
+    .bind(&client.name)
+    .bind(client.is_default)
+    .bind(client.validity.id_token_seconds)
+    .bind(client.validity.access_token_seconds)
+    .bind(client.validity.refresh_token_seconds)
+    .bind(client.refresh_grace_seconds)
+    .bind(client.created_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
+#[async_trait]
+impl UserStore for SqlStore {
+    async fn create_user(&self, user: &User) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO users (sub, pool_id, username, username_key, password_hash, pepper_id, \
+             status, enabled, attributes, tokens_valid_after, temporary_password_expires_at, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(user.sub.to_string())
+        .bind(user.pool_id.as_str())
+        .bind(&user.username)
+        .bind(&user.username_key)
+        .bind(user.password.as_ref().map(|p| p.phc.expose_secret().to_owned()))
+        .bind(user.password.as_ref().and_then(|p| p.pepper_id.clone()))
+        .bind(user.status.as_str())
+        .bind(user.enabled)
+        .bind(attributes_json(&user.attributes)?)
+        .bind(user.tokens_valid_after)
+        .bind(user.temporary_password_expires_at)
+        .bind(user.created_at)
+        .bind(user.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn user_by_key(
+        &self,
+        pool: &UserPoolId,
+        username_key: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let query =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(query))
+            .bind(pool.as_str())
+            .bind(username_key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError> {
+        let query = format!("SELECT {USER_COLUMNS} FROM users WHERE sub = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(query))
+            .bind(sub.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError> {
+        let query =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 ORDER BY username_key");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+            .bind(pool.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn set_password(
+        &self,
+        sub: &Sub,
+        hash: &StoredPasswordHash,
+        status: UserStatus,
+        temporary_expires_at: Option<UnixSeconds>,
+        revoke_sessions: bool,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let result = sqlx::query(
+            "UPDATE users SET password_hash = $1, pepper_id = $2, status = $3, \
+             temporary_password_expires_at = $4, updated_at = $5 WHERE sub = $6",
+        )
+        .bind(hash.phc.expose_secret())
+        .bind(hash.pepper_id.as_deref())
+        .bind(status.as_str())
+        .bind(temporary_expires_at)
+        .bind(now)
+        .bind(sub.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if revoke_sessions {
+            revoke_user_sessions(&mut tx, sub, now).await?;
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
+    }
+
+    async fn replace_password_hash(
+        &self,
+        sub: &Sub,
+        expected: &StoredPasswordHash,
+        replacement: &StoredPasswordHash,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE users SET password_hash = $1, pepper_id = $2 \
+             WHERE sub = $3 AND password_hash = $4",
+        )
+        .bind(replacement.phc.expose_secret())
+        .bind(replacement.pepper_id.as_deref())
+        .bind(sub.to_string())
+        .bind(expected.phc.expose_secret())
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn set_enabled(
+        &self,
+        sub: &Sub,
+        enabled: bool,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let result = sqlx::query("UPDATE users SET enabled = $1, updated_at = $2 WHERE sub = $3")
+            .bind(enabled)
+            .bind(now)
+            .bind(sub.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        if result.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if !enabled {
+            revoke_user_sessions(&mut tx, sub, now).await?;
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
+    }
+
+    async fn set_status(
+        &self,
+        sub: &Sub,
+        status: UserStatus,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE users SET status = $1, updated_at = $2 WHERE sub = $3")
+            .bind(status.as_str())
+            .bind(now)
+            .bind(sub.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn set_attributes(
+        &self,
+        sub: &Sub,
+        attributes: &UserAttributes,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        let result =
+            sqlx::query("UPDATE users SET attributes = $1, updated_at = $2 WHERE sub = $3")
+                .bind(attributes_json(attributes)?)
+                .bind(now)
+                .bind(sub.to_string())
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn delete_user(&self, sub: &Sub) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM users WHERE sub = $1")
+            .bind(sub.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(result.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl GroupStore for SqlStore {
+    async fn put_group(&self, group: &GroupRecord, now: UnixSeconds) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO groups (pool_id, name, description, precedence, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pool_id, name) DO UPDATE SET \
+             description = excluded.description, precedence = excluded.precedence",
+        )
+        .bind(group.pool_id.as_str())
+        .bind(&group.name)
+        .bind(group.description.as_deref())
+        .bind(group.precedence)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn list_groups(&self, pool: &UserPoolId) -> Result<Vec<GroupRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT pool_id, name, description, precedence FROM groups WHERE pool_id = $1 \
+             ORDER BY name",
+        )
+        .bind(pool.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        rows.iter()
+            .map(|row| {
+                Ok(GroupRecord {
+                    pool_id: pool.clone(),
+                    name: get(row, "name")?,
+                    description: get(row, "description")?,
+                    precedence: get(row, "precedence")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_user_to_group(
+        &self,
+        pool: &UserPoolId,
+        sub: &Sub,
+        group: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO user_groups (user_sub, pool_id, group_name) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(sub.to_string())
+        .bind(pool.as_str())
+        .bind(group)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn groups_of_user(&self, sub: &Sub) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT g.name AS name FROM user_groups ug \
+             JOIN groups g ON g.pool_id = ug.pool_id AND g.name = ug.group_name \
+             WHERE ug.user_sub = $1 \
+             ORDER BY COALESCE(g.precedence, 2147483647), g.name",
+        )
+        .bind(sub.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        rows.iter().map(|row| get(row, "name")).collect()
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn start_session(
+        &self,
+        session: &NewSession,
+        failure_scope: &str,
+        username_key: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        insert_session(&mut tx, session).await?;
+        sqlx::query("DELETE FROM login_failures WHERE scope = $1 AND username_key = $2")
+            .bind(failure_scope)
+            .bind(username_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn complete_new_password(
+        &self,
+        hash: &StoredPasswordHash,
+        attributes: &UserAttributes,
+        session: &NewSession,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let result = sqlx::query(
+            "UPDATE users SET password_hash = $1, pepper_id = $2, status = $3, attributes = $4, \
+             temporary_password_expires_at = NULL, updated_at = $5 WHERE sub = $6",
+        )
+        .bind(hash.phc.expose_secret())
+        .bind(hash.pepper_id.as_deref())
+        .bind(UserStatus::Confirmed.as_str())
+        .bind(attributes_json(attributes)?)
+        .bind(now)
+        .bind(session.user_sub.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::Conflict("user no longer exists".into()));
+        }
+        insert_session(&mut tx, session).await?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let query = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(query))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT token_hash, session_id, issued_at, consumed_at FROM refresh_tokens \
+             WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?;
+        row.as_ref()
+            .map(|row| {
+                Ok(RefreshTokenRecord {
+                    token_hash: get(row, "token_hash")?,
+                    session_id: get(row, "session_id")?,
+                    issued_at: get(row, "issued_at")?,
+                    consumed_at: get(row, "consumed_at")?,
+                })
+            })
+            .transpose()
+    }
+
+    async fn create_challenge(
+        &self,
+        challenge: &ChallengeRecord,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO auth_challenges (session_hash, pool_id, client_id, user_sub, \
+             challenge_name, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&challenge.session_hash)
+        .bind(challenge.pool_id.as_str())
+        .bind(challenge.client_id.as_str())
+        .bind(challenge.user_sub.to_string())
+        .bind(&challenge.challenge_name)
+        .bind(challenge.expires_at)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn challenge(&self, session_hash: &str) -> Result<Option<ChallengeRecord>, StoreError> {
+        let query =
+            format!("SELECT {CHALLENGE_COLUMNS} FROM auth_challenges WHERE session_hash = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(query))
+            .bind(session_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        row.as_ref().map(challenge_from_row).transpose()
+    }
+
+    async fn take_challenge(
+        &self,
+        session_hash: &str,
+        now: UnixSeconds,
+    ) -> Result<Option<ChallengeRecord>, StoreError> {
+        // DELETE … RETURNING is one atomic step on both backends: of two concurrent answers
+        // to one session, exactly one gets the row.
+        let query = format!(
+            "DELETE FROM auth_challenges WHERE session_hash = $1 RETURNING {CHALLENGE_COLUMNS}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(query))
+            .bind(session_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        let challenge = row.as_ref().map(challenge_from_row).transpose()?;
+        Ok(challenge.filter(|c| now < c.expires_at))
+    }
+}
+
+#[async_trait]
+impl LockoutStore for SqlStore {
+    async fn failures(
+        &self,
+        scope: &str,
+        username_key: &str,
+    ) -> Result<Option<FailureRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT failure_count, locked_until, last_failure_at FROM login_failures \
+             WHERE scope = $1 AND username_key = $2",
+        )
+        .bind(scope)
+        .bind(username_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?;
+        row.as_ref().map(failure_from_row).transpose()
+    }
+
+    async fn record_failure(
+        &self,
+        scope: &str,
+        username_key: &str,
+        policy: &LockoutPolicy,
+        now: UnixSeconds,
+    ) -> Result<FailureRecord, StoreError> {
+        let quiet_since = now - policy.reset_after_seconds;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        // One upsert: concurrent failures each add exactly one, whichever replica sees them.
+        let row = sqlx::query(
+            "INSERT INTO login_failures (scope, username_key, failure_count, locked_until, \
+             last_failure_at) VALUES ($1, $2, 1, NULL, $3) \
+             ON CONFLICT (scope, username_key) DO UPDATE SET \
+             failure_count = CASE WHEN login_failures.last_failure_at <= $4 THEN 1 \
+                                  ELSE login_failures.failure_count + 1 END, \
+             locked_until = CASE WHEN login_failures.last_failure_at <= $4 THEN NULL \
+                                 ELSE login_failures.locked_until END, \
+             last_failure_at = $3 \
+             RETURNING failure_count, locked_until, last_failure_at",
+        )
+        .bind(scope)
+        .bind(username_key)
+        .bind(now)
+        .bind(quiet_since)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(classify)?;
+        let mut record = failure_from_row(&row)?;
+        if let Some(until) = policy.lock_after(record.count, now) {
+            sqlx::query(
+                "UPDATE login_failures SET locked_until = CASE \
+                 WHEN locked_until IS NULL OR locked_until < $1 THEN $1 ELSE locked_until END \
+                 WHERE scope = $2 AND username_key = $3",
+            )
+            .bind(until)
+            .bind(scope)
+            .bind(username_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+            record.locked_until = Some(record.locked_until.map_or(until, |u| u.max(until)));
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(record)
+    }
+}
+
+fn failure_from_row(row: &AnyRow) -> Result<FailureRecord, StoreError> {
+    Ok(FailureRecord {
+        count: get(row, "failure_count")?,
+        locked_until: get(row, "locked_until")?,
+        last_failure_at: get(row, "last_failure_at")?,
+    })
+}
+
+#[async_trait]
+impl KeyStore for SqlStore {
+    async fn signing_keys(&self, pool: &UserPoolId) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        let query = format!(
+            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE pool_id = $1 ORDER BY created_at, kid"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+            .bind(pool.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO signing_keys (kid, pool_id, purpose, alg, private_key, public_jwk, \
+             state, created_at, activates_at, retired_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+        )
+        .bind(&key.kid)
+        .bind(key.pool_id.as_str())
+        .bind(key.purpose.as_str())
+        .bind(&key.alg)
+        .bind(&key.private_key_encrypted)
+        .bind(&key.public_jwk)
+        .bind(key.state.as_str())
+        .bind(key.created_at)
+        .bind(key.activates_at)
+        .bind(key.retired_at)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(result.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(classify)?;
+        migrate::schema_status(&mut conn, self.backend).await
+    }
+}
