@@ -18,8 +18,8 @@ use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::ids::Region;
 use crate::http;
 use crate::http::well_known::PublicUrl;
-use crate::store::{Backend, SqlStore, StoreError};
 use crate::store::sql::{MigrateError, backend_of};
+use crate::store::{Backend, SqlStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -79,7 +79,7 @@ fn key_encryption_key(
     settings: &Settings,
     backend: Backend,
 ) -> Result<KeyEncryptionKey, StartupError> {
-    if let Some(encoded) = &settings.key_encryption_key {
+    if let Some(encoded) = settings.key_encryption_key() {
         return KeyEncryptionKey::parse(encoded)
             .map_err(|e| StartupError::Config(format!("GATEHOUSE_KEY_ENCRYPTION_KEY: {e}")));
     }
@@ -133,7 +133,7 @@ fn password_hasher(settings: &Settings, backend: Backend) -> Result<PasswordHash
              Passwords stored now are cheap to crack. Never run this configuration in production. !!!"
         );
     }
-    let pepper = match (&settings.pepper, backend) {
+    let pepper = match (settings.pepper(), backend) {
         (Some(secret), _) => {
             if settings.pepper_id.is_empty() || settings.pepper_id.len() > 32 {
                 return Err(StartupError::Config(
@@ -153,7 +153,9 @@ fn password_hasher(settings: &Settings, backend: Backend) -> Result<PasswordHash
             ));
         }
         (None, Backend::Sqlite) => {
-            tracing::info!("no pepper configured (embedded mode); set GATEHOUSE_PEPPER in production");
+            tracing::info!(
+                "no pepper configured (embedded mode); set GATEHOUSE_PEPPER in production"
+            );
             None
         }
     };

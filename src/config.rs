@@ -13,7 +13,7 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 pub const DEFAULT_PEPPER_ID: &str = "1";
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 10;
 pub const DEFAULT_HASH_QUEUE: usize = 64;
-pub const DEFAULT_LOG_FILTER: &str = "info";
+pub const DEFAULT_LOG_FILTER: &str = "info,refinery_core=warn";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum IssuerStyleSetting {
@@ -82,11 +82,21 @@ pub struct Settings {
     pub argon2_iterations: u32,
 
     /// Argon2id lanes.
-    #[arg(long, global = true, env = "GATEHOUSE_ARGON2_PARALLELISM", default_value_t = 1)]
+    #[arg(
+        long,
+        global = true,
+        env = "GATEHOUSE_ARGON2_PARALLELISM",
+        default_value_t = 1
+    )]
     pub argon2_parallelism: u32,
 
     /// Allow Argon2 parameters below the floor (tests and throwaway setups only; logged loudly).
-    #[arg(long, global = true, env = "GATEHOUSE_ALLOW_WEAK_PASSWORD_HASHING", default_value_t = false)]
+    #[arg(
+        long,
+        global = true,
+        env = "GATEHOUSE_ALLOW_WEAK_PASSWORD_HASHING",
+        default_value_t = false
+    )]
     pub allow_weak_password_hashing: bool,
 
     /// Password hashes computed at once. Default: the number of CPUs.
@@ -135,6 +145,16 @@ impl Settings {
         }
     }
 
+    /// A secret set to the empty string counts as not set: `GATEHOUSE_PEPPER=` in a `.env`
+    /// file must not pass for a pepper.
+    pub fn pepper(&self) -> Option<&SecretString> {
+        non_empty(self.pepper.as_ref())
+    }
+
+    pub fn key_encryption_key(&self) -> Option<&SecretString> {
+        non_empty(self.key_encryption_key.as_ref())
+    }
+
     pub fn argon2_cost(&self) -> Argon2Cost {
         Argon2Cost {
             memory_kib: self.argon2_memory_kib,
@@ -142,6 +162,11 @@ impl Settings {
             parallelism: self.argon2_parallelism,
         }
     }
+}
+
+fn non_empty(secret: Option<&SecretString>) -> Option<&SecretString> {
+    use secrecy::ExposeSecret;
+    secret.filter(|s| !s.expose_secret().trim().is_empty())
 }
 
 #[cfg(test)]
@@ -157,5 +182,14 @@ mod tests {
         for secret in ["db-password-1", "pepper-value-2", "kek-value-3"] {
             assert!(!shown.contains(secret), "{secret} leaked: {shown}");
         }
+    }
+
+    #[test]
+    fn empty_secrets_count_as_unset() {
+        let mut settings = Settings::with_database("sqlite::memory:");
+        settings.pepper = Some(SecretString::from(String::new()));
+        settings.key_encryption_key = Some(SecretString::from("  ".to_owned()));
+        assert!(settings.pepper().is_none());
+        assert!(settings.key_encryption_key().is_none());
     }
 }

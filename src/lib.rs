@@ -1,8 +1,8 @@
-pub mod domain;
-pub mod store;
-pub mod crypto;
-pub mod auth;
-pub mod manage;
-pub mod config;
 pub mod app;
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod domain;
 pub mod http;
+pub mod manage;
+pub mod store;

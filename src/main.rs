@@ -152,7 +152,10 @@ fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     init_logging(&cli.settings);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("gatehouse: cannot start the async runtime: {error}");
@@ -266,7 +269,10 @@ async fn tenant(services: &Services, command: TenantCommand) -> Result<(), CliEr
                     json!({"TenantName": pool.name, "UserPoolId": pool.id.to_string(), "ClientId": client.id.to_string()})
                 );
             } else {
-                println!("tenant:    {}\npool id:   {}\nclient id: {}", pool.name, pool.id, client.id);
+                println!(
+                    "tenant:    {}\npool id:   {}\nclient id: {}",
+                    pool.name, pool.id, client.id
+                );
             }
         }
         TenantCommand::List { json } => {
@@ -321,7 +327,10 @@ async fn tenant(services: &Services, command: TenantCommand) -> Result<(), CliEr
             if json {
                 println!("{value}");
             } else {
-                println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&value).unwrap_or_default()
+                );
             }
         }
     }
@@ -387,7 +396,12 @@ async fn user(services: &Services, command: UserCommand) -> Result<(), CliError>
                     },
                 )
                 .await?;
-            println!("created {} (sub {}, status {})", user.username, user.sub, user.status.as_str());
+            println!(
+                "created {} (sub {}, status {})",
+                user.username,
+                user.sub,
+                user.status.as_str()
+            );
         }
         UserCommand::SetPassword {
             tenant,
@@ -400,13 +414,19 @@ async fn user(services: &Services, command: UserCommand) -> Result<(), CliError>
             services
                 .set_user_password(&pool, &username, &password, temporary)
                 .await?;
-            println!("password set for {}; their sessions were revoked", username.as_str());
+            println!(
+                "password set for {}; their sessions were revoked",
+                username.as_str()
+            );
         }
         UserCommand::Disable { tenant, username } => {
             let (pool, _) = services.tenant(&tenant).await?;
             let username = parse_username(&username)?;
             services.set_user_enabled(&pool, &username, false).await?;
-            println!("disabled {}; their sessions were revoked", username.as_str());
+            println!(
+                "disabled {}; their sessions were revoked",
+                username.as_str()
+            );
         }
         UserCommand::Enable { tenant, username } => {
             let (pool, _) = services.tenant(&tenant).await?;

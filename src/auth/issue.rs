@@ -132,6 +132,15 @@ impl Services {
 
 /// Claims the token's own fields own; an attribute can never override them.
 const RESERVED_CLAIMS: &[&str] = &[
-    "sub", "aud", "iss", "token_use", "auth_time", "iat", "exp", "jti", "origin_jti", "event_id",
+    "sub",
+    "aud",
+    "iss",
+    "token_use",
+    "auth_time",
+    "iat",
+    "exp",
+    "jti",
+    "origin_jti",
+    "event_id",
     "nbf",
 ];

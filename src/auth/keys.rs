@@ -73,7 +73,11 @@ impl SigningKeys {
         Ok((record.kid, key))
     }
 
-    fn cached(&self, cache_key: &(UserPoolId, &'static str), now: UnixSeconds) -> Option<ActiveKey> {
+    fn cached(
+        &self,
+        cache_key: &(UserPoolId, &'static str),
+        now: UnixSeconds,
+    ) -> Option<ActiveKey> {
         let cache = self.active.lock().ok()?;
         cache
             .get(cache_key)

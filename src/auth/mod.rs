@@ -128,7 +128,10 @@ mod tests {
         let own = IssuerStyle::Gatehouse {
             public_url: "https://id.example.com/".into(),
         };
-        assert_eq!(own.issuer(&pool), "https://id.example.com/eu-west-1_AbCdEf123");
+        assert_eq!(
+            own.issuer(&pool),
+            "https://id.example.com/eu-west-1_AbCdEf123"
+        );
         assert_eq!(
             IssuerStyle::Aws.issuer(&pool),
             "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"

@@ -56,7 +56,9 @@ impl Services {
             .challenge(&session_hash)
             .await?
             .filter(|c| {
-                c.pool_id == pool.id && c.challenge_name == NEW_PASSWORD_REQUIRED && now < c.expires_at
+                c.pool_id == pool.id
+                    && c.challenge_name == NEW_PASSWORD_REQUIRED
+                    && now < c.expires_at
             })
             .ok_or_else(invalid_session)?;
         let user = self

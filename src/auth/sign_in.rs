@@ -93,8 +93,12 @@ impl Services {
                 (pool, client, user, needs_rehash)
             }
             _ => {
-                self.store.record_failure(&scope, key, &lockout, now).await?;
-                return Err(AuthError::NotAuthorized(NotAuthorized::IncorrectCredentials));
+                self.store
+                    .record_failure(&scope, key, &lockout, now)
+                    .await?;
+                return Err(AuthError::NotAuthorized(
+                    NotAuthorized::IncorrectCredentials,
+                ));
             }
         };
 
@@ -189,7 +193,9 @@ impl Services {
             .await
         {
             Ok(true) => tracing::info!(sub = %user.sub, "password hash upgraded"),
-            Ok(false) => tracing::debug!(sub = %user.sub, "password changed meanwhile; rehash dropped"),
+            Ok(false) => {
+                tracing::debug!(sub = %user.sub, "password changed meanwhile; rehash dropped")
+            }
             Err(error) => tracing::warn!(%error, sub = %user.sub, "rehash failed"),
         }
     }

@@ -7,7 +7,11 @@ use serde::Serialize;
 #[error("signing a token failed: {0}")]
 pub struct SigningFailed(String);
 
-pub fn sign<T: Serialize>(claims: &T, kid: &str, key: &EncodingKey) -> Result<String, SigningFailed> {
+pub fn sign<T: Serialize>(
+    claims: &T,
+    kid: &str,
+    key: &EncodingKey,
+) -> Result<String, SigningFailed> {
     let mut header = Header::new(Algorithm::RS256);
     header.typ = None;
     header.kid = Some(kid.to_owned());

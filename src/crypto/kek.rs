@@ -35,7 +35,9 @@ pub enum KekError {
     Malformed,
     #[error("cannot read or create the key-encryption key file {path}: {reason}")]
     File { path: String, reason: String },
-    #[error("a stored private key could not be decrypted: wrong key-encryption key, or the row was altered")]
+    #[error(
+        "a stored private key could not be decrypted: wrong key-encryption key, or the row was altered"
+    )]
     Decrypt,
     #[error("encryption failed")]
     Encrypt,
@@ -117,7 +119,9 @@ impl KeyEncryptionKey {
 
     pub fn decrypt(&self, stored: &str, context: &str) -> Result<Vec<u8>, KekError> {
         let encoded = stored.strip_prefix(FORMAT).ok_or(KekError::Decrypt)?;
-        let blob = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| KekError::Decrypt)?;
+        let blob = URL_SAFE_NO_PAD
+            .decode(encoded)
+            .map_err(|_| KekError::Decrypt)?;
         if blob.len() <= NONCE_BYTES {
             return Err(KekError::Decrypt);
         }

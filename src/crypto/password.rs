@@ -180,7 +180,10 @@ impl PasswordHasher {
         self.run(admission, move || {
             let (phc, pepper_id) = match &stored {
                 Some((phc, pepper_id)) => (phc.as_str(), pepper_id.as_deref()),
-                None => (inner.dummy.as_str(), inner.pepper.as_ref().map(|p| p.id.as_str())),
+                None => (
+                    inner.dummy.as_str(),
+                    inner.pepper.as_ref().map(|p| p.id.as_str()),
+                ),
             };
             let matched = verify_blocking(&inner, &password, phc, pepper_id)?;
             Ok(match (matched, &stored) {
@@ -317,11 +320,19 @@ mod tests {
         assert!(stored.phc.expose_secret().starts_with("$argon2id$v=19$"));
         assert_eq!(stored.pepper_id.as_deref(), Some("p1"));
         assert_eq!(
-            hasher.verify(&secret("Correct-Horse-9"), Some(&stored)).await.unwrap(),
-            Verification::Match { needs_rehash: false }
+            hasher
+                .verify(&secret("Correct-Horse-9"), Some(&stored))
+                .await
+                .unwrap(),
+            Verification::Match {
+                needs_rehash: false
+            }
         );
         assert_eq!(
-            hasher.verify(&secret("wrong"), Some(&stored)).await.unwrap(),
+            hasher
+                .verify(&secret("wrong"), Some(&stored))
+                .await
+                .unwrap(),
             Verification::Mismatch
         );
     }
@@ -371,7 +382,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            stronger.verify(&secret("Correct-Horse-9"), Some(&stored)).await.unwrap(),
+            stronger
+                .verify(&secret("Correct-Horse-9"), Some(&stored))
+                .await
+                .unwrap(),
             Verification::Match { needs_rehash: true }
         );
     }

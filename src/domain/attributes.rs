@@ -43,7 +43,9 @@ impl UserAttributes {
         for (name, value) in &raw {
             validate_name(name)?;
             if value.chars().count() > MAX_VALUE_CHARS {
-                return Err(format!("attribute {name} must be at most {MAX_VALUE_CHARS} characters"));
+                return Err(format!(
+                    "attribute {name} must be at most {MAX_VALUE_CHARS} characters"
+                ));
             }
             if value.contains('\0') {
                 return Err(format!("attribute {name} must not contain NUL characters"));
@@ -93,17 +95,23 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     if let Some(custom) = name.strip_prefix("custom:") {
         let ok = !custom.is_empty()
             && custom.chars().count() <= MAX_CUSTOM_NAME_CHARS
-            && custom.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            && custom
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
         return if ok {
             Ok(())
         } else {
-            Err(format!("custom attribute name {name:?} must be custom: followed by 1-20 of [A-Za-z0-9_]"))
+            Err(format!(
+                "custom attribute name {name:?} must be custom: followed by 1-20 of [A-Za-z0-9_]"
+            ))
         };
     }
     if STANDARD.contains(&name) {
         Ok(())
     } else {
-        Err(format!("{name:?} is not a standard attribute; custom attributes start with custom:"))
+        Err(format!(
+            "{name:?} is not a standard attribute; custom attributes start with custom:"
+        ))
     }
 }
 
@@ -127,7 +135,13 @@ mod tests {
 
     #[test]
     fn unknown_sub_and_malformed_names_are_refused() {
-        for bad in ["sub", "colour", "custom:", "custom:way_too_long_a_name_here", "custom:a-b"] {
+        for bad in [
+            "sub",
+            "colour",
+            "custom:",
+            "custom:way_too_long_a_name_here",
+            "custom:a-b",
+        ] {
             assert!(attrs(&[(bad, "x")]).is_err(), "{bad}");
         }
         assert!(attrs(&[("email_verified", "yes")]).is_err());

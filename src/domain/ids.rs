@@ -57,7 +57,8 @@ impl UserPoolId {
     /// Accepts what the botocore model accepts (`[\w-]+_[0-9a-zA-Z]+`, at most 55 chars) with a
     /// region-shaped prefix, so ids that clients validate are the only ones we hand out.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let invalid = || format!("user pool id {raw:?} is not of the form <region>_<alphanumerics>");
+        let invalid =
+            || format!("user pool id {raw:?} is not of the form <region>_<alphanumerics>");
         if raw.len() > Self::MAX_LEN {
             return Err(invalid());
         }
@@ -104,11 +105,15 @@ impl ClientId {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let ok = !raw.is_empty()
             && raw.len() <= 128
-            && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+');
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+');
         if ok {
             Ok(Self(raw.to_owned()))
         } else {
-            Err(format!("client id {raw:?} must be 1-128 characters of [A-Za-z0-9_+]"))
+            Err(format!(
+                "client id {raw:?} must be 1-128 characters of [A-Za-z0-9_+]"
+            ))
         }
     }
 
@@ -163,7 +168,14 @@ mod tests {
 
     #[test]
     fn pool_id_parsing_rejects_malformed_ids() {
-        for bad in ["", "us-east-1", "us-east-1_", "local_abc", "us-east-1_ab/cd", "x_y"] {
+        for bad in [
+            "",
+            "us-east-1",
+            "us-east-1_",
+            "local_abc",
+            "us-east-1_ab/cd",
+            "x_y",
+        ] {
             assert!(UserPoolId::parse(bad).is_err(), "{bad}");
         }
         assert!(UserPoolId::parse("us-gov-west-1_AbCdEf123").is_ok());
@@ -174,7 +186,14 @@ mod tests {
         for good in ["us-east-1", "ap-southeast-2", "us-gov-west-1"] {
             assert!(Region::parse(good).is_ok(), "{good}");
         }
-        for bad in ["", "local", "us_east_1", "US-EAST-1", "us-east-x", "u-east-1"] {
+        for bad in [
+            "",
+            "local",
+            "us_east_1",
+            "US-EAST-1",
+            "us-east-x",
+            "u-east-1",
+        ] {
             assert!(Region::parse(bad).is_err(), "{bad}");
         }
     }

@@ -109,7 +109,8 @@ mod tests {
         assert!(message(&p, "No-Numbers-Here").ends_with("must have numeric characters"));
         assert!(message(&p, "NoSymbols999").ends_with("must have symbol characters"));
         assert!(
-            message(&p, "NoSymbols999").starts_with("Password did not conform with password policy: ")
+            message(&p, "NoSymbols999")
+                .starts_with("Password did not conform with password policy: ")
         );
     }
 
@@ -141,8 +142,10 @@ mod tests {
 
     #[test]
     fn out_of_range_policies_are_invalid() {
-        let mut p = PasswordPolicy::default();
-        p.minimum_length = 5;
+        let mut p = PasswordPolicy {
+            minimum_length: 5,
+            ..PasswordPolicy::default()
+        };
         assert!(p.validate().is_err());
         p.minimum_length = 100;
         assert!(p.validate().is_err());

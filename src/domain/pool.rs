@@ -26,8 +26,7 @@ impl TenantName {
         if raw.trim() != raw {
             return Err("tenant name must not start or end with whitespace".into());
         }
-        let allowed =
-            |c: char| c.is_alphanumeric() || c == '_' || c == ' ' || "+=,.@-".contains(c);
+        let allowed = |c: char| c.is_alphanumeric() || c == '_' || c == ' ' || "+=,.@-".contains(c);
         if !raw.chars().all(allowed) {
             return Err(
                 "tenant name may contain only letters, digits, spaces and _ + = , . @ -".into(),

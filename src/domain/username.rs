@@ -24,7 +24,9 @@ impl Username {
             return Err("username must not be empty".into());
         }
         if chars > MAX_USERNAME_CHARS {
-            return Err(format!("username must be at most {MAX_USERNAME_CHARS} characters"));
+            return Err(format!(
+                "username must be at most {MAX_USERNAME_CHARS} characters"
+            ));
         }
         if let Some(bad) = raw.chars().find(|c| !is_allowed_username_char(*c)) {
             return Err(format!(

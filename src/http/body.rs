@@ -139,14 +139,20 @@ mod tests {
     #[test]
     fn valid_json_decodes() {
         assert!(
-            decode::<Sample>(br#"{"UserName":"a","Password":"b","Extra":1}"#, Surface::LoginApi)
-                .is_ok()
+            decode::<Sample>(
+                br#"{"UserName":"a","Password":"b","Extra":1}"#,
+                Surface::LoginApi
+            )
+            .is_ok()
         );
     }
 
     #[test]
     fn duplicate_keys_are_refused() {
-        assert!(message(r#"{"UserName":"a","UserName":"b","Password":"c"}"#).contains("duplicate field"));
+        assert!(
+            message(r#"{"UserName":"a","UserName":"b","Password":"c"}"#)
+                .contains("duplicate field")
+        );
     }
 
     #[test]
@@ -158,12 +164,20 @@ mod tests {
     fn wrong_types_never_echo_the_value() {
         let text = message(r#"{"UserName":"a","Password":987654321}"#);
         assert!(!text.contains("987654321"), "{text}");
-        assert!(text.contains("'Password'") && text.contains("a string"), "{text}");
+        assert!(
+            text.contains("'Password'") && text.contains("a string"),
+            "{text}"
+        );
     }
 
     #[test]
     fn syntax_errors_and_trailing_garbage_are_refused() {
-        for body in [r#"{"UserName":"a","#, "not json", r#"{"UserName":"a","Password":"b"} x"#, ""] {
+        for body in [
+            r#"{"UserName":"a","#,
+            "not json",
+            r#"{"UserName":"a","Password":"b"} x"#,
+            "",
+        ] {
             assert_eq!(message(body), "Request body is not valid JSON", "{body}");
         }
     }

@@ -195,16 +195,27 @@ mod tests {
     fn login_api_statuses_follow_the_contract() {
         let status = |e: AuthError| ApiError::from_auth(e, Surface::LoginApi).status_code();
         assert_eq!(
-            status(AuthError::NotAuthorized(NotAuthorized::IncorrectCredentials)),
+            status(AuthError::NotAuthorized(
+                NotAuthorized::IncorrectCredentials
+            )),
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(
             status(AuthError::NotAuthorized(NotAuthorized::InvalidSession)),
             StatusCode::BAD_REQUEST
         );
-        assert_eq!(status(AuthError::PasswordResetRequired), StatusCode::UNAUTHORIZED);
-        assert_eq!(status(AuthError::TooManyRequests), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(status(AuthError::InvalidPassword("x".into())), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            status(AuthError::PasswordResetRequired),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            status(AuthError::TooManyRequests),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        assert_eq!(
+            status(AuthError::InvalidPassword("x".into())),
+            StatusCode::BAD_REQUEST
+        );
     }
 
     #[test]

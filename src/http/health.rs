@@ -27,9 +27,8 @@ async fn ready(services: web::Data<Services>) -> HttpResponse {
         return unavailable("database unreachable");
     }
     match services.store.schema_status().await {
-        Ok(status) if status.is_current() => {
-            HttpResponse::Ok().json(json!({"status": "ok", "schema_version": status.binary_version}))
-        }
+        Ok(status) if status.is_current() => HttpResponse::Ok()
+            .json(json!({"status": "ok", "schema_version": status.binary_version})),
         Ok(_) => unavailable("database schema is not the version this binary expects"),
         Err(error) => {
             tracing::warn!(%error, "readiness: schema check failed");

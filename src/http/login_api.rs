@@ -163,7 +163,9 @@ async fn respond_to_auth_challenge(
 
 fn constraint(field: &str, rule: &str) -> ApiError {
     ApiError::invalid_parameter(
-        format!("1 validation error detected: Value at '{field}' failed to satisfy constraint: {rule}"),
+        format!(
+            "1 validation error detected: Value at '{field}' failed to satisfy constraint: {rule}"
+        ),
         SURFACE,
     )
 }
@@ -199,7 +201,10 @@ fn password(field: &str, raw: &SecretString) -> Result<SecretString, ApiError> {
         ));
     }
     if value.chars().any(char::is_control) {
-        return Err(constraint(field, "Member must not contain control characters"));
+        return Err(constraint(
+            field,
+            "Member must not contain control characters",
+        ));
     }
     Ok(secret(value))
 }

@@ -112,7 +112,10 @@ async fn openid_configuration(
         IssuerStyle::Aws => format!("{}/{}/.well-known/jwks.json", public_url.0, pool.id),
     };
     Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, format!("public, max-age={JWKS_MAX_AGE_SECONDS}")))
+        .insert_header((
+            header::CACHE_CONTROL,
+            format!("public, max-age={JWKS_MAX_AGE_SECONDS}"),
+        ))
         .insert_header(("Access-Control-Allow-Origin", "*"))
         .json(OpenIdConfiguration {
             issuer,

@@ -168,7 +168,9 @@ impl Services {
             }
         };
         if pool_id.as_ref().is_some_and(|id| *id != pool.id)
-            || client_id.as_ref().is_some_and(|id| *id != default_client.id)
+            || client_id
+                .as_ref()
+                .is_some_and(|id| *id != default_client.id)
         {
             return Err(invalid(
                 &context,
@@ -274,7 +276,8 @@ impl Services {
     ) -> Result<(), AuthError> {
         let context = format!("user {:?}", seed.username);
         let username = Username::parse(&seed.username).map_err(|e| invalid(&context, e))?;
-        let attributes = UserAttributes::parse(seed.attributes).map_err(|e| invalid(&context, e))?;
+        let attributes =
+            UserAttributes::parse(seed.attributes).map_err(|e| invalid(&context, e))?;
         let user = match self.store.user_by_key(&pool.id, username.key()).await? {
             None => {
                 let user = self
@@ -295,7 +298,14 @@ impl Services {
             }
             Some(user) => {
                 if self
-                    .align_user(pool, &user, &seed.password, seed.temporary, seed.enabled, attributes)
+                    .align_user(
+                        pool,
+                        &user,
+                        &seed.password,
+                        seed.temporary,
+                        seed.enabled,
+                        attributes,
+                    )
                     .await?
                 {
                     report.users_updated += 1;
@@ -311,9 +321,14 @@ impl Services {
                 .iter()
                 .any(|g| g.name == *group)
             {
-                return Err(invalid(&context, format!("group {group:?} is not declared")));
+                return Err(invalid(
+                    &context,
+                    format!("group {group:?} is not declared"),
+                ));
             }
-            self.store.add_user_to_group(&pool.id, &user.sub, group).await?;
+            self.store
+                .add_user_to_group(&pool.id, &user.sub, group)
+                .await?;
         }
         Ok(())
     }
@@ -331,16 +346,29 @@ impl Services {
         let now = self.clock.now();
         let mut changed = false;
         if user.attributes != attributes {
-            self.store.set_attributes(&user.sub, &attributes, now).await?;
+            self.store
+                .set_attributes(&user.sub, &attributes, now)
+                .await?;
             changed = true;
         }
         if user.enabled != enabled {
             self.store.set_enabled(&user.sub, enabled, now).await?;
             changed = true;
         }
-        // A user who already replaced a temporary password keeps their own.
+        // A user who already replaced a temporary password keeps their own; an unanswered
+        // temporary password that has expired is issued again, so long-lived development
+        // databases keep working.
         let replaced_temporary = temporary && user.status == UserStatus::Confirmed;
-        if !replaced_temporary {
+        let expired_temporary = user.status == UserStatus::ForceChangePassword
+            && user
+                .temporary_password_expires_at
+                .is_some_and(|expiry| now >= expiry);
+        if expired_temporary {
+            let username = Username::parse(&user.username).map_err(AuthError::Internal)?;
+            self.set_user_password(pool, &username, password, temporary)
+                .await?;
+            changed = true;
+        } else if !replaced_temporary {
             let matches = matches!(
                 self.hasher.verify(password, user.password.as_ref()).await?,
                 Verification::Match { .. }

@@ -122,16 +122,16 @@ impl Services {
             .map_err(|violation| AuthError::InvalidPassword(violation.0))
     }
 
-    fn status_for(
-        &self,
-        pool: &UserPool,
-        temporary: bool,
-        now: i64,
-    ) -> (UserStatus, Option<i64>) {
+    fn status_for(&self, pool: &UserPool, temporary: bool, now: i64) -> (UserStatus, Option<i64>) {
         if temporary {
             (
                 UserStatus::ForceChangePassword,
-                Some(now + pool.settings.password_policy.temporary_password_validity_seconds()),
+                Some(
+                    now + pool
+                        .settings
+                        .password_policy
+                        .temporary_password_validity_seconds(),
+                ),
             )
         } else {
             (UserStatus::Confirmed, None)

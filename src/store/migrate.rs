@@ -18,7 +18,6 @@ mod sqlite_migrations {
     refinery::embed_migrations!("migrations/sqlite");
 }
 
-
 pub(super) fn runner(backend: Backend) -> refinery::Runner {
     let runner = match backend {
         Backend::Postgres => postgres_migrations::migrations::runner(),

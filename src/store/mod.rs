@@ -147,8 +147,11 @@ pub struct GroupRecord {
 #[async_trait]
 pub trait PoolStore {
     /// Creates a pool together with its default app client, atomically.
-    async fn create_pool(&self, pool: &UserPool, default_client: &AppClient)
-    -> Result<(), StoreError>;
+    async fn create_pool(
+        &self,
+        pool: &UserPool,
+        default_client: &AppClient,
+    ) -> Result<(), StoreError>;
     async fn pool_by_name(&self, name: &str) -> Result<Option<UserPool>, StoreError>;
     async fn pool_by_id(&self, id: &UserPoolId) -> Result<Option<UserPool>, StoreError>;
     async fn list_pools(&self) -> Result<Vec<UserPool>, StoreError>;
@@ -194,10 +197,18 @@ pub trait UserStore {
         replacement: &StoredPasswordHash,
     ) -> Result<bool, StoreError>;
     /// Enables or disables; disabling revokes every session at once.
-    async fn set_enabled(&self, sub: &Sub, enabled: bool, now: UnixSeconds)
-    -> Result<bool, StoreError>;
-    async fn set_status(&self, sub: &Sub, status: UserStatus, now: UnixSeconds)
-    -> Result<bool, StoreError>;
+    async fn set_enabled(
+        &self,
+        sub: &Sub,
+        enabled: bool,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+    async fn set_status(
+        &self,
+        sub: &Sub,
+        status: UserStatus,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
     async fn set_attributes(
         &self,
         sub: &Sub,
@@ -243,10 +254,15 @@ pub trait SessionStore {
         now: UnixSeconds,
     ) -> Result<(), StoreError>;
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError>;
-    async fn refresh_token(&self, token_hash: &str)
-    -> Result<Option<RefreshTokenRecord>, StoreError>;
-    async fn create_challenge(&self, challenge: &ChallengeRecord, now: UnixSeconds)
-    -> Result<(), StoreError>;
+    async fn refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenRecord>, StoreError>;
+    async fn create_challenge(
+        &self,
+        challenge: &ChallengeRecord,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
     /// Reads a challenge without consuming it (to check it before expensive work).
     async fn challenge(&self, session_hash: &str) -> Result<Option<ChallengeRecord>, StoreError>;
     /// Removes and returns the challenge if it exists and has not expired: a session string
@@ -260,8 +276,11 @@ pub trait SessionStore {
 
 #[async_trait]
 pub trait LockoutStore {
-    async fn failures(&self, scope: &str, username_key: &str)
-    -> Result<Option<FailureRecord>, StoreError>;
+    async fn failures(
+        &self,
+        scope: &str,
+        username_key: &str,
+    ) -> Result<Option<FailureRecord>, StoreError>;
     /// Counts one failure atomically (concurrent failures each count) and applies the lock
     /// the policy prescribes for the new count.
     async fn record_failure(

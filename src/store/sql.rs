@@ -91,10 +91,7 @@ impl SqlStore {
                 Box::pin(async move { sqlite::configure_connection(conn).await })
             });
         }
-        let pool = pool_options
-            .connect_with(options)
-            .await
-            .map_err(classify)?;
+        let pool = pool_options.connect_with(options).await.map_err(classify)?;
         Ok(Self { pool, backend, url })
     }
 
@@ -267,8 +264,7 @@ fn attributes_json(attributes: &UserAttributes) -> Result<String, StoreError> {
     serde_json::to_string(attributes.as_map()).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
-const SESSION_COLUMNS: &str =
-    "id, pool_id, client_id, user_sub, auth_time, expires_at, revoked_at";
+const SESSION_COLUMNS: &str = "id, pool_id, client_id, user_sub, auth_time, expires_at, revoked_at";
 
 fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
     let pool_id: String = get(row, "pool_id")?;
@@ -496,7 +492,10 @@ impl PoolStore for SqlStore {
     }
 }
 
-async fn insert_client(conn: &mut sqlx::AnyConnection, client: &AppClient) -> Result<(), StoreError> {
+async fn insert_client(
+    conn: &mut sqlx::AnyConnection,
+    client: &AppClient,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO app_clients (id, pool_id, name, is_default, secret_encrypted, \
          id_token_seconds, access_token_seconds, refresh_token_seconds, refresh_grace_seconds, \
@@ -530,7 +529,11 @@ impl UserStore for SqlStore {
         .bind(user.pool_id.as_str())
         .bind(&user.username)
         .bind(&user.username_key)
-        .bind(user.password.as_ref().map(|p| p.phc.expose_secret().to_owned()))
+        .bind(
+            user.password
+                .as_ref()
+                .map(|p| p.phc.expose_secret().to_owned()),
+        )
         .bind(user.password.as_ref().and_then(|p| p.pepper_id.clone()))
         .bind(user.status.as_str())
         .bind(user.enabled)

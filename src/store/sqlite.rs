@@ -65,7 +65,9 @@ pub(super) async fn take_migration_lock(url: &str) -> Result<MigrationLock, Stor
     })
     .await
     .map_err(|e| StoreError::Internal(format!("migration lock task failed: {e}")))?
-    .map_err(|e| StoreError::Unavailable(format!("cannot lock the database file for migration: {e}")))?;
+    .map_err(|e| {
+        StoreError::Unavailable(format!("cannot lock the database file for migration: {e}"))
+    })?;
     Ok(MigrationLock(Some(file)))
 }
 
@@ -75,15 +77,27 @@ mod tests {
 
     #[test]
     fn file_urls_gain_create_mode() {
-        assert_eq!(normalise_url("sqlite://gatehouse.db"), "sqlite://gatehouse.db?mode=rwc");
-        assert_eq!(normalise_url("sqlite://a.db?x=1"), "sqlite://a.db?x=1&mode=rwc");
+        assert_eq!(
+            normalise_url("sqlite://gatehouse.db"),
+            "sqlite://gatehouse.db?mode=rwc"
+        );
+        assert_eq!(
+            normalise_url("sqlite://a.db?x=1"),
+            "sqlite://a.db?x=1&mode=rwc"
+        );
         assert_eq!(normalise_url("sqlite::memory:"), "sqlite::memory:");
-        assert_eq!(normalise_url("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
+        assert_eq!(
+            normalise_url("sqlite://a.db?mode=ro"),
+            "sqlite://a.db?mode=ro"
+        );
     }
 
     #[test]
     fn database_paths_are_read_from_urls() {
-        assert_eq!(database_path("sqlite://data/g.db?mode=rwc"), Some(PathBuf::from("data/g.db")));
+        assert_eq!(
+            database_path("sqlite://data/g.db?mode=rwc"),
+            Some(PathBuf::from("data/g.db"))
+        );
         assert_eq!(database_path("sqlite:g.db"), Some(PathBuf::from("g.db")));
         assert_eq!(database_path("sqlite::memory:"), None);
     }

@@ -1,0 +1,231 @@
+//! The `gatehouse` binary's operator commands, run as a user would run them.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::on_both_backends;
+use crate::support::{Db, TestDatabase};
+
+on_both_backends!(
+    operator_commands_manage_tenants_and_users,
+    a_newer_schema_is_refused
+);
+
+/// Runs the binary in a scratch directory with only the given settings.
+pub struct Cli {
+    pub dir: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+}
+
+impl Cli {
+    pub fn new(database: &TestDatabase) -> Self {
+        let env = vec![
+            ("GATEHOUSE_DATABASE_URL".into(), database.url.clone()),
+            ("GATEHOUSE_ARGON2_MEMORY_KIB".into(), "256".into()),
+            ("GATEHOUSE_ARGON2_ITERATIONS".into(), "1".into()),
+            (
+                "GATEHOUSE_ALLOW_WEAK_PASSWORD_HASHING".into(),
+                "true".into(),
+            ),
+            ("GATEHOUSE_PEPPER".into(), "cli-test-pepper-secret".into()),
+            (
+                "GATEHOUSE_KEY_ENCRYPTION_KEY".into(),
+                "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into(),
+            ),
+        ];
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            env,
+        }
+    }
+
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(self.dir.path());
+        command
+    }
+
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self
+            .command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    pub fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let output = self.run(args, stdin);
+        assert!(
+            output.status.success(),
+            "gatehouse {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    pub fn fails(&self, args: &[&str], stdin: &str) -> String {
+        let output = self.run(args, stdin);
+        assert!(!output.status.success(), "gatehouse {args:?} should fail");
+        String::from_utf8(output.stderr).unwrap()
+    }
+}
+
+async fn operator_commands_manage_tenants_and_users(backend: Db) {
+    let database = TestDatabase::create(backend).await.unwrap();
+    let cli = Cli::new(&database);
+
+    assert!(cli.ok(&["migrate"], "").contains("schema at version 1"));
+    let created: Value =
+        serde_json::from_str(&cli.ok(&["tenant", "create", "initech", "--json"], "")).unwrap();
+    let pool_id = created["UserPoolId"].as_str().unwrap();
+    let (region, suffix) = pool_id.split_once('_').unwrap();
+    assert_eq!(region, "us-east-1");
+    assert_eq!(suffix.len(), 9);
+    assert_eq!(created["ClientId"].as_str().unwrap().len(), 26);
+    assert!(
+        cli.fails(&["tenant", "create", "initech"], "")
+            .contains("already exists")
+    );
+
+    let out = cli.ok(
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "initech",
+            "dave",
+            "--email",
+            "dave@example.com",
+            "--attribute",
+            "custom:team=red",
+        ],
+        "Dave-Password-1\n",
+    );
+    assert!(out.contains("CONFIRMED"), "{out}");
+    assert!(
+        cli.fails(&["user", "create", "--tenant", "initech", "erin"], "")
+            .contains("standard input")
+    );
+    assert!(
+        cli.fails(&["user", "create", "--tenant", "initech", "erin"], "weak\n")
+            .contains("password policy")
+    );
+    assert!(
+        cli.fails(
+            &["user", "create", "--tenant", "initech", "DAVE"],
+            "Dave-Password-1\n"
+        )
+        .contains("already exists")
+    );
+    cli.ok(
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "initech",
+            "frank",
+            "--temporary",
+        ],
+        "Frank-Temp-Pass-1\n",
+    );
+
+    let users: Value =
+        serde_json::from_str(&cli.ok(&["user", "list", "--tenant", "initech", "--json"], ""))
+            .unwrap();
+    let users = users.as_array().unwrap();
+    assert_eq!(users.len(), 2);
+    assert_eq!(users[0]["Username"], "dave");
+    assert_eq!(users[0]["Attributes"]["custom:team"], "red");
+    assert_eq!(users[1]["UserStatus"], "FORCE_CHANGE_PASSWORD");
+
+    cli.ok(&["user", "disable", "--tenant", "initech", "dave"], "");
+    let users: Value =
+        serde_json::from_str(&cli.ok(&["user", "list", "--tenant", "initech", "--json"], ""))
+            .unwrap();
+    assert_eq!(users[0]["Enabled"], false);
+    cli.ok(&["user", "enable", "--tenant", "initech", "dave"], "");
+    cli.ok(
+        &["user", "set-password", "--tenant", "initech", "dave"],
+        "Dave-Password-2\n",
+    );
+    cli.ok(
+        &["user", "require-reset", "--tenant", "initech", "dave"],
+        "",
+    );
+    let users: Value =
+        serde_json::from_str(&cli.ok(&["user", "list", "--tenant", "initech", "--json"], ""))
+            .unwrap();
+    assert_eq!(users[0]["UserStatus"], "RESET_REQUIRED");
+    cli.ok(&["user", "delete", "--tenant", "initech", "frank"], "");
+    assert!(
+        cli.fails(&["user", "delete", "--tenant", "initech", "frank"], "")
+            .contains("does not exist")
+    );
+    assert!(
+        cli.fails(&["user", "list", "--tenant", "nosuch"], "")
+            .contains("does not exist")
+    );
+
+    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/seed.json");
+    assert!(cli.ok(&["seed", seed], "").contains("2 tenants created"));
+    let again = cli.ok(&["seed", seed], "");
+    assert!(
+        again.contains("0 tenants created, 0 clients created, 0 users created, 0 users updated"),
+        "{again}"
+    );
+    let tenants: Value = serde_json::from_str(&cli.ok(&["tenant", "list", "--json"], "")).unwrap();
+    let names: Vec<&str> = tenants
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["TenantName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["acme", "globex", "initech"]);
+    let shown: Value =
+        serde_json::from_str(&cli.ok(&["tenant", "show", "initech", "--json"], "")).unwrap();
+    assert_eq!(shown["UserPoolId"], pool_id);
+    assert_eq!(shown["Settings"]["PasswordPolicy"]["MinimumLength"], 8);
+}
+
+async fn a_newer_schema_is_refused(backend: Db) {
+    let database = TestDatabase::create(backend).await.unwrap();
+    let cli = Cli::new(&database);
+    cli.ok(&["migrate"], "");
+    // A later Gatehouse migrated this database.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&database.url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) \
+         VALUES (99, 'from_the_future', '2030-01-01T00:00:00Z', '1')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let error = cli.fails(&["migrate"], "");
+    assert!(
+        error.contains("version 99, newer than this Gatehouse binary"),
+        "{error}"
+    );
+    let error = cli.fails(&["tenant", "list"], "");
+    assert!(
+        error.contains("newer than this Gatehouse binary"),
+        "{error}"
+    );
+}

@@ -1,0 +1,118 @@
+//! JWKS, OpenID discovery and health endpoints.
+
+use serde_json::Value;
+
+use crate::helpers::{PASSWORD, TestApp, assert_error, jwt_part};
+use crate::on_both_backends;
+use crate::support::Db;
+
+on_both_backends!(
+    jwks_publishes_one_key_per_purpose_and_is_cacheable,
+    openid_configuration_matches_the_tokens,
+    unknown_pools_are_404,
+    health_endpoints_report_live_and_ready,
+);
+
+async fn jwks_publishes_one_key_per_purpose_and_is_cacheable(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (pool, _) = app.create_tenant("acme").await;
+    app.create_user(&pool, "alice", false).await;
+    let response = app
+        .get(&format!("/{}/.well-known/jwks.json", pool.id))
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "public, max-age=300");
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let jwks: Value = response.json().await.unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    for key in keys {
+        let mut members: Vec<&str> = key
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        members.sort_unstable();
+        assert_eq!(members, ["alg", "e", "kid", "kty", "n", "use"]);
+        assert_eq!(key["kty"], "RSA");
+        assert_eq!(key["alg"], "RS256");
+        assert_eq!(key["use"], "sig");
+    }
+    // Tokens name keys that are published.
+    let result = app.sign_in("acme", "alice", PASSWORD).await;
+    let kids: Vec<&Value> = keys.iter().map(|k| &k["kid"]).collect();
+    for token in ["IdToken", "AccessToken"] {
+        let header = jwt_part(result[token].as_str().unwrap(), 0);
+        assert!(kids.contains(&&header["kid"]), "{token} kid is in the JWKS");
+    }
+    // Conditional requests.
+    let response = app
+        .client
+        .get(app.jwks_url(&pool))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 304);
+    // The private halves are in the database only as ciphertext.
+    for record in app.services.store.signing_keys(&pool.id).await.unwrap() {
+        assert!(record.private_key_encrypted.starts_with("v1."));
+        assert!(!record.private_key_encrypted.contains("PRIVATE"));
+    }
+    app.stop().await;
+}
+
+async fn openid_configuration_matches_the_tokens(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (pool, _) = app.create_tenant("acme").await;
+    app.create_user(&pool, "alice", false).await;
+    let discovery: Value = app
+        .get(&format!("/{}/.well-known/openid-configuration", pool.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let result = app.sign_in("acme", "alice", PASSWORD).await;
+    let claims = jwt_part(result["IdToken"].as_str().unwrap(), 1);
+    assert_eq!(discovery["issuer"], claims["iss"]);
+    assert_eq!(discovery["jwks_uri"], app.jwks_url(&pool));
+    assert_eq!(
+        discovery["id_token_signing_alg_values_supported"][0],
+        "RS256"
+    );
+    // The JWKS is where discovery says.
+    let jwks = app
+        .client
+        .get(discovery["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(jwks.status(), 200);
+    app.stop().await;
+}
+
+async fn unknown_pools_are_404(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    for path in [
+        "/us-east-1_NoSuchPol/.well-known/jwks.json",
+        "/not-a-pool-id/.well-known/jwks.json",
+        "/us-east-1_NoSuchPol/.well-known/openid-configuration",
+        "/..%2F..%2Fetc%2Fpasswd/.well-known/jwks.json",
+    ] {
+        assert_error(app.get(path).await, 404, "ResourceNotFoundException", "").await;
+    }
+    app.stop().await;
+}
+
+async fn health_endpoints_report_live_and_ready(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let live = app.get("/health/live").await;
+    assert_eq!(live.status(), 200);
+    assert!(live.headers().contains_key("x-amzn-requestid"));
+    assert_eq!(live.headers()["x-content-type-options"], "nosniff");
+    let ready: Value = app.get("/health/ready").await.json().await.unwrap();
+    assert_eq!(ready["status"], "ok");
+    assert_eq!(ready["schema_version"], 1);
+    app.stop().await;
+}

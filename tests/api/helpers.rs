@@ -1,0 +1,214 @@
+//! `TestApp`: the server under test, with one helper per endpoint.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use gatehouse::app::App;
+use gatehouse::auth::Services;
+use gatehouse::config::{IssuerStyleSetting, Settings};
+use gatehouse::domain::app_client::AppClient;
+use gatehouse::domain::attributes::UserAttributes;
+use gatehouse::domain::clock::{Clock, FakeClock, SystemClock};
+use gatehouse::domain::pool::{PoolSettings, TenantName, UserPool};
+use gatehouse::domain::secret::secret;
+use gatehouse::domain::username::Username;
+use gatehouse::manage::tenants::FixedIds;
+use gatehouse::manage::users::NewUser;
+use serde_json::{Value, json};
+
+use crate::support::{Db, TestDatabase};
+
+pub const PASSWORD: &str = "Correct-Horse-9";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub services: Services,
+    pub clock: Arc<FakeClock>,
+    server: actix_web::dev::ServerHandle,
+    _database: TestDatabase,
+}
+
+#[derive(Default)]
+pub struct Options {
+    pub aws_issuer: bool,
+}
+
+/// Settings every test server uses: cheap Argon2 (the production cost is measured by the
+/// benchmark, not paid by every test), a pepper, and an explicit key-encryption key.
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings::with_database(database_url);
+    settings.bind = "127.0.0.1:0".into();
+    settings.argon2_memory_kib = 256;
+    settings.argon2_iterations = 1;
+    settings.allow_weak_password_hashing = true;
+    settings.pepper = Some(secret("test-pepper-value-for-the-suite"));
+    settings.key_encryption_key = Some(secret(STANDARD.encode([42u8; 32])));
+    settings.http_workers = Some(2);
+    settings.hash_workers = Some(2);
+    settings
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Db) -> Self {
+        Self::spawn_with(backend, Options::default()).await
+    }
+
+    pub async fn spawn_with(backend: Db, options: Options) -> Self {
+        let database = TestDatabase::create(backend)
+            .await
+            .expect("a test database for this backend");
+        let mut settings = test_settings(&database.url);
+        if options.aws_issuer {
+            settings.issuer_style = IssuerStyleSetting::Aws;
+        }
+        // Start at the real time so independent verifiers accept exp/iat; tests move it on.
+        let clock = Arc::new(FakeClock::new(SystemClock.now()));
+        let app = App::build_with_clock(settings, clock.clone())
+            .await
+            .expect("server starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let services = app.services().clone();
+        let server = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            services,
+            clock,
+            server,
+            _database: database,
+        }
+    }
+
+    pub async fn stop(self) {
+        self.server.stop(true).await;
+    }
+
+    pub async fn create_tenant(&self, name: &str) -> (UserPool, AppClient) {
+        self.services
+            .create_tenant(
+                &TenantName::parse(name).unwrap(),
+                PoolSettings::default(),
+                FixedIds::default(),
+            )
+            .await
+            .unwrap()
+    }
+
+    pub async fn create_user(&self, pool: &UserPool, username: &str, temporary: bool) {
+        self.create_user_with(pool, username, PASSWORD, temporary, &[])
+            .await;
+    }
+
+    pub async fn create_user_with(
+        &self,
+        pool: &UserPool,
+        username: &str,
+        password: &str,
+        temporary: bool,
+        attributes: &[(&str, &str)],
+    ) {
+        self.services
+            .create_user(
+                pool,
+                NewUser {
+                    username: Username::parse(username).unwrap(),
+                    password: secret(password),
+                    temporary,
+                    attributes: UserAttributes::parse(
+                        attributes
+                            .iter()
+                            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                            .collect(),
+                    )
+                    .unwrap(),
+                    enabled: true,
+                },
+            )
+            .await
+            .unwrap();
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.post_raw(path, "application/json", body.to_string())
+            .await
+    }
+
+    pub async fn login(&self, tenant: &str, username: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/Login",
+            &json!({"UserName": username, "TenantName": tenant, "Password": password}),
+        )
+        .await
+    }
+
+    /// Signs in and returns the `AuthenticationResult`.
+    pub async fn sign_in(&self, tenant: &str, username: &str, password: &str) -> Value {
+        let response = self.login(tenant, username, password).await;
+        assert_eq!(response.status(), 200, "sign-in of {username} failed");
+        let body: Value = response.json().await.unwrap();
+        body["cognitoToken"]["AuthenticationResult"].clone()
+    }
+
+    pub async fn respond_to_challenge(&self, body: &Value) -> reqwest::Response {
+        self.post_json("/RespondToAuthChallenge", body).await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub fn clock_now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub fn jwks_url(&self, pool: &UserPool) -> String {
+        format!("{}/{}/.well-known/jwks.json", self.address, pool.id)
+    }
+}
+
+/// Asserts an error response: status, `__type`, message, and the envelope's headers.
+pub async fn assert_error(response: reqwest::Response, status: u16, type_: &str, message: &str) {
+    assert_eq!(response.status(), status);
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(headers["x-amzn-errortype"], format!("{type_}:").as_str());
+    assert!(headers.contains_key("x-amzn-requestid"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["__type"], type_, "{body}");
+    if !message.is_empty() {
+        assert_eq!(body["message"], message, "{body}");
+    }
+    assert_eq!(
+        body.as_object().unwrap().len(),
+        2,
+        "only __type and message: {body}"
+    );
+}
+
+/// Decodes a JWT segment without verifying (the independent verifiers do that).
+pub fn jwt_part(token: &str, index: usize) -> Value {
+    let segment = token.split('.').nth(index).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+}

@@ -1,0 +1,22 @@
+//! API tests: each starts the real server on port 0 over a fresh database, on SQLite and on
+//! Postgres, and talks to it over HTTP.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly by design"
+)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod helpers;
+
+mod challenge;
+mod cli;
+mod discovery;
+mod login;
+mod login_errors;
+mod logs;
+mod seed;
+mod tokens;

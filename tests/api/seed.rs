@@ -1,0 +1,164 @@
+//! Seed files: the shipped example applies, and applying it twice changes nothing.
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+use crate::support::Db;
+use gatehouse::manage::seed::SeedFile;
+
+on_both_backends!(
+    the_example_seed_applies_idempotently,
+    seed_files_are_validated,
+    reseeding_renews_an_expired_temporary_password,
+);
+
+const EXAMPLE: &str = include_str!("../../examples/seed.json");
+
+async fn the_example_seed_applies_idempotently(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let first = app
+        .services
+        .apply_seed(SeedFile::parse(EXAMPLE).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(first.tenants_created, 2);
+    assert_eq!(first.users_created, 4);
+    let (acme, _) = app.services.tenant("acme").await.unwrap();
+    assert_eq!(acme.id.as_str(), "us-east-1_AcmeDemo1");
+    let before = snapshot(&app, &acme).await;
+
+    let second = app
+        .services
+        .apply_seed(SeedFile::parse(EXAMPLE).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(second.tenants_created, 0);
+    assert_eq!(second.clients_created, 0);
+    assert_eq!(second.users_created, 0);
+    assert_eq!(second.users_updated, 0);
+    assert_eq!(second.tenants, first.tenants);
+    assert_eq!(snapshot(&app, &acme).await, before, "nothing changed");
+
+    // The seeded users behave as declared.
+    let alice = app.sign_in("acme", "alice", "Correct-Horse-9").await;
+    let claims = crate::helpers::jwt_part(alice["IdToken"].as_str().unwrap(), 1);
+    assert_eq!(claims["aud"], "acmedemoclient000000000001");
+    assert_eq!(
+        claims["cognito:groups"],
+        serde_json::json!(["admin", "staff"])
+    );
+    assert_eq!(claims["custom:team"], "platform");
+    let bob = app.login("acme", "bob", "Temporary-Pass-1").await;
+    let bob: serde_json::Value = bob.json().await.unwrap();
+    assert_eq!(
+        bob["cognitoToken"]["ChallengeName"],
+        "NEW_PASSWORD_REQUIRED"
+    );
+    assert_eq!(
+        app.login("acme", "carol", "Correct-Horse-9").await.status(),
+        401
+    );
+    app.sign_in("globex", "alice", "Another-Secret-7").await;
+
+    // Re-applying after bob chose his own password keeps it.
+    let answer = serde_json::json!({
+        "TenantName": "acme", "UserName": "bob", "ChallengeName": "NEW_PASSWORD_REQUIRED",
+        "Session": bob["cognitoToken"]["Session"],
+        "ChallengeResponses": {"NEW_PASSWORD": "Bobs-Own-Pass-3"},
+    });
+    assert_eq!(app.respond_to_challenge(&answer).await.status(), 200);
+    let third = app
+        .services
+        .apply_seed(SeedFile::parse(EXAMPLE).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(third.users_updated, 0);
+    app.sign_in("acme", "bob", "Bobs-Own-Pass-3").await;
+    app.stop().await;
+}
+
+/// Everything the seed could have touched, in comparable form.
+async fn snapshot(app: &TestApp, pool: &gatehouse::domain::pool::UserPool) -> Vec<String> {
+    let mut rows = Vec::new();
+    for user in app.services.store.list_users(&pool.id).await.unwrap() {
+        use secrecy::ExposeSecret;
+        let groups = app.services.store.groups_of_user(&user.sub).await.unwrap();
+        rows.push(format!(
+            "{} {} {} {} {:?} {} {:?} {:?}",
+            user.username,
+            user.sub,
+            user.status.as_str(),
+            user.enabled,
+            user.attributes,
+            user.updated_at,
+            user.password
+                .as_ref()
+                .map(|p| p.phc.expose_secret().to_owned()),
+            groups
+        ));
+    }
+    for client in app.services.store.list_clients(&pool.id).await.unwrap() {
+        rows.push(format!("{client:?}"));
+    }
+    rows.push(format!(
+        "{:?}",
+        app.services.store.list_groups(&pool.id).await.unwrap()
+    ));
+    rows
+}
+
+async fn seed_files_are_validated(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    for bad in [
+        r#"{"Tenants": [{"Name": "acme", "Unknown": 1}]}"#,
+        r#"{"Tenants": [{"Name": " bad name"}]}"#,
+        r#"{"Tenants": [{"Name": "acme", "PoolId": "local_abc"}]}"#,
+        r#"{"Tenants": [{"Name": "acme", "Users": [{"Username": "a b", "Password": "Correct-Horse-9"}]}]}"#,
+        r#"{"Tenants": [{"Name": "acme", "Users": [{"Username": "weak", "Password": "weak"}]}]}"#,
+        r#"{"Tenants": [{"Name": "acme", "Users": [{"Username": "x", "Password": "Correct-Horse-9", "Groups": ["undeclared"]}]}]}"#,
+        r#"{"Tenants": [{"Name": "acme", "Users": [{"Username": "x", "Password": "Correct-Horse-9", "Attributes": {"colour": "red"}}]}]}"#,
+        "not json",
+    ] {
+        let result = match SeedFile::parse(bad) {
+            Ok(seed) => app.services.apply_seed(seed).await,
+            Err(e) => Err(e),
+        };
+        let error = result.expect_err(bad);
+        assert!(
+            matches!(
+                error,
+                gatehouse::auth::AuthError::InvalidParameter(_)
+                    | gatehouse::auth::AuthError::InvalidPassword(_)
+            ),
+            "{bad}: {error:?}"
+        );
+    }
+    app.stop().await;
+}
+
+async fn reseeding_renews_an_expired_temporary_password(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    app.services
+        .apply_seed(SeedFile::parse(EXAMPLE).unwrap())
+        .await
+        .unwrap();
+    app.clock.advance(8 * 86_400);
+    let expired = app.login("acme", "bob", "Temporary-Pass-1").await;
+    assert_eq!(expired.status(), 401);
+    let report = app
+        .services
+        .apply_seed(SeedFile::parse(EXAMPLE).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(report.users_updated, 1, "only bob changed");
+    let renewed: serde_json::Value = app
+        .login("acme", "bob", "Temporary-Pass-1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        renewed["cognitoToken"]["ChallengeName"],
+        "NEW_PASSWORD_REQUIRED"
+    );
+    app.stop().await;
+}

@@ -1,0 +1,737 @@
+//! The store contract: every behaviour of the `Store` trait, run unchanged on SQLite and on
+//! Postgres, each case on a fresh database.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly by design"
+)]
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use gatehouse::domain::app_client::{AppClient, TokenValidity};
+use gatehouse::domain::attributes::UserAttributes;
+use gatehouse::domain::ids::{ClientId, Region, Sub, UserPoolId};
+use gatehouse::domain::lockout::LockoutPolicy;
+use gatehouse::domain::pool::{PoolSettings, UserPool};
+use gatehouse::domain::secret::secret;
+use gatehouse::domain::user::{StoredPasswordHash, User, UserStatus};
+use gatehouse::store::sql::MigrateError;
+use gatehouse::store::{
+    ChallengeRecord, GroupRecord, GroupStore, KeyPurpose, KeyState, KeyStore, LockoutStore,
+    NewSession, PoolStore, SessionStore, SigningKeyRecord, SqlStore, Store, StoreError, UserStore,
+};
+use support::{Db, TestDatabase};
+
+const NOW: i64 = 1_800_000_000;
+
+async fn store(backend: Db) -> (Arc<SqlStore>, TestDatabase) {
+    let database = TestDatabase::create(backend).await.unwrap();
+    let store = SqlStore::connect(&database.url, 5).await.unwrap();
+    store.migrate().await.unwrap();
+    (Arc::new(store), database)
+}
+
+fn pool(name: &str) -> (UserPool, AppClient) {
+    let pool = UserPool {
+        id: UserPoolId::generate(&Region::parse("eu-west-1").unwrap()),
+        name: name.into(),
+        settings: PoolSettings::default(),
+        created_at: NOW,
+    };
+    let client = AppClient {
+        id: ClientId::generate(),
+        pool_id: pool.id.clone(),
+        name: format!("{name} default"),
+        is_default: true,
+        validity: TokenValidity::default(),
+        refresh_grace_seconds: 0,
+        created_at: NOW,
+    };
+    (pool, client)
+}
+
+fn hash(value: &str) -> StoredPasswordHash {
+    StoredPasswordHash {
+        phc: secret(value),
+        pepper_id: Some("1".into()),
+    }
+}
+
+fn user(pool: &UserPool, username: &str) -> User {
+    User {
+        sub: Sub::generate(),
+        pool_id: pool.id.clone(),
+        username: username.into(),
+        username_key: username.to_lowercase(),
+        password: Some(hash("$argon2id$original")),
+        status: UserStatus::Confirmed,
+        enabled: true,
+        attributes: UserAttributes::parse(BTreeMap::from([(
+            "email".into(),
+            "a@example.com".into(),
+        )]))
+        .unwrap(),
+        tokens_valid_after: 0,
+        temporary_password_expires_at: None,
+        created_at: NOW,
+        updated_at: NOW,
+    }
+}
+
+fn new_session(user: &User, client: &AppClient, token_hash: &str) -> NewSession {
+    NewSession {
+        id: uuid::Uuid::new_v4().to_string(),
+        pool_id: user.pool_id.clone(),
+        client_id: client.id.clone(),
+        user_sub: user.sub,
+        auth_time: NOW,
+        expires_at: NOW + 86_400,
+        refresh_token_hash: token_hash.into(),
+    }
+}
+
+/// A store with one pool, its default client, and one user.
+async fn populated(backend: Db) -> (Arc<SqlStore>, TestDatabase, UserPool, AppClient, User) {
+    let (store, database) = store(backend).await;
+    let (pool, client) = pool("acme");
+    store.create_pool(&pool, &client).await.unwrap();
+    let alice = user(&pool, "alice");
+    store.create_user(&alice).await.unwrap();
+    (store, database, pool, client, alice)
+}
+
+on_both_backends!(
+    migrations_apply_once_and_the_schema_is_current,
+    concurrent_migrations_apply_each_version_once,
+    a_newer_schema_is_refused,
+    pools_and_clients_round_trip_and_names_are_unique,
+    users_round_trip_and_usernames_are_unique_per_pool,
+    disabling_and_password_changes_revoke_sessions,
+    password_rehash_is_compare_and_set,
+    deleting_a_user_removes_their_sessions,
+    groups_are_upserted_and_listed_in_precedence_order,
+    sessions_start_with_a_hashed_refresh_token_and_clear_failures,
+    completing_a_new_password_updates_the_user_and_starts_a_session,
+    challenges_are_taken_exactly_once,
+    expired_challenges_are_not_returned,
+    concurrent_failures_each_count_and_lock,
+    failures_are_forgotten_after_a_quiet_period,
+    only_one_active_key_per_pool_and_purpose,
+    pool_settings_update,
+);
+
+async fn migrations_apply_once_and_the_schema_is_current(backend: Db) {
+    let database = TestDatabase::create(backend).await.unwrap();
+    let store = SqlStore::connect(&database.url, 2).await.unwrap();
+    let before = store.schema_status().await.unwrap();
+    assert_eq!(before.database_version, None);
+    let first = store.migrate().await.unwrap();
+    assert_eq!(first.applied, ["V1__initial"]);
+    let second = store.migrate().await.unwrap();
+    assert!(second.applied.is_empty());
+    let status = store.schema_status().await.unwrap();
+    assert!(status.is_current());
+    assert_eq!(status.database_version, Some(1));
+    store.ping().await.unwrap();
+}
+
+async fn concurrent_migrations_apply_each_version_once(backend: Db) {
+    let database = TestDatabase::create(backend).await.unwrap();
+    let replicas: Vec<SqlStore> =
+        futures_util::future::join_all((0..4).map(|_| SqlStore::connect(&database.url, 2)))
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+    let reports = futures_util::future::join_all(replicas.iter().map(SqlStore::migrate)).await;
+    let applied: usize = reports
+        .into_iter()
+        .map(|r| r.expect("every replica starts").applied.len())
+        .sum();
+    assert_eq!(applied, 1, "V1 applied by exactly one replica");
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&database.url).await.unwrap();
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM refinery_schema_history")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+    pool.close().await;
+}
+
+async fn a_newer_schema_is_refused(backend: Db) {
+    let (store, database) = store(backend).await;
+    store.close().await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&database.url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) \
+         VALUES (7, 'later', '2030-01-01T00:00:00Z', '1')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let store = SqlStore::connect(&database.url, 2).await.unwrap();
+    match store.migrate().await {
+        Err(MigrateError::NewerSchema { database, binary }) => {
+            assert_eq!((database, binary), (7, 1));
+        }
+        other => panic!("expected NewerSchema, got {other:?}"),
+    }
+    let status = store.schema_status().await.unwrap();
+    assert!(status.is_newer_than_binary() && !status.is_current());
+}
+
+async fn pools_and_clients_round_trip_and_names_are_unique(backend: Db) {
+    let (store, _db) = store(backend).await;
+    let (acme, acme_client) = pool("acme");
+    store.create_pool(&acme, &acme_client).await.unwrap();
+    assert_eq!(store.pool_by_name("acme").await.unwrap().unwrap(), acme);
+    assert_eq!(store.pool_by_id(&acme.id).await.unwrap().unwrap(), acme);
+    assert!(
+        store.pool_by_name("ACME").await.unwrap().is_none(),
+        "names are exact"
+    );
+    assert_eq!(
+        store.default_client(&acme.id).await.unwrap().unwrap(),
+        acme_client
+    );
+    assert_eq!(
+        store.client_by_id(&acme_client.id).await.unwrap().unwrap(),
+        acme_client
+    );
+
+    let (duplicate, duplicate_client) = pool("acme");
+    assert!(matches!(
+        store.create_pool(&duplicate, &duplicate_client).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // The failed creation left nothing behind.
+    assert!(
+        store
+            .client_by_id(&duplicate_client.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let extra = AppClient {
+        id: ClientId::generate(),
+        is_default: false,
+        name: "mobile".into(),
+        validity: TokenValidity {
+            id_token_seconds: 300,
+            access_token_seconds: 600,
+            refresh_token_seconds: 7_200,
+        },
+        ..acme_client.clone()
+    };
+    store.create_client(&extra).await.unwrap();
+    let second_default = AppClient {
+        id: ClientId::generate(),
+        ..acme_client.clone()
+    };
+    assert!(matches!(
+        store.create_client(&second_default).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let clients = store.list_clients(&acme.id).await.unwrap();
+    assert_eq!(clients.len(), 2);
+    assert!(clients.contains(&extra));
+
+    let (globex, globex_client) = pool("globex");
+    store.create_pool(&globex, &globex_client).await.unwrap();
+    let names: Vec<String> = store
+        .list_pools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["acme", "globex"]);
+}
+
+async fn users_round_trip_and_usernames_are_unique_per_pool(backend: Db) {
+    let (store, _db, acme, _, alice) = populated(backend).await;
+    let found = store.user_by_key(&acme.id, "alice").await.unwrap().unwrap();
+    assert_eq!(found.sub, alice.sub);
+    assert_eq!(found.attributes, alice.attributes);
+    assert_eq!(
+        found.password.as_ref().unwrap().pepper_id.as_deref(),
+        Some("1")
+    );
+    assert!(found.enabled);
+    assert_eq!(
+        store
+            .user_by_sub(&alice.sub)
+            .await
+            .unwrap()
+            .unwrap()
+            .username,
+        "alice"
+    );
+    assert!(store.user_by_key(&acme.id, "bob").await.unwrap().is_none());
+
+    let twin = user(&acme, "alice");
+    assert!(matches!(
+        store.create_user(&twin).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let (globex, globex_client) = pool("globex");
+    store.create_pool(&globex, &globex_client).await.unwrap();
+    store.create_user(&user(&globex, "alice")).await.unwrap();
+
+    assert!(
+        store
+            .set_status(&alice.sub, UserStatus::ResetRequired, NOW + 1)
+            .await
+            .unwrap()
+    );
+    let mut attributes = alice.attributes.clone();
+    attributes.merge(
+        UserAttributes::parse(BTreeMap::from([("custom:team".into(), "red".into())])).unwrap(),
+    );
+    assert!(
+        store
+            .set_attributes(&alice.sub, &attributes, NOW + 2)
+            .await
+            .unwrap()
+    );
+    let updated = store.user_by_sub(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(updated.status, UserStatus::ResetRequired);
+    assert_eq!(updated.attributes.get("custom:team"), Some("red"));
+    assert_eq!(updated.updated_at, NOW + 2);
+    assert_eq!(store.list_users(&acme.id).await.unwrap().len(), 1);
+    assert!(
+        !store
+            .set_status(&Sub::generate(), UserStatus::Confirmed, NOW)
+            .await
+            .unwrap()
+    );
+}
+
+async fn disabling_and_password_changes_revoke_sessions(backend: Db) {
+    let (store, _db, _, client, alice) = populated(backend).await;
+    let first = new_session(&alice, &client, "hash-1");
+    store.start_session(&first, "scope", "alice").await.unwrap();
+    assert!(
+        store
+            .set_enabled(&alice.sub, false, NOW + 10)
+            .await
+            .unwrap()
+    );
+    let revoked = store.session(&first.id).await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(NOW + 10));
+    let disabled = store.user_by_sub(&alice.sub).await.unwrap().unwrap();
+    assert!(!disabled.enabled);
+    assert_eq!(disabled.tokens_valid_after, NOW + 10);
+    assert!(store.set_enabled(&alice.sub, true, NOW + 11).await.unwrap());
+
+    let second = new_session(&alice, &client, "hash-2");
+    store
+        .start_session(&second, "scope", "alice")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .set_password(
+                &alice.sub,
+                &hash("$argon2id$new"),
+                UserStatus::Confirmed,
+                None,
+                true,
+                NOW + 20
+            )
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.session(&second.id).await.unwrap().unwrap().revoked_at,
+        Some(NOW + 20)
+    );
+    let changed = store.user_by_sub(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(changed.tokens_valid_after, NOW + 20);
+    use secrecy::ExposeSecret;
+    assert_eq!(
+        changed.password.unwrap().phc.expose_secret(),
+        "$argon2id$new"
+    );
+
+    // Without revocation, sessions stay (used for temporary passwords set by seed files).
+    let third = new_session(&alice, &client, "hash-3");
+    store.start_session(&third, "scope", "alice").await.unwrap();
+    store
+        .set_password(
+            &alice.sub,
+            &hash("$argon2id$newer"),
+            UserStatus::ForceChangePassword,
+            Some(NOW + 99),
+            false,
+            NOW + 30,
+        )
+        .await
+        .unwrap();
+    let after = store.user_by_sub(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(after.status, UserStatus::ForceChangePassword);
+    assert_eq!(after.temporary_password_expires_at, Some(NOW + 99));
+    assert_eq!(
+        store.session(&third.id).await.unwrap().unwrap().revoked_at,
+        None
+    );
+}
+
+async fn password_rehash_is_compare_and_set(backend: Db) {
+    let (store, _db, _, _, alice) = populated(backend).await;
+    let original = alice.password.clone().unwrap();
+    assert!(
+        store
+            .replace_password_hash(&alice.sub, &original, &hash("$argon2id$stronger"))
+            .await
+            .unwrap()
+    );
+    // A second rehash from the stale hash must not overwrite the new one.
+    assert!(
+        !store
+            .replace_password_hash(&alice.sub, &original, &hash("$argon2id$stale"))
+            .await
+            .unwrap()
+    );
+    use secrecy::ExposeSecret;
+    let stored = store
+        .user_by_sub(&alice.sub)
+        .await
+        .unwrap()
+        .unwrap()
+        .password
+        .unwrap();
+    assert_eq!(stored.phc.expose_secret(), "$argon2id$stronger");
+}
+
+async fn deleting_a_user_removes_their_sessions(backend: Db) {
+    let (store, _db, _, client, alice) = populated(backend).await;
+    let session = new_session(&alice, &client, "hash-del");
+    store
+        .start_session(&session, "scope", "alice")
+        .await
+        .unwrap();
+    assert!(store.delete_user(&alice.sub).await.unwrap());
+    assert!(store.user_by_sub(&alice.sub).await.unwrap().is_none());
+    assert!(store.session(&session.id).await.unwrap().is_none());
+    assert!(store.refresh_token("hash-del").await.unwrap().is_none());
+    assert!(!store.delete_user(&alice.sub).await.unwrap());
+}
+
+async fn groups_are_upserted_and_listed_in_precedence_order(backend: Db) {
+    let (store, _db, acme, _, alice) = populated(backend).await;
+    let group = |name: &str, precedence: Option<i64>| GroupRecord {
+        pool_id: acme.id.clone(),
+        name: name.into(),
+        description: Some(format!("{name} group")),
+        precedence,
+    };
+    store.put_group(&group("zeta", Some(1)), NOW).await.unwrap();
+    store.put_group(&group("alpha", None), NOW).await.unwrap();
+    store.put_group(&group("beta", Some(5)), NOW).await.unwrap();
+    store.put_group(&group("beta", Some(0)), NOW).await.unwrap();
+    let listed = store.list_groups(&acme.id).await.unwrap();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[1], group("beta", Some(0)));
+    for name in ["alpha", "beta", "zeta", "beta"] {
+        store
+            .add_user_to_group(&acme.id, &alice.sub, name)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.groups_of_user(&alice.sub).await.unwrap(),
+        ["beta", "zeta", "alpha"]
+    );
+    assert!(
+        store
+            .add_user_to_group(&acme.id, &alice.sub, "undeclared")
+            .await
+            .is_err()
+    );
+}
+
+async fn sessions_start_with_a_hashed_refresh_token_and_clear_failures(backend: Db) {
+    let (store, _db, acme, client, alice) = populated(backend).await;
+    let policy = LockoutPolicy::default();
+    store
+        .record_failure(acme.id.as_str(), "alice", &policy, NOW)
+        .await
+        .unwrap();
+    let session = new_session(&alice, &client, "token-hash");
+    store
+        .start_session(&session, acme.id.as_str(), "alice")
+        .await
+        .unwrap();
+    let record = store.session(&session.id).await.unwrap().unwrap();
+    assert_eq!(record.user_sub, alice.sub);
+    assert_eq!(record.client_id, client.id);
+    assert_eq!(
+        (record.auth_time, record.expires_at, record.revoked_at),
+        (NOW, NOW + 86_400, None)
+    );
+    let token = store.refresh_token("token-hash").await.unwrap().unwrap();
+    assert_eq!(token.session_id, session.id);
+    assert_eq!((token.issued_at, token.consumed_at), (NOW, None));
+    assert!(
+        store
+            .failures(acme.id.as_str(), "alice")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A refresh-token hash is unique.
+    let clash = new_session(&alice, &client, "token-hash");
+    assert!(matches!(
+        store.start_session(&clash, "scope", "alice").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        store.session(&clash.id).await.unwrap().is_none(),
+        "nothing half-written"
+    );
+}
+
+async fn completing_a_new_password_updates_the_user_and_starts_a_session(backend: Db) {
+    let (store, _db, _, client, alice) = populated(backend).await;
+    store
+        .set_password(
+            &alice.sub,
+            &hash("$argon2id$temp"),
+            UserStatus::ForceChangePassword,
+            Some(NOW + 100),
+            false,
+            NOW,
+        )
+        .await
+        .unwrap();
+    let mut attributes = alice.attributes.clone();
+    attributes.merge(
+        UserAttributes::parse(BTreeMap::from([("given_name".into(), "Alice".into())])).unwrap(),
+    );
+    let session = new_session(&alice, &client, "np-hash");
+    store
+        .complete_new_password(&hash("$argon2id$chosen"), &attributes, &session, NOW + 5)
+        .await
+        .unwrap();
+    let updated = store.user_by_sub(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(updated.status, UserStatus::Confirmed);
+    assert_eq!(updated.temporary_password_expires_at, None);
+    assert_eq!(updated.attributes.get("given_name"), Some("Alice"));
+    assert!(store.session(&session.id).await.unwrap().is_some());
+    assert!(store.refresh_token("np-hash").await.unwrap().is_some());
+}
+
+fn challenge(
+    pool: &UserPool,
+    client: &AppClient,
+    user: &User,
+    hash: &str,
+    expires_at: i64,
+) -> ChallengeRecord {
+    ChallengeRecord {
+        session_hash: hash.into(),
+        pool_id: pool.id.clone(),
+        client_id: client.id.clone(),
+        user_sub: user.sub,
+        challenge_name: "NEW_PASSWORD_REQUIRED".into(),
+        expires_at,
+    }
+}
+
+async fn challenges_are_taken_exactly_once(backend: Db) {
+    let (store, _db, acme, client, alice) = populated(backend).await;
+    let record = challenge(&acme, &client, &alice, "ch-1", NOW + 180);
+    store.create_challenge(&record, NOW).await.unwrap();
+    assert_eq!(store.challenge("ch-1").await.unwrap().unwrap(), record);
+    let takers = (0..10).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.take_challenge("ch-1", NOW + 1).await.unwrap() })
+    });
+    let taken: Vec<_> = futures_util::future::join_all(takers)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(Option::is_some)
+        .collect();
+    assert_eq!(taken.len(), 1, "exactly one answer gets the challenge");
+    assert!(store.challenge("ch-1").await.unwrap().is_none());
+}
+
+async fn expired_challenges_are_not_returned(backend: Db) {
+    let (store, _db, acme, client, alice) = populated(backend).await;
+    store
+        .create_challenge(&challenge(&acme, &client, &alice, "ch-old", NOW + 180), NOW)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .take_challenge("ch-old", NOW + 180)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store.challenge("ch-old").await.unwrap().is_none(),
+        "and it is gone"
+    );
+}
+
+async fn concurrent_failures_each_count_and_lock(backend: Db) {
+    let (store, _db) = store(backend).await;
+    let policy = LockoutPolicy::default();
+    let attempts = (0..20).map(|_| {
+        let store = store.clone();
+        let policy = policy.clone();
+        tokio::spawn(async move {
+            store
+                .record_failure("pool", "mallory", &policy, NOW)
+                .await
+                .unwrap()
+        })
+    });
+    let results: Vec<_> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let mut counts: Vec<i64> = results.iter().map(|r| r.count).collect();
+    counts.sort_unstable();
+    assert_eq!(
+        counts,
+        (1..=20).collect::<Vec<_>>(),
+        "no failure lost, none double-counted"
+    );
+    let record = store.failures("pool", "mallory").await.unwrap().unwrap();
+    assert_eq!(record.count, 20);
+    assert_eq!(
+        record.locked_until,
+        Some(NOW + 900),
+        "2^15 s capped at 15 minutes"
+    );
+    assert!(store.failures("pool", "other").await.unwrap().is_none());
+}
+
+async fn failures_are_forgotten_after_a_quiet_period(backend: Db) {
+    let (store, _db) = store(backend).await;
+    let policy = LockoutPolicy::default();
+    for i in 0..5 {
+        store
+            .record_failure("pool", "bob", &policy, NOW + i)
+            .await
+            .unwrap();
+    }
+    let locked = store.failures("pool", "bob").await.unwrap().unwrap();
+    assert_eq!((locked.count, locked.locked_until), (5, Some(NOW + 4 + 1)));
+    let fresh = store
+        .record_failure("pool", "bob", &policy, NOW + 4 + 900)
+        .await
+        .unwrap();
+    assert_eq!((fresh.count, fresh.locked_until), (1, None));
+}
+
+fn key(pool: &UserPool, kid: &str, purpose: KeyPurpose, state: KeyState) -> SigningKeyRecord {
+    SigningKeyRecord {
+        kid: kid.into(),
+        pool_id: pool.id.clone(),
+        purpose,
+        alg: "RS256".into(),
+        private_key_encrypted: "v1.ciphertext".into(),
+        public_jwk: "{}".into(),
+        state,
+        created_at: NOW,
+        activates_at: NOW,
+        retired_at: None,
+    }
+}
+
+async fn only_one_active_key_per_pool_and_purpose(backend: Db) {
+    let (store, _db, acme, _, _) = populated(backend).await;
+    assert!(
+        store
+            .insert_signing_key(&key(&acme, "k1", KeyPurpose::Id, KeyState::Active))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .insert_signing_key(&key(&acme, "k2", KeyPurpose::Id, KeyState::Active))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .insert_signing_key(&key(&acme, "k3", KeyPurpose::Access, KeyState::Active))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .insert_signing_key(&key(&acme, "k4", KeyPurpose::Id, KeyState::Pending))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .insert_signing_key(&key(&acme, "k1", KeyPurpose::Access, KeyState::Retired))
+            .await
+            .unwrap()
+    );
+    let kids: Vec<(String, KeyState)> = store
+        .signing_keys(&acme.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| (k.kid, k.state))
+        .collect();
+    assert_eq!(
+        kids,
+        [
+            ("k1".into(), KeyState::Active),
+            ("k3".into(), KeyState::Active),
+            ("k4".into(), KeyState::Pending)
+        ]
+    );
+}
+
+async fn pool_settings_update(backend: Db) {
+    let (store, _db, acme, _, _) = populated(backend).await;
+    let mut settings = acme.settings.clone();
+    settings.password_policy.minimum_length = 12;
+    settings.lockout.free_failures = 3;
+    assert!(
+        store
+            .update_pool_settings(&acme.id, &settings, NOW + 1)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.pool_by_id(&acme.id).await.unwrap().unwrap().settings,
+        settings
+    );
+}
+
+#[test]
+fn both_migration_trees_have_the_same_versions_and_names() {
+    let names = |dir: &str| {
+        let mut names: Vec<String> =
+            std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+                .collect();
+        names.sort();
+        names
+    };
+    let postgres = names("postgres");
+    assert!(!postgres.is_empty());
+    assert_eq!(postgres, names("sqlite"));
+}
