@@ -208,11 +208,13 @@ impl App {
 
         let data = web::Data::new(services.clone());
         let public = web::Data::new(PublicUrl(public_url.clone()));
+        let metrics = web::Data::new(http::metrics::Metrics::default());
         let mut server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(from_fn(http::middleware::observe))
                 .app_data(data.clone())
                 .app_data(public.clone())
+                .app_data(metrics.clone())
                 .configure(http::configure)
         })
         .client_request_timeout(Duration::from_secs(10))

@@ -91,6 +91,7 @@ pub struct PasswordHasher {
     inner: Arc<Inner>,
     /// Permits for everyone admitted: running plus waiting.
     admission: Arc<Semaphore>,
+    capacity: usize,
     workers: Arc<Semaphore>,
 }
 
@@ -126,6 +127,7 @@ impl PasswordHasher {
         Ok(Self {
             inner: Arc::new(inner),
             admission: Arc::new(Semaphore::new(workers + limits.queue)),
+            capacity: workers + limits.queue,
             workers: Arc::new(Semaphore::new(workers)),
         })
     }
@@ -137,6 +139,12 @@ impl PasswordHasher {
             .try_acquire_owned()
             .map(Admission)
             .map_err(|_| HashError::Overloaded)
+    }
+
+    /// Sign-ins admitted (hashing or waiting) and the most that may be, for metrics.
+    pub fn occupancy(&self) -> (usize, usize) {
+        let available = self.admission.available_permits();
+        (self.capacity - available, self.capacity)
     }
 
     pub fn pepper_id(&self) -> Option<&str> {

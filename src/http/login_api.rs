@@ -8,11 +8,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::body::{AUTH_BODY_LIMIT, read_json};
-use super::error::{ApiError, Surface};
-use crate::auth::Services;
+use super::error::{ApiError, ErrorKind, Surface};
+use super::metrics::Metrics;
 use crate::auth::issue::IssuedTokens;
 use crate::auth::new_password::NewPasswordAnswer;
 use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, PasswordSignIn, SignInOutcome};
+use crate::auth::{NotAuthorized, Services};
 use crate::domain::password_policy::MAX_PASSWORD_CHARS;
 use crate::domain::pool::MAX_TENANT_NAME_CHARS;
 use crate::domain::secret::{ExposeSecret, SecretString, secret};
@@ -50,8 +51,39 @@ async fn login(
     request: HttpRequest,
     payload: web::Payload,
     services: web::Data<Services>,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
-    let body: LoginRequest = read_json(&request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
+    let result = sign_in(&request, payload, &services).await;
+    metrics.record_sign_in(sign_in_outcome(&result));
+    result
+}
+
+/// A fixed name per outcome, for the sign-in counter.
+fn sign_in_outcome(result: &Result<HttpResponse, ApiError>) -> &'static str {
+    match result {
+        Ok(response) if response.status().is_success() => "signed_in_or_challenged",
+        Ok(_) => "other",
+        Err(error) => match &error.kind {
+            ErrorKind::NotAuthorized(NotAuthorized::IncorrectCredentials) => {
+                "incorrect_credentials"
+            }
+            ErrorKind::NotAuthorized(NotAuthorized::AttemptsExceeded) => "locked_out",
+            ErrorKind::NotAuthorized(_)
+            | ErrorKind::PasswordResetRequired
+            | ErrorKind::UserNotConfirmed => "refused_after_correct_password",
+            ErrorKind::TooManyRequests => "throttled",
+            ErrorKind::InvalidParameter | ErrorKind::UnsupportedMediaType => "invalid_request",
+            _ => "error",
+        },
+    }
+}
+
+async fn sign_in(
+    request: &HttpRequest,
+    payload: web::Payload,
+    services: &Services,
+) -> Result<HttpResponse, ApiError> {
+    let body: LoginRequest = read_json(request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
     let sign_in = PasswordSignIn {
         tenant_name: tenant_name(&body.tenant_name)?,
         username: username("UserName", &body.user_name)?,

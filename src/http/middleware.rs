@@ -8,6 +8,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web;
+
+use super::metrics::Metrics;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
@@ -35,7 +38,16 @@ pub async fn observe(
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     let status = response.status().as_u16();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    let elapsed_ms = elapsed * 1000.0;
+    if let Some(metrics) = response.request().app_data::<web::Data<Metrics>>() {
+        // The route pattern, not the path: pool ids and junk paths must not become labels.
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        metrics.record_request(method.as_str(), &route, status, elapsed);
+    }
     tracing::info!(
         request_id = %request_id,
         method = %method,

@@ -5,6 +5,7 @@ pub mod body;
 pub mod error;
 pub mod health;
 pub mod login_api;
+pub mod metrics;
 pub mod middleware;
 pub mod well_known;
 
@@ -17,6 +18,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config
         .configure(health::routes)
         .configure(login_api::routes)
+        .configure(metrics::routes)
         .configure(well_known::routes)
         .default_service(web::to(not_found));
 }

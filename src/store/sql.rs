@@ -141,6 +141,36 @@ impl SqlStore {
         })
     }
 
+    /// Runs a query with one text parameter that finds at most one row.
+    async fn find_one<T>(
+        &self,
+        sql: String,
+        key: &str,
+        decode: fn(&AnyRow) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        row.as_ref().map(decode).transpose()
+    }
+
+    /// Runs a query with one text parameter and decodes every row.
+    async fn find_all<T>(
+        &self,
+        sql: String,
+        key: &str,
+        decode: fn(&AnyRow) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(key)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        rows.iter().map(decode).collect()
+    }
+
     pub fn backend_kind(&self) -> Backend {
         self.backend
     }
@@ -406,23 +436,13 @@ impl PoolStore for SqlStore {
     }
 
     async fn pool_by_name(&self, name: &str) -> Result<Option<UserPool>, StoreError> {
-        let query = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE name = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(query))
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(pool_from_row).transpose()
+        let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE name = $1");
+        self.find_one(sql, name, pool_from_row).await
     }
 
     async fn pool_by_id(&self, id: &UserPoolId) -> Result<Option<UserPool>, StoreError> {
-        let query = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(query))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(pool_from_row).transpose()
+        let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE id = $1");
+        self.find_one(sql, id.as_str(), pool_from_row).await
     }
 
     async fn list_pools(&self) -> Result<Vec<UserPool>, StoreError> {
@@ -454,24 +474,14 @@ impl PoolStore for SqlStore {
     }
 
     async fn default_client(&self, pool: &UserPoolId) -> Result<Option<AppClient>, StoreError> {
-        let query =
+        let sql =
             format!("SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 AND is_default");
-        let row = sqlx::query(sqlx::AssertSqlSafe(query))
-            .bind(pool.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(client_from_row).transpose()
+        self.find_one(sql, pool.as_str(), client_from_row).await
     }
 
     async fn client_by_id(&self, id: &ClientId) -> Result<Option<AppClient>, StoreError> {
-        let query = format!("SELECT {CLIENT_COLUMNS} FROM app_clients WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(query))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(client_from_row).transpose()
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM app_clients WHERE id = $1");
+        self.find_one(sql, id.as_str(), client_from_row).await
     }
 
     async fn create_client(&self, client: &AppClient) -> Result<(), StoreError> {
@@ -480,15 +490,10 @@ impl PoolStore for SqlStore {
     }
 
     async fn list_clients(&self, pool: &UserPoolId) -> Result<Vec<AppClient>, StoreError> {
-        let query = format!(
+        let sql = format!(
             "SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 ORDER BY created_at, id"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(query))
-            .bind(pool.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        rows.iter().map(client_from_row).collect()
+        self.find_all(sql, pool.as_str(), client_from_row).await
     }
 }
 
@@ -565,24 +570,14 @@ impl UserStore for SqlStore {
     }
 
     async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError> {
-        let query = format!("SELECT {USER_COLUMNS} FROM users WHERE sub = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(query))
-            .bind(sub.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(user_from_row).transpose()
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE sub = $1");
+        self.find_one(sql, &sub.to_string(), user_from_row).await
     }
 
     async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError> {
-        let query =
+        let sql =
             format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 ORDER BY username_key");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(query))
-            .bind(pool.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        rows.iter().map(user_from_row).collect()
+        self.find_all(sql, pool.as_str(), user_from_row).await
     }
 
     async fn set_password(
@@ -827,37 +822,18 @@ impl SessionStore for SqlStore {
     }
 
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let query = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(query))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(session_from_row).transpose()
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
+        self.find_one(sql, id, session_from_row).await
     }
 
     async fn refresh_token(
         &self,
         token_hash: &str,
     ) -> Result<Option<RefreshTokenRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT token_hash, session_id, issued_at, consumed_at FROM refresh_tokens \
-             WHERE token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(classify)?;
-        row.as_ref()
-            .map(|row| {
-                Ok(RefreshTokenRecord {
-                    token_hash: get(row, "token_hash")?,
-                    session_id: get(row, "session_id")?,
-                    issued_at: get(row, "issued_at")?,
-                    consumed_at: get(row, "consumed_at")?,
-                })
-            })
-            .transpose()
+        let sql = "SELECT token_hash, session_id, issued_at, consumed_at FROM refresh_tokens \
+                   WHERE token_hash = $1";
+        self.find_one(sql.to_owned(), token_hash, refresh_token_from_row)
+            .await
     }
 
     async fn create_challenge(
@@ -883,14 +859,9 @@ impl SessionStore for SqlStore {
     }
 
     async fn challenge(&self, session_hash: &str) -> Result<Option<ChallengeRecord>, StoreError> {
-        let query =
+        let sql =
             format!("SELECT {CHALLENGE_COLUMNS} FROM auth_challenges WHERE session_hash = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(query))
-            .bind(session_hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(challenge_from_row).transpose()
+        self.find_one(sql, session_hash, challenge_from_row).await
     }
 
     async fn take_challenge(
@@ -900,15 +871,10 @@ impl SessionStore for SqlStore {
     ) -> Result<Option<ChallengeRecord>, StoreError> {
         // DELETE … RETURNING is one atomic step on both backends: of two concurrent answers
         // to one session, exactly one gets the row.
-        let query = format!(
+        let sql = format!(
             "DELETE FROM auth_challenges WHERE session_hash = $1 RETURNING {CHALLENGE_COLUMNS}"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(query))
-            .bind(session_hash)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        let challenge = row.as_ref().map(challenge_from_row).transpose()?;
+        let challenge = self.find_one(sql, session_hash, challenge_from_row).await?;
         Ok(challenge.filter(|c| now < c.expires_at))
     }
 }
@@ -980,6 +946,15 @@ impl LockoutStore for SqlStore {
     }
 }
 
+fn refresh_token_from_row(row: &AnyRow) -> Result<RefreshTokenRecord, StoreError> {
+    Ok(RefreshTokenRecord {
+        token_hash: get(row, "token_hash")?,
+        session_id: get(row, "session_id")?,
+        issued_at: get(row, "issued_at")?,
+        consumed_at: get(row, "consumed_at")?,
+    })
+}
+
 fn failure_from_row(row: &AnyRow) -> Result<FailureRecord, StoreError> {
     Ok(FailureRecord {
         count: get(row, "failure_count")?,
@@ -991,15 +966,10 @@ fn failure_from_row(row: &AnyRow) -> Result<FailureRecord, StoreError> {
 #[async_trait]
 impl KeyStore for SqlStore {
     async fn signing_keys(&self, pool: &UserPoolId) -> Result<Vec<SigningKeyRecord>, StoreError> {
-        let query = format!(
+        let sql = format!(
             "SELECT {KEY_COLUMNS} FROM signing_keys WHERE pool_id = $1 ORDER BY created_at, kid"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(query))
-            .bind(pool.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        rows.iter().map(key_from_row).collect()
+        self.find_all(sql, pool.as_str(), key_from_row).await
     }
 
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<bool, StoreError> {

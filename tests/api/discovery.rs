@@ -11,6 +11,7 @@ on_both_backends!(
     openid_configuration_matches_the_tokens,
     unknown_pools_are_404,
     health_endpoints_report_live_and_ready,
+    metrics_count_requests_and_sign_ins_by_fixed_labels,
 );
 
 async fn jwks_publishes_one_key_per_purpose_and_is_cacheable(backend: Db) {
@@ -114,5 +115,42 @@ async fn health_endpoints_report_live_and_ready(backend: Db) {
     let ready: Value = app.get("/health/ready").await.json().await.unwrap();
     assert_eq!(ready["status"], "ok");
     assert_eq!(ready["schema_version"], 1);
+    app.stop().await;
+}
+
+async fn metrics_count_requests_and_sign_ins_by_fixed_labels(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (pool, _) = app.create_tenant("acme").await;
+    app.create_user(&pool, "alice", false).await;
+    app.sign_in("acme", "alice", PASSWORD).await;
+    assert_eq!(
+        app.login("acme", "alice", "Wrong-Horse-9").await.status(),
+        401
+    );
+    assert_eq!(
+        app.get(&format!("/{}/.well-known/jwks.json", pool.id))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.get("/some/junk/path").await.status(), 404);
+
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    for expected in [
+        r#"gatehouse_sign_ins_total{outcome="signed_in_or_challenged"} 1"#,
+        r#"gatehouse_sign_ins_total{outcome="incorrect_credentials"} 1"#,
+        r#"gatehouse_http_requests_total{method="POST",route="/Login",status="200"} 1"#,
+        r#"gatehouse_http_requests_total{method="POST",route="/Login",status="401"} 1"#,
+        r#"route="/{pool_id}/.well-known/jwks.json",status="200"} 1"#,
+        r#"route="unmatched",status="404"} 1"#,
+        "gatehouse_password_hashing_capacity",
+        "gatehouse_http_request_duration_seconds_bucket",
+    ] {
+        assert!(text.contains(expected), "missing {expected} in:\n{text}");
+    }
+    assert!(!text.contains(pool.id.as_str()), "pool ids are not labels");
+    assert!(!text.contains("junk"), "paths are not labels");
     app.stop().await;
 }
