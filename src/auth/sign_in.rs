@@ -9,6 +9,7 @@ use crate::crypto::opaque::OpaqueToken;
 use crate::crypto::password::Verification;
 use crate::domain::app_client::AppClient;
 use crate::domain::clock::UnixSeconds;
+use crate::domain::ids::UserPoolId;
 use crate::domain::pool::UserPool;
 use crate::domain::secret::SecretString;
 use crate::domain::user::{User, UserStatus};
@@ -75,13 +76,13 @@ impl Services {
             return Err(AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded));
         }
 
-        let (client, user) = match &pool {
-            Some(pool) => (
-                self.store.default_client(&pool.id).await?,
-                self.store.user_by_key(&pool.id, key).await?,
-            ),
-            None => (None, None),
-        };
+        // An unknown tenant runs the same queries as a known one (against a pool id that is
+        // never generated), so response times do not tell tenants apart.
+        let lookup_pool = pool
+            .as_ref()
+            .map_or_else(UserPoolId::never_assigned, |p| p.id.clone());
+        let client = self.store.default_client(&lookup_pool).await?;
+        let user = self.store.user_by_key(&lookup_pool, key).await?;
         let stored = user.as_ref().and_then(|u| u.password.as_ref());
         let verification = self
             .hasher

@@ -54,6 +54,12 @@ impl UserPoolId {
         Self(format!("{region}_{suffix}"))
     }
 
+    /// A well-formed id that generation never produces (its suffix is one character, not
+    /// nine): look-ups for unknown tenants run against it so they cost what real ones do.
+    pub fn never_assigned() -> Self {
+        Self("zz-none-0_0".to_owned())
+    }
+
     /// Accepts what the botocore model accepts (`[\w-]+_[0-9a-zA-Z]+`, at most 55 chars) with a
     /// region-shaped prefix, so ids that clients validate are the only ones we hand out.
     pub fn parse(raw: &str) -> Result<Self, String> {
@@ -164,6 +170,14 @@ mod tests {
         assert!(suffix.chars().all(|c| c.is_ascii_alphanumeric()));
         assert_eq!(UserPoolId::parse(id.as_str()).unwrap(), id);
         assert_eq!(id.region(), "eu-west-3");
+    }
+
+    #[test]
+    fn the_never_assigned_id_is_valid_but_not_generated_shape() {
+        let id = UserPoolId::never_assigned();
+        assert!(UserPoolId::parse(id.as_str()).is_ok());
+        let suffix = id.as_str().rsplit_once('_').unwrap().1;
+        assert_ne!(suffix.len(), 9);
     }
 
     #[test]
