@@ -10,6 +10,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App as ActixApp, HttpServer, web};
 use secrecy::ExposeSecret;
 
+use crate::auth::keys::KeyPolicy;
 use crate::auth::{IssuerStyle, Services, SigningKeys};
 use crate::config::{IssuerStyleSetting, Settings};
 use crate::crypto::kek::KeyEncryptionKey;
@@ -17,7 +18,7 @@ use crate::crypto::password::{HasherLimits, PasswordHasher, Pepper};
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::ids::Region;
 use crate::http;
-use crate::http::well_known::PublicUrl;
+use crate::http::well_known::{JWKS_MAX_AGE_SECONDS, PublicUrl};
 use crate::store::sql::{MigrateError, backend_of};
 use crate::store::{Backend, SqlStore, StoreError};
 
@@ -66,12 +67,39 @@ pub fn build_services(
     };
     let store: Arc<dyn crate::store::Store> = store;
     Ok(Services {
-        keys: SigningKeys::new(store.clone(), clock.clone(), kek),
+        keys: SigningKeys::new(store.clone(), clock.clone(), kek, key_policy(settings)?),
         store,
         clock,
         hasher,
         issuer,
         region,
+    })
+}
+
+fn key_policy(settings: &Settings) -> Result<KeyPolicy, StartupError> {
+    if settings.key_activation_delay_seconds <= i64::from(JWKS_MAX_AGE_SECONDS) {
+        return Err(StartupError::Config(format!(
+            "GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS must exceed the JWKS cache max-age \
+             ({JWKS_MAX_AGE_SECONDS} s), or verifiers could meet a key they have not fetched"
+        )));
+    }
+    Ok(KeyPolicy {
+        activation_delay_seconds: settings.key_activation_delay_seconds,
+        rotation_days: (settings.key_rotation_days > 0).then_some(settings.key_rotation_days),
+    })
+}
+
+/// Runs housekeeping every `interval` until the server stops.
+fn spawn_housekeeping(services: Services, interval: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(error) = services.housekeeping_pass().await {
+                tracing::warn!(%error, "housekeeping pass failed; will retry");
+            }
+        }
     })
 }
 
@@ -179,6 +207,7 @@ pub struct App {
     public_url: String,
     server: Server,
     services: Services,
+    housekeeping_interval: Option<Duration>,
 }
 
 impl App {
@@ -235,6 +264,8 @@ impl App {
             public_url,
             server,
             services,
+            housekeeping_interval: (settings.housekeeping_interval_seconds > 0)
+                .then(|| Duration::from_secs(settings.housekeeping_interval_seconds)),
         })
     }
 
@@ -256,7 +287,14 @@ impl App {
 
     /// Serves until the process is told to stop (SIGINT/SIGTERM), then drains.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let housekeeping = self
+            .housekeeping_interval
+            .map(|interval| spawn_housekeeping(self.services.clone(), interval));
+        let result = self.server.await;
+        if let Some(task) = housekeeping {
+            task.abort();
+        }
+        result
     }
 }
 

@@ -13,6 +13,8 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 pub const DEFAULT_PEPPER_ID: &str = "1";
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 10;
 pub const DEFAULT_HASH_QUEUE: usize = 64;
+pub const DEFAULT_KEY_ACTIVATION_DELAY_SECONDS: i64 = 600;
+pub const DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS: u64 = 300;
 pub const DEFAULT_LOG_FILTER: &str = "info,refinery_core=warn";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -111,6 +113,25 @@ pub struct Settings {
     #[arg(long, global = true, env = "GATEHOUSE_HTTP_WORKERS")]
     pub http_workers: Option<usize>,
 
+    /// Seconds between publishing a rotated signing key and signing with it; keep it above
+    /// the JWKS cache max-age (300 s).
+    #[arg(long, global = true, env = "GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS", default_value_t = DEFAULT_KEY_ACTIVATION_DELAY_SECONDS)]
+    pub key_activation_delay_seconds: i64,
+
+    /// Rotate each pool's signing keys when they are this many days old (0: only by command).
+    #[arg(
+        long,
+        global = true,
+        env = "GATEHOUSE_KEY_ROTATION_DAYS",
+        default_value_t = 0
+    )]
+    pub key_rotation_days: u32,
+
+    /// Seconds between housekeeping passes (expired sessions, retired keys, scheduled
+    /// rotation); 0 turns the background task off.
+    #[arg(long, global = true, env = "GATEHOUSE_HOUSEKEEPING_INTERVAL_SECONDS", default_value_t = DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS)]
+    pub housekeeping_interval_seconds: u64,
+
     /// Log output: `text` or `json`.
     #[arg(long, global = true, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -140,6 +161,9 @@ impl Settings {
             hash_workers: None,
             hash_queue: DEFAULT_HASH_QUEUE,
             http_workers: None,
+            key_activation_delay_seconds: DEFAULT_KEY_ACTIVATION_DELAY_SECONDS,
+            key_rotation_days: 0,
+            housekeeping_interval_seconds: DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS,
             log_format: LogFormat::Text,
             log: DEFAULT_LOG_FILTER.to_owned(),
         }

@@ -22,8 +22,9 @@ use gatehouse::domain::secret::secret;
 use gatehouse::domain::user::{StoredPasswordHash, User, UserStatus};
 use gatehouse::store::sql::MigrateError;
 use gatehouse::store::{
-    ChallengeRecord, GroupRecord, GroupStore, KeyPurpose, KeyState, KeyStore, LockoutStore,
-    NewSession, PoolStore, SessionStore, SigningKeyRecord, SqlStore, Store, StoreError, UserStore,
+    ChallengeRecord, GroupRecord, GroupStore, HousekeepingStore, KeyPurpose, KeyState, KeyStore,
+    LockoutStore, NewSession, PoolStore, Revocation, Rotation, SessionStore, SigningKeyRecord,
+    SqlStore, Store, StoreError, UserStore,
 };
 use support::{Db, TestDatabase};
 
@@ -123,6 +124,13 @@ on_both_backends!(
     failures_are_forgotten_after_a_quiet_period,
     only_one_active_key_per_pool_and_purpose,
     pool_settings_update,
+    concurrent_rotations_of_one_token_have_one_winner,
+    a_consumed_token_is_regranted_once_and_only_while_its_successor_is_live,
+    refresh_tokens_of_revoked_or_expired_sessions_do_not_rotate,
+    password_change_can_keep_the_current_session,
+    pending_keys_are_promoted_atomically,
+    housekeeping_purges_in_bounded_batches,
+    clients_can_be_updated,
 );
 
 async fn migrations_apply_once_and_the_schema_is_current(backend: Db) {
@@ -345,7 +353,7 @@ async fn disabling_and_password_changes_revoke_sessions(backend: Db) {
                 &hash("$argon2id$new"),
                 UserStatus::Confirmed,
                 None,
-                true,
+                Revocation::All,
                 NOW + 20
             )
             .await
@@ -372,7 +380,7 @@ async fn disabling_and_password_changes_revoke_sessions(backend: Db) {
             &hash("$argon2id$newer"),
             UserStatus::ForceChangePassword,
             Some(NOW + 99),
-            false,
+            Revocation::None,
             NOW + 30,
         )
         .await
@@ -509,7 +517,7 @@ async fn completing_a_new_password_updates_the_user_and_starts_a_session(backend
             &hash("$argon2id$temp"),
             UserStatus::ForceChangePassword,
             Some(NOW + 100),
-            false,
+            Revocation::None,
             NOW,
         )
         .await
@@ -734,4 +742,337 @@ fn both_migration_trees_have_the_same_versions_and_names() {
     let postgres = names("postgres");
     assert!(!postgres.is_empty());
     assert_eq!(postgres, names("sqlite"));
+}
+
+async fn concurrent_rotations_of_one_token_have_one_winner(backend: Db) {
+    let (store, _db, _, client, alice) = populated(backend).await;
+    let session = new_session(&alice, &client, "root");
+    store
+        .start_session(&session, "scope", "alice")
+        .await
+        .unwrap();
+    let attempts = (0..20).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .rotate_refresh_token("root", &format!("child-{i}"), NOW + 1)
+                .await
+                .unwrap()
+        })
+    });
+    let outcomes: Vec<Rotation> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == Rotation::Rotated).count(),
+        1
+    );
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Rotation::Rotated | Rotation::AlreadyConsumed(_)))
+    );
+    let root = store.refresh_token("root").await.unwrap().unwrap();
+    let child = root.replaced_by.clone().unwrap();
+    let live = store.refresh_token(&child).await.unwrap().unwrap();
+    assert_eq!(
+        (live.parent_hash.as_deref(), live.consumed_at),
+        (Some("root"), None)
+    );
+    assert_eq!(live.session_id, session.id);
+    // Exactly one successor exists.
+    for i in 0..20 {
+        let name = format!("child-{i}");
+        assert_eq!(
+            store.refresh_token(&name).await.unwrap().is_some(),
+            name == child
+        );
+    }
+    assert_eq!(
+        store.rotate_refresh_token("nope", "x", NOW).await.unwrap(),
+        Rotation::Invalid
+    );
+}
+
+async fn a_consumed_token_is_regranted_once_and_only_while_its_successor_is_live(backend: Db) {
+    let (store, _db, _, client, alice) = populated(backend).await;
+    store
+        .start_session(&new_session(&alice, &client, "t0"), "scope", "alice")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .rotate_refresh_token("t0", "t1", NOW + 10)
+            .await
+            .unwrap(),
+        Rotation::Rotated
+    );
+    // Consumed before the window start: no.
+    assert!(
+        !store
+            .regrant_refresh_token("t0", "t1", "t2", NOW + 11, NOW + 12)
+            .await
+            .unwrap()
+    );
+    // Inside the window: once.
+    assert!(
+        store
+            .regrant_refresh_token("t0", "t1", "t2", NOW + 5, NOW + 12)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .regrant_refresh_token("t0", "t2", "t3", NOW + 5, NOW + 12)
+            .await
+            .unwrap()
+    );
+    let t1 = store.refresh_token("t1").await.unwrap().unwrap();
+    assert_eq!(t1.replaced_by.as_deref(), Some("t2"));
+    let t2 = store.refresh_token("t2").await.unwrap().unwrap();
+    assert_eq!(
+        (t2.parent_hash.as_deref(), t2.consumed_at),
+        (Some("t1"), None)
+    );
+    // t1 is consumed now; its own regrant works once while t2 is live.
+    assert!(
+        store
+            .regrant_refresh_token("t1", "t2", "t3", NOW + 5, NOW + 13)
+            .await
+            .unwrap()
+    );
+    assert!(store.refresh_token("t3").await.unwrap().is_some());
+}
+
+async fn refresh_tokens_of_revoked_or_expired_sessions_do_not_rotate(backend: Db) {
+    let (store, _db, _, client, alice) = populated(backend).await;
+    let session = new_session(&alice, &client, "a0");
+    store
+        .start_session(&session, "scope", "alice")
+        .await
+        .unwrap();
+    assert!(store.revoke_session(&session.id, NOW + 1).await.unwrap());
+    assert!(
+        !store.revoke_session(&session.id, NOW + 2).await.unwrap(),
+        "idempotent"
+    );
+    assert_eq!(
+        store
+            .rotate_refresh_token("a0", "a1", NOW + 3)
+            .await
+            .unwrap(),
+        Rotation::Invalid
+    );
+    let expiring = new_session(&alice, &client, "b0");
+    store
+        .start_session(&expiring, "scope", "alice")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .rotate_refresh_token("b0", "b1", expiring.expires_at)
+            .await
+            .unwrap(),
+        Rotation::Invalid
+    );
+    store
+        .revoke_user_sessions(&alice.sub, NOW + 4)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .session(&expiring.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    assert_eq!(
+        store
+            .user_by_sub(&alice.sub)
+            .await
+            .unwrap()
+            .unwrap()
+            .tokens_valid_after,
+        NOW + 4
+    );
+}
+
+async fn password_change_can_keep_the_current_session(backend: Db) {
+    let (store, _db, _, client, alice) = populated(backend).await;
+    let current = new_session(&alice, &client, "c0");
+    let other = new_session(&alice, &client, "o0");
+    store
+        .start_session(&current, "scope", "alice")
+        .await
+        .unwrap();
+    store.start_session(&other, "scope", "alice").await.unwrap();
+    store
+        .set_password(
+            &alice.sub,
+            &hash("$argon2id$changed"),
+            UserStatus::Confirmed,
+            None,
+            Revocation::AllExcept(current.id.clone()),
+            NOW + 5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .session(&current.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        None
+    );
+    assert_eq!(
+        store.session(&other.id).await.unwrap().unwrap().revoked_at,
+        Some(NOW + 5)
+    );
+    assert_eq!(
+        store
+            .user_by_sub(&alice.sub)
+            .await
+            .unwrap()
+            .unwrap()
+            .tokens_valid_after,
+        0
+    );
+}
+
+async fn pending_keys_are_promoted_atomically(backend: Db) {
+    let (store, _db, acme, _, _) = populated(backend).await;
+    store
+        .insert_signing_key(&key(&acme, "old", KeyPurpose::Id, KeyState::Active))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .insert_signing_key(&key(&acme, "new", KeyPurpose::Id, KeyState::Pending))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .insert_signing_key(&key(&acme, "newer", KeyPurpose::Id, KeyState::Pending))
+            .await
+            .unwrap()
+    );
+    let racers = (0..5).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .promote_signing_key("new", Some("old"), NOW + 1)
+                .await
+                .unwrap()
+        })
+    });
+    let won: Vec<bool> = futures_util::future::join_all(racers)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(won.iter().filter(|w| **w).count(), 1);
+    let keys = store.signing_keys(&acme.id).await.unwrap();
+    let state = |kid: &str| {
+        keys.iter()
+            .find(|k| k.kid == kid)
+            .map(|k| (k.state, k.retired_at))
+    };
+    assert_eq!(state("old"), Some((KeyState::Retired, Some(NOW + 1))));
+    assert_eq!(state("new"), Some((KeyState::Active, None)));
+}
+
+async fn housekeeping_purges_in_bounded_batches(backend: Db) {
+    let (store, _db, acme, client, alice) = populated(backend).await;
+    for i in 0..5 {
+        let mut session = new_session(&alice, &client, &format!("h{i}"));
+        session.expires_at = NOW + 10;
+        store
+            .start_session(&session, "scope", "alice")
+            .await
+            .unwrap();
+    }
+    let live = new_session(&alice, &client, "live");
+    store.start_session(&live, "scope", "alice").await.unwrap();
+    store
+        .create_challenge(&challenge(&acme, &client, &alice, "old-ch", NOW + 5), NOW)
+        .await
+        .unwrap();
+    let policy = LockoutPolicy::default();
+    store
+        .record_failure("pool", "quiet", &policy, NOW)
+        .await
+        .unwrap();
+    store
+        .record_failure("pool", "recent", &policy, NOW + 950)
+        .await
+        .unwrap();
+    store
+        .insert_signing_key(&key(&acme, "gone", KeyPurpose::Id, KeyState::Active))
+        .await
+        .unwrap();
+    store
+        .insert_signing_key(&key(&acme, "next", KeyPurpose::Id, KeyState::Pending))
+        .await
+        .unwrap();
+    store
+        .promote_signing_key("next", Some("gone"), NOW)
+        .await
+        .unwrap();
+
+    let now = NOW + 1_000;
+    let first = store
+        .purge(now, now - 86_400, now - 900, NOW + 1, 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.sessions, first.challenges, first.failures, first.keys),
+        (3, 1, 1, 1)
+    );
+    let second = store
+        .purge(now, now - 86_400, now - 900, NOW + 1, 3)
+        .await
+        .unwrap();
+    assert_eq!(second.sessions, 2);
+    let third = store
+        .purge(now, now - 86_400, now - 900, NOW + 1, 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        third,
+        gatehouse::store::Purged::default(),
+        "nothing left to purge"
+    );
+    assert!(store.session(&live.id).await.unwrap().is_some());
+    assert!(
+        store.refresh_token("h0").await.unwrap().is_none(),
+        "tokens go with their session"
+    );
+    assert!(store.failures("pool", "recent").await.unwrap().is_some());
+    assert_eq!(store.signing_keys(&acme.id).await.unwrap().len(), 1);
+}
+
+async fn clients_can_be_updated(backend: Db) {
+    let (store, _db, _, client, _) = populated(backend).await;
+    let updated = AppClient {
+        name: "renamed".into(),
+        validity: TokenValidity {
+            id_token_seconds: 600,
+            access_token_seconds: 900,
+            refresh_token_seconds: 7_200,
+        },
+        refresh_grace_seconds: 30,
+        ..client.clone()
+    };
+    assert!(store.update_client(&updated, NOW + 1).await.unwrap());
+    assert_eq!(
+        store.client_by_id(&client.id).await.unwrap().unwrap(),
+        updated
+    );
 }

@@ -72,13 +72,17 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_user ON sessions (user_sub);
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 
--- Refresh tokens are stored only as SHA-256 hashes.
+-- Refresh tokens are stored only as SHA-256 hashes. Each rotation consumes one and links it
+-- to its successor (replaced_by / parent_hash); regranted_at marks the one re-exchange a
+-- consumed token may get inside the client's grace window.
 CREATE TABLE refresh_tokens (
-    token_hash   TEXT PRIMARY KEY,
-    session_id   TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-    issued_at    BIGINT NOT NULL,
-    consumed_at  BIGINT,
-    replaced_by  TEXT
+    token_hash    TEXT PRIMARY KEY,
+    session_id    TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    parent_hash   TEXT,
+    issued_at     BIGINT NOT NULL,
+    consumed_at   BIGINT,
+    replaced_by   TEXT,
+    regranted_at  BIGINT
 );
 CREATE INDEX refresh_tokens_by_session ON refresh_tokens (session_id);
 
@@ -108,6 +112,7 @@ CREATE TABLE signing_keys (
     retired_at    BIGINT
 );
 CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (pool_id, purpose) WHERE state = 'active';
+CREATE UNIQUE INDEX signing_keys_one_pending ON signing_keys (pool_id, purpose) WHERE state = 'pending';
 
 -- Failed sign-ins per (pool, username), for usernames that do not exist too. For an unknown
 -- tenant the scope is derived from the name, so tenants cannot be told apart either.

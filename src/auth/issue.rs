@@ -115,6 +115,7 @@ impl Services {
             event_id,
             username: user.username.clone(),
             cognito_groups: groups,
+            nbf: None,
         };
 
         let (id_kid, id_key) = self.keys.signing_key(&user.pool_id, KeyPurpose::Id).await?;

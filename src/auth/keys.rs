@@ -1,13 +1,18 @@
 //! Signing keys per pool and purpose: created on first use, kept encrypted in the store,
-//! decrypted once per process, published as the pool's JWKS.
+//! rotated through pending → active → retired, and published as the pool's JWKS.
+//!
+//! Rotation never breaks a verifier: a new key is published (pending) for longer than the
+//! JWKS may be cached before it signs anything, and a retired key stays published until
+//! every token it signed has expired.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use jsonwebtoken::EncodingKey;
+use jsonwebtoken::{DecodingKey, EncodingKey};
 use secrecy::ExposeSecret;
 
 use super::AuthError;
+use crate::crypto::jwt;
 use crate::crypto::kek::KeyEncryptionKey;
 use crate::crypto::keys::{self, PublicJwk};
 use crate::domain::clock::{Clock, UnixSeconds};
@@ -16,6 +21,28 @@ use crate::store::{KeyPurpose, KeyState, SigningKeyRecord, Store};
 
 /// How long a replica trusts its idea of which key is active before asking the store again.
 const ACTIVE_KEY_CACHE_SECONDS: i64 = 30;
+/// The longest an ID or access token can live (Cognito's maximum, one day) plus the
+/// verification leeway: a retired key is published at least this long.
+pub const RETIRED_KEY_PUBLICATION_SECONDS: i64 = 86_400 + 30;
+
+/// How keys rotate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyPolicy {
+    /// Seconds between publishing a new key and signing with it; longer than the JWKS
+    /// `Cache-Control` max-age, so every verifier has seen the key before meeting it.
+    pub activation_delay_seconds: i64,
+    /// Rotate automatically when the active key is this old (None: only by command).
+    pub rotation_days: Option<u32>,
+}
+
+impl Default for KeyPolicy {
+    fn default() -> Self {
+        Self {
+            activation_delay_seconds: 600,
+            rotation_days: None,
+        }
+    }
+}
 
 #[derive(Clone)]
 struct ActiveKey {
@@ -29,20 +56,36 @@ pub struct SigningKeys {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     kek: Arc<KeyEncryptionKey>,
+    policy: KeyPolicy,
     active: Arc<Mutex<HashMap<(UserPoolId, &'static str), ActiveKey>>>,
+    /// Verification keys by kid. Keys never change under a kid, so entries stay valid; a
+    /// deleted key simply stops being found in the store first.
+    verifying: Arc<Mutex<HashMap<String, Arc<DecodingKey>>>>,
 }
 
 impl SigningKeys {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, kek: KeyEncryptionKey) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        kek: KeyEncryptionKey,
+        policy: KeyPolicy,
+    ) -> Self {
         Self {
             store,
             clock,
             kek: Arc::new(kek),
+            policy,
             active: Arc::default(),
+            verifying: Arc::default(),
         }
     }
 
-    /// The key that signs `purpose` tokens for `pool` now, creating it on first use.
+    pub fn policy(&self) -> KeyPolicy {
+        self.policy
+    }
+
+    /// The key that signs `purpose` tokens for `pool` now: creates it on first use and
+    /// promotes a pending key whose time has come.
     pub async fn signing_key(
         &self,
         pool: &UserPoolId,
@@ -53,22 +96,21 @@ impl SigningKeys {
         if let Some(cached) = self.cached(&cache_key, now) {
             return Ok((cached.kid, cached.key));
         }
-        let record = match self.find_active(pool, purpose).await? {
-            Some(record) => record,
-            None => self.create_active(pool, purpose, now).await?,
-        };
+        let record = self.current_active(pool, purpose, now).await?;
         let der = self
             .kek
             .decrypt(&record.private_key_encrypted, &record.kid)
             .map_err(|e| AuthError::Internal(e.to_string()))?;
         let key = Arc::new(keys::encoding_key(&der));
-        let active = ActiveKey {
-            kid: record.kid.clone(),
-            key: key.clone(),
-            checked_at: now,
-        };
         if let Ok(mut cache) = self.active.lock() {
-            cache.insert(cache_key, active);
+            cache.insert(
+                cache_key,
+                ActiveKey {
+                    kid: record.kid.clone(),
+                    key: key.clone(),
+                    checked_at: now,
+                },
+            );
         }
         Ok((record.kid, key))
     }
@@ -81,33 +123,67 @@ impl SigningKeys {
         let cache = self.active.lock().ok()?;
         cache
             .get(cache_key)
-            .filter(|k| now - k.checked_at < ACTIVE_KEY_CACHE_SECONDS)
+            .filter(|k| now - k.checked_at < ACTIVE_KEY_CACHE_SECONDS && now >= k.checked_at)
             .cloned()
     }
 
-    async fn find_active(
-        &self,
-        pool: &UserPoolId,
-        purpose: KeyPurpose,
-    ) -> Result<Option<SigningKeyRecord>, AuthError> {
-        Ok(self
-            .store
-            .signing_keys(pool)
-            .await?
-            .into_iter()
-            .find(|k| k.purpose == purpose && k.state == KeyState::Active))
-    }
-
-    async fn create_active(
+    /// Reads the active key, promoting a due pending key first; creates one if none exists.
+    async fn current_active(
         &self,
         pool: &UserPoolId,
         purpose: KeyPurpose,
         now: UnixSeconds,
     ) -> Result<SigningKeyRecord, AuthError> {
+        for _ in 0..3 {
+            let records = self.store.signing_keys(pool).await?;
+            let active = records
+                .iter()
+                .find(|k| k.purpose == purpose && k.state == KeyState::Active);
+            let due = records.iter().find(|k| {
+                k.purpose == purpose && k.state == KeyState::Pending && k.activates_at <= now
+            });
+            match (active, due) {
+                (active, Some(pending)) => {
+                    let promoted = self
+                        .store
+                        .promote_signing_key(&pending.kid, active.map(|a| a.kid.as_str()), now)
+                        .await?;
+                    if promoted {
+                        tracing::info!(pool = %pool, purpose = purpose.as_str(), kid = %pending.kid, "signing key activated");
+                    }
+                    // Promoted here or by another replica: read the new state again.
+                }
+                (Some(active), None) => return Ok(active.clone()),
+                (None, None) => {
+                    if let Some(created) = self.create(pool, purpose, KeyState::Active, now).await?
+                    {
+                        return Ok(created);
+                    }
+                }
+            }
+        }
+        Err(AuthError::Internal(format!(
+            "no active {} signing key for pool {pool} after repeated attempts",
+            purpose.as_str()
+        )))
+    }
+
+    /// Generates and stores a key; None if an equivalent key (same state) appeared meanwhile.
+    async fn create(
+        &self,
+        pool: &UserPoolId,
+        purpose: KeyPurpose,
+        state: KeyState,
+        now: UnixSeconds,
+    ) -> Result<Option<SigningKeyRecord>, AuthError> {
         let generated = tokio::task::spawn_blocking(keys::generate_rsa)
             .await
             .map_err(|e| AuthError::Internal(e.to_string()))?
             .map_err(|e| AuthError::Internal(e.to_string()))?;
+        let activates_at = match state {
+            KeyState::Pending => now + self.policy.activation_delay_seconds,
+            KeyState::Active | KeyState::Retired => now,
+        };
         let record = SigningKeyRecord {
             kid: generated.kid.clone(),
             pool_id: pool.clone(),
@@ -119,35 +195,115 @@ impl SigningKeys {
                 .map_err(|e| AuthError::Internal(e.to_string()))?,
             public_jwk: serde_json::to_string(&generated.public)
                 .map_err(|e| AuthError::Internal(e.to_string()))?,
-            state: KeyState::Active,
+            state,
             created_at: now,
-            activates_at: now,
+            activates_at,
             retired_at: None,
         };
         if self.store.insert_signing_key(&record).await? {
-            tracing::info!(pool = %pool, purpose = purpose.as_str(), kid = %record.kid, "created signing key");
-            return Ok(record);
+            tracing::info!(pool = %pool, purpose = purpose.as_str(), kid = %record.kid, state = state.as_str(), "created signing key");
+            Ok(Some(record))
+        } else {
+            Ok(None)
         }
-        // Another replica (or request) created the key first: use theirs.
-        self.find_active(pool, purpose).await?.ok_or_else(|| {
-            AuthError::Internal("no active signing key after a lost creation race".into())
-        })
     }
 
-    /// The keys a verifier may meet: every key that is not yet active or still signs, and
-    /// retired keys until their tokens have expired. Creates the pool's keys on first call,
-    /// so verifiers can fetch the JWKS before the first sign-in.
+    /// Starts a rotation: a pending key per purpose, published now and signing after the
+    /// activation delay. A purpose that already has a pending key keeps it.
+    pub async fn rotate(&self, pool: &UserPoolId) -> Result<Vec<SigningKeyRecord>, AuthError> {
+        let now = self.clock.now();
+        // Make sure there is something to rotate from.
+        self.signing_key(pool, KeyPurpose::Id).await?;
+        self.signing_key(pool, KeyPurpose::Access).await?;
+        for purpose in [KeyPurpose::Id, KeyPurpose::Access] {
+            self.create(pool, purpose, KeyState::Pending, now).await?;
+        }
+        Ok(self
+            .store
+            .signing_keys(pool)
+            .await?
+            .into_iter()
+            .filter(|k| k.state == KeyState::Pending)
+            .collect())
+    }
+
+    /// Rotates when the active key of a purpose is older than the policy allows.
+    pub async fn rotate_if_due(&self, pool: &UserPoolId) -> Result<bool, AuthError> {
+        let Some(days) = self.policy.rotation_days.filter(|d| *d > 0) else {
+            return Ok(false);
+        };
+        let now = self.clock.now();
+        let records = self.store.signing_keys(pool).await?;
+        let due = records.iter().any(|k| {
+            k.state == KeyState::Active && now - k.activates_at >= i64::from(days) * 86_400
+        }) && !records.iter().any(|k| k.state == KeyState::Pending);
+        if due {
+            self.rotate(pool).await?;
+            tracing::info!(pool = %pool, "scheduled signing key rotation started");
+        }
+        Ok(due)
+    }
+
+    /// Every key of the pool with its state, oldest first.
+    pub async fn list(&self, pool: &UserPoolId) -> Result<Vec<SigningKeyRecord>, AuthError> {
+        Ok(self.store.signing_keys(pool).await?)
+    }
+
+    fn is_published(&self, key: &SigningKeyRecord, now: UnixSeconds) -> bool {
+        match key.state {
+            KeyState::Pending | KeyState::Active => true,
+            KeyState::Retired => key
+                .retired_at
+                .is_some_and(|at| now - at < RETIRED_KEY_PUBLICATION_SECONDS),
+        }
+    }
+
+    /// The keys a verifier may meet: pending, active, and retired until their tokens have
+    /// expired. Creates the pool's keys on first call, so verifiers can fetch the JWKS
+    /// before the first sign-in.
     pub async fn jwks(&self, pool: &UserPoolId) -> Result<Vec<PublicJwk>, AuthError> {
         self.signing_key(pool, KeyPurpose::Id).await?;
         self.signing_key(pool, KeyPurpose::Access).await?;
+        let now = self.clock.now();
         self.store
             .signing_keys(pool)
             .await?
             .iter()
-            .filter(|k| k.state != KeyState::Retired)
+            .filter(|k| self.is_published(k, now))
             .map(|k| {
                 serde_json::from_str(&k.public_jwk).map_err(|e| AuthError::Internal(e.to_string()))
             })
             .collect()
+    }
+
+    /// The key to check a `purpose` token of `pool` signed under `kid`: only keys that have
+    /// signed (active or retired, still published) count. The kid is only ever a map key.
+    pub async fn verification_key(
+        &self,
+        pool: &UserPoolId,
+        purpose: KeyPurpose,
+        kid: &str,
+    ) -> Result<Option<Arc<DecodingKey>>, AuthError> {
+        let now = self.clock.now();
+        let records = self.store.signing_keys(pool).await?;
+        let Some(record) = records.iter().find(|k| {
+            k.kid == kid
+                && k.purpose == purpose
+                && k.state != KeyState::Pending
+                && self.is_published(k, now)
+        }) else {
+            return Ok(None);
+        };
+        if let Some(key) = self.verifying.lock().ok().and_then(|c| c.get(kid).cloned()) {
+            return Ok(Some(key));
+        }
+        let jwk: PublicJwk = serde_json::from_str(&record.public_jwk)
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        let key =
+            Arc::new(jwt::decoding_key(&jwk).map_err(|e| AuthError::Internal(e.to_string()))?);
+        if let Ok(mut cache) = self.verifying.lock() {
+            cache.insert(kid.to_owned(), key.clone());
+        }
+        Ok(Some(key))
     }
 }

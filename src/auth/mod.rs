@@ -1,10 +1,15 @@
 //! Use cases, one file per flow. Each takes what it needs from [`Services`] and speaks in
 //! domain types; none of them knows about HTTP or SQL.
 
+pub mod access;
+pub mod change_password;
+pub mod housekeeping;
 pub mod issue;
 pub mod keys;
 pub mod new_password;
+pub mod refresh;
 pub mod sign_in;
+pub mod sign_out;
 
 use std::sync::Arc;
 
@@ -26,6 +31,13 @@ pub enum IssuerStyle {
 }
 
 impl IssuerStyle {
+    /// The pool an issuer string names, if it is one of ours.
+    pub fn pool_of(&self, issuer: &str) -> Option<UserPoolId> {
+        let (_, pool) = issuer.rsplit_once('/')?;
+        let pool = UserPoolId::parse(pool).ok()?;
+        (self.issuer(&pool) == issuer).then_some(pool)
+    }
+
     pub fn issuer(&self, pool: &UserPoolId) -> String {
         match self {
             Self::Gatehouse { public_url } => {
@@ -57,6 +69,12 @@ pub enum NotAuthorized {
     AttemptsExceeded,
     InvalidSession,
     TemporaryPasswordExpired,
+    /// Unknown, expired, revoked or foreign refresh token.
+    InvalidRefreshToken,
+    /// Malformed, forged, expired or foreign access token.
+    InvalidAccessToken,
+    /// A well-formed access token whose session or user was signed out since.
+    AccessTokenRevoked,
 }
 
 impl NotAuthorized {
@@ -69,6 +87,9 @@ impl NotAuthorized {
             Self::TemporaryPasswordExpired => {
                 "Temporary password has expired and must be reset by an administrator."
             }
+            Self::InvalidRefreshToken => "Invalid Refresh Token",
+            Self::InvalidAccessToken => "Invalid Access Token",
+            Self::AccessTokenRevoked => "Access Token has been revoked",
         }
     }
 }
@@ -81,6 +102,9 @@ pub enum AuthError {
     NotAuthorized(NotAuthorized),
     #[error("Password reset required for the user")]
     PasswordResetRequired,
+    /// A consumed refresh token came back after the grace window: its session is revoked.
+    #[error("Refresh token has been reused; the session has been revoked")]
+    RefreshTokenReuse,
     #[error("User is not confirmed.")]
     UserNotConfirmed,
     #[error("{0}")]
@@ -136,5 +160,18 @@ mod tests {
             IssuerStyle::Aws.issuer(&pool),
             "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
         );
+        assert_eq!(
+            own.pool_of("https://id.example.com/eu-west-1_AbCdEf123"),
+            Some(pool.clone())
+        );
+        assert_eq!(
+            own.pool_of("https://evil.example.com/eu-west-1_AbCdEf123"),
+            None
+        );
+        assert_eq!(
+            IssuerStyle::Aws.pool_of(&IssuerStyle::Aws.issuer(&pool)),
+            Some(pool)
+        );
+        assert_eq!(own.pool_of("garbage"), None);
     }
 }

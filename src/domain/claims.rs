@@ -65,6 +65,9 @@ pub struct AccessTokenClaims {
     pub username: String,
     #[serde(rename = "cognito:groups", skip_serializing_if = "Option::is_none")]
     pub cognito_groups: Option<Vec<String>>,
+    /// Not among Cognito's claims and never issued, but honoured when a token carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<UnixSeconds>,
 }
 
 #[cfg(test)]
@@ -87,6 +90,7 @@ mod tests {
             event_id: "e".into(),
             username: "alice".into(),
             cognito_groups: None,
+            nbf: None,
         };
         let json = serde_json::to_value(&claims).unwrap();
         assert!(json.get("aud").is_none());

@@ -27,6 +27,7 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     NotAuthorized(NotAuthorized),
     PasswordResetRequired,
+    RefreshTokenReuse,
     UserNotConfirmed,
     InvalidPassword,
     ResourceNotFound,
@@ -73,6 +74,7 @@ impl ApiError {
             AuthError::InvalidParameter(_) => ErrorKind::InvalidParameter,
             AuthError::NotAuthorized(reason) => ErrorKind::NotAuthorized(*reason),
             AuthError::PasswordResetRequired => ErrorKind::PasswordResetRequired,
+            AuthError::RefreshTokenReuse => ErrorKind::RefreshTokenReuse,
             AuthError::UserNotConfirmed => ErrorKind::UserNotConfirmed,
             AuthError::InvalidPassword(_) => ErrorKind::InvalidPassword,
             AuthError::ResourceNotFound(_) => ErrorKind::ResourceNotFound,
@@ -103,6 +105,7 @@ impl ApiError {
             }
             ErrorKind::NotAuthorized(_) => "NotAuthorizedException",
             ErrorKind::PasswordResetRequired => "PasswordResetRequiredException",
+            ErrorKind::RefreshTokenReuse => "RefreshTokenReuseException",
             ErrorKind::UserNotConfirmed => "UserNotConfirmedException",
             ErrorKind::InvalidPassword => "InvalidPasswordException",
             ErrorKind::ResourceNotFound => "ResourceNotFoundException",
@@ -137,6 +140,7 @@ impl ResponseError for ApiError {
             ErrorKind::NotAuthorized(NotAuthorized::InvalidSession) => StatusCode::BAD_REQUEST,
             ErrorKind::NotAuthorized(_)
             | ErrorKind::PasswordResetRequired
+            | ErrorKind::RefreshTokenReuse
             | ErrorKind::UserNotConfirmed => StatusCode::UNAUTHORIZED,
             ErrorKind::ResourceNotFound => StatusCode::NOT_FOUND,
             ErrorKind::UsernameExists | ErrorKind::AlreadyExists => StatusCode::CONFLICT,

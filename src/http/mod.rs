@@ -1,12 +1,14 @@
 //! The HTTP adapter (actix-web): routing, body reading, error mapping, middleware. Handlers
 //! translate between the wire and the use cases in `auth/`, and do nothing else.
 
+pub mod bearer;
 pub mod body;
 pub mod error;
 pub mod health;
 pub mod login_api;
 pub mod metrics;
 pub mod middleware;
+pub mod oauth2;
 pub mod well_known;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -19,6 +21,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .configure(health::routes)
         .configure(login_api::routes)
         .configure(metrics::routes)
+        .configure(oauth2::routes)
         .configure(well_known::routes)
         .default_service(web::to(not_found));
 }

@@ -7,7 +7,7 @@ use crate::domain::pool::UserPool;
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
-use crate::store::StoreError;
+use crate::store::{Revocation, StoreError};
 
 #[derive(Debug)]
 pub struct NewUser {
@@ -70,7 +70,7 @@ impl Services {
         let hash = self.hasher.hash(password).await?;
         let (status, expiry) = self.status_for(pool, temporary, now);
         self.store
-            .set_password(&user.sub, &hash, status, expiry, true, now)
+            .set_password(&user.sub, &hash, status, expiry, Revocation::All, now)
             .await?;
         tracing::info!(pool = %pool.id, sub = %user.sub, "password set by administrator");
         Ok(())

@@ -71,8 +71,44 @@ pub struct SessionRecord {
 pub struct RefreshTokenRecord {
     pub token_hash: String,
     pub session_id: String,
+    /// The token this one replaced; None for a sign-in's first token.
+    pub parent_hash: Option<String>,
     pub issued_at: UnixSeconds,
     pub consumed_at: Option<UnixSeconds>,
+    /// The token that replaced this one.
+    pub replaced_by: Option<String>,
+    /// When this consumed token was exchanged once more inside the grace window.
+    pub regranted_at: Option<UnixSeconds>,
+}
+
+/// What an attempt to consume a refresh token found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was live and is now consumed; its successor is stored.
+    Rotated,
+    /// No such token, or its session is revoked or expired.
+    Invalid,
+    /// The token had already been consumed.
+    AlreadyConsumed(RefreshTokenRecord),
+}
+
+/// Which of a user's sessions a change revokes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    None,
+    /// Every session, and tokens issued before now stop being accepted.
+    All,
+    /// Every session but this one (a password change keeps the session that made it).
+    AllExcept(String),
+}
+
+/// What one housekeeping pass removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub sessions: u64,
+    pub challenges: u64,
+    pub failures: u64,
+    pub keys: u64,
 }
 
 /// A pending challenge, found by the hash of the opaque session string the client holds.
@@ -165,6 +201,9 @@ pub trait PoolStore {
     async fn client_by_id(&self, id: &ClientId) -> Result<Option<AppClient>, StoreError>;
     async fn create_client(&self, client: &AppClient) -> Result<(), StoreError>;
     async fn list_clients(&self, pool: &UserPoolId) -> Result<Vec<AppClient>, StoreError>;
+    /// Updates a client's name, token lifetimes and refresh grace.
+    async fn update_client(&self, client: &AppClient, now: UnixSeconds)
+    -> Result<bool, StoreError>;
 }
 
 #[async_trait]
@@ -177,15 +216,14 @@ pub trait UserStore {
     ) -> Result<Option<User>, StoreError>;
     async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError>;
     async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError>;
-    /// Sets a new hash and status. With `revoke_sessions`, every session of the user is revoked
-    /// and tokens issued before `now` stop being accepted, in the same transaction.
+    /// Sets a new hash and status and revokes sessions as asked, in one transaction.
     async fn set_password(
         &self,
         sub: &Sub,
         hash: &StoredPasswordHash,
         status: UserStatus,
         temporary_expires_at: Option<UnixSeconds>,
-        revoke_sessions: bool,
+        revocation: Revocation,
         now: UnixSeconds,
     ) -> Result<bool, StoreError>;
     /// Replaces the hash only if it is still `expected` (rehash on sign-in must not undo a
@@ -254,6 +292,29 @@ pub trait SessionStore {
         now: UnixSeconds,
     ) -> Result<(), StoreError>;
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError>;
+    /// Consumes a live refresh token and stores its successor, atomically: of any number of
+    /// concurrent attempts with one token, exactly one gets `Rotated`.
+    async fn rotate_refresh_token(
+        &self,
+        presented_hash: &str,
+        successor_hash: &str,
+        now: UnixSeconds,
+    ) -> Result<Rotation, StoreError>;
+    /// The one extra exchange a consumed token may get inside the grace window: only if it
+    /// has not had one, was consumed at or after `consumed_since`, and `head_hash` (the token
+    /// that replaced it) is still live. The head is consumed and `successor_hash` stored.
+    async fn regrant_refresh_token(
+        &self,
+        predecessor_hash: &str,
+        head_hash: &str,
+        successor_hash: &str,
+        consumed_since: UnixSeconds,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+    /// Revokes one session (idempotent); returns whether it was live.
+    async fn revoke_session(&self, id: &str, now: UnixSeconds) -> Result<bool, StoreError>;
+    /// Revokes every session of a user and refuses their earlier tokens.
+    async fn revoke_user_sessions(&self, sub: &Sub, now: UnixSeconds) -> Result<(), StoreError>;
     async fn refresh_token(
         &self,
         token_hash: &str,
@@ -295,15 +356,47 @@ pub trait LockoutStore {
 #[async_trait]
 pub trait KeyStore {
     async fn signing_keys(&self, pool: &UserPoolId) -> Result<Vec<SigningKeyRecord>, StoreError>;
-    /// Inserts a key; returns false when an active key of that pool and purpose already
-    /// exists (another replica won the race to create it).
+    /// Inserts a key; returns false when a key of that pool, purpose and state (active or
+    /// pending) already exists (another replica won the race to create it).
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<bool, StoreError>;
+    /// Makes a pending key the active one and retires the previous active key, atomically;
+    /// false if another replica already did.
+    async fn promote_signing_key(
+        &self,
+        pending_kid: &str,
+        active_kid: Option<&str>,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Deleting what is no longer needed, in bounded batches; safe to run on every replica.
+#[async_trait]
+pub trait HousekeepingStore {
+    /// Removes up to `batch` rows of each kind: sessions past their absolute expiry or revoked
+    /// before `revoked_before`, expired challenges, failure counters quiet since
+    /// `failures_quiet_since` and not locked, and keys retired before `keys_retired_before`.
+    async fn purge(
+        &self,
+        now: UnixSeconds,
+        revoked_before: UnixSeconds,
+        failures_quiet_since: UnixSeconds,
+        keys_retired_before: UnixSeconds,
+        batch: u32,
+    ) -> Result<Purged, StoreError>;
 }
 
 /// Everything Gatehouse persists.
 #[async_trait]
 pub trait Store:
-    PoolStore + UserStore + GroupStore + SessionStore + LockoutStore + KeyStore + Send + Sync
+    PoolStore
+    + UserStore
+    + GroupStore
+    + SessionStore
+    + LockoutStore
+    + KeyStore
+    + HousekeepingStore
+    + Send
+    + Sync
 {
     fn backend(&self) -> Backend;
     /// A cheap round trip, for readiness.

@@ -14,9 +14,10 @@ use sqlx::{AnyPool, Row};
 
 use super::migrate::{self, MigrationReport, Migrator, SchemaStatus};
 use super::{
-    Backend, ChallengeRecord, GroupRecord, GroupStore, KeyPurpose, KeyState, KeyStore,
-    LockoutStore, NewSession, PoolStore, RefreshTokenRecord, SessionRecord, SessionStore,
-    SigningKeyRecord, Store, StoreError, UserStore, postgres, sqlite,
+    Backend, ChallengeRecord, GroupRecord, GroupStore, HousekeepingStore, KeyPurpose, KeyState,
+    KeyStore, LockoutStore, NewSession, PoolStore, Purged, RefreshTokenRecord, Revocation,
+    Rotation, SessionRecord, SessionStore, SigningKeyRecord, Store, StoreError, UserStore,
+    postgres, sqlite,
 };
 use crate::domain::app_client::{AppClient, TokenValidity};
 use crate::domain::attributes::UserAttributes;
@@ -389,24 +390,37 @@ async fn insert_session(
     Ok(())
 }
 
-/// Revokes every live session of a user and refuses their earlier tokens, inside a transaction.
-async fn revoke_user_sessions(
+/// Revokes a user's live sessions as asked, inside a transaction. Revoking all of them also
+/// refuses every token issued before `now`.
+async fn revoke_sessions(
     tx: &mut sqlx::AnyConnection,
     sub: &Sub,
+    revocation: &Revocation,
     now: UnixSeconds,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_sub = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(sub.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-    sqlx::query("UPDATE users SET tokens_valid_after = $1 WHERE sub = $2")
-        .bind(now)
-        .bind(sub.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
+    let keep = match revocation {
+        Revocation::None => return Ok(()),
+        Revocation::All => None,
+        Revocation::AllExcept(session) => Some(session.as_str()),
+    };
+    sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 WHERE user_sub = $2 AND revoked_at IS NULL \
+         AND ($3 IS NULL OR id <> $3)",
+    )
+    .bind(now)
+    .bind(sub.to_string())
+    .bind(keep)
+    .execute(&mut *tx)
+    .await
+    .map_err(classify)?;
+    if keep.is_none() {
+        sqlx::query("UPDATE users SET tokens_valid_after = $1 WHERE sub = $2")
+            .bind(now)
+            .bind(sub.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+    }
     Ok(())
 }
 
@@ -487,6 +501,28 @@ impl PoolStore for SqlStore {
     async fn create_client(&self, client: &AppClient) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await.map_err(classify)?;
         insert_client(&mut conn, client).await
+    }
+
+    async fn update_client(
+        &self,
+        client: &AppClient,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE app_clients SET name = $1, id_token_seconds = $2, access_token_seconds = $3, \
+             refresh_token_seconds = $4, refresh_grace_seconds = $5, updated_at = $6 WHERE id = $7",
+        )
+        .bind(&client.name)
+        .bind(client.validity.id_token_seconds)
+        .bind(client.validity.access_token_seconds)
+        .bind(client.validity.refresh_token_seconds)
+        .bind(client.refresh_grace_seconds)
+        .bind(now)
+        .bind(client.id.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(result.rows_affected() == 1)
     }
 
     async fn list_clients(&self, pool: &UserPoolId) -> Result<Vec<AppClient>, StoreError> {
@@ -586,7 +622,7 @@ impl UserStore for SqlStore {
         hash: &StoredPasswordHash,
         status: UserStatus,
         temporary_expires_at: Option<UnixSeconds>,
-        revoke_sessions: bool,
+        revocation: Revocation,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await.map_err(classify)?;
@@ -606,9 +642,7 @@ impl UserStore for SqlStore {
         if result.rows_affected() == 0 {
             return Ok(false);
         }
-        if revoke_sessions {
-            revoke_user_sessions(&mut tx, sub, now).await?;
-        }
+        revoke_sessions(&mut tx, sub, &revocation, now).await?;
         tx.commit().await.map_err(classify)?;
         Ok(true)
     }
@@ -651,7 +685,7 @@ impl UserStore for SqlStore {
             return Ok(false);
         }
         if !enabled {
-            revoke_user_sessions(&mut tx, sub, now).await?;
+            revoke_sessions(&mut tx, sub, &Revocation::All, now).await?;
         }
         tx.commit().await.map_err(classify)?;
         Ok(true)
@@ -830,10 +864,110 @@ impl SessionStore for SqlStore {
         &self,
         token_hash: &str,
     ) -> Result<Option<RefreshTokenRecord>, StoreError> {
-        let sql = "SELECT token_hash, session_id, issued_at, consumed_at FROM refresh_tokens \
-                   WHERE token_hash = $1";
-        self.find_one(sql.to_owned(), token_hash, refresh_token_from_row)
-            .await
+        let sql = format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1");
+        self.find_one(sql, token_hash, refresh_token_from_row).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        presented_hash: &str,
+        successor_hash: &str,
+        now: UnixSeconds,
+    ) -> Result<Rotation, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        // The single statement that decides a race: only one caller can move consumed_at
+        // from NULL, and only while the session is live.
+        let consumed = sqlx::query(
+            "UPDATE refresh_tokens SET consumed_at = $1, replaced_by = $2 \
+             WHERE token_hash = $3 AND consumed_at IS NULL AND session_id IN \
+             (SELECT id FROM sessions WHERE revoked_at IS NULL AND expires_at > $1) \
+             RETURNING session_id",
+        )
+        .bind(now)
+        .bind(successor_hash)
+        .bind(presented_hash)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
+        if let Some(row) = consumed {
+            let session_id: String = get(&row, "session_id")?;
+            insert_successor(&mut tx, &session_id, presented_hash, successor_hash, now).await?;
+            tx.commit().await.map_err(classify)?;
+            return Ok(Rotation::Rotated);
+        }
+        tx.rollback().await.map_err(classify)?;
+        let Some(token) = self.refresh_token(presented_hash).await? else {
+            return Ok(Rotation::Invalid);
+        };
+        let live_session = self
+            .session(&token.session_id)
+            .await?
+            .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > now);
+        Ok(match (live_session, token.consumed_at) {
+            (true, Some(_)) => Rotation::AlreadyConsumed(token),
+            _ => Rotation::Invalid,
+        })
+    }
+
+    async fn regrant_refresh_token(
+        &self,
+        predecessor_hash: &str,
+        head_hash: &str,
+        successor_hash: &str,
+        consumed_since: UnixSeconds,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let marked = sqlx::query(
+            "UPDATE refresh_tokens SET regranted_at = $1 WHERE token_hash = $2 \
+             AND regranted_at IS NULL AND consumed_at >= $3 AND replaced_by = $4",
+        )
+        .bind(now)
+        .bind(predecessor_hash)
+        .bind(consumed_since)
+        .bind(head_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        let head = sqlx::query(
+            "UPDATE refresh_tokens SET consumed_at = $1, replaced_by = $2 \
+             WHERE token_hash = $3 AND consumed_at IS NULL RETURNING session_id",
+        )
+        .bind(now)
+        .bind(successor_hash)
+        .bind(head_hash)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
+        match (marked.rows_affected(), head) {
+            (1, Some(row)) => {
+                let session_id: String = get(&row, "session_id")?;
+                insert_successor(&mut tx, &session_id, head_hash, successor_hash, now).await?;
+                tx.commit().await.map_err(classify)?;
+                Ok(true)
+            }
+            _ => {
+                tx.rollback().await.map_err(classify)?;
+                Ok(false)
+            }
+        }
+    }
+
+    async fn revoke_session(&self, id: &str, now: UnixSeconds) -> Result<bool, StoreError> {
+        let result =
+            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn revoke_user_sessions(&self, sub: &Sub, now: UnixSeconds) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        revoke_sessions(&mut tx, sub, &Revocation::All, now).await?;
+        tx.commit().await.map_err(classify)
     }
 
     async fn create_challenge(
@@ -946,13 +1080,41 @@ impl LockoutStore for SqlStore {
     }
 }
 
+const REFRESH_COLUMNS: &str =
+    "token_hash, session_id, parent_hash, issued_at, consumed_at, replaced_by, regranted_at";
+
 fn refresh_token_from_row(row: &AnyRow) -> Result<RefreshTokenRecord, StoreError> {
     Ok(RefreshTokenRecord {
         token_hash: get(row, "token_hash")?,
         session_id: get(row, "session_id")?,
+        parent_hash: get(row, "parent_hash")?,
         issued_at: get(row, "issued_at")?,
         consumed_at: get(row, "consumed_at")?,
+        replaced_by: get(row, "replaced_by")?,
+        regranted_at: get(row, "regranted_at")?,
     })
+}
+
+/// Stores a rotated token's successor inside an open transaction.
+async fn insert_successor(
+    tx: &mut sqlx::AnyConnection,
+    session_id: &str,
+    parent_hash: &str,
+    successor_hash: &str,
+    now: UnixSeconds,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, session_id, parent_hash, issued_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(successor_hash)
+    .bind(session_id)
+    .bind(parent_hash)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(classify)?;
+    Ok(())
 }
 
 fn failure_from_row(row: &AnyRow) -> Result<FailureRecord, StoreError> {
@@ -970,6 +1132,47 @@ impl KeyStore for SqlStore {
             "SELECT {KEY_COLUMNS} FROM signing_keys WHERE pool_id = $1 ORDER BY created_at, kid"
         );
         self.find_all(sql, pool.as_str(), key_from_row).await
+    }
+
+    async fn promote_signing_key(
+        &self,
+        pending_kid: &str,
+        active_kid: Option<&str>,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        if let Some(active) = active_kid {
+            let retired = sqlx::query(
+                "UPDATE signing_keys SET state = 'retired', retired_at = $1 \
+                 WHERE kid = $2 AND state = 'active'",
+            )
+            .bind(now)
+            .bind(active)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+            if retired.rows_affected() == 0 {
+                tx.rollback().await.map_err(classify)?;
+                return Ok(false);
+            }
+        }
+        let promoted = sqlx::query(
+            "UPDATE signing_keys SET state = 'active' WHERE kid = $1 AND state = 'pending'",
+        )
+        .bind(pending_kid)
+        .execute(&mut *tx)
+        .await;
+        match promoted {
+            Ok(result) if result.rows_affected() == 1 => {
+                tx.commit().await.map_err(classify)?;
+                Ok(true)
+            }
+            // Lost a race (or another active key appeared): nothing changes.
+            Ok(_) | Err(_) => {
+                tx.rollback().await.map_err(classify)?;
+                Ok(false)
+            }
+        }
     }
 
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<bool, StoreError> {
@@ -992,6 +1195,67 @@ impl KeyStore for SqlStore {
         .await
         .map_err(classify)?;
         Ok(result.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl HousekeepingStore for SqlStore {
+    async fn purge(
+        &self,
+        now: UnixSeconds,
+        revoked_before: UnixSeconds,
+        failures_quiet_since: UnixSeconds,
+        keys_retired_before: UnixSeconds,
+        batch: u32,
+    ) -> Result<Purged, StoreError> {
+        let batch = i64::from(batch);
+        // `IN (SELECT … LIMIT n)` bounds each delete on both backends, so one pass never
+        // holds locks on a large table for long.
+        let sessions = sqlx::query(
+            "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions \
+             WHERE expires_at <= $1 OR revoked_at < $2 LIMIT $3)",
+        )
+        .bind(now)
+        .bind(revoked_before)
+        .bind(batch)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        let challenges = sqlx::query(
+            "DELETE FROM auth_challenges WHERE session_hash IN (SELECT session_hash \
+             FROM auth_challenges WHERE expires_at <= $1 LIMIT $2)",
+        )
+        .bind(now)
+        .bind(batch)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        let failures = sqlx::query(
+            "DELETE FROM login_failures WHERE (scope, username_key) IN (SELECT scope, \
+             username_key FROM login_failures WHERE last_failure_at <= $1 \
+             AND (locked_until IS NULL OR locked_until <= $2) LIMIT $3)",
+        )
+        .bind(failures_quiet_since)
+        .bind(now)
+        .bind(batch)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        let keys = sqlx::query(
+            "DELETE FROM signing_keys WHERE kid IN (SELECT kid FROM signing_keys \
+             WHERE state = 'retired' AND retired_at < $1 LIMIT $2)",
+        )
+        .bind(keys_retired_before)
+        .bind(batch)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(Purged {
+            sessions: sessions.rows_affected(),
+            challenges: challenges.rows_affected(),
+            failures: failures.rows_affected(),
+            keys: keys.rows_affected(),
+        })
     }
 }
 

@@ -1,0 +1,109 @@
+//! Checking an access token wherever Gatehouse accepts one (`/GlobalSignOut`,
+//! `/ChangePassword`, `/oauth2/userInfo`): signature under a published access key of the
+//! issuing pool with RS256 pinned, the pool's exact issuer, `token_use: access`, a client
+//! of that pool, the admin scope, `exp` and `nbf` with 30 s of leeway, a live session, and a
+//! user who has not been signed out since.
+
+use crate::crypto::jwt;
+use crate::domain::claims::{ADMIN_SCOPE, AccessTokenClaims, TokenUse};
+use crate::domain::ids::ClientId;
+use crate::domain::pool::UserPool;
+use crate::domain::secret::{ExposeSecret, SecretString};
+use crate::domain::user::User;
+use crate::store::{KeyPurpose, SessionRecord};
+
+use super::{AuthError, NotAuthorized, Services};
+
+/// Clock skew tolerated on `exp` and `nbf`.
+pub const LEEWAY_SECONDS: i64 = 30;
+
+/// A verified caller.
+#[derive(Debug)]
+pub struct AccessContext {
+    pub pool: UserPool,
+    pub user: User,
+    pub session: SessionRecord,
+    pub claims: AccessTokenClaims,
+}
+
+fn invalid(reason: impl std::fmt::Display) -> AuthError {
+    tracing::debug!(%reason, "access token refused");
+    AuthError::NotAuthorized(NotAuthorized::InvalidAccessToken)
+}
+
+fn revoked(reason: &str) -> AuthError {
+    tracing::debug!(reason, "access token refused");
+    AuthError::NotAuthorized(NotAuthorized::AccessTokenRevoked)
+}
+
+impl Services {
+    pub async fn authenticate_access_token(
+        &self,
+        token: &SecretString,
+    ) -> Result<AccessContext, AuthError> {
+        let token = token.expose_secret();
+        let header = jwt::inspect_header(token).map_err(invalid)?;
+        let issuer = jwt::unverified_issuer(token).map_err(invalid)?;
+        let pool_id = self
+            .issuer
+            .pool_of(&issuer)
+            .ok_or_else(|| invalid("issuer is not one of ours"))?;
+        let key = self
+            .keys
+            .verification_key(&pool_id, KeyPurpose::Access, &header.kid)
+            .await?
+            .ok_or_else(|| invalid("kid is not a published access key of the issuing pool"))?;
+        let claims: AccessTokenClaims = jwt::verify(token, &key, &issuer).map_err(invalid)?;
+
+        let now = self.clock.now();
+        if claims.token_use != TokenUse::Access {
+            return Err(invalid("not an access token"));
+        }
+        if now > claims.exp + LEEWAY_SECONDS {
+            return Err(invalid("expired"));
+        }
+        if claims.nbf.is_some_and(|nbf| now + LEEWAY_SECONDS < nbf) {
+            return Err(invalid("not yet valid"));
+        }
+        if !claims.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
+            return Err(invalid("missing the aws.cognito.signin.user.admin scope"));
+        }
+        let pool = self
+            .store
+            .pool_by_id(&pool_id)
+            .await?
+            .ok_or_else(|| invalid("pool no longer exists"))?;
+        let client = match ClientId::parse(&claims.client_id) {
+            Ok(id) => self.store.client_by_id(&id).await?,
+            Err(_) => None,
+        };
+        if client.is_none_or(|c| c.pool_id != pool.id) {
+            return Err(invalid("client is not of the issuing pool"));
+        }
+        let session = self
+            .store
+            .session(&claims.origin_jti)
+            .await?
+            .ok_or_else(|| revoked("session no longer exists"))?;
+        if session.revoked_at.is_some() || session.expires_at <= now {
+            return Err(revoked("session revoked or expired"));
+        }
+        if session.pool_id != pool.id || session.user_sub.to_string() != claims.sub {
+            return Err(invalid("session belongs to someone else"));
+        }
+        let user = self
+            .store
+            .user_by_sub(&session.user_sub)
+            .await?
+            .ok_or_else(|| revoked("user no longer exists"))?;
+        if !user.enabled || claims.iat < user.tokens_valid_after {
+            return Err(revoked("user disabled or signed out since"));
+        }
+        Ok(AccessContext {
+            pool,
+            user,
+            session,
+            claims,
+        })
+    }
+}

@@ -1,0 +1,46 @@
+//! Housekeeping: deletes expired sessions (with their refresh tokens), spent challenges,
+//! quiet failure counters and keys retired past their publication, in bounded batches; and
+//! starts scheduled key rotations. Every replica may run it at once: each step is an
+//! idempotent delete or a race-safe insert.
+
+use crate::domain::lockout::LockoutPolicy;
+use crate::store::Purged;
+
+use super::keys::RETIRED_KEY_PUBLICATION_SECONDS;
+use super::{AuthError, Services};
+
+/// Rows of each kind deleted per pass at most.
+pub const BATCH: u32 = 1_000;
+/// Revoked sessions are kept a day (the longest access-token life) for the record.
+const REVOKED_SESSION_RETENTION_SECONDS: i64 = 86_400;
+
+impl Services {
+    pub async fn housekeeping_pass(&self) -> Result<Purged, AuthError> {
+        let now = self.clock.now();
+        let purged = self
+            .store
+            .purge(
+                now,
+                now - REVOKED_SESSION_RETENTION_SECONDS,
+                now - LockoutPolicy::default().reset_after_seconds,
+                now - RETIRED_KEY_PUBLICATION_SECONDS,
+                BATCH,
+            )
+            .await?;
+        if self.keys.policy().rotation_days.is_some() {
+            for pool in self.store.list_pools().await? {
+                self.keys.rotate_if_due(&pool.id).await?;
+            }
+        }
+        if purged != Purged::default() {
+            tracing::info!(
+                sessions = purged.sessions,
+                challenges = purged.challenges,
+                failures = purged.failures,
+                keys = purged.keys,
+                "housekeeping removed expired rows"
+            );
+        }
+        Ok(purged)
+    }
+}

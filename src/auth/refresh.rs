@@ -1,0 +1,133 @@
+//! Refreshing with rotation: the presented refresh token is consumed and a successor issued
+//! with new ID and access tokens (`auth_time` and `origin_jti` kept from the sign-in).
+//!
+//! A consumed token presented again is reuse: after the client's grace window (or for a
+//! grandparent, or a second time) the whole session is revoked, so the newest token dies
+//! too. Inside the window the immediate predecessor may be exchanged once more, for clients
+//! that lost a response. Duplicates arriving in the same second as the consumption are
+//! concurrent retries, not replays: they are refused without revoking anything.
+
+use crate::crypto::opaque::{OpaqueToken, hash_secret_token};
+use crate::domain::app_client::AppClient;
+use crate::domain::clock::UnixSeconds;
+use crate::domain::secret::SecretString;
+use crate::store::{RefreshTokenRecord, Rotation, SessionRecord};
+
+use super::issue::IssuedTokens;
+use super::{AuthError, NotAuthorized, Services};
+
+fn invalid() -> AuthError {
+    AuthError::NotAuthorized(NotAuthorized::InvalidRefreshToken)
+}
+
+impl Services {
+    pub async fn refresh(
+        &self,
+        presented: &SecretString,
+        tenant_name: Option<&str>,
+    ) -> Result<IssuedTokens, AuthError> {
+        let now = self.clock.now();
+        let presented_hash = hash_secret_token(presented);
+        let token = self
+            .store
+            .refresh_token(&presented_hash)
+            .await?
+            .ok_or_else(invalid)?;
+        let session = self
+            .store
+            .session(&token.session_id)
+            .await?
+            .filter(|s| s.revoked_at.is_none() && s.expires_at > now)
+            .ok_or_else(invalid)?;
+        // Everything that can refuse without consuming the token comes first.
+        let pool = self
+            .store
+            .pool_by_id(&session.pool_id)
+            .await?
+            .ok_or_else(invalid)?;
+        if tenant_name.is_some_and(|name| name != pool.name) {
+            return Err(invalid());
+        }
+        let user = self
+            .store
+            .user_by_sub(&session.user_sub)
+            .await?
+            .filter(|u| u.enabled)
+            .ok_or_else(invalid)?;
+        let client = self
+            .store
+            .client_by_id(&session.client_id)
+            .await?
+            .ok_or_else(invalid)?;
+
+        let successor = OpaqueToken::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
+        let (id_token, access_token) = self
+            .mint(&client, &user, &session.id, session.auth_time, now)
+            .await?;
+        let tokens = IssuedTokens {
+            id_token,
+            access_token,
+            refresh_token: Some(successor.value),
+            expires_in: client.validity.access_token_seconds,
+        };
+
+        let consumed = match token.consumed_at {
+            None => match self
+                .store
+                .rotate_refresh_token(&presented_hash, &successor.hash, now)
+                .await?
+            {
+                Rotation::Rotated => return Ok(tokens),
+                Rotation::Invalid => return Err(invalid()),
+                Rotation::AlreadyConsumed(latest) => latest,
+            },
+            Some(_) => token,
+        };
+        if self
+            .regrant(&consumed, &client, &successor.hash, now)
+            .await?
+        {
+            tracing::info!(session = %session.id, "refresh token re-exchanged inside the grace window");
+            return Ok(tokens);
+        }
+        self.refuse_reuse(&consumed, &session, now).await
+    }
+
+    /// Tries the one re-exchange the grace window allows; false when it does not apply.
+    async fn regrant(
+        &self,
+        consumed: &RefreshTokenRecord,
+        client: &AppClient,
+        successor_hash: &str,
+        now: UnixSeconds,
+    ) -> Result<bool, AuthError> {
+        let grace = client.refresh_grace_seconds;
+        let (Some(consumed_at), Some(head)) = (consumed.consumed_at, &consumed.replaced_by) else {
+            return Ok(false);
+        };
+        if grace <= 0 || now - consumed_at > grace || consumed.regranted_at.is_some() {
+            return Ok(false);
+        }
+        Ok(self
+            .store
+            .regrant_refresh_token(&consumed.token_hash, head, successor_hash, now - grace, now)
+            .await?)
+    }
+
+    /// A consumed token that may not be exchanged: a concurrent duplicate is refused quietly;
+    /// anything else is a replay and ends the session.
+    async fn refuse_reuse(
+        &self,
+        consumed: &RefreshTokenRecord,
+        session: &SessionRecord,
+        now: UnixSeconds,
+    ) -> Result<IssuedTokens, AuthError> {
+        let concurrent = consumed.consumed_at == Some(now) || consumed.regranted_at == Some(now);
+        if concurrent {
+            return Err(invalid());
+        }
+        self.store.revoke_session(&session.id, now).await?;
+        tracing::warn!(session = %session.id, pool = %session.pool_id, "refresh token reuse detected; session revoked");
+        Err(AuthError::RefreshTokenReuse)
+    }
+}

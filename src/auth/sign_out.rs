@@ -1,0 +1,33 @@
+//! Signing out: one session by its refresh token (`/Logout`), or every session of a user by
+//! an access token (`/GlobalSignOut`). Revocation is immediate for refresh tokens and for
+//! access tokens presented to Gatehouse.
+
+use crate::crypto::opaque::hash_secret_token;
+use crate::domain::secret::SecretString;
+
+use super::access::AccessContext;
+use super::{AuthError, Services};
+
+impl Services {
+    /// Revokes the session a refresh token belongs to. Idempotent, and silent about tokens
+    /// it does not know, so it reveals nothing about them.
+    pub async fn logout(&self, refresh_token: &SecretString) -> Result<(), AuthError> {
+        let hash = hash_secret_token(refresh_token);
+        if let Some(token) = self.store.refresh_token(&hash).await? {
+            let now = self.clock.now();
+            if self.store.revoke_session(&token.session_id, now).await? {
+                tracing::info!(session = %token.session_id, "signed out");
+            }
+        }
+        Ok(())
+    }
+
+    /// Revokes every session of the caller and every token issued to them so far.
+    pub async fn global_sign_out(&self, caller: &AccessContext) -> Result<(), AuthError> {
+        self.store
+            .revoke_user_sessions(&caller.user.sub, self.clock.now())
+            .await?;
+        tracing::info!(pool = %caller.pool.id, sub = %caller.user.sub, "signed out everywhere");
+        Ok(())
+    }
+}

@@ -1,0 +1,197 @@
+//! The seed's login API: `/Login`, `/RespondToAuthChallenge`, `/RefreshToken`, `/Logout`,
+//! `/GlobalSignOut` and `/ChangePassword`, one file per flow. Each is a thin adapter over a
+//! use case in `auth/`, answering in the `cognitoToken` shape; the validation helpers and
+//! response types they share live here.
+
+mod challenge;
+mod change_password;
+mod login;
+mod refresh;
+mod sign_out;
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+
+use super::error::{ApiError, Surface};
+use crate::auth::issue::IssuedTokens;
+use crate::domain::password_policy::MAX_PASSWORD_CHARS;
+use crate::domain::pool::MAX_TENANT_NAME_CHARS;
+use crate::domain::secret::{ExposeSecret, SecretString, secret};
+use crate::domain::username::Username;
+
+const SURFACE: Surface = Surface::LoginApi;
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    let post_only = |path: &str, route: actix_web::Route| {
+        web::resource(path.to_owned())
+            .route(route)
+            .default_service(web::to(super::method_not_allowed))
+    };
+    config
+        .service(post_only("/Login", web::post().to(login::login)))
+        .service(post_only(
+            "/RespondToAuthChallenge",
+            web::post().to(challenge::respond_to_auth_challenge),
+        ))
+        .service(post_only(
+            "/RefreshToken",
+            web::post().to(refresh::refresh_token),
+        ))
+        .service(post_only("/Logout", web::post().to(sign_out::logout)))
+        .service(post_only(
+            "/GlobalSignOut",
+            web::post().to(sign_out::global_sign_out),
+        ))
+        .service(post_only(
+            "/ChangePassword",
+            web::post().to(change_password::change_password),
+        ));
+}
+
+/// `{}`, the body of operations that return nothing.
+pub(super) fn empty_response() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("application/json")
+        .body("{}")
+}
+
+pub(super) fn constraint(field: &str, rule: &str) -> ApiError {
+    ApiError::invalid_parameter(
+        format!(
+            "1 validation error detected: Value at '{field}' failed to satisfy constraint: {rule}"
+        ),
+        SURFACE,
+    )
+}
+
+pub(super) fn tenant_name(raw: &str) -> Result<String, ApiError> {
+    let chars = raw.chars().count();
+    if chars == 0 || chars > MAX_TENANT_NAME_CHARS {
+        return Err(constraint(
+            "TenantName",
+            &format!("Member must have length between 1 and {MAX_TENANT_NAME_CHARS}"),
+        ));
+    }
+    if raw.chars().any(char::is_control) {
+        return Err(constraint(
+            "TenantName",
+            "Member must not contain control characters",
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+pub(super) fn username(field: &str, raw: &str) -> Result<Username, ApiError> {
+    Username::parse(raw).map_err(|e| constraint(field, &e))
+}
+
+/// Refresh tokens and challenge sessions: opaque, URL-safe, bounded. Anything else cannot be
+/// one of ours, so it is refused before a database look-up.
+pub(super) fn opaque_token(field: &str, raw: &SecretString) -> Result<SecretString, ApiError> {
+    let value = raw.expose_secret();
+    let well_formed = (1..=4096).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_=.".contains(c));
+    if well_formed {
+        Ok(secret(value))
+    } else {
+        Err(constraint(
+            field,
+            "Member must be 1-4096 characters of [A-Za-z0-9-_=.]",
+        ))
+    }
+}
+
+pub(super) fn password(field: &str, raw: &SecretString) -> Result<SecretString, ApiError> {
+    let value = raw.expose_secret();
+    let chars = value.chars().count();
+    if chars == 0 || chars > MAX_PASSWORD_CHARS {
+        return Err(constraint(
+            field,
+            &format!("Member must have length between 1 and {MAX_PASSWORD_CHARS}"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(constraint(
+            field,
+            "Member must not contain control characters",
+        ));
+    }
+    Ok(secret(value))
+}
+
+#[derive(Serialize)]
+struct LoginResponse<'a> {
+    #[serde(rename = "cognitoToken")]
+    cognito_token: &'a CognitoToken,
+}
+
+/// The `cognitoToken` object: Cognito's InitiateAuth result, field order as in the contract.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(super) enum CognitoToken {
+    #[serde(rename_all = "PascalCase")]
+    Authenticated {
+        challenge_parameters: BTreeMap<String, String>,
+        authentication_result: AuthenticationResult,
+    },
+    #[serde(rename_all = "PascalCase")]
+    Challenge {
+        challenge_name: &'static str,
+        session: String,
+        challenge_parameters: NewPasswordParameters,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AuthenticationResult {
+    id_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    access_token: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct NewPasswordParameters {
+    #[serde(rename = "USER_ID_FOR_SRP")]
+    pub(super) user_id_for_srp: String,
+    #[serde(rename = "requiredAttributes")]
+    pub(super) required_attributes: String,
+    #[serde(rename = "userAttributes")]
+    pub(super) user_attributes: String,
+}
+
+impl CognitoToken {
+    pub(super) fn authenticated(tokens: &IssuedTokens) -> Self {
+        Self::Authenticated {
+            challenge_parameters: BTreeMap::new(),
+            authentication_result: AuthenticationResult {
+                id_token: tokens.id_token.expose_secret().to_owned(),
+                token_type: "Bearer",
+                expires_in: tokens.expires_in,
+                refresh_token: tokens
+                    .refresh_token
+                    .as_ref()
+                    .map(|t| t.expose_secret().to_owned()),
+                access_token: tokens.access_token.expose_secret().to_owned(),
+            },
+        }
+    }
+}
+
+pub(super) fn token_response(token: &CognitoToken) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(LoginResponse {
+            cognito_token: token,
+        })
+}

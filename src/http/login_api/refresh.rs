@@ -1,0 +1,34 @@
+//! `POST /RefreshToken`: exchanges a refresh token for new ID, access and refresh tokens.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::{CognitoToken, SURFACE, opaque_token, tenant_name, token_response};
+use crate::auth::Services;
+use crate::domain::secret::SecretString;
+use crate::http::body::{AUTH_BODY_LIMIT, read_json};
+use crate::http::error::ApiError;
+
+#[derive(Deserialize)]
+struct RefreshRequest {
+    #[serde(rename = "RefreshToken")]
+    refresh_token: SecretString,
+    /// Optional; when given it must be the token's tenant.
+    #[serde(rename = "TenantName", default)]
+    tenant_name: Option<String>,
+}
+
+pub(super) async fn refresh_token(
+    request: HttpRequest,
+    payload: web::Payload,
+    services: web::Data<Services>,
+) -> Result<HttpResponse, ApiError> {
+    let body: RefreshRequest = read_json(&request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
+    let token = opaque_token("RefreshToken", &body.refresh_token)?;
+    let tenant = body.tenant_name.as_deref().map(tenant_name).transpose()?;
+    let tokens = services
+        .refresh(&token, tenant.as_deref())
+        .await
+        .map_err(|e| ApiError::from_auth(e, SURFACE))?;
+    Ok(token_response(&CognitoToken::authenticated(&tokens)))
+}
