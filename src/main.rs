@@ -50,6 +50,12 @@ enum Command {
     /// Manage users of a tenant.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage a tenant's app clients (token lifetimes, refresh grace).
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Inspect and rotate a tenant's signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Apply a declarative seed file of tenants, clients, groups and users (idempotent).
     Seed { file: PathBuf },
 }
@@ -70,6 +76,57 @@ enum TenantCommand {
     /// Show one tenant with its clients.
     Show {
         name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// List a tenant's app clients with their lifetimes.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a client's lifetimes or grace window (default: the tenant's default client).
+    Update {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        client_id: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// ID token lifetime, 300-86400 seconds.
+        #[arg(long, value_name = "SECONDS")]
+        id_token_validity: Option<i64>,
+        /// Access token lifetime, 300-86400 seconds.
+        #[arg(long, value_name = "SECONDS")]
+        access_token_validity: Option<i64>,
+        /// Refresh token (session) lifetime, 3600 seconds to 3650 days, counted from sign-in.
+        #[arg(long, value_name = "SECONDS")]
+        refresh_token_validity: Option<i64>,
+        /// How long a rotated refresh token's predecessor may be exchanged once more, 0-60.
+        #[arg(long, value_name = "SECONDS")]
+        refresh_grace: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// List a tenant's signing keys and their states.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish new keys now; they sign after GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS and the
+    /// old keys stay published until their tokens have expired.
+    Rotate {
+        #[arg(long)]
+        tenant: String,
         #[arg(long)]
         json: bool,
     },
@@ -196,6 +253,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Tenant(command) => tenant(&services(&settings).await?, command).await,
         Command::User(command) => user(&services(&settings).await?, command).await,
+        Command::Client(command) => client(&services(&settings).await?, command).await,
+        Command::Keys(command) => keys(&services(&settings).await?, command).await,
         Command::Seed { file } => {
             let services = services(&settings).await?;
             let report = apply_seed_file(&services, &file).await?;
@@ -481,4 +540,140 @@ async fn user(services: &Services, command: UserCommand) -> Result<(), CliError>
         }
     }
     Ok(())
+}
+
+fn client_json(client: &gatehouse::domain::app_client::AppClient) -> serde_json::Value {
+    json!({
+        "ClientId": client.id.to_string(),
+        "ClientName": client.name,
+        "Default": client.is_default,
+        "IdTokenValiditySeconds": client.validity.id_token_seconds,
+        "AccessTokenValiditySeconds": client.validity.access_token_seconds,
+        "RefreshTokenValiditySeconds": client.validity.refresh_token_seconds,
+        "RefreshTokenGraceSeconds": client.refresh_grace_seconds,
+    })
+}
+
+async fn client(services: &Services, command: ClientCommand) -> Result<(), CliError> {
+    match command {
+        ClientCommand::List { tenant, json } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let clients = services
+                .store
+                .list_clients(&pool.id)
+                .await
+                .map_err(AuthError::from)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::Value::Array(clients.iter().map(client_json).collect())
+                );
+            } else {
+                for c in &clients {
+                    println!(
+                        "{}\t{}\tid {}s\taccess {}s\trefresh {}s\tgrace {}s{}",
+                        c.id,
+                        c.name,
+                        c.validity.id_token_seconds,
+                        c.validity.access_token_seconds,
+                        c.validity.refresh_token_seconds,
+                        c.refresh_grace_seconds,
+                        if c.is_default { "\t(default)" } else { "" }
+                    );
+                }
+            }
+        }
+        ClientCommand::Update {
+            tenant,
+            client_id,
+            name,
+            id_token_validity,
+            access_token_validity,
+            refresh_token_validity,
+            refresh_grace,
+        } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let id = client_id
+                .as_deref()
+                .map(gatehouse::domain::ids::ClientId::parse)
+                .transpose()
+                .map_err(CliError::Usage)?;
+            let current = services.client_of(&pool, id.as_ref()).await?;
+            let updated = services
+                .update_client(
+                    &current,
+                    &gatehouse::manage::clients::ClientChanges {
+                        name,
+                        id_token_seconds: id_token_validity,
+                        access_token_seconds: access_token_validity,
+                        refresh_token_seconds: refresh_token_validity,
+                        refresh_grace_seconds: refresh_grace,
+                    },
+                )
+                .await?;
+            println!("{}", client_json(&updated));
+        }
+    }
+    Ok(())
+}
+
+async fn keys(services: &Services, command: KeysCommand) -> Result<(), CliError> {
+    let (tenant, json, rotate) = match command {
+        KeysCommand::List { tenant, json } => (tenant, json, false),
+        KeysCommand::Rotate { tenant, json } => (tenant, json, true),
+    };
+    let (pool, _) = services.tenant(&tenant).await?;
+    if rotate {
+        let pending = services.keys.rotate(&pool.id).await?;
+        if !json {
+            for key in &pending {
+                println!(
+                    "published {} key {}; it signs from {}",
+                    key.purpose.as_str(),
+                    key.kid,
+                    timestamp(key.activates_at)
+                );
+            }
+        }
+    }
+    let keys = services.keys.list(&pool.id).await?;
+    let rows: Vec<_> = keys
+        .iter()
+        .map(|k| {
+            json!({
+                "Kid": k.kid,
+                "Purpose": k.purpose.as_str(),
+                "State": k.state.as_str(),
+                "Algorithm": k.alg,
+                "CreatedAt": k.created_at,
+                "ActivatesAt": k.activates_at,
+                "RetiredAt": k.retired_at,
+            })
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::Value::Array(rows));
+    } else if !rotate {
+        for k in &keys {
+            println!(
+                "{}\t{}\t{}\tcreated {}\tsigns from {}{}",
+                k.kid,
+                k.purpose.as_str(),
+                k.state.as_str(),
+                timestamp(k.created_at),
+                timestamp(k.activates_at),
+                k.retired_at
+                    .map(|at| format!("\tretired {}", timestamp(at)))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn timestamp(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0).map_or_else(
+        || seconds.to_string(),
+        |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
 }

@@ -11,6 +11,7 @@ use crate::crypto::opaque::{OpaqueToken, hash_secret_token};
 use crate::domain::app_client::AppClient;
 use crate::domain::clock::UnixSeconds;
 use crate::domain::secret::SecretString;
+use crate::domain::user::User;
 use crate::store::{RefreshTokenRecord, Rotation, SessionRecord};
 
 use super::issue::IssuedTokens;
@@ -61,23 +62,15 @@ impl Services {
             .ok_or_else(invalid)?;
 
         let successor = OpaqueToken::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
-        let (id_token, access_token) = self
-            .mint(&client, &user, &session.id, session.auth_time, now)
-            .await?;
-        let tokens = IssuedTokens {
-            id_token,
-            access_token,
-            refresh_token: Some(successor.value),
-            expires_in: client.validity.access_token_seconds,
-        };
-
         let consumed = match token.consumed_at {
             None => match self
                 .store
                 .rotate_refresh_token(&presented_hash, &successor.hash, now)
                 .await?
             {
-                Rotation::Rotated => return Ok(tokens),
+                Rotation::Rotated => {
+                    return self.issue_refreshed(&client, &user, &session, successor, now).await;
+                }
                 Rotation::Invalid => return Err(invalid()),
                 Rotation::AlreadyConsumed(latest) => latest,
             },
@@ -88,9 +81,30 @@ impl Services {
             .await?
         {
             tracing::info!(session = %session.id, "refresh token re-exchanged inside the grace window");
-            return Ok(tokens);
+            return self.issue_refreshed(&client, &user, &session, successor, now).await;
         }
         self.refuse_reuse(&consumed, &session, now).await
+    }
+
+    /// Signs the ID and access tokens that go with a successor refresh token. Runs after the
+    /// rotation has committed, so the many losers of a race sign nothing.
+    async fn issue_refreshed(
+        &self,
+        client: &AppClient,
+        user: &User,
+        session: &SessionRecord,
+        successor: OpaqueToken,
+        now: UnixSeconds,
+    ) -> Result<IssuedTokens, AuthError> {
+        let (id_token, access_token) = self
+            .mint(client, user, &session.id, session.auth_time, now)
+            .await?;
+        Ok(IssuedTokens {
+            id_token,
+            access_token,
+            refresh_token: Some(successor.value),
+            expires_in: client.validity.access_token_seconds,
+        })
     }
 
     /// Tries the one re-exchange the grace window allows; false when it does not apply.

@@ -18,6 +18,7 @@ use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
 use crate::store::GroupRecord;
 
+use super::clients::ClientChanges;
 use super::tenants::FixedIds;
 use super::users::NewUser;
 
@@ -36,12 +37,36 @@ pub struct SeedTenant {
     /// Pin the default client's id.
     pub client_id: Option<String>,
     pub password_policy: Option<PasswordPolicy>,
+    /// Lifetimes and grace of the default client (the one `/Login` uses).
+    pub default_client: Option<SeedClientSettings>,
     #[serde(default)]
     pub clients: Vec<SeedClient>,
     #[serde(default)]
     pub groups: Vec<SeedGroup>,
     #[serde(default)]
     pub users: Vec<SeedUser>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct SeedClientSettings {
+    pub id_token_validity_seconds: Option<i64>,
+    pub access_token_validity_seconds: Option<i64>,
+    pub refresh_token_validity_seconds: Option<i64>,
+    /// Seconds a rotated refresh token's predecessor may be exchanged once more (0-60).
+    pub refresh_token_grace_seconds: Option<i64>,
+}
+
+impl SeedClientSettings {
+    fn changes(&self) -> ClientChanges {
+        ClientChanges {
+            name: None,
+            id_token_seconds: self.id_token_validity_seconds,
+            access_token_seconds: self.access_token_validity_seconds,
+            refresh_token_seconds: self.refresh_token_validity_seconds,
+            refresh_grace_seconds: self.refresh_token_grace_seconds,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,6 +77,18 @@ pub struct SeedClient {
     pub id_token_validity_seconds: Option<i64>,
     pub access_token_validity_seconds: Option<i64>,
     pub refresh_token_validity_seconds: Option<i64>,
+    pub refresh_token_grace_seconds: Option<i64>,
+}
+
+impl SeedClient {
+    fn settings(&self) -> SeedClientSettings {
+        SeedClientSettings {
+            id_token_validity_seconds: self.id_token_validity_seconds,
+            access_token_validity_seconds: self.access_token_validity_seconds,
+            refresh_token_validity_seconds: self.refresh_token_validity_seconds,
+            refresh_token_grace_seconds: self.refresh_token_grace_seconds,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,6 +215,11 @@ impl Services {
             ));
         }
         let pool = self.align_policy(pool, tenant.password_policy).await?;
+        if let Some(settings) = &tenant.default_client {
+            self.update_client(&default_client, &settings.changes())
+                .await
+                .map_err(|e| invalid(&context, e))?;
+        }
 
         for client in tenant.clients {
             self.apply_client(&pool, client, report).await?;
@@ -248,7 +290,14 @@ impl Services {
             Some(id) => c.id == *id,
             None => c.name == client.name && !c.is_default,
         });
-        if found.is_some() {
+        if let Some(found) = found {
+            let changes = ClientChanges {
+                name: Some(client.name.clone()),
+                ..client.settings().changes()
+            };
+            self.update_client(found, &changes)
+                .await
+                .map_err(|e| invalid(&context, e))?;
             return Ok(());
         }
         let defaults = TokenValidity::default();
@@ -263,7 +312,16 @@ impl Services {
                 .refresh_token_validity_seconds
                 .unwrap_or(defaults.refresh_token_seconds),
         };
-        self.create_client(pool, &client.name, id, validity).await?;
+        let created = self.create_client(pool, &client.name, id, validity).await?;
+        if let Some(grace) = client.refresh_token_grace_seconds {
+            let changes = ClientChanges {
+                refresh_grace_seconds: Some(grace),
+                ..ClientChanges::default()
+            };
+            self.update_client(&created, &changes)
+                .await
+                .map_err(|e| invalid(&context, e))?;
+        }
         report.clients_created += 1;
         Ok(())
     }

@@ -33,6 +33,7 @@ pub struct TestApp {
 #[derive(Default)]
 pub struct Options {
     pub aws_issuer: bool,
+    pub key_rotation_days: u32,
 }
 
 /// Settings every test server uses: cheap Argon2 (the production cost is measured by the
@@ -63,6 +64,9 @@ impl TestApp {
         if options.aws_issuer {
             settings.issuer_style = IssuerStyleSetting::Aws;
         }
+        settings.key_rotation_days = options.key_rotation_days;
+        // Tests run housekeeping themselves, against the fake clock.
+        settings.housekeeping_interval_seconds = 0;
         // Start at the real time so independent verifiers accept exp/iat; tests move it on.
         let clock = Arc::new(FakeClock::new(SystemClock.now()));
         let app = App::build_with_clock(settings, clock.clone())
@@ -171,6 +175,50 @@ impl TestApp {
         self.post_json("/RespondToAuthChallenge", body).await
     }
 
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.post_json("/RefreshToken", &json!({"RefreshToken": refresh_token}))
+            .await
+    }
+
+    pub async fn logout(&self, refresh_token: &str) -> reqwest::Response {
+        self.post_json("/Logout", &json!({"RefreshToken": refresh_token}))
+            .await
+    }
+
+    pub async fn with_bearer(&self, path: &str, access_token: &str, body: Option<&Value>) -> reqwest::Response {
+        let request = match body {
+            Some(body) => self
+                .client
+                .post(format!("{}{path}", self.address))
+                .header("Content-Type", "application/json")
+                .body(body.to_string()),
+            None => self.client.post(format!("{}{path}", self.address)),
+        };
+        request
+            .header("Authorization", format!("Bearer {access_token}"))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn global_sign_out(&self, access_token: &str) -> reqwest::Response {
+        self.with_bearer("/GlobalSignOut", access_token, None).await
+    }
+
+    pub async fn change_password(&self, access_token: &str, previous: &str, proposed: &str) -> reqwest::Response {
+        let body = json!({"PreviousPassword": previous, "ProposedPassword": proposed});
+        self.with_bearer("/ChangePassword", access_token, Some(&body)).await
+    }
+
+    pub async fn user_info(&self, access_token: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}/oauth2/userInfo", self.address))
+            .header("Authorization", format!("Bearer {access_token}"))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.address))
@@ -211,4 +259,9 @@ pub async fn assert_error(response: reqwest::Response, status: u16, type_: &str,
 pub fn jwt_part(token: &str, index: usize) -> Value {
     let segment = token.split('.').nth(index).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+}
+
+/// A field of an `AuthenticationResult` as a string.
+pub fn field(result: &Value, name: &str) -> String {
+    result[name].as_str().unwrap_or_else(|| panic!("{name} in {result}")).to_owned()
 }

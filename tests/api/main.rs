@@ -12,11 +12,15 @@ mod support;
 
 mod helpers;
 
+mod access_tokens;
 mod challenge;
 mod cli;
 mod discovery;
+mod key_rotation;
 mod login;
 mod login_errors;
 mod logs;
+mod refresh;
 mod seed;
+mod sign_out;
 mod tokens;

@@ -1,0 +1,144 @@
+//! App client settings: token lifetimes and the refresh-token grace window.
+
+use crate::auth::{AuthError, Services};
+use crate::domain::app_client::AppClient;
+use crate::domain::ids::ClientId;
+use crate::domain::pool::UserPool;
+
+/// Cognito's bounds for `RetryGracePeriodSeconds`.
+pub const MAX_REFRESH_GRACE_SECONDS: i64 = 60;
+
+/// Changes to apply; None leaves a setting as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientChanges {
+    pub name: Option<String>,
+    pub id_token_seconds: Option<i64>,
+    pub access_token_seconds: Option<i64>,
+    pub refresh_token_seconds: Option<i64>,
+    pub refresh_grace_seconds: Option<i64>,
+}
+
+impl ClientChanges {
+    /// The client as it would be after the changes, validated.
+    pub fn apply_to(&self, client: &AppClient) -> Result<AppClient, AuthError> {
+        let mut updated = client.clone();
+        if let Some(name) = &self.name {
+            if name.is_empty() || name.chars().count() > 128 {
+                return Err(AuthError::InvalidParameter(
+                    "client name must be 1-128 characters".into(),
+                ));
+            }
+            updated.name = name.clone();
+        }
+        if let Some(seconds) = self.id_token_seconds {
+            updated.validity.id_token_seconds = seconds;
+        }
+        if let Some(seconds) = self.access_token_seconds {
+            updated.validity.access_token_seconds = seconds;
+        }
+        if let Some(seconds) = self.refresh_token_seconds {
+            updated.validity.refresh_token_seconds = seconds;
+        }
+        if let Some(seconds) = self.refresh_grace_seconds {
+            if !(0..=MAX_REFRESH_GRACE_SECONDS).contains(&seconds) {
+                return Err(AuthError::InvalidParameter(format!(
+                    "the refresh token grace period must be 0-{MAX_REFRESH_GRACE_SECONDS} seconds"
+                )));
+            }
+            updated.refresh_grace_seconds = seconds;
+        }
+        updated
+            .validity
+            .validate()
+            .map_err(AuthError::InvalidParameter)?;
+        Ok(updated)
+    }
+}
+
+impl Services {
+    /// Finds a client of the pool; without an id, the pool's default client.
+    pub async fn client_of(
+        &self,
+        pool: &UserPool,
+        id: Option<&ClientId>,
+    ) -> Result<AppClient, AuthError> {
+        let client = match id {
+            Some(id) => self.store.client_by_id(id).await?,
+            None => self.store.default_client(&pool.id).await?,
+        };
+        client
+            .filter(|c| c.pool_id == pool.id)
+            .ok_or_else(|| AuthError::ResourceNotFound("User pool client does not exist.".into()))
+    }
+
+    /// Applies changes to a client; returns it as stored. Existing sessions keep the absolute
+    /// expiry they were created with.
+    pub async fn update_client(
+        &self,
+        client: &AppClient,
+        changes: &ClientChanges,
+    ) -> Result<AppClient, AuthError> {
+        let updated = changes.apply_to(client)?;
+        if updated != *client {
+            self.store.update_client(&updated, self.clock.now()).await?;
+            tracing::info!(client = %client.id, "app client updated");
+        }
+        Ok(updated)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::app_client::TokenValidity;
+    use crate::domain::ids::{Region, UserPoolId};
+
+    fn client() -> AppClient {
+        AppClient {
+            id: ClientId::generate(),
+            pool_id: UserPoolId::generate(&Region::parse("us-east-1").unwrap()),
+            name: "web".into(),
+            is_default: true,
+            validity: TokenValidity::default(),
+            refresh_grace_seconds: 0,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn changes_apply_and_are_validated() {
+        let changed = ClientChanges {
+            access_token_seconds: Some(300),
+            refresh_grace_seconds: Some(60),
+            ..ClientChanges::default()
+        }
+        .apply_to(&client())
+        .unwrap();
+        assert_eq!(changed.validity.access_token_seconds, 300);
+        assert_eq!(changed.refresh_grace_seconds, 60);
+        for bad in [
+            ClientChanges {
+                refresh_grace_seconds: Some(61),
+                ..ClientChanges::default()
+            },
+            ClientChanges {
+                refresh_grace_seconds: Some(-1),
+                ..ClientChanges::default()
+            },
+            ClientChanges {
+                id_token_seconds: Some(299),
+                ..ClientChanges::default()
+            },
+            ClientChanges {
+                refresh_token_seconds: Some(3_650 * 86_400 + 1),
+                ..ClientChanges::default()
+            },
+            ClientChanges {
+                name: Some(String::new()),
+                ..ClientChanges::default()
+            },
+        ] {
+            assert!(bad.apply_to(&client()).is_err(), "{bad:?}");
+        }
+    }
+}
