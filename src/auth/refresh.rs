@@ -69,7 +69,9 @@ impl Services {
                 .await?
             {
                 Rotation::Rotated => {
-                    return self.issue_refreshed(&client, &user, &session, successor, now).await;
+                    return self
+                        .issue_refreshed(&client, &user, &session, successor, now)
+                        .await;
                 }
                 Rotation::Invalid => return Err(invalid()),
                 Rotation::AlreadyConsumed(latest) => latest,
@@ -81,7 +83,9 @@ impl Services {
             .await?
         {
             tracing::info!(session = %session.id, "refresh token re-exchanged inside the grace window");
-            return self.issue_refreshed(&client, &user, &session, successor, now).await;
+            return self
+                .issue_refreshed(&client, &user, &session, successor, now)
+                .await;
         }
         self.refuse_reuse(&consumed, &session, now).await
     }

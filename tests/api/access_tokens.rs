@@ -37,23 +37,42 @@ struct Fixture {
 async fn setup(backend: Db) -> Fixture {
     let app = TestApp::spawn(backend).await;
     let (pool, _) = app.create_tenant("acme").await;
-    app.create_user_with(&pool, "alice", PASSWORD, false, &[("email", "alice@example.com")])
-        .await;
+    app.create_user_with(
+        &pool,
+        "alice",
+        PASSWORD,
+        false,
+        &[("email", "alice@example.com")],
+    )
+    .await;
     let tokens = app.sign_in("acme", "alice", PASSWORD).await;
     Fixture { app, tokens }
 }
 
 /// Every endpoint that takes an access token refuses `token` with `message`.
 async fn refused_everywhere(app: &TestApp, token: &str, message: &str) {
-    assert_error(app.user_info(token).await, 401, "NotAuthorizedException", message).await;
     assert_error(
-        app.change_password(token, PASSWORD, "Another-Horse-11").await,
+        app.user_info(token).await,
         401,
         "NotAuthorizedException",
         message,
     )
     .await;
-    assert_error(app.global_sign_out(token).await, 401, "NotAuthorizedException", message).await;
+    assert_error(
+        app.change_password(token, PASSWORD, "Another-Horse-11")
+            .await,
+        401,
+        "NotAuthorizedException",
+        message,
+    )
+    .await;
+    assert_error(
+        app.global_sign_out(token).await,
+        401,
+        "NotAuthorizedException",
+        message,
+    )
+    .await;
 }
 
 fn segments(token: &str) -> Vec<String> {
@@ -65,9 +84,19 @@ fn encode(value: &Value) -> String {
 }
 
 /// Signs arbitrary claims with the pool's real access key, as only Gatehouse could.
-async fn sign_with_pool_key(app: &TestApp, pool_name: &str, header_extra: Value, claims: &Value) -> String {
+async fn sign_with_pool_key(
+    app: &TestApp,
+    pool_name: &str,
+    header_extra: Value,
+    claims: &Value,
+) -> String {
     let (pool, _) = app.services.tenant(pool_name).await.unwrap();
-    let (kid, key) = app.services.keys.signing_key(&pool.id, KeyPurpose::Access).await.unwrap();
+    let (kid, key) = app
+        .services
+        .keys
+        .signing_key(&pool.id, KeyPurpose::Access)
+        .await
+        .unwrap();
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some(kid);
     if let Some(jku) = header_extra.get("jku") {
@@ -97,9 +126,18 @@ async fn alg_none_is_refused(backend: Db) {
     let access = field(&f.tokens, "AccessToken");
     let parts = segments(&access);
     let kid = jwt_part(&access, 0)["kid"].clone();
-    let none = format!("{}.{}.", encode(&json!({"alg": "none", "kid": kid})), parts[1]);
+    let none = format!(
+        "{}.{}.",
+        encode(&json!({"alg": "none", "kid": kid})),
+        parts[1]
+    );
     refused_everywhere(&f.app, &none, INVALID).await;
-    let none_with_signature = format!("{}.{}.{}", encode(&json!({"alg": "none", "kid": kid})), parts[1], parts[2]);
+    let none_with_signature = format!(
+        "{}.{}.{}",
+        encode(&json!({"alg": "none", "kid": kid})),
+        parts[1],
+        parts[2]
+    );
     refused_everywhere(&f.app, &none_with_signature, INVALID).await;
     f.app.stop().await;
 }
@@ -121,7 +159,12 @@ async fn hs256_signed_with_our_public_key_is_refused(backend: Db) {
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
     header.kid = Some(kid);
     let claims = jwt_part(&access, 1);
-    let forged = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(pem.as_bytes())).unwrap();
+    let forged = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(pem.as_bytes()),
+    )
+    .unwrap();
     refused_everywhere(&f.app, &forged, INVALID).await;
     f.app.stop().await;
 }
@@ -130,9 +173,19 @@ async fn an_unknown_kid_is_refused(backend: Db) {
     let f = setup(backend).await;
     let access = field(&f.tokens, "AccessToken");
     let parts = segments(&access);
-    for kid in ["unknown-kid", "../../../../etc/passwd", "' OR 1=1 --", &"k".repeat(1_000)] {
+    for kid in [
+        "unknown-kid",
+        "../../../../etc/passwd",
+        "' OR 1=1 --",
+        &"k".repeat(1_000),
+    ] {
         let header = encode(&json!({"alg": "RS256", "kid": kid}));
-        refused_everywhere(&f.app, &format!("{header}.{}.{}", parts[1], parts[2]), INVALID).await;
+        refused_everywhere(
+            &f.app,
+            &format!("{header}.{}.{}", parts[1], parts[2]),
+            INVALID,
+        )
+        .await;
     }
     // A token too long to be ours is refused before it is parsed.
     let header = encode(&json!({"alg": "RS256", "kid": "k".repeat(10_000)}));
@@ -143,7 +196,10 @@ async fn an_unknown_kid_is_refused(backend: Db) {
 async fn key_locating_headers_are_refused(backend: Db) {
     let f = setup(backend).await;
     let claims = jwt_part(&field(&f.tokens, "AccessToken"), 1);
-    for extra in [json!({"jku": "https://attacker.example/jwks.json"}), json!({"x5u": "https://attacker.example/cert"})] {
+    for extra in [
+        json!({"jku": "https://attacker.example/jwks.json"}),
+        json!({"x5u": "https://attacker.example/cert"}),
+    ] {
         let token = sign_with_pool_key(&f.app, "acme", extra, &claims).await;
         refused_everywhere(&f.app, &token, INVALID).await;
     }
@@ -156,11 +212,21 @@ async fn a_tampered_payload_is_refused(backend: Db) {
     let parts = segments(&access);
     let mut claims = jwt_part(&access, 1);
     claims["username"] = json!("admin");
-    refused_everywhere(&f.app, &format!("{}.{}.{}", parts[0], encode(&claims), parts[2]), INVALID).await;
+    refused_everywhere(
+        &f.app,
+        &format!("{}.{}.{}", parts[0], encode(&claims), parts[2]),
+        INVALID,
+    )
+    .await;
     // And a signature from another token.
     let other = f.app.sign_in("acme", "alice", PASSWORD).await;
     let other_parts = segments(&field(&other, "AccessToken"));
-    refused_everywhere(&f.app, &format!("{}.{}.{}", parts[0], parts[1], other_parts[2]), INVALID).await;
+    refused_everywhere(
+        &f.app,
+        &format!("{}.{}.{}", parts[0], parts[1], other_parts[2]),
+        INVALID,
+    )
+    .await;
     f.app.stop().await;
 }
 
@@ -168,7 +234,11 @@ async fn an_expired_token_is_refused_after_the_leeway(backend: Db) {
     let f = setup(backend).await;
     let access = field(&f.tokens, "AccessToken");
     f.app.clock.advance(3_600 + 30);
-    assert_eq!(f.app.user_info(&access).await.status(), 200, "30 s of leeway");
+    assert_eq!(
+        f.app.user_info(&access).await.status(),
+        200,
+        "30 s of leeway"
+    );
     f.app.clock.advance(1);
     refused_everywhere(&f.app, &access, INVALID).await;
     f.app.stop().await;
@@ -182,7 +252,11 @@ async fn a_not_yet_valid_token_is_refused(backend: Db) {
     refused_everywhere(&f.app, &token, INVALID).await;
     claims["nbf"] = json!(f.app.clock_now() + 30);
     let token = sign_with_pool_key(&f.app, "acme", json!({}), &claims).await;
-    assert_eq!(f.app.user_info(&token).await.status(), 200, "within the leeway");
+    assert_eq!(
+        f.app.user_info(&token).await.status(),
+        200,
+        "within the leeway"
+    );
     f.app.stop().await;
 }
 
@@ -205,10 +279,20 @@ async fn a_token_of_another_pool_is_refused(backend: Db) {
     let parts = segments(&access);
     let mut claims = jwt_part(&access, 1);
     claims["iss"] = json!(format!("{}/{}", f.app.address, globex.id));
-    refused_everywhere(&f.app, &format!("{}.{}.{}", parts[0], encode(&claims), parts[2]), INVALID).await;
+    refused_everywhere(
+        &f.app,
+        &format!("{}.{}.{}", parts[0], encode(&claims), parts[2]),
+        INVALID,
+    )
+    .await;
     // An issuer that is not ours at all.
     claims["iss"] = json!("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Elsewhere");
-    refused_everywhere(&f.app, &format!("{}.{}.{}", parts[0], encode(&claims), parts[2]), INVALID).await;
+    refused_everywhere(
+        &f.app,
+        &format!("{}.{}.{}", parts[0], encode(&claims), parts[2]),
+        INVALID,
+    )
+    .await;
     f.app.stop().await;
 }
 
@@ -227,7 +311,13 @@ async fn a_key_of_one_pool_cannot_sign_for_another(backend: Db) {
 async fn a_revoked_session_token_is_refused(backend: Db) {
     let f = setup(backend).await;
     let access = field(&f.tokens, "AccessToken");
-    assert_eq!(f.app.logout(&field(&f.tokens, "RefreshToken")).await.status(), 200);
+    assert_eq!(
+        f.app
+            .logout(&field(&f.tokens, "RefreshToken"))
+            .await
+            .status(),
+        200
+    );
     refused_everywhere(&f.app, &access, REVOKED).await;
     f.app.stop().await;
 }
@@ -236,7 +326,14 @@ async fn missing_and_malformed_authorization_headers_are_refused(backend: Db) {
     let f = setup(backend).await;
     let access = field(&f.tokens, "AccessToken");
     let url = format!("{}/oauth2/userInfo", f.app.address);
-    for header in [None, Some("".to_owned()), Some(access.clone()), Some(format!("Basic {access}")), Some("Bearer ".into()), Some("Bearer a b".into())] {
+    for header in [
+        None,
+        Some("".to_owned()),
+        Some(access.clone()),
+        Some(format!("Basic {access}")),
+        Some("Bearer ".into()),
+        Some("Bearer a b".into()),
+    ] {
         let mut request = f.app.client.get(&url);
         if let Some(value) = header {
             request = request.header("Authorization", value);

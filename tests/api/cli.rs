@@ -182,6 +182,81 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
             .contains("does not exist")
     );
 
+    let keys: Value =
+        serde_json::from_str(&cli.ok(&["keys", "list", "--tenant", "initech", "--json"], ""))
+            .unwrap();
+    assert_eq!(keys.as_array().unwrap().len(), 2);
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["State"] == "active")
+    );
+    let rotated: Value =
+        serde_json::from_str(&cli.ok(&["keys", "rotate", "--tenant", "initech", "--json"], ""))
+            .unwrap();
+    let mut states: Vec<&str> = rotated
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["State"].as_str().unwrap())
+        .collect();
+    states.sort_unstable();
+    assert_eq!(states, ["active", "active", "pending", "pending"]);
+    assert!(
+        cli.ok(&["keys", "list", "--tenant", "initech"], "")
+            .contains("pending")
+    );
+
+    let updated: Value = serde_json::from_str(&cli.ok(
+        &[
+            "client",
+            "update",
+            "--tenant",
+            "initech",
+            "--access-token-validity",
+            "600",
+            "--refresh-grace",
+            "5",
+        ],
+        "",
+    ))
+    .unwrap();
+    assert_eq!(updated["AccessTokenValiditySeconds"], 600);
+    assert_eq!(updated["RefreshTokenGraceSeconds"], 5);
+    assert!(
+        cli.fails(
+            &[
+                "client",
+                "update",
+                "--tenant",
+                "initech",
+                "--refresh-grace",
+                "61"
+            ],
+            ""
+        )
+        .contains("0-60")
+    );
+    assert!(
+        cli.fails(
+            &[
+                "client",
+                "update",
+                "--tenant",
+                "initech",
+                "--id-token-validity",
+                "10"
+            ],
+            ""
+        )
+        .contains("5 minutes")
+    );
+    let clients: Value =
+        serde_json::from_str(&cli.ok(&["client", "list", "--tenant", "initech", "--json"], ""))
+            .unwrap();
+    assert_eq!(clients[0]["AccessTokenValiditySeconds"], 600);
+
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/seed.json");
     assert!(cli.ok(&["seed", seed], "").contains("2 tenants created"));
     let again = cli.ok(&["seed", seed], "");

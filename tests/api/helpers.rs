@@ -185,7 +185,12 @@ impl TestApp {
             .await
     }
 
-    pub async fn with_bearer(&self, path: &str, access_token: &str, body: Option<&Value>) -> reqwest::Response {
+    pub async fn with_bearer(
+        &self,
+        path: &str,
+        access_token: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
         let request = match body {
             Some(body) => self
                 .client
@@ -205,9 +210,15 @@ impl TestApp {
         self.with_bearer("/GlobalSignOut", access_token, None).await
     }
 
-    pub async fn change_password(&self, access_token: &str, previous: &str, proposed: &str) -> reqwest::Response {
+    pub async fn change_password(
+        &self,
+        access_token: &str,
+        previous: &str,
+        proposed: &str,
+    ) -> reqwest::Response {
         let body = json!({"PreviousPassword": previous, "ProposedPassword": proposed});
-        self.with_bearer("/ChangePassword", access_token, Some(&body)).await
+        self.with_bearer("/ChangePassword", access_token, Some(&body))
+            .await
     }
 
     pub async fn user_info(&self, access_token: &str) -> reqwest::Response {
@@ -263,5 +274,8 @@ pub fn jwt_part(token: &str, index: usize) -> Value {
 
 /// A field of an `AuthenticationResult` as a string.
 pub fn field(result: &Value, name: &str) -> String {
-    result[name].as_str().unwrap_or_else(|| panic!("{name} in {result}")).to_owned()
+    result[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name} in {result}"))
+        .to_owned()
 }

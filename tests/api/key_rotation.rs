@@ -27,12 +27,24 @@ struct Verifier {
 
 impl Verifier {
     async fn fetch(&mut self) {
-        let jwks: jsonwebtoken::jwk::JwkSet =
-            self.client.get(&self.jwks_url).send().await.unwrap().json().await.unwrap();
+        let jwks: jsonwebtoken::jwk::JwkSet = self
+            .client
+            .get(&self.jwks_url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         self.keys = jwks
             .keys
             .iter()
-            .map(|k| (k.common.key_id.clone().unwrap(), jsonwebtoken::DecodingKey::from_jwk(k).unwrap()))
+            .map(|k| {
+                (
+                    k.common.key_id.clone().unwrap(),
+                    jsonwebtoken::DecodingKey::from_jwk(k).unwrap(),
+                )
+            })
             .collect();
         self.fetches += 1;
     }
@@ -67,7 +79,12 @@ async fn rotation_under_load_causes_no_verification_failure(backend: Db) {
         let (app, stop, failures) = (app.clone(), stop.clone(), failures.clone());
         let jwks_url = app.jwks_url(&pool);
         tokio::spawn(async move {
-            let mut verifier = Verifier { client: reqwest::Client::new(), jwks_url, keys: HashMap::new(), fetches: 0 };
+            let mut verifier = Verifier {
+                client: reqwest::Client::new(),
+                jwks_url,
+                keys: HashMap::new(),
+                fetches: 0,
+            };
             verifier.fetch().await;
             let mut kids = std::collections::BTreeSet::new();
             while !stop.load(Ordering::SeqCst) {
@@ -96,7 +113,11 @@ async fn rotation_under_load_causes_no_verification_failure(backend: Db) {
     assert_eq!(pending.len(), 2);
     assert!(pending.iter().all(|k| k.state == KeyState::Pending));
     let published = app.services.keys.jwks(&pool.id).await.unwrap();
-    assert_eq!(published.len(), 4, "new keys are published before they sign");
+    assert_eq!(
+        published.len(),
+        4,
+        "new keys are published before they sign"
+    );
     next_phase().await;
     // Past the activation delay (and the replica's 30 s cache): the new keys sign.
     app.clock.advance(601);
@@ -108,31 +129,79 @@ async fn rotation_under_load_causes_no_verification_failure(backend: Db) {
     stop.store(true, Ordering::SeqCst);
     let (kids, fetches) = load.await.unwrap();
 
-    assert_eq!(failures.load(Ordering::SeqCst), 0, "no verification failed during rotation");
-    assert_eq!(kids.len(), 4, "tokens were signed by the old and then the new keys");
-    assert!(fetches >= 2, "the verifier re-fetched the JWKS on the new kid");
-    let after: Vec<String> = app.services.keys.jwks(&pool.id).await.unwrap().into_iter().map(|k| k.kid).collect();
+    assert_eq!(
+        failures.load(Ordering::SeqCst),
+        0,
+        "no verification failed during rotation"
+    );
+    assert_eq!(
+        kids.len(),
+        4,
+        "tokens were signed by the old and then the new keys"
+    );
+    assert!(
+        fetches >= 2,
+        "the verifier re-fetched the JWKS on the new kid"
+    );
+    let after: Vec<String> = app
+        .services
+        .keys
+        .jwks(&pool.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.kid)
+        .collect();
     assert_eq!(after.len(), 2);
-    assert!(!after.contains(&old_kid.as_str().unwrap().to_owned()), "the retired key is gone");
-    let states: Vec<KeyState> = app.services.keys.list(&pool.id).await.unwrap().iter().map(|k| k.state).collect();
+    assert!(
+        !after.contains(&old_kid.as_str().unwrap().to_owned()),
+        "the retired key is gone"
+    );
+    let states: Vec<KeyState> = app
+        .services
+        .keys
+        .list(&pool.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|k| k.state)
+        .collect();
     assert_eq!(states, [KeyState::Active, KeyState::Active]);
     Arc::try_unwrap(app).ok().unwrap().stop().await;
 }
 
 async fn scheduled_rotation_and_housekeeping_follow_the_clock(backend: Db) {
-    let app = TestApp::spawn_with(backend, Options { key_rotation_days: 7, ..Options::default() }).await;
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            key_rotation_days: 7,
+            ..Options::default()
+        },
+    )
+    .await;
     let (pool, _) = app.create_tenant("acme").await;
     app.create_user(&pool, "alice", false).await;
     let first = app.sign_in("acme", "alice", PASSWORD).await;
     app.services.housekeeping_pass().await.unwrap();
-    assert_eq!(app.services.keys.list(&pool.id).await.unwrap().len(), 2, "not due yet");
+    assert_eq!(
+        app.services.keys.list(&pool.id).await.unwrap().len(),
+        2,
+        "not due yet"
+    );
 
     app.clock.advance(7 * 86_400);
     app.services.housekeeping_pass().await.unwrap();
     let keys = app.services.keys.list(&pool.id).await.unwrap();
-    assert_eq!(keys.iter().filter(|k| k.state == KeyState::Pending).count(), 2);
+    assert_eq!(
+        keys.iter().filter(|k| k.state == KeyState::Pending).count(),
+        2
+    );
     app.services.housekeeping_pass().await.unwrap();
-    assert_eq!(app.services.keys.list(&pool.id).await.unwrap().len(), 4, "one rotation at a time");
+    assert_eq!(
+        app.services.keys.list(&pool.id).await.unwrap().len(),
+        4,
+        "one rotation at a time"
+    );
 
     app.clock.advance(601);
     let later = app.sign_in("acme", "alice", PASSWORD).await;
@@ -145,7 +214,13 @@ async fn scheduled_rotation_and_housekeeping_follow_the_clock(backend: Db) {
     app.clock.advance(30 * 86_400);
     let purged = app.services.housekeeping_pass().await.unwrap();
     assert_eq!(purged.sessions, 2);
-    assert_eq!(purged.keys, 2, "retired keys removed after their tokens expired");
-    assert_eq!(app.refresh(&field(&first, "RefreshToken")).await.status(), 401);
+    assert_eq!(
+        purged.keys, 2,
+        "retired keys removed after their tokens expired"
+    );
+    assert_eq!(
+        app.refresh(&field(&first, "RefreshToken")).await.status(),
+        401
+    );
     app.stop().await;
 }

@@ -22,8 +22,16 @@ async fn the_example_seed_applies_idempotently(backend: Db) {
         .unwrap();
     assert_eq!(first.tenants_created, 2);
     assert_eq!(first.users_created, 4);
+    assert_eq!(first.clients_created, 1);
     let (acme, _) = app.services.tenant("acme").await.unwrap();
     assert_eq!(acme.id.as_str(), "us-east-1_AcmeDemo1");
+    let clients = app.services.store.list_clients(&acme.id).await.unwrap();
+    let default = clients.iter().find(|c| c.is_default).unwrap();
+    assert_eq!(default.refresh_grace_seconds, 10);
+    let reporting = clients.iter().find(|c| c.name == "reporting").unwrap();
+    assert_eq!(reporting.id.as_str(), "acmereporting0000000000001");
+    assert_eq!(reporting.validity.access_token_seconds, 900);
+    assert_eq!(reporting.validity.refresh_token_seconds, 86_400);
     let before = snapshot(&app, &acme).await;
 
     let second = app
@@ -110,6 +118,9 @@ async fn seed_files_are_validated(backend: Db) {
     let app = TestApp::spawn(backend).await;
     for bad in [
         r#"{"Tenants": [{"Name": "acme", "Unknown": 1}]}"#,
+        r#"{"Tenants": [{"Name": "acme", "DefaultClient": {"RefreshTokenGraceSeconds": 61}}]}"#,
+        r#"{"Tenants": [{"Name": "acme", "Clients": [{"Name": "c", "AccessTokenValiditySeconds": 60}]}]}"#,
+        r#"{"Tenants": [{"Name": "acme", "Clients": [{"Name": "c", "Colour": "red"}]}]}"#,
         r#"{"Tenants": [{"Name": " bad name"}]}"#,
         r#"{"Tenants": [{"Name": "acme", "PoolId": "local_abc"}]}"#,
         r#"{"Tenants": [{"Name": "acme", "Users": [{"Username": "a b", "Password": "Correct-Horse-9"}]}]}"#,

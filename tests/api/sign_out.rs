@@ -30,11 +30,35 @@ async fn logout_revokes_one_session_and_is_idempotent(backend: Db) {
         assert_eq!(response.text().await.unwrap(), "{}");
     }
     // Unknown tokens get the same answer: logout is no oracle.
-    assert_eq!(app.logout("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").await.status(), 200);
-    assert_error(app.refresh(&field(&one, "RefreshToken")).await, 401, "NotAuthorizedException", "Invalid Refresh Token").await;
-    assert_eq!(app.user_info(&field(&two, "AccessToken")).await.status(), 200, "other sessions live on");
-    assert_eq!(app.refresh(&field(&two, "RefreshToken")).await.status(), 200);
-    assert_error(app.logout("not a token!").await, 400, "InvalidParameterException", "").await;
+    assert_eq!(
+        app.logout("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+            .await
+            .status(),
+        200
+    );
+    assert_error(
+        app.refresh(&field(&one, "RefreshToken")).await,
+        401,
+        "NotAuthorizedException",
+        "Invalid Refresh Token",
+    )
+    .await;
+    assert_eq!(
+        app.user_info(&field(&two, "AccessToken")).await.status(),
+        200,
+        "other sessions live on"
+    );
+    assert_eq!(
+        app.refresh(&field(&two, "RefreshToken")).await.status(),
+        200
+    );
+    assert_error(
+        app.logout("not a token!").await,
+        400,
+        "InvalidParameterException",
+        "",
+    )
+    .await;
     app.stop().await;
 }
 
@@ -46,13 +70,28 @@ async fn global_sign_out_revokes_every_session(backend: Db) {
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "{}");
     for session in [&one, &two] {
-        assert_error(app.user_info(&field(session, "AccessToken")).await, 401, "NotAuthorizedException", "Access Token has been revoked").await;
-        assert_error(app.refresh(&field(session, "RefreshToken")).await, 401, "NotAuthorizedException", "Invalid Refresh Token").await;
+        assert_error(
+            app.user_info(&field(session, "AccessToken")).await,
+            401,
+            "NotAuthorizedException",
+            "Access Token has been revoked",
+        )
+        .await;
+        assert_error(
+            app.refresh(&field(session, "RefreshToken")).await,
+            401,
+            "NotAuthorizedException",
+            "Invalid Refresh Token",
+        )
+        .await;
     }
     // Signing in again works at once.
     app.clock.advance(1);
     let three = app.sign_in("acme", "alice", PASSWORD).await;
-    assert_eq!(app.user_info(&field(&three, "AccessToken")).await.status(), 200);
+    assert_eq!(
+        app.user_info(&field(&three, "AccessToken")).await.status(),
+        200
+    );
     app.stop().await;
 }
 
@@ -62,18 +101,37 @@ async fn change_password_checks_the_old_password_and_keeps_the_current_session(b
     let other = app.sign_in("acme", "alice", PASSWORD).await;
     let access = field(&current, "AccessToken");
     assert_error(
-        app.change_password(&access, "Wrong-Horse-9", "Changed-Horse-10").await,
+        app.change_password(&access, "Wrong-Horse-9", "Changed-Horse-10")
+            .await,
         401,
         "NotAuthorizedException",
         "Incorrect username or password.",
     )
     .await;
-    let response = app.change_password(&access, PASSWORD, "Changed-Horse-10").await;
+    let response = app
+        .change_password(&access, PASSWORD, "Changed-Horse-10")
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "{}");
-    assert_eq!(app.user_info(&access).await.status(), 200, "the caller's session continues");
-    assert_error(app.user_info(&field(&other, "AccessToken")).await, 401, "NotAuthorizedException", "Access Token has been revoked").await;
-    assert_error(app.login("acme", "alice", PASSWORD).await, 401, "NotAuthorizedException", "Incorrect username or password.").await;
+    assert_eq!(
+        app.user_info(&access).await.status(),
+        200,
+        "the caller's session continues"
+    );
+    assert_error(
+        app.user_info(&field(&other, "AccessToken")).await,
+        401,
+        "NotAuthorizedException",
+        "Access Token has been revoked",
+    )
+    .await;
+    assert_error(
+        app.login("acme", "alice", PASSWORD).await,
+        401,
+        "NotAuthorizedException",
+        "Incorrect username or password.",
+    )
+    .await;
     app.sign_in("acme", "alice", "Changed-Horse-10").await;
     app.stop().await;
 }
@@ -90,12 +148,25 @@ async fn change_password_applies_the_policy_and_the_lockout(backend: Db) {
     )
     .await;
     let bad: Value = serde_json::json!({"PreviousPassword": PASSWORD});
-    assert_error(app.with_bearer("/ChangePassword", &access, Some(&bad)).await, 400, "InvalidParameterException", "").await;
+    assert_error(
+        app.with_bearer("/ChangePassword", &access, Some(&bad))
+            .await,
+        400,
+        "InvalidParameterException",
+        "",
+    )
+    .await;
     for _ in 0..5 {
-        assert_eq!(app.change_password(&access, "Wrong-Horse-9", "Changed-Horse-10").await.status(), 401);
+        assert_eq!(
+            app.change_password(&access, "Wrong-Horse-9", "Changed-Horse-10")
+                .await
+                .status(),
+            401
+        );
     }
     assert_error(
-        app.change_password(&access, PASSWORD, "Changed-Horse-10").await,
+        app.change_password(&access, PASSWORD, "Changed-Horse-10")
+            .await,
         401,
         "NotAuthorizedException",
         "Password attempts exceeded",

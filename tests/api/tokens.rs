@@ -267,7 +267,14 @@ async fn a_token_of_one_tenant_does_not_verify_with_another_tenants_keys(backend
 }
 
 async fn aws_issuer_style_uses_the_cognito_issuer(backend: Db) {
-    let app = TestApp::spawn_with(backend, Options { aws_issuer: true, ..Options::default() }).await;
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            aws_issuer: true,
+            ..Options::default()
+        },
+    )
+    .await;
     let (pool, _) = app.create_tenant("acme").await;
     app.create_user(&pool, "alice", false).await;
     let result = app.sign_in("acme", "alice", PASSWORD).await;
