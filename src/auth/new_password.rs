@@ -12,12 +12,13 @@ use crate::domain::user::UserStatus;
 use crate::domain::username::Username;
 
 use super::issue::IssuedTokens;
-use super::sign_in::NEW_PASSWORD_REQUIRED;
+use super::sign_in::{NEW_PASSWORD_REQUIRED, SignInTarget};
 use super::{AuthError, NotAuthorized, Services};
 
 #[derive(Debug)]
 pub struct NewPasswordAnswer {
-    pub tenant_name: String,
+    /// The tenant (login API) or app client (Cognito API) the challenge was issued for.
+    pub target: SignInTarget,
     /// Optional in Cognito's API; when present it must name the challenged user.
     pub username: Option<Username>,
     pub session: SecretString,
@@ -46,17 +47,34 @@ impl Services {
         }
 
         // Check everything cheap before the expensive hash, without consuming the session.
-        let pool = self
-            .store
-            .pool_by_name(&answer.tenant_name)
-            .await?
-            .ok_or_else(invalid_session)?;
+        let (pool, expected_client) = match &answer.target {
+            SignInTarget::Tenant(name) => (
+                self.store
+                    .pool_by_name(name)
+                    .await?
+                    .ok_or_else(invalid_session)?,
+                None,
+            ),
+            SignInTarget::Client(id) => {
+                let not_found = || {
+                    AuthError::ResourceNotFound(format!("User pool client {id} does not exist."))
+                };
+                let client = self.store.client_by_id(id).await?.ok_or_else(not_found)?;
+                let pool = self
+                    .store
+                    .pool_by_id(&client.pool_id)
+                    .await?
+                    .ok_or_else(not_found)?;
+                (pool, Some(client.id))
+            }
+        };
         let challenge = self
             .store
             .challenge(&session_hash)
             .await?
             .filter(|c| {
                 c.pool_id == pool.id
+                    && expected_client.as_ref().is_none_or(|id| *id == c.client_id)
                     && c.challenge_name == NEW_PASSWORD_REQUIRED
                     && now < c.expires_at
             })

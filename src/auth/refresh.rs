@@ -10,6 +10,7 @@
 use crate::crypto::opaque::{OpaqueToken, hash_secret_token};
 use crate::domain::app_client::AppClient;
 use crate::domain::clock::UnixSeconds;
+use crate::domain::ids::ClientId;
 use crate::domain::secret::SecretString;
 use crate::domain::user::User;
 use crate::store::{RefreshTokenRecord, Rotation, SessionRecord};
@@ -21,11 +22,41 @@ fn invalid() -> AuthError {
     AuthError::NotAuthorized(NotAuthorized::InvalidRefreshToken)
 }
 
+/// Which refresh: the login API's and GetTokensFromRefreshToken's (a new refresh token each
+/// time), or Cognito's REFRESH_TOKEN_AUTH (new ID and access tokens only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshMode {
+    Rotate,
+    KeepRefreshToken,
+}
+
+/// Who presents the token: the login API may name the tenant; the Cognito API names the app
+/// client the token was issued to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshBinding<'a> {
+    Tenant(Option<&'a str>),
+    Client(&'a ClientId),
+}
+
 impl Services {
     pub async fn refresh(
         &self,
         presented: &SecretString,
         tenant_name: Option<&str>,
+    ) -> Result<IssuedTokens, AuthError> {
+        self.refresh_tokens(
+            presented,
+            RefreshBinding::Tenant(tenant_name),
+            RefreshMode::Rotate,
+        )
+        .await
+    }
+
+    pub async fn refresh_tokens(
+        &self,
+        presented: &SecretString,
+        binding: RefreshBinding<'_>,
+        mode: RefreshMode,
     ) -> Result<IssuedTokens, AuthError> {
         let now = self.clock.now();
         let presented_hash = hash_secret_token(presented);
@@ -46,7 +77,11 @@ impl Services {
             .pool_by_id(&session.pool_id)
             .await?
             .ok_or_else(invalid)?;
-        if tenant_name.is_some_and(|name| name != pool.name) {
+        let bound = match binding {
+            RefreshBinding::Tenant(name) => name.is_none_or(|name| name == pool.name),
+            RefreshBinding::Client(id) => *id == session.client_id,
+        };
+        if !bound {
             return Err(invalid());
         }
         let user = self
@@ -61,6 +96,17 @@ impl Services {
             .await?
             .ok_or_else(invalid)?;
 
+        if mode == RefreshMode::KeepRefreshToken && token.consumed_at.is_none() {
+            let (id_token, access_token) = self
+                .mint(&client, &user, &session.id, session.auth_time, now)
+                .await?;
+            return Ok(IssuedTokens {
+                id_token,
+                access_token,
+                refresh_token: None,
+                expires_in: client.validity.access_token_seconds,
+            });
+        }
         let successor = OpaqueToken::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
         let consumed = match token.consumed_at {
             None => match self

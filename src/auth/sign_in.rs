@@ -9,7 +9,7 @@ use crate::crypto::opaque::OpaqueToken;
 use crate::crypto::password::Verification;
 use crate::domain::app_client::AppClient;
 use crate::domain::clock::UnixSeconds;
-use crate::domain::ids::UserPoolId;
+use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::pool::UserPool;
 use crate::domain::secret::SecretString;
 use crate::domain::user::{User, UserStatus};
@@ -23,9 +23,17 @@ use super::{AuthError, NotAuthorized, Services};
 pub const CHALLENGE_SECONDS: i64 = 180;
 pub const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
 
+/// Where a sign-in is aimed: a tenant by name (the login API, with the tenant's default
+/// client) or an app client by id (the Cognito API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInTarget {
+    Tenant(String),
+    Client(ClientId),
+}
+
 #[derive(Debug)]
 pub struct PasswordSignIn {
-    pub tenant_name: String,
+    pub target: SignInTarget,
     pub username: Username,
     pub password: SecretString,
 }
@@ -55,6 +63,45 @@ pub fn failure_scope(tenant_name: &str, pool: Option<&UserPool>) -> String {
 }
 
 impl Services {
+    /// The pool and client a sign-in is aimed at. An unknown tenant is not an error here (it
+    /// must cost what a known one costs); an unknown client id is, as in Cognito.
+    async fn resolve_target(
+        &self,
+        target: &SignInTarget,
+    ) -> Result<(Option<UserPool>, Option<AppClient>, String), AuthError> {
+        match target {
+            SignInTarget::Tenant(name) => {
+                let pool = self.store.pool_by_name(name).await?;
+                // An unknown tenant runs the same query as a known one (against a pool id
+                // that is never generated), so response times do not tell tenants apart.
+                let lookup_pool = pool
+                    .as_ref()
+                    .map_or_else(UserPoolId::never_assigned, |p| p.id.clone());
+                let client = self.store.default_client(&lookup_pool).await?;
+                let scope = failure_scope(name, pool.as_ref());
+                Ok((pool, client, scope))
+            }
+            SignInTarget::Client(id) => {
+                let client = self.store.client_by_id(id).await?.ok_or_else(|| {
+                    AuthError::ResourceNotFound(format!("User pool client {id} does not exist."))
+                })?;
+                let pool = self
+                    .store
+                    .pool_by_id(&client.pool_id)
+                    .await?
+                    .ok_or_else(|| {
+                        AuthError::ResourceNotFound(format!(
+                            "User pool client {id} does not exist."
+                        ))
+                    })?;
+                let scope = pool.id.to_string();
+                Ok((Some(pool), Some(client), scope))
+            }
+        }
+    }
+}
+
+impl Services {
     pub async fn sign_in_with_password(
         &self,
         request: PasswordSignIn,
@@ -63,12 +110,11 @@ impl Services {
         // refusal is immediate and costs nothing.
         let admission = self.hasher.admit()?;
         let now = self.clock.now();
-        let pool = self.store.pool_by_name(&request.tenant_name).await?;
+        let (pool, client, scope) = self.resolve_target(&request.target).await?;
         let lockout = pool
             .as_ref()
             .map(|p| p.settings.lockout.clone())
             .unwrap_or_default();
-        let scope = failure_scope(&request.tenant_name, pool.as_ref());
         let key = request.username.key();
 
         let failures = self.store.failures(&scope, key).await?;
@@ -76,12 +122,9 @@ impl Services {
             return Err(AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded));
         }
 
-        // An unknown tenant runs the same queries as a known one (against a pool id that is
-        // never generated), so response times do not tell tenants apart.
         let lookup_pool = pool
             .as_ref()
             .map_or_else(UserPoolId::never_assigned, |p| p.id.clone());
-        let client = self.store.default_client(&lookup_pool).await?;
         let user = self.store.user_by_key(&lookup_pool, key).await?;
         let stored = user.as_ref().and_then(|u| u.password.as_ref());
         let verification = self

@@ -3,6 +3,7 @@
 //! access tokens presented to Gatehouse.
 
 use crate::crypto::opaque::hash_secret_token;
+use crate::domain::ids::ClientId;
 use crate::domain::secret::SecretString;
 
 use super::access::AccessContext;
@@ -18,6 +19,31 @@ impl Services {
             if self.store.revoke_session(&token.session_id, now).await? {
                 tracing::info!(session = %token.session_id, "signed out");
             }
+        }
+        Ok(())
+    }
+
+    /// `RevokeToken`: like [`Self::logout`], but only for a token issued to `client`; a token
+    /// of another client is left alone, and the answer is the same either way.
+    pub async fn revoke_refresh_token(
+        &self,
+        refresh_token: &SecretString,
+        client: &ClientId,
+    ) -> Result<(), AuthError> {
+        let hash = hash_secret_token(refresh_token);
+        let Some(token) = self.store.refresh_token(&hash).await? else {
+            return Ok(());
+        };
+        let Some(session) = self.store.session(&token.session_id).await? else {
+            return Ok(());
+        };
+        if session.client_id == *client
+            && self
+                .store
+                .revoke_session(&session.id, self.clock.now())
+                .await?
+        {
+            tracing::info!(session = %session.id, "refresh token revoked");
         }
         Ok(())
     }

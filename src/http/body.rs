@@ -17,10 +17,22 @@ pub const AUTH_BODY_LIMIT: usize = 16 * 1024;
 /// Reads and decodes a JSON body of at most `limit` bytes.
 pub async fn read_json<T: DeserializeOwned>(
     request: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     limit: usize,
     surface: Surface,
 ) -> Result<T, ApiError> {
+    let body = read_body(request, payload, limit, surface).await?;
+    decode(&body, surface)
+}
+
+/// Reads a JSON body of at most `limit` bytes without decoding it (for dispatchers that
+/// pick the shape after reading).
+pub async fn read_body(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+    surface: Surface,
+) -> Result<BytesMut, ApiError> {
     check_content_type(request, surface)?;
     let too_large = || {
         ApiError::invalid_parameter(
@@ -46,7 +58,7 @@ pub async fn read_json<T: DeserializeOwned>(
         }
         body.extend_from_slice(&chunk);
     }
-    decode(&body, surface)
+    Ok(body)
 }
 
 fn check_content_type(request: &HttpRequest, surface: Surface) -> Result<(), ApiError> {

@@ -19,6 +19,9 @@ pub enum Surface {
     LoginApi,
     /// Discovery, health and other plain JSON endpoints.
     Plain,
+    /// The Cognito JSON API (`application/x-amz-json-1.1`): every client fault is a 400, as
+    /// AWS answers; SDKs pick the exception from `__type`, not the status.
+    CognitoJson,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +37,7 @@ pub enum ErrorKind {
     UsernameExists,
     AlreadyExists,
     MethodNotAllowed,
+    UnknownOperation,
     TooManyRequests,
     ServiceUnavailable,
     Internal,
@@ -112,6 +116,7 @@ impl ApiError {
             ErrorKind::UsernameExists => "UsernameExistsException",
             ErrorKind::AlreadyExists => "ResourceExistsException",
             ErrorKind::MethodNotAllowed => "MethodNotAllowedException",
+            ErrorKind::UnknownOperation => "UnknownOperationException",
             ErrorKind::TooManyRequests => "TooManyRequestsException",
             ErrorKind::ServiceUnavailable => "ServiceUnavailableException",
             ErrorKind::Internal => "InternalErrorException",
@@ -121,6 +126,7 @@ impl ApiError {
     fn content_type(&self) -> &'static str {
         match self.surface {
             Surface::LoginApi | Surface::Plain => "application/json",
+            Surface::CognitoJson => "application/x-amz-json-1.1",
         }
     }
 }
@@ -133,6 +139,25 @@ impl std::fmt::Display for ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
+        if self.surface == Surface::CognitoJson {
+            return match &self.kind {
+                ErrorKind::InvalidParameter
+                | ErrorKind::UnsupportedMediaType
+                | ErrorKind::NotAuthorized(_)
+                | ErrorKind::PasswordResetRequired
+                | ErrorKind::RefreshTokenReuse
+                | ErrorKind::UserNotConfirmed
+                | ErrorKind::InvalidPassword
+                | ErrorKind::ResourceNotFound
+                | ErrorKind::UsernameExists
+                | ErrorKind::AlreadyExists
+                | ErrorKind::UnknownOperation => StatusCode::BAD_REQUEST,
+                ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+                ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+                ErrorKind::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+                ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+        }
         match &self.kind {
             ErrorKind::InvalidParameter | ErrorKind::InvalidPassword => StatusCode::BAD_REQUEST,
             ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -145,6 +170,7 @@ impl ResponseError for ApiError {
             ErrorKind::ResourceNotFound => StatusCode::NOT_FOUND,
             ErrorKind::UsernameExists | ErrorKind::AlreadyExists => StatusCode::CONFLICT,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorKind::UnknownOperation => StatusCode::BAD_REQUEST,
             ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,8 +1,10 @@
 //! The HTTP adapter (actix-web): routing, body reading, error mapping, middleware. Handlers
 //! translate between the wire and the use cases in `auth/`, and do nothing else.
 
+pub mod auth_result;
 pub mod bearer;
 pub mod body;
+pub mod cognito;
 pub mod error;
 pub mod health;
 pub mod login_api;
@@ -20,6 +22,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config
         .configure(health::routes)
         .configure(login_api::routes)
+        .configure(cognito::routes)
         .configure(metrics::routes)
         .configure(oauth2::routes)
         .configure(well_known::routes)

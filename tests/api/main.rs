@@ -15,6 +15,7 @@ mod helpers;
 mod access_tokens;
 mod challenge;
 mod cli;
+mod cognito_api;
 mod discovery;
 mod key_rotation;
 mod login;

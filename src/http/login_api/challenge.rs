@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{CognitoToken, SURFACE, password, tenant_name, token_response, username};
+use super::{SURFACE, password, tenant_name, token_response, username};
 use crate::auth::Services;
 use crate::auth::new_password::NewPasswordAnswer;
-use crate::auth::sign_in::NEW_PASSWORD_REQUIRED;
+use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, SignInTarget};
 use crate::domain::secret::{ExposeSecret, SecretString};
+use crate::http::auth_result::CognitoToken;
 use crate::http::body::{AUTH_BODY_LIMIT, read_json};
 use crate::http::error::ApiError;
 
@@ -91,7 +92,7 @@ pub(super) async fn respond_to_auth_challenge(
     }
     let tokens = services
         .answer_new_password(NewPasswordAnswer {
-            tenant_name: tenant_name(&body.tenant_name)?,
+            target: SignInTarget::Tenant(tenant_name(&body.tenant_name)?),
             username: named_user,
             session: body.session,
             new_password,

@@ -3,12 +3,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{
-    CognitoToken, NewPasswordParameters, SURFACE, password, tenant_name, token_response, username,
-};
-use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, PasswordSignIn, SignInOutcome};
+use super::{SURFACE, password, tenant_name, token_response, username};
+use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
 use crate::auth::{NotAuthorized, Services};
-use crate::domain::secret::{ExposeSecret, SecretString};
+use crate::domain::secret::SecretString;
+use crate::http::auth_result::CognitoToken;
 use crate::http::body::{AUTH_BODY_LIMIT, read_json};
 use crate::http::error::{ApiError, ErrorKind};
 use crate::http::metrics::Metrics;
@@ -61,7 +60,7 @@ async fn sign_in(
 ) -> Result<HttpResponse, ApiError> {
     let body: LoginRequest = read_json(request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
     let sign_in = PasswordSignIn {
-        tenant_name: tenant_name(&body.tenant_name)?,
+        target: SignInTarget::Tenant(tenant_name(&body.tenant_name)?),
         username: username("UserName", &body.user_name)?,
         password: password("Password", &body.password)?,
     };
@@ -71,15 +70,9 @@ async fn sign_in(
         .map_err(|e| ApiError::from_auth(e, SURFACE))?;
     let token = match outcome {
         SignInOutcome::Authenticated(tokens) => CognitoToken::authenticated(&tokens),
-        SignInOutcome::NewPasswordRequired(challenge) => CognitoToken::Challenge {
-            challenge_name: NEW_PASSWORD_REQUIRED,
-            session: challenge.session.expose_secret().to_owned(),
-            challenge_parameters: NewPasswordParameters {
-                user_id_for_srp: challenge.username,
-                required_attributes: challenge.required_attributes_json,
-                user_attributes: challenge.user_attributes_json,
-            },
-        },
+        SignInOutcome::NewPasswordRequired(challenge) => {
+            CognitoToken::new_password_required(challenge)
+        }
     };
     Ok(token_response(&token))
 }

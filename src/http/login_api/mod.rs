@@ -9,14 +9,12 @@ mod login;
 mod refresh;
 mod sign_out;
 
-use std::collections::BTreeMap;
-
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
+use super::auth_result::CognitoToken;
 use super::error::{ApiError, Surface};
-use crate::auth::issue::IssuedTokens;
 use crate::domain::password_policy::MAX_PASSWORD_CHARS;
 use crate::domain::pool::MAX_TENANT_NAME_CHARS;
 use crate::domain::secret::{ExposeSecret, SecretString, secret};
@@ -129,62 +127,6 @@ pub(super) fn password(field: &str, raw: &SecretString) -> Result<SecretString, 
 struct LoginResponse<'a> {
     #[serde(rename = "cognitoToken")]
     cognito_token: &'a CognitoToken,
-}
-
-/// The `cognitoToken` object: Cognito's InitiateAuth result, field order as in the contract.
-#[derive(Serialize)]
-#[serde(untagged)]
-pub(super) enum CognitoToken {
-    #[serde(rename_all = "PascalCase")]
-    Authenticated {
-        challenge_parameters: BTreeMap<String, String>,
-        authentication_result: AuthenticationResult,
-    },
-    #[serde(rename_all = "PascalCase")]
-    Challenge {
-        challenge_name: &'static str,
-        session: String,
-        challenge_parameters: NewPasswordParameters,
-    },
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct AuthenticationResult {
-    id_token: String,
-    token_type: &'static str,
-    expires_in: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    refresh_token: Option<String>,
-    access_token: String,
-}
-
-#[derive(Serialize)]
-pub(super) struct NewPasswordParameters {
-    #[serde(rename = "USER_ID_FOR_SRP")]
-    pub(super) user_id_for_srp: String,
-    #[serde(rename = "requiredAttributes")]
-    pub(super) required_attributes: String,
-    #[serde(rename = "userAttributes")]
-    pub(super) user_attributes: String,
-}
-
-impl CognitoToken {
-    pub(super) fn authenticated(tokens: &IssuedTokens) -> Self {
-        Self::Authenticated {
-            challenge_parameters: BTreeMap::new(),
-            authentication_result: AuthenticationResult {
-                id_token: tokens.id_token.expose_secret().to_owned(),
-                token_type: "Bearer",
-                expires_in: tokens.expires_in,
-                refresh_token: tokens
-                    .refresh_token
-                    .as_ref()
-                    .map(|t| t.expose_secret().to_owned()),
-                access_token: tokens.access_token.expose_secret().to_owned(),
-            },
-        }
-    }
 }
 
 pub(super) fn token_response(token: &CognitoToken) -> HttpResponse {

@@ -3,9 +3,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{CognitoToken, SURFACE, opaque_token, tenant_name, token_response};
+use super::{SURFACE, opaque_token, tenant_name, token_response};
 use crate::auth::Services;
 use crate::domain::secret::SecretString;
+use crate::http::auth_result::CognitoToken;
 use crate::http::body::{AUTH_BODY_LIMIT, read_json};
 use crate::http::error::ApiError;
 

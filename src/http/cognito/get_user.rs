@@ -1,0 +1,57 @@
+//! `GetUser`: the caller's username and attributes (`sub` included).
+
+use actix_web::HttpResponse;
+use serde::{Deserialize, Serialize};
+
+use super::{failed, input, output, required, token};
+use crate::auth::Services;
+use crate::domain::secret::SecretString;
+use crate::http::error::ApiError;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Input {
+    access_token: Option<SecretString>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Attribute {
+    name: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Output {
+    username: String,
+    user_attributes: Vec<Attribute>,
+}
+
+pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
+    let input: Input = input(body)?;
+    let access = token("accessToken", &required("accessToken", input.access_token)?)?;
+    let caller = services
+        .authenticate_access_token(&access)
+        .await
+        .map_err(failed)?;
+    let mut user_attributes = vec![Attribute {
+        name: "sub".into(),
+        value: caller.user.sub.to_string(),
+    }];
+    user_attributes.extend(
+        caller
+            .user
+            .attributes
+            .as_map()
+            .iter()
+            .map(|(name, value)| Attribute {
+                name: name.clone(),
+                value: value.clone(),
+            }),
+    );
+    Ok(output(&Output {
+        username: caller.user.username.clone(),
+        user_attributes,
+    }))
+}

@@ -1,0 +1,159 @@
+//! The Cognito JSON API: `POST /` with `X-Amz-Target: AWSCognitoIdentityProviderService.<Op>`,
+//! for AWS SDKs used unchanged. One file per operation; each decodes its request, calls a
+//! use case in `auth/`, and answers with Cognito's member names.
+//!
+//! Implemented so far: the token-authorised and sign-in operations. The admin operations
+//! (SigV4-signed) are answered with `UnknownOperationException` until they exist.
+
+mod change_password;
+mod get_user;
+mod global_sign_out;
+mod initiate_auth;
+mod respond_to_auth_challenge;
+mod revoke_token;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::body::{AUTH_BODY_LIMIT, decode, read_body};
+use super::error::{ApiError, ErrorKind, Surface};
+use crate::auth::{AuthError, Services};
+use crate::domain::ids::ClientId;
+use crate::domain::password_policy::MAX_PASSWORD_CHARS;
+use crate::domain::secret::{ExposeSecret, SecretString, secret};
+use crate::domain::username::Username;
+
+const SURFACE: Surface = Surface::CognitoJson;
+const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    config.service(
+        web::resource("/")
+            .route(web::post().to(dispatch))
+            .default_service(web::to(super::method_not_allowed)),
+    );
+}
+
+async fn dispatch(
+    request: HttpRequest,
+    payload: web::Payload,
+    services: web::Data<Services>,
+) -> Result<HttpResponse, ApiError> {
+    let target = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let operation = target.strip_prefix(TARGET_PREFIX).ok_or_else(|| {
+        ApiError::new(
+            ErrorKind::UnknownOperation,
+            "Missing or unknown X-Amz-Target; expected AWSCognitoIdentityProviderService.<Operation>",
+            SURFACE,
+        )
+    })?;
+    let body = read_body(&request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
+    match operation {
+        "InitiateAuth" => initiate_auth::handle(&services, &body).await,
+        "RespondToAuthChallenge" => respond_to_auth_challenge::handle(&services, &body).await,
+        "RevokeToken" => revoke_token::handle(&services, &body).await,
+        "GlobalSignOut" => global_sign_out::handle(&services, &body).await,
+        "GetUser" => get_user::handle(&services, &body).await,
+        "ChangePassword" => change_password::handle(&services, &body).await,
+        other => Err(ApiError::new(
+            ErrorKind::UnknownOperation,
+            format!(
+                "Operation {} is not supported by Gatehouse",
+                other.chars().take(64).collect::<String>()
+            ),
+            SURFACE,
+        )),
+    }
+}
+
+/// Decodes an operation's input. The JS SDK validates nothing, so the server checks it all.
+fn input<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    decode(body, SURFACE)
+}
+
+/// A successful answer: the operation's output, or `{}`.
+fn output<T: Serialize>(value: &T) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("application/x-amz-json-1.1")
+        .json(value)
+}
+
+fn empty() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("application/x-amz-json-1.1")
+        .body("{}")
+}
+
+fn failed(error: AuthError) -> ApiError {
+    ApiError::from_auth(error, SURFACE)
+}
+
+/// AWS's wording for a member that breaks its constraint.
+fn constraint(member: &str, rule: &str) -> ApiError {
+    ApiError::invalid_parameter(
+        format!(
+            "1 validation error detected: Value at '{member}' failed to satisfy constraint: {rule}"
+        ),
+        SURFACE,
+    )
+}
+
+fn required<T>(member: &str, value: Option<T>) -> Result<T, ApiError> {
+    value.ok_or_else(|| constraint(member, "Member must not be null"))
+}
+
+fn client_id(raw: &str) -> Result<ClientId, ApiError> {
+    ClientId::parse(raw).map_err(|_| {
+        constraint(
+            "clientId",
+            "Member must satisfy regular expression pattern: [\\w+]+ and have length 1-128",
+        )
+    })
+}
+
+fn username(member: &str, raw: &str) -> Result<Username, ApiError> {
+    Username::parse(raw).map_err(|e| constraint(member, &e))
+}
+
+fn password(member: &str, raw: &SecretString) -> Result<SecretString, ApiError> {
+    let value = raw.expose_secret();
+    let chars = value.chars().count();
+    if chars == 0 || chars > MAX_PASSWORD_CHARS {
+        return Err(constraint(
+            member,
+            &format!("Member must have length between 1 and {MAX_PASSWORD_CHARS}"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(constraint(
+            member,
+            "Member must not contain control characters",
+        ));
+    }
+    Ok(secret(value))
+}
+
+/// Tokens (`TokenModelType`): `[A-Za-z0-9-_=.]+`, bounded.
+fn token(member: &str, raw: &SecretString) -> Result<SecretString, ApiError> {
+    let value = raw.expose_secret();
+    let well_formed = (1..=8192).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_=.".contains(c));
+    if well_formed {
+        Ok(secret(value))
+    } else {
+        Err(constraint(
+            member,
+            "Member must satisfy regular expression pattern: [A-Za-z0-9-_=.]+",
+        ))
+    }
+}

@@ -1,0 +1,162 @@
+//! The Cognito JSON API: the envelope and dispatch over raw HTTP, and boto3 unchanged.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp};
+use crate::on_both_backends;
+use crate::support::Db;
+
+on_both_backends!(
+    errors_use_the_aws_json_envelope_and_status_400,
+    boto3_signs_in_refreshes_and_signs_out_unchanged,
+);
+
+async fn call(app: &TestApp, operation: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .post(format!("{}/", app.address))
+        .header("Content-Type", "application/x-amz-json-1.1")
+        .header(
+            "X-Amz-Target",
+            format!("AWSCognitoIdentityProviderService.{operation}"),
+        )
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn assert_aws_error(response: reqwest::Response, status: u16, type_: &str) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/x-amz-json-1.1"
+    );
+    assert_eq!(
+        response.headers()["x-amzn-errortype"],
+        format!("{type_}:").as_str()
+    );
+    assert!(response.headers().contains_key("x-amzn-requestid"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["__type"], type_, "{body}");
+    body
+}
+
+async fn errors_use_the_aws_json_envelope_and_status_400(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (pool, client) = app.create_tenant("acme").await;
+    app.create_user(&pool, "alice", false).await;
+    let sign_in = |password: &str| {
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client.id.to_string(),
+               "AuthParameters": {"USERNAME": "alice", "PASSWORD": password}})
+    };
+    let ok = call(&app, "InitiateAuth", &sign_in(PASSWORD)).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["content-type"], "application/x-amz-json-1.1");
+    let body: Value = ok.json().await.unwrap();
+    assert_eq!(body["AuthenticationResult"]["TokenType"], "Bearer");
+    assert!(body.get("cognitoToken").is_none());
+
+    let wrong = assert_aws_error(
+        call(&app, "InitiateAuth", &sign_in("Wrong-Horse-9")).await,
+        400,
+        "NotAuthorizedException",
+    )
+    .await;
+    assert_eq!(wrong["message"], "Incorrect username or password.");
+    assert_aws_error(
+        call(
+            &app,
+            "InitiateAuth",
+            &json!({"AuthFlow": "USER_PASSWORD_AUTH"}),
+        )
+        .await,
+        400,
+        "InvalidParameterException",
+    )
+    .await;
+    assert_aws_error(
+        call(
+            &app,
+            "InitiateAuth",
+            &json!({"AuthFlow": "BOGUS", "ClientId": "abc"}),
+        )
+        .await,
+        400,
+        "InvalidParameterException",
+    )
+    .await;
+    assert_aws_error(
+        call(&app, "AdminDeleteUserPool", &json!({})).await,
+        400,
+        "UnknownOperationException",
+    )
+    .await;
+    assert_aws_error(
+        call(&app, "GetUser", &json!({"AccessToken": "not.a.token"})).await,
+        400,
+        "NotAuthorizedException",
+    )
+    .await;
+    let no_target = app.post_raw("/", "application/x-amz-json-1.1", "{}").await;
+    assert_aws_error(no_target, 400, "UnknownOperationException").await;
+    let browser_nulls = json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client.id.to_string(),
+        "AuthParameters": {"USERNAME": "alice", "PASSWORD": PASSWORD, "DEVICE_KEY": null}});
+    assert_eq!(
+        call(&app, "InitiateAuth", &browser_nulls).await.status(),
+        200
+    );
+    app.stop().await;
+}
+
+async fn boto3_signs_in_refreshes_and_signs_out_unchanged(backend: Db) {
+    let python = std::env::var("GATEHOUSE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let available = Command::new(&python)
+        .args(["-c", "import boto3"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must provide boto3: run ./scripts/test"
+        );
+        eprintln!("boto3 not available: the boto3 test was skipped (run ./scripts/test)");
+        return;
+    }
+    let app = TestApp::spawn(backend).await;
+    let (pool, client) = app.create_tenant("acme").await;
+    app.create_user_with(
+        &pool,
+        "alice",
+        PASSWORD,
+        false,
+        &[("email", "alice@example.com")],
+    )
+    .await;
+    app.create_user_with(&pool, "bob", "Temporary-Pass-1", true, &[])
+        .await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/boto3_cognito.py"
+    );
+    let endpoint = app.address.clone();
+    let client_id = client.id.to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script)
+            .args([&endpoint, &client_id])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "boto3 run failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("boto3: all checks passed"), "{stdout}");
+    app.stop().await;
+}
