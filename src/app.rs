@@ -12,12 +12,13 @@ use secrecy::ExposeSecret;
 
 use crate::auth::keys::KeyPolicy;
 use crate::auth::{IssuerStyle, Services, SigningKeys};
-use crate::config::{IssuerStyleSetting, Settings};
+use crate::config::{AdminAuthSetting, IssuerStyleSetting, Settings};
 use crate::crypto::kek::KeyEncryptionKey;
 use crate::crypto::password::{HasherLimits, PasswordHasher, Pepper};
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::ids::Region;
 use crate::http;
+use crate::http::sigv4::AdminAuth;
 use crate::http::well_known::{JWKS_MAX_AGE_SECONDS, PublicUrl};
 use crate::store::sql::{MigrateError, backend_of};
 use crate::store::{Backend, SqlStore, StoreError};
@@ -57,7 +58,7 @@ pub fn build_services(
 ) -> Result<Services, StartupError> {
     let backend = store.backend_kind();
     let region = Region::parse(&settings.region).map_err(StartupError::Config)?;
-    let kek = key_encryption_key(settings, backend)?;
+    let kek = Arc::new(key_encryption_key(settings, backend)?);
     let hasher = password_hasher(settings, backend)?;
     let issuer = match settings.issuer_style {
         IssuerStyleSetting::Gatehouse => IssuerStyle::Gatehouse {
@@ -67,13 +68,36 @@ pub fn build_services(
     };
     let store: Arc<dyn crate::store::Store> = store;
     Ok(Services {
-        keys: SigningKeys::new(store.clone(), clock.clone(), kek, key_policy(settings)?),
+        keys: SigningKeys::new(
+            store.clone(),
+            clock.clone(),
+            kek.clone(),
+            key_policy(settings)?,
+        ),
+        kek,
         store,
         clock,
         hasher,
         issuer,
         region,
     })
+}
+
+fn admin_auth(settings: &Settings) -> Result<AdminAuth, StartupError> {
+    match settings.admin_auth {
+        AdminAuthSetting::InsecureNone => {
+            tracing::warn!(
+                "!!! GATEHOUSE_ADMIN_AUTH=insecure-none: Cognito admin operations accept ANY caller. \
+                 Use this only for throwaway test setups. !!!"
+            );
+            Ok(AdminAuth::Disabled)
+        }
+        AdminAuthSetting::Sigv4 => AdminAuth::from_settings(
+            settings.admin_access_key_id.as_deref(),
+            settings.admin_secret_access_key.as_ref(),
+        )
+        .map_err(StartupError::Config),
+    }
 }
 
 fn key_policy(settings: &Settings) -> Result<KeyPolicy, StartupError> {
@@ -238,12 +262,14 @@ impl App {
         let data = web::Data::new(services.clone());
         let public = web::Data::new(PublicUrl(public_url.clone()));
         let metrics = web::Data::new(http::metrics::Metrics::default());
+        let admin_auth = web::Data::new(admin_auth(&settings)?);
         let mut server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(from_fn(http::middleware::observe))
                 .app_data(data.clone())
                 .app_data(public.clone())
                 .app_data(metrics.clone())
+                .app_data(admin_auth.clone())
                 .configure(http::configure)
         })
         .client_request_timeout(Duration::from_secs(10))

@@ -26,6 +26,14 @@ pub enum IssuerStyleSetting {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdminAuthSetting {
+    /// Admin operations must be signed with AWS Signature Version 4 by a configured key.
+    Sigv4,
+    /// No check at all: for throwaway test setups only (logged loudly at start-up).
+    InsecureNone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
@@ -132,6 +140,18 @@ pub struct Settings {
     #[arg(long, global = true, env = "GATEHOUSE_HOUSEKEEPING_INTERVAL_SECONDS", default_value_t = DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS)]
     pub housekeeping_interval_seconds: u64,
 
+    /// How Cognito admin operations are authenticated: `sigv4` or `insecure-none`.
+    #[arg(long, global = true, env = "GATEHOUSE_ADMIN_AUTH", value_enum, default_value_t = AdminAuthSetting::Sigv4)]
+    pub admin_auth: AdminAuthSetting,
+
+    /// Access key ids allowed to call admin operations, comma-separated.
+    #[arg(long, global = true, env = "GATEHOUSE_ADMIN_ACCESS_KEY_ID")]
+    pub admin_access_key_id: Option<String>,
+
+    /// The secret access keys of those ids, comma-separated in the same order.
+    #[arg(long, global = true, env = "GATEHOUSE_ADMIN_SECRET_ACCESS_KEY", value_parser = parse_secret, hide_env_values = true)]
+    pub admin_secret_access_key: Option<SecretString>,
+
     /// Log output: `text` or `json`.
     #[arg(long, global = true, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -161,6 +181,9 @@ impl Settings {
             hash_workers: None,
             hash_queue: DEFAULT_HASH_QUEUE,
             http_workers: None,
+            admin_auth: AdminAuthSetting::Sigv4,
+            admin_access_key_id: None,
+            admin_secret_access_key: None,
             key_activation_delay_seconds: DEFAULT_KEY_ACTIVATION_DELAY_SECONDS,
             key_rotation_days: 0,
             housekeeping_interval_seconds: DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS,

@@ -13,7 +13,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use gatehouse::domain::app_client::{AppClient, TokenValidity};
+use gatehouse::domain::app_client::{AppClient, ClientSettings, TokenValidity};
 use gatehouse::domain::attributes::UserAttributes;
 use gatehouse::domain::ids::{ClientId, Region, Sub, UserPoolId};
 use gatehouse::domain::lockout::LockoutPolicy;
@@ -51,6 +51,8 @@ fn pool(name: &str) -> (UserPool, AppClient) {
         is_default: true,
         validity: TokenValidity::default(),
         refresh_grace_seconds: 0,
+        settings: ClientSettings::default(),
+        secret_encrypted: None,
         created_at: NOW,
     };
     (pool, client)

@@ -20,6 +20,7 @@ CREATE TABLE app_clients (
     access_token_seconds   BIGINT NOT NULL,
     refresh_token_seconds  BIGINT NOT NULL,
     refresh_grace_seconds  BIGINT NOT NULL,
+    settings               TEXT NOT NULL,
     created_at             BIGINT NOT NULL,
     updated_at             BIGINT NOT NULL
 );

@@ -67,13 +67,13 @@ impl SigningKeys {
     pub fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
-        kek: KeyEncryptionKey,
+        kek: Arc<KeyEncryptionKey>,
         policy: KeyPolicy,
     ) -> Self {
         Self {
             store,
             clock,
-            kek: Arc::new(kek),
+            kek,
             policy,
             active: Arc::default(),
             verifying: Arc::default(),

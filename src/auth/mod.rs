@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod change_password;
+pub mod client_secret;
 pub mod housekeeping;
 pub mod issue;
 pub mod keys;
@@ -13,6 +14,7 @@ pub mod sign_out;
 
 use std::sync::Arc;
 
+use crate::crypto::kek::KeyEncryptionKey;
 use crate::crypto::password::{HashError, PasswordHasher};
 use crate::domain::clock::Clock;
 use crate::domain::ids::{Region, UserPoolId};
@@ -58,10 +60,12 @@ pub struct Services {
     pub issuer: IssuerStyle,
     /// The region new pool ids are minted in.
     pub region: Region,
+    /// Encrypts what must be stored but never in plaintext: signing keys, client secrets.
+    pub kek: Arc<KeyEncryptionKey>,
 }
 
 /// Why a sign-in was refused, in the words Cognito uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotAuthorized {
     /// Wrong password, unknown user and unknown tenant alike.
     IncorrectCredentials,
@@ -75,10 +79,12 @@ pub enum NotAuthorized {
     InvalidAccessToken,
     /// A well-formed access token whose session or user was signed out since.
     AccessTokenRevoked,
+    /// A missing or wrong client secret or `SECRET_HASH`, with Cognito's message.
+    ClientSecret(String),
 }
 
 impl NotAuthorized {
-    pub fn message(self) -> &'static str {
+    pub fn message(&self) -> &str {
         match self {
             Self::IncorrectCredentials => "Incorrect username or password.",
             Self::UserDisabled => "User is disabled.",
@@ -90,6 +96,7 @@ impl NotAuthorized {
             Self::InvalidRefreshToken => "Invalid Refresh Token",
             Self::InvalidAccessToken => "Invalid Access Token",
             Self::AccessTokenRevoked => "Access Token has been revoked",
+            Self::ClientSecret(message) => message,
         }
     }
 }
@@ -113,6 +120,10 @@ pub enum AuthError {
     ResourceNotFound(String),
     #[error("User already exists")]
     UsernameExists,
+    #[error("User does not exist.")]
+    UserNotFound,
+    #[error("A group with the name already exists.")]
+    GroupExists,
     #[error("{0}")]
     AlreadyExists(String),
     #[error("Too many requests")]

@@ -136,10 +136,18 @@ impl Services {
             (Verification::Match { needs_rehash }, Some(pool), Some(client), Some(user)) => {
                 (pool, client, user, needs_rehash)
             }
-            _ => {
+            (_, pool, client, user) => {
                 self.store
                     .record_failure(&scope, key, &lockout, now)
                     .await?;
+                // Only a client that opted out of existence-error prevention (Cognito's
+                // LEGACY) learns that the user does not exist.
+                let legacy = client
+                    .as_ref()
+                    .is_some_and(|c| !c.settings.prevent_user_existence_errors);
+                if legacy && pool.is_some() && user.is_none() {
+                    return Err(AuthError::UserNotFound);
+                }
                 return Err(AuthError::NotAuthorized(
                     NotAuthorized::IncorrectCredentials,
                 ));

@@ -1,7 +1,154 @@
 //! App clients: who a token is for. Each pool has one default client, the one `/Login` uses.
 
+use serde::{Deserialize, Serialize};
+
 use super::clock::UnixSeconds;
 use super::ids::{ClientId, UserPoolId};
+
+/// The sign-in flows Cognito lets a client enable (`ExplicitAuthFlows`).
+pub const USER_PASSWORD_AUTH: &str = "ALLOW_USER_PASSWORD_AUTH";
+pub const ADMIN_USER_PASSWORD_AUTH: &str = "ALLOW_ADMIN_USER_PASSWORD_AUTH";
+pub const REFRESH_TOKEN_AUTH: &str = "ALLOW_REFRESH_TOKEN_AUTH";
+pub const USER_SRP_AUTH: &str = "ALLOW_USER_SRP_AUTH";
+pub const CUSTOM_AUTH: &str = "ALLOW_CUSTOM_AUTH";
+pub const USER_AUTH: &str = "ALLOW_USER_AUTH";
+const FLOWS: &[&str] = &[
+    USER_PASSWORD_AUTH,
+    ADMIN_USER_PASSWORD_AUTH,
+    REFRESH_TOKEN_AUTH,
+    USER_SRP_AUTH,
+    CUSTOM_AUTH,
+    USER_AUTH,
+];
+/// The pre-2019 names, which Cognito still accepts (never mixed with `ALLOW_*`).
+const LEGACY_FLOWS: &[(&str, &str)] = &[
+    ("USER_PASSWORD_AUTH", USER_PASSWORD_AUTH),
+    ("ADMIN_NO_SRP_AUTH", ADMIN_USER_PASSWORD_AUTH),
+    ("CUSTOM_AUTH_FLOW_ONLY", CUSTOM_AUTH),
+];
+
+/// Per-client behaviour beyond lifetimes, stored as one JSON document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ClientSettings {
+    /// Enabled flows, normalised to the `ALLOW_*` names.
+    pub explicit_auth_flows: Vec<String>,
+    /// ENABLED (true): an unknown user looks like a wrong password. LEGACY (false):
+    /// `UserNotFoundException`.
+    pub prevent_user_existence_errors: bool,
+    /// Whether GetTokensFromRefreshToken issues a new refresh token each time.
+    pub refresh_token_rotation: bool,
+    pub enable_token_revocation: bool,
+    /// The units the client's lifetimes were given in, echoed back by Describe.
+    pub token_validity_units: TokenValidityUnits,
+}
+
+impl Default for ClientSettings {
+    /// What a tenant's default client allows: password sign-in (user and admin) and refresh.
+    fn default() -> Self {
+        Self {
+            explicit_auth_flows: vec![
+                USER_PASSWORD_AUTH.to_owned(),
+                ADMIN_USER_PASSWORD_AUTH.to_owned(),
+                REFRESH_TOKEN_AUTH.to_owned(),
+            ],
+            prevent_user_existence_errors: true,
+            refresh_token_rotation: false,
+            enable_token_revocation: true,
+            token_validity_units: TokenValidityUnits::default(),
+        }
+    }
+}
+
+impl ClientSettings {
+    pub fn allows(&self, flow: &str) -> bool {
+        self.explicit_auth_flows.iter().any(|f| f == flow)
+    }
+
+    /// Parses `ExplicitAuthFlows` as Cognito does: `ALLOW_*` or legacy names, not mixed; an
+    /// absent list means refresh, SRP and custom auth.
+    pub fn parse_flows(raw: Option<&[String]>) -> Result<Vec<String>, String> {
+        let Some(raw) = raw else {
+            return Ok(vec![
+                REFRESH_TOKEN_AUTH.to_owned(),
+                USER_SRP_AUTH.to_owned(),
+                CUSTOM_AUTH.to_owned(),
+            ]);
+        };
+        let legacy = raw.iter().filter(|f| !f.starts_with("ALLOW_")).count();
+        if legacy > 0 && legacy < raw.len() {
+            return Err("ExplicitAuthFlows cannot mix ALLOW_ values with legacy values".into());
+        }
+        let mut flows = Vec::new();
+        for flow in raw {
+            let normalised = if FLOWS.contains(&flow.as_str()) {
+                flow.as_str()
+            } else {
+                LEGACY_FLOWS
+                    .iter()
+                    .find(|(old, _)| old == flow)
+                    .map(|(_, new)| *new)
+                    .ok_or_else(|| format!("{flow:?} is not an ExplicitAuthFlows value"))?
+            };
+            if !flows.iter().any(|f| f == normalised) {
+                flows.push(normalised.to_owned());
+            }
+        }
+        Ok(flows)
+    }
+}
+
+/// Cognito's `TokenValidityUnits`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TokenValidityUnits {
+    pub access_token: TimeUnit,
+    pub id_token: TimeUnit,
+    pub refresh_token: TimeUnit,
+}
+
+impl Default for TokenValidityUnits {
+    /// Cognito's defaults: hours for ID and access tokens, days for refresh tokens.
+    fn default() -> Self {
+        Self {
+            access_token: TimeUnit::Hours,
+            id_token: TimeUnit::Hours,
+            refresh_token: TimeUnit::Days,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    Seconds,
+    Minutes,
+    Hours,
+    Days,
+}
+
+impl TimeUnit {
+    pub fn seconds(self) -> i64 {
+        match self {
+            Self::Seconds => 1,
+            Self::Minutes => 60,
+            Self::Hours => 3_600,
+            Self::Days => 86_400,
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "seconds" => Ok(Self::Seconds),
+            "minutes" => Ok(Self::Minutes),
+            "hours" => Ok(Self::Hours),
+            "days" => Ok(Self::Days),
+            other => Err(format!(
+                "{other:?} is not a time unit (seconds, minutes, hours, days)"
+            )),
+        }
+    }
+}
 
 /// Token lifetimes in seconds, within Cognito's ranges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +194,9 @@ pub struct AppClient {
     pub validity: TokenValidity,
     /// Seconds a rotated refresh token's immediate predecessor stays usable (0–60).
     pub refresh_grace_seconds: i64,
+    pub settings: ClientSettings,
+    /// The client secret, encrypted under the key-encryption key; None for public clients.
+    pub secret_encrypted: Option<String>,
     pub created_at: UnixSeconds,
 }
 
@@ -60,6 +210,35 @@ mod tests {
         assert_eq!(v.access_token_seconds, 3600);
         assert_eq!(v.refresh_token_seconds, 2_592_000);
         assert!(v.validate().is_ok());
+    }
+
+    #[test]
+    fn explicit_auth_flows_parse_like_cognito() {
+        assert_eq!(
+            ClientSettings::parse_flows(None).unwrap(),
+            [REFRESH_TOKEN_AUTH, USER_SRP_AUTH, CUSTOM_AUTH]
+        );
+        let legacy = [
+            "USER_PASSWORD_AUTH".to_owned(),
+            "ADMIN_NO_SRP_AUTH".to_owned(),
+        ];
+        assert_eq!(
+            ClientSettings::parse_flows(Some(&legacy)).unwrap(),
+            [USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH]
+        );
+        let mixed = [
+            "USER_PASSWORD_AUTH".to_owned(),
+            REFRESH_TOKEN_AUTH.to_owned(),
+        ];
+        assert!(ClientSettings::parse_flows(Some(&mixed)).is_err());
+        assert!(ClientSettings::parse_flows(Some(&["BOGUS".to_owned()])).is_err());
+        assert!(ClientSettings::default().allows(USER_PASSWORD_AUTH));
+    }
+
+    #[test]
+    fn time_units_convert() {
+        assert_eq!(TimeUnit::parse("days").unwrap().seconds(), 86_400);
+        assert!(TimeUnit::parse("weeks").is_err());
     }
 
     #[test]

@@ -77,3 +77,24 @@ impl CognitoToken {
         }
     }
 }
+
+/// GetTokensFromRefreshToken answers with the result alone.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct AuthenticationResultOnly {
+    authentication_result: AuthenticationResult,
+}
+
+impl CognitoToken {
+    pub(crate) fn into_authentication_result(self) -> Option<AuthenticationResultOnly> {
+        match self {
+            Self::Authenticated {
+                authentication_result,
+                ..
+            } => Some(AuthenticationResultOnly {
+                authentication_result,
+            }),
+            Self::Challenge { .. } => None,
+        }
+    }
+}

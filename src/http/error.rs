@@ -38,6 +38,10 @@ pub enum ErrorKind {
     AlreadyExists,
     MethodNotAllowed,
     UnknownOperation,
+    /// A refused admin request (SigV4): the AWS exception name it carries.
+    AccessDenied(&'static str),
+    UserNotFound,
+    GroupExists,
     TooManyRequests,
     ServiceUnavailable,
     Internal,
@@ -76,13 +80,15 @@ impl ApiError {
     pub fn from_auth(error: AuthError, surface: Surface) -> Self {
         let kind = match &error {
             AuthError::InvalidParameter(_) => ErrorKind::InvalidParameter,
-            AuthError::NotAuthorized(reason) => ErrorKind::NotAuthorized(*reason),
+            AuthError::NotAuthorized(reason) => ErrorKind::NotAuthorized(reason.clone()),
             AuthError::PasswordResetRequired => ErrorKind::PasswordResetRequired,
             AuthError::RefreshTokenReuse => ErrorKind::RefreshTokenReuse,
             AuthError::UserNotConfirmed => ErrorKind::UserNotConfirmed,
             AuthError::InvalidPassword(_) => ErrorKind::InvalidPassword,
             AuthError::ResourceNotFound(_) => ErrorKind::ResourceNotFound,
             AuthError::UsernameExists => ErrorKind::UsernameExists,
+            AuthError::UserNotFound => ErrorKind::UserNotFound,
+            AuthError::GroupExists => ErrorKind::GroupExists,
             AuthError::AlreadyExists(_) => ErrorKind::AlreadyExists,
             AuthError::TooManyRequests => ErrorKind::TooManyRequests,
             AuthError::Unavailable(cause) => {
@@ -117,6 +123,9 @@ impl ApiError {
             ErrorKind::AlreadyExists => "ResourceExistsException",
             ErrorKind::MethodNotAllowed => "MethodNotAllowedException",
             ErrorKind::UnknownOperation => "UnknownOperationException",
+            ErrorKind::AccessDenied(type_name) => type_name,
+            ErrorKind::UserNotFound => "UserNotFoundException",
+            ErrorKind::GroupExists => "GroupExistsException",
             ErrorKind::TooManyRequests => "TooManyRequestsException",
             ErrorKind::ServiceUnavailable => "ServiceUnavailableException",
             ErrorKind::Internal => "InternalErrorException",
@@ -151,7 +160,10 @@ impl ResponseError for ApiError {
                 | ErrorKind::ResourceNotFound
                 | ErrorKind::UsernameExists
                 | ErrorKind::AlreadyExists
-                | ErrorKind::UnknownOperation => StatusCode::BAD_REQUEST,
+                | ErrorKind::UnknownOperation
+                | ErrorKind::UserNotFound
+                | ErrorKind::GroupExists => StatusCode::BAD_REQUEST,
+                ErrorKind::AccessDenied(_) => StatusCode::FORBIDDEN,
                 ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
                 ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
                 ErrorKind::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -170,7 +182,9 @@ impl ResponseError for ApiError {
             ErrorKind::ResourceNotFound => StatusCode::NOT_FOUND,
             ErrorKind::UsernameExists | ErrorKind::AlreadyExists => StatusCode::CONFLICT,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorKind::UnknownOperation => StatusCode::BAD_REQUEST,
+            ErrorKind::UnknownOperation | ErrorKind::GroupExists => StatusCode::BAD_REQUEST,
+            ErrorKind::UserNotFound => StatusCode::NOT_FOUND,
+            ErrorKind::AccessDenied(_) => StatusCode::FORBIDDEN,
             ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -11,6 +11,7 @@ pub mod login_api;
 pub mod metrics;
 pub mod middleware;
 pub mod oauth2;
+pub mod sigv4;
 pub mod well_known;
 
 use actix_web::{HttpRequest, HttpResponse, web};

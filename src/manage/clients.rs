@@ -1,7 +1,7 @@
 //! App client settings: token lifetimes and the refresh-token grace window.
 
 use crate::auth::{AuthError, Services};
-use crate::domain::app_client::AppClient;
+use crate::domain::app_client::{AppClient, ClientSettings, TokenValidity};
 use crate::domain::ids::ClientId;
 use crate::domain::pool::UserPool;
 
@@ -55,7 +55,59 @@ impl ClientChanges {
     }
 }
 
+/// A client to create through the Cognito API.
+#[derive(Debug, Clone)]
+pub struct NewAppClient {
+    pub name: String,
+    pub generate_secret: bool,
+    pub validity: TokenValidity,
+    pub refresh_grace_seconds: i64,
+    pub settings: ClientSettings,
+}
+
 impl Services {
+    /// Creates a client; returns it with its secret when one was generated.
+    pub async fn create_app_client(
+        &self,
+        pool: &UserPool,
+        new: NewAppClient,
+    ) -> Result<(AppClient, Option<crate::domain::secret::SecretString>), AuthError> {
+        if new.name.is_empty() || new.name.chars().count() > 128 {
+            return Err(AuthError::InvalidParameter(
+                "ClientName must be 1-128 characters".into(),
+            ));
+        }
+        new.validity
+            .validate()
+            .map_err(AuthError::InvalidParameter)?;
+        if !(0..=MAX_REFRESH_GRACE_SECONDS).contains(&new.refresh_grace_seconds) {
+            return Err(AuthError::InvalidParameter(format!(
+                "RetryGracePeriodSeconds must be 0-{MAX_REFRESH_GRACE_SECONDS}"
+            )));
+        }
+        let mut client = AppClient {
+            id: ClientId::generate(),
+            pool_id: pool.id.clone(),
+            name: new.name,
+            is_default: false,
+            validity: new.validity,
+            refresh_grace_seconds: new.refresh_grace_seconds,
+            settings: new.settings,
+            secret_encrypted: None,
+            created_at: self.clock.now(),
+        };
+        let secret = if new.generate_secret {
+            let (secret, sealed) = self.new_client_secret(&client)?;
+            client.secret_encrypted = Some(sealed);
+            Some(secret)
+        } else {
+            None
+        };
+        self.store.create_client(&client).await?;
+        tracing::info!(pool = %pool.id, client = %client.id, "app client created");
+        Ok((client, secret))
+    }
+
     /// Finds a client of the pool; without an id, the pool's default client.
     pub async fn client_of(
         &self,
@@ -90,7 +142,7 @@ impl Services {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::app_client::TokenValidity;
+    use crate::domain::app_client::{ClientSettings, TokenValidity};
     use crate::domain::ids::{Region, UserPoolId};
 
     fn client() -> AppClient {
@@ -101,6 +153,8 @@ mod tests {
             is_default: true,
             validity: TokenValidity::default(),
             refresh_grace_seconds: 0,
+            settings: ClientSettings::default(),
+            secret_encrypted: None,
             created_at: 0,
         }
     }

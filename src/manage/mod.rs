@@ -2,6 +2,7 @@
 //! calls these; the Cognito admin operations will too.
 
 pub mod clients;
+pub mod groups;
 pub mod seed;
 pub mod tenants;
 pub mod users;

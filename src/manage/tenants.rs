@@ -1,7 +1,7 @@
 //! Creating and finding tenants (user pools) and their app clients.
 
 use crate::auth::{AuthError, Services};
-use crate::domain::app_client::{AppClient, TokenValidity};
+use crate::domain::app_client::{AppClient, ClientSettings, TokenValidity};
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::pool::{PoolSettings, TenantName, UserPool};
 use crate::store::StoreError;
@@ -41,6 +41,8 @@ impl Services {
             is_default: true,
             validity: TokenValidity::default(),
             refresh_grace_seconds: 0,
+            settings: ClientSettings::default(),
+            secret_encrypted: None,
             created_at: now,
         };
         match self.store.create_pool(&pool, &client).await {
@@ -92,6 +94,8 @@ impl Services {
             is_default: false,
             validity,
             refresh_grace_seconds: 0,
+            settings: ClientSettings::default(),
+            secret_encrypted: None,
             created_at: self.clock.now(),
         };
         match self.store.create_client(&client).await {

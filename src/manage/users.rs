@@ -53,7 +53,20 @@ impl Services {
         self.store
             .user_by_key(&pool.id, username.key())
             .await?
-            .ok_or_else(|| AuthError::ResourceNotFound("User does not exist.".into()))
+            .ok_or(AuthError::UserNotFound)
+    }
+
+    /// Signs a user out of every session (AdminUserGlobalSignOut).
+    pub async fn sign_out_user(
+        &self,
+        pool: &UserPool,
+        username: &Username,
+    ) -> Result<(), AuthError> {
+        let user = self.find_user(pool, username).await?;
+        self.store
+            .revoke_user_sessions(&user.sub, self.clock.now())
+            .await?;
+        Ok(())
     }
 
     /// Sets a password as an administrator. Every session of the user is revoked.

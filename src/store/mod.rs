@@ -191,6 +191,8 @@ pub trait PoolStore {
     async fn pool_by_name(&self, name: &str) -> Result<Option<UserPool>, StoreError>;
     async fn pool_by_id(&self, id: &UserPoolId) -> Result<Option<UserPool>, StoreError>;
     async fn list_pools(&self) -> Result<Vec<UserPool>, StoreError>;
+    /// Deletes a pool and everything in it.
+    async fn delete_pool(&self, id: &UserPoolId) -> Result<bool, StoreError>;
     async fn update_pool_settings(
         &self,
         id: &UserPoolId,
@@ -216,6 +218,13 @@ pub trait UserStore {
     ) -> Result<Option<User>, StoreError>;
     async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError>;
     async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError>;
+    /// Users ordered by lookup key, strictly after `after` when given, at most `limit`.
+    async fn list_users_page(
+        &self,
+        pool: &UserPoolId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError>;
     /// Sets a new hash and status and revokes sessions as asked, in one transaction.
     async fn set_password(
         &self,
@@ -262,6 +271,9 @@ pub trait GroupStore {
     /// Creates the group, or updates its description and precedence.
     async fn put_group(&self, group: &GroupRecord, now: UnixSeconds) -> Result<(), StoreError>;
     async fn list_groups(&self, pool: &UserPoolId) -> Result<Vec<GroupRecord>, StoreError>;
+    /// Creates a group; `Conflict` if the name is taken.
+    async fn create_group(&self, group: &GroupRecord, now: UnixSeconds) -> Result<(), StoreError>;
+    async fn remove_user_from_group(&self, sub: &Sub, group: &str) -> Result<bool, StoreError>;
     async fn add_user_to_group(
         &self,
         pool: &UserPoolId,

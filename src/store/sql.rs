@@ -238,12 +238,13 @@ fn pool_from_row(row: &AnyRow) -> Result<UserPool, StoreError> {
     })
 }
 
-const CLIENT_COLUMNS: &str = "id, pool_id, name, is_default, id_token_seconds, \
-    access_token_seconds, refresh_token_seconds, refresh_grace_seconds, created_at";
+const CLIENT_COLUMNS: &str = "id, pool_id, name, is_default, secret_encrypted, id_token_seconds, \
+    access_token_seconds, refresh_token_seconds, refresh_grace_seconds, settings, created_at";
 
 fn client_from_row(row: &AnyRow) -> Result<AppClient, StoreError> {
     let id: String = get(row, "id")?;
     let pool_id: String = get(row, "pool_id")?;
+    let settings: String = get(row, "settings")?;
     Ok(AppClient {
         id: ClientId::parse(&id).map_err(|e| corrupt("client id", e))?,
         pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
@@ -255,6 +256,8 @@ fn client_from_row(row: &AnyRow) -> Result<AppClient, StoreError> {
             refresh_token_seconds: get(row, "refresh_token_seconds")?,
         },
         refresh_grace_seconds: get(row, "refresh_grace_seconds")?,
+        settings: serde_json::from_str(&settings).map_err(|e| corrupt("client settings", e))?,
+        secret_encrypted: get(row, "secret_encrypted")?,
         created_at: get(row, "created_at")?,
     })
 }
@@ -468,6 +471,15 @@ impl PoolStore for SqlStore {
         rows.iter().map(pool_from_row).collect()
     }
 
+    async fn delete_pool(&self, id: &UserPoolId) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM user_pools WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(result.rows_affected() == 1)
+    }
+
     async fn update_pool_settings(
         &self,
         id: &UserPoolId,
@@ -510,7 +522,8 @@ impl PoolStore for SqlStore {
     ) -> Result<bool, StoreError> {
         let result = sqlx::query(
             "UPDATE app_clients SET name = $1, id_token_seconds = $2, access_token_seconds = $3, \
-             refresh_token_seconds = $4, refresh_grace_seconds = $5, updated_at = $6 WHERE id = $7",
+             refresh_token_seconds = $4, refresh_grace_seconds = $5, updated_at = $6, \
+             settings = $8 WHERE id = $7",
         )
         .bind(&client.name)
         .bind(client.validity.id_token_seconds)
@@ -519,6 +532,7 @@ impl PoolStore for SqlStore {
         .bind(client.refresh_grace_seconds)
         .bind(now)
         .bind(client.id.as_str())
+        .bind(client_settings_json(client)?)
         .execute(&self.pool)
         .await
         .map_err(classify)?;
@@ -533,6 +547,10 @@ impl PoolStore for SqlStore {
     }
 }
 
+fn client_settings_json(client: &AppClient) -> Result<String, StoreError> {
+    serde_json::to_string(&client.settings).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
 async fn insert_client(
     conn: &mut sqlx::AnyConnection,
     client: &AppClient,
@@ -540,7 +558,8 @@ async fn insert_client(
     sqlx::query(
         "INSERT INTO app_clients (id, pool_id, name, is_default, secret_encrypted, \
          id_token_seconds, access_token_seconds, refresh_token_seconds, refresh_grace_seconds, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $9)",
+         settings, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $10, $5, $6, $7, $8, $11, $9, $9)",
     )
     .bind(client.id.as_str())
     .bind(client.pool_id.as_str())
@@ -551,6 +570,8 @@ async fn insert_client(
     .bind(client.validity.refresh_token_seconds)
     .bind(client.refresh_grace_seconds)
     .bind(client.created_at)
+    .bind(client.secret_encrypted.as_deref())
+    .bind(client_settings_json(client)?)
     .execute(&mut *conn)
     .await
     .map_err(classify)?;
@@ -614,6 +635,26 @@ impl UserStore for SqlStore {
         let sql =
             format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 ORDER BY username_key");
         self.find_all(sql, pool.as_str(), user_from_row).await
+    }
+
+    async fn list_users_page(
+        &self,
+        pool: &UserPoolId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 \
+             AND ($2 IS NULL OR username_key > $2) ORDER BY username_key LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(pool.as_str())
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        rows.iter().map(user_from_row).collect()
     }
 
     async fn set_password(
@@ -772,6 +813,32 @@ impl GroupStore for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn create_group(&self, group: &GroupRecord, now: UnixSeconds) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO groups (pool_id, name, description, precedence, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(group.pool_id.as_str())
+        .bind(&group.name)
+        .bind(group.description.as_deref())
+        .bind(group.precedence)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn remove_user_from_group(&self, sub: &Sub, group: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM user_groups WHERE user_sub = $1 AND group_name = $2")
+            .bind(sub.to_string())
+            .bind(group)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(result.rows_affected() == 1)
     }
 
     async fn add_user_to_group(

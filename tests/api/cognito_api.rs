@@ -11,6 +11,8 @@ use crate::support::Db;
 on_both_backends!(
     errors_use_the_aws_json_envelope_and_status_400,
     boto3_signs_in_refreshes_and_signs_out_unchanged,
+    boto3_administers_pools_clients_users_and_groups,
+    unsigned_admin_requests_are_refused,
 );
 
 async fn call(app: &TestApp, operation: &str, body: &Value) -> reqwest::Response {
@@ -110,7 +112,8 @@ async fn errors_use_the_aws_json_envelope_and_status_400(backend: Db) {
     app.stop().await;
 }
 
-async fn boto3_signs_in_refreshes_and_signs_out_unchanged(backend: Db) {
+/// A Python with boto3, or None (outside CI) after saying the test was skipped.
+fn boto3_python() -> Option<String> {
     let python = std::env::var("GATEHOUSE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
     let available = Command::new(&python)
         .args(["-c", "import boto3"])
@@ -122,8 +125,15 @@ async fn boto3_signs_in_refreshes_and_signs_out_unchanged(backend: Db) {
             "CI must provide boto3: run ./scripts/test"
         );
         eprintln!("boto3 not available: the boto3 test was skipped (run ./scripts/test)");
-        return;
+        return None;
     }
+    Some(python)
+}
+
+async fn boto3_signs_in_refreshes_and_signs_out_unchanged(backend: Db) {
+    let Some(python) = boto3_python() else {
+        return;
+    };
     let app = TestApp::spawn(backend).await;
     let (pool, client) = app.create_tenant("acme").await;
     app.create_user_with(
@@ -158,5 +168,75 @@ async fn boto3_signs_in_refreshes_and_signs_out_unchanged(backend: Db) {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("boto3: all checks passed"), "{stdout}");
+    app.stop().await;
+}
+
+async fn unsigned_admin_requests_are_refused(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let response = call(&app, "ListUserPools", &json!({"MaxResults": 10})).await;
+    let body = assert_aws_error(response, 403, "MissingAuthenticationTokenException").await;
+    assert_eq!(body["message"], "Missing Authentication Token");
+    let forged = app
+        .client
+        .post(format!("{}/", app.address))
+        .header("Content-Type", "application/x-amz-json-1.1")
+        .header(
+            "X-Amz-Target",
+            "AWSCognitoIdentityProviderService.ListUserPools",
+        )
+        .header("Authorization", "AWS4-HMAC-SHA256 garbage")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_aws_error(forged, 403, "IncompleteSignatureException").await;
+    app.stop().await;
+}
+
+/// Runs boto3_admin.py, moving the test clock whenever it asks.
+async fn boto3_administers_pools_clients_users_and_groups(backend: Db) {
+    use std::io::{BufRead, BufReader, Write};
+    let Some(python) = boto3_python() else {
+        return;
+    };
+    let app = TestApp::spawn(backend).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/boto3_admin.py");
+    let endpoint = app.address.clone();
+    let clock = app.clock.clone();
+    let (ok, transcript) = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(python)
+            .arg(script)
+            .args([
+                &endpoint,
+                crate::helpers::ADMIN_KEY_ID,
+                crate::helpers::ADMIN_SECRET,
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut transcript = String::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if let Some(seconds) = line.strip_prefix("ADVANCE ") {
+                clock.advance(seconds.parse().unwrap());
+                writeln!(stdin, "ok").unwrap();
+            }
+            transcript.push_str(&line);
+            transcript.push('\n');
+        }
+        let output = child.wait_with_output().unwrap();
+        transcript.push_str(&String::from_utf8_lossy(&output.stderr));
+        (output.status.success(), transcript)
+    })
+    .await
+    .unwrap();
+    assert!(ok, "boto3 admin run failed:\n{transcript}");
+    assert!(
+        transcript.contains("boto3 admin: all checks passed"),
+        "{transcript}"
+    );
     app.stop().await;
 }

@@ -48,8 +48,14 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.key_encryption_key = Some(secret(STANDARD.encode([42u8; 32])));
     settings.http_workers = Some(2);
     settings.hash_workers = Some(2);
+    settings.admin_access_key_id = Some(ADMIN_KEY_ID.into());
+    settings.admin_secret_access_key = Some(secret(ADMIN_SECRET));
     settings
 }
+
+/// The SigV4 key pair test servers accept for admin operations.
+pub const ADMIN_KEY_ID: &str = "AKIDGATEHOUSETEST";
+pub const ADMIN_SECRET: &str = "test/admin+secret/key";
 
 impl TestApp {
     pub async fn spawn(backend: Db) -> Self {

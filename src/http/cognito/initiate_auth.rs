@@ -1,17 +1,21 @@
 //! `InitiateAuth`: `USER_PASSWORD_AUTH` (the same sign-in as `/Login`) and
 //! `REFRESH_TOKEN_AUTH` / `REFRESH_TOKEN` (new ID and access tokens, no new refresh token,
-//! as Cognito answers).
+//! as Cognito answers). `AdminInitiateAuth` shares [`start`] with its own flow names.
 
 use std::collections::BTreeMap;
 
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
-use super::{client_id, failed, input, output, password, required, token, username};
+use super::{
+    SURFACE, client_id, constraint, failed, input, output, password, required, token, username,
+};
 use crate::auth::Services;
 use crate::auth::refresh::{RefreshBinding, RefreshMode};
 use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
-use crate::domain::secret::SecretString;
+use crate::domain::app_client::{ADMIN_USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, USER_PASSWORD_AUTH};
+use crate::domain::ids::{ClientId, UserPoolId};
+use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::http::auth_result::CognitoToken;
 use crate::http::error::ApiError;
 
@@ -29,62 +33,102 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     let input: Input = input(body)?;
     let flow = required("authFlow", input.auth_flow)?;
     let client = client_id(&required("clientId", input.client_id)?)?;
-    let mut parameters: BTreeMap<String, SecretString> = input
-        .auth_parameters
-        .into_iter()
-        .filter_map(|(name, value)| value.map(|v| (name, v)))
-        .collect();
-    match flow.as_str() {
-        "USER_PASSWORD_AUTH" => {
-            let name = required("authParameters.USERNAME", parameters.remove("USERNAME"))?;
-            let secret_password =
-                required("authParameters.PASSWORD", parameters.remove("PASSWORD"))?;
-            let sign_in = PasswordSignIn {
-                target: SignInTarget::Client(client),
-                username: username(
-                    "authParameters.USERNAME",
-                    secrecy::ExposeSecret::expose_secret(&name),
-                )?,
-                password: password("authParameters.PASSWORD", &secret_password)?,
-            };
-            let outcome = services
-                .sign_in_with_password(sign_in)
-                .await
-                .map_err(failed)?;
-            Ok(output(&match outcome {
-                SignInOutcome::Authenticated(tokens) => CognitoToken::authenticated(&tokens),
-                SignInOutcome::NewPasswordRequired(challenge) => {
-                    CognitoToken::new_password_required(challenge)
-                }
-            }))
-        }
-        "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
-            let refresh = required(
-                "authParameters.REFRESH_TOKEN",
-                parameters.remove("REFRESH_TOKEN"),
-            )?;
-            let refresh = token("authParameters.REFRESH_TOKEN", &refresh)?;
-            let tokens = services
-                .refresh_tokens(
-                    &refresh,
-                    RefreshBinding::Client(&client),
-                    RefreshMode::KeepRefreshToken,
-                )
-                .await
-                .map_err(failed)?;
-            Ok(output(&CognitoToken::authenticated(&tokens)))
-        }
-        "USER_SRP_AUTH" | "CUSTOM_AUTH" | "USER_AUTH" => Err(ApiError::invalid_parameter(
-            format!("{flow} flow not enabled for this client"),
-            super::SURFACE,
+    start(services, &client, None, &flow, input.auth_parameters).await
+}
+
+/// Which API a sign-in came through: admin flows only through the signed one.
+fn flow_requirement(flow: &str, admin: bool) -> Result<&'static str, ApiError> {
+    match (flow, admin) {
+        ("USER_PASSWORD_AUTH", false) => Ok(USER_PASSWORD_AUTH),
+        ("ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH", true) => Ok(ADMIN_USER_PASSWORD_AUTH),
+        ("REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN", _) => Ok(REFRESH_TOKEN_AUTH),
+        ("USER_SRP_AUTH" | "CUSTOM_AUTH" | "USER_AUTH", _) => Err(ApiError::invalid_parameter(
+            format!("{flow} is not supported by Gatehouse; use USER_PASSWORD_AUTH"),
+            SURFACE,
         )),
-        "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => Err(ApiError::invalid_parameter(
-            "Initiate Auth method not supported.",
-            super::SURFACE,
-        )),
-        _ => Err(super::constraint(
+        ("USER_PASSWORD_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH", _) => Err(
+            ApiError::invalid_parameter("Initiate Auth method not supported.", SURFACE),
+        ),
+        _ => Err(constraint(
             "authFlow",
             "Member must satisfy enum value set: [USER_SRP_AUTH, REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, ADMIN_NO_SRP_AUTH, USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH]",
         )),
     }
+}
+
+/// Starts a sign-in or refresh for `client`; `admin_pool` is set (and must be the client's
+/// pool) when the request came through `AdminInitiateAuth`.
+pub(super) async fn start(
+    services: &Services,
+    client_id: &ClientId,
+    admin_pool: Option<&UserPoolId>,
+    flow: &str,
+    raw_parameters: BTreeMap<String, Option<SecretString>>,
+) -> Result<HttpResponse, ApiError> {
+    let required_flow = flow_requirement(flow, admin_pool.is_some())?;
+    let not_found = || {
+        failed(crate::auth::AuthError::ResourceNotFound(format!(
+            "User pool client {client_id} does not exist."
+        )))
+    };
+    let client = services
+        .store
+        .client_by_id(client_id)
+        .await
+        .map_err(|e| failed(e.into()))?
+        .filter(|c| admin_pool.is_none_or(|pool| *pool == c.pool_id))
+        .ok_or_else(not_found)?;
+    if !client.settings.allows(required_flow) {
+        return Err(ApiError::invalid_parameter(
+            format!("{flow} flow not enabled for this client"),
+            SURFACE,
+        ));
+    }
+    let mut parameters: BTreeMap<String, SecretString> = raw_parameters
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect();
+    if required_flow == REFRESH_TOKEN_AUTH {
+        let refresh = required(
+            "authParameters.REFRESH_TOKEN",
+            parameters.remove("REFRESH_TOKEN"),
+        )?;
+        let refresh = token("authParameters.REFRESH_TOKEN", &refresh)?;
+        if client.secret_encrypted.is_some() && !parameters.contains_key("SECRET_HASH") {
+            return Err(failed(crate::auth::AuthError::NotAuthorized(
+                crate::auth::NotAuthorized::ClientSecret(format!(
+                    "Client {client_id} is configured for secret but secret was not received"
+                )),
+            )));
+        }
+        let tokens = services
+            .refresh_tokens(
+                &refresh,
+                RefreshBinding::Client(client_id),
+                RefreshMode::KeepRefreshToken,
+            )
+            .await
+            .map_err(failed)?;
+        return Ok(output(&CognitoToken::authenticated(&tokens)));
+    }
+    let name = required("authParameters.USERNAME", parameters.remove("USERNAME"))?;
+    let name = username("authParameters.USERNAME", name.expose_secret())?;
+    let secret_password = required("authParameters.PASSWORD", parameters.remove("PASSWORD"))?;
+    services
+        .check_secret_hash(&client, name.as_str(), parameters.get("SECRET_HASH"))
+        .map_err(failed)?;
+    let outcome = services
+        .sign_in_with_password(PasswordSignIn {
+            target: SignInTarget::Client(client_id.clone()),
+            username: name,
+            password: password("authParameters.PASSWORD", &secret_password)?,
+        })
+        .await
+        .map_err(failed)?;
+    Ok(output(&match outcome {
+        SignInOutcome::Authenticated(tokens) => CognitoToken::authenticated(&tokens),
+        SignInOutcome::NewPasswordRequired(challenge) => {
+            CognitoToken::new_password_required(challenge)
+        }
+    }))
 }

@@ -2,15 +2,19 @@
 //! for AWS SDKs used unchanged. One file per operation; each decodes its request, calls a
 //! use case in `auth/`, and answers with Cognito's member names.
 //!
-//! Implemented so far: the token-authorised and sign-in operations. The admin operations
-//! (SigV4-signed) are answered with `UnknownOperationException` until they exist.
+//! Public operations are authorised by client id, password, session or token; admin
+//! operations by an AWS SigV4 signature checked before they run (`sigv4.rs`). Anything else
+//! is `UnknownOperationException`.
 
+mod admin;
 mod change_password;
+mod get_tokens_from_refresh_token;
 mod get_user;
 mod global_sign_out;
 mod initiate_auth;
 mod respond_to_auth_challenge;
 mod revoke_token;
+mod shapes;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -19,6 +23,7 @@ use serde::de::DeserializeOwned;
 
 use super::body::{AUTH_BODY_LIMIT, decode, read_body};
 use super::error::{ApiError, ErrorKind, Surface};
+use super::sigv4::AdminAuth;
 use crate::auth::{AuthError, Services};
 use crate::domain::ids::ClientId;
 use crate::domain::password_policy::MAX_PASSWORD_CHARS;
@@ -40,6 +45,7 @@ async fn dispatch(
     request: HttpRequest,
     payload: web::Payload,
     services: web::Data<Services>,
+    admin_auth: web::Data<AdminAuth>,
 ) -> Result<HttpResponse, ApiError> {
     let target = request
         .headers()
@@ -54,22 +60,103 @@ async fn dispatch(
         )
     })?;
     let body = read_body(&request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
-    match operation {
-        "InitiateAuth" => initiate_auth::handle(&services, &body).await,
-        "RespondToAuthChallenge" => respond_to_auth_challenge::handle(&services, &body).await,
-        "RevokeToken" => revoke_token::handle(&services, &body).await,
-        "GlobalSignOut" => global_sign_out::handle(&services, &body).await,
-        "GetUser" => get_user::handle(&services, &body).await,
-        "ChangePassword" => change_password::handle(&services, &body).await,
-        other => Err(ApiError::new(
+    if let Some(result) = public(operation, &services, &body).await {
+        return result;
+    }
+    if !ADMIN_OPERATIONS.contains(&operation) {
+        return Err(ApiError::new(
             ErrorKind::UnknownOperation,
             format!(
                 "Operation {} is not supported by Gatehouse",
-                other.chars().take(64).collect::<String>()
+                operation.chars().take(64).collect::<String>()
             ),
+            SURFACE,
+        ));
+    }
+    admin_auth.verify(&request, &body, services.clock.now())?;
+    admin_operation(operation, &services, &body).await
+}
+
+const ADMIN_OPERATIONS: &[&str] = &[
+    "CreateUserPool",
+    "DescribeUserPool",
+    "ListUserPools",
+    "DeleteUserPool",
+    "CreateUserPoolClient",
+    "DescribeUserPoolClient",
+    "ListUserPoolClients",
+    "AdminCreateUser",
+    "AdminGetUser",
+    "AdminDeleteUser",
+    "AdminDisableUser",
+    "AdminEnableUser",
+    "AdminSetUserPassword",
+    "AdminUserGlobalSignOut",
+    "AdminInitiateAuth",
+    "AdminRespondToAuthChallenge",
+    "ListUsers",
+    "CreateGroup",
+    "ListGroups",
+    "AdminAddUserToGroup",
+    "AdminRemoveUserFromGroup",
+    "AdminListGroupsForUser",
+];
+
+async fn admin_operation(
+    operation: &str,
+    services: &Services,
+    body: &[u8],
+) -> Result<HttpResponse, ApiError> {
+    use admin::*;
+    match operation {
+        "CreateUserPool" => create_user_pool::handle(services, body).await,
+        "DescribeUserPool" => describe_user_pool::handle(services, body).await,
+        "ListUserPools" => list_user_pools::handle(services, body).await,
+        "DeleteUserPool" => delete_user_pool::handle(services, body).await,
+        "CreateUserPoolClient" => create_user_pool_client::handle(services, body).await,
+        "DescribeUserPoolClient" => describe_user_pool_client::handle(services, body).await,
+        "ListUserPoolClients" => list_user_pool_clients::handle(services, body).await,
+        "AdminCreateUser" => admin_create_user::handle(services, body).await,
+        "AdminGetUser" => admin_get_user::handle(services, body).await,
+        "AdminDeleteUser" => admin_delete_user::handle(services, body).await,
+        "AdminDisableUser" => admin_disable_user::handle(services, body).await,
+        "AdminEnableUser" => admin_enable_user::handle(services, body).await,
+        "AdminSetUserPassword" => admin_set_user_password::handle(services, body).await,
+        "AdminUserGlobalSignOut" => admin_user_global_sign_out::handle(services, body).await,
+        "AdminInitiateAuth" => admin_initiate_auth::handle(services, body).await,
+        "AdminRespondToAuthChallenge" => {
+            admin_respond_to_auth_challenge::handle(services, body).await
+        }
+        "ListUsers" => list_users::handle(services, body).await,
+        "CreateGroup" => create_group::handle(services, body).await,
+        "ListGroups" => list_groups::handle(services, body).await,
+        "AdminAddUserToGroup" => admin_add_user_to_group::handle(services, body).await,
+        "AdminRemoveUserFromGroup" => admin_remove_user_from_group::handle(services, body).await,
+        "AdminListGroupsForUser" => admin_list_groups_for_user::handle(services, body).await,
+        other => Err(ApiError::new(
+            ErrorKind::UnknownOperation,
+            format!("Operation {other} is not supported by Gatehouse"),
             SURFACE,
         )),
     }
+}
+
+/// The operations that need no signature; None for anything else.
+async fn public(
+    operation: &str,
+    services: &Services,
+    body: &[u8],
+) -> Option<Result<HttpResponse, ApiError>> {
+    Some(match operation {
+        "InitiateAuth" => initiate_auth::handle(services, body).await,
+        "RespondToAuthChallenge" => respond_to_auth_challenge::handle(services, body).await,
+        "GetTokensFromRefreshToken" => get_tokens_from_refresh_token::handle(services, body).await,
+        "RevokeToken" => revoke_token::handle(services, body).await,
+        "GlobalSignOut" => global_sign_out::handle(services, body).await,
+        "GetUser" => get_user::handle(services, body).await,
+        "ChangePassword" => change_password::handle(services, body).await,
+        _ => return None,
+    })
 }
 
 /// Decodes an operation's input. The JS SDK validates nothing, so the server checks it all.

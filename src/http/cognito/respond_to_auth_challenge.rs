@@ -1,4 +1,5 @@
 //! `RespondToAuthChallenge` for `NEW_PASSWORD_REQUIRED`: the same use case as the login API's.
+//! `AdminRespondToAuthChallenge` shares [`answer`].
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,7 @@ use super::{SURFACE, client_id, constraint, failed, input, output, password, req
 use crate::auth::Services;
 use crate::auth::new_password::NewPasswordAnswer;
 use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, SignInTarget};
+use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::http::auth_result::CognitoToken;
 use crate::http::error::ApiError;
@@ -27,6 +29,26 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     let input: Input = input(body)?;
     let client = client_id(&required("clientId", input.client_id)?)?;
     let challenge = required("challengeName", input.challenge_name)?;
+    let session = required("session", input.session)?;
+    answer(
+        services,
+        &client,
+        None,
+        &challenge,
+        session,
+        input.challenge_responses,
+    )
+    .await
+}
+
+pub(super) async fn answer(
+    services: &Services,
+    client_id: &ClientId,
+    admin_pool: Option<&UserPoolId>,
+    challenge: &str,
+    session: SecretString,
+    raw_responses: BTreeMap<String, Option<SecretString>>,
+) -> Result<HttpResponse, ApiError> {
     if challenge != NEW_PASSWORD_REQUIRED {
         return Err(ApiError::invalid_parameter(
             format!(
@@ -36,15 +58,24 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
             SURFACE,
         ));
     }
-    let session = required("session", input.session)?;
     if !(20..=4096).contains(&session.expose_secret().chars().count()) {
         return Err(constraint(
             "session",
             "Member must have length between 20 and 4096",
         ));
     }
-    let mut responses: BTreeMap<String, SecretString> = input
-        .challenge_responses
+    let client = services
+        .store
+        .client_by_id(client_id)
+        .await
+        .map_err(|e| failed(e.into()))?
+        .filter(|c| admin_pool.is_none_or(|pool| *pool == c.pool_id))
+        .ok_or_else(|| {
+            failed(crate::auth::AuthError::ResourceNotFound(format!(
+                "User pool client {client_id} does not exist."
+            )))
+        })?;
+    let mut responses: BTreeMap<String, SecretString> = raw_responses
         .into_iter()
         .filter_map(|(name, value)| value.map(|v| (name, v)))
         .collect();
@@ -56,16 +87,25 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         .remove("USERNAME")
         .map(|name| username("challengeResponses.USERNAME", name.expose_secret()))
         .transpose()?;
-    let mut attributes = BTreeMap::new();
-    for (name, value) in responses {
-        if let Some(attribute) = name.strip_prefix("userAttributes.") {
-            attributes.insert(attribute.to_owned(), value.expose_secret().to_owned());
-        }
-        // Other responses (SECRET_HASH, DEVICE_KEY) have no meaning for this challenge here.
+    if client.secret_encrypted.is_some() {
+        let name = named_user
+            .as_ref()
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_default();
+        services
+            .check_secret_hash(&client, &name, responses.get("SECRET_HASH"))
+            .map_err(failed)?;
     }
+    let attributes = responses
+        .into_iter()
+        .filter_map(|(name, value)| {
+            name.strip_prefix("userAttributes.")
+                .map(|attribute| (attribute.to_owned(), value.expose_secret().to_owned()))
+        })
+        .collect();
     let tokens = services
         .answer_new_password(NewPasswordAnswer {
-            target: SignInTarget::Client(client),
+            target: SignInTarget::Client(client_id.clone()),
             username: named_user,
             session,
             new_password: password("challengeResponses.NEW_PASSWORD", &new_password)?,

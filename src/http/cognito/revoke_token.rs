@@ -14,12 +14,23 @@ use crate::http::error::ApiError;
 struct Input {
     token: Option<SecretString>,
     client_id: Option<String>,
+    client_secret: Option<SecretString>,
 }
 
 pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
     let refresh = token("token", &required("token", input.token)?)?;
     let client = client_id(&required("clientId", input.client_id)?)?;
+    if let Some(app_client) = services
+        .store
+        .client_by_id(&client)
+        .await
+        .map_err(|e| failed(e.into()))?
+    {
+        services
+            .check_client_secret(&app_client, input.client_secret.as_ref())
+            .map_err(failed)?;
+    }
     services
         .revoke_refresh_token(&refresh, &client)
         .await

@@ -1,0 +1,41 @@
+//! `AdminRespondToAuthChallenge` for `NEW_PASSWORD_REQUIRED`, for a client of the named pool.
+
+use std::collections::BTreeMap;
+
+use actix_web::HttpResponse;
+use serde::Deserialize;
+
+use super::super::respond_to_auth_challenge::answer;
+use super::super::{client_id, input, required};
+use super::pool;
+use crate::auth::Services;
+use crate::domain::secret::SecretString;
+use crate::http::error::ApiError;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Input {
+    user_pool_id: Option<String>,
+    client_id: Option<String>,
+    challenge_name: Option<String>,
+    session: Option<SecretString>,
+    #[serde(default)]
+    challenge_responses: BTreeMap<String, Option<SecretString>>,
+}
+
+pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
+    let input: Input = input(body)?;
+    let pool = pool(services, input.user_pool_id).await?;
+    let client = client_id(&required("clientId", input.client_id)?)?;
+    let challenge = required("challengeName", input.challenge_name)?;
+    let session = required("session", input.session)?;
+    answer(
+        services,
+        &client,
+        Some(&pool.id),
+        &challenge,
+        session,
+        input.challenge_responses,
+    )
+    .await
+}

@@ -1,0 +1,51 @@
+//! `CreateUserPool`: the pool's name is the tenant name `/Login` uses, so it must be unique.
+
+use actix_web::HttpResponse;
+use serde::{Deserialize, Serialize};
+
+use super::super::shapes::{self, UserPoolType};
+use super::super::{failed, input, output, required};
+use crate::auth::Services;
+use crate::domain::password_policy::PasswordPolicy;
+use crate::domain::pool::{PoolSettings, TenantName};
+use crate::http::error::ApiError;
+use crate::manage::tenants::FixedIds;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Input {
+    pool_name: Option<String>,
+    policies: Option<Policies>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Policies {
+    password_policy: Option<PasswordPolicy>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Output {
+    user_pool: UserPoolType,
+}
+
+pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
+    let input: Input = input(body)?;
+    let name = required("poolName", input.pool_name)?;
+    let name = TenantName::parse(&name).map_err(|e| super::super::constraint("poolName", &e))?;
+    let settings = PoolSettings {
+        password_policy: input
+            .policies
+            .and_then(|p| p.password_policy)
+            .unwrap_or_default(),
+        ..PoolSettings::default()
+    };
+    let (pool, _) = services
+        .create_tenant(&name, settings, FixedIds::default())
+        .await
+        .map_err(failed)?;
+    Ok(output(&Output {
+        user_pool: shapes::pool(&pool, Some(0)),
+    }))
+}

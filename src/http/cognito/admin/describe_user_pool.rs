@@ -1,0 +1,36 @@
+//! `DescribeUserPool`.
+
+use actix_web::HttpResponse;
+use serde::{Deserialize, Serialize};
+
+use super::super::shapes::{self, UserPoolType};
+use super::super::{failed, input, output};
+use super::pool;
+use crate::auth::Services;
+use crate::http::error::ApiError;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Input {
+    user_pool_id: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Output {
+    user_pool: UserPoolType,
+}
+
+pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
+    let input: Input = input(body)?;
+    let pool = pool(services, input.user_pool_id).await?;
+    let users = services
+        .store
+        .list_users(&pool.id)
+        .await
+        .map_err(|e| failed(e.into()))?
+        .len();
+    Ok(output(&Output {
+        user_pool: shapes::pool(&pool, Some(users)),
+    }))
+}

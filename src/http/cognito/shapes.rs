@@ -1,0 +1,236 @@
+//! Cognito's output shapes for pools, clients, users and groups (botocore names), built from
+//! domain types. Timestamps are epoch seconds, as the AWS JSON protocol sends them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::app_client::{AppClient, TimeUnit};
+use crate::domain::password_policy::PasswordPolicy;
+use crate::domain::pool::UserPool;
+use crate::domain::user::User;
+use crate::store::GroupRecord;
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AttributeType {
+    pub name: String,
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// `sub` first, then the stored attributes.
+pub(super) fn attributes(user: &User) -> Vec<AttributeType> {
+    std::iter::once(AttributeType {
+        name: "sub".into(),
+        value: Some(user.sub.to_string()),
+    })
+    .chain(
+        user.attributes
+            .as_map()
+            .iter()
+            .map(|(name, value)| AttributeType {
+                name: name.clone(),
+                value: Some(value.clone()),
+            }),
+    )
+    .collect()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UserType {
+    pub username: String,
+    pub attributes: Vec<AttributeType>,
+    pub user_create_date: i64,
+    pub user_last_modified_date: i64,
+    pub enabled: bool,
+    pub user_status: &'static str,
+}
+
+pub(super) fn user(user: &User) -> UserType {
+    UserType {
+        username: user.username.clone(),
+        attributes: attributes(user),
+        user_create_date: user.created_at,
+        user_last_modified_date: user.updated_at,
+        enabled: user.enabled,
+        user_status: user.status.as_str(),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PasswordPolicyType {
+    pub minimum_length: u32,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
+    pub temporary_password_validity_days: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PoliciesType {
+    pub password_policy: PasswordPolicyType,
+}
+
+fn policy(policy: &PasswordPolicy) -> PasswordPolicyType {
+    PasswordPolicyType {
+        minimum_length: policy.minimum_length,
+        require_uppercase: policy.require_uppercase,
+        require_lowercase: policy.require_lowercase,
+        require_numbers: policy.require_numbers,
+        require_symbols: policy.require_symbols,
+        temporary_password_validity_days: policy.temporary_password_validity_days,
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UserPoolType {
+    pub id: String,
+    pub name: String,
+    pub policies: PoliciesType,
+    pub arn: String,
+    pub creation_date: i64,
+    pub last_modified_date: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_number_of_users: Option<usize>,
+}
+
+pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
+    UserPoolType {
+        id: pool.id.to_string(),
+        name: pool.name.clone(),
+        policies: PoliciesType {
+            password_policy: policy(&pool.settings.password_policy),
+        },
+        // Account id 000000000000: there is no AWS account behind a Gatehouse pool.
+        arn: format!(
+            "arn:aws:cognito-idp:{}:000000000000:userpool/{}",
+            pool.id.region(),
+            pool.id
+        ),
+        creation_date: pool.created_at,
+        last_modified_date: pool.created_at,
+        estimated_number_of_users: users,
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UserPoolDescriptionType {
+    pub id: String,
+    pub name: String,
+    pub creation_date: i64,
+    pub last_modified_date: i64,
+}
+
+pub(super) fn pool_description(pool: &UserPool) -> UserPoolDescriptionType {
+    UserPoolDescriptionType {
+        id: pool.id.to_string(),
+        name: pool.name.clone(),
+        creation_date: pool.created_at,
+        last_modified_date: pool.created_at,
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct TokenValidityUnitsType {
+    pub access_token: TimeUnit,
+    pub id_token: TimeUnit,
+    pub refresh_token: TimeUnit,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct RefreshTokenRotationType {
+    pub feature: &'static str,
+    pub retry_grace_period_seconds: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UserPoolClientType {
+    pub user_pool_id: String,
+    pub client_name: String,
+    pub client_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    pub creation_date: i64,
+    pub last_modified_date: i64,
+    pub refresh_token_validity: i64,
+    pub access_token_validity: i64,
+    pub id_token_validity: i64,
+    pub token_validity_units: TokenValidityUnitsType,
+    pub explicit_auth_flows: Vec<String>,
+    pub prevent_user_existence_errors: &'static str,
+    pub enable_token_revocation: bool,
+    pub refresh_token_rotation: RefreshTokenRotationType,
+}
+
+/// The client with its lifetimes in the units it was configured in.
+pub(super) fn client(client: &AppClient, secret: Option<String>) -> UserPoolClientType {
+    let units = &client.settings.token_validity_units;
+    UserPoolClientType {
+        user_pool_id: client.pool_id.to_string(),
+        client_name: client.name.clone(),
+        client_id: client.id.to_string(),
+        client_secret: secret,
+        creation_date: client.created_at,
+        last_modified_date: client.created_at,
+        refresh_token_validity: client.validity.refresh_token_seconds
+            / units.refresh_token.seconds(),
+        access_token_validity: client.validity.access_token_seconds / units.access_token.seconds(),
+        id_token_validity: client.validity.id_token_seconds / units.id_token.seconds(),
+        token_validity_units: TokenValidityUnitsType {
+            access_token: units.access_token,
+            id_token: units.id_token,
+            refresh_token: units.refresh_token,
+        },
+        explicit_auth_flows: client.settings.explicit_auth_flows.clone(),
+        prevent_user_existence_errors: if client.settings.prevent_user_existence_errors {
+            "ENABLED"
+        } else {
+            "LEGACY"
+        },
+        enable_token_revocation: client.settings.enable_token_revocation,
+        refresh_token_rotation: RefreshTokenRotationType {
+            feature: if client.settings.refresh_token_rotation {
+                "ENABLED"
+            } else {
+                "DISABLED"
+            },
+            retry_grace_period_seconds: client.refresh_grace_seconds,
+        },
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct UserPoolClientDescription {
+    pub client_id: String,
+    pub user_pool_id: String,
+    pub client_name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GroupType {
+    pub group_name: String,
+    pub user_pool_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precedence: Option<i64>,
+}
+
+pub(super) fn group(group: &GroupRecord) -> GroupType {
+    GroupType {
+        group_name: group.name.clone(),
+        user_pool_id: group.pool_id.to_string(),
+        description: group.description.clone(),
+        precedence: group.precedence,
+    }
+}
