@@ -263,8 +263,10 @@ impl App {
         let public = web::Data::new(PublicUrl(public_url.clone()));
         let metrics = web::Data::new(http::metrics::Metrics::default());
         let admin_auth = web::Data::new(admin_auth(&settings)?);
+        let cors_origins = http::cors::AllowedOrigins::parse(&settings.cors_allowed_origins);
         let mut server = HttpServer::new(move || {
             ActixApp::new()
+                .wrap(http::cors::middleware(&cors_origins))
                 .wrap(from_fn(http::middleware::observe))
                 .app_data(data.clone())
                 .app_data(public.clone())

@@ -140,6 +140,16 @@ pub struct Settings {
     #[arg(long, global = true, env = "GATEHOUSE_HOUSEKEEPING_INTERVAL_SECONDS", default_value_t = DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS)]
     pub housekeeping_interval_seconds: u64,
 
+    /// Origins browsers may call Gatehouse from (CORS), comma-separated; `*` for any, empty
+    /// for none. Tokens travel in bodies and headers, never cookies, so `*` opens no CSRF hole.
+    #[arg(
+        long,
+        global = true,
+        env = "GATEHOUSE_CORS_ALLOWED_ORIGINS",
+        default_value = "*"
+    )]
+    pub cors_allowed_origins: String,
+
     /// How Cognito admin operations are authenticated: `sigv4` or `insecure-none`.
     #[arg(long, global = true, env = "GATEHOUSE_ADMIN_AUTH", value_enum, default_value_t = AdminAuthSetting::Sigv4)]
     pub admin_auth: AdminAuthSetting,
@@ -181,6 +191,7 @@ impl Settings {
             hash_workers: None,
             hash_queue: DEFAULT_HASH_QUEUE,
             http_workers: None,
+            cors_allowed_origins: "*".to_owned(),
             admin_auth: AdminAuthSetting::Sigv4,
             admin_access_key_id: None,
             admin_secret_access_key: None,

@@ -5,6 +5,7 @@ pub mod auth_result;
 pub mod bearer;
 pub mod body;
 pub mod cognito;
+pub mod cors;
 pub mod error;
 pub mod health;
 pub mod login_api;

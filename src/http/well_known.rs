@@ -74,8 +74,7 @@ async fn jwks(
     };
     response
         .insert_header((header::CACHE_CONTROL, cache_control))
-        .insert_header((header::ETAG, etag))
-        .insert_header(("Access-Control-Allow-Origin", "*"));
+        .insert_header((header::ETAG, etag));
     if unchanged {
         return Ok(response.finish());
     }
@@ -116,7 +115,6 @@ async fn openid_configuration(
             header::CACHE_CONTROL,
             format!("public, max-age={JWKS_MAX_AGE_SECONDS}"),
         ))
-        .insert_header(("Access-Control-Allow-Origin", "*"))
         .json(OpenIdConfiguration {
             issuer,
             jwks_uri,

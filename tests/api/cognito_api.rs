@@ -13,6 +13,8 @@ on_both_backends!(
     boto3_signs_in_refreshes_and_signs_out_unchanged,
     boto3_administers_pools_clients_users_and_groups,
     unsigned_admin_requests_are_refused,
+    browsers_may_call_the_public_api,
+    the_aws_cli_session_of_the_readme_works,
 );
 
 async fn call(app: &TestApp, operation: &str, body: &Value) -> reqwest::Response {
@@ -237,6 +239,126 @@ async fn boto3_administers_pools_clients_users_and_groups(backend: Db) {
     assert!(
         transcript.contains("boto3 admin: all checks passed"),
         "{transcript}"
+    );
+    app.stop().await;
+}
+
+async fn browsers_may_call_the_public_api(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (pool, client) = app.create_tenant("acme").await;
+    app.create_user(&pool, "alice", false).await;
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/", app.address))
+        .header("Origin", "https://app.example")
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "content-type,x-amz-target,x-amz-user-agent,cache-control",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    let allowed = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(allowed.contains("x-amz-target"), "{allowed}");
+    let response = app
+        .client
+        .post(format!("{}/", app.address))
+        .header("Origin", "https://app.example")
+        .header("Content-Type", "application/x-amz-json-1.1")
+        .header(
+            "X-Amz-Target",
+            "AWSCognitoIdentityProviderService.InitiateAuth",
+        )
+        .body(
+            json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client.id.to_string(),
+                   "AuthParameters": {"USERNAME": "alice", "PASSWORD": "Wrong-Horse-9"}})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    let exposed = response.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        exposed.contains("x-amzn-errortype") && exposed.contains("x-amzn-requestid"),
+        "{exposed}"
+    );
+    let jwks = app
+        .client
+        .get(app.jwks_url(&pool))
+        .header("Origin", "https://app.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        jwks.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    app.stop().await;
+}
+
+async fn the_aws_cli_session_of_the_readme_works(backend: Db) {
+    let Some(python) = boto3_python() else {
+        return;
+    };
+    let bin = std::path::Path::new(&python)
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    if !bin.join("aws").exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must provide the AWS CLI: run ./scripts/test"
+        );
+        eprintln!("the AWS CLI is not installed next to {python}: skipped (run ./scripts/test)");
+        return;
+    }
+    let app = TestApp::spawn(backend).await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/aws_cli_session.sh"
+    );
+    let endpoint = app.address.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().to_path_buf();
+    let output = tokio::task::spawn_blocking(move || {
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        Command::new("bash")
+            .arg(script)
+            .args([
+                &endpoint,
+                crate::helpers::ADMIN_KEY_ID,
+                crate::helpers::ADMIN_SECRET,
+            ])
+            .env("PATH", path)
+            .env("HOME", &work)
+            .current_dir(&work)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("aws cli session: ok"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
     );
     app.stop().await;
 }
