@@ -15,6 +15,7 @@ on_both_backends!(
     unsigned_admin_requests_are_refused,
     browsers_may_call_the_public_api,
     the_aws_cli_session_of_the_readme_works,
+    javascript_sdks_and_verifiers_work_unchanged,
 );
 
 async fn call(app: &TestApp, operation: &str, body: &Value) -> reqwest::Response {
@@ -361,4 +362,67 @@ async fn the_aws_cli_session_of_the_readme_works(backend: Db) {
         String::from_utf8_lossy(&output.stderr)
     );
     app.stop().await;
+}
+
+/// The JS clients' directory, or None (outside CI) after saying the test was skipped.
+fn js_clients() -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/js");
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !node || !dir.join("node_modules").exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must install the JS clients: run ./scripts/test"
+        );
+        eprintln!(
+            "node or tests/clients/js/node_modules missing: JS client test skipped (run ./scripts/test)"
+        );
+        return None;
+    }
+    Some(dir)
+}
+
+async fn javascript_sdks_and_verifiers_work_unchanged(backend: Db) {
+    let Some(dir) = js_clients() else {
+        return;
+    };
+    let own = TestApp::spawn(backend).await;
+    let aws = TestApp::spawn_with(
+        backend,
+        crate::helpers::Options {
+            aws_issuer: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let mut args = Vec::new();
+    for app in [&own, &aws] {
+        let (pool, client) = app.create_tenant("acme").await;
+        app.create_user(&pool, "alice", false).await;
+        args.extend([
+            app.address.clone(),
+            pool.id.to_string(),
+            client.id.to_string(),
+        ]);
+    }
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("cognito_clients.mjs")
+            .args(&args)
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("js clients: all checks passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    own.stop().await;
+    aws.stop().await;
 }
