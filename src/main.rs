@@ -177,6 +177,12 @@ enum UserCommand {
         tenant: String,
         username: String,
     },
+    /// Print a signed-up user's pending confirmation code (no mail is sent).
+    ConfirmationCode {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
     /// Delete a user and their sessions.
     Delete {
         #[arg(long)]
@@ -498,6 +504,22 @@ async fn user(services: &Services, command: UserCommand) -> Result<(), CliError>
             let username = parse_username(&username)?;
             services.require_password_reset(&pool, &username).await?;
             println!("{} must reset their password", username.as_str());
+        }
+        UserCommand::ConfirmationCode { tenant, username } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let username = parse_username(&username)?;
+            match services.pending_confirmation_code(&pool, &username).await? {
+                Some(code) => println!(
+                    "{}",
+                    gatehouse::domain::secret::ExposeSecret::expose_secret(&code)
+                ),
+                None => {
+                    return Err(CliError::Usage(format!(
+                        "{} has no pending confirmation code",
+                        username.as_str()
+                    )));
+                }
+            }
         }
         UserCommand::Delete { tenant, username } => {
             let (pool, _) = services.tenant(&tenant).await?;

@@ -126,3 +126,13 @@ CREATE TABLE login_failures (
     last_failure_at  BIGINT NOT NULL,
     PRIMARY KEY (scope, username_key)
 );
+
+-- Sign-up confirmation codes (no mail is sent: the code goes to the log and the CLI), stored
+-- encrypted under the key-encryption key, one per unconfirmed user.
+CREATE TABLE confirmation_codes (
+    user_sub         TEXT PRIMARY KEY REFERENCES users (sub) ON DELETE CASCADE,
+    code_encrypted   TEXT NOT NULL,
+    expires_at       BIGINT NOT NULL,
+    failed_attempts  BIGINT NOT NULL,
+    created_at       BIGINT NOT NULL
+);

@@ -18,7 +18,7 @@ const SECRET_LEN: usize = 51;
 
 fn refused(client: &AppClient, message: String) -> AuthError {
     tracing::debug!(client = %client.id, %message, "client secret check failed");
-    AuthError::NotAuthorized(NotAuthorized::ClientSecret(message))
+    AuthError::NotAuthorized(NotAuthorized::Other(message))
 }
 
 impl Services {

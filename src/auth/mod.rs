@@ -11,6 +11,7 @@ pub mod new_password;
 pub mod refresh;
 pub mod sign_in;
 pub mod sign_out;
+pub mod sign_up;
 
 use std::sync::Arc;
 
@@ -79,8 +80,8 @@ pub enum NotAuthorized {
     InvalidAccessToken,
     /// A well-formed access token whose session or user was signed out since.
     AccessTokenRevoked,
-    /// A missing or wrong client secret or `SECRET_HASH`, with Cognito's message.
-    ClientSecret(String),
+    /// Any other refusal, with Cognito's message (client secrets, confirmation state).
+    Other(String),
 }
 
 impl NotAuthorized {
@@ -96,7 +97,7 @@ impl NotAuthorized {
             Self::InvalidRefreshToken => "Invalid Refresh Token",
             Self::InvalidAccessToken => "Invalid Access Token",
             Self::AccessTokenRevoked => "Access Token has been revoked",
-            Self::ClientSecret(message) => message,
+            Self::Other(message) => message,
         }
     }
 }
@@ -124,6 +125,12 @@ pub enum AuthError {
     UserNotFound,
     #[error("A group with the name already exists.")]
     GroupExists,
+    #[error("Invalid verification code provided, please try again.")]
+    CodeMismatch,
+    #[error("Invalid code provided, please request a code again.")]
+    ExpiredCode,
+    #[error("Attempt limit exceeded, please try after some time.")]
+    LimitExceeded,
     #[error("{0}")]
     AlreadyExists(String),
     #[error("Too many requests")]

@@ -42,6 +42,9 @@ pub enum ErrorKind {
     AccessDenied(&'static str),
     UserNotFound,
     GroupExists,
+    CodeMismatch,
+    ExpiredCode,
+    LimitExceeded,
     TooManyRequests,
     ServiceUnavailable,
     Internal,
@@ -89,6 +92,9 @@ impl ApiError {
             AuthError::UsernameExists => ErrorKind::UsernameExists,
             AuthError::UserNotFound => ErrorKind::UserNotFound,
             AuthError::GroupExists => ErrorKind::GroupExists,
+            AuthError::CodeMismatch => ErrorKind::CodeMismatch,
+            AuthError::ExpiredCode => ErrorKind::ExpiredCode,
+            AuthError::LimitExceeded => ErrorKind::LimitExceeded,
             AuthError::AlreadyExists(_) => ErrorKind::AlreadyExists,
             AuthError::TooManyRequests => ErrorKind::TooManyRequests,
             AuthError::Unavailable(cause) => {
@@ -126,6 +132,9 @@ impl ApiError {
             ErrorKind::AccessDenied(type_name) => type_name,
             ErrorKind::UserNotFound => "UserNotFoundException",
             ErrorKind::GroupExists => "GroupExistsException",
+            ErrorKind::CodeMismatch => "CodeMismatchException",
+            ErrorKind::ExpiredCode => "ExpiredCodeException",
+            ErrorKind::LimitExceeded => "LimitExceededException",
             ErrorKind::TooManyRequests => "TooManyRequestsException",
             ErrorKind::ServiceUnavailable => "ServiceUnavailableException",
             ErrorKind::Internal => "InternalErrorException",
@@ -162,7 +171,10 @@ impl ResponseError for ApiError {
                 | ErrorKind::AlreadyExists
                 | ErrorKind::UnknownOperation
                 | ErrorKind::UserNotFound
-                | ErrorKind::GroupExists => StatusCode::BAD_REQUEST,
+                | ErrorKind::GroupExists
+                | ErrorKind::CodeMismatch
+                | ErrorKind::ExpiredCode
+                | ErrorKind::LimitExceeded => StatusCode::BAD_REQUEST,
                 ErrorKind::AccessDenied(_) => StatusCode::FORBIDDEN,
                 ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
                 ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -182,7 +194,11 @@ impl ResponseError for ApiError {
             ErrorKind::ResourceNotFound => StatusCode::NOT_FOUND,
             ErrorKind::UsernameExists | ErrorKind::AlreadyExists => StatusCode::CONFLICT,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorKind::UnknownOperation | ErrorKind::GroupExists => StatusCode::BAD_REQUEST,
+            ErrorKind::UnknownOperation
+            | ErrorKind::GroupExists
+            | ErrorKind::CodeMismatch
+            | ErrorKind::ExpiredCode
+            | ErrorKind::LimitExceeded => StatusCode::BAD_REQUEST,
             ErrorKind::UserNotFound => StatusCode::NOT_FOUND,
             ErrorKind::AccessDenied(_) => StatusCode::FORBIDDEN,
             ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,

@@ -264,6 +264,30 @@ pub trait UserStore {
     ) -> Result<bool, StoreError>;
     /// Deletes the user; their sessions and refresh tokens go with them.
     async fn delete_user(&self, sub: &Sub) -> Result<bool, StoreError>;
+    /// Stores (or replaces) the user's sign-up confirmation code.
+    async fn put_confirmation_code(
+        &self,
+        code: &ConfirmationCodeRecord,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
+    async fn confirmation_code(
+        &self,
+        sub: &Sub,
+    ) -> Result<Option<ConfirmationCodeRecord>, StoreError>;
+    /// Counts a wrong code; returns the failures so far.
+    async fn record_code_failure(&self, sub: &Sub) -> Result<i64, StoreError>;
+    /// Marks the user CONFIRMED and spends the code, in one transaction; false if the code
+    /// was already spent (a concurrent confirmation won).
+    async fn confirm_user(&self, sub: &Sub, now: UnixSeconds) -> Result<bool, StoreError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmationCodeRecord {
+    pub user_sub: Sub,
+    /// The code encrypted under the key-encryption key.
+    pub code_encrypted: String,
+    pub expires_at: UnixSeconds,
+    pub failed_attempts: i64,
 }
 
 #[async_trait]

@@ -14,10 +14,10 @@ use sqlx::{AnyPool, Row};
 
 use super::migrate::{self, MigrationReport, Migrator, SchemaStatus};
 use super::{
-    Backend, ChallengeRecord, GroupRecord, GroupStore, HousekeepingStore, KeyPurpose, KeyState,
-    KeyStore, LockoutStore, NewSession, PoolStore, Purged, RefreshTokenRecord, Revocation,
-    Rotation, SessionRecord, SessionStore, SigningKeyRecord, Store, StoreError, UserStore,
-    postgres, sqlite,
+    Backend, ChallengeRecord, ConfirmationCodeRecord, GroupRecord, GroupStore, HousekeepingStore,
+    KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, PoolStore, Purged,
+    RefreshTokenRecord, Revocation, Rotation, SessionRecord, SessionStore, SigningKeyRecord, Store,
+    StoreError, UserStore, postgres, sqlite,
 };
 use crate::domain::app_client::{AppClient, TokenValidity};
 use crate::domain::attributes::UserAttributes;
@@ -763,6 +763,80 @@ impl UserStore for SqlStore {
                 .await
                 .map_err(classify)?;
         Ok(result.rows_affected() == 1)
+    }
+
+    async fn put_confirmation_code(
+        &self,
+        code: &ConfirmationCodeRecord,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO confirmation_codes (user_sub, code_encrypted, expires_at, \
+             failed_attempts, created_at) VALUES ($1, $2, $3, 0, $4) \
+             ON CONFLICT (user_sub) DO UPDATE SET code_encrypted = excluded.code_encrypted, \
+             expires_at = excluded.expires_at, failed_attempts = 0, created_at = excluded.created_at",
+        )
+        .bind(code.user_sub.to_string())
+        .bind(&code.code_encrypted)
+        .bind(code.expires_at)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn confirmation_code(
+        &self,
+        sub: &Sub,
+    ) -> Result<Option<ConfirmationCodeRecord>, StoreError> {
+        let sql = "SELECT user_sub, code_encrypted, expires_at, failed_attempts \
+                   FROM confirmation_codes WHERE user_sub = $1";
+        self.find_one(sql.to_owned(), &sub.to_string(), |row| {
+            let sub: String = get(row, "user_sub")?;
+            Ok(ConfirmationCodeRecord {
+                user_sub: Sub::parse(&sub).map_err(|e| corrupt("user sub", e))?,
+                code_encrypted: get(row, "code_encrypted")?,
+                expires_at: get(row, "expires_at")?,
+                failed_attempts: get(row, "failed_attempts")?,
+            })
+        })
+        .await
+    }
+
+    async fn record_code_failure(&self, sub: &Sub) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "UPDATE confirmation_codes SET failed_attempts = failed_attempts + 1 \
+             WHERE user_sub = $1 RETURNING failed_attempts",
+        )
+        .bind(sub.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?;
+        row.as_ref()
+            .map_or(Ok(0), |row| get(row, "failed_attempts"))
+    }
+
+    async fn confirm_user(&self, sub: &Sub, now: UnixSeconds) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let spent = sqlx::query("DELETE FROM confirmation_codes WHERE user_sub = $1")
+            .bind(sub.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        if spent.rows_affected() == 0 {
+            tx.rollback().await.map_err(classify)?;
+            return Ok(false);
+        }
+        sqlx::query("UPDATE users SET status = $1, updated_at = $2 WHERE sub = $3")
+            .bind(UserStatus::Confirmed.as_str())
+            .bind(now)
+            .bind(sub.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
     }
 
     async fn delete_user(&self, sub: &Sub) -> Result<bool, StoreError> {

@@ -154,6 +154,13 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
     assert_eq!(users[0]["Attributes"]["custom:team"], "red");
     assert_eq!(users[1]["UserStatus"], "FORCE_CHANGE_PASSWORD");
 
+    assert!(
+        cli.fails(
+            &["user", "confirmation-code", "--tenant", "initech", "dave"],
+            ""
+        )
+        .contains("no pending confirmation code")
+    );
     cli.ok(&["user", "disable", "--tenant", "initech", "dave"], "");
     let users: Value =
         serde_json::from_str(&cli.ok(&["user", "list", "--tenant", "initech", "--json"], ""))

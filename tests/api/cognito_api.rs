@@ -206,6 +206,8 @@ async fn boto3_administers_pools_clients_users_and_groups(backend: Db) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/boto3_admin.py");
     let endpoint = app.address.clone();
     let clock = app.clock.clone();
+    let services = app.services.clone();
+    let runtime = tokio::runtime::Handle::current();
     let (ok, transcript) = tokio::task::spawn_blocking(move || {
         let mut child = Command::new(python)
             .arg(script)
@@ -226,6 +228,20 @@ async fn boto3_administers_pools_clients_users_and_groups(backend: Db) {
             if let Some(seconds) = line.strip_prefix("ADVANCE ") {
                 clock.advance(seconds.parse().unwrap());
                 writeln!(stdin, "ok").unwrap();
+            }
+            if let Some(request) = line.strip_prefix("CODE ") {
+                let (pool, user) = request.split_once(' ').unwrap();
+                let pool_id = gatehouse::domain::ids::UserPoolId::parse(pool).unwrap();
+                let username = gatehouse::domain::username::Username::parse(user).unwrap();
+                let code = runtime.block_on(async {
+                    let pool = services.store.pool_by_id(&pool_id).await.unwrap().unwrap();
+                    services
+                        .pending_confirmation_code(&pool, &username)
+                        .await
+                        .unwrap()
+                        .unwrap()
+                });
+                writeln!(stdin, "{}", secrecy::ExposeSecret::expose_secret(&code)).unwrap();
             }
             transcript.push_str(&line);
             transcript.push('\n');

@@ -24,6 +24,11 @@ def advance(seconds):
     sys.stdin.readline()
 
 
+def confirmation_code(pool_id, username):
+    print("CODE %s %s" % (pool_id, username), flush=True)
+    return sys.stdin.readline().strip()
+
+
 def claims(token):
     payload = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -183,6 +188,24 @@ def main():
     expect_error("InvalidParameterException", idp.admin_initiate_auth, UserPoolId=pool_id,
                  ClientId=secret_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
                  AuthParameters={"USERNAME": "carol", "PASSWORD": "Admin-Set-Pass-3"})
+
+    signed_up = idp.sign_up(ClientId=client_id, Username="frank", Password="Frank-Password-7",
+                            UserAttributes=[{"Name": "email", "Value": "frank@example.com"}])
+    assert signed_up["UserConfirmed"] is False and signed_up["UserSub"], signed_up
+    assert signed_up["CodeDeliveryDetails"]["Destination"] == "f***@e***", signed_up
+    expect_error("UsernameExistsException", idp.sign_up, ClientId=client_id, Username="frank",
+                 Password="Frank-Password-7")
+    expect_error("UserNotConfirmedException", idp.initiate_auth, AuthFlow="USER_PASSWORD_AUTH",
+                 ClientId=client_id, AuthParameters={"USERNAME": "frank", "PASSWORD": "Frank-Password-7"})
+    expect_error("CodeMismatchException", idp.confirm_sign_up, ClientId=client_id, Username="frank",
+                 ConfirmationCode="000000x")
+    idp.confirm_sign_up(ClientId=client_id, Username="frank",
+                        ConfirmationCode=confirmation_code(pool_id, "frank"))
+    expect_error("NotAuthorizedException", idp.confirm_sign_up, ClientId=client_id, Username="frank",
+                 ConfirmationCode="123456")
+    idp.initiate_auth(AuthFlow="USER_PASSWORD_AUTH", ClientId=client_id,
+                      AuthParameters={"USERNAME": "frank", "PASSWORD": "Frank-Password-7"})
+    print("ok: SignUp, ConfirmSignUp", flush=True)
 
     legacy = idp.create_user_pool_client(
         UserPoolId=pool_id, ClientName="legacy", PreventUserExistenceErrors="LEGACY",

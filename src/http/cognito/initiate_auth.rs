@@ -96,7 +96,7 @@ pub(super) async fn start(
         let refresh = token("authParameters.REFRESH_TOKEN", &refresh)?;
         if client.secret_encrypted.is_some() && !parameters.contains_key("SECRET_HASH") {
             return Err(failed(crate::auth::AuthError::NotAuthorized(
-                crate::auth::NotAuthorized::ClientSecret(format!(
+                crate::auth::NotAuthorized::Other(format!(
                     "Client {client_id} is configured for secret but secret was not received"
                 )),
             )));

@@ -8,6 +8,7 @@
 
 mod admin;
 mod change_password;
+mod confirm_sign_up;
 mod get_tokens_from_refresh_token;
 mod get_user;
 mod global_sign_out;
@@ -15,6 +16,7 @@ mod initiate_auth;
 mod respond_to_auth_challenge;
 mod revoke_token;
 mod shapes;
+mod sign_up;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -155,6 +157,8 @@ async fn public(
         "GlobalSignOut" => global_sign_out::handle(services, body).await,
         "GetUser" => get_user::handle(services, body).await,
         "ChangePassword" => change_password::handle(services, body).await,
+        "SignUp" => sign_up::handle(services, body).await,
+        "ConfirmSignUp" => confirm_sign_up::handle(services, body).await,
         _ => return None,
     })
 }

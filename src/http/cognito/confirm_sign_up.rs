@@ -1,0 +1,37 @@
+//! `ConfirmSignUp`: spends the code `SignUp` issued; the user becomes `CONFIRMED`.
+
+use actix_web::HttpResponse;
+use serde::Deserialize;
+
+use super::{client_id, constraint, empty, failed, input, required, username};
+use crate::auth::Services;
+use crate::domain::secret::{ExposeSecret, SecretString};
+use crate::http::error::ApiError;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Input {
+    client_id: Option<String>,
+    username: Option<String>,
+    confirmation_code: Option<SecretString>,
+    secret_hash: Option<SecretString>,
+}
+
+pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
+    let input: Input = input(body)?;
+    let client = client_id(&required("clientId", input.client_id)?)?;
+    let name = username("username", &required("username", input.username)?)?;
+    let code = required("confirmationCode", input.confirmation_code)?;
+    let length = code.expose_secret().chars().count();
+    if !(1..=2048).contains(&length) || code.expose_secret().contains(char::is_whitespace) {
+        return Err(constraint(
+            "confirmationCode",
+            "Member must satisfy regular expression pattern: [\\S]+",
+        ));
+    }
+    services
+        .confirm_sign_up(&client, &name, &code, input.secret_hash.as_ref())
+        .await
+        .map_err(failed)?;
+    Ok(empty())
+}

@@ -1,0 +1,78 @@
+//! `SignUp`: an `UNCONFIRMED` user and a confirmation code (written to the server log, since
+//! Gatehouse sends no mail).
+
+use std::collections::BTreeMap;
+
+use actix_web::HttpResponse;
+use serde::{Deserialize, Serialize};
+
+use super::shapes::AttributeType;
+use super::{client_id, constraint, failed, input, output, password, required, username};
+use crate::auth::Services;
+use crate::auth::sign_up::SignUpRequest;
+use crate::domain::attributes::UserAttributes;
+use crate::domain::secret::SecretString;
+use crate::http::error::ApiError;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Input {
+    client_id: Option<String>,
+    username: Option<String>,
+    password: Option<SecretString>,
+    secret_hash: Option<SecretString>,
+    #[serde(default)]
+    user_attributes: Vec<AttributeType>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CodeDeliveryDetails {
+    destination: String,
+    delivery_medium: &'static str,
+    attribute_name: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Output {
+    user_confirmed: bool,
+    user_sub: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code_delivery_details: Option<CodeDeliveryDetails>,
+}
+
+pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
+    let input: Input = input(body)?;
+    let client = client_id(&required("clientId", input.client_id)?)?;
+    let name = username("username", &required("username", input.username)?)?;
+    let chosen = password("password", &required("password", input.password)?)?;
+    let attributes: BTreeMap<String, String> = input
+        .user_attributes
+        .into_iter()
+        .map(|a| (a.name, a.value.unwrap_or_default()))
+        .collect();
+    let attributes =
+        UserAttributes::parse(attributes).map_err(|e| constraint("userAttributes", &e))?;
+    let signed_up = services
+        .sign_up(SignUpRequest {
+            client,
+            username: name,
+            password: chosen,
+            attributes,
+            secret_hash: input.secret_hash,
+        })
+        .await
+        .map_err(failed)?;
+    Ok(output(&Output {
+        user_confirmed: false,
+        user_sub: signed_up.user_sub.to_string(),
+        code_delivery_details: signed_up
+            .destination
+            .map(|destination| CodeDeliveryDetails {
+                destination,
+                delivery_medium: "EMAIL",
+                attribute_name: "email",
+            }),
+    }))
+}
