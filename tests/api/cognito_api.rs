@@ -16,6 +16,7 @@ on_both_backends!(
     browsers_may_call_the_public_api,
     the_aws_cli_session_of_the_readme_works,
     javascript_sdks_and_verifiers_work_unchanged,
+    without_admin_keys_admin_operations_say_how_to_configure_them,
 );
 
 async fn call(app: &TestApp, operation: &str, body: &Value) -> reqwest::Response {
@@ -441,4 +442,42 @@ async fn javascript_sdks_and_verifiers_work_unchanged(backend: Db) {
     );
     own.stop().await;
     aws.stop().await;
+}
+
+async fn without_admin_keys_admin_operations_say_how_to_configure_them(backend: Db) {
+    let database = crate::support::TestDatabase::create(backend).await.unwrap();
+    for (insecure, expected) in [(false, 403), (true, 200)] {
+        let mut settings = crate::helpers::test_settings(&database.url);
+        settings.admin_access_key_id = None;
+        settings.admin_secret_access_key = None;
+        if insecure {
+            settings.admin_auth = gatehouse::config::AdminAuthSetting::InsecureNone;
+        }
+        let app = gatehouse::app::App::build(settings).await.unwrap();
+        let address = format!("http://127.0.0.1:{}/", app.port());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let response = reqwest::Client::new()
+            .post(&address)
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .header(
+                "X-Amz-Target",
+                "AWSCognitoIdentityProviderService.ListUserPools",
+            )
+            .body(r#"{"MaxResults": 10}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected);
+        if !insecure {
+            let body = assert_aws_error(response, 403, "AccessDeniedException").await;
+            assert!(
+                body["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("GATEHOUSE_ADMIN_ACCESS_KEY_ID")
+            );
+        }
+        handle.stop(true).await;
+    }
 }

@@ -218,6 +218,10 @@ def main():
                  UserPoolId=pool_id, Username="carol")
     expect_error("UnrecognizedClientException", client_for(endpoint, "AKIDUNKNOWN", secret).admin_get_user,
                  UserPoolId=pool_id, Username="carol")
+    # A request signed now looks 16 minutes old to a server whose clock is ahead: stale.
+    advance(16 * 60)
+    expect_error("InvalidSignatureException", idp.admin_get_user, UserPoolId=pool_id, Username="carol")
+    advance(-16 * 60)
 
     idp.admin_delete_user(UserPoolId=pool_id, Username="carol")
     expect_error("UserNotFoundException", idp.admin_get_user, UserPoolId=pool_id, Username="carol")
