@@ -56,15 +56,7 @@ impl Services {
                 None,
             ),
             SignInTarget::Client(id) => {
-                let not_found = || {
-                    AuthError::ResourceNotFound(format!("User pool client {id} does not exist."))
-                };
-                let client = self.store.client_by_id(id).await?.ok_or_else(not_found)?;
-                let pool = self
-                    .store
-                    .pool_by_id(&client.pool_id)
-                    .await?
-                    .ok_or_else(not_found)?;
+                let (client, pool) = self.client_and_pool(id).await?;
                 (pool, Some(client.id))
             }
         };

@@ -48,7 +48,10 @@ fn mask(email: &str) -> String {
 }
 
 impl Services {
-    async fn client_and_pool(&self, id: &ClientId) -> Result<(AppClient, UserPool), AuthError> {
+    pub(crate) async fn client_and_pool(
+        &self,
+        id: &ClientId,
+    ) -> Result<(AppClient, UserPool), AuthError> {
         let not_found =
             || AuthError::ResourceNotFound(format!("User pool client {id} does not exist."));
         let client = self.store.client_by_id(id).await?.ok_or_else(not_found)?;

@@ -7,6 +7,7 @@ pub mod body;
 pub mod cognito;
 pub mod cors;
 pub mod error;
+pub mod fields;
 pub mod health;
 pub mod login_api;
 pub mod metrics;

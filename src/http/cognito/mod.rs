@@ -25,11 +25,11 @@ use serde::de::DeserializeOwned;
 
 use super::body::{AUTH_BODY_LIMIT, decode, read_body};
 use super::error::{ApiError, ErrorKind, Surface};
+use super::fields;
 use super::sigv4::AdminAuth;
 use crate::auth::{AuthError, Services};
 use crate::domain::ids::ClientId;
-use crate::domain::password_policy::MAX_PASSWORD_CHARS;
-use crate::domain::secret::{ExposeSecret, SecretString, secret};
+use crate::domain::secret::SecretString;
 use crate::domain::username::Username;
 
 const SURFACE: Surface = Surface::CognitoJson;
@@ -187,14 +187,8 @@ fn failed(error: AuthError) -> ApiError {
     ApiError::from_auth(error, SURFACE)
 }
 
-/// AWS's wording for a member that breaks its constraint.
 fn constraint(member: &str, rule: &str) -> ApiError {
-    ApiError::invalid_parameter(
-        format!(
-            "1 validation error detected: Value at '{member}' failed to satisfy constraint: {rule}"
-        ),
-        SURFACE,
-    )
+    fields::constraint(SURFACE, member, rule)
 }
 
 fn required<T>(member: &str, value: Option<T>) -> Result<T, ApiError> {
@@ -211,40 +205,14 @@ fn client_id(raw: &str) -> Result<ClientId, ApiError> {
 }
 
 fn username(member: &str, raw: &str) -> Result<Username, ApiError> {
-    Username::parse(raw).map_err(|e| constraint(member, &e))
+    fields::username(SURFACE, member, raw)
 }
 
 fn password(member: &str, raw: &SecretString) -> Result<SecretString, ApiError> {
-    let value = raw.expose_secret();
-    let chars = value.chars().count();
-    if chars == 0 || chars > MAX_PASSWORD_CHARS {
-        return Err(constraint(
-            member,
-            &format!("Member must have length between 1 and {MAX_PASSWORD_CHARS}"),
-        ));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(constraint(
-            member,
-            "Member must not contain control characters",
-        ));
-    }
-    Ok(secret(value))
+    fields::password(SURFACE, member, raw)
 }
 
-/// Tokens (`TokenModelType`): `[A-Za-z0-9-_=.]+`, bounded.
+/// Tokens (`TokenModelType`).
 fn token(member: &str, raw: &SecretString) -> Result<SecretString, ApiError> {
-    let value = raw.expose_secret();
-    let well_formed = (1..=8192).contains(&value.len())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_=.".contains(c));
-    if well_formed {
-        Ok(secret(value))
-    } else {
-        Err(constraint(
-            member,
-            "Member must satisfy regular expression pattern: [A-Za-z0-9-_=.]+",
-        ))
-    }
+    fields::token(SURFACE, member, raw, 8192)
 }

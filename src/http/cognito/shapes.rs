@@ -17,6 +17,18 @@ pub(super) struct AttributeType {
     pub value: Option<String>,
 }
 
+/// Reads `[{Name, Value}]` into validated attributes.
+pub(super) fn parse_attributes(
+    list: Vec<AttributeType>,
+) -> Result<crate::domain::attributes::UserAttributes, crate::http::error::ApiError> {
+    let map = list
+        .into_iter()
+        .map(|a| (a.name, a.value.unwrap_or_default()))
+        .collect();
+    crate::domain::attributes::UserAttributes::parse(map)
+        .map_err(|e| super::constraint("userAttributes", &e))
+}
+
 /// `sub` first, then the stored attributes.
 pub(super) fn attributes(user: &User) -> Vec<AttributeType> {
     std::iter::once(AttributeType {

@@ -1,16 +1,13 @@
 //! `SignUp`: an `UNCONFIRMED` user and a confirmation code (written to the server log, since
 //! Gatehouse sends no mail).
 
-use std::collections::BTreeMap;
-
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 
-use super::shapes::AttributeType;
-use super::{client_id, constraint, failed, input, output, password, required, username};
+use super::shapes::{self, AttributeType};
+use super::{client_id, failed, input, output, password, required, username};
 use crate::auth::Services;
 use crate::auth::sign_up::SignUpRequest;
-use crate::domain::attributes::UserAttributes;
 use crate::domain::secret::SecretString;
 use crate::http::error::ApiError;
 
@@ -47,13 +44,7 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     let client = client_id(&required("clientId", input.client_id)?)?;
     let name = username("username", &required("username", input.username)?)?;
     let chosen = password("password", &required("password", input.password)?)?;
-    let attributes: BTreeMap<String, String> = input
-        .user_attributes
-        .into_iter()
-        .map(|a| (a.name, a.value.unwrap_or_default()))
-        .collect();
-    let attributes =
-        UserAttributes::parse(attributes).map_err(|e| constraint("userAttributes", &e))?;
+    let attributes = shapes::parse_attributes(input.user_attributes)?;
     let signed_up = services
         .sign_up(SignUpRequest {
             client,

@@ -15,9 +15,9 @@ use serde::Serialize;
 
 use super::auth_result::CognitoToken;
 use super::error::{ApiError, Surface};
-use crate::domain::password_policy::MAX_PASSWORD_CHARS;
+use super::fields;
 use crate::domain::pool::MAX_TENANT_NAME_CHARS;
-use crate::domain::secret::{ExposeSecret, SecretString, secret};
+use crate::domain::secret::SecretString;
 use crate::domain::username::Username;
 
 const SURFACE: Surface = Surface::LoginApi;
@@ -58,12 +58,7 @@ pub(super) fn empty_response() -> HttpResponse {
 }
 
 pub(super) fn constraint(field: &str, rule: &str) -> ApiError {
-    ApiError::invalid_parameter(
-        format!(
-            "1 validation error detected: Value at '{field}' failed to satisfy constraint: {rule}"
-        ),
-        SURFACE,
-    )
+    fields::constraint(SURFACE, field, rule)
 }
 
 pub(super) fn tenant_name(raw: &str) -> Result<String, ApiError> {
@@ -84,43 +79,16 @@ pub(super) fn tenant_name(raw: &str) -> Result<String, ApiError> {
 }
 
 pub(super) fn username(field: &str, raw: &str) -> Result<Username, ApiError> {
-    Username::parse(raw).map_err(|e| constraint(field, &e))
+    fields::username(SURFACE, field, raw)
 }
 
-/// Refresh tokens and challenge sessions: opaque, URL-safe, bounded. Anything else cannot be
-/// one of ours, so it is refused before a database look-up.
+/// Refresh tokens and challenge sessions.
 pub(super) fn opaque_token(field: &str, raw: &SecretString) -> Result<SecretString, ApiError> {
-    let value = raw.expose_secret();
-    let well_formed = (1..=4096).contains(&value.len())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_=.".contains(c));
-    if well_formed {
-        Ok(secret(value))
-    } else {
-        Err(constraint(
-            field,
-            "Member must be 1-4096 characters of [A-Za-z0-9-_=.]",
-        ))
-    }
+    fields::token(SURFACE, field, raw, 4096)
 }
 
 pub(super) fn password(field: &str, raw: &SecretString) -> Result<SecretString, ApiError> {
-    let value = raw.expose_secret();
-    let chars = value.chars().count();
-    if chars == 0 || chars > MAX_PASSWORD_CHARS {
-        return Err(constraint(
-            field,
-            &format!("Member must have length between 1 and {MAX_PASSWORD_CHARS}"),
-        ));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(constraint(
-            field,
-            "Member must not contain control characters",
-        ));
-    }
-    Ok(secret(value))
+    fields::password(SURFACE, field, raw)
 }
 
 #[derive(Serialize)]

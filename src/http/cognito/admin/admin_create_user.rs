@@ -1,8 +1,6 @@
 //! `AdminCreateUser`: a user with a temporary password (`FORCE_CHANGE_PASSWORD`). Gatehouse
 //! sends no messages, so the caller must supply `TemporaryPassword`.
 
-use std::collections::BTreeMap;
-
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +8,6 @@ use super::super::shapes::{self, AttributeType, UserType};
 use super::super::{SURFACE, constraint, failed, input, output, password, required, username};
 use super::pool;
 use crate::auth::Services;
-use crate::domain::attributes::UserAttributes;
 use crate::domain::secret::SecretString;
 use crate::http::error::ApiError;
 use crate::manage::users::NewUser;
@@ -51,13 +48,7 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
             SURFACE,
         )
     })?;
-    let attributes: BTreeMap<String, String> = input
-        .user_attributes
-        .into_iter()
-        .map(|a| (a.name, a.value.unwrap_or_default()))
-        .collect();
-    let attributes =
-        UserAttributes::parse(attributes).map_err(|e| constraint("userAttributes", &e))?;
+    let attributes = shapes::parse_attributes(input.user_attributes)?;
     let user = services
         .create_user(
             &pool,
