@@ -189,8 +189,11 @@ pub(super) fn classify(error: sqlx::Error) -> StoreError {
                 return StoreError::Conflict(db.constraint().unwrap_or("unique").to_owned());
             }
             let code = db.code().unwrap_or_default();
-            // Postgres: 08xxx connection exceptions, 57P0x shutdown; SQLite: 5 busy, 6 locked.
-            if code.starts_with("08") || code.starts_with("57P") || code == "5" || code == "6" {
+            // SQLite reports numeric codes whose low byte is the primary code (5 busy, 6
+            // locked, also for their extended variants such as 517 busy-snapshot).
+            let sqlite_busy = code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
+            // Postgres: 08xxx connection exceptions, 57P0x shutdown.
+            if code.starts_with("08") || code.starts_with("57P") || sqlite_busy {
                 StoreError::Unavailable(error.to_string())
             } else {
                 StoreError::Internal(error.to_string())
