@@ -18,13 +18,10 @@ const ALLOWED_HEADERS: &[&str] = &[
     "amz-sdk-request",
 ];
 
-/// What real Cognito exposes to scripts.
-const EXPOSED_HEADERS: &[&str] = &[
-    "x-amzn-requestid",
-    "x-amzn-errortype",
-    "x-amzn-errormessage",
-    "date",
-];
+/// What real Cognito exposes to scripts. Set by `middleware::observe` on every CORS response
+/// in this fixed order: actix-cors would order them by a per-worker hash, and responses that
+/// must be byte-identical would then differ between workers.
+pub const EXPOSED_HEADERS: &str = "x-amzn-requestid, x-amzn-errortype, x-amzn-errormessage, date";
 
 #[derive(Debug, Clone)]
 pub enum AllowedOrigins {
@@ -50,7 +47,6 @@ pub fn middleware(origins: &AllowedOrigins) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "POST", "OPTIONS"])
         .allowed_headers(ALLOWED_HEADERS.iter().copied())
-        .expose_headers(EXPOSED_HEADERS.iter().copied())
         .max_age(600);
     match origins {
         AllowedOrigins::Any => cors.allow_any_origin(),

@@ -46,11 +46,41 @@ async fn fingerprint(response: reqwest::Response) -> (u16, Vec<(String, String)>
     (status, headers, response.text().await.unwrap())
 }
 
+/// A sign-in as a browser sends it (with an Origin, so CORS headers are compared too).
+async fn browser_login(
+    app: &TestApp,
+    tenant: &str,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
+    app.client
+        .post(format!("{}/Login", app.address))
+        .header("Content-Type", "application/json")
+        .header("Origin", "https://app.example")
+        .body(json!({"UserName": user, "TenantName": tenant, "Password": password}).to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn unknown_tenant_unknown_user_and_wrong_password_are_byte_identical(backend: Db) {
     let app = setup(backend).await;
     let wrong_password = fingerprint(app.login("acme", "alice", "Wrong-Horse-9").await).await;
     let unknown_user = fingerprint(app.login("acme", "mallory", PASSWORD).await).await;
     let unknown_tenant = fingerprint(app.login("nosuchtenant", "alice", PASSWORD).await).await;
+    // Across HTTP workers too: repeat from a browser, many times (fresh unknown usernames,
+    // so the lockout does not step in).
+    let reference = fingerprint(browser_login(&app, "acme", "alice", "Wrong-Horse-9").await).await;
+    for i in 0..10 {
+        let unknown = format!("mallory{i}");
+        for (tenant, user) in [
+            ("acme", unknown.as_str()),
+            ("nosuchtenant", unknown.as_str()),
+        ] {
+            let again = fingerprint(browser_login(&app, tenant, user, PASSWORD).await).await;
+            assert_eq!(again, reference, "{tenant}/{user}");
+        }
+    }
     assert_eq!(wrong_password.0, 401);
     assert_eq!(
         wrong_password.2,
