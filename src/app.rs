@@ -252,9 +252,21 @@ impl App {
             address: settings.bind.clone(),
             reason: e.to_string(),
         })?;
+        let tls = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => {
+                Some(http::tls::server_config(cert, key).map_err(StartupError::Config)?)
+            }
+            (None, None) => None,
+            _ => {
+                return Err(StartupError::Config(
+                    "set both GATEHOUSE_TLS_CERT and GATEHOUSE_TLS_KEY to serve HTTPS".into(),
+                ));
+            }
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let public_url = match &settings.public_url {
             Some(url) => validate_public_url(url)?,
-            None => format!("http://{address}"),
+            None => format!("{scheme}://{address}"),
         };
         let store = open_store(&settings).await?;
         let services = build_services(&settings, store, clock, &public_url)?;
@@ -264,6 +276,7 @@ impl App {
         let metrics = web::Data::new(http::metrics::Metrics::default());
         let admin_auth = web::Data::new(admin_auth(&settings)?);
         let cors_origins = http::cors::AllowedOrigins::parse(&settings.cors_allowed_origins);
+        let transport = web::Data::new(http::middleware::Transport { tls: tls.is_some() });
         let mut server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(http::cors::middleware(&cors_origins))
@@ -272,6 +285,7 @@ impl App {
                 .app_data(public.clone())
                 .app_data(metrics.clone())
                 .app_data(admin_auth.clone())
+                .app_data(transport.clone())
                 .configure(http::configure)
         })
         .client_request_timeout(Duration::from_secs(10))
@@ -280,13 +294,15 @@ impl App {
         if let Some(workers) = settings.http_workers {
             server = server.workers(workers.max(1));
         }
-        let server = server
-            .listen(listener)
-            .map_err(|e| StartupError::Bind {
-                address: address.to_string(),
-                reason: e.to_string(),
-            })?
-            .run();
+        let server = match tls {
+            Some(config) => server.listen_rustls_0_23(listener, config),
+            None => server.listen(listener),
+        }
+        .map_err(|e| StartupError::Bind {
+            address: address.to_string(),
+            reason: e.to_string(),
+        })?
+        .run();
         Ok(Self {
             port: address.port(),
             public_url,

@@ -140,6 +140,14 @@ pub struct Settings {
     #[arg(long, global = true, env = "GATEHOUSE_HOUSEKEEPING_INTERVAL_SECONDS", default_value_t = DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS)]
     pub housekeeping_interval_seconds: u64,
 
+    /// PEM certificate chain: with GATEHOUSE_TLS_KEY, serve HTTPS (TLS 1.2 and 1.3 only).
+    #[arg(long, global = true, env = "GATEHOUSE_TLS_CERT")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// PEM private key of that certificate.
+    #[arg(long, global = true, env = "GATEHOUSE_TLS_KEY")]
+    pub tls_key: Option<std::path::PathBuf>,
+
     /// Origins browsers may call Gatehouse from (CORS), comma-separated; `*` for any, empty
     /// for none. Tokens travel in bodies and headers, never cookies, so `*` opens no CSRF hole.
     #[arg(
@@ -191,6 +199,8 @@ impl Settings {
             hash_workers: None,
             hash_queue: DEFAULT_HASH_QUEUE,
             http_workers: None,
+            tls_cert: None,
+            tls_key: None,
             cors_allowed_origins: "*".to_owned(),
             admin_auth: AdminAuthSetting::Sigv4,
             admin_access_key_id: None,

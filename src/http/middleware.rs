@@ -14,6 +14,12 @@ use super::metrics::Metrics;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
+/// How the server is reached, for headers that depend on it.
+#[derive(Debug, Clone, Copy)]
+pub struct Transport {
+    pub tls: bool,
+}
+
 pub async fn observe(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -24,6 +30,9 @@ pub async fn observe(
     // Paths are attacker-chosen; a bounded prefix is enough to read the log.
     let path: String = request.path().chars().take(200).collect();
 
+    let tls = request
+        .app_data::<web::Data<Transport>>()
+        .is_some_and(|t| t.tls);
     let mut response = next.call(request).await?;
 
     let headers = response.headers_mut();
@@ -34,6 +43,12 @@ pub async fn observe(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    if tls {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(super::tls::HSTS),
+        );
+    }
     if headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,

@@ -24,4 +24,5 @@ mod logs;
 mod refresh;
 mod seed;
 mod sign_out;
+mod tls;
 mod tokens;
