@@ -214,15 +214,48 @@ fn password_hasher(settings: &Settings, backend: Backend) -> Result<PasswordHash
     let workers = settings.hash_workers.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
-    PasswordHasher::new(
+    let retired = retired_peppers(settings, pepper.as_ref())?;
+    PasswordHasher::with_retired_peppers(
         cost,
         pepper,
+        retired,
         HasherLimits {
             workers,
             queue: settings.hash_queue,
         },
     )
     .map_err(|e| StartupError::Config(e.to_string()))
+}
+
+/// Parses `GATEHOUSE_RETIRED_PEPPERS` (`id:secret,id:secret`).
+fn retired_peppers(
+    settings: &Settings,
+    current: Option<&Pepper>,
+) -> Result<Vec<Pepper>, StartupError> {
+    let Some(raw) = settings
+        .retired_peppers
+        .as_ref()
+        .filter(|r| !r.expose_secret().trim().is_empty())
+    else {
+        return Ok(Vec::new());
+    };
+    let mut peppers: Vec<Pepper> = Vec::new();
+    for entry in raw.expose_secret().split(',') {
+        let (id, secret) = entry.trim().split_once(':').ok_or_else(|| {
+            StartupError::Config("GATEHOUSE_RETIRED_PEPPERS entries must be id:secret".into())
+        })?;
+        let clash = current.is_some_and(|c| c.id == id) || peppers.iter().any(|p| p.id == id);
+        if id.is_empty() || id.len() > 32 || secret.is_empty() || clash {
+            return Err(StartupError::Config(
+                "GATEHOUSE_RETIRED_PEPPERS: each id must be 1-32 characters, distinct, and not the current GATEHOUSE_PEPPER_ID, with a non-empty secret".into(),
+            ));
+        }
+        peppers.push(Pepper {
+            id: id.to_owned(),
+            secret: secrecy::SecretString::from(secret.to_owned()),
+        });
+    }
+    Ok(peppers)
 }
 
 /// A bound, not yet running server.

@@ -83,6 +83,11 @@ pub struct Settings {
     #[arg(long, global = true, env = "GATEHOUSE_PEPPER_ID", default_value = DEFAULT_PEPPER_ID)]
     pub pepper_id: String,
 
+    /// Earlier peppers as `id:secret`, comma-separated: hashes made with them still verify,
+    /// and are rehashed with the current pepper at the user's next sign-in.
+    #[arg(long, global = true, env = "GATEHOUSE_RETIRED_PEPPERS", value_parser = parse_secret, hide_env_values = true)]
+    pub retired_peppers: Option<SecretString>,
+
     /// Argon2id memory cost in KiB (floor 19456).
     #[arg(long, global = true, env = "GATEHOUSE_ARGON2_MEMORY_KIB", default_value_t = MIN_MEMORY_KIB)]
     pub argon2_memory_kib: u32,
@@ -192,6 +197,7 @@ impl Settings {
             key_encryption_key: None,
             pepper: None,
             pepper_id: DEFAULT_PEPPER_ID.to_owned(),
+            retired_peppers: None,
             argon2_memory_kib: MIN_MEMORY_KIB,
             argon2_iterations: MIN_ITERATIONS,
             argon2_parallelism: 1,

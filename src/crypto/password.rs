@@ -82,6 +82,8 @@ pub enum Verification {
 struct Inner {
     params: Params,
     pepper: Option<Pepper>,
+    /// Earlier peppers, still able to verify hashes made with them until those are rehashed.
+    retired_peppers: Vec<Pepper>,
     /// A real hash at current cost, verified against when the user does not exist.
     dummy: String,
 }
@@ -113,11 +115,23 @@ impl PasswordHasher {
         pepper: Option<Pepper>,
         limits: HasherLimits,
     ) -> Result<Self, HashError> {
+        Self::with_retired_peppers(cost, pepper, Vec::new(), limits)
+    }
+
+    /// Like [`Self::new`], also verifying hashes made with earlier peppers; a successful
+    /// sign-in rehashes them with the current one, so old peppers can be retired.
+    pub fn with_retired_peppers(
+        cost: Argon2Cost,
+        pepper: Option<Pepper>,
+        retired_peppers: Vec<Pepper>,
+        limits: HasherLimits,
+    ) -> Result<Self, HashError> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
             .map_err(|e| HashError::Internal(format!("invalid Argon2 parameters: {e}")))?;
         let mut inner = Inner {
             params,
             pepper,
+            retired_peppers,
             dummy: String::new(),
         };
         let dummy_password = crate::crypto::opaque::OpaqueToken::generate()
@@ -255,14 +269,21 @@ fn verify_blocking(
     phc: &str,
     pepper_id: Option<&str>,
 ) -> Result<bool, HashError> {
-    let pepper = match (pepper_id, &inner.pepper) {
-        (None, _) => None,
-        (Some(id), Some(current)) if current.id == id => Some(current),
-        (Some(id), _) => {
-            return Err(HashError::Internal(format!(
-                "a stored hash uses pepper {id:?}, which is not configured"
-            )));
-        }
+    let pepper = match pepper_id {
+        None => None,
+        Some(id) => Some(
+            inner
+                .pepper
+                .iter()
+                .chain(&inner.retired_peppers)
+                .find(|p| p.id == id)
+                .ok_or_else(|| {
+                    HashError::Internal(format!(
+                        "a stored hash uses pepper {id:?}, which is not configured \
+                         (add it to GATEHOUSE_RETIRED_PEPPERS)"
+                    ))
+                })?,
+        ),
     };
     let parsed =
         PasswordHash::new(phc).map_err(|e| HashError::Internal(format!("stored hash: {e}")))?;
@@ -425,6 +446,32 @@ mod tests {
             }
             .is_below_floor()
         );
+    }
+
+    #[tokio::test]
+    async fn retired_peppers_still_verify_and_ask_for_a_rehash() {
+        let old = cheap(pepper("p1", "pepper-one"), limits());
+        let stored = old.hash(&secret("Correct-Horse-9")).await.unwrap();
+        let rotated = PasswordHasher::with_retired_peppers(
+            Argon2Cost {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            pepper("p2", "pepper-two"),
+            pepper("p1", "pepper-one").into_iter().collect(),
+            limits(),
+        )
+        .unwrap();
+        assert_eq!(
+            rotated
+                .verify(&secret("Correct-Horse-9"), Some(&stored))
+                .await
+                .unwrap(),
+            Verification::Match { needs_rehash: true }
+        );
+        let rehashed = rotated.hash(&secret("Correct-Horse-9")).await.unwrap();
+        assert_eq!(rehashed.pepper_id.as_deref(), Some("p2"));
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub const PASSWORD: &str = "Correct-Horse-9";
 
 pub struct TestApp {
     pub address: String,
+    database_url: String,
     pub client: reqwest::Client,
     pub services: Services,
     pub clock: Arc<FakeClock>,
@@ -44,7 +45,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.argon2_memory_kib = 256;
     settings.argon2_iterations = 1;
     settings.allow_weak_password_hashing = true;
-    settings.pepper = Some(secret("test-pepper-value-for-the-suite"));
+    settings.pepper = Some(secret(TEST_PEPPER));
     settings.key_encryption_key = Some(secret(STANDARD.encode([42u8; 32])));
     settings.http_workers = Some(2);
     settings.hash_workers = Some(2);
@@ -52,6 +53,9 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.admin_secret_access_key = Some(secret(ADMIN_SECRET));
     settings
 }
+
+/// The pepper test servers use (id "1").
+pub const TEST_PEPPER: &str = "test-pepper-value-for-the-suite";
 
 /// The SigV4 key pair test servers accept for admin operations.
 pub const ADMIN_KEY_ID: &str = "AKIDGATEHOUSETEST";
@@ -84,6 +88,7 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped());
         Self {
             address,
+            database_url: database.url.clone(),
             client: reqwest::Client::new(),
             services,
             clock,
@@ -242,6 +247,11 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// The database this server runs on, for starting another server over it.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone()
     }
 
     pub fn clock_now(&self) -> i64 {

@@ -21,6 +21,7 @@ mod key_rotation;
 mod login;
 mod login_errors;
 mod logs;
+mod pepper_rotation;
 mod refresh;
 mod seed;
 mod sign_out;
