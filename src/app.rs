@@ -309,6 +309,11 @@ impl App {
         let metrics = web::Data::new(http::metrics::Metrics::default());
         let admin_auth = web::Data::new(admin_auth(&settings)?);
         let cors_origins = http::cors::AllowedOrigins::parse(&settings.cors_allowed_origins);
+        let limiter = web::Data::new(http::rate_limit::SignInLimiter::new(
+            settings.sign_in_rate_per_ip,
+            http::rate_limit::parse_trusted(&settings.trusted_proxies)
+                .map_err(StartupError::Config)?,
+        ));
         let transport = web::Data::new(http::middleware::Transport { tls: tls.is_some() });
         let mut server = HttpServer::new(move || {
             ActixApp::new()
@@ -319,6 +324,7 @@ impl App {
                 .app_data(metrics.clone())
                 .app_data(admin_auth.clone())
                 .app_data(transport.clone())
+                .app_data(limiter.clone())
                 .configure(http::configure)
         })
         .client_request_timeout(Duration::from_secs(10))

@@ -15,6 +15,7 @@ pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 10;
 pub const DEFAULT_HASH_QUEUE: usize = 64;
 pub const DEFAULT_KEY_ACTIVATION_DELAY_SECONDS: i64 = 600;
 pub const DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS: u64 = 300;
+pub const DEFAULT_SIGN_IN_RATE_PER_IP: u32 = 300;
 pub const DEFAULT_LOG_FILTER: &str = "info,refinery_core=warn";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -153,6 +154,19 @@ pub struct Settings {
     #[arg(long, global = true, env = "GATEHOUSE_TLS_KEY")]
     pub tls_key: Option<std::path::PathBuf>,
 
+    /// Sign-in attempts allowed per client address per minute (0: no limit).
+    #[arg(long, global = true, env = "GATEHOUSE_SIGN_IN_RATE_PER_IP", default_value_t = DEFAULT_SIGN_IN_RATE_PER_IP)]
+    pub sign_in_rate_per_ip: u32,
+
+    /// Proxies whose X-Forwarded-For is believed: addresses or CIDR ranges, comma-separated.
+    #[arg(
+        long,
+        global = true,
+        env = "GATEHOUSE_TRUSTED_PROXIES",
+        default_value = ""
+    )]
+    pub trusted_proxies: String,
+
     /// Origins browsers may call Gatehouse from (CORS), comma-separated; `*` for any, empty
     /// for none. Tokens travel in bodies and headers, never cookies, so `*` opens no CSRF hole.
     #[arg(
@@ -205,6 +219,8 @@ impl Settings {
             hash_workers: None,
             hash_queue: DEFAULT_HASH_QUEUE,
             http_workers: None,
+            sign_in_rate_per_ip: DEFAULT_SIGN_IN_RATE_PER_IP,
+            trusted_proxies: String::new(),
             tls_cert: None,
             tls_key: None,
             cors_allowed_origins: "*".to_owned(),

@@ -13,6 +13,7 @@ pub mod login_api;
 pub mod metrics;
 pub mod middleware;
 pub mod oauth2;
+pub mod rate_limit;
 pub mod sigv4;
 pub mod tls;
 pub mod well_known;

@@ -22,6 +22,7 @@ mod login;
 mod login_errors;
 mod logs;
 mod pepper_rotation;
+mod rate_limit;
 mod refresh;
 mod seed;
 mod sign_out;

@@ -26,6 +26,7 @@ use serde::de::DeserializeOwned;
 use super::body::{AUTH_BODY_LIMIT, decode, read_body};
 use super::error::{ApiError, ErrorKind, Surface};
 use super::fields;
+use super::rate_limit::SignInLimiter;
 use super::sigv4::AdminAuth;
 use crate::auth::{AuthError, Services};
 use crate::domain::ids::ClientId;
@@ -48,6 +49,7 @@ async fn dispatch(
     payload: web::Payload,
     services: web::Data<Services>,
     admin_auth: web::Data<AdminAuth>,
+    limiter: web::Data<SignInLimiter>,
 ) -> Result<HttpResponse, ApiError> {
     let target = request
         .headers()
@@ -61,6 +63,9 @@ async fn dispatch(
             SURFACE,
         )
     })?;
+    if SIGN_IN_OPERATIONS.contains(&operation) {
+        limiter.check(&request, SURFACE)?;
+    }
     let body = read_body(&request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
     if let Some(result) = public(operation, &services, &body).await {
         return result;
@@ -78,6 +83,16 @@ async fn dispatch(
     admin_auth.verify(&request, &body, services.clock.now())?;
     admin_operation(operation, &services, &body).await
 }
+
+/// Operations that try a password or a code: rate-limited per client address.
+const SIGN_IN_OPERATIONS: &[&str] = &[
+    "InitiateAuth",
+    "RespondToAuthChallenge",
+    "SignUp",
+    "ConfirmSignUp",
+    "AdminInitiateAuth",
+    "AdminRespondToAuthChallenge",
+];
 
 const ADMIN_OPERATIONS: &[&str] = &[
     "CreateUserPool",

@@ -14,6 +14,7 @@ use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::http::auth_result::CognitoToken;
 use crate::http::body::{AUTH_BODY_LIMIT, read_json};
 use crate::http::error::ApiError;
+use crate::http::rate_limit::SignInLimiter;
 
 /// Cognito's `SessionType` bounds.
 const SESSION_CHARS: std::ops::RangeInclusive<usize> = 20..=4096;
@@ -37,7 +38,9 @@ pub(super) async fn respond_to_auth_challenge(
     request: HttpRequest,
     payload: web::Payload,
     services: web::Data<Services>,
+    limiter: web::Data<SignInLimiter>,
 ) -> Result<HttpResponse, ApiError> {
+    limiter.check(&request, SURFACE)?;
     let body: RespondRequest = read_json(&request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
     if body.challenge_name != NEW_PASSWORD_REQUIRED {
         return Err(ApiError::invalid_parameter(

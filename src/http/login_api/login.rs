@@ -11,6 +11,7 @@ use crate::http::auth_result::CognitoToken;
 use crate::http::body::{AUTH_BODY_LIMIT, read_json};
 use crate::http::error::{ApiError, ErrorKind};
 use crate::http::metrics::Metrics;
+use crate::http::rate_limit::SignInLimiter;
 
 #[derive(Deserialize)]
 struct LoginRequest {
@@ -27,8 +28,12 @@ pub(super) async fn login(
     payload: web::Payload,
     services: web::Data<Services>,
     metrics: web::Data<Metrics>,
+    limiter: web::Data<SignInLimiter>,
 ) -> Result<HttpResponse, ApiError> {
-    let result = sign_in(&request, payload, &services).await;
+    let result = match limiter.check(&request, SURFACE) {
+        Ok(()) => sign_in(&request, payload, &services).await,
+        Err(error) => Err(error),
+    };
     metrics.record_sign_in(sign_in_outcome(&result));
     result
 }
