@@ -15,16 +15,19 @@ WORKDIR /build
 # Dependencies first, against placeholder sources, so that this slow layer is reused until
 # Cargo.toml or Cargo.lock change.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src \
+# Cargo.toml declares the Argon2 benchmark, so its file must exist for the manifest to load.
+RUN mkdir src benches \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
+    && echo 'fn main() {}' > benches/argon2.rs \
     && cargo build --release --locked \
-    && rm -rf src
+    && rm -rf src benches
 
 # The real sources. The migrations are embedded into the binary at compile time (refinery's
 # embed_migrations!), so they must be here before the build. `touch` makes the copied files
 # newer than the placeholder build, so cargo rebuilds the gatehouse crate itself.
 COPY migrations ./migrations
+COPY benches ./benches
 COPY src ./src
 RUN touch src/main.rs src/lib.rs \
     && cargo build --release --locked \
