@@ -56,7 +56,7 @@ pub fn build_services(
     clock: Arc<dyn Clock>,
     public_url: &str,
 ) -> Result<Services, StartupError> {
-    let backend = store.backend_kind();
+    let backend = crate::store::Store::backend(&*store);
     let region = Region::parse(&settings.region).map_err(StartupError::Config)?;
     let kek = Arc::new(key_encryption_key(settings, backend)?);
     let hasher = password_hasher(settings, backend)?;

@@ -318,6 +318,7 @@ async fn users_round_trip_and_usernames_are_unique_per_pool(backend: Db) {
     assert_eq!(updated.attributes.get("custom:team"), Some("red"));
     assert_eq!(updated.updated_at, NOW + 2);
     assert_eq!(store.list_users(&acme.id).await.unwrap().len(), 1);
+    assert_eq!(store.count_users(&acme.id).await.unwrap(), 1);
     assert!(
         !store
             .set_status(&Sub::generate(), UserStatus::Confirmed, NOW)

@@ -90,6 +90,34 @@ impl Services {
         }
     }
 
+    /// `SECRET_HASH` on a refresh: computed over the token owner's username (or, as some
+    /// SDKs do, the `sub`). A token we do not know is left to the refresh itself to refuse.
+    pub async fn check_refresh_secret_hash(
+        &self,
+        client: &AppClient,
+        refresh_token: &SecretString,
+        provided: Option<&SecretString>,
+    ) -> Result<(), AuthError> {
+        if client.secret_encrypted.is_none() {
+            return Ok(());
+        }
+        let hash = crate::crypto::opaque::hash_secret_token(refresh_token);
+        let Some(token) = self.store.refresh_token(&hash).await? else {
+            return Ok(());
+        };
+        let Some(session) = self.store.session(&token.session_id).await? else {
+            return Ok(());
+        };
+        let Some(user) = self.store.user_by_sub(&session.user_sub).await? else {
+            return Ok(());
+        };
+        self.check_secret_hash(client, &user.username, provided)
+            .or_else(|error| {
+                self.check_secret_hash(client, &user.sub.to_string(), provided)
+                    .map_err(|_| error)
+            })
+    }
+
     /// Checks a `ClientSecret` sent as it is (GetTokensFromRefreshToken, RevokeToken).
     pub fn check_client_secret(
         &self,

@@ -218,6 +218,7 @@ pub trait UserStore {
     ) -> Result<Option<User>, StoreError>;
     async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError>;
     async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError>;
+    async fn count_users(&self, pool: &UserPoolId) -> Result<i64, StoreError>;
     /// Users ordered by lookup key, strictly after `after` when given, at most `limit`.
     async fn list_users_page(
         &self,

@@ -172,10 +172,6 @@ impl SqlStore {
         rows.iter().map(decode).collect()
     }
 
-    pub fn backend_kind(&self) -> Backend {
-        self.backend
-    }
-
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -638,6 +634,15 @@ impl UserStore for SqlStore {
         let sql =
             format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 ORDER BY username_key");
         self.find_all(sql, pool.as_str(), user_from_row).await
+    }
+
+    async fn count_users(&self, pool: &UserPoolId) -> Result<i64, StoreError> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE pool_id = $1")
+            .bind(pool.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(count)
     }
 
     async fn list_users_page(

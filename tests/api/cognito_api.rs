@@ -17,6 +17,7 @@ on_both_backends!(
     the_aws_cli_session_of_the_readme_works,
     javascript_sdks_and_verifiers_work_unchanged,
     without_admin_keys_admin_operations_say_how_to_configure_them,
+    refresh_on_a_secret_client_checks_the_secret_hash,
 );
 
 async fn call(app: &TestApp, operation: &str, body: &Value) -> reqwest::Response {
@@ -118,20 +119,7 @@ async fn errors_use_the_aws_json_envelope_and_status_400(backend: Db) {
 
 /// A Python with boto3, or None (outside CI) after saying the test was skipped.
 fn boto3_python() -> Option<String> {
-    let python = std::env::var("GATEHOUSE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let available = Command::new(&python)
-        .args(["-c", "import boto3"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must provide boto3: run ./scripts/test"
-        );
-        eprintln!("boto3 not available: the boto3 test was skipped (run ./scripts/test)");
-        return None;
-    }
-    Some(python)
+    crate::helpers::python_with("boto3")
 }
 
 async fn boto3_signs_in_refreshes_and_signs_out_unchanged(backend: Db) {
@@ -480,4 +468,69 @@ async fn without_admin_keys_admin_operations_say_how_to_configure_them(backend: 
         }
         handle.stop(true).await;
     }
+}
+
+async fn refresh_on_a_secret_client_checks_the_secret_hash(backend: Db) {
+    use base64::Engine;
+    use hmac::Mac;
+    let app = TestApp::spawn(backend).await;
+    let (pool, _) = app.create_tenant("acme").await;
+    app.create_user(&pool, "alice", false).await;
+    let (client, secret) = app
+        .services
+        .create_app_client(
+            &pool,
+            gatehouse::manage::clients::NewAppClient {
+                name: "backend".into(),
+                generate_secret: true,
+                validity: Default::default(),
+                refresh_grace_seconds: 0,
+                settings: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let secret = secrecy::ExposeSecret::expose_secret(&secret.unwrap()).to_owned();
+    let secret_hash = |username: &str| {
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(username.as_bytes());
+        mac.update(client.id.as_str().as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    };
+    let signed_in = call(
+        &app,
+        "InitiateAuth",
+        &json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client.id.to_string(),
+                "AuthParameters": {"USERNAME": "alice", "PASSWORD": PASSWORD, "SECRET_HASH": secret_hash("alice")}}),
+    )
+    .await;
+    assert_eq!(signed_in.status(), 200);
+    let body: Value = signed_in.json().await.unwrap();
+    let refresh = body["AuthenticationResult"]["RefreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refresh_with = |hash: Option<String>| {
+        let mut parameters = json!({"REFRESH_TOKEN": refresh});
+        if let Some(hash) = hash {
+            parameters["SECRET_HASH"] = json!(hash);
+        }
+        json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client.id.to_string(), "AuthParameters": parameters})
+    };
+    for wrong in [
+        None,
+        Some("bm90IHRoZSBoYXNo".to_owned()),
+        Some(secret_hash("mallory")),
+    ] {
+        let response = call(&app, "InitiateAuth", &refresh_with(wrong)).await;
+        assert_aws_error(response, 400, "NotAuthorizedException").await;
+    }
+    let ok = call(
+        &app,
+        "InitiateAuth",
+        &refresh_with(Some(secret_hash("alice"))),
+    )
+    .await;
+    assert_eq!(ok.status(), 200);
+    app.stop().await;
 }

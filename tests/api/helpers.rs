@@ -297,3 +297,22 @@ pub fn field(result: &Value, name: &str) -> String {
         .unwrap_or_else(|| panic!("{name} in {result}"))
         .to_owned()
 }
+
+/// The test Python (`GATEHOUSE_TEST_PYTHON`, set by ./scripts/test) if it can import
+/// `modules`. Outside CI a missing client skips the test with a message; in CI it fails it.
+pub fn python_with(modules: &str) -> Option<String> {
+    let python = std::env::var("GATEHOUSE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let available = std::process::Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must provide the Python packages {modules}: run ./scripts/test"
+        );
+        eprintln!("Python packages {modules} not available: test skipped (run ./scripts/test)");
+        return None;
+    }
+    Some(python)
+}

@@ -164,19 +164,7 @@ fn set(names: &[&str]) -> BTreeSet<String> {
 /// Runs PyJWT (tests/clients/verify_tokens.py). Returns None when no Python with PyJWT is
 /// available outside CI; in CI its absence fails the test.
 fn verify_with_pyjwt(args: &[&str]) -> Option<(bool, String)> {
-    let python = std::env::var("GATEHOUSE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let available = Command::new(&python)
-        .args(["-c", "import jwt, cryptography"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !available {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must provide PyJWT: run ./scripts/test or set GATEHOUSE_TEST_PYTHON"
-        );
-        eprintln!("PyJWT not available: independent verification skipped (run ./scripts/test)");
-        return None;
-    }
+    let python = crate::helpers::python_with("jwt, cryptography")?;
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/clients/verify_tokens.py"

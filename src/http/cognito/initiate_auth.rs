@@ -94,13 +94,10 @@ pub(super) async fn start(
             parameters.remove("REFRESH_TOKEN"),
         )?;
         let refresh = token("authParameters.REFRESH_TOKEN", &refresh)?;
-        if client.secret_encrypted.is_some() && !parameters.contains_key("SECRET_HASH") {
-            return Err(failed(crate::auth::AuthError::NotAuthorized(
-                crate::auth::NotAuthorized::Other(format!(
-                    "Client {client_id} is configured for secret but secret was not received"
-                )),
-            )));
-        }
+        services
+            .check_refresh_secret_hash(&client, &refresh, parameters.get("SECRET_HASH"))
+            .await
+            .map_err(failed)?;
         let tokens = services
             .refresh_tokens(
                 &refresh,

@@ -26,11 +26,10 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     let pool = pool(services, input.user_pool_id).await?;
     let users = services
         .store
-        .list_users(&pool.id)
+        .count_users(&pool.id)
         .await
-        .map_err(|e| failed(e.into()))?
-        .len();
+        .map_err(|e| failed(e.into()))?;
     Ok(output(&Output {
-        user_pool: shapes::pool(&pool, Some(users)),
+        user_pool: shapes::pool(&pool, Some(usize::try_from(users).unwrap_or_default())),
     }))
 }
