@@ -16,6 +16,7 @@ mod access_tokens;
 mod challenge;
 mod cli;
 mod cognito_api;
+mod db_outage;
 mod discovery;
 mod key_rotation;
 mod login;
