@@ -13,6 +13,7 @@ mod support;
 mod helpers;
 
 mod access_tokens;
+mod audit;
 mod challenge;
 mod cli;
 mod cognito_api;
