@@ -385,6 +385,8 @@ async fn postgres_outages_fail_closed_and_recover() {
     )
     .await;
 
+    connection_resets_are_retried_unseen(&outage, &postgres, &chains).await;
+
     let o = &*outage;
     for mode in ["fast", "immediate"] {
         postgres.stop(mode);
@@ -515,6 +517,52 @@ async fn create_user(outage: &Outage, username: &str) {
         )
         .await
         .unwrap();
+}
+
+/// Postgres terminates every connection of the server, again and again, while clients
+/// sign in and refresh: the store retries on a new connection, and no client notices.
+async fn connection_resets_are_retried_unseen(
+    outage: &Outage,
+    postgres: &ThrowawayPostgres,
+    chains: &[Arc<Mutex<Chain>>],
+) {
+    let first = outage.seen.lock().unwrap().len();
+    let mut admin = PgConnection::connect(&postgres.url()).await.unwrap();
+    let mut terminated = 0;
+    for _ in 0..5 {
+        let successes: Vec<usize> = chains.iter().map(|c| c.lock().unwrap().successes).collect();
+        terminated += sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE pid <> pg_backend_pid() AND backend_type = 'client backend') AS killed",
+        )
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        let chains = chains.to_vec();
+        wait_for(
+            "every client succeeds after its connection was reset",
+            Duration::from_secs(30),
+            move || {
+                let again = chains
+                    .iter()
+                    .zip(&successes)
+                    .all(|(c, before)| c.lock().unwrap().successes > *before);
+                async move { again }
+            },
+        )
+        .await;
+    }
+    assert!(terminated > 0, "connections were reset");
+    let seen = outage.seen.lock().unwrap();
+    let failed: Vec<_> = seen[first..].iter().filter(|o| o.status != 200).collect();
+    assert!(
+        failed.is_empty(),
+        "a retry on a new connection hides a reset: {failed:?}"
+    );
+    eprintln!(
+        "connection resets: {terminated} server connections terminated under {} requests, all answered 200",
+        seen.len() - first
+    );
 }
 
 /// With the database down: each API's 503 shape, with Retry-After, promptly.
