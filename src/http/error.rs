@@ -294,7 +294,7 @@ mod tests {
             assert_eq!(error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(error.type_name(), type_name);
             let response = error.error_response();
-            assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
             assert!(!error.message.contains("refused"));
         }
     }

@@ -839,7 +839,7 @@ impl UserStore for SqlStore {
             if result.rows_affected() == 0 {
                 return Ok(false);
             }
-            revoke_sessions(&mut tx, sub, &revocation, now).await?;
+            revoke_sessions(&mut tx, sub, revocation, now).await?;
             tx.commit().await.map_err(classify)?;
             Ok(true)
         })
