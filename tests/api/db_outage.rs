@@ -352,6 +352,7 @@ async fn postgres_outages_fail_closed_and_recover() {
         create_user(&outage, &format!("user{n}")).await;
     }
     create_user(&outage, "victim").await;
+    create_user(&outage, "deadlocked").await;
     assert_eq!(outage.ready().await, 200);
     assert_eq!(outage.get("jwks", &outage.jwks_path()).await, 200);
 
@@ -481,6 +482,7 @@ async fn postgres_outages_fail_closed_and_recover() {
         assert_eq!(user_info.status(), 200);
     }
 
+    a_deadlock_victim_is_retried(&outage, &postgres).await;
     killed_between_minting_and_commit(&outage, &postgres).await;
 
     let seen = outage.seen.lock().unwrap().clone();
@@ -610,17 +612,24 @@ async fn assert_fails_closed(outage: &Outage) {
     assert!(started.elapsed() < REQUEST_BOUND);
 }
 
-/// security.md 4: the database dies after the tokens are minted and before the session
-/// commits. A test connection holds a lock the sign-in's transaction needs, so the
-/// sign-in waits right there; then Postgres is killed.
-async fn killed_between_minting_and_commit(outage: &Outage, postgres: &ThrowawayPostgres) {
+/// Locks `username`'s failure row in an open transaction and starts a correct sign-in,
+/// which stores its session and then waits for that row. Returns the holding connection
+/// and the pending sign-in.
+async fn stall_a_sign_in(
+    outage: &Outage,
+    postgres: &ThrowawayPostgres,
+    username: &'static str,
+) -> (
+    PgConnection,
+    tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>,
+) {
     // One wrong password leaves a failure row, which a successful sign-in deletes in the
     // same transaction that stores its session.
     let (status, _) = outage
         .send(
             "wrong",
             outage.http.post(format!("{}/Login", outage.address)).json(
-                &json!({"UserName": "victim", "TenantName": "outage", "Password": "Wrong-Password-1"}),
+                &json!({"UserName": username, "TenantName": "outage", "Password": "Wrong-Password-1"}),
             ),
         )
         .await;
@@ -628,16 +637,17 @@ async fn killed_between_minting_and_commit(outage: &Outage, postgres: &Throwaway
     let mut holder = PgConnection::connect(&postgres.url()).await.unwrap();
     holder.execute("BEGIN").await.unwrap();
     holder
-        .execute("SELECT * FROM login_failures WHERE username_key = 'victim' FOR UPDATE")
+        .execute(sqlx::AssertSqlSafe(format!(
+            "SELECT * FROM login_failures WHERE username_key = '{username}' FOR UPDATE"
+        )))
         .await
         .unwrap();
-
     let signing_in = {
         let http = outage.http.clone();
         let url = format!("{}/Login", outage.address);
         tokio::spawn(async move {
             http.post(url)
-                .json(&json!({"UserName": "victim", "TenantName": "outage", "Password": PASSWORD}))
+                .json(&json!({"UserName": username, "TenantName": "outage", "Password": PASSWORD}))
                 .timeout(REQUEST_BOUND * 2)
                 .send()
                 .await
@@ -660,6 +670,51 @@ async fn killed_between_minting_and_commit(outage: &Outage, postgres: &Throwaway
         },
     )
     .await;
+    (holder, signing_in)
+}
+
+async fn deadlocks(postgres: &ThrowawayPostgres) -> i64 {
+    let mut observer = PgConnection::connect(&postgres.url()).await.unwrap();
+    sqlx::query_scalar("SELECT deadlocks FROM pg_stat_database WHERE datname = 'postgres'")
+        .fetch_one(&mut observer)
+        .await
+        .unwrap()
+}
+
+/// A real deadlock (40P01): the sign-in's transaction holds a key-share lock on its user
+/// row (its new session references it) and waits for the failure row we hold; we then ask
+/// for the user row. Postgres aborts the sign-in's transaction, which waited first; the
+/// store runs it again and the client never knows.
+async fn a_deadlock_victim_is_retried(outage: &Outage, postgres: &ThrowawayPostgres) {
+    let before = deadlocks(postgres).await;
+    let (mut holder, signing_in) = stall_a_sign_in(outage, postgres, "deadlocked").await;
+    holder
+        .execute("SELECT * FROM users WHERE username_key = 'deadlocked' FOR UPDATE")
+        .await
+        .expect("the sign-in, not the test, is the deadlock victim");
+    holder.execute("COMMIT").await.unwrap();
+    let response = signing_in.await.unwrap().unwrap();
+    assert_eq!(response.status(), 200, "a deadlock victim is retried");
+    let body: Value = response.json().await.unwrap();
+    let refresh = body["cognitoToken"]["AuthenticationResult"]["RefreshToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(outage.refresh(&refresh).await.0, 200);
+    wait_for(
+        "Postgres counts the deadlock",
+        Duration::from_secs(15),
+        || async { deadlocks(postgres).await > before },
+    )
+    .await;
+    eprintln!("deadlock: the sign-in was the victim, retried, and answered 200");
+}
+
+/// security.md 4: the database dies after the tokens are minted and before the session
+/// commits. A test connection holds a lock the sign-in's transaction needs, so the
+/// sign-in waits right there; then Postgres is killed.
+async fn killed_between_minting_and_commit(outage: &Outage, postgres: &ThrowawayPostgres) {
+    let (holder, signing_in) = stall_a_sign_in(outage, postgres, "victim").await;
     postgres.stop("immediate");
     drop(holder);
 
