@@ -1268,6 +1268,13 @@ impl SessionStore for SqlStore {
         successor_hash: &str,
         now: UnixSeconds,
     ) -> Result<Rotation, StoreError> {
+        // Retried even when the connection died during COMMIT. The UPDATE … RETURNING may
+        // have committed with its reply lost; a blind second attempt would then find the
+        // token consumed, and the caller would treat its own retry as reuse and revoke the
+        // session. So an attempt that finds the token replaced by `successor_hash` (a fresh
+        // random value only this call knows) reports `Rotated`: the first attempt won.
+        // Not retrying at all would be safe too, but would turn every lost reply into a
+        // 503 and leave the client holding a consumed token.
         self.retrying("rotate_refresh_token", Replay::Safe, || async move {
             let mut tx = self.pool.begin().await.map_err(before_commit)?;
             // The single statement that decides a race: only one caller can move consumed_at
