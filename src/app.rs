@@ -21,7 +21,7 @@ use crate::http;
 use crate::http::sigv4::AdminAuth;
 use crate::http::well_known::{JWKS_MAX_AGE_SECONDS, PublicUrl};
 use crate::store::sql::{MigrateError, backend_of};
-use crate::store::{Backend, SqlStore, StoreError};
+use crate::store::{Backend, ConnectOptions, SqlStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -39,7 +39,14 @@ pub enum StartupError {
 pub async fn open_store(settings: &Settings) -> Result<Arc<SqlStore>, StartupError> {
     let url = settings.database_url.expose_secret();
     backend_of(url).map_err(StartupError::Config)?;
-    let store = SqlStore::connect(url, settings.db_max_connections).await?;
+    let store = SqlStore::connect_with(
+        url,
+        ConnectOptions {
+            max_connections: settings.db_max_connections,
+            acquire_timeout: Duration::from_millis(settings.db_acquire_timeout_ms.max(1)),
+        },
+    )
+    .await?;
     let report = store.migrate().await?;
     if report.applied.is_empty() {
         tracing::debug!(version = report.version, "database schema is current");

@@ -12,6 +12,7 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_REGION: &str = "us-east-1";
 pub const DEFAULT_PEPPER_ID: &str = "1";
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 10;
+pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 3_000;
 pub const DEFAULT_HASH_QUEUE: usize = 64;
 pub const DEFAULT_KEY_ACTIVATION_DELAY_SECONDS: i64 = 600;
 pub const DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS: u64 = 300;
@@ -53,6 +54,11 @@ pub struct Settings {
     /// Largest number of open database connections per process.
     #[arg(long, global = true, env = "GATEHOUSE_DB_MAX_CONNECTIONS", default_value_t = DEFAULT_DB_MAX_CONNECTIONS)]
     pub db_max_connections: u32,
+
+    /// Milliseconds a request may wait for a database connection (connecting included)
+    /// before it is answered 503; also the budget for retrying transient database errors.
+    #[arg(long, global = true, env = "GATEHOUSE_DB_ACQUIRE_TIMEOUT_MS", default_value_t = DEFAULT_DB_ACQUIRE_TIMEOUT_MS)]
+    pub db_acquire_timeout_ms: u64,
 
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, global = true, env = "GATEHOUSE_BIND", default_value = DEFAULT_BIND)]
@@ -204,6 +210,7 @@ impl Settings {
         Self {
             database_url: SecretString::from(database_url.to_owned()),
             db_max_connections: DEFAULT_DB_MAX_CONNECTIONS,
+            db_acquire_timeout_ms: DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
             bind: DEFAULT_BIND.to_owned(),
             public_url: None,
             region: DEFAULT_REGION.to_owned(),

@@ -7,6 +7,7 @@ use crate::domain::user::UserStatus;
 use crate::store::Revocation;
 
 use super::access::AccessContext;
+use super::audit::{AuditEvent, Outcome};
 use super::sign_in::failure_scope;
 use super::{AuthError, NotAuthorized, Services};
 
@@ -31,7 +32,18 @@ impl Services {
             .verify(previous, caller.user.password.as_ref())
             .await?;
         if verification == Verification::Mismatch {
-            self.store.record_failure(&scope, key, lockout, now).await?;
+            let record = self.store.record_failure(&scope, key, lockout, now).await?;
+            let pool = caller.pool.id.as_str();
+            AuditEvent::new("password_change", pool, Outcome::Failure)
+                .with_user(&caller.user)
+                .with_reason("incorrect_credentials")
+                .emit();
+            if record.locked_until.is_some_and(|until| until > now) {
+                AuditEvent::new("lockout_started", pool, Outcome::Success)
+                    .with_user(&caller.user)
+                    .with_failures(record.count)
+                    .emit();
+            }
             return Err(AuthError::NotAuthorized(
                 NotAuthorized::IncorrectCredentials,
             ));
@@ -53,7 +65,9 @@ impl Services {
                 now,
             )
             .await?;
-        tracing::info!(pool = %caller.pool.id, sub = %caller.user.sub, "password changed; other sessions revoked");
+        AuditEvent::for_user("password_change", &caller.pool.id, &caller.user)
+            .with_reason("other_sessions_revoked")
+            .emit();
         Ok(())
     }
 }

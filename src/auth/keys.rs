@@ -218,6 +218,12 @@ impl SigningKeys {
         for purpose in [KeyPurpose::Id, KeyPurpose::Access] {
             self.create(pool, purpose, KeyState::Pending, now).await?;
         }
+        super::audit::AuditEvent::new(
+            "keys_rotated",
+            pool.as_str(),
+            super::audit::Outcome::Success,
+        )
+        .emit();
         Ok(self
             .store
             .signing_keys(pool)

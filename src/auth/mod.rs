@@ -2,6 +2,7 @@
 //! domain types; none of them knows about HTTP or SQL.
 
 pub mod access;
+pub mod audit;
 pub mod change_password;
 pub mod client_secret;
 pub mod housekeeping;
@@ -145,7 +146,9 @@ pub enum AuthError {
 impl From<StoreError> for AuthError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Unavailable(detail) => Self::Unavailable(detail),
+            StoreError::Unavailable(detail) | StoreError::Transient(detail) => {
+                Self::Unavailable(detail)
+            }
             StoreError::Conflict(detail) | StoreError::Internal(detail) => Self::Internal(detail),
         }
     }

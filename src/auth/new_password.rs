@@ -106,7 +106,9 @@ impl Services {
         self.store
             .complete_new_password(&hash, &updated.attributes, &prepared.row, now)
             .await?;
-        tracing::info!(pool = %pool.id, sub = %user.sub, "new password set; signed in");
+        super::audit::AuditEvent::for_user("sign_in", &pool.id, &user)
+            .with_reason("new_password_set")
+            .emit();
         Ok(prepared.tokens)
     }
 }

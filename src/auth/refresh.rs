@@ -15,6 +15,7 @@ use crate::domain::secret::SecretString;
 use crate::domain::user::User;
 use crate::store::{RefreshTokenRecord, Rotation, SessionRecord};
 
+use super::audit::{AuditEvent, Outcome};
 use super::issue::IssuedTokens;
 use super::{AuthError, NotAuthorized, Services};
 
@@ -133,7 +134,7 @@ impl Services {
                 .issue_refreshed(&client, &user, &session, successor, now)
                 .await;
         }
-        self.refuse_reuse(&consumed, &session, now).await
+        self.refuse_reuse(&consumed, &session, &user, now).await
     }
 
     /// Signs the ID and access tokens that go with a successor refresh token. Runs after the
@@ -184,6 +185,7 @@ impl Services {
         &self,
         consumed: &RefreshTokenRecord,
         session: &SessionRecord,
+        user: &User,
         now: UnixSeconds,
     ) -> Result<IssuedTokens, AuthError> {
         let concurrent = consumed.consumed_at == Some(now) || consumed.regranted_at == Some(now);
@@ -191,7 +193,15 @@ impl Services {
             return Err(invalid());
         }
         self.store.revoke_session(&session.id, now).await?;
-        tracing::warn!(session = %session.id, pool = %session.pool_id, "refresh token reuse detected; session revoked");
+        AuditEvent::new(
+            "refresh_token_reuse",
+            session.pool_id.as_str(),
+            Outcome::Failure,
+        )
+        .with_user(user)
+        .with_client(session.client_id.as_str())
+        .with_reason("session_revoked")
+        .emit();
         Err(AuthError::RefreshTokenReuse)
     }
 }

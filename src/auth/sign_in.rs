@@ -16,6 +16,7 @@ use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
 use crate::store::ChallengeRecord;
 
+use super::audit::{self, AuditEvent, Outcome};
 use super::issue::IssuedTokens;
 use super::{AuthError, NotAuthorized, Services};
 
@@ -110,14 +111,46 @@ impl Services {
         // refusal is immediate and costs nothing.
         let admission = self.hasher.admit()?;
         let now = self.clock.now();
-        let (pool, client, scope) = self.resolve_target(&request.target).await?;
+        let username = request.username.as_str();
+        let (pool, client, scope) = match self.resolve_target(&request.target).await {
+            Ok(resolved) => resolved,
+            Err(error) => {
+                let target = match &request.target {
+                    SignInTarget::Tenant(name) => name.clone(),
+                    SignInTarget::Client(id) => id.to_string(),
+                };
+                audit_sign_in(&target, username, &Err(&error));
+                return Err(error);
+            }
+        };
+        // An unknown tenant is audited under its failure scope, which names it.
+        let pool_label = pool
+            .as_ref()
+            .map_or_else(|| scope.clone(), |p| p.id.to_string());
+        let result = self
+            .check_password(admission, &request, pool, client, &scope, now)
+            .await;
+        audit_sign_in(&pool_label, username, &result.as_ref());
+        result
+    }
+
+    /// The sign-in proper, once the target is resolved: lockout, password, account state.
+    async fn check_password(
+        &self,
+        admission: crate::crypto::password::Admission,
+        request: &PasswordSignIn,
+        pool: Option<UserPool>,
+        client: Option<AppClient>,
+        scope: &str,
+        now: UnixSeconds,
+    ) -> Result<SignInOutcome, AuthError> {
         let lockout = pool
             .as_ref()
             .map(|p| p.settings.lockout.clone())
             .unwrap_or_default();
         let key = request.username.key();
 
-        let failures = self.store.failures(&scope, key).await?;
+        let failures = self.store.failures(scope, key).await?;
         if lockout.is_locked(failures.as_ref(), now) {
             return Err(AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded));
         }
@@ -132,14 +165,19 @@ impl Services {
             .verify_admitted(admission, &request.password, stored)
             .await?;
 
-        let (pool, client, user, needs_rehash) = match (verification, pool, client, user) {
-            (Verification::Match { needs_rehash }, Some(pool), Some(client), Some(user)) => {
-                (pool, client, user, needs_rehash)
+        let (client, user, needs_rehash) = match (verification, pool, client, user) {
+            (Verification::Match { needs_rehash }, Some(_), Some(client), Some(user)) => {
+                (client, user, needs_rehash)
             }
             (_, pool, client, user) => {
-                self.store
-                    .record_failure(&scope, key, &lockout, now)
-                    .await?;
+                let record = self.store.record_failure(scope, key, &lockout, now).await?;
+                if record.locked_until.is_some_and(|until| until > now) {
+                    let pool_label = pool.as_ref().map_or(scope, |p| p.id.as_str());
+                    AuditEvent::new("lockout_started", pool_label, Outcome::Success)
+                        .with_username(request.username.as_str())
+                        .with_failures(record.count)
+                        .emit();
+                }
                 // Only a client that opted out of existence-error prevention (Cognito's
                 // LEGACY) learns that the user does not exist.
                 let legacy = client
@@ -157,13 +195,12 @@ impl Services {
         if needs_rehash {
             self.rehash(&user, &request.password).await;
         }
-        self.admit_user(&pool, &client, &user, &scope, now).await
+        self.admit_user(&client, &user, scope, now).await
     }
 
     /// The password was right: decide what this user may do next.
     async fn admit_user(
         &self,
-        pool: &UserPool,
         client: &AppClient,
         user: &User,
         scope: &str,
@@ -178,7 +215,6 @@ impl Services {
                 self.store
                     .start_session(&prepared.row, scope, &user.username_key)
                     .await?;
-                tracing::info!(pool = %pool.id, sub = %user.sub, "signed in");
                 Ok(SignInOutcome::Authenticated(prepared.tokens))
             }
             UserStatus::ForceChangePassword => {
@@ -249,6 +285,25 @@ impl Services {
                 tracing::debug!(sub = %user.sub, "password changed meanwhile; rehash dropped")
             }
             Err(error) => tracing::warn!(%error, sub = %user.sub, "rehash failed"),
+        }
+    }
+}
+
+/// One `sign_in` audit event for every attempt that got past input validation.
+fn audit_sign_in(pool: &str, username: &str, result: &Result<&SignInOutcome, &AuthError>) {
+    let event = AuditEvent::new("sign_in", pool, Outcome::Success).with_username(username);
+    match result {
+        Ok(SignInOutcome::Authenticated(_)) => event.emit(),
+        Ok(SignInOutcome::NewPasswordRequired(_)) => {
+            event.with_reason("new_password_required").emit();
+        }
+        Err(error) => {
+            let (outcome, reason) = audit::classify(error);
+            AuditEvent {
+                outcome,
+                ..event.with_reason(reason)
+            }
+            .emit();
         }
     }
 }

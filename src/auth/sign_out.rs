@@ -7,6 +7,7 @@ use crate::domain::ids::ClientId;
 use crate::domain::secret::SecretString;
 
 use super::access::AccessContext;
+use super::audit::{AuditEvent, Outcome};
 use super::{AuthError, Services};
 
 impl Services {
@@ -17,7 +18,8 @@ impl Services {
         if let Some(token) = self.store.refresh_token(&hash).await? {
             let now = self.clock.now();
             if self.store.revoke_session(&token.session_id, now).await? {
-                tracing::info!(session = %token.session_id, "signed out");
+                self.audit_session_ended("sign_out", &token.session_id)
+                    .await;
             }
         }
         Ok(())
@@ -43,9 +45,33 @@ impl Services {
                 .revoke_session(&session.id, self.clock.now())
                 .await?
         {
-            tracing::info!(session = %session.id, "refresh token revoked");
+            self.audit_session_ended("token_revoked", &session.id).await;
         }
         Ok(())
+    }
+
+    /// Audits a revoked session under its pool and user. Best effort: the revocation has
+    /// committed, and a failed lookup only leaves the event without a username.
+    async fn audit_session_ended(&self, event: &'static str, session_id: &str) {
+        let session = self.store.session(session_id).await.ok().flatten();
+        let user = match &session {
+            Some(session) => self
+                .store
+                .user_by_sub(&session.user_sub)
+                .await
+                .ok()
+                .flatten(),
+            None => None,
+        };
+        let pool = session.as_ref().map_or("", |s| s.pool_id.as_str());
+        let mut audit = AuditEvent::new(event, pool, Outcome::Success);
+        if let Some(session) = &session {
+            audit = audit.with_client(session.client_id.as_str());
+        }
+        if let Some(user) = &user {
+            audit = audit.with_user(user);
+        }
+        audit.emit();
     }
 
     /// Revokes every session of the caller and every token issued to them so far.
@@ -53,7 +79,7 @@ impl Services {
         self.store
             .revoke_user_sessions(&caller.user.sub, self.clock.now())
             .await?;
-        tracing::info!(pool = %caller.pool.id, sub = %caller.user.sub, "signed out everywhere");
+        AuditEvent::for_user("global_sign_out", &caller.pool.id, &caller.user).emit();
         Ok(())
     }
 }

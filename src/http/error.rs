@@ -136,6 +136,12 @@ impl ApiError {
             ErrorKind::ExpiredCode => "ExpiredCodeException",
             ErrorKind::LimitExceeded => "LimitExceededException",
             ErrorKind::TooManyRequests => "TooManyRequestsException",
+            // The Cognito model has one server fault, InternalErrorException: SDKs raise it
+            // as a known, server-side error and retry on the 503 status. The login API,
+            // whose clients are not SDKs, says plainly what happened.
+            ErrorKind::ServiceUnavailable if self.surface == Surface::CognitoJson => {
+                "InternalErrorException"
+            }
             ErrorKind::ServiceUnavailable => "ServiceUnavailableException",
             ErrorKind::Internal => "InternalErrorException",
         }
@@ -276,6 +282,21 @@ mod tests {
             status(AuthError::InvalidPassword("x".into())),
             StatusCode::BAD_REQUEST
         );
+    }
+
+    #[test]
+    fn an_unreachable_database_is_a_503_in_each_apis_words() {
+        for (surface, type_name) in [
+            (Surface::LoginApi, "ServiceUnavailableException"),
+            (Surface::CognitoJson, "InternalErrorException"),
+        ] {
+            let error = ApiError::from_auth(AuthError::Unavailable("refused".into()), surface);
+            assert_eq!(error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(error.type_name(), type_name);
+            let response = error.error_response();
+            assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "1");
+            assert!(!error.message.contains("refused"));
+        }
     }
 
     #[test]

@@ -1,6 +1,11 @@
 //! Cross-cutting response behaviour: a request id on every response, security headers, and
 //! an access log that records method, path, status and latency, never bodies, query strings
 //! or credentials.
+//!
+//! Each request is served inside a `request` span carrying its id (the one returned as
+//! `x-amzn-RequestId`) and its client address (as the trusted-proxy rules resolve it), so
+//! every line logged while serving it, the audit events of the use cases included, carries
+//! both, without the use cases knowing HTTP exists.
 
 use std::time::Instant;
 
@@ -9,8 +14,10 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
+use tracing::Instrument;
 
 use super::metrics::Metrics;
+use super::rate_limit::SignInLimiter;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
@@ -33,7 +40,14 @@ pub async fn observe(
     let tls = request
         .app_data::<web::Data<Transport>>()
         .is_some_and(|t| t.tls);
-    let mut response = next.call(request).await?;
+    let client_ip = request
+        .app_data::<web::Data<SignInLimiter>>()
+        .and_then(|limiter| limiter.client_ip(request.request()))
+        .or_else(|| request.peer_addr().map(|peer| peer.ip()))
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+    let span = tracing::info_span!("request", request_id = %request_id, client_ip = %client_ip);
+    let mut response = next.call(request).instrument(span.clone()).await?;
 
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -69,8 +83,8 @@ pub async fn observe(
             .unwrap_or_else(|| "unmatched".to_owned());
         metrics.record_request(method.as_str(), &route, status, elapsed);
     }
+    let _in_request = span.enter();
     tracing::info!(
-        request_id = %request_id,
         method = %method,
         path = %path,
         status,

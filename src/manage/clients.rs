@@ -104,7 +104,13 @@ impl Services {
             None
         };
         self.store.create_client(&client).await?;
-        tracing::info!(pool = %pool.id, client = %client.id, "app client created");
+        crate::auth::audit::AuditEvent::new(
+            "client_created",
+            pool.id.as_str(),
+            crate::auth::audit::Outcome::Success,
+        )
+        .with_client(client.id.as_str())
+        .emit();
         Ok((client, secret))
     }
 
@@ -133,7 +139,13 @@ impl Services {
         let updated = changes.apply_to(client)?;
         if updated != *client {
             self.store.update_client(&updated, self.clock.now()).await?;
-            tracing::info!(client = %client.id, "app client updated");
+            crate::auth::audit::AuditEvent::new(
+                "client_updated",
+                client.pool_id.as_str(),
+                crate::auth::audit::Outcome::Success,
+            )
+            .with_client(client.id.as_str())
+            .emit();
         }
         Ok(updated)
     }

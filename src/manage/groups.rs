@@ -1,6 +1,7 @@
 //! Cognito groups: created per pool, users added and removed; names appear in
 //! `cognito:groups`.
 
+use crate::auth::audit::{AuditEvent, Outcome};
 use crate::auth::{AuthError, Services};
 use crate::domain::pool::UserPool;
 use crate::domain::username::Username;
@@ -19,7 +20,12 @@ impl Services {
             ));
         }
         match self.store.create_group(&group, self.clock.now()).await {
-            Ok(()) => Ok(group),
+            Ok(()) => {
+                AuditEvent::new("group_created", group.pool_id.as_str(), Outcome::Success)
+                    .with_group(&group.name)
+                    .emit();
+                Ok(group)
+            }
             Err(StoreError::Conflict(_)) => Err(AuthError::GroupExists),
             Err(e) => Err(e.into()),
         }
@@ -45,6 +51,9 @@ impl Services {
         self.store
             .add_user_to_group(&pool.id, &user.sub, &group.name)
             .await?;
+        AuditEvent::for_user("user_added_to_group", &pool.id, &user)
+            .with_group(&group.name)
+            .emit();
         Ok(())
     }
 
@@ -56,9 +65,15 @@ impl Services {
     ) -> Result<(), AuthError> {
         let group = self.group(pool, group).await?;
         let user = self.find_user(pool, username).await?;
-        self.store
+        if self
+            .store
             .remove_user_from_group(&user.sub, &group.name)
-            .await?;
+            .await?
+        {
+            AuditEvent::for_user("user_removed_from_group", &pool.id, &user)
+                .with_group(&group.name)
+                .emit();
+        }
         Ok(())
     }
 

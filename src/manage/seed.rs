@@ -411,6 +411,12 @@ impl Services {
         }
         if user.enabled != enabled {
             self.store.set_enabled(&user.sub, enabled, now).await?;
+            let event = if enabled {
+                "user_enabled"
+            } else {
+                "user_disabled"
+            };
+            crate::auth::audit::AuditEvent::for_user(event, &pool.id, user).emit();
             changed = true;
         }
         // A user who already replaced a temporary password keeps their own; an unanswered

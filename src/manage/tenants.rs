@@ -1,5 +1,6 @@
 //! Creating and finding tenants (user pools) and their app clients.
 
+use crate::auth::audit::{AuditEvent, Outcome};
 use crate::auth::{AuthError, Services};
 use crate::domain::app_client::{AppClient, ClientSettings, TokenValidity};
 use crate::domain::ids::{ClientId, UserPoolId};
@@ -57,7 +58,9 @@ impl Services {
         }
         // Create the signing keys now, so the JWKS is complete before the first sign-in.
         self.keys.jwks(&pool.id).await?;
-        tracing::info!(pool = %pool.id, "tenant created");
+        AuditEvent::new("pool_created", pool.id.as_str(), Outcome::Success)
+            .with_client(client.id.as_str())
+            .emit();
         Ok((pool, client))
     }
 
@@ -99,7 +102,12 @@ impl Services {
             created_at: self.clock.now(),
         };
         match self.store.create_client(&client).await {
-            Ok(()) => Ok(client),
+            Ok(()) => {
+                AuditEvent::new("client_created", pool.id.as_str(), Outcome::Success)
+                    .with_client(client.id.as_str())
+                    .emit();
+                Ok(client)
+            }
             Err(StoreError::Conflict(_)) => Err(AuthError::AlreadyExists(format!(
                 "an app client with id {} already exists",
                 client.id

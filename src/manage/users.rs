@@ -1,5 +1,6 @@
 //! Creating users and changing their password, status and attributes.
 
+use crate::auth::audit::AuditEvent;
 use crate::auth::{AuthError, Services};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::ids::Sub;
@@ -41,7 +42,7 @@ impl Services {
         };
         match self.store.create_user(&user).await {
             Ok(()) => {
-                tracing::info!(pool = %pool.id, sub = %user.sub, "user created");
+                AuditEvent::for_user("user_created", &pool.id, &user).emit();
                 Ok(user)
             }
             Err(StoreError::Conflict(_)) => Err(AuthError::UsernameExists),
@@ -66,6 +67,7 @@ impl Services {
         self.store
             .revoke_user_sessions(&user.sub, self.clock.now())
             .await?;
+        AuditEvent::for_user("user_signed_out", &pool.id, &user).emit();
         Ok(())
     }
 
@@ -85,7 +87,9 @@ impl Services {
         self.store
             .set_password(&user.sub, &hash, status, expiry, Revocation::All, now)
             .await?;
-        tracing::info!(pool = %pool.id, sub = %user.sub, "password set by administrator");
+        AuditEvent::for_user("user_password_set", &pool.id, &user)
+            .with_reason(if temporary { "temporary" } else { "permanent" })
+            .emit();
         Ok(())
     }
 
@@ -100,7 +104,12 @@ impl Services {
         self.store
             .set_enabled(&user.sub, enabled, self.clock.now())
             .await?;
-        tracing::info!(pool = %pool.id, sub = %user.sub, enabled, "user enabled state changed");
+        let event = if enabled {
+            "user_enabled"
+        } else {
+            "user_disabled"
+        };
+        AuditEvent::for_user(event, &pool.id, &user).emit();
         Ok(())
     }
 
@@ -114,13 +123,14 @@ impl Services {
         self.store
             .set_status(&user.sub, UserStatus::ResetRequired, self.clock.now())
             .await?;
+        AuditEvent::for_user("user_reset_required", &pool.id, &user).emit();
         Ok(())
     }
 
     pub async fn delete_user(&self, pool: &UserPool, username: &Username) -> Result<(), AuthError> {
         let user = self.find_user(pool, username).await?;
         self.store.delete_user(&user.sub).await?;
-        tracing::info!(pool = %pool.id, sub = %user.sub, "user deleted");
+        AuditEvent::for_user("user_deleted", &pool.id, &user).emit();
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 
 mod migrate;
 mod postgres;
+mod retry;
 pub mod sql;
 mod sqlite;
 
@@ -18,7 +19,8 @@ use crate::domain::pool::{PoolSettings, UserPool};
 use crate::domain::user::{StoredPasswordHash, User, UserStatus};
 
 pub use migrate::{MigrationReport, SchemaStatus};
-pub use sql::SqlStore;
+pub use retry::{Replay, RetryPolicy};
+pub use sql::{ConnectOptions, SqlStore};
 
 /// The file an `sqlite:` URL names (None for in-memory databases).
 pub fn sqlite_database_path(url: &str) -> Option<std::path::PathBuf> {
@@ -33,6 +35,12 @@ pub enum StoreError {
     /// The database could not be reached or timed out; the caller may retry later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A failure that left nothing written (serialization failure, deadlock, busy SQLite
+    /// file, no connection to be had, connection lost before COMMIT). The store runs the
+    /// operation again itself and reports `Unavailable` if that keeps failing, so callers
+    /// normally never see this.
+    #[error("transient database failure: {0}")]
+    Transient(String),
     /// Anything else: a bug or a corrupt row. Logged, never shown to clients.
     #[error("database error: {0}")]
     Internal(String),

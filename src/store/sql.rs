@@ -13,6 +13,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 use super::migrate::{self, MigrationReport, Migrator, SchemaStatus};
+use super::retry::{Replay, RetryPolicy, retrying};
 use super::{
     Backend, ChallengeRecord, ConfirmationCodeRecord, GroupRecord, GroupStore, HousekeepingStore,
     KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, PoolStore, Purged,
@@ -45,6 +46,7 @@ pub enum MigrateError {
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    retry: RetryPolicy,
     /// Kept for the SQLite migration lock file; never printed (it may hold a password).
     url: String,
 }
@@ -68,8 +70,37 @@ pub fn backend_of(url: &str) -> Result<Backend, String> {
     }
 }
 
+/// How the connection pool behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectOptions {
+    pub max_connections: u32,
+    /// The longest a request waits for a connection, connecting included. While the
+    /// database is down every request waits this long and is then answered 503, so it
+    /// bounds how long clients hang during an outage; it is also the retry budget.
+    pub acquire_timeout: Duration,
+}
+
+impl ConnectOptions {
+    pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+}
+
 impl SqlStore {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        Self::connect_with(
+            url,
+            ConnectOptions {
+                max_connections,
+                acquire_timeout: ConnectOptions::DEFAULT_ACQUIRE_TIMEOUT,
+            },
+        )
+        .await
+    }
+
+    pub async fn connect_with(url: &str, options: ConnectOptions) -> Result<Self, StoreError> {
+        let ConnectOptions {
+            max_connections,
+            acquire_timeout,
+        } = options;
         sqlx::any::install_default_drivers();
         let backend = backend_of(url).map_err(StoreError::Internal)?;
         let url = match backend {
@@ -79,7 +110,10 @@ impl SqlStore {
         let options = AnyConnectOptions::from_str(&url).map_err(classify)?;
         let mut pool_options = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(5));
+            .acquire_timeout(acquire_timeout)
+            // A connection that died with a restarted server is found out and replaced
+            // before use (sqlx's default, stated because recovery depends on it).
+            .test_before_acquire(true);
         if backend == Backend::Sqlite {
             if sqlite::is_in_memory(&url) {
                 // Each connection to :memory: is its own empty database: keep exactly one.
@@ -93,7 +127,12 @@ impl SqlStore {
             });
         }
         let pool = pool_options.connect_with(options).await.map_err(classify)?;
-        Ok(Self { pool, backend, url })
+        Ok(Self {
+            pool,
+            backend,
+            retry: RetryPolicy::within(acquire_timeout),
+            url,
+        })
     }
 
     /// Applies pending migrations under a lock, refusing a database newer than this binary.
@@ -172,12 +211,43 @@ impl SqlStore {
         rows.iter().map(decode).collect()
     }
 
+    /// Runs one store operation under the retry policy (see `retry.rs`).
+    async fn retrying<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        replay: Replay,
+        attempt: F,
+    ) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, StoreError>>,
+    {
+        retrying(&self.retry, operation, replay, attempt).await
+    }
+
+    /// Whether a session and its first refresh token are already stored: a retried
+    /// sign-in whose earlier attempt committed (the reply was lost) must not insert twice.
+    /// The token hash is of 256 fresh random bits, so finding it proves it is ours.
+    async fn session_committed(&self, session: &NewSession) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT session_id FROM refresh_tokens WHERE token_hash = $1")
+            .bind(&session.refresh_token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(match row {
+            Some(row) => get::<String>(&row, "session_id")? == session.id,
+            None => false,
+        })
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
 }
 
-/// Sorts sqlx errors into what callers can act on.
+/// Sorts sqlx errors into what callers can act on. `Transient` means the database is known
+/// to hold nothing of the attempt; `Unavailable` means the connection failed and a
+/// statement sent on it may or may not have been applied (see `retry.rs`).
 pub(super) fn classify(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) => {
@@ -186,21 +256,38 @@ pub(super) fn classify(error: sqlx::Error) -> StoreError {
             }
             let code = db.code().unwrap_or_default();
             // SQLite reports numeric codes whose low byte is the primary code (5 busy, 6
-            // locked, also for their extended variants such as 517 busy-snapshot).
+            // locked, also for their extended variants such as 517 busy-snapshot); the
+            // statement did not run.
             let sqlite_busy = code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
-            // Postgres: 08xxx connection exceptions, 57P0x shutdown.
-            if code.starts_with("08") || code.starts_with("57P") || sqlite_busy {
+            // Postgres rolls back a transaction that hit a serialization failure (40001)
+            // or was chosen as a deadlock victim (40P01), and asks for a retry.
+            if code == "40001" || code == "40P01" || sqlite_busy {
+                StoreError::Transient(error.to_string())
+            } else if code.starts_with("08") || code.starts_with("57P") {
+                // Postgres: 08xxx connection exceptions, 57P0x shutdown and start-up.
                 StoreError::Unavailable(error.to_string())
             } else {
                 StoreError::Internal(error.to_string())
             }
         }
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
+        // No connection could be had: nothing was sent.
+        sqlx::Error::PoolTimedOut => StoreError::Transient(error.to_string()),
+        sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
         _ => StoreError::Internal(error.to_string()),
+    }
+}
+
+/// For failures inside a transaction before COMMIT: whatever the connection did, the
+/// transaction did not commit (Postgres rolls back an open transaction whose connection
+/// dies), so a lost connection here is as safe to retry as a serialization failure.
+fn before_commit(error: sqlx::Error) -> StoreError {
+    match classify(error) {
+        StoreError::Unavailable(detail) => StoreError::Transient(detail),
+        other => other,
     }
 }
 
@@ -378,7 +465,7 @@ async fn insert_session(
     .bind(session.expires_at)
     .execute(&mut *tx)
     .await
-    .map_err(classify)?;
+    .map_err(before_commit)?;
     sqlx::query(
         "INSERT INTO refresh_tokens (token_hash, session_id, issued_at, consumed_at, replaced_by) \
          VALUES ($1, $2, $3, NULL, NULL)",
@@ -388,7 +475,7 @@ async fn insert_session(
     .bind(session.auth_time)
     .execute(&mut *tx)
     .await
-    .map_err(classify)?;
+    .map_err(before_commit)?;
     Ok(())
 }
 
@@ -414,14 +501,14 @@ async fn revoke_sessions(
     .bind(keep)
     .execute(&mut *tx)
     .await
-    .map_err(classify)?;
+    .map_err(before_commit)?;
     if keep.is_none() {
         sqlx::query("UPDATE users SET tokens_valid_after = $1 WHERE sub = $2")
             .bind(now)
             .bind(sub.to_string())
             .execute(&mut *tx)
             .await
-            .map_err(classify)?;
+            .map_err(before_commit)?;
     }
     Ok(())
 }
@@ -433,50 +520,65 @@ impl PoolStore for SqlStore {
         pool: &UserPool,
         default_client: &AppClient,
     ) -> Result<(), StoreError> {
-        let settings = serde_json::to_string(&pool.settings)
-            .map_err(|e| StoreError::Internal(e.to_string()))?;
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        sqlx::query(
-            "INSERT INTO user_pools (id, name, settings, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $4)",
-        )
-        .bind(pool.id.as_str())
-        .bind(&pool.name)
-        .bind(settings)
-        .bind(pool.created_at)
-        .execute(&mut *tx)
+        self.retrying("create_pool", Replay::OnlyIfNothingWritten, || async move {
+            let settings = serde_json::to_string(&pool.settings)
+                .map_err(|e| StoreError::Internal(e.to_string()))?;
+            let mut tx = self.pool.begin().await.map_err(before_commit)?;
+            sqlx::query(
+                "INSERT INTO user_pools (id, name, settings, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(pool.id.as_str())
+            .bind(&pool.name)
+            .bind(settings)
+            .bind(pool.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(before_commit)?;
+            insert_client(&mut tx, default_client).await?;
+            tx.commit().await.map_err(classify)
+        })
         .await
-        .map_err(classify)?;
-        insert_client(&mut tx, default_client).await?;
-        tx.commit().await.map_err(classify)
     }
 
     async fn pool_by_name(&self, name: &str) -> Result<Option<UserPool>, StoreError> {
-        let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE name = $1");
-        self.find_one(sql, name, pool_from_row).await
+        self.retrying("pool_by_name", Replay::Safe, || async move {
+            let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE name = $1");
+            self.find_one(sql, name, pool_from_row).await
+        })
+        .await
     }
 
     async fn pool_by_id(&self, id: &UserPoolId) -> Result<Option<UserPool>, StoreError> {
-        let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE id = $1");
-        self.find_one(sql, id.as_str(), pool_from_row).await
+        self.retrying("pool_by_id", Replay::Safe, || async move {
+            let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE id = $1");
+            self.find_one(sql, id.as_str(), pool_from_row).await
+        })
+        .await
     }
 
     async fn list_pools(&self) -> Result<Vec<UserPool>, StoreError> {
-        let query = format!("SELECT {POOL_COLUMNS} FROM user_pools ORDER BY name");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(query))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        rows.iter().map(pool_from_row).collect()
+        self.retrying("list_pools", Replay::Safe, || async move {
+            let query = format!("SELECT {POOL_COLUMNS} FROM user_pools ORDER BY name");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(query))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(classify)?;
+            rows.iter().map(pool_from_row).collect()
+        })
+        .await
     }
 
     async fn delete_pool(&self, id: &UserPoolId) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM user_pools WHERE id = $1")
-            .bind(id.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(result.rows_affected() == 1)
+        self.retrying("delete_pool", Replay::OnlyIfNothingWritten, || async move {
+            let result = sqlx::query("DELETE FROM user_pools WHERE id = $1")
+                .bind(id.as_str())
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
+            Ok(result.rows_affected() == 1)
+        })
+        .await
     }
 
     async fn update_pool_settings(
@@ -485,33 +587,51 @@ impl PoolStore for SqlStore {
         settings: &PoolSettings,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        let settings =
-            serde_json::to_string(settings).map_err(|e| StoreError::Internal(e.to_string()))?;
-        let result =
-            sqlx::query("UPDATE user_pools SET settings = $1, updated_at = $2 WHERE id = $3")
-                .bind(settings)
-                .bind(now)
-                .bind(id.as_str())
-                .execute(&self.pool)
-                .await
-                .map_err(classify)?;
-        Ok(result.rows_affected() == 1)
+        self.retrying("update_pool_settings", Replay::Safe, || async move {
+            let settings =
+                serde_json::to_string(settings).map_err(|e| StoreError::Internal(e.to_string()))?;
+            let result =
+                sqlx::query("UPDATE user_pools SET settings = $1, updated_at = $2 WHERE id = $3")
+                    .bind(settings)
+                    .bind(now)
+                    .bind(id.as_str())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(classify)?;
+            Ok(result.rows_affected() == 1)
+        })
+        .await
     }
 
     async fn default_client(&self, pool: &UserPoolId) -> Result<Option<AppClient>, StoreError> {
-        let sql =
-            format!("SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 AND is_default");
-        self.find_one(sql, pool.as_str(), client_from_row).await
+        self.retrying("default_client", Replay::Safe, || async move {
+            let sql = format!(
+                "SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 AND is_default"
+            );
+            self.find_one(sql, pool.as_str(), client_from_row).await
+        })
+        .await
     }
 
     async fn client_by_id(&self, id: &ClientId) -> Result<Option<AppClient>, StoreError> {
-        let sql = format!("SELECT {CLIENT_COLUMNS} FROM app_clients WHERE id = $1");
-        self.find_one(sql, id.as_str(), client_from_row).await
+        self.retrying("client_by_id", Replay::Safe, || async move {
+            let sql = format!("SELECT {CLIENT_COLUMNS} FROM app_clients WHERE id = $1");
+            self.find_one(sql, id.as_str(), client_from_row).await
+        })
+        .await
     }
 
     async fn create_client(&self, client: &AppClient) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(classify)?;
-        insert_client(&mut conn, client).await
+        self.retrying(
+            "create_client",
+            Replay::OnlyIfNothingWritten,
+            || async move {
+                let mut tx = self.pool.begin().await.map_err(before_commit)?;
+                insert_client(&mut tx, client).await?;
+                tx.commit().await.map_err(classify)
+            },
+        )
+        .await
     }
 
     async fn update_client(
@@ -519,30 +639,36 @@ impl PoolStore for SqlStore {
         client: &AppClient,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE app_clients SET name = $1, id_token_seconds = $2, access_token_seconds = $3, \
-             refresh_token_seconds = $4, refresh_grace_seconds = $5, updated_at = $6, \
-             settings = $8 WHERE id = $7",
-        )
-        .bind(&client.name)
-        .bind(client.validity.id_token_seconds)
-        .bind(client.validity.access_token_seconds)
-        .bind(client.validity.refresh_token_seconds)
-        .bind(client.refresh_grace_seconds)
-        .bind(now)
-        .bind(client.id.as_str())
-        .bind(client_settings_json(client)?)
-        .execute(&self.pool)
+        self.retrying("update_client", Replay::Safe, || async move {
+            let result = sqlx::query(
+                "UPDATE app_clients SET name = $1, id_token_seconds = $2, access_token_seconds = $3, \
+                 refresh_token_seconds = $4, refresh_grace_seconds = $5, updated_at = $6, \
+                 settings = $8 WHERE id = $7",
+            )
+            .bind(&client.name)
+            .bind(client.validity.id_token_seconds)
+            .bind(client.validity.access_token_seconds)
+            .bind(client.validity.refresh_token_seconds)
+            .bind(client.refresh_grace_seconds)
+            .bind(now)
+            .bind(client.id.as_str())
+            .bind(client_settings_json(client)?)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            Ok(result.rows_affected() == 1)
+        })
         .await
-        .map_err(classify)?;
-        Ok(result.rows_affected() == 1)
     }
 
     async fn list_clients(&self, pool: &UserPoolId) -> Result<Vec<AppClient>, StoreError> {
-        let sql = format!(
-            "SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 ORDER BY created_at, id"
-        );
-        self.find_all(sql, pool.as_str(), client_from_row).await
+        self.retrying("list_clients", Replay::Safe, || async move {
+            let sql = format!(
+                "SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 ORDER BY created_at, id"
+            );
+            self.find_all(sql, pool.as_str(), client_from_row).await
+        })
+        .await
     }
 }
 
@@ -573,40 +699,43 @@ async fn insert_client(
     .bind(client_settings_json(client)?)
     .execute(&mut *conn)
     .await
-    .map_err(classify)?;
+    .map_err(before_commit)?;
     Ok(())
 }
 
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, user: &User) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO users (sub, pool_id, username, username_key, password_hash, pepper_id, \
-             status, enabled, attributes, tokens_valid_after, temporary_password_expires_at, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(user.sub.to_string())
-        .bind(user.pool_id.as_str())
-        .bind(&user.username)
-        .bind(&user.username_key)
-        .bind(
-            user.password
-                .as_ref()
-                .map(|p| p.phc.expose_secret().to_owned()),
-        )
-        .bind(user.password.as_ref().and_then(|p| p.pepper_id.clone()))
-        .bind(user.status.as_str())
-        .bind(user.enabled)
-        .bind(attributes_json(&user.attributes)?)
-        .bind(user.tokens_valid_after)
-        .bind(user.temporary_password_expires_at)
-        .bind(user.created_at)
-        .bind(user.updated_at)
-        .execute(&self.pool)
+        self.retrying("create_user", Replay::OnlyIfNothingWritten, || async move {
+            sqlx::query(
+                "INSERT INTO users (sub, pool_id, username, username_key, password_hash, pepper_id, \
+                 status, enabled, attributes, tokens_valid_after, temporary_password_expires_at, \
+                 created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(user.sub.to_string())
+            .bind(user.pool_id.as_str())
+            .bind(&user.username)
+            .bind(&user.username_key)
+            .bind(
+                user.password
+                    .as_ref()
+                    .map(|p| p.phc.expose_secret().to_owned()),
+            )
+            .bind(user.password.as_ref().and_then(|p| p.pepper_id.clone()))
+            .bind(user.status.as_str())
+            .bind(user.enabled)
+            .bind(attributes_json(&user.attributes)?)
+            .bind(user.tokens_valid_after)
+            .bind(user.temporary_password_expires_at)
+            .bind(user.created_at)
+            .bind(user.updated_at)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            Ok(())
+        })
         .await
-        .map_err(classify)?;
-        Ok(())
     }
 
     async fn user_by_key(
@@ -614,35 +743,49 @@ impl UserStore for SqlStore {
         pool: &UserPoolId,
         username_key: &str,
     ) -> Result<Option<User>, StoreError> {
-        let query =
-            format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key = $2");
-        let row = sqlx::query(sqlx::AssertSqlSafe(query))
-            .bind(pool.as_str())
-            .bind(username_key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(user_from_row).transpose()
+        self.retrying("user_by_key", Replay::Safe, || async move {
+            let query = format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key = $2"
+            );
+            let row = sqlx::query(sqlx::AssertSqlSafe(query))
+                .bind(pool.as_str())
+                .bind(username_key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(classify)?;
+            row.as_ref().map(user_from_row).transpose()
+        })
+        .await
     }
 
     async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE sub = $1");
-        self.find_one(sql, &sub.to_string(), user_from_row).await
+        self.retrying("user_by_sub", Replay::Safe, || async move {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE sub = $1");
+            self.find_one(sql, &sub.to_string(), user_from_row).await
+        })
+        .await
     }
 
     async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError> {
-        let sql =
-            format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 ORDER BY username_key");
-        self.find_all(sql, pool.as_str(), user_from_row).await
+        self.retrying("list_users", Replay::Safe, || async move {
+            let sql = format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 ORDER BY username_key"
+            );
+            self.find_all(sql, pool.as_str(), user_from_row).await
+        })
+        .await
     }
 
     async fn count_users(&self, pool: &UserPoolId) -> Result<i64, StoreError> {
-        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE pool_id = $1")
-            .bind(pool.as_str())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(count)
+        self.retrying("count_users", Replay::Safe, || async move {
+            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE pool_id = $1")
+                .bind(pool.as_str())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(classify)?;
+            Ok(count)
+        })
+        .await
     }
 
     async fn list_users_page(
@@ -651,18 +794,21 @@ impl UserStore for SqlStore {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<User>, StoreError> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 \
-             AND ($2 IS NULL OR username_key > $2) ORDER BY username_key LIMIT $3"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(pool.as_str())
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)?;
-        rows.iter().map(user_from_row).collect()
+        self.retrying("list_users_page", Replay::Safe, || async move {
+            let sql = format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 \
+                 AND ($2 IS NULL OR username_key > $2) ORDER BY username_key LIMIT $3"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(pool.as_str())
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(classify)?;
+            rows.iter().map(user_from_row).collect()
+        })
+        .await
     }
 
     async fn set_password(
@@ -674,26 +820,30 @@ impl UserStore for SqlStore {
         revocation: Revocation,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        let result = sqlx::query(
-            "UPDATE users SET password_hash = $1, pepper_id = $2, status = $3, \
-             temporary_password_expires_at = $4, updated_at = $5 WHERE sub = $6",
-        )
-        .bind(hash.phc.expose_secret())
-        .bind(hash.pepper_id.as_deref())
-        .bind(status.as_str())
-        .bind(temporary_expires_at)
-        .bind(now)
-        .bind(sub.to_string())
-        .execute(&mut *tx)
+        let revocation = &revocation;
+        self.retrying("set_password", Replay::Safe, || async move {
+            let mut tx = self.pool.begin().await.map_err(before_commit)?;
+            let result = sqlx::query(
+                "UPDATE users SET password_hash = $1, pepper_id = $2, status = $3, \
+                 temporary_password_expires_at = $4, updated_at = $5 WHERE sub = $6",
+            )
+            .bind(hash.phc.expose_secret())
+            .bind(hash.pepper_id.as_deref())
+            .bind(status.as_str())
+            .bind(temporary_expires_at)
+            .bind(now)
+            .bind(sub.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(before_commit)?;
+            if result.rows_affected() == 0 {
+                return Ok(false);
+            }
+            revoke_sessions(&mut tx, sub, revocation, now).await?;
+            tx.commit().await.map_err(classify)?;
+            Ok(true)
+        })
         .await
-        .map_err(classify)?;
-        if result.rows_affected() == 0 {
-            return Ok(false);
-        }
-        revoke_sessions(&mut tx, sub, &revocation, now).await?;
-        tx.commit().await.map_err(classify)?;
-        Ok(true)
     }
 
     async fn replace_password_hash(
@@ -702,18 +852,25 @@ impl UserStore for SqlStore {
         expected: &StoredPasswordHash,
         replacement: &StoredPasswordHash,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE users SET password_hash = $1, pepper_id = $2 \
-             WHERE sub = $3 AND password_hash = $4",
+        self.retrying(
+            "replace_password_hash",
+            Replay::OnlyIfNothingWritten,
+            || async move {
+                let result = sqlx::query(
+                    "UPDATE users SET password_hash = $1, pepper_id = $2 \
+                 WHERE sub = $3 AND password_hash = $4",
+                )
+                .bind(replacement.phc.expose_secret())
+                .bind(replacement.pepper_id.as_deref())
+                .bind(sub.to_string())
+                .bind(expected.phc.expose_secret())
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
+                Ok(result.rows_affected() == 1)
+            },
         )
-        .bind(replacement.phc.expose_secret())
-        .bind(replacement.pepper_id.as_deref())
-        .bind(sub.to_string())
-        .bind(expected.phc.expose_secret())
-        .execute(&self.pool)
         .await
-        .map_err(classify)?;
-        Ok(result.rows_affected() == 1)
     }
 
     async fn set_enabled(
@@ -722,22 +879,26 @@ impl UserStore for SqlStore {
         enabled: bool,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        let result = sqlx::query("UPDATE users SET enabled = $1, updated_at = $2 WHERE sub = $3")
-            .bind(enabled)
-            .bind(now)
-            .bind(sub.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        if result.rows_affected() == 0 {
-            return Ok(false);
-        }
-        if !enabled {
-            revoke_sessions(&mut tx, sub, &Revocation::All, now).await?;
-        }
-        tx.commit().await.map_err(classify)?;
-        Ok(true)
+        self.retrying("set_enabled", Replay::Safe, || async move {
+            let mut tx = self.pool.begin().await.map_err(before_commit)?;
+            let result =
+                sqlx::query("UPDATE users SET enabled = $1, updated_at = $2 WHERE sub = $3")
+                    .bind(enabled)
+                    .bind(now)
+                    .bind(sub.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(before_commit)?;
+            if result.rows_affected() == 0 {
+                return Ok(false);
+            }
+            if !enabled {
+                revoke_sessions(&mut tx, sub, &Revocation::All, now).await?;
+            }
+            tx.commit().await.map_err(classify)?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn set_status(
@@ -746,14 +907,18 @@ impl UserStore for SqlStore {
         status: UserStatus,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query("UPDATE users SET status = $1, updated_at = $2 WHERE sub = $3")
-            .bind(status.as_str())
-            .bind(now)
-            .bind(sub.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(result.rows_affected() == 1)
+        self.retrying("set_status", Replay::Safe, || async move {
+            let result =
+                sqlx::query("UPDATE users SET status = $1, updated_at = $2 WHERE sub = $3")
+                    .bind(status.as_str())
+                    .bind(now)
+                    .bind(sub.to_string())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(classify)?;
+            Ok(result.rows_affected() == 1)
+        })
+        .await
     }
 
     async fn set_attributes(
@@ -762,15 +927,18 @@ impl UserStore for SqlStore {
         attributes: &UserAttributes,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        let result =
-            sqlx::query("UPDATE users SET attributes = $1, updated_at = $2 WHERE sub = $3")
-                .bind(attributes_json(attributes)?)
-                .bind(now)
-                .bind(sub.to_string())
-                .execute(&self.pool)
-                .await
-                .map_err(classify)?;
-        Ok(result.rows_affected() == 1)
+        self.retrying("set_attributes", Replay::Safe, || async move {
+            let result =
+                sqlx::query("UPDATE users SET attributes = $1, updated_at = $2 WHERE sub = $3")
+                    .bind(attributes_json(attributes)?)
+                    .bind(now)
+                    .bind(sub.to_string())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(classify)?;
+            Ok(result.rows_affected() == 1)
+        })
+        .await
     }
 
     async fn put_confirmation_code(
@@ -778,149 +946,193 @@ impl UserStore for SqlStore {
         code: &ConfirmationCodeRecord,
         now: UnixSeconds,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO confirmation_codes (user_sub, code_encrypted, expires_at, \
-             failed_attempts, created_at) VALUES ($1, $2, $3, 0, $4) \
-             ON CONFLICT (user_sub) DO UPDATE SET code_encrypted = excluded.code_encrypted, \
-             expires_at = excluded.expires_at, failed_attempts = 0, created_at = excluded.created_at",
-        )
-        .bind(code.user_sub.to_string())
-        .bind(&code.code_encrypted)
-        .bind(code.expires_at)
-        .bind(now)
-        .execute(&self.pool)
+        self.retrying("put_confirmation_code", Replay::Safe, || async move {
+            sqlx::query(
+                "INSERT INTO confirmation_codes (user_sub, code_encrypted, expires_at, \
+                 failed_attempts, created_at) VALUES ($1, $2, $3, 0, $4) \
+                 ON CONFLICT (user_sub) DO UPDATE SET code_encrypted = excluded.code_encrypted, \
+                 expires_at = excluded.expires_at, failed_attempts = 0, created_at = excluded.created_at",
+            )
+            .bind(code.user_sub.to_string())
+            .bind(&code.code_encrypted)
+            .bind(code.expires_at)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            Ok(())
+        })
         .await
-        .map_err(classify)?;
-        Ok(())
     }
 
     async fn confirmation_code(
         &self,
         sub: &Sub,
     ) -> Result<Option<ConfirmationCodeRecord>, StoreError> {
-        let sql = "SELECT user_sub, code_encrypted, expires_at, failed_attempts \
-                   FROM confirmation_codes WHERE user_sub = $1";
-        self.find_one(sql.to_owned(), &sub.to_string(), |row| {
-            let sub: String = get(row, "user_sub")?;
-            Ok(ConfirmationCodeRecord {
-                user_sub: Sub::parse(&sub).map_err(|e| corrupt("user sub", e))?,
-                code_encrypted: get(row, "code_encrypted")?,
-                expires_at: get(row, "expires_at")?,
-                failed_attempts: get(row, "failed_attempts")?,
+        self.retrying("confirmation_code", Replay::Safe, || async move {
+            let sql = "SELECT user_sub, code_encrypted, expires_at, failed_attempts \
+                       FROM confirmation_codes WHERE user_sub = $1";
+            self.find_one(sql.to_owned(), &sub.to_string(), |row| {
+                let sub: String = get(row, "user_sub")?;
+                Ok(ConfirmationCodeRecord {
+                    user_sub: Sub::parse(&sub).map_err(|e| corrupt("user sub", e))?,
+                    code_encrypted: get(row, "code_encrypted")?,
+                    expires_at: get(row, "expires_at")?,
+                    failed_attempts: get(row, "failed_attempts")?,
+                })
             })
+            .await
         })
         .await
     }
 
     async fn record_code_failure(&self, sub: &Sub) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "UPDATE confirmation_codes SET failed_attempts = failed_attempts + 1 \
-             WHERE user_sub = $1 RETURNING failed_attempts",
+        self.retrying(
+            "record_code_failure",
+            Replay::OnlyIfNothingWritten,
+            || async move {
+                let row = sqlx::query(
+                    "UPDATE confirmation_codes SET failed_attempts = failed_attempts + 1 \
+                 WHERE user_sub = $1 RETURNING failed_attempts",
+                )
+                .bind(sub.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(classify)?;
+                row.as_ref()
+                    .map_or(Ok(0), |row| get(row, "failed_attempts"))
+            },
         )
-        .bind(sub.to_string())
-        .fetch_optional(&self.pool)
         .await
-        .map_err(classify)?;
-        row.as_ref()
-            .map_or(Ok(0), |row| get(row, "failed_attempts"))
     }
 
     async fn confirm_user(&self, sub: &Sub, now: UnixSeconds) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        let spent = sqlx::query("DELETE FROM confirmation_codes WHERE user_sub = $1")
-            .bind(sub.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        if spent.rows_affected() == 0 {
-            tx.rollback().await.map_err(classify)?;
-            return Ok(false);
-        }
-        sqlx::query("UPDATE users SET status = $1, updated_at = $2 WHERE sub = $3")
-            .bind(UserStatus::Confirmed.as_str())
-            .bind(now)
-            .bind(sub.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        tx.commit().await.map_err(classify)?;
-        Ok(true)
+        self.retrying(
+            "confirm_user",
+            Replay::OnlyIfNothingWritten,
+            || async move {
+                let mut tx = self.pool.begin().await.map_err(before_commit)?;
+                let spent = sqlx::query("DELETE FROM confirmation_codes WHERE user_sub = $1")
+                    .bind(sub.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(before_commit)?;
+                if spent.rows_affected() == 0 {
+                    tx.rollback().await.map_err(before_commit)?;
+                    return Ok(false);
+                }
+                sqlx::query("UPDATE users SET status = $1, updated_at = $2 WHERE sub = $3")
+                    .bind(UserStatus::Confirmed.as_str())
+                    .bind(now)
+                    .bind(sub.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(before_commit)?;
+                tx.commit().await.map_err(classify)?;
+                Ok(true)
+            },
+        )
+        .await
     }
 
     async fn delete_user(&self, sub: &Sub) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM users WHERE sub = $1")
-            .bind(sub.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-        Ok(result.rows_affected() == 1)
+        self.retrying("delete_user", Replay::OnlyIfNothingWritten, || async move {
+            let result = sqlx::query("DELETE FROM users WHERE sub = $1")
+                .bind(sub.to_string())
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
+            Ok(result.rows_affected() == 1)
+        })
+        .await
     }
 }
 
 #[async_trait]
 impl GroupStore for SqlStore {
     async fn put_group(&self, group: &GroupRecord, now: UnixSeconds) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO groups (pool_id, name, description, precedence, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pool_id, name) DO UPDATE SET \
-             description = excluded.description, precedence = excluded.precedence",
-        )
-        .bind(group.pool_id.as_str())
-        .bind(&group.name)
-        .bind(group.description.as_deref())
-        .bind(group.precedence)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        Ok(())
-    }
-
-    async fn list_groups(&self, pool: &UserPoolId) -> Result<Vec<GroupRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT pool_id, name, description, precedence FROM groups WHERE pool_id = $1 \
-             ORDER BY name",
-        )
-        .bind(pool.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(classify)?;
-        rows.iter()
-            .map(|row| {
-                Ok(GroupRecord {
-                    pool_id: pool.clone(),
-                    name: get(row, "name")?,
-                    description: get(row, "description")?,
-                    precedence: get(row, "precedence")?,
-                })
-            })
-            .collect()
-    }
-
-    async fn create_group(&self, group: &GroupRecord, now: UnixSeconds) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO groups (pool_id, name, description, precedence, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(group.pool_id.as_str())
-        .bind(&group.name)
-        .bind(group.description.as_deref())
-        .bind(group.precedence)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        Ok(())
-    }
-
-    async fn remove_user_from_group(&self, sub: &Sub, group: &str) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM user_groups WHERE user_sub = $1 AND group_name = $2")
-            .bind(sub.to_string())
-            .bind(group)
+        self.retrying("put_group", Replay::Safe, || async move {
+            sqlx::query(
+                "INSERT INTO groups (pool_id, name, description, precedence, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pool_id, name) DO UPDATE SET \
+                 description = excluded.description, precedence = excluded.precedence",
+            )
+            .bind(group.pool_id.as_str())
+            .bind(&group.name)
+            .bind(group.description.as_deref())
+            .bind(group.precedence)
+            .bind(now)
             .execute(&self.pool)
             .await
             .map_err(classify)?;
-        Ok(result.rows_affected() == 1)
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_groups(&self, pool: &UserPoolId) -> Result<Vec<GroupRecord>, StoreError> {
+        self.retrying("list_groups", Replay::Safe, || async move {
+            let rows = sqlx::query(
+                "SELECT pool_id, name, description, precedence FROM groups WHERE pool_id = $1 \
+                 ORDER BY name",
+            )
+            .bind(pool.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+            rows.iter()
+                .map(|row| {
+                    Ok(GroupRecord {
+                        pool_id: pool.clone(),
+                        name: get(row, "name")?,
+                        description: get(row, "description")?,
+                        precedence: get(row, "precedence")?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn create_group(&self, group: &GroupRecord, now: UnixSeconds) -> Result<(), StoreError> {
+        self.retrying(
+            "create_group",
+            Replay::OnlyIfNothingWritten,
+            || async move {
+                sqlx::query(
+                    "INSERT INTO groups (pool_id, name, description, precedence, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(group.pool_id.as_str())
+                .bind(&group.name)
+                .bind(group.description.as_deref())
+                .bind(group.precedence)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    async fn remove_user_from_group(&self, sub: &Sub, group: &str) -> Result<bool, StoreError> {
+        self.retrying(
+            "remove_user_from_group",
+            Replay::OnlyIfNothingWritten,
+            || async move {
+                let result =
+                    sqlx::query("DELETE FROM user_groups WHERE user_sub = $1 AND group_name = $2")
+                        .bind(sub.to_string())
+                        .bind(group)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(classify)?;
+                Ok(result.rows_affected() == 1)
+            },
+        )
+        .await
     }
 
     async fn add_user_to_group(
@@ -929,31 +1141,37 @@ impl GroupStore for SqlStore {
         sub: &Sub,
         group: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO user_groups (user_sub, pool_id, group_name) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(sub.to_string())
-        .bind(pool.as_str())
-        .bind(group)
-        .execute(&self.pool)
+        self.retrying("add_user_to_group", Replay::Safe, || async move {
+            sqlx::query(
+                "INSERT INTO user_groups (user_sub, pool_id, group_name) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(sub.to_string())
+            .bind(pool.as_str())
+            .bind(group)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            Ok(())
+        })
         .await
-        .map_err(classify)?;
-        Ok(())
     }
 
     async fn groups_of_user(&self, sub: &Sub) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT g.name AS name FROM user_groups ug \
-             JOIN groups g ON g.pool_id = ug.pool_id AND g.name = ug.group_name \
-             WHERE ug.user_sub = $1 \
-             ORDER BY COALESCE(g.precedence, 2147483647), g.name",
-        )
-        .bind(sub.to_string())
-        .fetch_all(&self.pool)
+        self.retrying("groups_of_user", Replay::Safe, || async move {
+            let rows = sqlx::query(
+                "SELECT g.name AS name FROM user_groups ug \
+                 JOIN groups g ON g.pool_id = ug.pool_id AND g.name = ug.group_name \
+                 WHERE ug.user_sub = $1 \
+                 ORDER BY COALESCE(g.precedence, 2147483647), g.name",
+            )
+            .bind(sub.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+            rows.iter().map(|row| get(row, "name")).collect()
+        })
         .await
-        .map_err(classify)?;
-        rows.iter().map(|row| get(row, "name")).collect()
     }
 }
 
@@ -965,15 +1183,26 @@ impl SessionStore for SqlStore {
         failure_scope: &str,
         username_key: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        insert_session(&mut tx, session).await?;
-        sqlx::query("DELETE FROM login_failures WHERE scope = $1 AND username_key = $2")
-            .bind(failure_scope)
-            .bind(username_key)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        tx.commit().await.map_err(classify)
+        let mut attempts = 0;
+        self.retrying("start_session", Replay::Safe, || {
+            attempts += 1;
+            let retry = attempts > 1;
+            async move {
+                if retry && self.session_committed(session).await? {
+                    return Ok(());
+                }
+                let mut tx = self.pool.begin().await.map_err(before_commit)?;
+                insert_session(&mut tx, session).await?;
+                sqlx::query("DELETE FROM login_failures WHERE scope = $1 AND username_key = $2")
+                    .bind(failure_scope)
+                    .bind(username_key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(before_commit)?;
+                tx.commit().await.map_err(classify)
+            }
+        })
+        .await
     }
 
     async fn complete_new_password(
@@ -983,38 +1212,54 @@ impl SessionStore for SqlStore {
         session: &NewSession,
         now: UnixSeconds,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        let result = sqlx::query(
-            "UPDATE users SET password_hash = $1, pepper_id = $2, status = $3, attributes = $4, \
-             temporary_password_expires_at = NULL, updated_at = $5 WHERE sub = $6",
-        )
-        .bind(hash.phc.expose_secret())
-        .bind(hash.pepper_id.as_deref())
-        .bind(UserStatus::Confirmed.as_str())
-        .bind(attributes_json(attributes)?)
-        .bind(now)
-        .bind(session.user_sub.to_string())
-        .execute(&mut *tx)
+        let mut attempts = 0;
+        self.retrying("complete_new_password", Replay::Safe, || {
+            attempts += 1;
+            let retry = attempts > 1;
+            async move {
+            if retry && self.session_committed(session).await? {
+                return Ok(());
+            }
+            let mut tx = self.pool.begin().await.map_err(before_commit)?;
+            let result = sqlx::query(
+                "UPDATE users SET password_hash = $1, pepper_id = $2, status = $3, attributes = $4, \
+                 temporary_password_expires_at = NULL, updated_at = $5 WHERE sub = $6",
+            )
+            .bind(hash.phc.expose_secret())
+            .bind(hash.pepper_id.as_deref())
+            .bind(UserStatus::Confirmed.as_str())
+            .bind(attributes_json(attributes)?)
+            .bind(now)
+            .bind(session.user_sub.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(before_commit)?;
+            if result.rows_affected() == 0 {
+                return Err(StoreError::Conflict("user no longer exists".into()));
+            }
+            insert_session(&mut tx, session).await?;
+            tx.commit().await.map_err(classify)
+        }})
         .await
-        .map_err(classify)?;
-        if result.rows_affected() == 0 {
-            return Err(StoreError::Conflict("user no longer exists".into()));
-        }
-        insert_session(&mut tx, session).await?;
-        tx.commit().await.map_err(classify)
     }
 
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
-        self.find_one(sql, id, session_from_row).await
+        self.retrying("session", Replay::Safe, || async move {
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
+            self.find_one(sql, id, session_from_row).await
+        })
+        .await
     }
 
     async fn refresh_token(
         &self,
         token_hash: &str,
     ) -> Result<Option<RefreshTokenRecord>, StoreError> {
-        let sql = format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1");
-        self.find_one(sql, token_hash, refresh_token_from_row).await
+        self.retrying("refresh_token", Replay::Safe, || async move {
+            let sql = format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1");
+            self.find_one(sql, token_hash, refresh_token_from_row).await
+        })
+        .await
     }
 
     async fn rotate_refresh_token(
@@ -1023,39 +1268,54 @@ impl SessionStore for SqlStore {
         successor_hash: &str,
         now: UnixSeconds,
     ) -> Result<Rotation, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        // The single statement that decides a race: only one caller can move consumed_at
-        // from NULL, and only while the session is live.
-        let consumed = sqlx::query(
-            "UPDATE refresh_tokens SET consumed_at = $1, replaced_by = $2 \
-             WHERE token_hash = $3 AND consumed_at IS NULL AND session_id IN \
-             (SELECT id FROM sessions WHERE revoked_at IS NULL AND expires_at > $1) \
-             RETURNING session_id",
-        )
-        .bind(now)
-        .bind(successor_hash)
-        .bind(presented_hash)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(classify)?;
-        if let Some(row) = consumed {
-            let session_id: String = get(&row, "session_id")?;
-            insert_successor(&mut tx, &session_id, presented_hash, successor_hash, now).await?;
-            tx.commit().await.map_err(classify)?;
-            return Ok(Rotation::Rotated);
-        }
-        tx.rollback().await.map_err(classify)?;
-        let Some(token) = self.refresh_token(presented_hash).await? else {
-            return Ok(Rotation::Invalid);
-        };
-        let live_session = self
-            .session(&token.session_id)
-            .await?
-            .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > now);
-        Ok(match (live_session, token.consumed_at) {
-            (true, Some(_)) => Rotation::AlreadyConsumed(token),
-            _ => Rotation::Invalid,
+        // Retried even when the connection died during COMMIT. The UPDATE … RETURNING may
+        // have committed with its reply lost; a blind second attempt would then find the
+        // token consumed, and the caller would treat its own retry as reuse and revoke the
+        // session. So an attempt that finds the token replaced by `successor_hash` (a fresh
+        // random value only this call knows) reports `Rotated`: the first attempt won.
+        // Not retrying at all would be safe too, but would turn every lost reply into a
+        // 503 and leave the client holding a consumed token.
+        self.retrying("rotate_refresh_token", Replay::Safe, || async move {
+            let mut tx = self.pool.begin().await.map_err(before_commit)?;
+            // The single statement that decides a race: only one caller can move consumed_at
+            // from NULL, and only while the session is live.
+            let consumed = sqlx::query(
+                "UPDATE refresh_tokens SET consumed_at = $1, replaced_by = $2 \
+                 WHERE token_hash = $3 AND consumed_at IS NULL AND session_id IN \
+                 (SELECT id FROM sessions WHERE revoked_at IS NULL AND expires_at > $1) \
+                 RETURNING session_id",
+            )
+            .bind(now)
+            .bind(successor_hash)
+            .bind(presented_hash)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(before_commit)?;
+            if let Some(row) = consumed {
+                let session_id: String = get(&row, "session_id")?;
+                insert_successor(&mut tx, &session_id, presented_hash, successor_hash, now).await?;
+                tx.commit().await.map_err(classify)?;
+                return Ok(Rotation::Rotated);
+            }
+            tx.rollback().await.map_err(before_commit)?;
+            let Some(token) = self.refresh_token(presented_hash).await? else {
+                return Ok(Rotation::Invalid);
+            };
+            // Only this call knows `successor_hash`: finding it as the replacement means an
+            // earlier attempt of this very call committed and its reply was lost.
+            if token.replaced_by.as_deref() == Some(successor_hash) {
+                return Ok(Rotation::Rotated);
+            }
+            let live_session = self
+                .session(&token.session_id)
+                .await?
+                .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > now);
+            Ok(match (live_session, token.consumed_at) {
+                (true, Some(_)) => Rotation::AlreadyConsumed(token),
+                _ => Rotation::Invalid,
+            })
         })
+        .await
     }
 
     async fn regrant_refresh_token(
@@ -1066,57 +1326,70 @@ impl SessionStore for SqlStore {
         consumed_since: UnixSeconds,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        let marked = sqlx::query(
-            "UPDATE refresh_tokens SET regranted_at = $1 WHERE token_hash = $2 \
-             AND regranted_at IS NULL AND consumed_at >= $3 AND replaced_by = $4",
-        )
-        .bind(now)
-        .bind(predecessor_hash)
-        .bind(consumed_since)
-        .bind(head_hash)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        let head = sqlx::query(
-            "UPDATE refresh_tokens SET consumed_at = $1, replaced_by = $2 \
-             WHERE token_hash = $3 AND consumed_at IS NULL RETURNING session_id",
-        )
-        .bind(now)
-        .bind(successor_hash)
-        .bind(head_hash)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(classify)?;
-        match (marked.rows_affected(), head) {
-            (1, Some(row)) => {
-                let session_id: String = get(&row, "session_id")?;
-                insert_successor(&mut tx, &session_id, head_hash, successor_hash, now).await?;
-                tx.commit().await.map_err(classify)?;
-                Ok(true)
+        self.retrying("regrant_refresh_token", Replay::Safe, || async move {
+            let mut tx = self.pool.begin().await.map_err(before_commit)?;
+            let marked = sqlx::query(
+                "UPDATE refresh_tokens SET regranted_at = $1 WHERE token_hash = $2 \
+                 AND regranted_at IS NULL AND consumed_at >= $3 AND replaced_by = $4",
+            )
+            .bind(now)
+            .bind(predecessor_hash)
+            .bind(consumed_since)
+            .bind(head_hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(before_commit)?;
+            let head = sqlx::query(
+                "UPDATE refresh_tokens SET consumed_at = $1, replaced_by = $2 \
+                 WHERE token_hash = $3 AND consumed_at IS NULL RETURNING session_id",
+            )
+            .bind(now)
+            .bind(successor_hash)
+            .bind(head_hash)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(before_commit)?;
+            match (marked.rows_affected(), head) {
+                (1, Some(row)) => {
+                    let session_id: String = get(&row, "session_id")?;
+                    insert_successor(&mut tx, &session_id, head_hash, successor_hash, now).await?;
+                    tx.commit().await.map_err(classify)?;
+                    Ok(true)
+                }
+                _ => {
+                    tx.rollback().await.map_err(before_commit)?;
+                    // As in rotation: our own successor behind the head means our earlier
+                    // attempt committed.
+                    let head = self.refresh_token(head_hash).await?;
+                    Ok(head.and_then(|h| h.replaced_by).as_deref() == Some(successor_hash))
+                }
             }
-            _ => {
-                tx.rollback().await.map_err(classify)?;
-                Ok(false)
-            }
-        }
+        })
+        .await
     }
 
     async fn revoke_session(&self, id: &str, now: UnixSeconds) -> Result<bool, StoreError> {
-        let result =
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map_err(classify)?;
-        Ok(result.rows_affected() == 1)
+        self.retrying("revoke_session", Replay::Safe, || async move {
+            let result = sqlx::query(
+                "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            Ok(result.rows_affected() == 1)
+        })
+        .await
     }
 
     async fn revoke_user_sessions(&self, sub: &Sub, now: UnixSeconds) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        revoke_sessions(&mut tx, sub, &Revocation::All, now).await?;
-        tx.commit().await.map_err(classify)
+        self.retrying("revoke_user_sessions", Replay::Safe, || async move {
+            let mut tx = self.pool.begin().await.map_err(before_commit)?;
+            revoke_sessions(&mut tx, sub, &Revocation::All, now).await?;
+            tx.commit().await.map_err(classify)
+        })
+        .await
     }
 
     async fn create_challenge(
@@ -1124,27 +1397,37 @@ impl SessionStore for SqlStore {
         challenge: &ChallengeRecord,
         now: UnixSeconds,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO auth_challenges (session_hash, pool_id, client_id, user_sub, \
-             challenge_name, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        self.retrying(
+            "create_challenge",
+            Replay::OnlyIfNothingWritten,
+            || async move {
+                sqlx::query(
+                    "INSERT INTO auth_challenges (session_hash, pool_id, client_id, user_sub, \
+                 challenge_name, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&challenge.session_hash)
+                .bind(challenge.pool_id.as_str())
+                .bind(challenge.client_id.as_str())
+                .bind(challenge.user_sub.to_string())
+                .bind(&challenge.challenge_name)
+                .bind(challenge.expires_at)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
+                Ok(())
+            },
         )
-        .bind(&challenge.session_hash)
-        .bind(challenge.pool_id.as_str())
-        .bind(challenge.client_id.as_str())
-        .bind(challenge.user_sub.to_string())
-        .bind(&challenge.challenge_name)
-        .bind(challenge.expires_at)
-        .bind(now)
-        .execute(&self.pool)
         .await
-        .map_err(classify)?;
-        Ok(())
     }
 
     async fn challenge(&self, session_hash: &str) -> Result<Option<ChallengeRecord>, StoreError> {
-        let sql =
-            format!("SELECT {CHALLENGE_COLUMNS} FROM auth_challenges WHERE session_hash = $1");
-        self.find_one(sql, session_hash, challenge_from_row).await
+        self.retrying("challenge", Replay::Safe, || async move {
+            let sql =
+                format!("SELECT {CHALLENGE_COLUMNS} FROM auth_challenges WHERE session_hash = $1");
+            self.find_one(sql, session_hash, challenge_from_row).await
+        })
+        .await
     }
 
     async fn take_challenge(
@@ -1152,13 +1435,16 @@ impl SessionStore for SqlStore {
         session_hash: &str,
         now: UnixSeconds,
     ) -> Result<Option<ChallengeRecord>, StoreError> {
-        // DELETE … RETURNING is one atomic step on both backends: of two concurrent answers
-        // to one session, exactly one gets the row.
-        let sql = format!(
-            "DELETE FROM auth_challenges WHERE session_hash = $1 RETURNING {CHALLENGE_COLUMNS}"
-        );
-        let challenge = self.find_one(sql, session_hash, challenge_from_row).await?;
-        Ok(challenge.filter(|c| now < c.expires_at))
+        self.retrying("take_challenge", Replay::OnlyIfNothingWritten, || async move {
+            // DELETE … RETURNING is one atomic step on both backends: of two concurrent answers
+            // to one session, exactly one gets the row.
+            let sql = format!(
+                "DELETE FROM auth_challenges WHERE session_hash = $1 RETURNING {CHALLENGE_COLUMNS}"
+            );
+            let challenge = self.find_one(sql, session_hash, challenge_from_row).await?;
+            Ok(challenge.filter(|c| now < c.expires_at))
+        })
+        .await
     }
 }
 
@@ -1169,16 +1455,19 @@ impl LockoutStore for SqlStore {
         scope: &str,
         username_key: &str,
     ) -> Result<Option<FailureRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT failure_count, locked_until, last_failure_at FROM login_failures \
-             WHERE scope = $1 AND username_key = $2",
-        )
-        .bind(scope)
-        .bind(username_key)
-        .fetch_optional(&self.pool)
+        self.retrying("failures", Replay::Safe, || async move {
+            let row = sqlx::query(
+                "SELECT failure_count, locked_until, last_failure_at FROM login_failures \
+                 WHERE scope = $1 AND username_key = $2",
+            )
+            .bind(scope)
+            .bind(username_key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(classify)?;
+            row.as_ref().map(failure_from_row).transpose()
+        })
         .await
-        .map_err(classify)?;
-        row.as_ref().map(failure_from_row).transpose()
     }
 
     async fn record_failure(
@@ -1188,44 +1477,51 @@ impl LockoutStore for SqlStore {
         policy: &LockoutPolicy,
         now: UnixSeconds,
     ) -> Result<FailureRecord, StoreError> {
-        let quiet_since = now - policy.reset_after_seconds;
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        // One upsert: concurrent failures each add exactly one, whichever replica sees them.
-        let row = sqlx::query(
-            "INSERT INTO login_failures (scope, username_key, failure_count, locked_until, \
-             last_failure_at) VALUES ($1, $2, 1, NULL, $3) \
-             ON CONFLICT (scope, username_key) DO UPDATE SET \
-             failure_count = CASE WHEN login_failures.last_failure_at <= $4 THEN 1 \
-                                  ELSE login_failures.failure_count + 1 END, \
-             locked_until = CASE WHEN login_failures.last_failure_at <= $4 THEN NULL \
-                                 ELSE login_failures.locked_until END, \
-             last_failure_at = $3 \
-             RETURNING failure_count, locked_until, last_failure_at",
+        self.retrying(
+            "record_failure",
+            Replay::OnlyIfNothingWritten,
+            || async move {
+                let quiet_since = now - policy.reset_after_seconds;
+                let mut tx = self.pool.begin().await.map_err(before_commit)?;
+                // One upsert: concurrent failures each add exactly one, whichever replica sees them.
+                let row = sqlx::query(
+                    "INSERT INTO login_failures (scope, username_key, failure_count, locked_until, \
+                 last_failure_at) VALUES ($1, $2, 1, NULL, $3) \
+                 ON CONFLICT (scope, username_key) DO UPDATE SET \
+                 failure_count = CASE WHEN login_failures.last_failure_at <= $4 THEN 1 \
+                                      ELSE login_failures.failure_count + 1 END, \
+                 locked_until = CASE WHEN login_failures.last_failure_at <= $4 THEN NULL \
+                                     ELSE login_failures.locked_until END, \
+                 last_failure_at = $3 \
+                 RETURNING failure_count, locked_until, last_failure_at",
+                )
+                .bind(scope)
+                .bind(username_key)
+                .bind(now)
+                .bind(quiet_since)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(before_commit)?;
+                let mut record = failure_from_row(&row)?;
+                if let Some(until) = policy.lock_after(record.count, now) {
+                    sqlx::query(
+                        "UPDATE login_failures SET locked_until = CASE \
+                     WHEN locked_until IS NULL OR locked_until < $1 THEN $1 ELSE locked_until END \
+                     WHERE scope = $2 AND username_key = $3",
+                    )
+                    .bind(until)
+                    .bind(scope)
+                    .bind(username_key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(before_commit)?;
+                    record.locked_until = Some(record.locked_until.map_or(until, |u| u.max(until)));
+                }
+                tx.commit().await.map_err(classify)?;
+                Ok(record)
+            },
         )
-        .bind(scope)
-        .bind(username_key)
-        .bind(now)
-        .bind(quiet_since)
-        .fetch_one(&mut *tx)
         .await
-        .map_err(classify)?;
-        let mut record = failure_from_row(&row)?;
-        if let Some(until) = policy.lock_after(record.count, now) {
-            sqlx::query(
-                "UPDATE login_failures SET locked_until = CASE \
-                 WHEN locked_until IS NULL OR locked_until < $1 THEN $1 ELSE locked_until END \
-                 WHERE scope = $2 AND username_key = $3",
-            )
-            .bind(until)
-            .bind(scope)
-            .bind(username_key)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-            record.locked_until = Some(record.locked_until.map_or(until, |u| u.max(until)));
-        }
-        tx.commit().await.map_err(classify)?;
-        Ok(record)
     }
 }
 
@@ -1262,7 +1558,7 @@ async fn insert_successor(
     .bind(now)
     .execute(&mut *tx)
     .await
-    .map_err(classify)?;
+    .map_err(before_commit)?;
     Ok(())
 }
 
@@ -1277,10 +1573,13 @@ fn failure_from_row(row: &AnyRow) -> Result<FailureRecord, StoreError> {
 #[async_trait]
 impl KeyStore for SqlStore {
     async fn signing_keys(&self, pool: &UserPoolId) -> Result<Vec<SigningKeyRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE pool_id = $1 ORDER BY created_at, kid"
-        );
-        self.find_all(sql, pool.as_str(), key_from_row).await
+        self.retrying("signing_keys", Replay::Safe, || async move {
+            let sql = format!(
+                "SELECT {KEY_COLUMNS} FROM signing_keys WHERE pool_id = $1 ORDER BY created_at, kid"
+            );
+            self.find_all(sql, pool.as_str(), key_from_row).await
+        })
+        .await
     }
 
     async fn promote_signing_key(
@@ -1289,61 +1588,67 @@ impl KeyStore for SqlStore {
         active_kid: Option<&str>,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(classify)?;
-        if let Some(active) = active_kid {
-            let retired = sqlx::query(
-                "UPDATE signing_keys SET state = 'retired', retired_at = $1 \
-                 WHERE kid = $2 AND state = 'active'",
+        self.retrying("promote_signing_key", Replay::Safe, || async move {
+            let mut tx = self.pool.begin().await.map_err(before_commit)?;
+            if let Some(active) = active_kid {
+                let retired = sqlx::query(
+                    "UPDATE signing_keys SET state = 'retired', retired_at = $1 \
+                     WHERE kid = $2 AND state = 'active'",
+                )
+                .bind(now)
+                .bind(active)
+                .execute(&mut *tx)
+                .await
+                .map_err(before_commit)?;
+                if retired.rows_affected() == 0 {
+                    tx.rollback().await.map_err(before_commit)?;
+                    return Ok(false);
+                }
+            }
+            let promoted = sqlx::query(
+                "UPDATE signing_keys SET state = 'active' WHERE kid = $1 AND state = 'pending'",
             )
-            .bind(now)
-            .bind(active)
+            .bind(pending_kid)
             .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-            if retired.rows_affected() == 0 {
-                tx.rollback().await.map_err(classify)?;
-                return Ok(false);
+            .await;
+            match promoted {
+                Ok(result) if result.rows_affected() == 1 => {
+                    tx.commit().await.map_err(classify)?;
+                    Ok(true)
+                }
+                // Lost a race (or another active key appeared): nothing changes.
+                Ok(_) | Err(_) => {
+                    tx.rollback().await.map_err(before_commit)?;
+                    Ok(false)
+                }
             }
-        }
-        let promoted = sqlx::query(
-            "UPDATE signing_keys SET state = 'active' WHERE kid = $1 AND state = 'pending'",
-        )
-        .bind(pending_kid)
-        .execute(&mut *tx)
-        .await;
-        match promoted {
-            Ok(result) if result.rows_affected() == 1 => {
-                tx.commit().await.map_err(classify)?;
-                Ok(true)
-            }
-            // Lost a race (or another active key appeared): nothing changes.
-            Ok(_) | Err(_) => {
-                tx.rollback().await.map_err(classify)?;
-                Ok(false)
-            }
-        }
+        })
+        .await
     }
 
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "INSERT INTO signing_keys (kid, pool_id, purpose, alg, private_key, public_jwk, \
-             state, created_at, activates_at, retired_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
-        )
-        .bind(&key.kid)
-        .bind(key.pool_id.as_str())
-        .bind(key.purpose.as_str())
-        .bind(&key.alg)
-        .bind(&key.private_key_encrypted)
-        .bind(&key.public_jwk)
-        .bind(key.state.as_str())
-        .bind(key.created_at)
-        .bind(key.activates_at)
-        .bind(key.retired_at)
-        .execute(&self.pool)
+        self.retrying("insert_signing_key", Replay::Safe, || async move {
+            let result = sqlx::query(
+                "INSERT INTO signing_keys (kid, pool_id, purpose, alg, private_key, public_jwk, \
+                 state, created_at, activates_at, retired_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+            )
+            .bind(&key.kid)
+            .bind(key.pool_id.as_str())
+            .bind(key.purpose.as_str())
+            .bind(&key.alg)
+            .bind(&key.private_key_encrypted)
+            .bind(&key.public_jwk)
+            .bind(key.state.as_str())
+            .bind(key.created_at)
+            .bind(key.activates_at)
+            .bind(key.retired_at)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            Ok(result.rows_affected() == 1)
+        })
         .await
-        .map_err(classify)?;
-        Ok(result.rows_affected() == 1)
     }
 }
 
@@ -1357,54 +1662,57 @@ impl HousekeepingStore for SqlStore {
         keys_retired_before: UnixSeconds,
         batch: u32,
     ) -> Result<Purged, StoreError> {
-        let batch = i64::from(batch);
-        // `IN (SELECT … LIMIT n)` bounds each delete on both backends, so one pass never
-        // holds locks on a large table for long.
-        let sessions = sqlx::query(
-            "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions \
-             WHERE expires_at <= $1 OR revoked_at < $2 LIMIT $3)",
-        )
-        .bind(now)
-        .bind(revoked_before)
-        .bind(batch)
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        let challenges = sqlx::query(
-            "DELETE FROM auth_challenges WHERE session_hash IN (SELECT session_hash \
-             FROM auth_challenges WHERE expires_at <= $1 LIMIT $2)",
-        )
-        .bind(now)
-        .bind(batch)
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        let failures = sqlx::query(
-            "DELETE FROM login_failures WHERE (scope, username_key) IN (SELECT scope, \
-             username_key FROM login_failures WHERE last_failure_at <= $1 \
-             AND (locked_until IS NULL OR locked_until <= $2) LIMIT $3)",
-        )
-        .bind(failures_quiet_since)
-        .bind(now)
-        .bind(batch)
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        let keys = sqlx::query(
-            "DELETE FROM signing_keys WHERE kid IN (SELECT kid FROM signing_keys \
-             WHERE state = 'retired' AND retired_at < $1 LIMIT $2)",
-        )
-        .bind(keys_retired_before)
-        .bind(batch)
-        .execute(&self.pool)
-        .await
-        .map_err(classify)?;
-        Ok(Purged {
-            sessions: sessions.rows_affected(),
-            challenges: challenges.rows_affected(),
-            failures: failures.rows_affected(),
-            keys: keys.rows_affected(),
+        self.retrying("purge", Replay::Safe, || async move {
+            let batch = i64::from(batch);
+            // `IN (SELECT … LIMIT n)` bounds each delete on both backends, so one pass never
+            // holds locks on a large table for long.
+            let sessions = sqlx::query(
+                "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions \
+                 WHERE expires_at <= $1 OR revoked_at < $2 LIMIT $3)",
+            )
+            .bind(now)
+            .bind(revoked_before)
+            .bind(batch)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            let challenges = sqlx::query(
+                "DELETE FROM auth_challenges WHERE session_hash IN (SELECT session_hash \
+                 FROM auth_challenges WHERE expires_at <= $1 LIMIT $2)",
+            )
+            .bind(now)
+            .bind(batch)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            let failures = sqlx::query(
+                "DELETE FROM login_failures WHERE (scope, username_key) IN (SELECT scope, \
+                 username_key FROM login_failures WHERE last_failure_at <= $1 \
+                 AND (locked_until IS NULL OR locked_until <= $2) LIMIT $3)",
+            )
+            .bind(failures_quiet_since)
+            .bind(now)
+            .bind(batch)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            let keys = sqlx::query(
+                "DELETE FROM signing_keys WHERE kid IN (SELECT kid FROM signing_keys \
+                 WHERE state = 'retired' AND retired_at < $1 LIMIT $2)",
+            )
+            .bind(keys_retired_before)
+            .bind(batch)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            Ok(Purged {
+                sessions: sessions.rows_affected(),
+                challenges: challenges.rows_affected(),
+                failures: failures.rows_affected(),
+                keys: keys.rows_affected(),
+            })
         })
+        .await
     }
 }
 

@@ -13,9 +13,11 @@ mod support;
 mod helpers;
 
 mod access_tokens;
+mod audit;
 mod challenge;
 mod cli;
 mod cognito_api;
+mod db_outage;
 mod discovery;
 mod key_rotation;
 mod login;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use super::super::{empty, failed, input};
 use super::pool;
 use crate::auth::Services;
+use crate::auth::audit::{AuditEvent, Outcome};
 use crate::http::error::ApiError;
 
 #[derive(Deserialize)]
@@ -22,6 +23,6 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         .delete_pool(&pool.id)
         .await
         .map_err(|e| failed(e.into()))?;
-    tracing::info!(pool = %pool.id, "user pool deleted");
+    AuditEvent::new("pool_deleted", pool.id.as_str(), Outcome::Success).emit();
     Ok(empty())
 }
