@@ -17,6 +17,7 @@ use crate::crypto::kek::KeyEncryptionKey;
 use crate::crypto::password::{HasherLimits, PasswordHasher, Pepper};
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::ids::Region;
+use crate::domain::telemetry::{NoTelemetry, Telemetry};
 use crate::http;
 use crate::http::sigv4::AdminAuth;
 use crate::http::well_known::{JWKS_MAX_AGE_SECONDS, PublicUrl};
@@ -56,10 +57,21 @@ pub fn build_services(
     clock: Arc<dyn Clock>,
     public_url: &str,
 ) -> Result<Services, StartupError> {
+    build_observed_services(settings, store, clock, public_url, Arc::new(NoTelemetry))
+}
+
+/// Builds the use-case services, reporting what they do to `telemetry`.
+pub fn build_observed_services(
+    settings: &Settings,
+    store: Arc<SqlStore>,
+    clock: Arc<dyn Clock>,
+    public_url: &str,
+    telemetry: Arc<dyn Telemetry>,
+) -> Result<Services, StartupError> {
     let backend = crate::store::Store::backend(&*store);
     let region = Region::parse(&settings.region).map_err(StartupError::Config)?;
     let kek = Arc::new(key_encryption_key(settings, backend)?);
-    let hasher = password_hasher(settings, backend)?;
+    let hasher = password_hasher(settings, backend)?.observed_by(telemetry.clone());
     let issuer = match settings.issuer_style {
         IssuerStyleSetting::Gatehouse => IssuerStyle::Gatehouse {
             public_url: public_url.to_owned(),
@@ -80,6 +92,7 @@ pub fn build_services(
         hasher,
         issuer,
         region,
+        telemetry,
     })
 }
 
@@ -302,11 +315,13 @@ impl App {
             None => format!("{scheme}://{address}"),
         };
         let store = open_store(&settings).await?;
-        let services = build_services(&settings, store, clock, &public_url)?;
+        let metrics = Arc::new(http::metrics::Metrics::default());
+        let services =
+            build_observed_services(&settings, store, clock, &public_url, metrics.clone())?;
 
         let data = web::Data::new(services.clone());
         let public = web::Data::new(PublicUrl(public_url.clone()));
-        let metrics = web::Data::new(http::metrics::Metrics::default());
+        let metrics = web::Data::from(metrics);
         let admin_auth = web::Data::new(admin_auth(&settings)?);
         let cors_origins = http::cors::AllowedOrigins::parse(&settings.cors_allowed_origins);
         let limiter = web::Data::new(http::rate_limit::SignInLimiter::new(
