@@ -28,3 +28,5 @@ mod seed;
 mod sign_out;
 mod tls;
 mod tokens;
+mod server_process;
+mod shutdown;
