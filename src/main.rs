@@ -290,7 +290,7 @@ async fn serve(settings: Settings, seed: Option<PathBuf>) -> Result<(), CliError
         let report = apply_seed_file(app.services(), &file).await?;
         tracing::info!("{}", seed_summary(&report));
     }
-    tracing::info!(address = %app.public_url(), "gatehouse listening");
+    tracing::info!(address = %app.public_url(), port = app.port(), "gatehouse listening");
     app.run_until_stopped().await?;
     tracing::info!("gatehouse stopped");
     Ok(())

@@ -28,5 +28,6 @@ mod seed;
 mod sign_out;
 mod tls;
 mod tokens;
+mod replicas;
 mod server_process;
 mod shutdown;

@@ -67,8 +67,10 @@ impl ServerProcess {
             }
             address = log.lock().unwrap().iter().find_map(|line| {
                 let event: Value = serde_json::from_str(line).ok()?;
+                // The bound port, not the public URL, which replicas share.
                 (event["fields"]["message"] == "gatehouse listening")
-                    .then(|| event["fields"]["address"].as_str().map(str::to_owned))?
+                    .then(|| event["fields"]["port"].as_u64())?
+                    .map(|port| format!("http://127.0.0.1:{port}"))
             });
             address.is_some()
         })
