@@ -300,4 +300,3 @@ async fn metrics(metrics: web::Data<Metrics>, services: web::Data<Services>) -> 
         }
     }
 }
-

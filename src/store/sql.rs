@@ -14,8 +14,8 @@ use sqlx::{AnyPool, Row};
 
 use super::migrate::{self, MigrationReport, Migrator, SchemaStatus};
 use super::{
-    Backend, ChallengeRecord, ConfirmationCodeRecord, ConnectionUsage, GroupRecord, GroupStore, HousekeepingStore,
-    KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, PoolStore, Purged,
+    Backend, ChallengeRecord, ConfirmationCodeRecord, ConnectionUsage, GroupRecord, GroupStore,
+    HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, PoolStore, Purged,
     RefreshTokenRecord, Revocation, Rotation, SessionRecord, SessionStore, SigningKeyRecord, Store,
     StoreError, UserStore, postgres, sqlite,
 };
@@ -1429,7 +1429,9 @@ impl Store for SqlStore {
 
     fn connections(&self) -> ConnectionUsage {
         let open = self.pool.size();
-        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX).min(open);
+        let idle = u32::try_from(self.pool.num_idle())
+            .unwrap_or(u32::MAX)
+            .min(open);
         ConnectionUsage {
             open,
             idle,

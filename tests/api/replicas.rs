@@ -32,7 +32,13 @@ impl Replicas {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    async fn login(&self, replica: &ServerProcess, tenant: &str, user: &str, pw: &str) -> (u16, Value) {
+    async fn login(
+        &self,
+        replica: &ServerProcess,
+        tenant: &str,
+        user: &str,
+        pw: &str,
+    ) -> (u16, Value) {
         self.post(
             replica,
             "/Login",
@@ -78,7 +84,9 @@ impl Replicas {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_share_sessions_lockouts_keys_and_migrations() {
     if postgres_server().is_none() {
-        eprintln!("replicas: GATEHOUSE_TEST_DATABASE_URL is not set; the two-replica test needs Postgres and was skipped");
+        eprintln!(
+            "replicas: GATEHOUSE_TEST_DATABASE_URL is not set; the two-replica test needs Postgres and was skipped"
+        );
         return;
     }
     let database = TestDatabase::create(Db::Postgres).await.unwrap();
@@ -104,7 +112,11 @@ async fn two_replicas_share_sessions_lockouts_keys_and_migrations() {
     .unwrap();
     assert!(!history.is_empty());
     for row in &history {
-        assert_eq!(row.get::<i64, _>("applied"), 1, "each migration applied once");
+        assert_eq!(
+            row.get::<i64, _>("applied"),
+            1,
+            "each migration applied once"
+        );
     }
     assert_eq!(
         a.logged("database migrated") + b.logged("database migrated"),
@@ -161,10 +173,17 @@ async fn sessions_cross_replicas(replicas: &Replicas) {
     let (status, body) = replicas.refresh(a, &field(&second, "RefreshToken")).await;
     assert_eq!(status, 200, "B's rotated token works on A: {body}");
     let third = body["cognitoToken"]["AuthenticationResult"].clone();
-    assert_eq!(replicas.user_info(b, &field(&third, "AccessToken")).await, 200);
+    assert_eq!(
+        replicas.user_info(b, &field(&third, "AccessToken")).await,
+        200
+    );
 
     let (status, _) = replicas
-        .post(b, "/Logout", json!({"RefreshToken": field(&third, "RefreshToken")}))
+        .post(
+            b,
+            "/Logout",
+            json!({"RefreshToken": field(&third, "RefreshToken")}),
+        )
         .await;
     assert_eq!(status, 200);
     let (status, body) = replicas.refresh(a, &field(&third, "RefreshToken")).await;
@@ -200,7 +219,11 @@ async fn lockout_counts_across_replicas(replicas: &Replicas, db: &mut PgConnecti
         assert_eq!(body["message"], "Incorrect username or password.");
         let (count, locked_until) = failures(db).await;
         assert_eq!(count, guess, "failures counted on both replicas");
-        assert_eq!(locked_until.is_some(), guess == 5, "locked at the threshold");
+        assert_eq!(
+            locked_until.is_some(),
+            guess == 5,
+            "locked at the threshold"
+        );
     }
     // The first lock lasts one second, too short to observe without racing the clock; keep
     // guessing (alternating) until the lock has grown to four seconds, then try the right
@@ -212,7 +235,10 @@ async fn lockout_counts_across_replicas(replicas: &Replicas, db: &mut PgConnecti
         if count >= 7 {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "lock never grew");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "lock never grew"
+        );
         let replica = if guess % 2 == 0 { b } else { a };
         guess += 1;
         let (status, body) = replicas
@@ -278,10 +304,12 @@ async fn rotated_keys_reach_the_other_replica(
     // keys' activation time into the past rather than wait for it. Serving the JWKS just
     // now made B note which key is active; it asks the database again within
     // ACTIVE_KEY_CACHE_SECONDS (30 s), so B switches to the new key within that.
-    sqlx::query("UPDATE signing_keys SET activates_at = activates_at - 86400 WHERE state = 'pending'")
-        .execute(&mut *db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE signing_keys SET activates_at = activates_at - 86400 WHERE state = 'pending'",
+    )
+    .execute(&mut *db)
+    .await
+    .unwrap();
     let started = std::time::Instant::now();
     let (after, new_kid) = loop {
         let tokens = replicas.signed_in(b, "keys", "kim").await;
@@ -303,7 +331,9 @@ async fn rotated_keys_reach_the_other_replica(
 
     // A relying party holding A's JWKS verifies what B signed.
     let a_keys = replicas.jwks(a, &pool_id).await;
-    let jwk = a_keys.find(new_kid).expect("A publishes the key B signs with");
+    let jwk = a_keys
+        .find(new_kid)
+        .expect("A publishes the key B signs with");
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.validate_aud = false;
     jsonwebtoken::decode::<Value>(

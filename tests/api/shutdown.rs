@@ -78,24 +78,26 @@ async fn send(
     if signalled.load(Ordering::SeqCst) {
         tally.succeeded_after_signal.fetch_add(1, Ordering::SeqCst);
     }
-    serde_json::from_str(&text).map_err(|e| format!("{url}: {e}: {text}"))
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{url}: {e}: {text}"))
         .map(Sent::Ok)
 }
 
 /// Signs in, refreshes a few times, signs in again… until the server refuses connections.
-async fn client(
-    address: String,
-    user: String,
-    tally: Arc<Tally>,
-    signalled: Arc<AtomicBool>,
-) {
+async fn client(address: String, user: String, tally: Arc<Tally>, signalled: Arc<AtomicBool>) {
     // One client per simulated user, so each holds its own keep-alive connection.
     let http = reqwest::Client::new();
     let login = json!({"UserName": user, "TenantName": "acme", "Password": PASSWORD});
     let result: Result<(), String> = async {
         loop {
-            let Sent::Ok(body) =
-                send(&http, &format!("{address}/Login"), &login, &tally, &signalled).await?
+            let Sent::Ok(body) = send(
+                &http,
+                &format!("{address}/Login"),
+                &login,
+                &tally,
+                &signalled,
+            )
+            .await?
             else {
                 return Ok(());
             };
@@ -198,7 +200,11 @@ async fn sigterm_under_load_fails_no_request_and_exits_zero(backend: Db) {
         "requests failed during shutdown: {failures:#?}\nserver log:\n{}",
         server.log_text()
     );
-    assert!(status.success(), "exit status {status}:\n{}", server.log_text());
+    assert!(
+        status.success(),
+        "exit status {status}:\n{}",
+        server.log_text()
+    );
     assert!(
         took < Duration::from_secs(SHUTDOWN_TIMEOUT_SECONDS),
         "shutdown took {took:?}"

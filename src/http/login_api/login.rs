@@ -4,8 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::{SURFACE, password, tenant_name, token_response, username};
-use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
 use crate::auth::Services;
+use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
 use crate::domain::secret::SecretString;
 use crate::domain::telemetry::SignInResult;
 use crate::http::auth_result::CognitoToken;
