@@ -23,6 +23,7 @@ mod login_errors;
 mod logs;
 mod metrics;
 mod pepper_rotation;
+mod progress;
 mod rate_limit;
 mod refresh;
 mod replicas;
