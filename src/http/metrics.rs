@@ -300,3 +300,39 @@ async fn metrics(metrics: web::Data<Metrics>, services: web::Data<Services>) -> 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_outcomes_are_status_classes() {
+        assert_eq!(status_class(200), "2xx");
+        assert_eq!(status_class(401), "4xx");
+        assert_eq!(status_class(503), "5xx");
+        assert_eq!(status_class(999), "5xx");
+    }
+
+    #[test]
+    fn operation_labels_are_known_operations_or_unknown() {
+        use crate::http::cognito::operation_label;
+        let target = |op: &str| format!("AWSCognitoIdentityProviderService.{op}");
+        assert_eq!(
+            operation_label(Some(&target("InitiateAuth"))),
+            "InitiateAuth"
+        );
+        assert_eq!(
+            operation_label(Some(&target("AdminCreateUser"))),
+            "AdminCreateUser"
+        );
+        for junk in [
+            target("Initiate Auth' OR 1=1"),
+            target(""),
+            "InitiateAuth".to_owned(),
+            "x".repeat(10_000),
+        ] {
+            assert_eq!(operation_label(Some(&junk)), "unknown");
+        }
+        assert_eq!(operation_label(None), "unknown");
+    }
+}
