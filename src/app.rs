@@ -17,6 +17,7 @@ use crate::crypto::kek::KeyEncryptionKey;
 use crate::crypto::password::{HasherLimits, PasswordHasher, Pepper};
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::ids::Region;
+use crate::domain::telemetry::{NoTelemetry, Telemetry};
 use crate::http;
 use crate::http::sigv4::AdminAuth;
 use crate::http::well_known::{JWKS_MAX_AGE_SECONDS, PublicUrl};
@@ -63,10 +64,21 @@ pub fn build_services(
     clock: Arc<dyn Clock>,
     public_url: &str,
 ) -> Result<Services, StartupError> {
+    build_observed_services(settings, store, clock, public_url, Arc::new(NoTelemetry))
+}
+
+/// Builds the use-case services, reporting what they do to `telemetry`.
+pub fn build_observed_services(
+    settings: &Settings,
+    store: Arc<SqlStore>,
+    clock: Arc<dyn Clock>,
+    public_url: &str,
+    telemetry: Arc<dyn Telemetry>,
+) -> Result<Services, StartupError> {
     let backend = crate::store::Store::backend(&*store);
     let region = Region::parse(&settings.region).map_err(StartupError::Config)?;
     let kek = Arc::new(key_encryption_key(settings, backend)?);
-    let hasher = password_hasher(settings, backend)?;
+    let hasher = password_hasher(settings, backend)?.observed_by(telemetry.clone());
     let issuer = match settings.issuer_style {
         IssuerStyleSetting::Gatehouse => IssuerStyle::Gatehouse {
             public_url: public_url.to_owned(),
@@ -87,6 +99,7 @@ pub fn build_services(
         hasher,
         issuer,
         region,
+        telemetry,
     })
 }
 
@@ -120,13 +133,20 @@ fn key_policy(settings: &Settings) -> Result<KeyPolicy, StartupError> {
     })
 }
 
-/// Runs housekeeping every `interval` until the server stops.
-fn spawn_housekeeping(services: Services, interval: Duration) -> tokio::task::JoinHandle<()> {
+/// Runs housekeeping every `interval` until told to stop; a pass under way finishes first.
+fn spawn_housekeeping(
+    services: Services,
+    interval: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticker.tick().await;
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = stop.changed() => return,
+            }
             if let Err(error) = services.housekeeping_pass().await {
                 tracing::warn!(%error, "housekeeping pass failed; will retry");
             }
@@ -272,6 +292,10 @@ pub struct App {
     server: Server,
     services: Services,
     housekeeping_interval: Option<Duration>,
+    /// A second handle on the listening socket, to refuse new connections when draining.
+    listener: TcpListener,
+    drain: Arc<http::shutdown::Drain>,
+    shutdown_timeout: Duration,
 }
 
 impl App {
@@ -309,11 +333,13 @@ impl App {
             None => format!("{scheme}://{address}"),
         };
         let store = open_store(&settings).await?;
-        let services = build_services(&settings, store, clock, &public_url)?;
+        let metrics = Arc::new(http::metrics::Metrics::default());
+        let services =
+            build_observed_services(&settings, store, clock, &public_url, metrics.clone())?;
 
         let data = web::Data::new(services.clone());
         let public = web::Data::new(PublicUrl(public_url.clone()));
-        let metrics = web::Data::new(http::metrics::Metrics::default());
+        let metrics = web::Data::from(metrics);
         let admin_auth = web::Data::new(admin_auth(&settings)?);
         let cors_origins = http::cors::AllowedOrigins::parse(&settings.cors_allowed_origins);
         let limiter = web::Data::new(http::rate_limit::SignInLimiter::new(
@@ -322,10 +348,20 @@ impl App {
                 .map_err(StartupError::Config)?,
         ));
         let transport = web::Data::new(http::middleware::Transport { tls: tls.is_some() });
+        let drain = Arc::new(http::shutdown::Drain::default());
+        let drain_data = web::Data::from(drain.clone());
+        let connections = drain.clone();
+        let shutdown_timeout = Duration::from_secs(settings.shutdown_timeout_seconds);
+        let control_listener = listener.try_clone().map_err(|e| StartupError::Bind {
+            address: address.to_string(),
+            reason: e.to_string(),
+        })?;
         let mut server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(http::cors::middleware(&cors_origins))
                 .wrap(from_fn(http::middleware::observe))
+                .wrap(from_fn(http::shutdown::close_when_draining))
+                .app_data(drain_data.clone())
                 .app_data(data.clone())
                 .app_data(public.clone())
                 .app_data(metrics.clone())
@@ -336,7 +372,10 @@ impl App {
         })
         .client_request_timeout(Duration::from_secs(10))
         .client_disconnect_timeout(Duration::from_secs(5))
-        .shutdown_timeout(10);
+        .on_connect(move |connection, extensions| connections.track(connection, extensions))
+        // Signals are handled in `run_until_stopped`, which drains before actix stops.
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_timeout_seconds);
         if let Some(workers) = settings.http_workers {
             server = server.workers(workers.max(1));
         }
@@ -356,6 +395,9 @@ impl App {
             services,
             housekeeping_interval: (settings.housekeeping_interval_seconds > 0)
                 .then(|| Duration::from_secs(settings.housekeeping_interval_seconds)),
+            listener: control_listener,
+            drain,
+            shutdown_timeout,
         })
     }
 
@@ -375,14 +417,65 @@ impl App {
         self.server.handle()
     }
 
-    /// Serves until the process is told to stop (SIGINT/SIGTERM), then drains.
+    /// Serves until the process gets SIGTERM or SIGINT (or the handle stops it), then
+    /// drains: no new connections, requests in flight finish within the shutdown timeout,
+    /// housekeeping stops, the database pool closes.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run(true).await
+    }
+
+    /// Serves until the handle stops it, leaving the process's signals alone (for embedding
+    /// the server, as the tests do, where Ctrl-C must still end the process).
+    pub async fn run_until_handle_stops(self) -> std::io::Result<()> {
+        self.run(false).await
+    }
+
+    async fn run(self, on_signal: bool) -> std::io::Result<()> {
+        let (stop_housekeeping, stopped) = tokio::sync::watch::channel(false);
         let housekeeping = self
             .housekeeping_interval
-            .map(|interval| spawn_housekeeping(self.services.clone(), interval));
-        let result = self.server.await;
-        if let Some(task) = housekeeping {
-            task.abort();
+            .map(|interval| spawn_housekeeping(self.services.clone(), interval, stopped));
+        let handle = self.server.handle();
+        // Spawned: actix's command loop (pause, stop) runs inside the server future.
+        let mut server = tokio::spawn(self.server);
+        let signalled = async {
+            if on_signal {
+                http::shutdown::stop_requested().await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let finished = tokio::select! {
+            finished = &mut server => Some(finished),
+            () = signalled => None,
+        };
+        let finished = match finished {
+            Some(finished) => finished,
+            None => {
+                http::shutdown::drain_and_stop(
+                    &handle,
+                    &self.listener,
+                    &self.drain,
+                    self.shutdown_timeout,
+                )
+                .await;
+                server.await
+            }
+        };
+        let result = finished.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        let _ = stop_housekeeping.send(true);
+        if let Some(task) = housekeeping
+            && tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .is_err()
+        {
+            tracing::warn!("housekeeping pass did not finish in time; abandoned");
+        }
+        if tokio::time::timeout(Duration::from_secs(5), self.services.store.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections still borrowed after 5 s; closing anyway");
         }
         result
     }

@@ -17,6 +17,7 @@ pub const DEFAULT_HASH_QUEUE: usize = 64;
 pub const DEFAULT_KEY_ACTIVATION_DELAY_SECONDS: i64 = 600;
 pub const DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS: u64 = 300;
 pub const DEFAULT_SIGN_IN_RATE_PER_IP: u32 = 300;
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS: u64 = 30;
 pub const DEFAULT_LOG_FILTER: &str = "info,refinery_core=warn";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -195,6 +196,11 @@ pub struct Settings {
     #[arg(long, global = true, env = "GATEHOUSE_ADMIN_SECRET_ACCESS_KEY", value_parser = parse_secret, hide_env_values = true)]
     pub admin_secret_access_key: Option<SecretString>,
 
+    /// On SIGTERM, how long requests in flight may take to finish before their connections
+    /// are closed.
+    #[arg(long, global = true, env = "GATEHOUSE_SHUTDOWN_TIMEOUT_SECONDS", default_value_t = DEFAULT_SHUTDOWN_TIMEOUT_SECONDS)]
+    pub shutdown_timeout_seconds: u64,
+
     /// Log output: `text` or `json`.
     #[arg(long, global = true, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -237,6 +243,7 @@ impl Settings {
             key_activation_delay_seconds: DEFAULT_KEY_ACTIVATION_DELAY_SECONDS,
             key_rotation_days: 0,
             housekeeping_interval_seconds: DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS,
+            shutdown_timeout_seconds: DEFAULT_SHUTDOWN_TIMEOUT_SECONDS,
             log_format: LogFormat::Text,
             log: DEFAULT_LOG_FILTER.to_owned(),
         }

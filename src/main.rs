@@ -15,7 +15,7 @@ use gatehouse::domain::clock::SystemClock;
 use gatehouse::domain::pool::{PoolSettings, TenantName};
 use gatehouse::domain::secret::{SecretString, secret};
 use gatehouse::domain::username::Username;
-use gatehouse::manage::seed::SeedFile;
+use gatehouse::manage::seed::{SeedFile, SeedProgress};
 use gatehouse::manage::tenants::FixedIds;
 use gatehouse::manage::users::NewUser;
 use serde_json::json;
@@ -292,7 +292,7 @@ async fn serve(settings: Settings, seed: Option<PathBuf>) -> Result<(), CliError
         let report = apply_seed_file(app.services(), &file).await?;
         tracing::info!("{}", seed_summary(&report));
     }
-    tracing::info!(address = %app.public_url(), "gatehouse listening");
+    tracing::info!(address = %app.public_url(), port = app.port(), "gatehouse listening");
     app.run_until_stopped().await?;
     tracing::info!("gatehouse stopped");
     Ok(())
@@ -304,7 +304,46 @@ async fn apply_seed_file(
 ) -> Result<gatehouse::manage::seed::SeedReport, CliError> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| CliError::Usage(format!("cannot read seed file {}: {e}", file.display())))?;
-    Ok(services.apply_seed(SeedFile::parse(&text)?).await?)
+    let progress = SeedBar::new();
+    let report = services
+        .apply_seed_reporting(SeedFile::parse(&text)?, &progress)
+        .await;
+    progress.bar.finish_and_clear();
+    Ok(report?)
+}
+
+/// A progress bar for seeding, on standard error and only when that is a terminal: piped
+/// output, logs and tests see nothing of it.
+struct SeedBar {
+    bar: indicatif::ProgressBar,
+}
+
+impl SeedBar {
+    fn new() -> Self {
+        let bar = if std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "seeding users {wide_bar} {pos}/{len} ({per_sec}, {eta} left)",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            )
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        Self { bar }
+    }
+}
+
+impl SeedProgress for SeedBar {
+    fn users(&self, total: u64) {
+        self.bar.set_length(total);
+        // Drawn at once: the bar is otherwise drawn only as users complete.
+        self.bar.tick();
+    }
+
+    fn user_applied(&self) {
+        self.bar.inc(1);
+    }
 }
 
 fn seed_summary(report: &gatehouse::manage::seed::SeedReport) -> String {

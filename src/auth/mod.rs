@@ -20,6 +20,7 @@ use crate::crypto::kek::KeyEncryptionKey;
 use crate::crypto::password::{HashError, PasswordHasher};
 use crate::domain::clock::Clock;
 use crate::domain::ids::{Region, UserPoolId};
+use crate::domain::telemetry::Telemetry;
 use crate::store::{Store, StoreError};
 
 pub use keys::SigningKeys;
@@ -64,6 +65,8 @@ pub struct Services {
     pub region: Region,
     /// Encrypts what must be stored but never in plaintext: signing keys, client secrets.
     pub kek: Arc<KeyEncryptionKey>,
+    /// Counts sign-ins, refreshes and lockouts (the server's metrics; nothing in the CLI).
+    pub telemetry: Arc<dyn Telemetry>,
 }
 
 /// Why a sign-in was refused, in the words Cognito uses.

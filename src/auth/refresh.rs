@@ -12,6 +12,7 @@ use crate::domain::app_client::AppClient;
 use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::ClientId;
 use crate::domain::secret::SecretString;
+use crate::domain::telemetry::RefreshResult;
 use crate::domain::user::User;
 use crate::store::{RefreshTokenRecord, Rotation, SessionRecord};
 
@@ -54,6 +55,23 @@ impl Services {
     }
 
     pub async fn refresh_tokens(
+        &self,
+        presented: &SecretString,
+        binding: RefreshBinding<'_>,
+        mode: RefreshMode,
+    ) -> Result<IssuedTokens, AuthError> {
+        let result = self.exchange(presented, binding, mode).await;
+        self.telemetry.refresh(match &result {
+            Ok(_) => RefreshResult::Refreshed,
+            Err(AuthError::RefreshTokenReuse) => RefreshResult::ReuseDetected,
+            Err(AuthError::NotAuthorized(_)) => RefreshResult::Invalid,
+            Err(AuthError::Unavailable(_)) => RefreshResult::Unavailable,
+            Err(_) => RefreshResult::Error,
+        });
+        result
+    }
+
+    async fn exchange(
         &self,
         presented: &SecretString,
         binding: RefreshBinding<'_>,

@@ -12,6 +12,7 @@ use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::pool::UserPool;
 use crate::domain::secret::SecretString;
+use crate::domain::telemetry::SignInResult;
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
 use crate::store::ChallengeRecord;
@@ -102,11 +103,36 @@ impl Services {
     }
 }
 
+/// The metric outcome of a sign-in attempt.
+fn sign_in_result(result: &Result<SignInOutcome, AuthError>) -> SignInResult {
+    match result {
+        Ok(SignInOutcome::Authenticated(_)) => SignInResult::SignedIn,
+        Ok(SignInOutcome::NewPasswordRequired(_)) => SignInResult::Challenged,
+        Err(AuthError::NotAuthorized(NotAuthorized::IncorrectCredentials))
+        | Err(AuthError::UserNotFound) => SignInResult::IncorrectCredentials,
+        Err(AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded)) => SignInResult::LockedOut,
+        Err(
+            AuthError::NotAuthorized(_)
+            | AuthError::PasswordResetRequired
+            | AuthError::UserNotConfirmed,
+        ) => SignInResult::Refused,
+        Err(AuthError::TooManyRequests) => SignInResult::Throttled,
+        Err(AuthError::Unavailable(_)) => SignInResult::Unavailable,
+        Err(_) => SignInResult::Error,
+    }
+}
+
 impl Services {
     pub async fn sign_in_with_password(
         &self,
         request: PasswordSignIn,
     ) -> Result<SignInOutcome, AuthError> {
+        let result = self.try_password(request).await;
+        self.telemetry.sign_in(sign_in_result(&result));
+        result
+    }
+
+    async fn try_password(&self, request: PasswordSignIn) -> Result<SignInOutcome, AuthError> {
         // Take a place in the hashing queue before touching the database: under a flood the
         // refusal is immediate and costs nothing.
         let admission = self.hasher.admit()?;
@@ -177,6 +203,7 @@ impl Services {
                         .with_username(request.username.as_str())
                         .with_failures(record.count)
                         .emit();
+                    self.telemetry.lockout_started();
                 }
                 // Only a client that opted out of existence-error prevention (Cognito's
                 // LEGACY) learns that the user does not exist.

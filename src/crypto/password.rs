@@ -3,6 +3,7 @@
 //! do not exist so they cost the same as users that do.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
 use password_hash::phc::PasswordHash;
@@ -10,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::domain::secret::secret;
+use crate::domain::telemetry::{NoTelemetry, Telemetry};
 use crate::domain::user::StoredPasswordHash;
 
 /// OWASP's and ASVS's floor for Argon2id with two passes.
@@ -95,6 +97,9 @@ pub struct PasswordHasher {
     admission: Arc<Semaphore>,
     capacity: usize,
     workers: Arc<Semaphore>,
+    worker_count: usize,
+    /// Told how long each hash waited for a worker.
+    telemetry: Arc<dyn Telemetry>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -143,7 +148,16 @@ impl PasswordHasher {
             admission: Arc::new(Semaphore::new(workers + limits.queue)),
             capacity: workers + limits.queue,
             workers: Arc::new(Semaphore::new(workers)),
+            worker_count: workers,
+            telemetry: Arc::new(NoTelemetry),
         })
+    }
+
+    /// The same hasher, reporting how long each hash waits for a worker.
+    #[must_use]
+    pub fn observed_by(mut self, telemetry: Arc<dyn Telemetry>) -> Self {
+        self.telemetry = telemetry;
+        self
     }
 
     /// Takes a place in the queue, or fails at once when it is full.
@@ -159,6 +173,13 @@ impl PasswordHasher {
     pub fn occupancy(&self) -> (usize, usize) {
         let available = self.admission.available_permits();
         (self.capacity - available, self.capacity)
+    }
+
+    /// Admitted sign-ins and hashes still waiting for a worker, for metrics.
+    pub fn queued(&self) -> usize {
+        let (admitted, _) = self.occupancy();
+        let hashing = self.worker_count - self.workers.available_permits();
+        admitted.saturating_sub(hashing)
     }
 
     pub fn pepper_id(&self) -> Option<&str> {
@@ -223,12 +244,14 @@ impl PasswordHasher {
         admission: Admission,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
+        let waiting_since = Instant::now();
         let worker = self
             .workers
             .clone()
             .acquire_owned()
             .await
             .map_err(|e| HashError::Internal(e.to_string()))?;
+        self.telemetry.hashing_waited(waiting_since.elapsed());
         let result = tokio::task::spawn_blocking(move || {
             let outcome = job();
             drop(worker);

@@ -12,5 +12,6 @@ pub mod lockout;
 pub mod password_policy;
 pub mod pool;
 pub mod secret;
+pub mod telemetry;
 pub mod user;
 pub mod username;

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use super::shutdown::Drain;
 use crate::auth::Services;
 
 pub fn routes(config: &mut web::ServiceConfig) {
@@ -18,10 +19,13 @@ async fn live() -> HttpResponse {
 
 /// The database answers and its schema is the one this binary expects; otherwise 503, so a
 /// load balancer stops sending sign-ins to a replica that would fail them.
-async fn ready(services: web::Data<Services>) -> HttpResponse {
+async fn ready(services: web::Data<Services>, drain: web::Data<Drain>) -> HttpResponse {
     let unavailable = |reason: &str| {
         HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable", "reason": reason}))
     };
+    if drain.is_draining() {
+        return unavailable("shutting down");
+    }
     if let Err(error) = services.store.ping().await {
         tracing::warn!(%error, "readiness: database unreachable");
         return unavailable("database unreachable");

@@ -36,6 +36,16 @@ pub async fn observe(
     let method = request.method().clone();
     // Paths are attacker-chosen; a bounded prefix is enough to read the log.
     let path: String = request.path().chars().take(200).collect();
+    let operation = if request.path() == "/" {
+        super::cognito::operation_label(
+            request
+                .headers()
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok()),
+        )
+    } else {
+        "none"
+    };
 
     let tls = request
         .app_data::<web::Data<Transport>>()
@@ -81,7 +91,7 @@ pub async fn observe(
             .request()
             .match_pattern()
             .unwrap_or_else(|| "unmatched".to_owned());
-        metrics.record_request(method.as_str(), &route, status, elapsed);
+        metrics.record_request(method.as_str(), &route, operation, status, elapsed);
     }
     let _in_request = span.enter();
     tracing::info!(

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod oauth2;
 pub mod rate_limit;
+pub mod shutdown;
 pub mod sigv4;
 pub mod tls;
 pub mod well_known;

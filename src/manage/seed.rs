@@ -156,11 +156,37 @@ fn invalid(context: &str, e: impl std::fmt::Display) -> AuthError {
     AuthError::InvalidParameter(format!("seed file, {context}: {e}"))
 }
 
+/// Told how far a seed file has got: hashing each user's password makes large files slow.
+pub trait SeedProgress {
+    /// The file holds this many users in all.
+    fn users(&self, total: u64);
+    /// One more user is in line with the file.
+    fn user_applied(&self);
+}
+
+/// Reports nothing.
+pub struct Silent;
+
+impl SeedProgress for Silent {
+    fn users(&self, _: u64) {}
+    fn user_applied(&self) {}
+}
+
 impl Services {
     pub async fn apply_seed(&self, seed: SeedFile) -> Result<SeedReport, AuthError> {
+        self.apply_seed_reporting(seed, &Silent).await
+    }
+
+    /// Applies the file, telling `progress` about each user.
+    pub async fn apply_seed_reporting(
+        &self,
+        seed: SeedFile,
+        progress: &dyn SeedProgress,
+    ) -> Result<SeedReport, AuthError> {
         let mut report = SeedReport::default();
+        progress.users(seed.tenants.iter().map(|t| t.users.len() as u64).sum());
         for tenant in seed.tenants {
-            self.apply_tenant(tenant, &mut report).await?;
+            self.apply_tenant(tenant, &mut report, progress).await?;
         }
         Ok(report)
     }
@@ -169,6 +195,7 @@ impl Services {
         &self,
         tenant: SeedTenant,
         report: &mut SeedReport,
+        progress: &dyn SeedProgress,
     ) -> Result<(), AuthError> {
         let context = format!("tenant {:?}", tenant.name);
         let name = TenantName::parse(&tenant.name).map_err(|e| invalid(&context, e))?;
@@ -243,6 +270,7 @@ impl Services {
         }
         for user in tenant.users {
             self.apply_user(&pool, user, report).await?;
+            progress.user_applied();
         }
         report.tenants.push(SeededTenant {
             name: pool.name.clone(),

@@ -448,4 +448,16 @@ pub trait Store:
     async fn ping(&self) -> Result<(), StoreError>;
     /// Whether the schema matches what this binary knows.
     async fn schema_status(&self) -> Result<SchemaStatus, StoreError>;
+    /// The connection pool right now, for metrics.
+    fn connections(&self) -> ConnectionUsage;
+    /// Waits for borrowed connections to come back, then closes them all (at shutdown).
+    async fn close(&self);
+}
+
+/// How full a connection pool is: `open - idle` connections are in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionUsage {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
 }

@@ -15,8 +15,8 @@ use sqlx::{AnyPool, Row};
 use super::migrate::{self, MigrationReport, Migrator, SchemaStatus};
 use super::retry::{Replay, RetryPolicy, retrying};
 use super::{
-    Backend, ChallengeRecord, ConfirmationCodeRecord, GroupRecord, GroupStore, HousekeepingStore,
-    KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, PoolStore, Purged,
+    Backend, ChallengeRecord, ConfirmationCodeRecord, ConnectionUsage, GroupRecord, GroupStore,
+    HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, PoolStore, Purged,
     RefreshTokenRecord, Revocation, Rotation, SessionRecord, SessionStore, SigningKeyRecord, Store,
     StoreError, UserStore, postgres, sqlite,
 };
@@ -1733,5 +1733,21 @@ impl Store for SqlStore {
     async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(classify)?;
         migrate::schema_status(&mut conn, self.backend).await
+    }
+
+    fn connections(&self) -> ConnectionUsage {
+        let open = self.pool.size();
+        let idle = u32::try_from(self.pool.num_idle())
+            .unwrap_or(u32::MAX)
+            .min(open);
+        ConnectionUsage {
+            open,
+            idle,
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 }

@@ -444,7 +444,7 @@ async fn without_admin_keys_admin_operations_say_how_to_configure_them(backend: 
         let app = gatehouse::app::App::build(settings).await.unwrap();
         let address = format!("http://127.0.0.1:{}/", app.port());
         let handle = app.handle();
-        tokio::spawn(app.run_until_stopped());
+        tokio::spawn(app.run_until_handle_stops());
         let response = reqwest::Client::new()
             .post(&address)
             .header("Content-Type", "application/x-amz-json-1.1")

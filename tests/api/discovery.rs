@@ -139,12 +139,12 @@ async fn metrics_count_requests_and_sign_ins_by_fixed_labels(backend: Db) {
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
     for expected in [
-        r#"gatehouse_sign_ins_total{outcome="signed_in_or_challenged"} 1"#,
+        r#"gatehouse_sign_ins_total{outcome="signed_in"} 1"#,
         r#"gatehouse_sign_ins_total{outcome="incorrect_credentials"} 1"#,
-        r#"gatehouse_http_requests_total{method="POST",route="/Login",status="200"} 1"#,
-        r#"gatehouse_http_requests_total{method="POST",route="/Login",status="401"} 1"#,
-        r#"route="/{pool_id}/.well-known/jwks.json",status="200"} 1"#,
-        r#"route="unmatched",status="404"} 1"#,
+        r#"gatehouse_http_requests_total{method="POST",route="/Login",operation="none",status="200"} 1"#,
+        r#"gatehouse_http_requests_total{method="POST",route="/Login",operation="none",status="401"} 1"#,
+        r#"route="/{pool_id}/.well-known/jwks.json",operation="none",status="200"} 1"#,
+        r#"route="unmatched",operation="none",status="404"} 1"#,
         "gatehouse_password_hashing_capacity",
         "gatehouse_http_request_duration_seconds_bucket",
     ] {

@@ -87,7 +87,7 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let services = app.services().clone();
         let server = app.handle();
-        tokio::spawn(app.run_until_stopped());
+        tokio::spawn(app.run_until_handle_stops());
         Self {
             address,
             database_url: database.url.clone(),

@@ -23,7 +23,7 @@ async fn start(
     let app = gatehouse::app::App::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
+    tokio::spawn(app.run_until_handle_stops());
     (address, handle)
 }
 

@@ -23,7 +23,7 @@ async fn limited(
     let server = gatehouse::app::App::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", server.port());
     let handle = server.handle();
-    tokio::spawn(server.run_until_stopped());
+    tokio::spawn(server.run_until_handle_stops());
     (address, handle)
 }
 

@@ -24,7 +24,7 @@ async fn the_server_speaks_https_with_hsts(backend: Db) {
     let port = app.port();
     let services = app.services().clone();
     let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
+    tokio::spawn(app.run_until_handle_stops());
 
     let (pool, _) = services
         .create_tenant(

@@ -158,6 +158,32 @@ async fn admin_operation(
     }
 }
 
+const PUBLIC_OPERATIONS: &[&str] = &[
+    "InitiateAuth",
+    "RespondToAuthChallenge",
+    "GetTokensFromRefreshToken",
+    "RevokeToken",
+    "GlobalSignOut",
+    "GetUser",
+    "ChangePassword",
+    "SignUp",
+    "ConfirmSignUp",
+];
+
+/// The operation an `X-Amz-Target` names, as a metric label: one of the operations served,
+/// or `unknown`, so a caller cannot mint new label values.
+pub fn operation_label(target: Option<&str>) -> &'static str {
+    let Some(operation) = target.and_then(|t| t.strip_prefix(TARGET_PREFIX)) else {
+        return "unknown";
+    };
+    PUBLIC_OPERATIONS
+        .iter()
+        .chain(ADMIN_OPERATIONS)
+        .find(|known| **known == operation)
+        .copied()
+        .unwrap_or("unknown")
+}
+
 /// The operations that need no signature; None for anything else.
 async fn public(
     operation: &str,

@@ -4,13 +4,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::{SURFACE, password, tenant_name, token_response, username};
+use crate::auth::Services;
 use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
-use crate::auth::{NotAuthorized, Services};
 use crate::domain::secret::SecretString;
+use crate::domain::telemetry::SignInResult;
 use crate::http::auth_result::CognitoToken;
 use crate::http::body::{AUTH_BODY_LIMIT, read_json};
-use crate::http::error::{ApiError, ErrorKind};
-use crate::http::metrics::Metrics;
+use crate::http::error::ApiError;
 use crate::http::rate_limit::SignInLimiter;
 
 #[derive(Deserialize)]
@@ -27,35 +27,14 @@ pub(super) async fn login(
     request: HttpRequest,
     payload: web::Payload,
     services: web::Data<Services>,
-    metrics: web::Data<Metrics>,
     limiter: web::Data<SignInLimiter>,
 ) -> Result<HttpResponse, ApiError> {
-    let result = match limiter.check(&request, SURFACE) {
-        Ok(()) => sign_in(&request, payload, &services).await,
-        Err(error) => Err(error),
-    };
-    metrics.record_sign_in(sign_in_outcome(&result));
-    result
-}
-
-/// A fixed name per outcome, for the sign-in counter.
-fn sign_in_outcome(result: &Result<HttpResponse, ApiError>) -> &'static str {
-    match result {
-        Ok(response) if response.status().is_success() => "signed_in_or_challenged",
-        Ok(_) => "other",
-        Err(error) => match &error.kind {
-            ErrorKind::NotAuthorized(NotAuthorized::IncorrectCredentials) => {
-                "incorrect_credentials"
-            }
-            ErrorKind::NotAuthorized(NotAuthorized::AttemptsExceeded) => "locked_out",
-            ErrorKind::NotAuthorized(_)
-            | ErrorKind::PasswordResetRequired
-            | ErrorKind::UserNotConfirmed => "refused_after_correct_password",
-            ErrorKind::TooManyRequests => "throttled",
-            ErrorKind::InvalidParameter | ErrorKind::UnsupportedMediaType => "invalid_request",
-            _ => "error",
-        },
+    if let Err(refused) = limiter.check(&request, SURFACE) {
+        // The use case counts every sign-in it sees; this one never reached it.
+        services.telemetry.sign_in(SignInResult::Throttled);
+        return Err(refused);
     }
+    sign_in(&request, payload, &services).await
 }
 
 async fn sign_in(

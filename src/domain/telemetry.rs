@@ -1,0 +1,85 @@
+//! What the use cases report while they work, for whoever counts it (the HTTP layer's
+//! Prometheus registry). A trait, so `domain/`, `auth/` and `crypto/` stay free of the
+//! metrics library, and the command-line tools can count nothing.
+
+use std::time::Duration;
+
+/// How a password sign-in ended. A fixed set, so metric labels stay bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignInResult {
+    /// Tokens issued.
+    SignedIn,
+    /// The password was right and a challenge (NEW_PASSWORD_REQUIRED) was issued.
+    Challenged,
+    /// Wrong password, unknown user or unknown tenant.
+    IncorrectCredentials,
+    /// Refused without checking the password: the username is locked out.
+    LockedOut,
+    /// The password was right but the account may not sign in (disabled, reset required…).
+    Refused,
+    /// Shed before any work: the hashing queue or the per-address rate limit was full.
+    Throttled,
+    /// The database could not be reached.
+    Unavailable,
+    /// Anything else (bad client id, internal error).
+    Error,
+}
+
+impl SignInResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignedIn => "signed_in",
+            Self::Challenged => "challenged",
+            Self::IncorrectCredentials => "incorrect_credentials",
+            Self::LockedOut => "locked_out",
+            Self::Refused => "refused",
+            Self::Throttled => "throttled",
+            Self::Unavailable => "unavailable",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// How a refresh-token exchange ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefreshResult {
+    Refreshed,
+    /// Unknown, expired, revoked or foreign token, or a concurrent duplicate.
+    Invalid,
+    /// A consumed token came back: the session was revoked.
+    ReuseDetected,
+    Unavailable,
+    Error,
+}
+
+impl RefreshResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refreshed => "refreshed",
+            Self::Invalid => "invalid",
+            Self::ReuseDetected => "reuse_detected",
+            Self::Unavailable => "unavailable",
+            Self::Error => "error",
+        }
+    }
+}
+
+pub trait Telemetry: Send + Sync {
+    fn sign_in(&self, result: SignInResult);
+    fn refresh(&self, result: RefreshResult);
+    /// A failed sign-in locked its username (every lock, including each longer one).
+    fn lockout_started(&self);
+    /// How long a password hash waited for a hashing worker.
+    fn hashing_waited(&self, waited: Duration);
+}
+
+/// Counts nothing: for the command-line tools, which serve no metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTelemetry;
+
+impl Telemetry for NoTelemetry {
+    fn sign_in(&self, _: SignInResult) {}
+    fn refresh(&self, _: RefreshResult) {}
+    fn lockout_started(&self) {}
+    fn hashing_waited(&self, _: Duration) {}
+}

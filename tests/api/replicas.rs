@@ -1,0 +1,345 @@
+//! Two replicas of the real binary over one Postgres database: whatever one replica does,
+//! the other sees, because everything that must agree lives in the database.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::{Connection, PgConnection, Row};
+
+use crate::cli::Cli;
+use crate::helpers::{field, jwt_part};
+use crate::server_process::ServerProcess;
+use crate::support::{Db, TestDatabase, postgres_server};
+
+const PASSWORD: &str = "Replica-Test-Pw-1";
+
+struct Replicas {
+    a: ServerProcess,
+    b: ServerProcess,
+    http: reqwest::Client,
+}
+
+impl Replicas {
+    async fn post(&self, replica: &ServerProcess, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(replica.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn login(
+        &self,
+        replica: &ServerProcess,
+        tenant: &str,
+        user: &str,
+        pw: &str,
+    ) -> (u16, Value) {
+        self.post(
+            replica,
+            "/Login",
+            json!({"UserName": user, "TenantName": tenant, "Password": pw}),
+        )
+        .await
+    }
+
+    async fn signed_in(&self, replica: &ServerProcess, tenant: &str, user: &str) -> Value {
+        let (status, body) = self.login(replica, tenant, user, PASSWORD).await;
+        assert_eq!(status, 200, "{body}");
+        body["cognitoToken"]["AuthenticationResult"].clone()
+    }
+
+    async fn refresh(&self, replica: &ServerProcess, token: &str) -> (u16, Value) {
+        self.post(replica, "/RefreshToken", json!({"RefreshToken": token}))
+            .await
+    }
+
+    async fn user_info(&self, replica: &ServerProcess, access_token: &str) -> u16 {
+        self.http
+            .get(replica.url("/oauth2/userInfo"))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    async fn jwks(&self, replica: &ServerProcess, pool_id: &str) -> jsonwebtoken::jwk::JwkSet {
+        self.http
+            .get(replica.url(&format!("/{pool_id}/.well-known/jwks.json")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_sessions_lockouts_keys_and_migrations() {
+    if postgres_server().is_none() {
+        eprintln!(
+            "replicas: GATEHOUSE_TEST_DATABASE_URL is not set; the two-replica test needs Postgres and was skipped"
+        );
+        return;
+    }
+    let database = TestDatabase::create(Db::Postgres).await.unwrap();
+    let cli = Cli::new(&database);
+    let mut db = PgConnection::connect(&database.url).await.unwrap();
+
+    // Both start on an empty database at the same moment; each migrates at start-up.
+    // Replicas share one public URL (issuers must match), as behind a load balancer.
+    let replica_settings = [
+        ("GATEHOUSE_SIGN_IN_RATE_PER_IP", "0"),
+        ("GATEHOUSE_PUBLIC_URL", "http://gatehouse.test"),
+    ];
+    let (a, b) = (
+        ServerProcess::spawn(&cli, &replica_settings),
+        ServerProcess::spawn(&cli, &replica_settings),
+    );
+    let (a, b) = tokio::join!(a.listening(), b.listening());
+    let history = sqlx::query(
+        "SELECT version, COUNT(*) AS applied FROM refinery_schema_history GROUP BY version",
+    )
+    .fetch_all(&mut db)
+    .await
+    .unwrap();
+    assert!(!history.is_empty());
+    for row in &history {
+        assert_eq!(
+            row.get::<i64, _>("applied"),
+            1,
+            "each migration applied once"
+        );
+    }
+    assert_eq!(
+        a.logged("database migrated") + b.logged("database migrated"),
+        1,
+        "exactly one replica migrated:\n{}\n{}",
+        a.log_text(),
+        b.log_text()
+    );
+    let replicas = Replicas {
+        a,
+        b,
+        http: reqwest::Client::new(),
+    };
+    for replica in [&replicas.a, &replicas.b] {
+        let ready: Value = replicas
+            .http
+            .get(replica.url("/health/ready"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(ready["status"], "ok");
+    }
+
+    let seed = cli.dir.path().join("seed.json");
+    std::fs::write(
+        &seed,
+        json!({"Tenants": [
+            {"Name": "acme", "Users": [
+                {"Username": "alice", "Password": PASSWORD},
+                {"Username": "mallory", "Password": PASSWORD}
+            ]},
+            {"Name": "keys", "Users": [{"Username": "kim", "Password": PASSWORD}]}
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    cli.ok(&["seed", seed.to_str().unwrap()], "");
+
+    sessions_cross_replicas(&replicas).await;
+    lockout_counts_across_replicas(&replicas, &mut db).await;
+    rotated_keys_reach_the_other_replica(&replicas, &cli, &mut db).await;
+}
+
+/// Sign in on A, refresh on B; sign out on B, refused on A.
+async fn sessions_cross_replicas(replicas: &Replicas) {
+    let (a, b) = (&replicas.a, &replicas.b);
+    let first = replicas.signed_in(a, "acme", "alice").await;
+    let (status, body) = replicas.refresh(b, &field(&first, "RefreshToken")).await;
+    assert_eq!(status, 200, "A's refresh token works on B: {body}");
+    let second = body["cognitoToken"]["AuthenticationResult"].clone();
+    let (status, body) = replicas.refresh(a, &field(&second, "RefreshToken")).await;
+    assert_eq!(status, 200, "B's rotated token works on A: {body}");
+    let third = body["cognitoToken"]["AuthenticationResult"].clone();
+    assert_eq!(
+        replicas.user_info(b, &field(&third, "AccessToken")).await,
+        200
+    );
+
+    let (status, _) = replicas
+        .post(
+            b,
+            "/Logout",
+            json!({"RefreshToken": field(&third, "RefreshToken")}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = replicas.refresh(a, &field(&third, "RefreshToken")).await;
+    assert_eq!(status, 401, "signed out on B, refused on A: {body}");
+    assert_eq!(body["__type"], "NotAuthorizedException");
+    assert_eq!(
+        replicas.user_info(a, &field(&third, "AccessToken")).await,
+        401,
+        "the session's access token is refused on A too"
+    );
+}
+
+/// Wrong guesses alternate between the replicas; the count is shared, so the lock starts at
+/// the threshold, and both replicas refuse even the right password while it lasts.
+async fn lockout_counts_across_replicas(replicas: &Replicas, db: &mut PgConnection) {
+    let (a, b) = (&replicas.a, &replicas.b);
+    let failures = async |db: &mut PgConnection| -> (i64, Option<i64>) {
+        let row = sqlx::query(
+            "SELECT failure_count, locked_until FROM login_failures WHERE username_key = 'mallory'",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap();
+        (row.get("failure_count"), row.get("locked_until"))
+    };
+    // Cognito's policy: five failures free, then a lock of 2^(n-5) seconds.
+    for guess in 1..=5 {
+        let replica = if guess % 2 == 1 { a } else { b };
+        let (status, body) = replicas
+            .login(replica, "acme", "mallory", "Wrong-Guess-Pw-9")
+            .await;
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(body["message"], "Incorrect username or password.");
+        let (count, locked_until) = failures(db).await;
+        assert_eq!(count, guess, "failures counted on both replicas");
+        assert_eq!(
+            locked_until.is_some(),
+            guess == 5,
+            "locked at the threshold"
+        );
+    }
+    // The first lock lasts one second, too short to observe without racing the clock; keep
+    // guessing (alternating) until the lock has grown to four seconds, then try the right
+    // password on both replicas well inside it.
+    let mut guess = 0;
+    let started = std::time::Instant::now();
+    loop {
+        let (count, _) = failures(db).await;
+        if count >= 7 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "lock never grew"
+        );
+        let replica = if guess % 2 == 0 { b } else { a };
+        guess += 1;
+        let (status, body) = replicas
+            .login(replica, "acme", "mallory", "Wrong-Guess-Pw-9")
+            .await;
+        assert_eq!(status, 401, "{body}");
+        if body["message"] == "Password attempts exceeded" {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    for replica in [a, b] {
+        let (status, body) = replicas.login(replica, "acme", "mallory", PASSWORD).await;
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(body["message"], "Password attempts exceeded");
+    }
+}
+
+/// `gatehouse keys rotate` next to A publishes a pending key; B serves it in its JWKS at
+/// once, and signs with it once it is due.
+async fn rotated_keys_reach_the_other_replica(
+    replicas: &Replicas,
+    cli: &Cli,
+    db: &mut PgConnection,
+) {
+    let (a, b) = (&replicas.a, &replicas.b);
+    // A signs first, creating the pool's active keys. B has neither signed nor served keys
+    // for this pool, so nothing B could have cached stands between the database and the test.
+    let before = replicas.signed_in(a, "keys", "kim").await;
+    let old_kid = jwt_part(&field(&before, "AccessToken"), 0)["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rotated: Value =
+        serde_json::from_str(&cli.ok(&["keys", "rotate", "--tenant", "keys", "--json"], ""))
+            .unwrap();
+    let pending: Vec<String> = rotated
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["State"] == "pending")
+        .map(|k| k["Kid"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(pending.len(), 2, "an ID and an access key: {rotated}");
+    let pool_id = jwt_part(&field(&before, "AccessToken"), 1)["iss"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let published = replicas.jwks(b, &pool_id).await;
+    let kids: Vec<String> = published
+        .keys
+        .iter()
+        .filter_map(|k| k.common.key_id.clone())
+        .collect();
+    for kid in pending.iter().chain([&old_kid]) {
+        assert!(kids.contains(kid), "B publishes {kid}: {kids:?}");
+    }
+
+    // The activation delay (above the JWKS max-age, so minutes) passes: move the pending
+    // keys' activation time into the past rather than wait for it. Serving the JWKS just
+    // now made B note which key is active; it asks the database again within
+    // ACTIVE_KEY_CACHE_SECONDS (30 s), so B switches to the new key within that.
+    sqlx::query(
+        "UPDATE signing_keys SET activates_at = activates_at - 86400 WHERE state = 'pending'",
+    )
+    .execute(&mut *db)
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let (after, new_kid) = loop {
+        let tokens = replicas.signed_in(b, "keys", "kim").await;
+        let kid = jwt_part(&field(&tokens, "AccessToken"), 0)["kid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if kid != old_kid {
+            break (tokens, kid);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(45),
+            "B still signs with the old key after 45 s"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(pending.contains(&new_kid), "B signs with the rotated key");
+    let new_kid = new_kid.as_str();
+
+    // A relying party holding A's JWKS verifies what B signed.
+    let a_keys = replicas.jwks(a, &pool_id).await;
+    let jwk = a_keys
+        .find(new_kid)
+        .expect("A publishes the key B signs with");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<Value>(
+        &field(&after, "AccessToken"),
+        &jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap(),
+        &validation,
+    )
+    .expect("B's token verifies against A's JWKS");
+}
