@@ -3,6 +3,7 @@
 //! do not exist so they cost the same as users that do.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
 use password_hash::phc::PasswordHash;
@@ -95,6 +96,9 @@ pub struct PasswordHasher {
     admission: Arc<Semaphore>,
     capacity: usize,
     workers: Arc<Semaphore>,
+    /// Argon2 runs started (hashes and verifications, dummy ones included), for metrics:
+    /// it shows from outside which requests reached the hasher.
+    operations: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -143,6 +147,7 @@ impl PasswordHasher {
             admission: Arc::new(Semaphore::new(workers + limits.queue)),
             capacity: workers + limits.queue,
             workers: Arc::new(Semaphore::new(workers)),
+            operations: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -159,6 +164,11 @@ impl PasswordHasher {
     pub fn occupancy(&self) -> (usize, usize) {
         let available = self.admission.available_permits();
         (self.capacity - available, self.capacity)
+    }
+
+    /// Argon2 runs started since the process began.
+    pub fn operations(&self) -> u64 {
+        self.operations.load(Ordering::Relaxed)
     }
 
     pub fn pepper_id(&self) -> Option<&str> {
@@ -229,6 +239,7 @@ impl PasswordHasher {
             .acquire_owned()
             .await
             .map_err(|e| HashError::Internal(e.to_string()))?;
+        self.operations.fetch_add(1, Ordering::Relaxed);
         let result = tokio::task::spawn_blocking(move || {
             let outcome = job();
             drop(worker);

@@ -3,6 +3,8 @@
 //! decoded into exact types, so wrong types, duplicate keys and invalid UTF-8 are refused
 //! before any database query or hash.
 
+use std::time::Duration;
+
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web::{self, BytesMut};
@@ -10,6 +12,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, ErrorKind, Surface};
+use super::limits::RequestLimits;
 
 /// The body limit on authentication endpoints.
 pub const AUTH_BODY_LIMIT: usize = 16 * 1024;
@@ -49,17 +52,35 @@ pub async fn read_body(
         return Err(too_large());
     }
     let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::invalid_parameter("The request body could not be read", surface)
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
+    let read = async {
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| {
+                ApiError::invalid_parameter("The request body could not be read", surface)
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
+        Ok(())
+    };
+    // A client trickling its body (or declaring more than it sends) would otherwise hold a
+    // connection and a handler for as long as it likes.
+    let deadline = request
+        .app_data::<web::Data<RequestLimits>>()
+        .map_or(DEFAULT_BODY_TIMEOUT, |limits| limits.body_timeout);
+    match tokio::time::timeout(deadline, read).await {
+        Ok(result) => result.map(|()| body),
+        Err(_) => Err(ApiError::new(
+            ErrorKind::RequestTimeout,
+            "The request body did not arrive in time",
+            surface,
+        )),
     }
-    Ok(body)
 }
+
+/// Used when the server did not configure [`RequestLimits`] (handlers under unit test).
+const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn check_content_type(request: &HttpRequest, surface: Surface) -> Result<(), ApiError> {
     let content_type = request

@@ -44,6 +44,7 @@ pub struct Metrics {
     sign_ins: Family<OutcomeLabels, Counter>,
     hashing_admitted: Gauge,
     hashing_capacity: Gauge,
+    hashing_operations: Counter,
 }
 
 impl Default for Metrics {
@@ -56,6 +57,7 @@ impl Default for Metrics {
         let sign_ins = Family::<OutcomeLabels, Counter>::default();
         let hashing_admitted = Gauge::default();
         let hashing_capacity = Gauge::default();
+        let hashing_operations = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -77,6 +79,11 @@ impl Default for Metrics {
             "Hashing workers plus queue places; beyond this, sign-ins get 429",
             hashing_capacity.clone(),
         );
+        registry.register(
+            "password_hashing_operations",
+            "Argon2 hashes and verifications run (dummy ones for unknown users included)",
+            hashing_operations.clone(),
+        );
         Self {
             registry,
             requests,
@@ -84,6 +91,7 @@ impl Default for Metrics {
             sign_ins,
             hashing_admitted,
             hashing_capacity,
+            hashing_operations,
         }
     }
 }
@@ -116,6 +124,10 @@ impl Metrics {
             .set(i64::try_from(admitted).unwrap_or(i64::MAX));
         self.hashing_capacity
             .set(i64::try_from(capacity).unwrap_or(i64::MAX));
+        // The hasher owns the count; the exported counter follows it and never goes back.
+        self.hashing_operations
+            .inner()
+            .fetch_max(services.hasher.operations(), std::sync::atomic::Ordering::Relaxed);
         let mut text = String::new();
         encode(&mut text, &self.registry)?;
         Ok(text)
