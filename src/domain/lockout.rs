@@ -155,9 +155,15 @@ mod tests {
         ] {
             assert!(bad.apply_to(&base).is_err(), "{bad:?}");
         }
-        let good = changes(Some(2), Some(60), Some(600)).apply_to(&base).unwrap();
+        let good = changes(Some(2), Some(60), Some(600))
+            .apply_to(&base)
+            .unwrap();
         assert_eq!(
-            (good.free_failures, good.max_lockout_seconds, good.reset_after_seconds),
+            (
+                good.free_failures,
+                good.max_lockout_seconds,
+                good.reset_after_seconds
+            ),
             (2, 60, 600)
         );
         assert_eq!(changes(None, None, None).apply_to(&base).unwrap(), base);

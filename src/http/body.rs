@@ -3,6 +3,7 @@
 //! decoded into exact types, so wrong types, duplicate keys and invalid UTF-8 are refused
 //! before any database query or hash.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use actix_web::HttpRequest;
@@ -105,6 +106,45 @@ fn check_content_type(request: &HttpRequest, surface: Surface) -> Result<(), Api
     }
 }
 
+/// Deserializes a JSON object into a map, refusing a key that appears twice: serde's own
+/// maps keep the last value, and two parsers that disagree on which one counts are how
+/// `{"USERNAME":"alice","USERNAME":"admin"}` slips past a check.
+pub fn unique_keys<'de, D, V>(deserializer: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: serde::Deserialize<'de>,
+{
+    struct UniqueKeys<V>(std::marker::PhantomData<V>);
+
+    impl<'de, V: serde::Deserialize<'de>> serde::de::Visitor<'de> for UniqueKeys<V> {
+        type Value = BTreeMap<String, V>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map of strings")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut values = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if values.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "duplicate field `{}`",
+                        key.chars().take(64).collect::<String>()
+                    )));
+                }
+                let value = map.next_value()?;
+                values.insert(key, value);
+            }
+            Ok(values)
+        }
+    }
+
+    deserializer.deserialize_map(UniqueKeys(std::marker::PhantomData))
+}
+
 /// Decodes JSON; the error names the offending member but never echoes its value.
 pub fn decode<T: DeserializeOwned>(body: &[u8], surface: Surface) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
@@ -186,6 +226,29 @@ mod tests {
             message(r#"{"UserName":"a","UserName":"b","Password":"c"}"#)
                 .contains("duplicate field")
         );
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "fields exist to be decoded")]
+    struct WithMap {
+        #[serde(rename = "Map", default, deserialize_with = "unique_keys")]
+        map: BTreeMap<String, Option<String>>,
+    }
+
+    #[test]
+    fn duplicate_keys_inside_maps_are_refused() {
+        let ok = decode::<WithMap>(br#"{"Map":{"A":"1","B":null}}"#, Surface::LoginApi).unwrap();
+        assert_eq!(ok.map.len(), 2);
+        assert!(
+            decode::<WithMap>(br#"{}"#, Surface::LoginApi)
+                .unwrap()
+                .map
+                .is_empty()
+        );
+        let error = decode::<WithMap>(br#"{"Map":{"A":"1","A":"2"}}"#, Surface::LoginApi)
+            .unwrap_err()
+            .message;
+        assert!(error.contains("duplicate field `A`"), "{error}");
     }
 
     #[test]

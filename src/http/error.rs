@@ -230,6 +230,10 @@ impl ResponseError for ApiError {
             .insert_header((header::CONTENT_TYPE, self.content_type()))
             .insert_header(("x-amzn-ErrorType", format!("{type_name}:")))
             .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if self.kind == ErrorKind::RequestTimeout {
+            // The rest of a slow body may still arrive; it must not be read as a new request.
+            response.force_close();
+        }
         if matches!(
             self.kind,
             ErrorKind::TooManyRequests | ErrorKind::ServiceUnavailable

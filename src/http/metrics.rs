@@ -125,9 +125,10 @@ impl Metrics {
         self.hashing_capacity
             .set(i64::try_from(capacity).unwrap_or(i64::MAX));
         // The hasher owns the count; the exported counter follows it and never goes back.
-        self.hashing_operations
-            .inner()
-            .fetch_max(services.hasher.operations(), std::sync::atomic::Ordering::Relaxed);
+        self.hashing_operations.inner().fetch_max(
+            services.hasher.operations(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let mut text = String::new();
         encode(&mut text, &self.registry)?;
         Ok(text)
