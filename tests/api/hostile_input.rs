@@ -43,6 +43,7 @@ pub async fn cognito(app: &TestApp, operation: &str, body: &Value) -> reqwest::R
         "application/x-amz-json-1.1",
         body.to_string().into_bytes(),
         None,
+        false,
     )
     .await
 }
@@ -73,6 +74,7 @@ async fn send(
     content_type: &str,
     body: Vec<u8>,
     bearer: Option<&str>,
+    streamed: bool,
 ) -> reqwest::Response {
     let url = match via {
         Via::Login(path) => format!("{}{path}", app.address),
@@ -108,6 +110,14 @@ async fn send(
             request = request.header("X-Amz-Target", target);
         }
     }
+    let body = if streamed {
+        // Chunked, with no declared length: the limit must hold while streaming.
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            body.chunks(1024).map(|c| Ok(c.to_vec())).collect();
+        reqwest::Body::wrap_stream(futures_util::stream::iter(chunks))
+    } else {
+        reqwest::Body::from(body)
+    };
     request
         .body(body)
         .send()
@@ -569,7 +579,15 @@ async fn every_endpoint_refuses_every_hostile_body_before_any_work(backend: Db) 
     let mut failures = Vec::new();
     let mut count = 0;
     for endpoint in &endpoints {
-        for (label, content_type, body) in endpoint.cases() {
+        let streamed = (
+            "64 KiB streamed without a length".to_owned(),
+            endpoint.content_type().to_owned(),
+            endpoint
+                .with("/Padding", Some(json!(" ".repeat(64 * 1024))))
+                .to_string()
+                .into_bytes(),
+        );
+        for (label, content_type, body) in endpoint.cases().into_iter().chain([streamed]) {
             count += 1;
             let started = Instant::now();
             let response = send(
@@ -578,6 +596,7 @@ async fn every_endpoint_refuses_every_hostile_body_before_any_work(backend: Db) 
                 &content_type,
                 body,
                 endpoint.bearer.as_deref(),
+                label.contains("streamed"),
             )
             .await;
             let elapsed = started.elapsed();
@@ -983,6 +1002,7 @@ async fn sql_metacharacters_are_data_on_the_cognito_api(backend: Db) {
             "application/x-amz-json-1.1",
             body.into_bytes(),
             None,
+            false,
         )
         .await;
         assert_eq!(response.status(), 200, "{filter}");
