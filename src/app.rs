@@ -356,13 +356,17 @@ impl App {
             address: address.to_string(),
             reason: e.to_string(),
         })?;
+        let (header_timeout, body_timeout) = request_timeouts(&settings)?;
+        let limits = web::Data::new(http::limits::RequestLimits { body_timeout });
         let mut server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(http::cors::middleware(&cors_origins))
+                .wrap(from_fn(http::limits::limit_headers))
                 .wrap(from_fn(http::middleware::observe))
                 .wrap(from_fn(http::shutdown::close_when_draining))
                 .app_data(drain_data.clone())
                 .app_data(data.clone())
+                .app_data(limits.clone())
                 .app_data(public.clone())
                 .app_data(metrics.clone())
                 .app_data(admin_auth.clone())
@@ -370,7 +374,9 @@ impl App {
                 .app_data(limiter.clone())
                 .configure(http::configure)
         })
-        .client_request_timeout(Duration::from_secs(10))
+        // Slowloris: headers not complete in time get 408 and the connection is closed; a
+        // client that never reads the response or never closes is cut off after 5 s.
+        .client_request_timeout(header_timeout)
         .client_disconnect_timeout(Duration::from_secs(5))
         .on_connect(move |connection, extensions| connections.track(connection, extensions))
         // Signals are handled in `run_until_stopped`, which drains before actix stops.
@@ -479,6 +485,29 @@ impl App {
         }
         result
     }
+}
+
+/// The header and body timeouts; zero would disable actix's header timeout, so it is refused.
+fn request_timeouts(settings: &Settings) -> Result<(Duration, Duration), StartupError> {
+    let seconds = |value: u64, name: &str| {
+        if (1..=300).contains(&value) {
+            Ok(Duration::from_secs(value))
+        } else {
+            Err(StartupError::Config(format!(
+                "{name} must be 1-300 seconds (got {value})"
+            )))
+        }
+    };
+    Ok((
+        seconds(
+            settings.request_header_timeout_seconds,
+            "GATEHOUSE_REQUEST_HEADER_TIMEOUT_SECONDS",
+        )?,
+        seconds(
+            settings.request_body_timeout_seconds,
+            "GATEHOUSE_REQUEST_BODY_TIMEOUT_SECONDS",
+        )?,
+    ))
 }
 
 fn validate_public_url(url: &str) -> Result<String, StartupError> {

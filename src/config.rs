@@ -18,6 +18,9 @@ pub const DEFAULT_KEY_ACTIVATION_DELAY_SECONDS: i64 = 600;
 pub const DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS: u64 = 300;
 pub const DEFAULT_SIGN_IN_RATE_PER_IP: u32 = 300;
 pub const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS: u64 = 30;
+/// Slow clients: seconds allowed for a request's headers, then for its body, before 408.
+pub const DEFAULT_REQUEST_HEADER_TIMEOUT_SECONDS: u64 = 10;
+pub const DEFAULT_REQUEST_BODY_TIMEOUT_SECONDS: u64 = 10;
 pub const DEFAULT_LOG_FILTER: &str = "info,refinery_core=warn";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -134,6 +137,14 @@ pub struct Settings {
     #[arg(long, global = true, env = "GATEHOUSE_HTTP_WORKERS")]
     pub http_workers: Option<usize>,
 
+    /// Seconds a client has to send a request's headers; slower ones get 408 (slowloris).
+    #[arg(long, global = true, env = "GATEHOUSE_REQUEST_HEADER_TIMEOUT_SECONDS", default_value_t = DEFAULT_REQUEST_HEADER_TIMEOUT_SECONDS)]
+    pub request_header_timeout_seconds: u64,
+
+    /// Seconds a client has to send a request's body once its headers arrived; then 408.
+    #[arg(long, global = true, env = "GATEHOUSE_REQUEST_BODY_TIMEOUT_SECONDS", default_value_t = DEFAULT_REQUEST_BODY_TIMEOUT_SECONDS)]
+    pub request_body_timeout_seconds: u64,
+
     /// Seconds between publishing a rotated signing key and signing with it; keep it above
     /// the JWKS cache max-age (300 s).
     #[arg(long, global = true, env = "GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS", default_value_t = DEFAULT_KEY_ACTIVATION_DELAY_SECONDS)]
@@ -232,6 +243,8 @@ impl Settings {
             hash_workers: None,
             hash_queue: DEFAULT_HASH_QUEUE,
             http_workers: None,
+            request_header_timeout_seconds: DEFAULT_REQUEST_HEADER_TIMEOUT_SECONDS,
+            request_body_timeout_seconds: DEFAULT_REQUEST_BODY_TIMEOUT_SECONDS,
             sign_in_rate_per_ip: DEFAULT_SIGN_IN_RATE_PER_IP,
             trusted_proxies: String::new(),
             tls_cert: None,

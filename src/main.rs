@@ -12,6 +12,7 @@ use gatehouse::auth::{AuthError, Services};
 use gatehouse::config::{LogFormat, Settings};
 use gatehouse::domain::attributes::UserAttributes;
 use gatehouse::domain::clock::SystemClock;
+use gatehouse::domain::lockout::{LockoutChanges, LockoutPolicy};
 use gatehouse::domain::pool::{PoolSettings, TenantName};
 use gatehouse::domain::secret::{SecretString, secret};
 use gatehouse::domain::username::Username;
@@ -67,6 +68,16 @@ enum TenantCommand {
         name: String,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        lockout: LockoutArgs,
+    },
+    /// Change a tenant's settings (lockout thresholds); prints the resulting settings.
+    Update {
+        name: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        lockout: LockoutArgs,
     },
     /// List tenants.
     List {
@@ -79,6 +90,32 @@ enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Per-tenant lockout thresholds; options left out keep their current value (Cognito's
+/// defaults for a new tenant).
+#[derive(clap::Args)]
+struct LockoutArgs {
+    /// Failed sign-ins allowed before the first lockout, 1-100 (default 5).
+    #[arg(long, value_name = "COUNT")]
+    lockout_free_failures: Option<u32>,
+    /// Longest lockout: 2^(n-free) seconds grow up to this, 1-86400 (default 900).
+    #[arg(long, value_name = "SECONDS")]
+    lockout_max_seconds: Option<i64>,
+    /// Quiet seconds after which failures are forgotten, from the maximum lockout up to
+    /// 86400 (default 900).
+    #[arg(long, value_name = "SECONDS")]
+    lockout_reset_seconds: Option<i64>,
+}
+
+impl LockoutArgs {
+    fn changes(&self) -> LockoutChanges {
+        LockoutChanges {
+            free_failures: self.lockout_free_failures,
+            max_lockout_seconds: self.lockout_max_seconds,
+            reset_after_seconds: self.lockout_reset_seconds,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -364,10 +401,21 @@ fn seed_summary(report: &gatehouse::manage::seed::SeedReport) -> String {
 
 async fn tenant(services: &Services, command: TenantCommand) -> Result<(), CliError> {
     match command {
-        TenantCommand::Create { name, json } => {
+        TenantCommand::Create {
+            name,
+            json,
+            lockout,
+        } => {
             let name = TenantName::parse(&name).map_err(CliError::Usage)?;
+            let settings = PoolSettings {
+                lockout: lockout
+                    .changes()
+                    .apply_to(&LockoutPolicy::default())
+                    .map_err(CliError::Usage)?,
+                ..PoolSettings::default()
+            };
             let (pool, client) = services
-                .create_tenant(&name, PoolSettings::default(), FixedIds::default())
+                .create_tenant(&name, settings, FixedIds::default())
                 .await?;
             if json {
                 println!(
@@ -378,6 +426,22 @@ async fn tenant(services: &Services, command: TenantCommand) -> Result<(), CliEr
                 println!(
                     "tenant:    {}\npool id:   {}\nclient id: {}",
                     pool.name, pool.id, client.id
+                );
+            }
+        }
+        TenantCommand::Update {
+            name,
+            json,
+            lockout,
+        } => {
+            let pool = services.update_lockout(&name, &lockout.changes()).await?;
+            let value = json!({"TenantName": pool.name, "Settings": pool.settings});
+            if json {
+                println!("{value}");
+            } else {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&value).unwrap_or_default()
                 );
             }
         }

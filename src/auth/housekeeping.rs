@@ -3,7 +3,7 @@
 //! starts scheduled key rotations. Every replica may run it at once: each step is an
 //! idempotent delete or a race-safe insert.
 
-use crate::domain::lockout::LockoutPolicy;
+use crate::domain::lockout::MAX_LOCKOUT_WINDOW_SECONDS;
 use crate::store::Purged;
 
 use super::keys::RETIRED_KEY_PUBLICATION_SECONDS;
@@ -22,7 +22,9 @@ impl Services {
             .purge(
                 now,
                 now - REVOKED_SESSION_RETENTION_SECONDS,
-                now - LockoutPolicy::default().reset_after_seconds,
+                // Pools choose their own quiet window; keeping every counter for the longest
+                // allowed one means none is forgotten early (a stale one resets by itself).
+                now - MAX_LOCKOUT_WINDOW_SECONDS,
                 now - RETIRED_KEY_PUBLICATION_SECONDS,
                 BATCH,
             )

@@ -3,6 +3,9 @@
 //! decoded into exact types, so wrong types, duplicate keys and invalid UTF-8 are refused
 //! before any database query or hash.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web::{self, BytesMut};
@@ -10,6 +13,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, ErrorKind, Surface};
+use super::limits::RequestLimits;
 
 /// The body limit on authentication endpoints.
 pub const AUTH_BODY_LIMIT: usize = 16 * 1024;
@@ -49,17 +53,35 @@ pub async fn read_body(
         return Err(too_large());
     }
     let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::invalid_parameter("The request body could not be read", surface)
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
+    let read = async {
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| {
+                ApiError::invalid_parameter("The request body could not be read", surface)
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
+        Ok(())
+    };
+    // A client trickling its body (or declaring more than it sends) would otherwise hold a
+    // connection and a handler for as long as it likes.
+    let deadline = request
+        .app_data::<web::Data<RequestLimits>>()
+        .map_or(DEFAULT_BODY_TIMEOUT, |limits| limits.body_timeout);
+    match tokio::time::timeout(deadline, read).await {
+        Ok(result) => result.map(|()| body),
+        Err(_) => Err(ApiError::new(
+            ErrorKind::RequestTimeout,
+            "The request body did not arrive in time",
+            surface,
+        )),
     }
-    Ok(body)
 }
+
+/// Used when the server did not configure [`RequestLimits`] (handlers under unit test).
+const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn check_content_type(request: &HttpRequest, surface: Surface) -> Result<(), ApiError> {
     let content_type = request
@@ -82,6 +104,45 @@ fn check_content_type(request: &HttpRequest, surface: Surface) -> Result<(), Api
             surface,
         ))
     }
+}
+
+/// Deserializes a JSON object into a map, refusing a key that appears twice: serde's own
+/// maps keep the last value, and two parsers that disagree on which one counts are how
+/// `{"USERNAME":"alice","USERNAME":"admin"}` slips past a check.
+pub fn unique_keys<'de, D, V>(deserializer: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: serde::Deserialize<'de>,
+{
+    struct UniqueKeys<V>(std::marker::PhantomData<V>);
+
+    impl<'de, V: serde::Deserialize<'de>> serde::de::Visitor<'de> for UniqueKeys<V> {
+        type Value = BTreeMap<String, V>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map of strings")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut values = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if values.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "duplicate field `{}`",
+                        key.chars().take(64).collect::<String>()
+                    )));
+                }
+                let value = map.next_value()?;
+                values.insert(key, value);
+            }
+            Ok(values)
+        }
+    }
+
+    deserializer.deserialize_map(UniqueKeys(std::marker::PhantomData))
 }
 
 /// Decodes JSON; the error names the offending member but never echoes its value.
@@ -165,6 +226,29 @@ mod tests {
             message(r#"{"UserName":"a","UserName":"b","Password":"c"}"#)
                 .contains("duplicate field")
         );
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "fields exist to be decoded")]
+    struct WithMap {
+        #[serde(rename = "Map", default, deserialize_with = "unique_keys")]
+        map: BTreeMap<String, Option<String>>,
+    }
+
+    #[test]
+    fn duplicate_keys_inside_maps_are_refused() {
+        let ok = decode::<WithMap>(br#"{"Map":{"A":"1","B":null}}"#, Surface::LoginApi).unwrap();
+        assert_eq!(ok.map.len(), 2);
+        assert!(
+            decode::<WithMap>(br#"{}"#, Surface::LoginApi)
+                .unwrap()
+                .map
+                .is_empty()
+        );
+        let error = decode::<WithMap>(br#"{"Map":{"A":"1","A":"2"}}"#, Surface::LoginApi)
+            .unwrap_err()
+            .message;
+        assert!(error.contains("duplicate field `A`"), "{error}");
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub enum Surface {
 pub enum ErrorKind {
     InvalidParameter,
     UnsupportedMediaType,
+    /// The request's headers are over the limit (431).
+    HeadersTooLarge,
+    /// The client did not send its request in time (408).
+    RequestTimeout,
     NotAuthorized(NotAuthorized),
     PasswordResetRequired,
     RefreshTokenReuse,
@@ -116,9 +120,10 @@ impl ApiError {
     /// The Cognito exception name.
     pub fn type_name(&self) -> &'static str {
         match self.kind {
-            ErrorKind::InvalidParameter | ErrorKind::UnsupportedMediaType => {
-                "InvalidParameterException"
-            }
+            ErrorKind::InvalidParameter
+            | ErrorKind::UnsupportedMediaType
+            | ErrorKind::HeadersTooLarge => "InvalidParameterException",
+            ErrorKind::RequestTimeout => "RequestTimeoutException",
             ErrorKind::NotAuthorized(_) => "NotAuthorizedException",
             ErrorKind::PasswordResetRequired => "PasswordResetRequiredException",
             ErrorKind::RefreshTokenReuse => "RefreshTokenReuseException",
@@ -182,6 +187,8 @@ impl ResponseError for ApiError {
                 | ErrorKind::ExpiredCode
                 | ErrorKind::LimitExceeded => StatusCode::BAD_REQUEST,
                 ErrorKind::AccessDenied(_) => StatusCode::FORBIDDEN,
+                ErrorKind::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
                 ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
                 ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
                 ErrorKind::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -191,6 +198,8 @@ impl ResponseError for ApiError {
         match &self.kind {
             ErrorKind::InvalidParameter | ErrorKind::InvalidPassword => StatusCode::BAD_REQUEST,
             ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorKind::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             // api.md: a spent or expired challenge session is a bad request, not a sign-in failure.
             ErrorKind::NotAuthorized(NotAuthorized::InvalidSession) => StatusCode::BAD_REQUEST,
             ErrorKind::NotAuthorized(_)
@@ -227,6 +236,10 @@ impl ResponseError for ApiError {
             .insert_header((header::CONTENT_TYPE, self.content_type()))
             .insert_header(("x-amzn-ErrorType", format!("{type_name}:")))
             .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if self.kind == ErrorKind::RequestTimeout {
+            // The rest of a slow body may still arrive; it must not be read as a new request.
+            response.force_close();
+        }
         if matches!(
             self.kind,
             ErrorKind::TooManyRequests | ErrorKind::ServiceUnavailable

@@ -92,6 +92,7 @@ pub struct Metrics {
     hashing_wait: Histogram,
     db_connections: Family<ConnectionLabels, Gauge>,
     db_connections_max: Gauge,
+    hashing_operations: Counter,
 }
 
 impl Default for Metrics {
@@ -122,6 +123,7 @@ impl Default for Metrics {
         let hashing_wait = wait_histogram();
         let db_connections = Family::<ConnectionLabels, Gauge>::default();
         let db_connections_max = Gauge::default();
+        let hashing_operations = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests by route, Cognito operation and status",
@@ -178,6 +180,11 @@ impl Default for Metrics {
             "The most database connections this replica's pool may open",
             db_connections_max.clone(),
         );
+        registry.register(
+            "password_hashing_operations",
+            "Argon2 hashes and verifications run (dummy ones for unknown users included)",
+            hashing_operations.clone(),
+        );
         Self {
             registry,
             requests,
@@ -192,6 +199,7 @@ impl Default for Metrics {
             hashing_wait,
             db_connections,
             db_connections_max,
+            hashing_operations,
         }
     }
 }
@@ -281,7 +289,9 @@ impl Telemetry for Metrics {
     }
 
     fn hashing_waited(&self, waited: Duration) {
+        // Reported once per Argon2 run, as it gets its worker: the same moment counts it.
         self.hashing_wait.observe(waited.as_secs_f64());
+        self.hashing_operations.inc();
     }
 }
 

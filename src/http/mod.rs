@@ -9,6 +9,7 @@ pub mod cors;
 pub mod error;
 pub mod fields;
 pub mod health;
+pub mod limits;
 pub mod login_api;
 pub mod metrics;
 pub mod middleware;

@@ -11,6 +11,7 @@ use crate::crypto::password::Verification;
 use crate::domain::app_client::TokenValidity;
 use crate::domain::attributes::UserAttributes;
 use crate::domain::ids::{ClientId, UserPoolId};
+use crate::domain::lockout::{LockoutChanges, LockoutPolicy};
 use crate::domain::password_policy::PasswordPolicy;
 use crate::domain::pool::{PoolSettings, TenantName, UserPool};
 use crate::domain::secret::SecretString;
@@ -37,6 +38,9 @@ pub struct SeedTenant {
     /// Pin the default client's id.
     pub client_id: Option<String>,
     pub password_policy: Option<PasswordPolicy>,
+    /// Lockout thresholds; members left out take Cognito's defaults (5 free failures, at
+    /// most 900 s locked, forgotten after 900 quiet seconds).
+    pub lockout: Option<LockoutChanges>,
     /// Lifetimes and grace of the default client (the one `/Login` uses).
     pub default_client: Option<SeedClientSettings>,
     #[serde(default)]
@@ -211,13 +215,19 @@ impl Services {
             .map(ClientId::parse)
             .transpose()
             .map_err(|e| invalid(&context, e))?;
+        let lockout = tenant
+            .lockout
+            .as_ref()
+            .map(|changes| changes.apply_to(&LockoutPolicy::default()))
+            .transpose()
+            .map_err(|e| invalid(&context, e))?;
 
         let (pool, default_client) = match self.store.pool_by_name(name.as_str()).await? {
             Some(_) => self.tenant(name.as_str()).await?,
             None => {
                 let settings = PoolSettings {
                     password_policy: tenant.password_policy.clone().unwrap_or_default(),
-                    ..PoolSettings::default()
+                    lockout: lockout.clone().unwrap_or_default(),
                 };
                 report.tenants_created += 1;
                 self.create_tenant(
@@ -242,6 +252,7 @@ impl Services {
             ));
         }
         let pool = self.align_policy(pool, tenant.password_policy).await?;
+        let pool = self.align_lockout(pool, lockout).await?;
         if let Some(settings) = &tenant.default_client {
             self.update_client(&default_client, &settings.changes())
                 .await
@@ -294,6 +305,25 @@ impl Services {
         policy.validate().map_err(|e| invalid(&pool.name, e))?;
         let mut pool = pool;
         pool.settings.password_policy = policy;
+        self.store
+            .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
+            .await?;
+        Ok(pool)
+    }
+
+    async fn align_lockout(
+        &self,
+        pool: UserPool,
+        lockout: Option<LockoutPolicy>,
+    ) -> Result<UserPool, AuthError> {
+        let Some(lockout) = lockout else {
+            return Ok(pool);
+        };
+        if lockout == pool.settings.lockout {
+            return Ok(pool);
+        }
+        let mut pool = pool;
+        pool.settings.lockout = lockout;
         self.store
             .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
             .await?;

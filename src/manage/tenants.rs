@@ -4,6 +4,7 @@ use crate::auth::audit::{AuditEvent, Outcome};
 use crate::auth::{AuthError, Services};
 use crate::domain::app_client::{AppClient, ClientSettings, TokenValidity};
 use crate::domain::ids::{ClientId, UserPoolId};
+use crate::domain::lockout::LockoutChanges;
 use crate::domain::pool::{PoolSettings, TenantName, UserPool};
 use crate::store::StoreError;
 
@@ -24,6 +25,10 @@ impl Services {
     ) -> Result<(UserPool, AppClient), AuthError> {
         settings
             .password_policy
+            .validate()
+            .map_err(AuthError::InvalidParameter)?;
+        settings
+            .lockout
             .validate()
             .map_err(AuthError::InvalidParameter)?;
         let now = self.clock.now();
@@ -74,6 +79,26 @@ impl Services {
             .await?
             .ok_or_else(not_found)?;
         Ok((pool, client))
+    }
+
+    /// Changes a tenant's lockout thresholds; sign-ins use them from the next attempt.
+    pub async fn update_lockout(
+        &self,
+        name: &str,
+        changes: &LockoutChanges,
+    ) -> Result<UserPool, AuthError> {
+        let (mut pool, _) = self.tenant(name).await?;
+        let policy = changes
+            .apply_to(&pool.settings.lockout)
+            .map_err(AuthError::InvalidParameter)?;
+        if policy != pool.settings.lockout {
+            pool.settings.lockout = policy;
+            self.store
+                .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
+                .await?;
+            tracing::info!(pool = %pool.id, "lockout policy changed");
+        }
+        Ok(pool)
     }
 
     /// Adds another app client to a tenant.

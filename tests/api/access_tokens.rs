@@ -1,5 +1,8 @@
-//! Access tokens are checked wherever Gatehouse accepts one: every refusal case, each as its
-//! own test, against `/GlobalSignOut`, `/ChangePassword` and `/oauth2/userInfo`.
+//! Access tokens are checked wherever Gatehouse accepts one: every attack (RFC 8725, the
+//! research catalogue §7 rows 38-46), each as its own test, against one table of every
+//! endpoint that takes an access token, on the login API (401), `/oauth2/userInfo` and the
+//! Cognito API (400 with the AWS JSON envelope). `RevokeToken` takes refresh tokens only;
+//! its attack is that a JWT there revokes nothing.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -7,6 +10,7 @@ use gatehouse::store::KeyPurpose;
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, TestApp, assert_error, field, jwt_part};
+use crate::hostile_input::cognito;
 use crate::on_both_backends;
 use crate::support::Db;
 
@@ -26,7 +30,10 @@ on_both_backends!(
     a_token_of_another_pool_is_refused,
     a_key_of_one_pool_cannot_sign_for_another,
     a_revoked_session_token_is_refused,
+    a_globally_signed_out_token_is_refused,
+    a_disabled_users_token_is_refused,
     missing_and_malformed_authorization_headers_are_refused,
+    revoke_token_takes_no_access_token,
 );
 
 struct Fixture {
@@ -49,30 +56,86 @@ async fn setup(backend: Db) -> Fixture {
     Fixture { app, tokens }
 }
 
-/// Every endpoint that takes an access token refuses `token` with `message`.
+/// Every endpoint that takes an access token, and how it is presented there.
+#[derive(Debug, Clone, Copy)]
+enum TokenEndpoint {
+    UserInfoGet,
+    UserInfoPost,
+    LoginGlobalSignOut,
+    LoginChangePassword,
+    CognitoGetUser,
+    CognitoGlobalSignOut,
+    CognitoChangePassword,
+}
+
+const TOKEN_ENDPOINTS: [TokenEndpoint; 7] = [
+    TokenEndpoint::UserInfoGet,
+    TokenEndpoint::UserInfoPost,
+    TokenEndpoint::LoginGlobalSignOut,
+    TokenEndpoint::LoginChangePassword,
+    TokenEndpoint::CognitoGetUser,
+    TokenEndpoint::CognitoGlobalSignOut,
+    TokenEndpoint::CognitoChangePassword,
+];
+
+impl TokenEndpoint {
+    fn is_cognito(self) -> bool {
+        matches!(
+            self,
+            Self::CognitoGetUser | Self::CognitoGlobalSignOut | Self::CognitoChangePassword
+        )
+    }
+
+    async fn present(self, app: &TestApp, token: &str) -> reqwest::Response {
+        let change = json!({"PreviousPassword": PASSWORD, "ProposedPassword": "Another-Horse-11"});
+        match self {
+            Self::UserInfoGet => app.user_info(token).await,
+            Self::UserInfoPost => app.with_bearer("/oauth2/userInfo", token, None).await,
+            Self::LoginGlobalSignOut => app.global_sign_out(token).await,
+            Self::LoginChangePassword => {
+                app.with_bearer("/ChangePassword", token, Some(&change))
+                    .await
+            }
+            Self::CognitoGetUser => cognito(app, "GetUser", &json!({"AccessToken": token})).await,
+            Self::CognitoGlobalSignOut => {
+                cognito(app, "GlobalSignOut", &json!({"AccessToken": token})).await
+            }
+            Self::CognitoChangePassword => {
+                let mut body = change;
+                body["AccessToken"] = json!(token);
+                cognito(app, "ChangePassword", &body).await
+            }
+        }
+    }
+}
+
+/// Every endpoint that takes an access token refuses `token` with `message` (any message
+/// when empty), in its API's error shape.
 async fn refused_everywhere(app: &TestApp, token: &str, message: &str) {
-    assert_error(
-        app.user_info(token).await,
-        401,
-        "NotAuthorizedException",
-        message,
-    )
-    .await;
-    assert_error(
-        app.change_password(token, PASSWORD, "Another-Horse-11")
-            .await,
-        401,
-        "NotAuthorizedException",
-        message,
-    )
-    .await;
-    assert_error(
-        app.global_sign_out(token).await,
-        401,
-        "NotAuthorizedException",
-        message,
-    )
-    .await;
+    for endpoint in TOKEN_ENDPOINTS {
+        let response = endpoint.present(app, token).await;
+        if endpoint.is_cognito() {
+            assert_eq!(response.status(), 400, "{endpoint:?}");
+            let headers = response.headers().clone();
+            assert_eq!(headers["content-type"], "application/x-amz-json-1.1");
+            assert!(headers.contains_key("x-amzn-requestid"));
+            let body: Value = response.json().await.unwrap();
+            let type_ = body["__type"].as_str().unwrap();
+            assert_eq!(headers["x-amzn-errortype"], format!("{type_}:").as_str());
+            if message.is_empty() {
+                // A token too long to be one (over TokenModelType's 8 KiB) fails validation.
+                assert!(
+                    ["NotAuthorizedException", "InvalidParameterException"].contains(&type_),
+                    "{endpoint:?}: {body}"
+                );
+            } else {
+                assert_eq!(type_, "NotAuthorizedException", "{endpoint:?}");
+                assert_eq!(body["message"], message, "{endpoint:?}");
+            }
+        } else {
+            assert_error(response, 401, "NotAuthorizedException", message).await;
+        }
+    }
 }
 
 fn segments(token: &str) -> Vec<String> {
@@ -105,6 +168,12 @@ async fn sign_with_pool_key(
     if let Some(x5u) = header_extra.get("x5u") {
         header.x5u = Some(x5u.as_str().unwrap().to_owned());
     }
+    if let Some(jwk) = header_extra.get("jwk") {
+        header.jwk = Some(serde_json::from_value(jwk.clone()).unwrap());
+    }
+    if let Some(x5c) = header_extra.get("x5c") {
+        header.x5c = Some(serde_json::from_value(x5c.clone()).unwrap());
+    }
     jsonwebtoken::encode(&header, claims, &key).unwrap()
 }
 
@@ -118,6 +187,23 @@ async fn a_valid_access_token_is_accepted_everywhere(backend: Db) {
     // POST works too, as on Cognito.
     let posted = f.app.with_bearer("/oauth2/userInfo", &access, None).await;
     assert_eq!(posted.status(), 200);
+    let user: Value = cognito(&f.app, "GetUser", &json!({"AccessToken": access}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user["Username"], "alice");
+    // The endpoints that change state accept it too (the last one signs alice out).
+    for endpoint in [
+        TokenEndpoint::LoginChangePassword,
+        TokenEndpoint::CognitoGlobalSignOut,
+    ] {
+        assert_eq!(
+            endpoint.present(&f.app, &access).await.status(),
+            200,
+            "{endpoint:?}"
+        );
+    }
     f.app.stop().await;
 }
 
@@ -196,9 +282,14 @@ async fn an_unknown_kid_is_refused(backend: Db) {
 async fn key_locating_headers_are_refused(backend: Db) {
     let f = setup(backend).await;
     let claims = jwt_part(&field(&f.tokens, "AccessToken"), 1);
+    let (pool, _) = f.app.services.tenant("acme").await.unwrap();
+    let ours = f.app.services.keys.jwks(&pool.id).await.unwrap();
+    let jwk = serde_json::to_value(&ours[0]).unwrap();
     for extra in [
         json!({"jku": "https://attacker.example/jwks.json"}),
         json!({"x5u": "https://attacker.example/cert"}),
+        json!({"jwk": {"kty": "RSA", "n": jwk["n"], "e": jwk["e"]}}),
+        json!({"x5c": ["MIIBattackercert"]}),
     ] {
         let token = sign_with_pool_key(&f.app, "acme", extra, &claims).await;
         refused_everywhere(&f.app, &token, INVALID).await;
@@ -341,5 +432,67 @@ async fn missing_and_malformed_authorization_headers_are_refused(backend: Db) {
         let response = request.send().await.unwrap();
         assert_error(response, 401, "NotAuthorizedException", "").await;
     }
+    f.app.stop().await;
+}
+
+async fn a_globally_signed_out_token_is_refused(backend: Db) {
+    let f = setup(backend).await;
+    let access = field(&f.tokens, "AccessToken");
+    let other = field(
+        &f.app.sign_in("acme", "alice", PASSWORD).await,
+        "AccessToken",
+    );
+    // Signed out through the Cognito API with another session's token: every session goes.
+    let response = cognito(&f.app, "GlobalSignOut", &json!({"AccessToken": other})).await;
+    assert_eq!(response.status(), 200);
+    refused_everywhere(&f.app, &access, REVOKED).await;
+    refused_everywhere(&f.app, &other, REVOKED).await;
+    f.app.stop().await;
+}
+
+async fn a_disabled_users_token_is_refused(backend: Db) {
+    let f = setup(backend).await;
+    let access = field(&f.tokens, "AccessToken");
+    let (pool, _) = f.app.services.tenant("acme").await.unwrap();
+    let alice = gatehouse::domain::username::Username::parse("alice").unwrap();
+    f.app
+        .services
+        .set_user_enabled(&pool, &alice, false)
+        .await
+        .unwrap();
+    refused_everywhere(&f.app, &access, REVOKED).await;
+    // Enabling the user again does not revive tokens issued before the disable.
+    f.app
+        .services
+        .set_user_enabled(&pool, &alice, true)
+        .await
+        .unwrap();
+    refused_everywhere(&f.app, &access, REVOKED).await;
+    f.app.stop().await;
+}
+
+async fn revoke_token_takes_no_access_token(backend: Db) {
+    let f = setup(backend).await;
+    let access = field(&f.tokens, "AccessToken");
+    let (_, client) = f.app.services.tenant("acme").await.unwrap();
+    let parts = segments(&access);
+    let none = format!("{}.{}.", encode(&json!({"alg": "none"})), parts[1]);
+    for token in [access.as_str(), none.as_str()] {
+        let response = cognito(
+            &f.app,
+            "RevokeToken",
+            &json!({"Token": token, "ClientId": client.id.to_string()}),
+        )
+        .await;
+        assert!(
+            !response.status().is_server_error(),
+            "{}",
+            response.status()
+        );
+    }
+    // Whatever RevokeToken answered, no JWT revoked the session behind it.
+    assert_eq!(f.app.user_info(&access).await.status(), 200);
+    let refreshed = f.app.refresh(&field(&f.tokens, "RefreshToken")).await;
+    assert_eq!(refreshed.status(), 200);
     f.app.stop().await;
 }

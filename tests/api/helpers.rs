@@ -35,6 +35,8 @@ pub struct TestApp {
 pub struct Options {
     pub aws_issuer: bool,
     pub key_rotation_days: u32,
+    /// Header and body timeouts (slow-client tests shorten them); None keeps the defaults.
+    pub request_timeout_seconds: Option<u64>,
 }
 
 /// Settings every test server uses: cheap Argon2 (the production cost is measured by the
@@ -77,6 +79,10 @@ impl TestApp {
             settings.issuer_style = IssuerStyleSetting::Aws;
         }
         settings.key_rotation_days = options.key_rotation_days;
+        if let Some(seconds) = options.request_timeout_seconds {
+            settings.request_header_timeout_seconds = seconds;
+            settings.request_body_timeout_seconds = seconds;
+        }
         // Tests run housekeeping themselves, against the fake clock.
         settings.housekeeping_interval_seconds = 0;
         // Start at the real time so independent verifiers accept exp/iat; tests move it on.
@@ -97,6 +103,11 @@ impl TestApp {
             server,
             _database: database,
         }
+    }
+
+    /// The running server, to stop it while keeping this app's database and services.
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.clone()
     }
 
     pub async fn stop(self) {

@@ -23,7 +23,11 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     let name = username("username", &required("username", input.username)?)?;
     let code = required("confirmationCode", input.confirmation_code)?;
     let length = code.expose_secret().chars().count();
-    if !(1..=2048).contains(&length) || code.expose_secret().contains(char::is_whitespace) {
+    if !(1..=2048).contains(&length)
+        || code
+            .expose_secret()
+            .contains(|c: char| c.is_whitespace() || c.is_control())
+    {
         return Err(constraint(
             "confirmationCode",
             "Member must satisfy regular expression pattern: [\\S]+",

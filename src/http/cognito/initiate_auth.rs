@@ -16,6 +16,7 @@ use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
 use crate::domain::app_client::{ADMIN_USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, USER_PASSWORD_AUTH};
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::secret::{ExposeSecret, SecretString};
+use crate::domain::username::Username;
 use crate::http::auth_result::CognitoToken;
 use crate::http::error::ApiError;
 
@@ -25,7 +26,7 @@ struct Input {
     auth_flow: Option<String>,
     client_id: Option<String>,
     /// Values may be null (browser SDKs send `DEVICE_KEY: null`); nulls are ignored.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::body::unique_keys")]
     auth_parameters: BTreeMap<String, Option<SecretString>>,
 }
 
@@ -56,6 +57,12 @@ fn flow_requirement(flow: &str, admin: bool) -> Result<&'static str, ApiError> {
     }
 }
 
+/// What a flow signs in with, validated.
+enum Credentials {
+    Refresh(SecretString),
+    Password(Username, SecretString),
+}
+
 /// Starts a sign-in or refresh for `client`; `admin_pool` is set (and must be the client's
 /// pool) when the request came through `AdminInitiateAuth`.
 pub(super) async fn start(
@@ -66,6 +73,25 @@ pub(super) async fn start(
     raw_parameters: BTreeMap<String, Option<SecretString>>,
 ) -> Result<HttpResponse, ApiError> {
     let required_flow = flow_requirement(flow, admin_pool.is_some())?;
+    let mut parameters: BTreeMap<String, SecretString> = raw_parameters
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect();
+    // Every parameter is checked before the client is looked up: malformed input costs no
+    // database query and no hash.
+    let credentials = if required_flow == REFRESH_TOKEN_AUTH {
+        let refresh = required(
+            "authParameters.REFRESH_TOKEN",
+            parameters.remove("REFRESH_TOKEN"),
+        )?;
+        Credentials::Refresh(token("authParameters.REFRESH_TOKEN", &refresh)?)
+    } else {
+        let name = required("authParameters.USERNAME", parameters.remove("USERNAME"))?;
+        let name = username("authParameters.USERNAME", name.expose_secret())?;
+        let secret_password = required("authParameters.PASSWORD", parameters.remove("PASSWORD"))?;
+        let password = password("authParameters.PASSWORD", &secret_password)?;
+        Credentials::Password(name, password)
+    };
     let not_found = || {
         failed(crate::auth::AuthError::ResourceNotFound(format!(
             "User pool client {client_id} does not exist."
@@ -84,33 +110,24 @@ pub(super) async fn start(
             SURFACE,
         ));
     }
-    let mut parameters: BTreeMap<String, SecretString> = raw_parameters
-        .into_iter()
-        .filter_map(|(name, value)| value.map(|v| (name, v)))
-        .collect();
-    if required_flow == REFRESH_TOKEN_AUTH {
-        let refresh = required(
-            "authParameters.REFRESH_TOKEN",
-            parameters.remove("REFRESH_TOKEN"),
-        )?;
-        let refresh = token("authParameters.REFRESH_TOKEN", &refresh)?;
-        services
-            .check_refresh_secret_hash(&client, &refresh, parameters.get("SECRET_HASH"))
-            .await
-            .map_err(failed)?;
-        let tokens = services
-            .refresh_tokens(
-                &refresh,
-                RefreshBinding::Client(client_id),
-                RefreshMode::KeepRefreshToken,
-            )
-            .await
-            .map_err(failed)?;
-        return Ok(output(&CognitoToken::authenticated(&tokens)));
-    }
-    let name = required("authParameters.USERNAME", parameters.remove("USERNAME"))?;
-    let name = username("authParameters.USERNAME", name.expose_secret())?;
-    let secret_password = required("authParameters.PASSWORD", parameters.remove("PASSWORD"))?;
+    let (name, password) = match credentials {
+        Credentials::Refresh(refresh) => {
+            services
+                .check_refresh_secret_hash(&client, &refresh, parameters.get("SECRET_HASH"))
+                .await
+                .map_err(failed)?;
+            let tokens = services
+                .refresh_tokens(
+                    &refresh,
+                    RefreshBinding::Client(client_id),
+                    RefreshMode::KeepRefreshToken,
+                )
+                .await
+                .map_err(failed)?;
+            return Ok(output(&CognitoToken::authenticated(&tokens)));
+        }
+        Credentials::Password(name, password) => (name, password),
+    };
     services
         .check_secret_hash(&client, name.as_str(), parameters.get("SECRET_HASH"))
         .map_err(failed)?;
@@ -118,7 +135,7 @@ pub(super) async fn start(
         .sign_in_with_password(PasswordSignIn {
             target: SignInTarget::Client(client_id.clone()),
             username: name,
-            password: password("authParameters.PASSWORD", &secret_password)?,
+            password,
         })
         .await
         .map_err(failed)?;

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
-use super::{SURFACE, client_id, constraint, failed, input, output, password, required, username};
+use super::{
+    SURFACE, client_id, constraint, failed, input, output, password, required, token, username,
+};
 use crate::auth::Services;
 use crate::auth::new_password::NewPasswordAnswer;
 use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, SignInTarget};
@@ -21,7 +23,7 @@ struct Input {
     client_id: Option<String>,
     challenge_name: Option<String>,
     session: Option<SecretString>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::body::unique_keys")]
     challenge_responses: BTreeMap<String, Option<SecretString>>,
 }
 
@@ -50,14 +52,24 @@ pub(super) async fn answer(
     raw_responses: BTreeMap<String, Option<SecretString>>,
 ) -> Result<HttpResponse, ApiError> {
     if challenge != NEW_PASSWORD_REQUIRED {
-        return Err(ApiError::invalid_parameter(
-            format!(
-                "Challenge {} is not supported by Gatehouse",
-                challenge.chars().take(40).collect::<String>()
-            ),
-            SURFACE,
-        ));
+        // Name a Cognito challenge we do not support; never repeat arbitrary input.
+        let named = (1..=40).contains(&challenge.len())
+            && challenge
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c == '_');
+        return Err(if named {
+            ApiError::invalid_parameter(
+                format!("Challenge {challenge} is not supported by Gatehouse"),
+                SURFACE,
+            )
+        } else {
+            constraint(
+                "challengeName",
+                "Member must satisfy enum value set: [NEW_PASSWORD_REQUIRED]",
+            )
+        });
     }
+    let session = token("session", &session)?;
     if !(20..=4096).contains(&session.expose_secret().chars().count()) {
         return Err(constraint(
             "session",

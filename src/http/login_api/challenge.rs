@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::{SURFACE, password, tenant_name, token_response, username};
+use super::{SURFACE, opaque_token, password, tenant_name, token_response, username};
 use crate::auth::Services;
 use crate::auth::new_password::NewPasswordAnswer;
 use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, SignInTarget};
@@ -30,7 +30,10 @@ struct RespondRequest {
     #[serde(rename = "Session")]
     session: SecretString,
     /// Values may be JSON null (browser SDKs send them); nulls are ignored.
-    #[serde(rename = "ChallengeResponses")]
+    #[serde(
+        rename = "ChallengeResponses",
+        deserialize_with = "crate::http::body::unique_keys"
+    )]
     challenge_responses: BTreeMap<String, Option<SecretString>>,
 }
 
@@ -50,8 +53,9 @@ pub(super) async fn respond_to_auth_challenge(
             SURFACE,
         ));
     }
-    let session_chars = body.session.expose_secret().chars().count();
-    if !SESSION_CHARS.contains(&session_chars) {
+    // Sessions are ours: anything not shaped like one is refused before a look-up.
+    let session = opaque_token("Session", &body.session)?;
+    if !SESSION_CHARS.contains(&session.expose_secret().chars().count()) {
         return Err(ApiError::invalid_parameter(
             "1 validation error detected: Value at 'Session' must be 20-4096 characters",
             SURFACE,
@@ -97,7 +101,7 @@ pub(super) async fn respond_to_auth_challenge(
         .answer_new_password(NewPasswordAnswer {
             target: SignInTarget::Tenant(tenant_name(&body.tenant_name)?),
             username: named_user,
-            session: body.session,
+            session,
             new_password,
             attributes,
         })

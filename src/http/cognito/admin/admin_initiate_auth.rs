@@ -19,7 +19,7 @@ struct Input {
     user_pool_id: Option<String>,
     client_id: Option<String>,
     auth_flow: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::body::unique_keys")]
     auth_parameters: BTreeMap<String, Option<SecretString>>,
 }
 

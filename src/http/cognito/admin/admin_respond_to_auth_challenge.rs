@@ -19,7 +19,7 @@ struct Input {
     client_id: Option<String>,
     challenge_name: Option<String>,
     session: Option<SecretString>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::body::unique_keys")]
     challenge_responses: BTreeMap<String, Option<SecretString>>,
 }
 

@@ -26,7 +26,7 @@ pub(super) mod list_users;
 
 use serde::Deserialize;
 
-use super::{failed, required, username};
+use super::{constraint, failed, required, username};
 use crate::auth::{AuthError, Services};
 use crate::domain::ids::UserPoolId;
 use crate::domain::pool::UserPool;
@@ -41,7 +41,13 @@ pub(super) async fn pool(services: &Services, raw: Option<String>) -> Result<Use
             "User pool {raw} does not exist."
         )))
     };
-    let id = UserPoolId::parse(&raw).map_err(|_| not_found())?;
+    // A malformed id is refused without a look-up, and never repeated back.
+    let id = UserPoolId::parse(&raw).map_err(|_| {
+        constraint(
+            "userPoolId",
+            "Member must satisfy regular expression pattern: [\\w-]+_[0-9a-zA-Z]+",
+        )
+    })?;
     services
         .store
         .pool_by_id(&id)
