@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use gatehouse::auth::Services;
 use gatehouse::domain::clock::FakeClock;
 use gatehouse::manage::seed::SeedFile;
 use serde_json::{Value, json};
@@ -43,9 +44,9 @@ async fn seed_tenant(app: &TestApp, name: &str, lockout: Value) {
 }
 
 /// The stored failure count of `username` in tenant `tenant`.
-async fn failure_count(app: &TestApp, tenant: &str, username: &str) -> Option<i64> {
-    let (pool, _) = app.services.tenant(tenant).await.unwrap();
-    app.services
+async fn failure_count(services: &Services, tenant: &str, username: &str) -> Option<i64> {
+    let (pool, _) = services.tenant(tenant).await.unwrap();
+    services
         .store
         .failures(pool.id.as_str(), username)
         .await
@@ -292,7 +293,7 @@ async fn a_lock_refuses_the_right_password_without_hashing_it(backend: Db) {
         "a locked sign-in never reaches the hasher"
     );
     // Attempts during the lock do not count (Cognito: they do not extend it).
-    assert_eq!(failure_count(&app, "acme", "alice").await, Some(5));
+    assert_eq!(failure_count(&app.services, "acme", "alice").await, Some(5));
     app.stop().await;
 }
 
@@ -306,7 +307,7 @@ async fn failures_are_forgotten_after_fifteen_quiet_minutes(backend: Db) {
     // 899 quiet seconds are not enough: the next failure is the sixth (locked 2 s).
     app.clock.advance(899);
     app.login("acme", "alice", WRONG).await;
-    assert_eq!(failure_count(&app, "acme", "alice").await, Some(6));
+    assert_eq!(failure_count(&app.services, "acme", "alice").await, Some(6));
     assert_error(
         app.login("acme", "alice", PASSWORD).await,
         401,
@@ -325,10 +326,10 @@ async fn failures_are_forgotten_after_fifteen_quiet_minutes(backend: Db) {
         )
         .await;
     }
-    assert_eq!(failure_count(&app, "acme", "alice").await, Some(4));
+    assert_eq!(failure_count(&app.services, "acme", "alice").await, Some(4));
     assert_eq!(app.login("acme", "alice", PASSWORD).await.status(), 200);
     assert_eq!(
-        failure_count(&app, "acme", "alice").await,
+        failure_count(&app.services, "acme", "alice").await,
         None,
         "a sign-in clears the counter"
     );
@@ -368,7 +369,7 @@ async fn concurrent_wrong_guesses_each_count_once(backend: Db) {
         guess.await.unwrap();
     }
     assert_eq!(
-        failure_count(&app, "acme", "alice").await,
+        failure_count(&app.services, "acme", "alice").await,
         Some(i64::try_from(GUESSES).unwrap()),
         "every concurrent guess counted exactly once"
     );
@@ -395,7 +396,10 @@ async fn a_restart_forgets_no_failure(backend: Db) {
         .unwrap();
     let address = format!("http://127.0.0.1:{}", replica.port());
     let handle = replica.handle();
-    tokio::spawn(replica.run_until_stopped());
+    let services = replica.services().clone();
+    tokio::spawn(replica.run_until_handle_stops());
+    // Stopping the first server closes its database pool, as a real shutdown does; from here
+    // on the database is read through the new server's.
     app.server_handle().stop(true).await;
 
     let login = |user: &'static str, password: &'static str| {
@@ -421,12 +425,12 @@ async fn a_restart_forgets_no_failure(backend: Db) {
             (401, EXCEEDED.to_owned()),
             "{user} is still locked after the restart"
         );
-        assert_eq!(failure_count(&app, "acme", user).await, Some(6));
+        assert_eq!(failure_count(&services, "acme", user).await, Some(6));
     }
     // The sixth failure locked for 2^(6-5) = 2 s; after it the right password works and
     // clears the count.
     clock.advance(2);
     assert_eq!(login("alice", PASSWORD).await.0, 200);
-    assert_eq!(failure_count(&app, "acme", "alice").await, None);
+    assert_eq!(failure_count(&services, "acme", "alice").await, None);
     handle.stop(true).await;
 }
