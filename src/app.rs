@@ -315,6 +315,7 @@ impl App {
                 .map_err(StartupError::Config)?,
         ));
         let transport = web::Data::new(http::middleware::Transport { tls: tls.is_some() });
+        let jwks_cache = web::Data::new(http::well_known::JwksCache::default());
         let mut server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(http::cors::middleware(&cors_origins))
@@ -325,6 +326,7 @@ impl App {
                 .app_data(admin_auth.clone())
                 .app_data(transport.clone())
                 .app_data(limiter.clone())
+                .app_data(jwks_cache.clone())
                 .configure(http::configure)
         })
         .client_request_timeout(Duration::from_secs(10))
