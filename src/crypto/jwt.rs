@@ -190,7 +190,6 @@ pub fn verify<T: DeserializeOwned>(
 
 #[cfg(test)]
 mod tests {
-    use jsonwebtoken::signature::Signer;
     use secrecy::ExposeSecret;
 
     use super::*;
