@@ -59,7 +59,10 @@ KNOBS = {
     "GROWTH_WORKLOADS": knob("GROWTH_WORKLOADS", "login refresh"),
     "LIMITS": knob("LIMITS", "1"),  # 0: skip the Argon2 / RS256 measurement
     "PG_URL": knob("PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-    "PEERS_SRC": knob("PEERS_SRC", str(ROOT.parent / "shared" / "peers")),
+    # The shared peers folder: next to the repository (../shared/peers), else /work/shared/peers.
+    "PEERS_SRC": knob("PEERS_SRC", next(
+        (str(p) for p in (ROOT.parent / "shared" / "peers", Path("/work/shared/peers")) if (p / "run.sh").exists()),
+        str(ROOT.parent / "shared" / "peers"))),
     "PORT": knob("PORT", "18080"),
     "BIN": knob("BIN", str(ROOT / "target" / "release" / "gatehouse")),
     "OUT": knob("OUT", str(ROOT / "bench" / "results" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))),
