@@ -985,8 +985,10 @@ impl SessionStore for SqlStore {
         failure_scope: &str,
         username_key: &str,
     ) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
+        // Connection first, then the turn: a turn held while queueing for a connection
+        // behind the readers would stall every writer.
         let mut tx = self.pool.begin().await.map_err(classify)?;
+        let _turn = self.write_turn().await;
         insert_session(&mut tx, session).await?;
         sqlx::query("DELETE FROM login_failures WHERE scope = $1 AND username_key = $2")
             .bind(failure_scope)
@@ -1044,8 +1046,10 @@ impl SessionStore for SqlStore {
         successor_hash: &str,
         now: UnixSeconds,
     ) -> Result<Rotation, StoreError> {
-        let _turn = self.write_turn().await;
+        // Connection first, then the turn: a turn held while queueing for a connection
+        // behind the readers would stall every writer.
         let mut tx = self.pool.begin().await.map_err(classify)?;
+        let _turn = self.write_turn().await;
         // The single statement that decides a race: only one caller can move consumed_at
         // from NULL, and only while the session is live.
         let consumed = sqlx::query(
@@ -1211,8 +1215,10 @@ impl LockoutStore for SqlStore {
         now: UnixSeconds,
     ) -> Result<FailureRecord, StoreError> {
         let quiet_since = now - policy.reset_after_seconds;
-        let _turn = self.write_turn().await;
+        // Connection first, then the turn: a turn held while queueing for a connection
+        // behind the readers would stall every writer.
         let mut tx = self.pool.begin().await.map_err(classify)?;
+        let _turn = self.write_turn().await;
         // One upsert: concurrent failures each add exactly one, whichever replica sees them.
         let row = sqlx::query(
             "INSERT INTO login_failures (scope, username_key, failure_count, locked_until, \
