@@ -1049,7 +1049,7 @@ impl SessionStore for SqlStore {
         // Connection first, then the turn: a turn held while queueing for a connection
         // behind the readers would stall every writer.
         let mut tx = self.pool.begin().await.map_err(classify)?;
-        let _turn = self.write_turn().await;
+        let turn = self.write_turn().await;
         // The single statement that decides a race: only one caller can move consumed_at
         // from NULL, and only while the session is live.
         let consumed = sqlx::query(
@@ -1071,6 +1071,9 @@ impl SessionStore for SqlStore {
             return Ok(Rotation::Rotated);
         }
         tx.rollback().await.map_err(classify)?;
+        // The reads below take connections of their own: give the turn back first, or the
+        // writers holding connections while they wait for it would starve them.
+        drop(turn);
         let Some(token) = self.refresh_token(presented_hash).await? else {
             return Ok(Rotation::Invalid);
         };
