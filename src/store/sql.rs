@@ -1051,11 +1051,14 @@ impl SessionStore for SqlStore {
         let mut tx = self.pool.begin().await.map_err(classify)?;
         let turn = self.write_turn().await;
         // The single statement that decides a race: only one caller can move consumed_at
-        // from NULL, and only while the session is live.
+        // from NULL, and only while the session is live. The session is checked by key
+        // (EXISTS): SQLite ran an `IN (SELECT …)` over every live session for each refresh,
+        // which took refresh from hundreds per second to single digits at 100 000 sessions.
         let consumed = sqlx::query(
             "UPDATE refresh_tokens SET consumed_at = $1, replaced_by = $2 \
-             WHERE token_hash = $3 AND consumed_at IS NULL AND session_id IN \
-             (SELECT id FROM sessions WHERE revoked_at IS NULL AND expires_at > $1) \
+             WHERE token_hash = $3 AND consumed_at IS NULL AND EXISTS \
+             (SELECT 1 FROM sessions WHERE sessions.id = refresh_tokens.session_id \
+             AND sessions.revoked_at IS NULL AND sessions.expires_at > $1) \
              RETURNING session_id",
         )
         .bind(now)
