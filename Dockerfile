@@ -15,11 +15,12 @@ WORKDIR /build
 # Dependencies first, against placeholder sources, so that this slow layer is reused until
 # Cargo.toml or Cargo.lock change.
 COPY Cargo.toml Cargo.lock ./
-# Cargo.toml declares the Argon2 benchmark, so its file must exist for the manifest to load.
+# Cargo.toml declares the Argon2 and RS256 benchmarks, so their files must exist for the manifest to load.
 RUN mkdir src benches \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
     && echo 'fn main() {}' > benches/argon2.rs \
+    && echo 'fn main() {}' > benches/rs256.rs \
     && cargo build --release --locked \
     && rm -rf src benches
 

@@ -358,6 +358,7 @@ impl App {
         })?;
         let (header_timeout, body_timeout) = request_timeouts(&settings)?;
         let limits = web::Data::new(http::limits::RequestLimits { body_timeout });
+        let jwks_cache = web::Data::new(http::well_known::JwksCache::default());
         let mut server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(http::cors::middleware(&cors_origins))
@@ -372,6 +373,7 @@ impl App {
                 .app_data(admin_auth.clone())
                 .app_data(transport.clone())
                 .app_data(limiter.clone())
+                .app_data(jwks_cache.clone())
                 .configure(http::configure)
         })
         // Slowloris: headers not complete in time get 408 and the connection is closed; a

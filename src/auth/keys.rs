@@ -6,6 +6,7 @@
 //! every token it signed has expired.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use jsonwebtoken::{DecodingKey, EncodingKey};
@@ -61,6 +62,9 @@ pub struct SigningKeys {
     /// Verification keys by kid. Keys never change under a kid, so entries stay valid; a
     /// deleted key simply stops being found in the store first.
     verifying: Arc<Mutex<HashMap<String, Arc<DecodingKey>>>>,
+    /// Counts the key changes this process made, so what is derived from the published keys
+    /// (the rendered JWKS) can tell it is out of date.
+    generation: Arc<AtomicU64>,
 }
 
 impl SigningKeys {
@@ -77,11 +81,17 @@ impl SigningKeys {
             policy,
             active: Arc::default(),
             verifying: Arc::default(),
+            generation: Arc::default(),
         }
     }
 
     pub fn policy(&self) -> KeyPolicy {
         self.policy
+    }
+
+    /// Changes whenever this process creates or promotes a key.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// The key that signs `purpose` tokens for `pool` now: creates it on first use and
@@ -149,6 +159,7 @@ impl SigningKeys {
                         .promote_signing_key(&pending.kid, active.map(|a| a.kid.as_str()), now)
                         .await?;
                     if promoted {
+                        self.generation.fetch_add(1, Ordering::SeqCst);
                         tracing::info!(pool = %pool, purpose = purpose.as_str(), kid = %pending.kid, "signing key activated");
                     }
                     // Promoted here or by another replica: read the new state again.
@@ -201,6 +212,7 @@ impl SigningKeys {
             retired_at: None,
         };
         if self.store.insert_signing_key(&record).await? {
+            self.generation.fetch_add(1, Ordering::SeqCst);
             tracing::info!(pool = %pool, purpose = purpose.as_str(), kid = %record.kid, state = state.as_str(), "created signing key");
             Ok(Some(record))
         } else {

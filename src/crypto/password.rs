@@ -2,13 +2,15 @@
 //! blocking pool behind a bounded admission queue, with a dummy verification for users that
 //! do not exist so they cost the same as users that do.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHasher as _, Version};
 use password_hash::phc::PasswordHash;
 use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use zeroize::Zeroize;
 
 use crate::domain::secret::secret;
 use crate::domain::telemetry::{NoTelemetry, Telemetry};
@@ -88,6 +90,10 @@ struct Inner {
     retired_peppers: Vec<Pepper>,
     /// A real hash at current cost, verified against when the user does not exist.
     dummy: String,
+    /// Argon2 working memory (`memory_kib` each), kept for the next verification instead of
+    /// freed: at most one per worker ever exists. Allocating and freeing 19 MiB per sign-in
+    /// on the blocking pool's changing threads left the allocator holding hundreds of MiB.
+    memory: Mutex<Vec<Vec<Block>>>,
 }
 
 #[derive(Clone)]
@@ -138,6 +144,7 @@ impl PasswordHasher {
             pepper,
             retired_peppers,
             dummy: String::new(),
+            memory: Mutex::default(),
         };
         let dummy_password = crate::crypto::opaque::OpaqueToken::generate()
             .map_err(|e| HashError::Internal(e.to_string()))?;
@@ -308,14 +315,57 @@ fn verify_blocking(
                 })?,
         ),
     };
-    let parsed =
-        PasswordHash::new(phc).map_err(|e| HashError::Internal(format!("stored hash: {e}")))?;
-    let argon2 = argon2_for(inner.params.clone(), pepper)?;
-    match argon2.verify_password(password.as_bytes(), &parsed) {
-        Ok(()) => Ok(true),
-        Err(password_hash::Error::PasswordInvalid) => Ok(false),
-        Err(e) => Err(HashError::Internal(format!("stored hash: {e}"))),
+    let stored_hash_error =
+        |e: &dyn std::fmt::Display| HashError::Internal(format!("stored hash: {e}"));
+    let parsed = PasswordHash::new(phc).map_err(|e| stored_hash_error(&e))?;
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return Err(stored_hash_error(&"no salt or no hash"));
+    };
+    // The stored hash names its own algorithm, version and cost, as the crate's own
+    // verification reads them; only the working memory is ours.
+    let algorithm =
+        Algorithm::try_from(parsed.algorithm.as_str()).map_err(|e| stored_hash_error(&e))?;
+    let version = parsed
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(|e| stored_hash_error(&e))?
+        .unwrap_or_default();
+    let params = Params::try_from(&parsed).map_err(|e| stored_hash_error(&e))?;
+    let blocks = params.block_count();
+    let argon2 = match pepper {
+        Some(p) => Argon2::new_with_secret(
+            p.secret.expose_secret().as_bytes(),
+            algorithm,
+            version,
+            params,
+        )
+        .map_err(|e| HashError::Internal(e.to_string()))?,
+        None => Argon2::new(algorithm, version, params),
+    };
+    let mut computed = vec![0u8; expected.len()];
+    let mut memory = inner
+        .memory
+        .lock()
+        .ok()
+        .and_then(|mut kept| kept.pop())
+        .unwrap_or_default();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
     }
+    let hashed = argon2.hash_password_into_with_memory(
+        password.as_bytes(),
+        salt.as_ref(),
+        &mut computed,
+        &mut memory[..blocks],
+    );
+    // As the crate does when it frees its own: no password-derived state stays in memory.
+    memory.iter_mut().for_each(Zeroize::zeroize);
+    if let Ok(mut kept) = inner.memory.lock() {
+        kept.push(memory);
+    }
+    hashed.map_err(|e| stored_hash_error(&e))?;
+    Ok(bool::from(computed.ct_eq(expected.as_bytes())))
 }
 
 fn needs_rehash(inner: &Inner, phc: &str, pepper_id: Option<&str>) -> bool {

@@ -1,5 +1,9 @@
 //! Per-pool discovery: the JWKS verifiers fetch, and an OpenID configuration pointing at it.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
@@ -8,6 +12,7 @@ use sha2::{Digest, Sha256};
 use super::error::{ApiError, ErrorKind, Surface};
 use crate::auth::{AuthError, IssuerStyle, Services};
 use crate::crypto::keys::{ALGORITHM, PublicJwk};
+use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::UserPoolId;
 use crate::domain::pool::UserPool;
 
@@ -47,12 +52,52 @@ struct JwkSet {
     keys: Vec<PublicJwk>,
 }
 
-async fn jwks(
-    request: HttpRequest,
-    path: web::Path<String>,
-    services: web::Data<Services>,
-) -> Result<HttpResponse, ApiError> {
-    let pool = pool(&services, &path).await?;
+/// Each pool's rendered JWKS, served from memory for at most a second. The JWKS is the
+/// hottest public read (every verifier fetches it) and changes only on rotation, which
+/// publishes a key `GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS` (> 300 s) before it signs, so a
+/// replica that sees another replica's rotation up to a second late breaks no verifier.
+/// A key change in this process, or the clock moving to another second (retired keys drop
+/// out by time), renders it again. Only existing pools are kept.
+#[derive(Default)]
+pub struct JwksCache(Mutex<HashMap<UserPoolId, RenderedJwks>>);
+
+#[derive(Clone)]
+struct RenderedJwks {
+    body: web::Bytes,
+    etag: Arc<str>,
+    rendered: Instant,
+    clock_second: UnixSeconds,
+    key_generation: u64,
+}
+
+/// How long a rendered JWKS is reused, whatever the clock says.
+const JWKS_REUSE: Duration = Duration::from_secs(1);
+
+impl JwksCache {
+    fn fresh(&self, pool: &UserPoolId, now: UnixSeconds, generation: u64) -> Option<RenderedJwks> {
+        let cache = self.0.lock().ok()?;
+        cache
+            .get(pool)
+            .filter(|r| {
+                r.clock_second == now
+                    && r.key_generation == generation
+                    && r.rendered.elapsed() < JWKS_REUSE
+            })
+            .cloned()
+    }
+
+    fn keep(&self, pool: UserPoolId, rendered: RenderedJwks) {
+        if let Ok(mut cache) = self.0.lock() {
+            cache.insert(pool, rendered);
+        }
+    }
+}
+
+async fn render_jwks(services: &Services, raw_id: &str) -> Result<RenderedJwks, ApiError> {
+    // Read before the keys, so a change racing this render makes the result stale at once.
+    let key_generation = services.keys.generation();
+    let clock_second = services.clock.now();
+    let pool = pool(services, raw_id).await?;
     let keys = services
         .keys
         .jwks(&pool.id)
@@ -61,12 +106,41 @@ async fn jwks(
     let body = serde_json::to_string(&JwkSet { keys })
         .map_err(|e| ApiError::from_auth(AuthError::Internal(e.to_string()), SURFACE))?;
     let etag = format!("\"{}\"", hex_prefix(&Sha256::digest(body.as_bytes())));
+    Ok(RenderedJwks {
+        body: web::Bytes::from(body),
+        etag: etag.into(),
+        rendered: Instant::now(),
+        clock_second,
+        key_generation,
+    })
+}
+
+async fn jwks(
+    request: HttpRequest,
+    path: web::Path<String>,
+    services: web::Data<Services>,
+    cache: web::Data<JwksCache>,
+) -> Result<HttpResponse, ApiError> {
+    let id = UserPoolId::parse(&path).ok();
+    let cached = id
+        .as_ref()
+        .and_then(|id| cache.fresh(id, services.clock.now(), services.keys.generation()));
+    let document = match cached {
+        Some(document) => document,
+        None => {
+            let document = render_jwks(&services, &path).await?;
+            if let Some(id) = id {
+                cache.keep(id, document.clone());
+            }
+            document
+        }
+    };
     let cache_control = format!("public, max-age={JWKS_MAX_AGE_SECONDS}");
     let unchanged = request
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag));
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == &*document.etag));
     let mut response = if unchanged {
         HttpResponse::NotModified()
     } else {
@@ -74,11 +148,13 @@ async fn jwks(
     };
     response
         .insert_header((header::CACHE_CONTROL, cache_control))
-        .insert_header((header::ETAG, etag));
+        .insert_header((header::ETAG, &*document.etag));
     if unchanged {
         return Ok(response.finish());
     }
-    Ok(response.content_type("application/json").body(body))
+    Ok(response
+        .content_type("application/json")
+        .body(document.body))
 }
 
 fn hex_prefix(digest: &[u8]) -> String {

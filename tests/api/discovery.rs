@@ -8,11 +8,60 @@ use crate::support::Db;
 
 on_both_backends!(
     jwks_publishes_one_key_per_purpose_and_is_cacheable,
+    jwks_served_from_memory_follows_rotation_and_retirement,
     openid_configuration_matches_the_tokens,
     unknown_pools_are_404,
     health_endpoints_report_live_and_ready,
     metrics_count_requests_and_sign_ins_by_fixed_labels,
 );
+
+/// The rendered JWKS is reused for at most a second, but a rotation in this process shows at
+/// once and a retired key leaves when its publication ends by the clock.
+async fn jwks_served_from_memory_follows_rotation_and_retirement(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (pool, _) = app.create_tenant("acme").await;
+    app.create_user(&pool, "alice", false).await;
+    let kids = async || -> Vec<String> {
+        let response = app.client.get(app.jwks_url(&pool)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let jwks: Value = response.json().await.unwrap();
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = kids().await;
+    assert_eq!(before.len(), 2);
+    assert_eq!(kids().await, before, "served again unchanged");
+
+    let pending = app.services.keys.rotate(&pool.id).await.unwrap();
+    let during = kids().await;
+    assert_eq!(during.len(), 4, "the new keys are published at once");
+    for key in &pending {
+        assert!(during.contains(&key.kid));
+    }
+
+    // Past the activation delay the new keys sign (the old ones retire); past the
+    // publication window of a retired key it leaves the JWKS.
+    app.clock.advance(601);
+    app.sign_in("acme", "alice", PASSWORD).await;
+    assert_eq!(
+        kids().await.len(),
+        4,
+        "retired keys stay published for a day"
+    );
+    app.clock.advance(86_400 + 31);
+    let after = kids().await;
+    assert_eq!(after.len(), 2);
+    for kid in &before {
+        assert!(
+            !after.contains(kid),
+            "the retired key {kid} is no longer published"
+        );
+    }
+}
 
 async fn jwks_publishes_one_key_per_purpose_and_is_cacheable(backend: Db) {
     let app = TestApp::spawn(backend).await;

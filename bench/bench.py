@@ -1,0 +1,678 @@
+#!/usr/bin/env python3
+"""The Gatehouse benchmark: Gatehouse on SQLite and on Postgres against cognito-local and moto,
+with the physical limits of the machine measured in the same run. Started by `bench/run`, which
+builds the release binary and installs wrk first; every knob is an environment variable (see
+KNOBS below). Standard library only.
+
+What one run does:
+  1. machine facts; the limits: one Argon2 verification at the production parameters
+     (`cargo bench --bench argon2`) and one RS256 signature (`cargo bench --bench rs256`);
+  2. for each backend: a fresh database, 10 000 users seeded through `gatehouse seed` (the
+     production Argon2 parameters, one seeding process per core), the server started, refresh
+     tokens collected by signing users in, then every workload at every concurrency with wrk;
+     then the database is grown in bulk (users, sessions, refresh tokens) and the sign-in and
+     refresh workloads run again;
+  3. the peers (cognito-local, moto) on the same workloads, through the shared peers folder
+     (copied to a scratch directory; its own run.sh installs, seeds and drives them);
+  4. the tables, the ratios Gatehouse / peer and the share of the limits: printed, written to
+     OUT/report.md, and placed between the markers in BENCHMARKS.md.
+"""
+
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = ROOT / "bench" / "wrk" / "gatehouse.lua"
+
+
+def knob(name, default):
+    return os.environ.get(name, default)
+
+
+KNOBS = {
+    "DUR": knob("DUR", "15"),  # seconds per cell
+    "REPEAT": knob("REPEAT", "2"),  # runs per cell
+    "CONCS": knob("CONCS", "1 8 64"),
+    "WORKLOADS": knob("WORKLOADS", "login initiate_auth refresh refresh_token_auth jwks"),
+    "BACKENDS": knob("BACKENDS", "sqlite postgres"),
+    "PEERS": knob("PEERS", "cognito-local moto"),  # empty: no peers
+    "USERS_N": knob("USERS_N", "10000"),
+    "PEER_USERS_N": knob("PEER_USERS_N", "1000"),  # the shared peers folder's own default
+    "GROWTH": knob("GROWTH", "1"),  # 0: skip the grown-database runs
+    "GROWTH_USERS": knob("GROWTH_USERS", "100000"),
+    "GROWTH_TOKENS": knob("GROWTH_TOKENS", "1000000"),
+    "GROWTH_WORKLOADS": knob("GROWTH_WORKLOADS", "login refresh"),
+    "LIMITS": knob("LIMITS", "1"),  # 0: skip the Argon2 / RS256 measurement
+    "PG_URL": knob("PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+    # The shared peers folder: next to the repository (../shared/peers), else /work/shared/peers.
+    "PEERS_SRC": knob("PEERS_SRC", next(
+        (str(p) for p in (ROOT.parent / "shared" / "peers", Path("/work/shared/peers")) if (p / "run.sh").exists()),
+        str(ROOT.parent / "shared" / "peers"))),
+    "PORT": knob("PORT", "18080"),
+    "BIN": knob("BIN", str(ROOT / "target" / "release" / "gatehouse")),
+    "OUT": knob("OUT", str(ROOT / "bench" / "results" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))),
+    "WRITE_BENCHMARKS_MD": knob("WRITE_BENCHMARKS_MD", "1"),
+}
+
+TENANT = "bench"
+POOL_ID = "us-east-1_GatehouseBench"
+CLIENT_ID = "benchclient000000000000001"
+PASSWORD = "Bench-Pass-{:05d}!"
+REFRESH_TOKEN_AUTH_TOKENS = 1000  # cycled by REFRESH_TOKEN_AUTH, never consumed
+CORES = os.cpu_count() or 1
+
+OUT = Path(KNOBS["OUT"])
+
+
+def log(*parts):
+    print(time.strftime("%H:%M:%S"), *parts, flush=True)
+
+
+def sh(cmd, **kw):
+    log("$", " ".join(str(c) for c in cmd))
+    return subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+# ---------------------------------------------------------------------------- process facts
+
+
+def rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_seconds(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
+
+class PeakRss:
+    """Samples a process's RSS every 0.2 s while a load runs."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self._stop = pid, rss_kb(pid), threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.wait(0.2):
+            self.peak = max(self.peak, rss_kb(self.pid))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self._stop.set()
+        self._thread.join()
+
+
+def machine_facts():
+    def first(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.strip()
+        except OSError:
+            return "n/a"
+
+    cpu = re.search(r"Model name:\s*(.+)", first(["lscpu"]))
+    mem = re.search(r"Mem:\s+(\S+)", first(["free", "-h"]))
+    return {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "kernel": platform.platform(),
+        "cpu": f"{cpu.group(1) if cpu else 'unknown'} x {CORES}",
+        "memory": mem.group(1) if mem else "n/a",
+        "rustc": first(["rustc", "--version"]),
+        "wrk": first(["wrk", "-v"]).splitlines()[0] if first(["wrk", "-v"]) else "n/a",
+        "postgres": first(["psql", KNOBS["PG_URL"], "-Atc", "SHOW server_version"]),
+        "git": first(["git", "-C", str(ROOT), "log", "-1", "--format=%h %s"]),
+        "load_before": first(["cat", "/proc/loadavg"]),
+    }
+
+
+# ---------------------------------------------------------------------------- limits
+
+
+def measure_limits():
+    """One Argon2 verification and one RS256 signature, timed by the release-mode benches."""
+    argon2 = subprocess.run(
+        ["cargo", "bench", "--bench", "argon2", "--", "21"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    rs256 = subprocess.run(
+        ["cargo", "bench", "--bench", "rs256", "--", "301"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    (OUT / "limits.txt").write_text(argon2 + "\n" + rs256)
+    print(argon2 + rs256, flush=True)
+    argon2_ms = float(re.search(r"verify \(real user\):\s+median ([\d.]+) ms", argon2).group(1))
+    rs256_ms = float(re.search(r"sign: median ([\d.]+) ms", rs256).group(1))
+    params = re.search(r"argon2id (m=\d+ KiB t=\d+ p=\d+)", argon2).group(1)
+    return {
+        "argon2_ms": argon2_ms,
+        "argon2_params": params,
+        "rs256_ms": rs256_ms,
+        "cores": CORES,
+        "sign_in_limit": CORES / (argon2_ms / 1000),
+        "refresh_limit": CORES / (2 * rs256_ms / 1000),
+    }
+
+
+# ---------------------------------------------------------------------------- wrk
+
+
+def run_wrk(label, url, args, conc, pid, raw_dir):
+    """One cell: wrk for DUR seconds at `conc` connections; RSS and CPU of the server beside."""
+    dur = int(KNOBS["DUR"])
+    threads = 1 if conc < 2 else 2
+    cmd = ["wrk", f"-t{threads}", f"-c{conc}", f"-d{dur}s", "--timeout", "10s", "--latency",
+           "-s", str(LUA), url, "--", *args, str(threads)]
+    time.sleep(1)  # let the previous cell's connections close
+    rss_before = rss_kb(pid)
+    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    with PeakRss(pid) as peak:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=dur + 60, check=False)
+    elapsed = time.monotonic() - t0
+    server_cpu = (cpu_seconds(pid) - cpu0) / elapsed * 100
+    raw = raw_dir / f"{label}.txt"
+    raw.write_text("# " + " ".join(cmd) + "\n" + done.stdout + done.stderr)
+    line = next((l for l in reversed(done.stdout.splitlines()) if l.startswith("RESULT ")), None)
+    result = json.loads(line[len("RESULT "):]) if line else {"error": f"wrk exit {done.returncode}: {done.stderr[-300:]}"}
+    result.update(rss_before_kb=rss_before, rss_peak_kb=peak.peak, server_cpu_pct=round(server_cpu))
+    return result
+
+
+def failures(r):
+    return sum(r.get(k, 0) for k in ("non2xx", "invalid", "starved", "err_connect", "err_read", "err_write", "err_timeout"))
+
+
+# ---------------------------------------------------------------------------- Gatehouse
+
+
+class Gatehouse:
+    def __init__(self, backend, work):
+        self.backend, self.work = backend, work
+        self.port = int(KNOBS["PORT"])
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = None
+        self.db_name = None
+        if backend == "sqlite":
+            self.database_url = f"sqlite://{work / 'gatehouse.db'}"
+        else:
+            self.db_name = f"gatehouse_bench_{os.getpid()}"
+            self.database_url = re.sub(r"/[^/]*$", f"/{self.db_name}", KNOBS["PG_URL"])
+        self.env = dict(
+            os.environ,
+            GATEHOUSE_DATABASE_URL=self.database_url,
+            # Fixed throwaway secrets: the benchmark database is dropped afterwards.
+            GATEHOUSE_KEY_ENCRYPTION_KEY="YmVuY2htYXJrLWtlay1ub3QtYS1yZWFsLXNlY3JldCE=",
+            GATEHOUSE_PEPPER="benchmark-pepper-not-a-real-secret",
+            GATEHOUSE_BIND=f"127.0.0.1:{self.port}",
+            # The per-address sign-in limit would shed almost all of a one-address load
+            # generator's sign-ins; the benchmark measures the server, so it is off.
+            GATEHOUSE_SIGN_IN_RATE_PER_IP="0",
+            GATEHOUSE_LOG="warn",
+        )
+        for name in [k for k in self.env if k.startswith("GATEHOUSE_ARGON2") or k == "GATEHOUSE_ALLOW_WEAK_PASSWORD_HASHING"]:
+            del self.env[name]  # production Argon2 parameters only
+
+    def create_database(self):
+        if self.db_name:
+            sh(["psql", KNOBS["PG_URL"], "-v", "ON_ERROR_STOP=1", "-qc", f"CREATE DATABASE {self.db_name}"])
+
+    def drop_database(self):
+        if self.db_name:
+            subprocess.run(["psql", KNOBS["PG_URL"], "-qc", f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)"], check=False)
+
+    def cli(self, *args, **kw):
+        return sh([KNOBS["BIN"], *args], env=self.env, cwd=self.work, **kw)
+
+    def seed(self, users):
+        """The tenant first, then the users in one seed file per core, applied in parallel."""
+        def tenant(user_range):
+            return {"Tenants": [{
+                "Name": TENANT, "PoolId": POOL_ID, "ClientId": CLIENT_ID,
+                "Users": [{"Username": f"benchuser{i:05d}", "Password": PASSWORD.format(i)} for i in user_range],
+            }]}
+
+        (self.work / "tenant.json").write_text(json.dumps(tenant(range(0))))
+        self.cli("seed", "tenant.json", stdout=subprocess.DEVNULL)
+        chunks = [range(k, users, CORES) for k in range(CORES)]
+        procs = []
+        started = time.monotonic()
+        for k, chunk in enumerate(chunks):
+            (self.work / f"users-{k}.json").write_text(json.dumps(tenant(chunk)))
+            procs.append(subprocess.Popen([KNOBS["BIN"], "seed", f"users-{k}.json"], env=self.env, cwd=self.work,
+                                          stdout=subprocess.DEVNULL))
+        if any(p.wait() != 0 for p in procs):
+            raise RuntimeError("seeding failed")
+        seconds = time.monotonic() - started
+        log(f"seeded {users} users in {seconds:.0f} s with {CORES} processes")
+        with open(self.work / "users.tsv", "w") as f:
+            for i in range(users):
+                f.write(f"benchuser{i:05d}\t{PASSWORD.format(i)}\n")
+        return seconds
+
+    def start(self):
+        self.log_file = open(self.work / "server.log", "ab")
+        self.process = subprocess.Popen([KNOBS["BIN"], "serve"], env=self.env, cwd=self.work,
+                                        stdout=self.log_file, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gatehouse exited with {self.process.returncode}; see {self.work / 'server.log'}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/health/ready", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("gatehouse did not become ready within 60 s")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def sign_in(self, i):
+        body = json.dumps({"UserName": f"benchuser{i:05d}", "TenantName": TENANT, "Password": PASSWORD.format(i)})
+        request = urllib.request.Request(f"{self.base}/Login", body.encode(), {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as r:
+            return json.load(r)["cognitoToken"]["AuthenticationResult"]["RefreshToken"]
+
+    def collect_tokens(self, count, users):
+        """Signs `count` users in once each (spread over the user list) for their refresh tokens."""
+        picks = [(k * 7) % users for k in range(count)]
+        with ThreadPoolExecutor(8) as pool:
+            tokens = list(pool.map(self.sign_in, picks))
+        return [(f"benchuser{i:05d}", t) for i, t in zip(picks, tokens)]
+
+    def grow(self, users, tokens):
+        """Bulk-inserts `users` users sharing one seeded user's password hash, one session each,
+        and `tokens` refresh tokens spread over those sessions (all but the newest consumed)."""
+        now = int(time.time())
+        if self.backend == "postgres":
+            sql = f"""
+            INSERT INTO users (sub, pool_id, username, username_key, password_hash, pepper_id, status, enabled,
+                               attributes, tokens_valid_after, created_at, updated_at)
+            SELECT lpad(to_hex(g), 8, '0') || '-0000-4000-8000-' || lpad(to_hex(g), 12, '0'), u.pool_id,
+                   'growthuser' || lpad(g::text, 7, '0'), 'growthuser' || lpad(g::text, 7, '0'), u.password_hash,
+                   u.pepper_id, u.status, u.enabled, u.attributes, u.tokens_valid_after, {now}, {now}
+            FROM generate_series(1, {users}) g, (SELECT * FROM users WHERE username_key = 'benchuser00000') u;
+            INSERT INTO sessions (id, pool_id, client_id, user_sub, auth_time, expires_at, created_at)
+            SELECT lpad(to_hex(g), 8, '0') || '-1111-4000-8000-' || lpad(to_hex(g), 12, '0'), '{POOL_ID}',
+                   '{CLIENT_ID}', lpad(to_hex(g), 8, '0') || '-0000-4000-8000-' || lpad(to_hex(g), 12, '0'),
+                   {now}, {now + 30 * 86400}, {now}
+            FROM generate_series(1, {users}) g;
+            INSERT INTO refresh_tokens (token_hash, session_id, issued_at, consumed_at)
+            SELECT lpad(to_hex(g), 64, '0'),
+                   lpad(to_hex((g - 1) % {users} + 1), 8, '0') || '-1111-4000-8000-'
+                       || lpad(to_hex((g - 1) % {users} + 1), 12, '0'),
+                   {now}, CASE WHEN g > {tokens} - {users} THEN NULL ELSE {now} END
+            FROM generate_series(1, {tokens}) g;
+            ANALYZE;
+            """
+            sh(["psql", self.database_url, "-v", "ON_ERROR_STOP=1", "-qc", sql])
+        else:
+            db = sqlite3.connect(str(self.work / "gatehouse.db"), timeout=60)
+            series = "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {n})"
+            sub = "printf('%08x-0000-4000-8000-%012x', {v}, {v})"
+            session = "printf('%08x-1111-4000-8000-%012x', {v}, {v})"
+            with db:
+                db.execute(f"""
+                INSERT INTO users (sub, pool_id, username, username_key, password_hash, pepper_id, status, enabled,
+                                   attributes, tokens_valid_after, created_at, updated_at)
+                {series.format(n=users)}
+                SELECT {sub.format(v='x')}, u.pool_id, printf('growthuser%07d', x), printf('growthuser%07d', x),
+                       u.password_hash, u.pepper_id, u.status, u.enabled, u.attributes, u.tokens_valid_after, {now}, {now}
+                FROM g, (SELECT * FROM users WHERE username_key = 'benchuser00000') u""")
+                db.execute(f"""
+                INSERT INTO sessions (id, pool_id, client_id, user_sub, auth_time, expires_at, created_at)
+                {series.format(n=users)}
+                SELECT {session.format(v='x')}, '{POOL_ID}', '{CLIENT_ID}', {sub.format(v='x')}, {now}, {now + 30 * 86400}, {now}
+                FROM g""")
+                db.execute(f"""
+                INSERT INTO refresh_tokens (token_hash, session_id, issued_at, consumed_at)
+                {series.format(n=tokens)}
+                SELECT printf('%064x', x), {session.format(v=f'((x - 1) % {users} + 1)')}, {now},
+                       CASE WHEN x > {tokens} - {users} THEN NULL ELSE {now} END
+                FROM g""")
+            db.execute("ANALYZE")
+            db.close()
+
+    def counts(self):
+        query = "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM sessions), (SELECT count(*) FROM refresh_tokens)"
+        if self.backend == "postgres":
+            out = subprocess.run(["psql", self.database_url, "-Atc", query], capture_output=True, text=True, check=True).stdout
+            return [int(v) for v in out.strip().split("|")]
+        db = sqlite3.connect(str(self.work / "gatehouse.db"), timeout=60)
+        try:
+            return list(db.execute(query).fetchone())
+        finally:
+            db.close()
+
+
+def workload_target(gh, workload, tokens_file, rotating_file):
+    """URL and wrk script arguments of one workload against Gatehouse."""
+    users = str(gh.work / "users.tsv")
+    return {
+        "login": (f"{gh.base}/Login", ["login", TENANT, users]),
+        "initiate_auth": (f"{gh.base}/", ["initiate_auth", CLIENT_ID, users]),
+        "refresh": (f"{gh.base}/RefreshToken", ["refresh", TENANT, rotating_file]),
+        "refresh_token_auth": (f"{gh.base}/", ["refresh_token_auth", CLIENT_ID, tokens_file]),
+        "jwks": (f"{gh.base}/{POOL_ID}/.well-known/jwks.json", ["jwks"]),
+    }[workload]
+
+
+def bench_gatehouse(backend, results):
+    concs = [int(c) for c in KNOBS["CONCS"].split()]
+    repeat = int(KNOBS["REPEAT"])
+    workloads = KNOBS["WORKLOADS"].split()
+    growth_workloads = KNOBS["GROWTH_WORKLOADS"].split() if KNOBS["GROWTH"] == "1" else []
+    users = int(KNOBS["USERS_N"])
+    raw_dir = OUT / "raw" / f"gatehouse-{backend}"
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"gatehouse-bench-{backend}-"))
+    gh = Gatehouse(backend, work)
+    facts = results.setdefault("gatehouse", {}).setdefault(backend, {"cells": [], "facts": {}})
+    try:
+        gh.drop_database()
+        gh.create_database()
+        facts["facts"]["seed_seconds"] = round(gh.seed(users))
+        gh.start()
+        time.sleep(2)
+        facts["facts"]["rss_idle_fresh_kb"] = rss_kb(gh.process.pid)
+        # Rotating refresh tokens are used up by a cell: each cell gets its own slice, enough
+        # for two per connection (a lost answer loses the token it presented).
+        rotating_cells = [c for c in concs for _ in range(repeat)] * (
+            ("refresh" in workloads) + ("refresh" in growth_workloads))
+        rotating_needed = sum(max(2 * c, 4) for c in rotating_cells)
+        started = time.monotonic()
+        collected = gh.collect_tokens(REFRESH_TOKEN_AUTH_TOKENS + rotating_needed, users)
+        log(f"collected {len(collected)} refresh tokens in {time.monotonic() - started:.0f} s")
+        tokens_file = work / "refresh.tsv"
+        tokens_file.write_text("".join(f"{u}\t{t}\n" for u, t in collected[:REFRESH_TOKEN_AUTH_TOKENS]))
+        rotating = collected[REFRESH_TOKEN_AUTH_TOKENS:]
+
+        def rotating_slice(conc, label):
+            nonlocal rotating
+            take, rotating = rotating[:max(2 * conc, 4)], rotating[max(2 * conc, 4):]
+            path = work / f"rotating-{label}.tsv"
+            path.write_text("".join(f"{u}\t{t}\n" for u, t in take))
+            return str(path)
+
+        time.sleep(3)
+        facts["facts"]["rss_idle_seeded_kb"] = rss_kb(gh.process.pid)
+
+        def run_phase(phase, phase_workloads):
+            for workload in phase_workloads:
+                for rep in range(1, repeat + 1):
+                    for conc in concs:
+                        label = f"{phase}-{workload}-c{conc}-r{rep}"
+                        rot = rotating_slice(conc, label) if workload == "refresh" else ""
+                        url, args = workload_target(gh, workload, str(tokens_file), rot)
+                        r = run_wrk(label, url, args, conc, gh.process.pid, raw_dir)
+                        cell = {"phase": phase, "workload": workload, "conc": conc, "rep": rep, **r}
+                        facts["cells"].append(cell)
+                        log(f"gatehouse-{backend} {label}: {r.get('rps')} req/s p50 {r.get('p50_ms')} ms "
+                            f"p99 {r.get('p99_ms')} ms ok {r.get('ok')} 429 {r.get('shed_429')} "
+                            f"failed {failures(r)} peak {r['rss_peak_kb'] // 1024} MiB cpu {r['server_cpu_pct']}% "
+                            f"{r.get('sample_error', '') if failures(r) else ''}")
+
+        run_phase("base", workloads)
+        time.sleep(3)
+        facts["facts"]["rss_idle_after_load_kb"] = rss_kb(gh.process.pid)
+        if growth_workloads:
+            started = time.monotonic()
+            gh.grow(int(KNOBS["GROWTH_USERS"]), int(KNOBS["GROWTH_TOKENS"]))
+            facts["facts"]["growth_insert_seconds"] = round(time.monotonic() - started)
+            run_phase("grown", growth_workloads)
+        facts["facts"]["rows_at_end"] = dict(zip(("users", "sessions", "refresh_tokens"), gh.counts()))
+    finally:
+        gh.stop()
+        gh.drop_database()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- peers
+
+
+PEER_WORKLOAD = {"password": "initiate_auth", "refresh": "refresh_token_auth", "jwks": "jwks"}
+
+
+def bench_peers(results):
+    peers = KNOBS["PEERS"].split()
+    if not peers:
+        return
+    source = Path(KNOBS["PEERS_SRC"])
+    if not (source / "run.sh").exists():
+        raise RuntimeError(f"the shared peers folder is not at {source}; set PEERS_SRC")
+    scratch = Path(tempfile.mkdtemp(prefix="gatehouse-bench-peers-"))
+    work = scratch / "peers"
+    shutil.copytree(source, work, ignore=shutil.ignore_patterns("state", "results*"))
+    out = OUT / "peers"
+    env = dict(os.environ, PEERS=" ".join(peers), DUR=KNOBS["DUR"], REPEAT=KNOBS["REPEAT"], CONCS=KNOBS["CONCS"],
+               WORKLOADS="password refresh jwks", GROWTH="0", USERS_N=KNOBS["PEER_USERS_N"], RESULTS=str(out))
+    log(f"peers: {' '.join(peers)} via a copy of {source} in {work}")
+    # Its last step (its own summary) can fail on a line its RSS sampler left half written;
+    # the cells themselves are read below, so only missing results count as failure.
+    done = subprocess.run(["bash", "run.sh"], cwd=work, env=env, check=False)
+    if done.returncode != 0:
+        log(f"the peers' run.sh exited with {done.returncode}; reading the cells it wrote")
+    load_peers(out, peers, results)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def load_peers(out, peers, results):
+    for peer in peers:
+        cells = []
+        path = out / peer / "results.jsonl"
+        if not path.exists():
+            raise RuntimeError(f"no results from {peer} in {path}")
+        for line in path.read_text().splitlines():
+            # The shared bench.sh sometimes writes an empty RSS peak (`"rss_peak_kb":,`).
+            d = json.loads(re.sub(r'":,', '":0,', line))
+            w = d["wrk"]
+            cells.append({"phase": "base", "workload": PEER_WORKLOAD[d["workload"]], "conc": d["conc"], "rep": d["rep"],
+                          **w, "rss_before_kb": d["rss_before_kb"], "rss_peak_kb": d["rss_peak_kb"],
+                          "server_cpu_pct": d.get("server_cpu_pct", 0)})
+        rss = {}
+        rss_file = out / peer / "rss.txt"
+        if rss_file.exists():
+            for line in rss_file.read_text().splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[1].isdigit():
+                    rss[parts[0]] = int(parts[1])
+        results.setdefault("peers", {})[peer] = {"cells": cells, "facts": rss}
+
+
+# ---------------------------------------------------------------------------- report
+
+
+WORKLOAD_TITLES = {
+    "login": "POST /Login",
+    "initiate_auth": "InitiateAuth USER_PASSWORD_AUTH",
+    "refresh": "POST /RefreshToken (rotating)",
+    "refresh_token_auth": "InitiateAuth REFRESH_TOKEN_AUTH",
+    "jwks": "GET JWKS",
+}
+
+
+def group(cells):
+    grouped = {}
+    for c in cells:
+        grouped.setdefault((c["phase"], c["workload"], c["conc"]), []).append(c)
+    return grouped
+
+
+def mean_rps(runs):
+    return statistics.mean(r.get("rps", 0) for r in runs)
+
+
+def runs_text(runs, key, fmt):
+    return " / ".join(fmt.format(r.get(key, float("nan"))) for r in runs)
+
+
+def cell_table(cells):
+    lines = ["| phase | workload | conc | req/s | p50 ms | p99 ms | failed | 429 shed | peak RSS MiB | server CPU % |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for (phase, workload, conc), runs in group(cells).items():
+        lines.append(
+            f"| {phase} | {WORKLOAD_TITLES[workload]} | {conc} | {runs_text(runs, 'rps', '{:.0f}')} "
+            f"| {runs_text(runs, 'p50_ms', '{:.1f}')} | {runs_text(runs, 'p99_ms', '{:.1f}')} "
+            f"| {' / '.join(str(failures(r)) for r in runs)} | {' / '.join(str(r.get('shed_429', 0)) for r in runs)} "
+            f"| {' / '.join(str(r['rss_peak_kb'] // 1024) for r in runs)} "
+            f"| {' / '.join(str(r['server_cpu_pct']) for r in runs)} |")
+    return "\n".join(lines)
+
+
+def report(results):
+    knobs = results.get("knobs", KNOBS)
+    limits = results.get("limits")
+    knobs_line = " ".join(f"{k}={v!r}" if " " in v else f"{k}={v}" for k, v in knobs.items()
+                          if k in ("DUR", "REPEAT", "CONCS", "WORKLOADS", "BACKENDS", "PEERS", "USERS_N", "GROWTH",
+                                   "GROWTH_USERS", "GROWTH_TOKENS"))
+    md = ["## Results", "",
+          f"Generated by `bench/run` ({knobs_line}). Each cell is one wrk run of {knobs['DUR']} s; "
+          "`a / b` are the repeats. `failed` counts non-2xx other than 429, bodies without the expected "
+          "tokens, and socket errors; `429 shed` is deliberate load shedding (hashing queue full). "
+          "Raw wrk output and results.json are kept in `bench/results/<run>/` (not committed).", "",
+          "### Machine", ""]
+    md += [f"- {k}: {v}" for k, v in results["machine"].items()]
+    if limits:
+        md += ["", "### Physical limits (measured in this run)", "",
+               f"- Argon2id {limits['argon2_params']}: one verification {limits['argon2_ms']:.1f} ms → "
+               f"sign-in limit = {limits['cores']} cores / {limits['argon2_ms']:.1f} ms = "
+               f"**{limits['sign_in_limit']:.0f} sign-ins/s**",
+               f"- RS256 (2048-bit) one signature {limits['rs256_ms']:.3f} ms → refresh limit = "
+               f"{limits['cores']} cores / (2 × {limits['rs256_ms']:.3f} ms) = **{limits['refresh_limit']:.0f} refreshes/s**"]
+    for backend, data in results.get("gatehouse", {}).items():
+        f = data["facts"]
+        md += ["", f"### Gatehouse on {backend}", "",
+               f"Seeding {knobs['USERS_N']} users through `gatehouse seed` ({CORES} processes): {f.get('seed_seconds')} s. "
+               f"Idle RSS: {f.get('rss_idle_fresh_kb', 0) / 1024:.1f} MiB fresh, "
+               f"{f.get('rss_idle_seeded_kb', 0) / 1024:.1f} MiB after collecting tokens, "
+               f"{f.get('rss_idle_after_load_kb', 0) / 1024:.1f} MiB after the load. "
+               + (f"Growth insert: {f['growth_insert_seconds']} s; " if "growth_insert_seconds" in f else "")
+               + (f"rows at the end: {f['rows_at_end']}." if "rows_at_end" in f else ""), "",
+               cell_table(data["cells"])]
+    for peer, data in results.get("peers", {}).items():
+        md += ["", f"### {peer}", "", f"RSS (KiB): {data['facts']}", "", cell_table(data["cells"])]
+
+    # Ratios and targets
+    peers = results.get("peers", {})
+    if peers and results.get("gatehouse"):
+        md += ["", "### Ratios Gatehouse / peer (mean req/s of the repeats)", "",
+               "| Gatehouse backend | workload | conc | Gatehouse req/s | "
+               + " | ".join(f"{p} req/s | ratio vs {p}" for p in peers) + " |",
+               "|---|---|---|---|" + "---|---|" * len(peers)]
+        for backend, data in results["gatehouse"].items():
+            ours = group(data["cells"])
+            for (phase, workload, conc), runs in ours.items():
+                if phase != "base":
+                    continue
+                peer_workload = "refresh_token_auth" if workload == "refresh" else \
+                    "initiate_auth" if workload == "login" else workload
+                row = f"| {backend} | {WORKLOAD_TITLES[workload]} | {conc} | {mean_rps(runs):.0f} |"
+                for p, pdata in peers.items():
+                    theirs = group(pdata["cells"]).get(("base", peer_workload, conc))
+                    if theirs:
+                        row += f" {mean_rps(theirs):.0f} | {mean_rps(runs) / max(mean_rps(theirs), 0.001):.1f}× |"
+                    else:
+                        row += " – | – |"
+                md.append(row)
+    if limits and results.get("gatehouse"):
+        md += ["", "### Share of the physical limits", "",
+               "| Gatehouse backend | phase | workload | conc | req/s | limit | % of limit |", "|---|---|---|---|---|---|---|"]
+        for backend, data in results["gatehouse"].items():
+            for (phase, workload, conc), runs in group(data["cells"]).items():
+                if workload in ("login", "initiate_auth"):
+                    limit = limits["sign_in_limit"]
+                elif workload in ("refresh", "refresh_token_auth"):
+                    limit = limits["refresh_limit"]
+                else:
+                    continue
+                md.append(f"| {backend} | {phase} | {WORKLOAD_TITLES[workload]} | {conc} | {mean_rps(runs):.0f} "
+                          f"| {limit:.0f} | {100 * mean_rps(runs) / limit:.0f} % |")
+    return "\n".join(md) + "\n"
+
+
+def write_benchmarks_md(section):
+    path = ROOT / "BENCHMARKS.md"
+    begin, end = "<!-- bench/run results: begin -->", "<!-- bench/run results: end -->"
+    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
+    block = f"{begin}\n{section}{end}"
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text)
+
+
+def main():
+    if os.environ.get("REPORT_FROM"):
+        # Rebuild the report of an earlier run: REPORT_FROM=bench/results/<run> bench/bench.py
+        source = Path(os.environ["REPORT_FROM"])
+        results = json.loads((source / "results.json").read_text())
+        peers = [p.name for p in sorted((source / "peers").glob("*")) if (p / "results.jsonl").exists()]
+        load_peers(source / "peers", peers, results)
+        (source / "results.json").write_text(json.dumps(results, indent=1))
+        finish(results, source)
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "raw").mkdir(exist_ok=True)
+    results = {"machine": machine_facts(), "knobs": KNOBS}
+    log("machine:", results["machine"])
+    started = time.monotonic()
+    if KNOBS["LIMITS"] == "1":
+        results["limits"] = measure_limits()
+    for backend in KNOBS["BACKENDS"].split():
+        bench_gatehouse(backend, results)
+        (OUT / "results.json").write_text(json.dumps(results, indent=1))
+    bench_peers(results)
+    results["duration_s"] = round(time.monotonic() - started)
+    (OUT / "results.json").write_text(json.dumps(results, indent=1))
+    finish(results, OUT)
+
+
+def finish(results, out):
+    section = report(results)
+    if "duration_s" in results:
+        section += f"\nWhole run: {results['duration_s'] // 60} min {results['duration_s'] % 60} s.\n"
+    (out / "report.md").write_text(section)
+    print(section)
+    if KNOBS["WRITE_BENCHMARKS_MD"] == "1":
+        write_benchmarks_md(section)
+        log("BENCHMARKS.md updated")
+    log(f"results in {out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
