@@ -3,6 +3,8 @@ pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod manage;
 pub mod store;

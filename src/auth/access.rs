@@ -6,6 +6,7 @@
 
 use crate::crypto::jwt;
 use crate::domain::claims::{ADMIN_SCOPE, AccessTokenClaims, TokenUse};
+use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::ClientId;
 use crate::domain::pool::UserPool;
 use crate::domain::secret::{ExposeSecret, SecretString};
@@ -36,6 +37,28 @@ fn revoked(reason: &str) -> AuthError {
     AuthError::NotAuthorized(NotAuthorized::AccessTokenRevoked)
 }
 
+/// The checks on a verified token's own claims, which need no database: `token_use`, `exp`
+/// and `nbf` with leeway, and the admin scope. Arithmetic saturates, because the claims are
+/// whatever a holder of our key signed, and `i64::MAX` must not overflow.
+pub(crate) fn check_claims(claims: &AccessTokenClaims, now: UnixSeconds) -> Result<(), AuthError> {
+    if claims.token_use != TokenUse::Access {
+        return Err(invalid("not an access token"));
+    }
+    if now > claims.exp.saturating_add(LEEWAY_SECONDS) {
+        return Err(invalid("expired"));
+    }
+    if claims
+        .nbf
+        .is_some_and(|nbf| now.saturating_add(LEEWAY_SECONDS) < nbf)
+    {
+        return Err(invalid("not yet valid"));
+    }
+    if !claims.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
+        return Err(invalid("missing the aws.cognito.signin.user.admin scope"));
+    }
+    Ok(())
+}
+
 impl Services {
     pub async fn authenticate_access_token(
         &self,
@@ -56,18 +79,7 @@ impl Services {
         let claims: AccessTokenClaims = jwt::verify(token, &key, &issuer).map_err(invalid)?;
 
         let now = self.clock.now();
-        if claims.token_use != TokenUse::Access {
-            return Err(invalid("not an access token"));
-        }
-        if now > claims.exp + LEEWAY_SECONDS {
-            return Err(invalid("expired"));
-        }
-        if claims.nbf.is_some_and(|nbf| now + LEEWAY_SECONDS < nbf) {
-            return Err(invalid("not yet valid"));
-        }
-        if !claims.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
-            return Err(invalid("missing the aws.cognito.signin.user.admin scope"));
-        }
+        check_claims(&claims, now)?;
         let pool = self
             .store
             .pool_by_id(&pool_id)
@@ -105,5 +117,67 @@ impl Services {
             session,
             claims,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(exp: UnixSeconds, nbf: Option<UnixSeconds>) -> AccessTokenClaims {
+        AccessTokenClaims {
+            sub: "sub".into(),
+            client_id: "client".into(),
+            iss: "https://issuer/pool".into(),
+            token_use: TokenUse::Access,
+            scope: ADMIN_SCOPE.into(),
+            auth_time: 0,
+            iat: 0,
+            exp,
+            jti: "jti".into(),
+            origin_jti: "origin".into(),
+            event_id: "event".into(),
+            username: "alice".into(),
+            cognito_groups: None,
+            nbf,
+        }
+    }
+
+    fn refused(result: Result<(), AuthError>) -> bool {
+        matches!(
+            result,
+            Err(AuthError::NotAuthorized(NotAuthorized::InvalidAccessToken))
+        )
+    }
+
+    #[test]
+    fn leeway_applies_to_exp_and_nbf() {
+        assert!(check_claims(&claims(100, None), 130).is_ok());
+        assert!(refused(check_claims(&claims(100, None), 131)));
+        assert!(check_claims(&claims(1_000, Some(130)), 100).is_ok());
+        assert!(refused(check_claims(&claims(1_000, Some(131)), 100)));
+    }
+
+    /// Seen while writing the `jwt_verify` fuzz target: `exp + leeway` overflowed (a panic in debug
+    /// and fuzz builds) for an `exp` near `i64::MAX`; limits now saturate instead.
+    #[test]
+    fn extreme_times_do_not_overflow() {
+        assert!(check_claims(&claims(i64::MAX, None), i64::MAX).is_ok());
+        assert!(check_claims(&claims(i64::MAX, Some(i64::MAX)), i64::MAX).is_ok());
+        assert!(refused(check_claims(&claims(i64::MIN, None), 0)));
+        assert!(refused(check_claims(
+            &claims(i64::MAX, Some(i64::MAX)),
+            i64::MIN
+        )));
+    }
+
+    #[test]
+    fn id_tokens_and_missing_scope_are_refused() {
+        let mut id = claims(i64::MAX, None);
+        id.token_use = TokenUse::Id;
+        assert!(refused(check_claims(&id, 0)));
+        let mut narrow = claims(i64::MAX, None);
+        narrow.scope = "openid email".into();
+        assert!(refused(check_claims(&narrow, 0)));
     }
 }

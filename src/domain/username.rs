@@ -52,7 +52,7 @@ impl Username {
 }
 
 /// NFKC then lower case, then NFKC again because lower-casing can denormalise.
-fn lookup_key(raw: &str) -> String {
+pub(crate) fn lookup_key(raw: &str) -> String {
     let folded: String = raw.nfkc().collect::<String>().to_lowercase();
     folded.nfkc().collect()
 }

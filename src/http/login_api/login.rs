@@ -9,7 +9,7 @@ use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
 use crate::domain::secret::SecretString;
 use crate::domain::telemetry::SignInResult;
 use crate::http::auth_result::CognitoToken;
-use crate::http::body::{AUTH_BODY_LIMIT, read_json};
+use crate::http::body::{AUTH_BODY_LIMIT, decode, read_body};
 use crate::http::error::ApiError;
 use crate::http::rate_limit::SignInLimiter;
 
@@ -42,12 +42,8 @@ async fn sign_in(
     payload: web::Payload,
     services: &Services,
 ) -> Result<HttpResponse, ApiError> {
-    let body: LoginRequest = read_json(request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
-    let sign_in = PasswordSignIn {
-        target: SignInTarget::Tenant(tenant_name(&body.tenant_name)?),
-        username: username("UserName", &body.user_name)?,
-        password: password("Password", &body.password)?,
-    };
+    let body = read_body(request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
+    let sign_in = decode_request(&body)?;
     let outcome = services
         .sign_in_with_password(sign_in)
         .await
@@ -59,4 +55,15 @@ async fn sign_in(
         }
     };
     Ok(token_response(&token))
+}
+
+/// Decodes and validates a `/Login` body: everything that happens before the database is
+/// asked anything (the fuzz target `login_body` drives this directly).
+pub(crate) fn decode_request(body: &[u8]) -> Result<PasswordSignIn, ApiError> {
+    let body: LoginRequest = decode(body, SURFACE)?;
+    Ok(PasswordSignIn {
+        target: SignInTarget::Tenant(tenant_name(&body.tenant_name)?),
+        username: username("UserName", &body.user_name)?,
+        password: password("Password", &body.password)?,
+    })
 }

@@ -9,6 +9,8 @@ mod login;
 mod refresh;
 mod sign_out;
 
+pub(crate) use login::decode_request as decode_login_request;
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
