@@ -14,10 +14,9 @@ use std::time::{Duration, Instant};
 use gatehouse::crypto::password::{Argon2Cost, HasherLimits, PasswordHasher, Pepper};
 use gatehouse::domain::secret::secret;
 
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort_unstable();
-    samples[samples.len() / 2]
-}
+mod support;
+
+use support::{median, samples_from_args};
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
@@ -25,10 +24,7 @@ fn ms(d: Duration) -> String {
 
 #[tokio::main]
 async fn main() {
-    let samples: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(21);
+    let samples = samples_from_args(21);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cost = Argon2Cost::default();
     let hasher = PasswordHasher::new(

@@ -10,22 +10,18 @@
     reason = "a benchmark fails loudly"
 )]
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use gatehouse::crypto::jwt;
 use gatehouse::crypto::keys::{encoding_key, generate_rsa};
 use secrecy::ExposeSecret;
 
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort_unstable();
-    samples[samples.len() / 2]
-}
+mod support;
+
+use support::{median, samples_from_args};
 
 fn main() {
-    let samples: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(201);
+    let samples = samples_from_args(201);
     let generated = generate_rsa().unwrap();
     let key = encoding_key(generated.private_der.expose_secret());
     // Claims the size of a real access token.

@@ -105,35 +105,28 @@ impl<'a> AuditEvent<'a> {
 
     pub fn emit(&self) {
         let sub = self.sub.map(ToString::to_string);
+        // tracing fixes an event's level at the call site, so one call per level.
+        macro_rules! emit_at {
+            ($level:ident) => {
+                tracing::$level!(
+                    target: TARGET,
+                    event = self.event,
+                    pool = self.pool,
+                    username = self.username,
+                    sub,
+                    outcome = self.outcome.as_str(),
+                    reason = self.reason,
+                    failures = self.failures,
+                    client = self.client,
+                    group = self.group,
+                    "audit: {}",
+                    self.event
+                )
+            };
+        }
         match self.outcome {
-            Outcome::Success => tracing::info!(
-                target: TARGET,
-                event = self.event,
-                pool = self.pool,
-                username = self.username,
-                sub,
-                outcome = self.outcome.as_str(),
-                reason = self.reason,
-                failures = self.failures,
-                client = self.client,
-                group = self.group,
-                "audit: {}",
-                self.event
-            ),
-            Outcome::Failure | Outcome::Error => tracing::warn!(
-                target: TARGET,
-                event = self.event,
-                pool = self.pool,
-                username = self.username,
-                sub,
-                outcome = self.outcome.as_str(),
-                reason = self.reason,
-                failures = self.failures,
-                client = self.client,
-                group = self.group,
-                "audit: {}",
-                self.event
-            ),
+            Outcome::Success => emit_at!(info),
+            Outcome::Failure | Outcome::Error => emit_at!(warn),
         }
     }
 }

@@ -20,7 +20,8 @@ on_both_backends!(
     refresh_on_a_secret_client_checks_the_secret_hash,
 );
 
-async fn call(app: &TestApp, operation: &str, body: &Value) -> reqwest::Response {
+/// One Cognito API call, unsigned, as the public operations take them.
+pub(crate) async fn call(app: &TestApp, operation: &str, body: &Value) -> reqwest::Response {
     app.client
         .post(format!("{}/", app.address))
         .header("Content-Type", "application/x-amz-json-1.1")

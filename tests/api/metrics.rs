@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
+use crate::cognito_api::call as cognito;
 use crate::helpers::{PASSWORD, TestApp, field};
 use crate::on_both_backends;
 use crate::support::Db;
@@ -37,20 +38,6 @@ fn value(samples: &HashMap<String, f64>, series: &str) -> f64 {
 /// How far `series` moved between two scrapes (absent before counts as 0).
 fn moved(before: &HashMap<String, f64>, after: &HashMap<String, f64>, series: &str) -> f64 {
     value(after, series) - before.get(series).copied().unwrap_or(0.0)
-}
-
-async fn cognito(app: &TestApp, operation: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(format!("{}/", app.address))
-        .header("Content-Type", "application/x-amz-json-1.1")
-        .header(
-            "X-Amz-Target",
-            format!("AWSCognitoIdentityProviderService.{operation}"),
-        )
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
 }
 
 async fn counters_move_by_what_the_requests_did(backend: Db) {
