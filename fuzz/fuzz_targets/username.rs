@@ -24,9 +24,12 @@ fuzz_target!(|data: &[u8]| {
         key,
         "normalising the key of {raw:?} changed it"
     );
+    // Lower case is Unicode's mapping, whose one contextual rule (Final_Sigma: Σ becomes ς at
+    // the end of a word) sees a different context once NFKC has rewritten the neighbours
+    // (ₕΣ becomes hΣ). So lower-casing first may change a σ into ς or back, and nothing else.
     assert_eq!(
-        username_key(&raw.to_lowercase()),
-        key,
+        without_final_sigma(&username_key(&raw.to_lowercase())),
+        without_final_sigma(&key),
         "lower-casing {raw:?} changed its key"
     );
     assert_eq!(
@@ -59,3 +62,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+fn without_final_sigma(key: &str) -> String {
+    key.replace('ς', "σ")
+}

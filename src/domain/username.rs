@@ -83,6 +83,13 @@ mod tests {
     }
 
     #[test]
+    fn greek_capitals_match_their_lower_case_with_final_sigma() {
+        let upper = Username::parse("ΟΔΥΣΣΕΥΣ").unwrap();
+        let lower = Username::parse("οδυσσευς").unwrap();
+        assert_eq!(upper.key(), lower.key());
+    }
+
+    #[test]
     fn composed_and_decomposed_forms_share_a_key() {
         let composed = Username::parse("jos\u{e9}").unwrap();
         let decomposed = Username::parse("jose\u{301}").unwrap();
