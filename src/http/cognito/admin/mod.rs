@@ -75,6 +75,30 @@ impl UserInPool {
     }
 }
 
+/// Input of the group-membership operations: a user of a pool and a group name.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GroupMembership {
+    pub user_pool_id: Option<String>,
+    pub username: Option<String>,
+    pub group_name: Option<String>,
+}
+
+impl GroupMembership {
+    pub(super) async fn resolve(
+        self,
+        services: &Services,
+    ) -> Result<(UserPool, Username, String), ApiError> {
+        let user = UserInPool {
+            user_pool_id: self.user_pool_id,
+            username: self.username,
+        };
+        let (pool, name) = user.resolve(services).await?;
+        let group = required("groupName", self.group_name)?;
+        Ok((pool, name, group))
+    }
+}
+
 /// Opaque pagination tokens: the last key of the previous page, base64url. Never empty.
 pub(super) mod page {
     use base64::Engine;
