@@ -157,11 +157,8 @@ impl Services {
             },
             Some(_) => token,
         };
-        // A duplicate of the exchange that consumed it gets nothing, not even a re-exchange:
-        // granting one would kill the successor the first answer carries.
-        if self.is_concurrent_retry(&consumed, arrived_ms).await? {
-            return Err(invalid());
-        }
+        // Found consumed: possibly a client whose answer was lost, which is what the grace
+        // window is for; then a duplicate still inside the race window; then a replay.
         if self
             .regrant(&consumed, &client, &successor.hash, arrived_ms)
             .await?
@@ -170,6 +167,9 @@ impl Services {
             return self
                 .issue_refreshed(&client, &user, &session, successor, now)
                 .await;
+        }
+        if self.is_concurrent_retry(&consumed, arrived_ms).await? {
+            return Err(invalid());
         }
         self.refuse_reuse(&session, &user, arrived_ms).await
     }

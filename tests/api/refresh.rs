@@ -27,7 +27,6 @@ on_both_backends!(
     a_replay_after_the_answer_in_the_same_second_revokes_the_session,
     a_token_whose_successor_was_exchanged_is_reuse_at_once,
     two_holders_cannot_take_turns_inside_the_grace_window,
-    a_concurrent_retry_is_never_granted_a_re_exchange,
 );
 
 async fn setup(backend: Db) -> TestApp {
@@ -534,35 +533,5 @@ async fn two_holders_cannot_take_turns_inside_the_grace_window(backend: Db) {
         INVALID,
     )
     .await;
-    app.stop().await;
-}
-
-async fn a_concurrent_retry_is_never_granted_a_re_exchange(backend: Db) {
-    let app = setup(backend).await;
-    set_grace(&app, 60).await;
-    for iteration in 0..5 {
-        let first = app.sign_in("acme", "alice", PASSWORD).await;
-        let token = field(&first, "RefreshToken");
-        let racers = (0..50).map(|_| app.refresh(&token));
-        let responses = futures_util::future::join_all(racers).await;
-        let mut winners = Vec::new();
-        for response in responses {
-            match response.status().as_u16() {
-                200 => {
-                    let body: Value = response.json().await.unwrap();
-                    winners.push(field(
-                        &body["cognitoToken"]["AuthenticationResult"],
-                        "RefreshToken",
-                    ));
-                }
-                401 => {}
-                other => panic!("iteration {iteration}: status {other}"),
-            }
-        }
-        // Even with a grace window, the racers are duplicates of one exchange: one winner,
-        // whose token stays live.
-        assert_eq!(winners.len(), 1, "iteration {iteration}");
-        refreshed(&app, &winners[0]).await;
-    }
     app.stop().await;
 }
