@@ -16,15 +16,16 @@ use std::sync::Arc;
 use gatehouse::domain::app_client::{AppClient, ClientSettings, TokenValidity};
 use gatehouse::domain::attributes::UserAttributes;
 use gatehouse::domain::ids::{ClientId, Region, Sub, UserPoolId};
-use gatehouse::domain::lockout::LockoutPolicy;
+use gatehouse::domain::lockout::{FailureRecord, LockoutPolicy};
 use gatehouse::domain::pool::{PoolSettings, UserPool};
 use gatehouse::domain::secret::secret;
 use gatehouse::domain::user::{StoredPasswordHash, User, UserStatus};
 use gatehouse::store::sql::MigrateError;
 use gatehouse::store::{
-    ChallengeRecord, GroupRecord, GroupStore, HousekeepingStore, KeyPurpose, KeyState, KeyStore,
-    LockoutStore, NewSession, PoolStore, Revocation, Rotation, SessionStore, SigningKeyRecord,
-    SqlStore, Store, StoreError, UserStore,
+    ChallengeRecord, CodeAttempt, ConfirmationCodeRecord, GroupRecord, GroupStore,
+    HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, PoolStore,
+    Reservation, Revocation, Rotation, SessionStore, SigningKeyRecord, SqlStore, Store, StoreError,
+    UserStore,
 };
 use support::{Db, TestDatabase};
 
@@ -124,6 +125,9 @@ on_both_backends!(
     expired_challenges_are_not_returned,
     concurrent_failures_each_count_and_lock,
     failures_are_forgotten_after_a_quiet_period,
+    concurrent_reservations_pass_the_lock_no_more_than_the_free_failures,
+    reservations_respect_the_quiet_window_and_are_cleared,
+    concurrent_code_attempts_see_the_code_at_most_five_times,
     only_one_active_key_per_pool_and_purpose,
     pool_settings_update,
     concurrent_rotations_of_one_token_have_one_winner,
@@ -141,12 +145,12 @@ async fn migrations_apply_once_and_the_schema_is_current(backend: Db) {
     let before = store.schema_status().await.unwrap();
     assert_eq!(before.database_version, None);
     let first = store.migrate().await.unwrap();
-    assert_eq!(first.applied, ["V1__initial"]);
+    assert_eq!(first.applied, ["V1__initial", "V2__refresh_order"]);
     let second = store.migrate().await.unwrap();
     assert!(second.applied.is_empty());
     let status = store.schema_status().await.unwrap();
     assert!(status.is_current());
-    assert_eq!(status.database_version, Some(1));
+    assert_eq!(status.database_version, Some(2));
     store.ping().await.unwrap();
 }
 
@@ -163,14 +167,14 @@ async fn concurrent_migrations_apply_each_version_once(backend: Db) {
         .into_iter()
         .map(|r| r.expect("every replica starts").applied.len())
         .sum();
-    assert_eq!(applied, 1, "V1 applied by exactly one replica");
+    assert_eq!(applied, 2, "each version applied by exactly one replica");
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&database.url).await.unwrap();
     let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM refinery_schema_history")
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(rows, 1);
+    assert_eq!(rows, 2);
     pool.close().await;
 }
 
@@ -190,7 +194,7 @@ async fn a_newer_schema_is_refused(backend: Db) {
     let store = SqlStore::connect(&database.url, 2).await.unwrap();
     match store.migrate().await {
         Err(MigrateError::NewerSchema { database, binary }) => {
-            assert_eq!((database, binary), (7, 1));
+            assert_eq!((database, binary), (7, 2));
         }
         other => panic!("expected NewerSchema, got {other:?}"),
     }
@@ -632,6 +636,134 @@ async fn concurrent_failures_each_count_and_lock(backend: Db) {
     assert!(store.failures("pool", "other").await.unwrap().is_none());
 }
 
+async fn concurrent_reservations_pass_the_lock_no_more_than_the_free_failures(backend: Db) {
+    let (store, _db) = store(backend).await;
+    let policy = LockoutPolicy::default();
+    let attempts = (0..50).map(|_| {
+        let store = store.clone();
+        let policy = policy.clone();
+        tokio::spawn(async move {
+            store
+                .reserve_attempt("pool", "mallory", &policy, NOW)
+                .await
+                .unwrap()
+        })
+    });
+    let results: Vec<Reservation> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let mut granted: Vec<i64> = results
+        .iter()
+        .filter_map(|r| match r {
+            Reservation::Granted(record) => Some(record.count),
+            Reservation::Locked => None,
+        })
+        .collect();
+    granted.sort_unstable();
+    assert_eq!(granted, [1, 2, 3, 4, 5], "only the free failures pass");
+    let record = store.failures("pool", "mallory").await.unwrap().unwrap();
+    assert_eq!((record.count, record.locked_until), (5, Some(NOW + 1)));
+    // When the lock runs out, one more attempt passes and locks for twice as long.
+    assert_eq!(
+        store
+            .reserve_attempt("pool", "mallory", &policy, NOW + 1)
+            .await
+            .unwrap(),
+        Reservation::Granted(FailureRecord {
+            count: 6,
+            locked_until: Some(NOW + 3),
+            last_failure_at: NOW + 1,
+        })
+    );
+    assert_eq!(
+        store
+            .reserve_attempt("pool", "mallory", &policy, NOW + 2)
+            .await
+            .unwrap(),
+        Reservation::Locked
+    );
+}
+
+async fn reservations_respect_the_quiet_window_and_are_cleared(backend: Db) {
+    let (store, _db) = store(backend).await;
+    let policy = LockoutPolicy::default();
+    for i in 0..4 {
+        store
+            .reserve_attempt("pool", "bob", &policy, NOW + i)
+            .await
+            .unwrap();
+    }
+    // Quiet for the reset window: the next attempt is the first again.
+    let Reservation::Granted(fresh) = store
+        .reserve_attempt("pool", "bob", &policy, NOW + 3 + 900)
+        .await
+        .unwrap()
+    else {
+        panic!("not locked");
+    };
+    assert_eq!((fresh.count, fresh.locked_until), (1, None));
+    store.clear_failures("pool", "bob").await.unwrap();
+    assert!(store.failures("pool", "bob").await.unwrap().is_none());
+}
+
+async fn concurrent_code_attempts_see_the_code_at_most_five_times(backend: Db) {
+    let (store, _db, _, _, alice) = populated(backend).await;
+    let code = ConfirmationCodeRecord {
+        user_sub: alice.sub,
+        code_encrypted: "sealed".into(),
+        expires_at: NOW + 100,
+        failed_attempts: 0,
+    };
+    store.put_confirmation_code(&code, NOW).await.unwrap();
+    let sub = alice.sub;
+    let attempts = (0..50).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.take_code_attempt(&sub, 5, NOW).await.unwrap() })
+    });
+    let results: Vec<CodeAttempt> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let mut seen: Vec<i64> = results
+        .iter()
+        .filter_map(|r| match r {
+            CodeAttempt::Granted(record) => {
+                assert_eq!(record.code_encrypted, "sealed");
+                Some(record.failed_attempts)
+            }
+            CodeAttempt::Exhausted => None,
+            CodeAttempt::Missing => panic!("the code exists"),
+        })
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, [1, 2, 3, 4, 5]);
+    assert_eq!(
+        store.take_code_attempt(&alice.sub, 5, NOW).await.unwrap(),
+        CodeAttempt::Exhausted
+    );
+    // A new code starts its attempts afresh; an expired one is missing.
+    store.put_confirmation_code(&code, NOW).await.unwrap();
+    assert!(matches!(
+        store.take_code_attempt(&alice.sub, 5, NOW).await.unwrap(),
+        CodeAttempt::Granted(_)
+    ));
+    assert_eq!(
+        store
+            .take_code_attempt(&alice.sub, 5, NOW + 100)
+            .await
+            .unwrap(),
+        CodeAttempt::Missing
+    );
+    assert!(store.confirm_user(&alice.sub, NOW).await.unwrap());
+    assert_eq!(
+        store.take_code_attempt(&alice.sub, 5, NOW).await.unwrap(),
+        CodeAttempt::Missing
+    );
+}
+
 async fn failures_are_forgotten_after_a_quiet_period(backend: Db) {
     let (store, _db) = store(backend).await;
     let policy = LockoutPolicy::default();
@@ -758,7 +890,7 @@ async fn concurrent_rotations_of_one_token_have_one_winner(backend: Db) {
         let store = store.clone();
         tokio::spawn(async move {
             store
-                .rotate_refresh_token("root", &format!("child-{i}"), NOW + 1)
+                .rotate_refresh_token("root", &format!("child-{i}"), (NOW + 1) * 1000)
                 .await
                 .unwrap()
         })
@@ -794,9 +926,17 @@ async fn concurrent_rotations_of_one_token_have_one_winner(backend: Db) {
         );
     }
     assert_eq!(
-        store.rotate_refresh_token("nope", "x", NOW).await.unwrap(),
+        store
+            .rotate_refresh_token("nope", "x", NOW * 1000)
+            .await
+            .unwrap(),
         Rotation::Invalid
     );
+}
+
+/// Milliseconds after `NOW`.
+fn at_ms(offset: i64) -> i64 {
+    NOW * 1000 + offset
 }
 
 async fn a_consumed_token_is_regranted_once_and_only_while_its_successor_is_live(backend: Db) {
@@ -807,42 +947,69 @@ async fn a_consumed_token_is_regranted_once_and_only_while_its_successor_is_live
         .unwrap();
     assert_eq!(
         store
-            .rotate_refresh_token("t0", "t1", NOW + 10)
+            .rotate_refresh_token("t0", "t1", at_ms(10_250))
             .await
             .unwrap(),
         Rotation::Rotated
     );
-    // Consumed before the window start: no.
+    let t0 = store.refresh_token("t0").await.unwrap().unwrap();
+    assert_eq!(
+        (t0.consumed_at, t0.consumed_at_ms),
+        (Some(NOW + 10), Some(at_ms(10_250))),
+        "consumption is kept to the millisecond"
+    );
+    // Consumed before the window start (one millisecond is enough): no.
     assert!(
         !store
-            .regrant_refresh_token("t0", "t1", "t2", NOW + 11, NOW + 12)
+            .regrant_refresh_token("t0", "t1", "t2", 1_000, at_ms(11_251))
             .await
             .unwrap()
     );
     // Inside the window: once.
     assert!(
         store
-            .regrant_refresh_token("t0", "t1", "t2", NOW + 5, NOW + 12)
+            .regrant_refresh_token("t0", "t1", "t2", 1_000, at_ms(11_250))
             .await
             .unwrap()
     );
     assert!(
         !store
-            .regrant_refresh_token("t0", "t2", "t3", NOW + 5, NOW + 12)
+            .regrant_refresh_token("t0", "t2", "t3", 1_000, at_ms(11_250))
             .await
             .unwrap()
     );
     let t1 = store.refresh_token("t1").await.unwrap().unwrap();
     assert_eq!(t1.replaced_by.as_deref(), Some("t2"));
+    assert_eq!(t1.consumed_at_ms, Some(at_ms(11_250)));
     let t2 = store.refresh_token("t2").await.unwrap().unwrap();
     assert_eq!(
         (t2.parent_hash.as_deref(), t2.consumed_at),
         (Some("t1"), None)
     );
-    // t1 is consumed now; its own regrant works once while t2 is live.
+    // t1 is consumed now, but the session has had its re-exchange for this window: two
+    // holders cannot take turns re-exchanging each other's predecessors.
+    assert!(
+        !store
+            .regrant_refresh_token("t1", "t2", "t3", 1_000, at_ms(11_500))
+            .await
+            .unwrap()
+    );
+    assert!(store.refresh_token("t3").await.unwrap().is_none());
+    assert_eq!(
+        store
+            .refresh_token("t2")
+            .await
+            .unwrap()
+            .unwrap()
+            .consumed_at,
+        None,
+        "a refused re-exchange changes nothing"
+    );
+    // Once the window has passed since the session's last re-exchange, t2's predecessor may
+    // have one (t1 was consumed inside that window).
     assert!(
         store
-            .regrant_refresh_token("t1", "t2", "t3", NOW + 5, NOW + 13)
+            .regrant_refresh_token("t1", "t2", "t3", 2_000, at_ms(13_250))
             .await
             .unwrap()
     );
@@ -863,7 +1030,7 @@ async fn refresh_tokens_of_revoked_or_expired_sessions_do_not_rotate(backend: Db
     );
     assert_eq!(
         store
-            .rotate_refresh_token("a0", "a1", NOW + 3)
+            .rotate_refresh_token("a0", "a1", (NOW + 3) * 1000)
             .await
             .unwrap(),
         Rotation::Invalid
@@ -875,7 +1042,7 @@ async fn refresh_tokens_of_revoked_or_expired_sessions_do_not_rotate(backend: Db
         .unwrap();
     assert_eq!(
         store
-            .rotate_refresh_token("b0", "b1", expiring.expires_at)
+            .rotate_refresh_token("b0", "b1", expiring.expires_at * 1000)
             .await
             .unwrap(),
         Rotation::Invalid

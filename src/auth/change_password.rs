@@ -4,7 +4,7 @@
 use crate::crypto::password::Verification;
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::UserStatus;
-use crate::store::Revocation;
+use crate::store::{Reservation, Revocation};
 
 use super::access::AccessContext;
 use super::audit::{AuditEvent, Outcome};
@@ -23,31 +23,42 @@ impl Services {
         let key = caller.user.username_key.as_str();
         // A stolen access token must not become an unlimited password oracle: the previous
         // password is subject to the same lockout as sign-in.
+        // The attempt is counted before the verification, in the statement that checks the
+        // lock, so concurrent guesses get no more verifications than sign-in would give them.
         let lockout = &caller.pool.settings.lockout;
-        if lockout.is_locked(self.store.failures(&scope, key).await?.as_ref(), now) {
-            return Err(AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded));
-        }
+        let admission = self.hasher.admit()?;
+        let reserved = match self
+            .store
+            .reserve_attempt(&scope, key, lockout, now)
+            .await?
+        {
+            Reservation::Granted(record) => record,
+            Reservation::Locked => {
+                return Err(AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded));
+            }
+        };
         let verification = self
             .hasher
-            .verify(previous, caller.user.password.as_ref())
+            .verify_admitted(admission, previous, caller.user.password.as_ref())
             .await?;
         if verification == Verification::Mismatch {
-            let record = self.store.record_failure(&scope, key, lockout, now).await?;
             let pool = caller.pool.id.as_str();
             AuditEvent::new("password_change", pool, Outcome::Failure)
                 .with_user(&caller.user)
                 .with_reason("incorrect_credentials")
                 .emit();
-            if record.locked_until.is_some_and(|until| until > now) {
+            if reserved.locked_until.is_some_and(|until| until > now) {
                 AuditEvent::new("lockout_started", pool, Outcome::Success)
                     .with_user(&caller.user)
-                    .with_failures(record.count)
+                    .with_failures(reserved.count)
                     .emit();
             }
             return Err(AuthError::NotAuthorized(
                 NotAuthorized::IncorrectCredentials,
             ));
         }
+        // The previous password was right: the reservation is given back.
+        self.store.clear_failures(&scope, key).await?;
         caller
             .pool
             .settings

@@ -1,15 +1,21 @@
 //! Refreshing with rotation: the presented refresh token is consumed and a successor issued
 //! with new ID and access tokens (`auth_time` and `origin_jti` kept from the sign-in).
 //!
-//! A consumed token presented again is reuse: after the client's grace window (or for a
-//! grandparent, or a second time) the whole session is revoked, so the newest token dies
-//! too. Inside the window the immediate predecessor may be exchanged once more, for clients
-//! that lost a response. Duplicates arriving in the same second as the consumption are
-//! concurrent retries, not replays: they are refused without revoking anything.
+//! A consumed token presented again is reuse, decided by order rather than by the clock's
+//! second: the whole session is revoked, so the newest token dies too. Two exceptions:
+//!
+//! - A concurrent retry is refused quietly (nothing revoked): a request that found the token
+//!   live and lost the race to consume it, or one that arrived less than
+//!   [`REUSE_RACE_WINDOW_MS`] after the consumption (requests in flight while the winner
+//!   committed). A token whose successor was itself exchanged before the request arrived is
+//!   never a concurrent retry.
+//! - Inside the client's grace window the immediate predecessor may be exchanged once more,
+//!   for clients that lost a response; once per session per window, so two holders of one
+//!   family cannot take turns re-exchanging each other's predecessors.
 
 use crate::crypto::opaque::{OpaqueToken, hash_secret_token};
 use crate::domain::app_client::AppClient;
-use crate::domain::clock::UnixSeconds;
+use crate::domain::clock::{UnixMillis, UnixSeconds, seconds_of};
 use crate::domain::ids::ClientId;
 use crate::domain::secret::SecretString;
 use crate::domain::telemetry::RefreshResult;
@@ -19,6 +25,11 @@ use crate::store::{RefreshTokenRecord, Rotation, SessionRecord};
 use super::audit::{AuditEvent, Outcome};
 use super::issue::IssuedTokens;
 use super::{AuthError, NotAuthorized, Services};
+
+/// How long after a token's consumption a duplicate still counts as a concurrent retry
+/// rather than reuse: requests sent before the first answer reached the client, delayed on
+/// the way in. A duplicate inside it is refused without being granted anything.
+pub const REUSE_RACE_WINDOW_MS: i64 = 500;
 
 fn invalid() -> AuthError {
     AuthError::NotAuthorized(NotAuthorized::InvalidRefreshToken)
@@ -77,7 +88,8 @@ impl Services {
         binding: RefreshBinding<'_>,
         mode: RefreshMode,
     ) -> Result<IssuedTokens, AuthError> {
-        let now = self.clock.now();
+        let arrived_ms = self.clock.now_millis();
+        let now = seconds_of(arrived_ms);
         let presented_hash = hash_secret_token(presented);
         let token = self
             .store
@@ -130,7 +142,7 @@ impl Services {
         let consumed = match token.consumed_at {
             None => match self
                 .store
-                .rotate_refresh_token(&presented_hash, &successor.hash, now)
+                .rotate_refresh_token(&presented_hash, &successor.hash, self.clock.now_millis())
                 .await?
             {
                 Rotation::Rotated => {
@@ -139,12 +151,16 @@ impl Services {
                         .await;
                 }
                 Rotation::Invalid => return Err(invalid()),
-                Rotation::AlreadyConsumed(latest) => latest,
+                // Found live, then consumed by another request before ours: the two were in
+                // flight together. A concurrent retry, refused without revoking anything.
+                Rotation::AlreadyConsumed(_) => return Err(invalid()),
             },
             Some(_) => token,
         };
+        // Found consumed: possibly a client whose answer was lost, which is what the grace
+        // window is for; then a duplicate still inside the race window; then a replay.
         if self
-            .regrant(&consumed, &client, &successor.hash, now)
+            .regrant(&consumed, &client, &successor.hash, arrived_ms)
             .await?
         {
             tracing::info!(session = %session.id, "refresh token re-exchanged inside the grace window");
@@ -152,7 +168,10 @@ impl Services {
                 .issue_refreshed(&client, &user, &session, successor, now)
                 .await;
         }
-        self.refuse_reuse(&consumed, &session, &user, now).await
+        if self.is_concurrent_retry(&consumed, arrived_ms).await? {
+            return Err(invalid());
+        }
+        self.refuse_reuse(&session, &user, arrived_ms).await
     }
 
     /// Signs the ID and access tokens that go with a successor refresh token. Runs after the
@@ -182,35 +201,76 @@ impl Services {
         consumed: &RefreshTokenRecord,
         client: &AppClient,
         successor_hash: &str,
-        now: UnixSeconds,
+        arrived_ms: UnixMillis,
     ) -> Result<bool, AuthError> {
-        let grace = client.refresh_grace_seconds;
-        let (Some(consumed_at), Some(head)) = (consumed.consumed_at, &consumed.replaced_by) else {
+        let grace_ms = client.refresh_grace_seconds.saturating_mul(1000);
+        let (Some(consumed_at), Some(head)) =
+            (consumed.consumed_at_millis(), &consumed.replaced_by)
+        else {
             return Ok(false);
         };
-        if grace <= 0 || now - consumed_at > grace || consumed.regranted_at.is_some() {
+        if grace_ms <= 0 || arrived_ms - consumed_at > grace_ms || consumed.regranted_at.is_some() {
             return Ok(false);
         }
         Ok(self
             .store
-            .regrant_refresh_token(&consumed.token_hash, head, successor_hash, now - grace, now)
+            .regrant_refresh_token(
+                &consumed.token_hash,
+                head,
+                successor_hash,
+                grace_ms,
+                self.clock.now_millis(),
+            )
             .await?)
     }
 
-    /// A consumed token that may not be exchanged: a concurrent duplicate is refused quietly;
-    /// anything else is a replay and ends the session.
-    async fn refuse_reuse(
+    /// Whether a consumed token presented at `arrived_ms` is a retry that raced its own
+    /// exchange rather than a replay.
+    async fn is_concurrent_retry(
         &self,
         consumed: &RefreshTokenRecord,
+        arrived_ms: UnixMillis,
+    ) -> Result<bool, AuthError> {
+        // Its successor exchanged before this request arrived: the holder had the answer and
+        // moved on, so this is a replay however soon it comes. A re-exchange inside the grace
+        // window consumed the successor itself; then the token it issued is the one to watch.
+        let mut successor = consumed.replaced_by.clone();
+        if consumed.regranted_at.is_some()
+            && let Some(head) = successor
+        {
+            successor = self
+                .store
+                .refresh_token(&head)
+                .await?
+                .and_then(|h| h.replaced_by);
+        }
+        if let Some(successor) = successor {
+            let exchanged = self
+                .store
+                .refresh_token(&successor)
+                .await?
+                .and_then(|s| s.consumed_at_millis());
+            if exchanged.is_some_and(|at| at <= arrived_ms) {
+                return Ok(false);
+            }
+        }
+        let last_exchange = consumed
+            .consumed_at_millis()
+            .max(consumed.regranted_at_millis());
+        Ok(last_exchange.is_some_and(|at| arrived_ms < at + REUSE_RACE_WINDOW_MS))
+    }
+
+    /// A consumed token that is neither a concurrent retry nor due a re-exchange: a replay,
+    /// which ends the session.
+    async fn refuse_reuse(
+        &self,
         session: &SessionRecord,
         user: &User,
-        now: UnixSeconds,
+        arrived_ms: UnixMillis,
     ) -> Result<IssuedTokens, AuthError> {
-        let concurrent = consumed.consumed_at == Some(now) || consumed.regranted_at == Some(now);
-        if concurrent {
-            return Err(invalid());
-        }
-        self.store.revoke_session(&session.id, now).await?;
+        self.store
+            .revoke_session(&session.id, seconds_of(arrived_ms))
+            .await?;
         AuditEvent::new(
             "refresh_token_reuse",
             session.pool_id.as_str(),

@@ -1,8 +1,9 @@
 //! Password sign-in (`POST /Login`, and later `InitiateAuth USER_PASSWORD_AUTH`).
 //!
 //! Unknown tenant, unknown user and wrong password end in the same error after the same
-//! work: a lockout check, one Argon2 verification (a dummy one when there is nothing to
-//! verify against) and one failure count. Account state (disabled, reset required, …) is
+//! work: one lockout reservation (the check and the failure count in one statement, taken
+//! before the password is verified), one Argon2 verification (a dummy one when there is
+//! nothing to verify against). Account state (disabled, reset required, …) is
 //! revealed only to someone who knows the password.
 
 use crate::crypto::opaque::OpaqueToken;
@@ -15,7 +16,7 @@ use crate::domain::secret::SecretString;
 use crate::domain::telemetry::SignInResult;
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
-use crate::store::ChallengeRecord;
+use crate::store::{ChallengeRecord, Reservation};
 
 use super::audit::{self, AuditEvent, Outcome};
 use super::issue::IssuedTokens;
@@ -176,10 +177,19 @@ impl Services {
             .unwrap_or_default();
         let key = request.username.key();
 
-        let failures = self.store.failures(scope, key).await?;
-        if lockout.is_locked(failures.as_ref(), now) {
-            return Err(AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded));
-        }
+        // The attempt is counted before the password is verified, in the statement that
+        // checks the lock: a burst of guesses gets no more verifications than the free
+        // failures allow, whatever the order in which they reach the hashing workers.
+        let reserved = match self
+            .store
+            .reserve_attempt(scope, key, &lockout, now)
+            .await?
+        {
+            Reservation::Granted(record) => record,
+            Reservation::Locked => {
+                return Err(AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded));
+            }
+        };
 
         let lookup_pool = pool
             .as_ref()
@@ -196,12 +206,12 @@ impl Services {
                 (client, user, needs_rehash)
             }
             (_, pool, client, user) => {
-                let record = self.store.record_failure(scope, key, &lockout, now).await?;
-                if record.locked_until.is_some_and(|until| until > now) {
+                // Already counted by the reservation.
+                if reserved.locked_until.is_some_and(|until| until > now) {
                     let pool_label = pool.as_ref().map_or(scope, |p| p.id.as_str());
                     AuditEvent::new("lockout_started", pool_label, Outcome::Success)
                         .with_username(request.username.as_str())
-                        .with_failures(record.count)
+                        .with_failures(reserved.count)
                         .emit();
                     self.telemetry.lockout_started();
                 }
@@ -222,7 +232,18 @@ impl Services {
         if needs_rehash {
             self.rehash(&user, &request.password).await;
         }
-        self.admit_user(&client, &user, scope, now).await
+        let outcome = self.admit_user(&client, &user, scope, now).await;
+        // A new session cleared the counter in its own transaction; any other answer to the
+        // right password (challenge, disabled, unconfirmed, …) gives the reservation back.
+        // (A server fault leaves it counted: the answer was not given.)
+        if !matches!(
+            outcome,
+            Ok(SignInOutcome::Authenticated(_))
+                | Err(AuthError::Unavailable(_) | AuthError::Internal(_))
+        ) {
+            self.store.clear_failures(scope, key).await?;
+        }
+        outcome
     }
 
     /// The password was right: decide what this user may do next.

@@ -14,12 +14,13 @@ use crate::domain::pool::UserPool;
 use crate::domain::secret::{ExposeSecret, SecretString, secret};
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
-use crate::store::{ConfirmationCodeRecord, StoreError};
+use crate::store::{CodeAttempt, ConfirmationCodeRecord, StoreError};
 
 /// Cognito's validity for a sign-up confirmation code.
 const CODE_VALIDITY_SECONDS: i64 = 86_400;
-/// Wrong codes allowed before the code is useless.
-const MAX_CODE_FAILURES: i64 = 5;
+/// Guesses compared against a code before it is useless (a right guess spends the code, so
+/// this is also the number of wrong guesses allowed).
+const MAX_CODE_ATTEMPTS: i64 = 5;
 
 pub struct SignUpRequest {
     pub client: ClientId,
@@ -152,15 +153,17 @@ impl Services {
             ))));
         }
         let now = self.clock.now();
-        let record = self
+        // The attempt is counted before the guess is compared, in the statement that checks
+        // the limit, so no burst of guesses gets more than five codes compared.
+        let record = match self
             .store
-            .confirmation_code(&user.sub)
+            .take_code_attempt(&user.sub, MAX_CODE_ATTEMPTS, now)
             .await?
-            .filter(|r| now < r.expires_at)
-            .ok_or(AuthError::ExpiredCode)?;
-        if record.failed_attempts >= MAX_CODE_FAILURES {
-            return Err(AuthError::LimitExceeded);
-        }
+        {
+            CodeAttempt::Granted(record) => record,
+            CodeAttempt::Exhausted => return Err(AuthError::LimitExceeded),
+            CodeAttempt::Missing => return Err(AuthError::ExpiredCode),
+        };
         let expected = self.decrypt_code(&record)?;
         let matches: bool = subtle::ConstantTimeEq::ct_eq(
             expected.expose_secret().as_bytes(),
@@ -168,7 +171,6 @@ impl Services {
         )
         .into();
         if !matches {
-            self.store.record_code_failure(&user.sub).await?;
             return Err(AuthError::CodeMismatch);
         }
         if !self.store.confirm_user(&user.sub, now).await? {

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use crate::domain::app_client::AppClient;
 use crate::domain::attributes::UserAttributes;
-use crate::domain::clock::UnixSeconds;
+use crate::domain::clock::{UnixMillis, UnixSeconds};
 use crate::domain::ids::{ClientId, Sub, UserPoolId};
 use crate::domain::lockout::{FailureRecord, LockoutPolicy};
 use crate::domain::pool::{PoolSettings, UserPool};
@@ -83,10 +83,28 @@ pub struct RefreshTokenRecord {
     pub parent_hash: Option<String>,
     pub issued_at: UnixSeconds,
     pub consumed_at: Option<UnixSeconds>,
+    /// `consumed_at` to the millisecond (None for tokens consumed before schema version 2).
+    pub consumed_at_ms: Option<UnixMillis>,
     /// The token that replaced this one.
     pub replaced_by: Option<String>,
     /// When this consumed token was exchanged once more inside the grace window.
     pub regranted_at: Option<UnixSeconds>,
+    pub regranted_at_ms: Option<UnixMillis>,
+}
+
+impl RefreshTokenRecord {
+    /// When the token was consumed, in milliseconds; a token consumed before millisecond
+    /// times were stored counts from the start of its second.
+    pub fn consumed_at_millis(&self) -> Option<UnixMillis> {
+        self.consumed_at_ms
+            .or_else(|| self.consumed_at.map(|seconds| seconds * 1000))
+    }
+
+    /// When the token was re-exchanged inside the grace window, in milliseconds.
+    pub fn regranted_at_millis(&self) -> Option<UnixMillis> {
+        self.regranted_at_ms
+            .or_else(|| self.regranted_at.map(|seconds| seconds * 1000))
+    }
 }
 
 /// What an attempt to consume a refresh token found.
@@ -283,8 +301,16 @@ pub trait UserStore {
         &self,
         sub: &Sub,
     ) -> Result<Option<ConfirmationCodeRecord>, StoreError>;
-    /// Counts a wrong code; returns the failures so far.
-    async fn record_code_failure(&self, sub: &Sub) -> Result<i64, StoreError>;
+    /// Counts one attempt at the user's confirmation code and returns the code, in the
+    /// same statement that checks the attempts so far are below `max_attempts` and the code
+    /// has not expired: of any number of concurrent attempts, at most `max_attempts` ever
+    /// see the code. The attempt counts whether or not the caller's guess turns out right.
+    async fn take_code_attempt(
+        &self,
+        sub: &Sub,
+        max_attempts: i64,
+        now: UnixSeconds,
+    ) -> Result<CodeAttempt, StoreError>;
     /// Marks the user CONFIRMED and spends the code, in one transaction; false if the code
     /// was already spent (a concurrent confirmation won).
     async fn confirm_user(&self, sub: &Sub, now: UnixSeconds) -> Result<bool, StoreError>;
@@ -297,6 +323,17 @@ pub struct ConfirmationCodeRecord {
     pub code_encrypted: String,
     pub expires_at: UnixSeconds,
     pub failed_attempts: i64,
+}
+
+/// What an attempt at a confirmation code found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeAttempt {
+    /// The attempt is counted; compare the guess with this code.
+    Granted(ConfirmationCodeRecord),
+    /// The code has had all its attempts; nothing was counted.
+    Exhausted,
+    /// No code, or it has expired.
+    Missing,
 }
 
 #[async_trait]
@@ -338,23 +375,25 @@ pub trait SessionStore {
     ) -> Result<(), StoreError>;
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError>;
     /// Consumes a live refresh token and stores its successor, atomically: of any number of
-    /// concurrent attempts with one token, exactly one gets `Rotated`.
+    /// concurrent attempts with one token, exactly one gets `Rotated`. The consumption time
+    /// is kept to the millisecond, so reuse can be told from a concurrent retry by order.
     async fn rotate_refresh_token(
         &self,
         presented_hash: &str,
         successor_hash: &str,
-        now: UnixSeconds,
+        now_ms: UnixMillis,
     ) -> Result<Rotation, StoreError>;
-    /// The one extra exchange a consumed token may get inside the grace window: only if it
-    /// has not had one, was consumed at or after `consumed_since`, and `head_hash` (the token
-    /// that replaced it) is still live. The head is consumed and `successor_hash` stored.
+    /// The one extra exchange a consumed token may get inside the grace window: only if the
+    /// token has not had one, was consumed at or after `now_ms - window_ms`, `head_hash` (the
+    /// token that replaced it) is still live, and its session has had no re-exchange since
+    /// `now_ms - window_ms`. The head is consumed and `successor_hash` stored.
     async fn regrant_refresh_token(
         &self,
         predecessor_hash: &str,
         head_hash: &str,
         successor_hash: &str,
-        consumed_since: UnixSeconds,
-        now: UnixSeconds,
+        window_ms: i64,
+        now_ms: UnixMillis,
     ) -> Result<bool, StoreError>;
     /// Revokes one session (idempotent); returns whether it was live.
     async fn revoke_session(&self, id: &str, now: UnixSeconds) -> Result<bool, StoreError>;
@@ -380,6 +419,15 @@ pub trait SessionStore {
     ) -> Result<Option<ChallengeRecord>, StoreError>;
 }
 
+/// What [`LockoutStore::reserve_attempt`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The attempt may be verified; it is already counted as this failure record.
+    Granted(FailureRecord),
+    /// The key is locked; nothing was counted.
+    Locked,
+}
+
 #[async_trait]
 pub trait LockoutStore {
     async fn failures(
@@ -387,6 +435,21 @@ pub trait LockoutStore {
         scope: &str,
         username_key: &str,
     ) -> Result<Option<FailureRecord>, StoreError>;
+    /// Takes one attempt at a password before it is verified, in one conditional statement:
+    /// refused while the key is locked; otherwise counted as a failure at once (and the lock
+    /// the policy prescribes for the new count applied), so that concurrent attempts can never
+    /// all pass the check before any of them is counted. A verification that succeeds
+    /// clears the counter ([`Self::clear_failures`] or `start_session`); one that fails, or
+    /// never finishes, stays counted.
+    async fn reserve_attempt(
+        &self,
+        scope: &str,
+        username_key: &str,
+        policy: &LockoutPolicy,
+        now: UnixSeconds,
+    ) -> Result<Reservation, StoreError>;
+    /// Forgets the failures of a key (the right password was given).
+    async fn clear_failures(&self, scope: &str, username_key: &str) -> Result<(), StoreError>;
     /// Counts one failure atomically (concurrent failures each count) and applies the lock
     /// the policy prescribes for the new count.
     async fn record_failure(

@@ -15,14 +15,14 @@ use sqlx::{AnyPool, Row};
 use super::migrate::{self, MigrationReport, Migrator, SchemaStatus};
 use super::retry::{Replay, RetryPolicy, retrying};
 use super::{
-    Backend, ChallengeRecord, ConfirmationCodeRecord, ConnectionUsage, GroupRecord, GroupStore,
-    HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, PoolStore, Purged,
-    RefreshTokenRecord, Revocation, Rotation, SessionRecord, SessionStore, SigningKeyRecord, Store,
-    StoreError, UserStore, postgres, sqlite,
+    Backend, ChallengeRecord, CodeAttempt, ConfirmationCodeRecord, ConnectionUsage, GroupRecord,
+    GroupStore, HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession,
+    PoolStore, Purged, RefreshTokenRecord, Reservation, Revocation, Rotation, SessionRecord,
+    SessionStore, SigningKeyRecord, Store, StoreError, UserStore, postgres, sqlite,
 };
 use crate::domain::app_client::{AppClient, TokenValidity};
 use crate::domain::attributes::UserAttributes;
-use crate::domain::clock::UnixSeconds;
+use crate::domain::clock::{UnixMillis, UnixSeconds, seconds_of};
 use crate::domain::ids::{ClientId, Sub, UserPoolId};
 use crate::domain::lockout::{FailureRecord, LockoutPolicy};
 use crate::domain::pool::{PoolSettings, UserPool};
@@ -988,35 +988,43 @@ impl UserStore for SqlStore {
         self.retrying("confirmation_code", Replay::Safe, || async move {
             let sql = "SELECT user_sub, code_encrypted, expires_at, failed_attempts \
                        FROM confirmation_codes WHERE user_sub = $1";
-            self.find_one(sql.to_owned(), &sub.to_string(), |row| {
-                let sub: String = get(row, "user_sub")?;
-                Ok(ConfirmationCodeRecord {
-                    user_sub: Sub::parse(&sub).map_err(|e| corrupt("user sub", e))?,
-                    code_encrypted: get(row, "code_encrypted")?,
-                    expires_at: get(row, "expires_at")?,
-                    failed_attempts: get(row, "failed_attempts")?,
-                })
-            })
-            .await
+            self.find_one(sql.to_owned(), &sub.to_string(), confirmation_code_from_row)
+                .await
         })
         .await
     }
 
-    async fn record_code_failure(&self, sub: &Sub) -> Result<i64, StoreError> {
+    async fn take_code_attempt(
+        &self,
+        sub: &Sub,
+        max_attempts: i64,
+        now: UnixSeconds,
+    ) -> Result<CodeAttempt, StoreError> {
         self.retrying(
-            "record_code_failure",
+            "take_code_attempt",
             Replay::OnlyIfNothingWritten,
             || async move {
-                let row = sqlx::query(
+                // Check and count in one statement: a burst of guesses cannot all read a count
+                // below the limit before any of them has added to it.
+                let granted = sqlx::query(
                     "UPDATE confirmation_codes SET failed_attempts = failed_attempts + 1 \
-                 WHERE user_sub = $1 RETURNING failed_attempts",
+                     WHERE user_sub = $1 AND failed_attempts < $2 AND expires_at > $3 \
+                     RETURNING user_sub, code_encrypted, expires_at, failed_attempts",
                 )
                 .bind(sub.to_string())
+                .bind(max_attempts)
+                .bind(now)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(classify)?;
-                row.as_ref()
-                    .map_or(Ok(0), |row| get(row, "failed_attempts"))
+                if let Some(row) = granted {
+                    return Ok(CodeAttempt::Granted(confirmation_code_from_row(&row)?));
+                }
+                // Refused: only the reason is left to find out.
+                Ok(match self.confirmation_code(sub).await? {
+                    Some(code) if now < code.expires_at => CodeAttempt::Exhausted,
+                    _ => CodeAttempt::Missing,
+                })
             },
         )
         .await
@@ -1285,8 +1293,9 @@ impl SessionStore for SqlStore {
         &self,
         presented_hash: &str,
         successor_hash: &str,
-        now: UnixSeconds,
+        now_ms: UnixMillis,
     ) -> Result<Rotation, StoreError> {
+        let now = seconds_of(now_ms);
         // Retried even when the connection died during COMMIT. The UPDATE … RETURNING may
         // have committed with its reply lost; a blind second attempt would then find the
         // token consumed, and the caller would treat its own retry as reuse and revoke the
@@ -1304,7 +1313,8 @@ impl SessionStore for SqlStore {
             // (EXISTS): SQLite ran an `IN (SELECT …)` over every live session for each refresh,
             // which took refresh from hundreds per second to single digits at 100 000 sessions.
             let consumed = sqlx::query(
-                "UPDATE refresh_tokens SET consumed_at = $1, replaced_by = $2 \
+                "UPDATE refresh_tokens SET consumed_at = $1, consumed_at_ms = $4, \
+                 replaced_by = $2 \
                  WHERE token_hash = $3 AND consumed_at IS NULL AND EXISTS \
                  (SELECT 1 FROM sessions WHERE sessions.id = refresh_tokens.session_id \
                  AND sessions.revoked_at IS NULL AND sessions.expires_at > $1) \
@@ -1313,6 +1323,7 @@ impl SessionStore for SqlStore {
             .bind(now)
             .bind(successor_hash)
             .bind(presented_hash)
+            .bind(now_ms)
             .fetch_optional(&mut *tx)
             .await
             .map_err(before_commit)?;
@@ -1351,34 +1362,55 @@ impl SessionStore for SqlStore {
         predecessor_hash: &str,
         head_hash: &str,
         successor_hash: &str,
-        consumed_since: UnixSeconds,
-        now: UnixSeconds,
+        window_ms: i64,
+        now_ms: UnixMillis,
     ) -> Result<bool, StoreError> {
+        let now = seconds_of(now_ms);
+        let window_start = now_ms - window_ms;
         self.retrying("regrant_refresh_token", Replay::Safe, || async move {
             let mut tx = self.pool.begin().await.map_err(before_commit)?;
+            let turn = self.write_turn().await;
+            // Once per session per window: two holders of one family cannot take turns
+            // re-exchanging each other's predecessors. The session row is the lock that
+            // orders concurrent regrants (Postgres re-reads it under the row lock).
+            let session = sqlx::query(
+                "UPDATE sessions SET regranted_at_ms = $1 WHERE id = \
+                 (SELECT session_id FROM refresh_tokens WHERE token_hash = $2) \
+                 AND (regranted_at_ms IS NULL OR regranted_at_ms <= $3)",
+            )
+            .bind(now_ms)
+            .bind(predecessor_hash)
+            .bind(window_start)
+            .execute(&mut *tx)
+            .await
+            .map_err(before_commit)?;
             let marked = sqlx::query(
-                "UPDATE refresh_tokens SET regranted_at = $1 WHERE token_hash = $2 \
-                 AND regranted_at IS NULL AND consumed_at >= $3 AND replaced_by = $4",
+                "UPDATE refresh_tokens SET regranted_at = $1, regranted_at_ms = $2 \
+                 WHERE token_hash = $3 AND regranted_at IS NULL \
+                 AND COALESCE(consumed_at_ms, consumed_at * 1000) >= $4 AND replaced_by = $5",
             )
             .bind(now)
+            .bind(now_ms)
             .bind(predecessor_hash)
-            .bind(consumed_since)
+            .bind(window_start)
             .bind(head_hash)
             .execute(&mut *tx)
             .await
             .map_err(before_commit)?;
             let head = sqlx::query(
-                "UPDATE refresh_tokens SET consumed_at = $1, replaced_by = $2 \
-                 WHERE token_hash = $3 AND consumed_at IS NULL RETURNING session_id",
+                "UPDATE refresh_tokens SET consumed_at = $1, consumed_at_ms = $2, \
+                 replaced_by = $3 \
+                 WHERE token_hash = $4 AND consumed_at IS NULL RETURNING session_id",
             )
             .bind(now)
+            .bind(now_ms)
             .bind(successor_hash)
             .bind(head_hash)
             .fetch_optional(&mut *tx)
             .await
             .map_err(before_commit)?;
-            match (marked.rows_affected(), head) {
-                (1, Some(row)) => {
+            match (session.rows_affected(), marked.rows_affected(), head) {
+                (1, 1, Some(row)) => {
                     let session_id: String = get(&row, "session_id")?;
                     insert_successor(&mut tx, &session_id, head_hash, successor_hash, now).await?;
                     tx.commit().await.map_err(classify)?;
@@ -1386,6 +1418,7 @@ impl SessionStore for SqlStore {
                 }
                 _ => {
                     tx.rollback().await.map_err(before_commit)?;
+                    drop(turn);
                     // As in rotation: our own successor behind the head means our earlier
                     // attempt committed.
                     let head = self.refresh_token(head_hash).await?;
@@ -1498,6 +1531,86 @@ impl LockoutStore for SqlStore {
         .await
     }
 
+    async fn reserve_attempt(
+        &self,
+        scope: &str,
+        username_key: &str,
+        policy: &LockoutPolicy,
+        now: UnixSeconds,
+    ) -> Result<Reservation, StoreError> {
+        self.retrying(
+            "reserve_attempt",
+            Replay::OnlyIfNothingWritten,
+            || async move {
+                let quiet_since = now - policy.reset_after_seconds;
+                // Connection first, then the turn: a turn held while queueing for a connection
+                // behind the readers would stall every writer.
+                let mut tx = self.pool.begin().await.map_err(before_commit)?;
+                let _turn = self.write_turn().await;
+                // The check and the count are one upsert: its WHERE sees the row as the last
+                // committed attempt left it (Postgres re-reads it under the row lock; SQLite
+                // runs one writer at a time), so no attempt passes a lock another one set.
+                // A counter quiet for the reset window starts again at one.
+                let row = sqlx::query(
+                    "INSERT INTO login_failures (scope, username_key, failure_count, \
+                     locked_until, last_failure_at) VALUES ($1, $2, 1, NULL, $3) \
+                     ON CONFLICT (scope, username_key) DO UPDATE SET \
+                     failure_count = CASE WHEN login_failures.last_failure_at <= $4 THEN 1 \
+                                          ELSE login_failures.failure_count + 1 END, \
+                     locked_until = CASE WHEN login_failures.last_failure_at <= $4 THEN NULL \
+                                         ELSE login_failures.locked_until END, \
+                     last_failure_at = $3 \
+                     WHERE login_failures.locked_until IS NULL \
+                        OR login_failures.locked_until <= $3 \
+                     RETURNING failure_count, locked_until, last_failure_at",
+                )
+                .bind(scope)
+                .bind(username_key)
+                .bind(now)
+                .bind(quiet_since)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(before_commit)?;
+                let Some(row) = row else {
+                    tx.rollback().await.map_err(before_commit)?;
+                    return Ok(Reservation::Locked);
+                };
+                let mut record = failure_from_row(&row)?;
+                // Still under the row lock: the attempt that reaches the threshold locks the
+                // key before any other attempt can read it.
+                if let Some(until) = policy.lock_after(record.count, now) {
+                    sqlx::query(
+                        "UPDATE login_failures SET locked_until = $1 \
+                         WHERE scope = $2 AND username_key = $3",
+                    )
+                    .bind(until)
+                    .bind(scope)
+                    .bind(username_key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(before_commit)?;
+                    record.locked_until = Some(until);
+                }
+                tx.commit().await.map_err(classify)?;
+                Ok(Reservation::Granted(record))
+            },
+        )
+        .await
+    }
+
+    async fn clear_failures(&self, scope: &str, username_key: &str) -> Result<(), StoreError> {
+        self.retrying("clear_failures", Replay::Safe, || async move {
+            sqlx::query("DELETE FROM login_failures WHERE scope = $1 AND username_key = $2")
+                .bind(scope)
+                .bind(username_key)
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn record_failure(
         &self,
         scope: &str,
@@ -1556,8 +1669,18 @@ impl LockoutStore for SqlStore {
     }
 }
 
-const REFRESH_COLUMNS: &str =
-    "token_hash, session_id, parent_hash, issued_at, consumed_at, replaced_by, regranted_at";
+fn confirmation_code_from_row(row: &AnyRow) -> Result<ConfirmationCodeRecord, StoreError> {
+    let sub: String = get(row, "user_sub")?;
+    Ok(ConfirmationCodeRecord {
+        user_sub: Sub::parse(&sub).map_err(|e| corrupt("user sub", e))?,
+        code_encrypted: get(row, "code_encrypted")?,
+        expires_at: get(row, "expires_at")?,
+        failed_attempts: get(row, "failed_attempts")?,
+    })
+}
+
+const REFRESH_COLUMNS: &str = "token_hash, session_id, parent_hash, issued_at, consumed_at, \
+     consumed_at_ms, replaced_by, regranted_at, regranted_at_ms";
 
 fn refresh_token_from_row(row: &AnyRow) -> Result<RefreshTokenRecord, StoreError> {
     Ok(RefreshTokenRecord {
@@ -1566,8 +1689,10 @@ fn refresh_token_from_row(row: &AnyRow) -> Result<RefreshTokenRecord, StoreError
         parent_hash: get(row, "parent_hash")?,
         issued_at: get(row, "issued_at")?,
         consumed_at: get(row, "consumed_at")?,
+        consumed_at_ms: get(row, "consumed_at_ms")?,
         replaced_by: get(row, "replaced_by")?,
         regranted_at: get(row, "regranted_at")?,
+        regranted_at_ms: get(row, "regranted_at_ms")?,
     })
 }
 

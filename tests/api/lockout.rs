@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use gatehouse::auth::Services;
 use gatehouse::domain::clock::FakeClock;
+use gatehouse::domain::lockout::LockoutPolicy;
 use gatehouse::manage::seed::SeedFile;
 use serde_json::{Value, json};
 
 use crate::cli::Cli;
-use crate::helpers::{PASSWORD, TestApp, assert_error, test_settings};
+use crate::helpers::{PASSWORD, TestApp, assert_error, field, test_settings};
 use crate::hostile_input::{cognito, hashing_operations};
 use crate::on_both_backends;
 use crate::support::{Db, TestDatabase};
@@ -28,6 +29,8 @@ on_both_backends!(
     failures_are_forgotten_after_fifteen_quiet_minutes,
     concurrent_wrong_guesses_each_count_once,
     a_restart_forgets_no_failure,
+    a_burst_of_guesses_gets_no_more_verifications_than_the_free_failures,
+    a_burst_of_previous_password_guesses_is_limited_the_same_way,
 );
 
 /// Applies a one-tenant seed file with the given `Lockout` member and user alice.
@@ -433,4 +436,123 @@ async fn a_restart_forgets_no_failure(backend: Db) {
     assert_eq!(login("alice", PASSWORD).await.0, 200);
     assert_eq!(failure_count(&services, "acme", "alice").await, None);
     handle.stop(true).await;
+}
+
+/// The message of an error answer.
+async fn message(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.unwrap();
+    body["message"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Counts the answers that are `INCORRECT` (the guess was verified) and `EXCEEDED` (refused
+/// by the lock); anything else fails the test.
+fn tally(messages: &[String]) -> (usize, usize) {
+    let incorrect = messages.iter().filter(|m| *m == INCORRECT).count();
+    let exceeded = messages.iter().filter(|m| *m == EXCEEDED).count();
+    assert_eq!(incorrect + exceeded, messages.len(), "{messages:?}");
+    (incorrect, exceeded)
+}
+
+const BURST: usize = 60;
+/// The test server's hashing workers (helpers::test_settings).
+const HASH_WORKERS: u64 = 2;
+
+async fn a_burst_of_guesses_gets_no_more_verifications_than_the_free_failures(backend: Db) {
+    let app = Arc::new(TestApp::spawn(backend).await);
+    let (pool, client) = app.create_tenant("acme").await;
+    app.create_user(&pool, "alice", false).await;
+    let client_id = client.id.to_string();
+    let hashed_before = hashing_operations(&app).await;
+    let guesses = (0..BURST).map(|i| {
+        let app = app.clone();
+        let client_id = client_id.clone();
+        tokio::spawn(async move {
+            // Both sign-in APIs, with the username spelt differently: one counter.
+            let username = if i % 3 == 0 { "ALICE" } else { "alice" };
+            let response = if i % 2 == 0 {
+                app.login("acme", username, WRONG).await
+            } else {
+                cognito(
+                    &app,
+                    "InitiateAuth",
+                    &json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
+                            "AuthParameters": {"USERNAME": username, "PASSWORD": WRONG}}),
+                )
+                .await
+            };
+            message(response).await
+        })
+    });
+    let messages: Vec<String> = futures_util::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    // The right password, once the burst is answered, finds the account locked.
+    assert_error(
+        app.login("acme", "alice", PASSWORD).await,
+        401,
+        NOT_AUTHORIZED,
+        EXCEEDED,
+    )
+    .await;
+    let response = cognito(
+        &app,
+        "InitiateAuth",
+        &json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
+                "AuthParameters": {"USERNAME": "alice", "PASSWORD": PASSWORD}}),
+    )
+    .await;
+    assert_eq!(message(response).await, EXCEEDED);
+
+    let free = u64::from(LockoutPolicy::default().free_failures);
+    let hashed = hashing_operations(&app).await - hashed_before;
+    assert!(
+        hashed <= free + HASH_WORKERS,
+        "{hashed} verifications for {BURST} guesses"
+    );
+    // Exactly the free failures were verified; every other guess was refused unhashed.
+    assert_eq!(tally(&messages), (5, BURST - 5), "{messages:?}");
+    assert_eq!(failure_count(&app.services, "acme", "alice").await, Some(5));
+    Arc::into_inner(app).unwrap().stop().await;
+}
+
+async fn a_burst_of_previous_password_guesses_is_limited_the_same_way(backend: Db) {
+    let app = Arc::new(TestApp::spawn(backend).await);
+    let (pool, _) = app.create_tenant("acme").await;
+    app.create_user(&pool, "alice", false).await;
+    let signed_in = app.sign_in("acme", "alice", PASSWORD).await;
+    let access = field(&signed_in, "AccessToken");
+    let hashed_before = hashing_operations(&app).await;
+    let guesses = (0..BURST).map(|_| {
+        let app = app.clone();
+        let access = access.clone();
+        tokio::spawn(async move {
+            message(
+                app.change_password(&access, WRONG, "Brand-New-Horse-7")
+                    .await,
+            )
+            .await
+        })
+    });
+    let messages: Vec<String> = futures_util::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let response = app
+        .change_password(&access, PASSWORD, "Brand-New-Horse-7")
+        .await;
+    assert_eq!(message(response).await, EXCEEDED);
+    let free = u64::from(LockoutPolicy::default().free_failures);
+    let hashed = hashing_operations(&app).await - hashed_before;
+    assert!(
+        hashed <= free + HASH_WORKERS,
+        "{hashed} verifications for {BURST} guesses"
+    );
+    assert_eq!(tally(&messages), (5, BURST - 5), "{messages:?}");
+    // The password did not change.
+    app.clock.advance(900);
+    assert_eq!(app.login("acme", "alice", PASSWORD).await.status(), 200);
+    Arc::into_inner(app).unwrap().stop().await;
 }

@@ -16,6 +16,7 @@ mod access_tokens;
 mod audit;
 mod challenge;
 mod cli;
+mod code_attempts;
 mod cognito_api;
 mod db_outage;
 mod discovery;

@@ -1,6 +1,7 @@
 //! `POST /RefreshToken`: rotation, reuse detection, the grace window, and the race.
 
 use gatehouse::crypto::opaque::hash_token;
+use gatehouse::domain::clock::Clock;
 use gatehouse::domain::username::Username;
 use gatehouse::manage::clients::ClientChanges;
 use serde_json::{Value, json};
@@ -23,6 +24,9 @@ on_both_backends!(
     malformed_and_unknown_refresh_tokens_are_refused,
     refresh_fails_after_logout_global_sign_out_disable_delete_and_password_change,
     fifty_concurrent_refreshes_have_exactly_one_winner,
+    a_replay_after_the_answer_in_the_same_second_revokes_the_session,
+    a_token_whose_successor_was_exchanged_is_reuse_at_once,
+    two_holders_cannot_take_turns_inside_the_grace_window,
 );
 
 async fn setup(backend: Db) -> TestApp {
@@ -138,7 +142,8 @@ async fn a_concurrent_duplicate_is_refused_without_revoking(backend: Db) {
     let app = setup(backend).await;
     let first = app.sign_in("acme", "alice", PASSWORD).await;
     let second = refreshed(&app, &field(&first, "RefreshToken")).await;
-    // Same second as the rotation: a retry racing the first answer, not a replay.
+    // Inside the race window (the test clock has not moved): a retry racing the first
+    // answer, not a replay.
     assert_error(
         app.refresh(&field(&first, "RefreshToken")).await,
         401,
@@ -450,5 +455,83 @@ async fn fifty_concurrent_refreshes_have_exactly_one_winner(backend: Db) {
         "refresh race ({backend:?}): {iterations} runs x 50 requests: {} successes, {} refused (401), {} other",
         totals[0], totals[1], totals[2]
     );
+    app.stop().await;
+}
+
+async fn a_replay_after_the_answer_in_the_same_second_revokes_the_session(backend: Db) {
+    let app = setup(backend).await;
+    let first = app.sign_in("acme", "alice", PASSWORD).await;
+    let second = refreshed(&app, &field(&first, "RefreshToken")).await;
+    // The answer is in; 600 ms later, still inside the same second, the old token is back.
+    app.clock.advance_millis(600);
+    assert_eq!(
+        app.clock.now_millis().rem_euclid(1000),
+        600,
+        "the same second as the rotation"
+    );
+    assert_error(
+        app.refresh(&field(&first, "RefreshToken")).await,
+        401,
+        REUSE,
+        "",
+    )
+    .await;
+    assert_error(
+        app.refresh(&field(&second, "RefreshToken")).await,
+        401,
+        "NotAuthorizedException",
+        INVALID,
+    )
+    .await;
+    app.stop().await;
+}
+
+async fn a_token_whose_successor_was_exchanged_is_reuse_at_once(backend: Db) {
+    let app = setup(backend).await;
+    let first = app.sign_in("acme", "alice", PASSWORD).await;
+    let second = refreshed(&app, &field(&first, "RefreshToken")).await;
+    let third = refreshed(&app, &field(&second, "RefreshToken")).await;
+    // Not a millisecond has passed, but the family has moved on twice: a replay.
+    assert_error(
+        app.refresh(&field(&first, "RefreshToken")).await,
+        401,
+        REUSE,
+        "",
+    )
+    .await;
+    assert_error(
+        app.refresh(&field(&third, "RefreshToken")).await,
+        401,
+        "NotAuthorizedException",
+        INVALID,
+    )
+    .await;
+    app.stop().await;
+}
+
+async fn two_holders_cannot_take_turns_inside_the_grace_window(backend: Db) {
+    let app = setup(backend).await;
+    set_grace(&app, 60).await;
+    let first = app.sign_in("acme", "alice", PASSWORD).await;
+    // Holder A exchanges the token; holder B, with a copy, re-exchanges it inside the window.
+    let a = refreshed(&app, &field(&first, "RefreshToken")).await;
+    app.clock.advance(1);
+    let b = refreshed(&app, &field(&first, "RefreshToken")).await;
+    // A's token was consumed by B's re-exchange; A cannot re-exchange it in turn.
+    app.clock.advance(1);
+    assert_error(
+        app.refresh(&field(&a, "RefreshToken")).await,
+        401,
+        REUSE,
+        "",
+    )
+    .await;
+    assert_error(
+        app.refresh(&field(&b, "RefreshToken")).await,
+        401,
+        "NotAuthorizedException",
+        INVALID,
+    )
+    .await;
     app.stop().await;
 }
