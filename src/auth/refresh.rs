@@ -8,7 +8,7 @@
 //! concurrent retries, not replays: they are refused without revoking anything.
 
 use crate::crypto::opaque::{OpaqueToken, hash_secret_token};
-use crate::domain::app_client::AppClient;
+use crate::domain::app_client::{AppClient, REFRESH_TOKEN_AUTH};
 use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::ClientId;
 use crate::domain::secret::SecretString;
@@ -96,6 +96,7 @@ impl Services {
             .pool_by_id(&session.pool_id)
             .await?
             .ok_or_else(invalid)?;
+        let via_login_api = matches!(binding, RefreshBinding::Tenant(_));
         let bound = match binding {
             RefreshBinding::Tenant(name) => name.is_none_or(|name| name == pool.name),
             RefreshBinding::Client(id) => *id == session.client_id,
@@ -114,6 +115,12 @@ impl Services {
             .client_by_id(&session.client_id)
             .await?
             .ok_or_else(invalid)?;
+        // The login API names no client and carries no secret: a token another client was
+        // issued is refused, exactly like an unknown one, unless the Cognito API would let
+        // anyone without the secret refresh it.
+        if via_login_api && !client.serves_login_api(REFRESH_TOKEN_AUTH) {
+            return Err(invalid());
+        }
 
         if mode == RefreshMode::KeepRefreshToken && token.consumed_at.is_none() {
             let (id_token, access_token) = self

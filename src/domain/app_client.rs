@@ -200,6 +200,22 @@ pub struct AppClient {
     pub created_at: UnixSeconds,
 }
 
+impl AppClient {
+    /// Whether a caller that cannot prove the client secret may use this client for `flow`,
+    /// as the Cognito API would let it: only a client without a secret that enables the
+    /// flow. The login API has no place for a `SECRET_HASH`, so this is the whole test it
+    /// applies to sessions of clients other than the tenant's default one.
+    pub fn usable_without_secret_for(&self, flow: &str) -> bool {
+        self.secret_encrypted.is_none() && self.settings.allows(flow)
+    }
+
+    /// Whether the login API, which serves a tenant's default client, may continue a session
+    /// (a refresh token family or a challenge) that this client started with `flow`.
+    pub fn serves_login_api(&self, flow: &str) -> bool {
+        self.is_default || self.usable_without_secret_for(flow)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +249,31 @@ mod tests {
         assert!(ClientSettings::parse_flows(Some(&mixed)).is_err());
         assert!(ClientSettings::parse_flows(Some(&["BOGUS".to_owned()])).is_err());
         assert!(ClientSettings::default().allows(USER_PASSWORD_AUTH));
+    }
+
+    fn client(is_default: bool, secret: bool, flows: &[&str]) -> AppClient {
+        AppClient {
+            id: ClientId::parse("abcdefghijklmnopqrstuvwxyz").unwrap(),
+            pool_id: UserPoolId::parse("us-east-1_abcdefghi").unwrap(),
+            name: "c".into(),
+            is_default,
+            validity: TokenValidity::default(),
+            refresh_grace_seconds: 0,
+            settings: ClientSettings {
+                explicit_auth_flows: flows.iter().map(|f| (*f).to_owned()).collect(),
+                ..ClientSettings::default()
+            },
+            secret_encrypted: secret.then(|| "sealed".to_owned()),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn the_login_api_serves_the_default_client_and_public_clients_that_allow_the_flow() {
+        assert!(client(true, false, &[USER_PASSWORD_AUTH]).serves_login_api(REFRESH_TOKEN_AUTH));
+        assert!(client(false, false, &[REFRESH_TOKEN_AUTH]).serves_login_api(REFRESH_TOKEN_AUTH));
+        assert!(!client(false, true, &[REFRESH_TOKEN_AUTH]).serves_login_api(REFRESH_TOKEN_AUTH));
+        assert!(!client(false, false, &[USER_PASSWORD_AUTH]).serves_login_api(REFRESH_TOKEN_AUTH));
     }
 
     #[test]

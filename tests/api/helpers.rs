@@ -53,6 +53,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.hash_workers = Some(2);
     // Suites sign in hundreds of times from one address; the limit has its own test.
     settings.sign_in_rate_per_ip = 0;
+    settings.sign_up_rate_per_ip = 0;
     settings.admin_access_key_id = Some(ADMIN_KEY_ID.into());
     settings.admin_secret_access_key = Some(secret(ADMIN_SECRET));
     settings
@@ -123,6 +124,19 @@ impl TestApp {
             )
             .await
             .unwrap()
+    }
+
+    /// Lets anyone `SignUp` to the pool (tenants are created with self-registration off).
+    pub async fn allow_self_sign_up(&self, pool: &UserPool) -> UserPool {
+        let mut pool = pool.clone();
+        pool.settings
+            .admin_create_user_config
+            .allow_admin_create_user_only = false;
+        self.services
+            .replace_pool_settings(&pool, pool.settings.clone())
+            .await
+            .unwrap();
+        pool
     }
 
     pub async fn create_user(&self, pool: &UserPool, username: &str, temporary: bool) {
