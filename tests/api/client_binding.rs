@@ -14,7 +14,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::helpers::{PASSWORD, TestApp, field};
+use crate::helpers::{PASSWORD, TestApp, comparable, field};
 use crate::hostile_input::cognito;
 use crate::on_both_backends;
 use crate::support::Db;
@@ -84,26 +84,6 @@ async fn initiate(
     response.json().await.unwrap()
 }
 
-/// Status, content type, `__type` header and body: everything but the request id.
-async fn answer(response: reqwest::Response) -> (u16, String, String, String) {
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default()
-    };
-    let content_type = header("content-type");
-    let error_type = header("x-amzn-errortype");
-    (
-        status,
-        content_type,
-        error_type,
-        response.text().await.unwrap(),
-    )
-}
-
 async fn the_login_api_refuses_refresh_tokens_of_clients_it_cannot_act_for(backend: Db) {
     let app = TestApp::spawn(backend).await;
     let (pool, _) = app.create_tenant("acme").await;
@@ -113,7 +93,7 @@ async fn the_login_api_refuses_refresh_tokens_of_clients_it_cannot_act_for(backe
     let (no_refresh, _) = client(&app, &pool, "no-refresh", false, &[USER_PASSWORD_AUTH]).await;
     let (public, _) = client(&app, &pool, "spa", false, &flows).await;
 
-    let unknown = answer(app.refresh(&"U".repeat(86)).await).await;
+    let unknown = comparable(app.refresh(&"U".repeat(86)).await).await;
     assert_eq!(unknown.0, 401, "{unknown:?}");
 
     // A confidential client's token: refused by a burst of 50 parallel requests, each one
@@ -122,7 +102,7 @@ async fn the_login_api_refuses_refresh_tokens_of_clients_it_cannot_act_for(backe
     let refresh = field(&signed_in["AuthenticationResult"], "RefreshToken");
     let burst = (0..50).map(|_| app.refresh(&refresh));
     for response in futures_util::future::join_all(burst).await {
-        assert_eq!(answer(response).await, unknown);
+        assert_eq!(comparable(response).await, unknown);
     }
     let response = cognito(
         &app,
@@ -136,7 +116,7 @@ async fn the_login_api_refuses_refresh_tokens_of_clients_it_cannot_act_for(backe
     // A public client that does not allow REFRESH_TOKEN_AUTH: refused the same way.
     let signed_in = initiate(&app, &no_refresh, None, "alice", PASSWORD).await;
     let refresh = field(&signed_in["AuthenticationResult"], "RefreshToken");
-    assert_eq!(answer(app.refresh(&refresh).await).await, unknown);
+    assert_eq!(comparable(app.refresh(&refresh).await).await, unknown);
 
     // The other direction: a public client that allows refresh works, as in the Cognito
     // API, and so does the default client.
@@ -180,7 +160,7 @@ async fn the_login_api_refuses_challenges_of_clients_it_cannot_act_for(backend: 
                "ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": session,
                "ChallengeResponses": {"NEW_PASSWORD": NEW_PASSWORD}})
     };
-    let unknown = answer(
+    let unknown = comparable(
         app.respond_to_challenge(&respond("bob", &"S".repeat(44)))
             .await,
     )
@@ -195,7 +175,7 @@ async fn the_login_api_refuses_challenges_of_clients_it_cannot_act_for(backend: 
     let body = respond("bob", &session);
     let burst = (0..50).map(|_| app.respond_to_challenge(&body));
     for response in futures_util::future::join_all(burst).await {
-        assert_eq!(answer(response).await, unknown);
+        assert_eq!(comparable(response).await, unknown);
     }
     let response = cognito(
         &app,
@@ -227,7 +207,7 @@ async fn the_login_api_refuses_challenges_of_clients_it_cannot_act_for(backend: 
     assert_eq!(started["ChallengeName"], "NEW_PASSWORD_REQUIRED");
     let session = started["Session"].as_str().unwrap().to_owned();
     assert_eq!(
-        answer(app.respond_to_challenge(&respond("carol", &session)).await).await,
+        comparable(app.respond_to_challenge(&respond("carol", &session)).await).await,
         unknown
     );
 

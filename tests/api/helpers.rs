@@ -309,6 +309,25 @@ pub async fn assert_error(response: reqwest::Response, status: u16, type_: &str,
     );
 }
 
+/// A response as a client sees it, minus what differs between any two responses (the request
+/// id and the date): for asserting that two answers are byte-identical.
+pub async fn comparable(response: reqwest::Response) -> (u16, Vec<(String, String)>, String) {
+    let status = response.status().as_u16();
+    let mut headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "x-amzn-requestid" | "date"))
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    headers.sort();
+    (status, headers, response.text().await.unwrap())
+}
+
 /// Decodes a JWT segment without verifying (the independent verifiers do that).
 pub fn jwt_part(token: &str, index: usize) -> Value {
     let segment = token.split('.').nth(index).unwrap();
