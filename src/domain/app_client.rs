@@ -214,6 +214,30 @@ impl AppClient {
     pub fn serves_login_api(&self, flow: &str) -> bool {
         self.is_default || self.usable_without_secret_for(flow)
     }
+
+    /// Whether the Cognito API may refresh tokens for this client through `operation`.
+    /// `REFRESH_TOKEN_AUTH` needs `ALLOW_REFRESH_TOKEN_AUTH`. GetTokensFromRefreshToken needs
+    /// it too, unless the client rotates refresh tokens: Cognito completes rotation only
+    /// through that operation, and its console clears the flow when rotation is turned on.
+    pub fn allows_refresh(&self, operation: RefreshOperation) -> bool {
+        self.settings.allows(REFRESH_TOKEN_AUTH)
+            || (operation == RefreshOperation::GetTokensFromRefreshToken
+                && self.settings.refresh_token_rotation)
+    }
+
+    /// Whether `RevokeToken` may revoke this client's tokens (`EnableTokenRevocation`).
+    pub fn allows_revocation(&self) -> bool {
+        self.settings.enable_token_revocation
+    }
+}
+
+/// The Cognito API's two ways to refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshOperation {
+    /// `GetTokensFromRefreshToken`, proven with the client secret itself.
+    GetTokensFromRefreshToken,
+    /// `REFRESH_TOKEN_AUTH` in (Admin)InitiateAuth, proven with a `SECRET_HASH`.
+    RefreshTokenAuth,
 }
 
 #[cfg(test)]
@@ -274,6 +298,20 @@ mod tests {
         assert!(client(false, false, &[REFRESH_TOKEN_AUTH]).serves_login_api(REFRESH_TOKEN_AUTH));
         assert!(!client(false, true, &[REFRESH_TOKEN_AUTH]).serves_login_api(REFRESH_TOKEN_AUTH));
         assert!(!client(false, false, &[USER_PASSWORD_AUTH]).serves_login_api(REFRESH_TOKEN_AUTH));
+    }
+
+    #[test]
+    fn refresh_needs_the_flow_except_for_rotation_through_get_tokens() {
+        use RefreshOperation::{GetTokensFromRefreshToken, RefreshTokenAuth};
+        let with_flow = client(false, false, &[REFRESH_TOKEN_AUTH]);
+        assert!(with_flow.allows_refresh(RefreshTokenAuth));
+        assert!(with_flow.allows_refresh(GetTokensFromRefreshToken));
+        let mut without = client(false, false, &[USER_PASSWORD_AUTH]);
+        assert!(!without.allows_refresh(RefreshTokenAuth));
+        assert!(!without.allows_refresh(GetTokensFromRefreshToken));
+        without.settings.refresh_token_rotation = true;
+        assert!(!without.allows_refresh(RefreshTokenAuth));
+        assert!(without.allows_refresh(GetTokensFromRefreshToken));
     }
 
     #[test]
