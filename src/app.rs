@@ -342,10 +342,15 @@ impl App {
         let metrics = web::Data::from(metrics);
         let admin_auth = web::Data::new(admin_auth(&settings)?);
         let cors_origins = http::cors::AllowedOrigins::parse(&settings.cors_allowed_origins);
+        let trusted_proxies = http::rate_limit::parse_trusted(&settings.trusted_proxies)
+            .map_err(StartupError::Config)?;
         let limiter = web::Data::new(http::rate_limit::SignInLimiter::new(
             settings.sign_in_rate_per_ip,
-            http::rate_limit::parse_trusted(&settings.trusted_proxies)
-                .map_err(StartupError::Config)?,
+            trusted_proxies.clone(),
+        ));
+        let sign_up_limiter = web::Data::new(http::rate_limit::SignUpLimiter::new(
+            settings.sign_up_rate_per_ip,
+            trusted_proxies,
         ));
         let transport = web::Data::new(http::middleware::Transport { tls: tls.is_some() });
         let drain = Arc::new(http::shutdown::Drain::default());
@@ -373,6 +378,7 @@ impl App {
                 .app_data(admin_auth.clone())
                 .app_data(transport.clone())
                 .app_data(limiter.clone())
+                .app_data(sign_up_limiter.clone())
                 .app_data(jwks_cache.clone())
                 .configure(http::configure)
         })

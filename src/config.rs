@@ -17,6 +17,7 @@ pub const DEFAULT_HASH_QUEUE: usize = 64;
 pub const DEFAULT_KEY_ACTIVATION_DELAY_SECONDS: i64 = 600;
 pub const DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS: u64 = 300;
 pub const DEFAULT_SIGN_IN_RATE_PER_IP: u32 = 300;
+pub const DEFAULT_SIGN_UP_RATE_PER_IP: u32 = 20;
 pub const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS: u64 = 30;
 /// Slow clients: seconds allowed for a request's headers, then for its body, before 408.
 pub const DEFAULT_REQUEST_HEADER_TIMEOUT_SECONDS: u64 = 10;
@@ -176,6 +177,11 @@ pub struct Settings {
     #[arg(long, global = true, env = "GATEHOUSE_SIGN_IN_RATE_PER_IP", default_value_t = DEFAULT_SIGN_IN_RATE_PER_IP)]
     pub sign_in_rate_per_ip: u32,
 
+    /// SignUp requests allowed per client address per minute (0: no limit). SignUp's
+    /// UsernameExistsException says a name is taken, so this bounds that oracle.
+    #[arg(long, global = true, env = "GATEHOUSE_SIGN_UP_RATE_PER_IP", default_value_t = DEFAULT_SIGN_UP_RATE_PER_IP)]
+    pub sign_up_rate_per_ip: u32,
+
     /// Proxies whose X-Forwarded-For is believed: addresses or CIDR ranges, comma-separated.
     #[arg(
         long,
@@ -246,6 +252,7 @@ impl Settings {
             request_header_timeout_seconds: DEFAULT_REQUEST_HEADER_TIMEOUT_SECONDS,
             request_body_timeout_seconds: DEFAULT_REQUEST_BODY_TIMEOUT_SECONDS,
             sign_in_rate_per_ip: DEFAULT_SIGN_IN_RATE_PER_IP,
+            sign_up_rate_per_ip: DEFAULT_SIGN_UP_RATE_PER_IP,
             trusted_proxies: String::new(),
             tls_cert: None,
             tls_key: None,

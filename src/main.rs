@@ -13,7 +13,7 @@ use gatehouse::config::{LogFormat, Settings};
 use gatehouse::domain::attributes::UserAttributes;
 use gatehouse::domain::clock::SystemClock;
 use gatehouse::domain::lockout::{LockoutChanges, LockoutPolicy};
-use gatehouse::domain::pool::{PoolSettings, TenantName};
+use gatehouse::domain::pool::{AdminCreateUserConfig, PoolSettings, TenantName};
 use gatehouse::domain::secret::{SecretString, secret};
 use gatehouse::domain::username::Username;
 use gatehouse::manage::seed::{SeedFile, SeedProgress};
@@ -70,14 +70,23 @@ enum TenantCommand {
         json: bool,
         #[command(flatten)]
         lockout: LockoutArgs,
+        /// true (the default): only operators create users and SignUp is refused; false:
+        /// anyone may sign up through the Cognito API's SignUp.
+        #[arg(long, value_name = "BOOL")]
+        allow_admin_create_user_only: Option<bool>,
     },
-    /// Change a tenant's settings (lockout thresholds); prints the resulting settings.
+    /// Change a tenant's settings (lockout thresholds, self-registration); prints the
+    /// resulting settings.
     Update {
         name: String,
         #[arg(long)]
         json: bool,
         #[command(flatten)]
         lockout: LockoutArgs,
+        /// true: only operators create users and SignUp is refused; false: anyone may sign
+        /// up. Left out, the tenant keeps its setting.
+        #[arg(long, value_name = "BOOL")]
+        allow_admin_create_user_only: Option<bool>,
     },
     /// List tenants.
     List {
@@ -405,6 +414,7 @@ async fn tenant(services: &Services, command: TenantCommand) -> Result<(), CliEr
             name,
             json,
             lockout,
+            allow_admin_create_user_only,
         } => {
             let name = TenantName::parse(&name).map_err(CliError::Usage)?;
             let settings = PoolSettings {
@@ -412,6 +422,9 @@ async fn tenant(services: &Services, command: TenantCommand) -> Result<(), CliEr
                     .changes()
                     .apply_to(&LockoutPolicy::default())
                     .map_err(CliError::Usage)?,
+                admin_create_user_config: AdminCreateUserConfig {
+                    allow_admin_create_user_only: allow_admin_create_user_only.unwrap_or(true),
+                },
                 ..PoolSettings::default()
             };
             let (pool, client) = services
@@ -433,8 +446,11 @@ async fn tenant(services: &Services, command: TenantCommand) -> Result<(), CliEr
             name,
             json,
             lockout,
+            allow_admin_create_user_only,
         } => {
-            let pool = services.update_lockout(&name, &lockout.changes()).await?;
+            let pool = services
+                .update_tenant(&name, &lockout.changes(), allow_admin_create_user_only)
+                .await?;
             let value = json!({"TenantName": pool.name, "Settings": pool.settings});
             if json {
                 println!("{value}");

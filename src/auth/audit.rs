@@ -153,6 +153,7 @@ pub fn classify(error: &AuthError) -> (Outcome, &'static str) {
         AuthError::InvalidPassword(_) => failure("password_policy"),
         AuthError::InvalidParameter(_) => failure("invalid_parameter"),
         AuthError::ResourceNotFound(_) => failure("not_found"),
+        AuthError::UnsupportedOperation(_) => failure("operation_disabled"),
         AuthError::UsernameExists
         | AuthError::GroupExists
         | AuthError::AlreadyExists(_)

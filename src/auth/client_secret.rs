@@ -12,6 +12,7 @@ use subtle::ConstantTimeEq;
 use super::{AuthError, NotAuthorized, Services};
 use crate::domain::app_client::AppClient;
 use crate::domain::secret::{ExposeSecret, SecretString, secret};
+use crate::domain::user::User;
 
 /// Cognito secrets are 24–64 characters of `[\w+]`; real ones look like 51 of `[a-z0-9]`.
 const SECRET_LEN: usize = 51;
@@ -90,30 +91,36 @@ impl Services {
         }
     }
 
-    /// `SECRET_HASH` on a refresh: computed over the token owner's username (or, as some
-    /// SDKs do, the `sub`). A token we do not know is left to the refresh itself to refuse.
-    pub async fn check_refresh_secret_hash(
+    /// Refuses a missing `SECRET_HASH` for a client that has a secret, before anything else
+    /// (the token, the user) is looked at.
+    pub fn check_secret_hash_present(
         &self,
         client: &AppClient,
-        refresh_token: &SecretString,
         provided: Option<&SecretString>,
     ) -> Result<(), AuthError> {
-        if client.secret_encrypted.is_none() {
-            return Ok(());
+        if client.secret_encrypted.is_some() && provided.is_none() {
+            return Err(refused(
+                client,
+                format!(
+                    "Client {} is configured for secret but secret was not received",
+                    client.id
+                ),
+            ));
         }
-        let hash = crate::crypto::opaque::hash_secret_token(refresh_token);
-        let Some(token) = self.store.refresh_token(&hash).await? else {
-            return Ok(());
-        };
-        let Some(session) = self.store.session(&token.session_id).await? else {
-            return Ok(());
-        };
-        let Some(user) = self.store.user_by_sub(&session.user_sub).await? else {
-            return Ok(());
-        };
-        self.check_secret_hash(client, &user.username, provided)
+        Ok(())
+    }
+
+    /// `SECRET_HASH` on a refresh: computed over the token owner's username (or, as some
+    /// SDKs do, the `sub`).
+    pub fn check_refresh_secret_hash(
+        &self,
+        client: &AppClient,
+        owner: &User,
+        provided: Option<&SecretString>,
+    ) -> Result<(), AuthError> {
+        self.check_secret_hash(client, &owner.username, provided)
             .or_else(|error| {
-                self.check_secret_hash(client, &user.sub.to_string(), provided)
+                self.check_secret_hash(client, &owner.sub.to_string(), provided)
                     .map_err(|_| error)
             })
     }

@@ -137,6 +137,9 @@ pub enum AuthError {
     LimitExceeded,
     #[error("{0}")]
     AlreadyExists(String),
+    /// The app client has the operation switched off (RevokeToken without token revocation).
+    #[error("{0}")]
+    UnsupportedOperation(String),
     #[error("Too many requests")]
     TooManyRequests,
     /// The database is unreachable: fail closed, tell the client to retry.

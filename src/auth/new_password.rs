@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::crypto::opaque::hash_secret_token;
+use crate::domain::app_client::USER_PASSWORD_AUTH;
 use crate::domain::attributes::UserAttributes;
 use crate::domain::password_policy::MAX_PASSWORD_CHARS;
 use crate::domain::secret::{ExposeSecret, SecretString};
@@ -71,6 +72,17 @@ impl Services {
                     && now < c.expires_at
             })
             .ok_or_else(invalid_session)?;
+        let client = self
+            .store
+            .client_by_id(&challenge.client_id)
+            .await?
+            .ok_or_else(invalid_session)?;
+        // The login API answers for the tenant's default client, with no place for a
+        // SECRET_HASH: another client's challenge is refused like an unknown session unless
+        // that client takes password sign-ins without a secret.
+        if expected_client.is_none() && !client.serves_login_api(USER_PASSWORD_AUTH) {
+            return Err(invalid_session());
+        }
         let user = self
             .store
             .user_by_sub(&challenge.user_sub)
@@ -86,11 +98,6 @@ impl Services {
             .password_policy
             .check(answer.new_password.expose_secret())
             .map_err(|violation| AuthError::InvalidPassword(violation.0))?;
-        let client = self
-            .store
-            .client_by_id(&challenge.client_id)
-            .await?
-            .ok_or_else(invalid_session)?;
 
         let hash = self.hasher.hash(&answer.new_password).await?;
         // Only now is the session spent; of two concurrent answers exactly one gets here.

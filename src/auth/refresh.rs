@@ -14,9 +14,8 @@
 //!   family cannot take turns re-exchanging each other's predecessors.
 
 use crate::crypto::opaque::{OpaqueToken, hash_secret_token};
-use crate::domain::app_client::AppClient;
+use crate::domain::app_client::{AppClient, REFRESH_TOKEN_AUTH, RefreshOperation};
 use crate::domain::clock::{UnixMillis, UnixSeconds, seconds_of};
-use crate::domain::ids::ClientId;
 use crate::domain::secret::SecretString;
 use crate::domain::telemetry::RefreshResult;
 use crate::domain::user::User;
@@ -44,11 +43,30 @@ pub enum RefreshMode {
 }
 
 /// Who presents the token: the login API may name the tenant; the Cognito API names the app
-/// client the token was issued to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RefreshBinding<'a> {
+/// client the token was issued to, through one of its refresh operations.
+#[derive(Debug, Clone, Copy)]
+enum RefreshBinding<'a> {
     Tenant(Option<&'a str>),
-    Client(&'a ClientId),
+    Client {
+        client: &'a AppClient,
+        refresh: CognitoRefresh<'a>,
+    },
+}
+
+/// A refresh through the Cognito API, with the proof of the client secret its operation
+/// carries (for clients that have one).
+#[derive(Debug, Clone, Copy)]
+pub enum CognitoRefresh<'a> {
+    /// `GetTokensFromRefreshToken`: the `ClientSecret` itself; a new refresh token when the
+    /// client rotates them.
+    GetTokens {
+        client_secret: Option<&'a SecretString>,
+    },
+    /// `REFRESH_TOKEN_AUTH`: a `SECRET_HASH` over the token owner's username; new ID and
+    /// access tokens only.
+    RefreshTokenAuth {
+        secret_hash: Option<&'a SecretString>,
+    },
 }
 
 impl Services {
@@ -65,7 +83,50 @@ impl Services {
         .await
     }
 
-    pub async fn refresh_tokens(
+    /// A refresh through the Cognito API for `client`, the one the request names. The
+    /// client's own rules come first (the flow, then the secret where the operation carries
+    /// it), so they answer the same whatever the token; then the token must be one issued to
+    /// this client, or it is refused exactly like an unknown one, before any `SECRET_HASH`
+    /// is looked at.
+    pub async fn refresh_for_client(
+        &self,
+        presented: &SecretString,
+        client: &AppClient,
+        refresh: CognitoRefresh<'_>,
+    ) -> Result<IssuedTokens, AuthError> {
+        let (operation, flow_name) = match refresh {
+            CognitoRefresh::GetTokens { .. } => (
+                RefreshOperation::GetTokensFromRefreshToken,
+                "GetTokensFromRefreshToken",
+            ),
+            CognitoRefresh::RefreshTokenAuth { .. } => {
+                (RefreshOperation::RefreshTokenAuth, "REFRESH_TOKEN_AUTH")
+            }
+        };
+        if !client.allows_refresh(operation) {
+            return Err(AuthError::InvalidParameter(format!(
+                "{flow_name} flow not enabled for this client"
+            )));
+        }
+        let mode = match refresh {
+            CognitoRefresh::GetTokens { client_secret } => {
+                self.check_client_secret(client, client_secret)?;
+                if client.settings.refresh_token_rotation {
+                    RefreshMode::Rotate
+                } else {
+                    RefreshMode::KeepRefreshToken
+                }
+            }
+            CognitoRefresh::RefreshTokenAuth { secret_hash } => {
+                self.check_secret_hash_present(client, secret_hash)?;
+                RefreshMode::KeepRefreshToken
+            }
+        };
+        self.refresh_tokens(presented, RefreshBinding::Client { client, refresh }, mode)
+            .await
+    }
+
+    async fn refresh_tokens(
         &self,
         presented: &SecretString,
         binding: RefreshBinding<'_>,
@@ -108,9 +169,10 @@ impl Services {
             .pool_by_id(&session.pool_id)
             .await?
             .ok_or_else(invalid)?;
+        let via_login_api = matches!(binding, RefreshBinding::Tenant(_));
         let bound = match binding {
             RefreshBinding::Tenant(name) => name.is_none_or(|name| name == pool.name),
-            RefreshBinding::Client(id) => *id == session.client_id,
+            RefreshBinding::Client { client, .. } => client.id == session.client_id,
         };
         if !bound {
             return Err(invalid());
@@ -126,6 +188,21 @@ impl Services {
             .client_by_id(&session.client_id)
             .await?
             .ok_or_else(invalid)?;
+        // The login API names no client and carries no secret: a token another client was
+        // issued is refused, exactly like an unknown one, unless the Cognito API would let
+        // anyone without the secret refresh it.
+        if via_login_api && !client.serves_login_api(REFRESH_TOKEN_AUTH) {
+            return Err(invalid());
+        }
+        // REFRESH_TOKEN_AUTH's SECRET_HASH is over the owner's name, so it is checked only
+        // now that the token is known to be this client's.
+        if let RefreshBinding::Client {
+            refresh: CognitoRefresh::RefreshTokenAuth { secret_hash },
+            ..
+        } = binding
+        {
+            self.check_refresh_secret_hash(&client, &user, secret_hash)?;
+        }
 
         if mode == RefreshMode::KeepRefreshToken && token.consumed_at.is_none() {
             let (id_token, access_token) = self

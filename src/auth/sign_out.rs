@@ -3,51 +3,86 @@
 //! access tokens presented to Gatehouse.
 
 use crate::crypto::opaque::hash_secret_token;
-use crate::domain::ids::ClientId;
+use crate::domain::app_client::{AppClient, REFRESH_TOKEN_AUTH};
 use crate::domain::secret::SecretString;
+use crate::store::SessionRecord;
 
 use super::access::AccessContext;
 use super::audit::{AuditEvent, Outcome};
 use super::{AuthError, Services};
 
 impl Services {
-    /// Revokes the session a refresh token belongs to. Idempotent, and silent about tokens
-    /// it does not know, so it reveals nothing about them.
+    /// `/Logout`: revokes the session a refresh token belongs to, under the rule
+    /// `/RefreshToken` applies. The login API acts for the tenant's default client and
+    /// carries no secret, so a token of a client it cannot act for is left alone, like an
+    /// unknown one. Idempotent, and the answer is the same whatever the token, so it reveals
+    /// nothing about it.
     pub async fn logout(&self, refresh_token: &SecretString) -> Result<(), AuthError> {
-        let hash = hash_secret_token(refresh_token);
-        if let Some(token) = self.store.refresh_token(&hash).await? {
-            let now = self.clock.now();
-            if self.store.revoke_session(&token.session_id, now).await? {
-                self.audit_session_ended("sign_out", &token.session_id)
-                    .await;
-            }
+        let Some(session) = self.session_of(refresh_token).await? else {
+            return Ok(());
+        };
+        let Some(client) = self.store.client_by_id(&session.client_id).await? else {
+            return Ok(());
+        };
+        if !client.serves_login_api(REFRESH_TOKEN_AUTH) {
+            tracing::debug!(client = %client.id, "logout of another client's session ignored");
+            return Ok(());
+        }
+        if self
+            .store
+            .revoke_session(&session.id, self.clock.now())
+            .await?
+        {
+            self.audit_session_ended("sign_out", &session.id).await;
         }
         Ok(())
     }
 
-    /// `RevokeToken`: like [`Self::logout`], but only for a token issued to `client`; a token
-    /// of another client is left alone, and the answer is the same either way.
+    /// `RevokeToken`, for `client`, the one the request names. The client's own rules come
+    /// first and answer the same whatever the token: its secret (for a confidential client),
+    /// then `EnableTokenRevocation`. A token issued to another client is then left alone,
+    /// with the answer an unknown token gets, as Cognito revokes only through the client the
+    /// token was issued to.
     pub async fn revoke_refresh_token(
         &self,
         refresh_token: &SecretString,
-        client: &ClientId,
+        client: &AppClient,
+        client_secret: Option<&SecretString>,
     ) -> Result<(), AuthError> {
-        let hash = hash_secret_token(refresh_token);
-        let Some(token) = self.store.refresh_token(&hash).await? else {
+        self.check_client_secret(client, client_secret)?;
+        if !client.allows_revocation() {
+            return Err(AuthError::UnsupportedOperation(format!(
+                "Token revocation is not enabled for client {}",
+                client.id
+            )));
+        }
+        let Some(session) = self.session_of(refresh_token).await? else {
             return Ok(());
         };
-        let Some(session) = self.store.session(&token.session_id).await? else {
+        if session.client_id != client.id {
+            tracing::debug!(client = %client.id, "revocation of another client's token ignored");
             return Ok(());
-        };
-        if session.client_id == *client
-            && self
-                .store
-                .revoke_session(&session.id, self.clock.now())
-                .await?
+        }
+        if self
+            .store
+            .revoke_session(&session.id, self.clock.now())
+            .await?
         {
             self.audit_session_ended("token_revoked", &session.id).await;
         }
         Ok(())
+    }
+
+    /// The session a refresh token (current or spent) belongs to, if any.
+    async fn session_of(
+        &self,
+        refresh_token: &SecretString,
+    ) -> Result<Option<SessionRecord>, AuthError> {
+        let hash = hash_secret_token(refresh_token);
+        let Some(token) = self.store.refresh_token(&hash).await? else {
+            return Ok(None);
+        };
+        Ok(self.store.session(&token.session_id).await?)
     }
 
     /// Audits a revoked session under its pool and user. Best effort: the revocation has

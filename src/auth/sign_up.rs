@@ -2,6 +2,10 @@
 //! `ConfirmSignUp` spends the code. Gatehouse sends no mail, so the code is written to the
 //! server log (it is single-use, expires in 24 hours, and allows five wrong guesses) and can
 //! be read with `gatehouse user confirmation-code`.
+//!
+//! `SignUp` answers `UsernameExistsException` for a taken name, as Cognito does: the one
+//! deliberate existence oracle, bounded per address by the HTTP layer's sign-up budget. It
+//! is refused outright while the pool allows only operators to create users.
 
 use rand::TryRng;
 use rand::rngs::SysRng;
@@ -71,6 +75,11 @@ impl Services {
             request.username.as_str(),
             request.secret_hash.as_ref(),
         )?;
+        if !pool.settings.admin_create_user_config.allows_sign_up() {
+            return Err(AuthError::NotAuthorized(NotAuthorized::Other(
+                "SignUp is not permitted for this user pool".into(),
+            )));
+        }
         pool.settings
             .password_policy
             .check(request.password.expose_secret())
@@ -139,14 +148,24 @@ impl Services {
     ) -> Result<(), AuthError> {
         let (client, pool) = self.client_and_pool(client).await?;
         self.check_secret_hash(&client, username.as_str(), secret_hash)?;
-        let Some(user) = self.store.user_by_key(&pool.id, username.key()).await? else {
-            return Err(if client.settings.prevent_user_existence_errors {
+        let hiding = client.settings.prevent_user_existence_errors;
+        let unknown = || {
+            if hiding {
                 AuthError::CodeMismatch
             } else {
                 AuthError::UserNotFound
-            });
+            }
+        };
+        let Some(user) = self.store.user_by_key(&pool.id, username.key()).await? else {
+            return Err(unknown());
         };
         if user.status != UserStatus::Unconfirmed {
+            // Only a user awaiting confirmation has anything to confirm; with existence
+            // errors prevented, every other user gets exactly the unknown user's answer, so
+            // ConfirmSignUp cannot tell a taken name (or its status) from a free one.
+            if hiding {
+                return Err(unknown());
+            }
             return Err(AuthError::NotAuthorized(NotAuthorized::Other(format!(
                 "User cannot be confirmed. Current status is {}",
                 user.status.as_str()

@@ -200,6 +200,46 @@ pub struct AppClient {
     pub created_at: UnixSeconds,
 }
 
+impl AppClient {
+    /// Whether a caller that cannot prove the client secret may use this client for `flow`,
+    /// as the Cognito API would let it: only a client without a secret that enables the
+    /// flow. The login API has no place for a `SECRET_HASH`, so this is the whole test it
+    /// applies to sessions of clients other than the tenant's default one.
+    pub fn usable_without_secret_for(&self, flow: &str) -> bool {
+        self.secret_encrypted.is_none() && self.settings.allows(flow)
+    }
+
+    /// Whether the login API, which serves a tenant's default client, may continue a session
+    /// (a refresh token family or a challenge) that this client started with `flow`.
+    pub fn serves_login_api(&self, flow: &str) -> bool {
+        self.is_default || self.usable_without_secret_for(flow)
+    }
+
+    /// Whether the Cognito API may refresh tokens for this client through `operation`.
+    /// `REFRESH_TOKEN_AUTH` needs `ALLOW_REFRESH_TOKEN_AUTH`. GetTokensFromRefreshToken needs
+    /// it too, unless the client rotates refresh tokens: Cognito completes rotation only
+    /// through that operation, and its console clears the flow when rotation is turned on.
+    pub fn allows_refresh(&self, operation: RefreshOperation) -> bool {
+        self.settings.allows(REFRESH_TOKEN_AUTH)
+            || (operation == RefreshOperation::GetTokensFromRefreshToken
+                && self.settings.refresh_token_rotation)
+    }
+
+    /// Whether `RevokeToken` may revoke this client's tokens (`EnableTokenRevocation`).
+    pub fn allows_revocation(&self) -> bool {
+        self.settings.enable_token_revocation
+    }
+}
+
+/// The Cognito API's two ways to refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshOperation {
+    /// `GetTokensFromRefreshToken`, proven with the client secret itself.
+    GetTokensFromRefreshToken,
+    /// `REFRESH_TOKEN_AUTH` in (Admin)InitiateAuth, proven with a `SECRET_HASH`.
+    RefreshTokenAuth,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +273,45 @@ mod tests {
         assert!(ClientSettings::parse_flows(Some(&mixed)).is_err());
         assert!(ClientSettings::parse_flows(Some(&["BOGUS".to_owned()])).is_err());
         assert!(ClientSettings::default().allows(USER_PASSWORD_AUTH));
+    }
+
+    fn client(is_default: bool, secret: bool, flows: &[&str]) -> AppClient {
+        AppClient {
+            id: ClientId::parse("abcdefghijklmnopqrstuvwxyz").unwrap(),
+            pool_id: UserPoolId::parse("us-east-1_abcdefghi").unwrap(),
+            name: "c".into(),
+            is_default,
+            validity: TokenValidity::default(),
+            refresh_grace_seconds: 0,
+            settings: ClientSettings {
+                explicit_auth_flows: flows.iter().map(|f| (*f).to_owned()).collect(),
+                ..ClientSettings::default()
+            },
+            secret_encrypted: secret.then(|| "sealed".to_owned()),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn the_login_api_serves_the_default_client_and_public_clients_that_allow_the_flow() {
+        assert!(client(true, false, &[USER_PASSWORD_AUTH]).serves_login_api(REFRESH_TOKEN_AUTH));
+        assert!(client(false, false, &[REFRESH_TOKEN_AUTH]).serves_login_api(REFRESH_TOKEN_AUTH));
+        assert!(!client(false, true, &[REFRESH_TOKEN_AUTH]).serves_login_api(REFRESH_TOKEN_AUTH));
+        assert!(!client(false, false, &[USER_PASSWORD_AUTH]).serves_login_api(REFRESH_TOKEN_AUTH));
+    }
+
+    #[test]
+    fn refresh_needs_the_flow_except_for_rotation_through_get_tokens() {
+        use RefreshOperation::{GetTokensFromRefreshToken, RefreshTokenAuth};
+        let with_flow = client(false, false, &[REFRESH_TOKEN_AUTH]);
+        assert!(with_flow.allows_refresh(RefreshTokenAuth));
+        assert!(with_flow.allows_refresh(GetTokensFromRefreshToken));
+        let mut without = client(false, false, &[USER_PASSWORD_AUTH]);
+        assert!(!without.allows_refresh(RefreshTokenAuth));
+        assert!(!without.allows_refresh(GetTokensFromRefreshToken));
+        without.settings.refresh_token_rotation = true;
+        assert!(!without.allows_refresh(RefreshTokenAuth));
+        assert!(without.allows_refresh(GetTokensFromRefreshToken));
     }
 
     #[test]

@@ -46,6 +46,38 @@ impl TenantName {
 pub struct PoolSettings {
     pub password_policy: PasswordPolicy,
     pub lockout: LockoutPolicy,
+    pub admin_create_user_config: AdminCreateUserConfig,
+}
+
+/// Cognito's `AdminCreateUserConfig`: who may create users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AdminCreateUserConfig {
+    /// While true, only operators create users (AdminCreateUser, the CLI, seed files) and
+    /// `SignUp` is refused.
+    pub allow_admin_create_user_only: bool,
+}
+
+impl Default for AdminCreateUserConfig {
+    /// Self-registration off: the default for tenants (CLI, seed files, and pools stored
+    /// before the setting existed). `CreateUserPool` asks for Cognito's default instead.
+    fn default() -> Self {
+        Self::SELF_REGISTRATION_OFF
+    }
+}
+
+impl AdminCreateUserConfig {
+    pub const SELF_REGISTRATION_OFF: Self = Self {
+        allow_admin_create_user_only: true,
+    };
+    /// Cognito's default for `CreateUserPool` and `UpdateUserPool`.
+    pub const COGNITO_DEFAULT: Self = Self {
+        allow_admin_create_user_only: false,
+    };
+
+    pub fn allows_sign_up(&self) -> bool {
+        !self.allow_admin_create_user_only
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,5 +109,12 @@ mod tests {
         assert_eq!(settings, PoolSettings::default());
         assert_eq!(settings.password_policy.minimum_length, 8);
         assert_eq!(settings.lockout.free_failures, 5);
+        // Self-registration is off unless a pool says otherwise, also for pools stored
+        // before the setting existed.
+        assert!(!settings.admin_create_user_config.allows_sign_up());
+        let open: PoolSettings =
+            serde_json::from_str(r#"{"AdminCreateUserConfig":{"AllowAdminCreateUserOnly":false}}"#)
+                .unwrap();
+        assert!(open.admin_create_user_config.allows_sign_up());
     }
 }

@@ -1,7 +1,7 @@
 //! Reading request bodies strictly and cheaply: the content type is checked before a byte is
 //! read, the body is capped while streaming (a 1 GB upload costs 16 KiB), and JSON is
-//! decoded into exact types, so wrong types, duplicate keys and invalid UTF-8 are refused
-//! before any database query or hash.
+//! decoded into exact types, so wrong types, duplicate keys, invalid UTF-8 and anything but
+//! a JSON object are refused before any database query or hash.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -71,7 +71,11 @@ pub async fn read_body(
         .app_data::<web::Data<RequestLimits>>()
         .map_or(DEFAULT_BODY_TIMEOUT, |limits| limits.body_timeout);
     match tokio::time::timeout(deadline, read).await {
-        Ok(result) => result.map(|()| body),
+        Ok(result) => {
+            result?;
+            require_object(&body, surface)?;
+            Ok(body)
+        }
         Err(_) => Err(ApiError::new(
             ErrorKind::RequestTimeout,
             "The request body did not arrive in time",
@@ -145,8 +149,28 @@ where
     deserializer.deserialize_map(UniqueKeys(std::marker::PhantomData))
 }
 
-/// Decodes JSON; the error names the offending member but never echoes its value.
+/// Refuses a body whose top-level value is not a JSON object. serde maps a JSON array onto
+/// a struct field by field, so without this `["alice","acme","<password>"]` would be read as
+/// a `/Login` body; every operation's input is an object, so nothing else is ever meant.
+/// Whitespace only is left to the decoder, which calls it what it is: not JSON.
+fn require_object(body: &[u8], surface: Surface) -> Result<(), ApiError> {
+    let first = body
+        .iter()
+        .find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'));
+    if matches!(first, Some(b'{') | None) {
+        return Ok(());
+    }
+    let message = if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+        "Request body must be a JSON object"
+    } else {
+        "Request body is not valid JSON"
+    };
+    Err(ApiError::invalid_parameter(message, surface))
+}
+
+/// Decodes a JSON object; the error names the offending member but never echoes its value.
 pub fn decode<T: DeserializeOwned>(body: &[u8], surface: Surface) -> Result<T, ApiError> {
+    require_object(body, surface)?;
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -276,6 +300,32 @@ mod tests {
         ] {
             assert_eq!(message(body), "Request body is not valid JSON", "{body}");
         }
+    }
+
+    #[test]
+    fn only_objects_are_bodies() {
+        // A positional array would otherwise fill the struct field by field.
+        for body in [
+            r#"["a","b"]"#,
+            r#" ["a","b"]"#,
+            r#""a""#,
+            "42",
+            "null",
+            "true",
+        ] {
+            assert_eq!(
+                message(body),
+                "Request body must be a JSON object",
+                "{body}"
+            );
+        }
+        assert!(
+            decode::<Sample>(
+                b" \n{\"UserName\":\"a\",\"Password\":\"b\"}",
+                Surface::LoginApi
+            )
+            .is_ok()
+        );
     }
 
     #[test]

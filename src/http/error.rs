@@ -40,6 +40,7 @@ pub enum ErrorKind {
     ResourceNotFound,
     UsernameExists,
     AlreadyExists,
+    UnsupportedOperation,
     MethodNotAllowed,
     UnknownOperation,
     /// A refused admin request (SigV4): the AWS exception name it carries.
@@ -100,6 +101,7 @@ impl ApiError {
             AuthError::ExpiredCode => ErrorKind::ExpiredCode,
             AuthError::LimitExceeded => ErrorKind::LimitExceeded,
             AuthError::AlreadyExists(_) => ErrorKind::AlreadyExists,
+            AuthError::UnsupportedOperation(_) => ErrorKind::UnsupportedOperation,
             AuthError::TooManyRequests => ErrorKind::TooManyRequests,
             AuthError::Unavailable(cause) => {
                 tracing::error!(%cause, "database unavailable");
@@ -132,6 +134,7 @@ impl ApiError {
             ErrorKind::ResourceNotFound => "ResourceNotFoundException",
             ErrorKind::UsernameExists => "UsernameExistsException",
             ErrorKind::AlreadyExists => "ResourceExistsException",
+            ErrorKind::UnsupportedOperation => "UnsupportedOperationException",
             ErrorKind::MethodNotAllowed => "MethodNotAllowedException",
             ErrorKind::UnknownOperation => "UnknownOperationException",
             ErrorKind::AccessDenied(type_name) => type_name,
@@ -180,6 +183,7 @@ impl ResponseError for ApiError {
                 | ErrorKind::ResourceNotFound
                 | ErrorKind::UsernameExists
                 | ErrorKind::AlreadyExists
+                | ErrorKind::UnsupportedOperation
                 | ErrorKind::UnknownOperation
                 | ErrorKind::UserNotFound
                 | ErrorKind::GroupExists
@@ -210,6 +214,7 @@ impl ResponseError for ApiError {
             ErrorKind::UsernameExists | ErrorKind::AlreadyExists => StatusCode::CONFLICT,
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::UnknownOperation
+            | ErrorKind::UnsupportedOperation
             | ErrorKind::GroupExists
             | ErrorKind::CodeMismatch
             | ErrorKind::ExpiredCode

@@ -24,6 +24,22 @@ pub struct SignInLimiter {
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
     trusted: Vec<IpNet>,
     checks: AtomicU64,
+    refusal: &'static str,
+}
+
+/// The separate per-address budget of `SignUp`, the one operation that tells whether a
+/// username is taken (`UsernameExistsException`). Every SignUp counts, whatever its answer:
+/// were only the "taken" answers counted, an address over budget would get 429 for taken
+/// names and 200 for free ones, and the refusal itself would be the oracle.
+pub struct SignUpLimiter(pub SignInLimiter);
+
+impl SignUpLimiter {
+    /// `per_minute` 0 turns the limit off.
+    pub fn new(per_minute: u32, trusted: Vec<IpNet>) -> Self {
+        let mut limiter = SignInLimiter::new(per_minute, trusted);
+        limiter.refusal = "Too many sign-up attempts from this address; retry later";
+        Self(limiter)
+    }
 }
 
 /// Parses `GATEHOUSE_TRUSTED_PROXIES`: addresses or CIDR ranges, comma-separated.
@@ -49,6 +65,7 @@ impl SignInLimiter {
             limiter: NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n))),
             trusted,
             checks: AtomicU64::new(0),
+            refusal: "Too many sign-in attempts from this address; retry later",
         }
     }
 
@@ -98,12 +115,8 @@ impl SignInLimiter {
             return Ok(());
         };
         limiter.check_key(&ip).map_err(|_| {
-            tracing::info!(client_ip = %ip, "sign-in rate limit reached");
-            ApiError::new(
-                ErrorKind::TooManyRequests,
-                "Too many sign-in attempts from this address; retry later",
-                surface,
-            )
+            tracing::info!(client_ip = %ip, reason = self.refusal, "rate limit reached");
+            ApiError::new(ErrorKind::TooManyRequests, self.refusal, surface)
         })
     }
 }

@@ -13,7 +13,7 @@ use crate::domain::attributes::UserAttributes;
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::lockout::{LockoutChanges, LockoutPolicy};
 use crate::domain::password_policy::PasswordPolicy;
-use crate::domain::pool::{PoolSettings, TenantName, UserPool};
+use crate::domain::pool::{AdminCreateUserConfig, PoolSettings, TenantName, UserPool};
 use crate::domain::secret::SecretString;
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
@@ -41,6 +41,9 @@ pub struct SeedTenant {
     /// Lockout thresholds; members left out take Cognito's defaults (5 free failures, at
     /// most 900 s locked, forgotten after 900 quiet seconds).
     pub lockout: Option<LockoutChanges>,
+    /// `{"AllowAdminCreateUserOnly": false}` lets anyone `SignUp`; left out, a new tenant
+    /// refuses self-registration and an existing one keeps what it has.
+    pub admin_create_user_config: Option<AdminCreateUserConfig>,
     /// Lifetimes and grace of the default client (the one `/Login` uses).
     pub default_client: Option<SeedClientSettings>,
     #[serde(default)]
@@ -228,6 +231,10 @@ impl Services {
                 let settings = PoolSettings {
                     password_policy: tenant.password_policy.clone().unwrap_or_default(),
                     lockout: lockout.clone().unwrap_or_default(),
+                    admin_create_user_config: tenant
+                        .admin_create_user_config
+                        .clone()
+                        .unwrap_or_default(),
                 };
                 report.tenants_created += 1;
                 self.create_tenant(
@@ -253,6 +260,9 @@ impl Services {
         }
         let pool = self.align_policy(pool, tenant.password_policy).await?;
         let pool = self.align_lockout(pool, lockout).await?;
+        let pool = self
+            .align_admin_create_user_config(pool, tenant.admin_create_user_config.clone())
+            .await?;
         if let Some(settings) = &tenant.default_client {
             self.update_client(&default_client, &settings.changes())
                 .await
@@ -324,6 +334,25 @@ impl Services {
         }
         let mut pool = pool;
         pool.settings.lockout = lockout;
+        self.store
+            .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
+            .await?;
+        Ok(pool)
+    }
+
+    async fn align_admin_create_user_config(
+        &self,
+        pool: UserPool,
+        config: Option<AdminCreateUserConfig>,
+    ) -> Result<UserPool, AuthError> {
+        let Some(config) = config else {
+            return Ok(pool);
+        };
+        if config == pool.settings.admin_create_user_config {
+            return Ok(pool);
+        }
+        let mut pool = pool;
+        pool.settings.admin_create_user_config = config;
         self.store
             .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
             .await?;

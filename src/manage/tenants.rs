@@ -81,24 +81,60 @@ impl Services {
         Ok((pool, client))
     }
 
-    /// Changes a tenant's lockout thresholds; sign-ins use them from the next attempt.
-    pub async fn update_lockout(
+    /// Changes a tenant's lockout thresholds and, when given, whether only operators create
+    /// users; sign-ins and sign-ups see the change from the next request.
+    pub async fn update_tenant(
         &self,
         name: &str,
         changes: &LockoutChanges,
+        allow_admin_create_user_only: Option<bool>,
     ) -> Result<UserPool, AuthError> {
         let (mut pool, _) = self.tenant(name).await?;
-        let policy = changes
+        let mut settings = pool.settings.clone();
+        settings.lockout = changes
             .apply_to(&pool.settings.lockout)
             .map_err(AuthError::InvalidParameter)?;
-        if policy != pool.settings.lockout {
-            pool.settings.lockout = policy;
+        if let Some(only) = allow_admin_create_user_only {
+            settings
+                .admin_create_user_config
+                .allow_admin_create_user_only = only;
+        }
+        if settings != pool.settings {
+            pool.settings = settings;
             self.store
                 .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
                 .await?;
-            tracing::info!(pool = %pool.id, "lockout policy changed");
+            tracing::info!(pool = %pool.id, "tenant settings changed");
         }
         Ok(pool)
+    }
+
+    /// Replaces a pool's settings (`UpdateUserPool`), validated as on creation.
+    pub async fn replace_pool_settings(
+        &self,
+        pool: &UserPool,
+        settings: PoolSettings,
+    ) -> Result<(), AuthError> {
+        settings
+            .password_policy
+            .validate()
+            .map_err(AuthError::InvalidParameter)?;
+        settings
+            .lockout
+            .validate()
+            .map_err(AuthError::InvalidParameter)?;
+        if !self
+            .store
+            .update_pool_settings(&pool.id, &settings, self.clock.now())
+            .await?
+        {
+            return Err(AuthError::ResourceNotFound(format!(
+                "User pool {} does not exist.",
+                pool.id
+            )));
+        }
+        AuditEvent::new("pool_updated", pool.id.as_str(), Outcome::Success).emit();
+        Ok(())
     }
 
     /// Adds another app client to a tenant.

@@ -53,6 +53,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.hash_workers = Some(2);
     // Suites sign in hundreds of times from one address; the limit has its own test.
     settings.sign_in_rate_per_ip = 0;
+    settings.sign_up_rate_per_ip = 0;
     settings.admin_access_key_id = Some(ADMIN_KEY_ID.into());
     settings.admin_secret_access_key = Some(secret(ADMIN_SECRET));
     settings
@@ -123,6 +124,19 @@ impl TestApp {
             )
             .await
             .unwrap()
+    }
+
+    /// Lets anyone `SignUp` to the pool (tenants are created with self-registration off).
+    pub async fn allow_self_sign_up(&self, pool: &UserPool) -> UserPool {
+        let mut pool = pool.clone();
+        pool.settings
+            .admin_create_user_config
+            .allow_admin_create_user_only = false;
+        self.services
+            .replace_pool_settings(&pool, pool.settings.clone())
+            .await
+            .unwrap();
+        pool
     }
 
     pub async fn create_user(&self, pool: &UserPool, username: &str, temporary: bool) {
@@ -293,6 +307,25 @@ pub async fn assert_error(response: reqwest::Response, status: u16, type_: &str,
         2,
         "only __type and message: {body}"
     );
+}
+
+/// A response as a client sees it, minus what differs between any two responses (the request
+/// id and the date): for asserting that two answers are byte-identical.
+pub async fn comparable(response: reqwest::Response) -> (u16, Vec<(String, String)>, String) {
+    let status = response.status().as_u16();
+    let mut headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "x-amzn-requestid" | "date"))
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    headers.sort();
+    (status, headers, response.text().await.unwrap())
 }
 
 /// Decodes a JWT segment without verifying (the independent verifiers do that).

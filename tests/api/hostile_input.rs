@@ -33,6 +33,7 @@ on_both_backends!(
     slow_clients_get_408_in_bounded_time,
     usernames_are_normalised_and_passwords_are_not,
     sql_metacharacters_are_data_on_the_cognito_api,
+    a_json_array_is_not_a_request_even_in_field_order,
 );
 
 /// Calls a public Cognito operation.
@@ -40,6 +41,19 @@ pub async fn cognito(app: &TestApp, operation: &str, body: &Value) -> reqwest::R
     send(
         app,
         &Via::Cognito(operation.to_owned()),
+        "application/x-amz-json-1.1",
+        body.to_string().into_bytes(),
+        None,
+        false,
+    )
+    .await
+}
+
+/// Calls an admin operation, SigV4-signed with the test admin key.
+pub async fn admin(app: &TestApp, operation: &str, body: &Value) -> reqwest::Response {
+    send(
+        app,
+        &Via::Admin(operation.to_owned()),
         "application/x-amz-json-1.1",
         body.to_string().into_bytes(),
         None,
@@ -247,6 +261,15 @@ impl Endpoint {
     fn cases(&self) -> Vec<(String, String, Vec<u8>)> {
         let json = self.content_type();
         let text = self.template.to_string();
+        let positional = Value::Array(
+            self.template
+                .as_object()
+                .unwrap()
+                .values()
+                .cloned()
+                .collect(),
+        )
+        .to_string();
         let mut cases: Vec<(String, String, Vec<u8>)> = Vec::new();
         let mut add = |label: String, content_type: &str, body: Vec<u8>| {
             cases.push((label, content_type.to_owned(), body));
@@ -258,6 +281,11 @@ impl Endpoint {
             ("truncated", text[..text.len() / 2].to_owned()),
             ("trailing garbage", format!("{text} {{}}")),
             ("array", format!("[{text}]")),
+            // serde would fill a struct from an array field by field.
+            ("positional array", positional.clone()),
+            ("empty array", "[]".to_owned()),
+            ("string", format!("{:?}", "alice")),
+            ("true", "true".to_owned()),
             ("null", "null".to_owned()),
             ("number", "42".to_owned()),
             (
@@ -900,6 +928,7 @@ async fn slow_clients_get_408_in_bounded_time(backend: Db) {
 async fn usernames_are_normalised_and_passwords_are_not(backend: Db) {
     let app = TestApp::spawn(backend).await;
     let (acme, client) = app.create_tenant("acme").await;
+    let acme = app.allow_self_sign_up(&acme).await;
     let (globex, _) = app.create_tenant("globex").await;
     // Created in one spelling; found in any case, width or composition.
     let password = "P\u{e4}ssword-Horse-9";
@@ -1014,5 +1043,68 @@ async fn sql_metacharacters_are_data_on_the_cognito_api(backend: Db) {
         );
     }
     assert_eq!(app.login("acme", "alice", PASSWORD).await.status(), 200);
+    app.stop().await;
+}
+
+/// serde maps a JSON array onto a struct field by field, so `["alice","acme","<password>"]`
+/// used to sign alice in. Every endpoint refuses a body that is not an object, before work.
+async fn a_json_array_is_not_a_request_even_in_field_order(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (pool, client) = app.create_tenant("acme").await;
+    app.create_user(&pool, "alice", false).await;
+    let tokens = app.sign_in("acme", "alice", PASSWORD).await;
+    let refresh = field(&tokens, "RefreshToken");
+    let hashed_before = hashing_operations(&app).await;
+    let cases: Vec<(Via, Value)> = vec![
+        (Via::Login("/Login"), json!(["alice", "acme", PASSWORD])),
+        (Via::Login("/RefreshToken"), json!([refresh])),
+        (Via::Login("/Logout"), json!([refresh])),
+        (
+            Via::Cognito("InitiateAuth".into()),
+            json!(["USER_PASSWORD_AUTH", client.id.to_string(),
+                   {"USERNAME": "alice", "PASSWORD": PASSWORD}]),
+        ),
+        (
+            Via::Cognito("GetTokensFromRefreshToken".into()),
+            json!([refresh, client.id.to_string()]),
+        ),
+        (
+            Via::Admin("AdminGetUser".into()),
+            json!([pool.id.to_string(), "alice"]),
+        ),
+        (Via::Admin("ListUserPools".into()), json!([60])),
+    ];
+    // A burst of each, in parallel, all refused.
+    for (via, body) in &cases {
+        let content_type = match via {
+            Via::Login(_) => "application/json",
+            _ => "application/x-amz-json-1.1",
+        };
+        let burst = (0..50).map(|_| {
+            send(
+                &app,
+                via,
+                content_type,
+                body.to_string().into_bytes(),
+                None,
+                false,
+            )
+        });
+        for response in futures_util::future::join_all(burst).await {
+            let status = response.status().as_u16();
+            let error: Value = response.json().await.unwrap();
+            assert_eq!(
+                (status, &error),
+                (
+                    400,
+                    &json!({"__type": INVALID, "message": "Request body must be a JSON object"})
+                ),
+                "{via:?}"
+            );
+        }
+    }
+    // Nothing was hashed, the refresh token was neither rotated nor revoked.
+    assert_eq!(hashing_operations(&app).await, hashed_before);
+    assert_eq!(app.refresh(&refresh).await.status(), 200);
     app.stop().await;
 }

@@ -68,6 +68,8 @@ def main():
     pool_id = pool["Id"]
     assert pool_id.startswith("us-east-1_") and len(pool_id.split("_")[1]) == 9, pool_id
     assert pool["Policies"]["PasswordPolicy"]["MinimumLength"] == 10, pool
+    # Cognito's default for CreateUserPool: anyone may sign up.
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is False, pool
     print("ok: CreateUserPool", flush=True)
     assert idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Name"] == "boto-tenant"
     listed = idp.list_user_pools(MaxResults=60)["UserPools"]
@@ -201,11 +203,25 @@ def main():
                  ConfirmationCode="000000x")
     idp.confirm_sign_up(ClientId=client_id, Username="frank",
                         ConfirmationCode=confirmation_code(pool_id, "frank"))
-    expect_error("NotAuthorizedException", idp.confirm_sign_up, ClientId=client_id, Username="frank",
+    # Existence errors are prevented (the default): a confirmed user answers like an unknown one.
+    expect_error("CodeMismatchException", idp.confirm_sign_up, ClientId=client_id, Username="frank",
+                 ConfirmationCode="123456")
+    expect_error("CodeMismatchException", idp.confirm_sign_up, ClientId=client_id, Username="nobody",
                  ConfirmationCode="123456")
     idp.initiate_auth(AuthFlow="USER_PASSWORD_AUTH", ClientId=client_id,
                       AuthParameters={"USERNAME": "frank", "PASSWORD": "Frank-Password-7"})
     print("ok: SignUp, ConfirmSignUp", flush=True)
+
+    # UpdateUserPool replaces the settings: what it leaves out returns to Cognito's defaults.
+    idp.update_user_pool(UserPoolId=pool_id,
+                         AdminCreateUserConfig={"AllowAdminCreateUserOnly": True})
+    updated = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert updated["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True, updated
+    assert updated["Policies"]["PasswordPolicy"]["MinimumLength"] == 8, updated
+    error = expect_error("NotAuthorizedException", idp.sign_up, ClientId=client_id,
+                         Username="grace", Password="Grace-Password-7")
+    assert error.response["Error"]["Message"] == "SignUp is not permitted for this user pool", error.response
+    print("ok: UpdateUserPool, AllowAdminCreateUserOnly", flush=True)
 
     legacy = idp.create_user_pool_client(
         UserPoolId=pool_id, ClientName="legacy", PreventUserExistenceErrors="LEGACY",

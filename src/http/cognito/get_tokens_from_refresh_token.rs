@@ -1,11 +1,13 @@
 //! `GetTokensFromRefreshToken`: new ID and access tokens, and a new refresh token when the
 //! client has refresh-token rotation enabled (reuse detection and grace as for `/RefreshToken`).
+//! The client's flow, its secret and the token's binding to it are the use case's rules
+//! ([`Services::refresh_for_client`]).
 
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
 use super::{client_id, failed, input, output, required, token};
-use crate::auth::refresh::{RefreshBinding, RefreshMode};
+use crate::auth::refresh::CognitoRefresh;
 use crate::auth::{AuthError, Services};
 use crate::domain::secret::SecretString;
 use crate::http::auth_result::CognitoToken;
@@ -36,16 +38,14 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
                 "User pool client {id} does not exist."
             )))
         })?;
-    services
-        .check_client_secret(&client, input.client_secret.as_ref())
-        .map_err(failed)?;
-    let mode = if client.settings.refresh_token_rotation {
-        RefreshMode::Rotate
-    } else {
-        RefreshMode::KeepRefreshToken
-    };
     let tokens = services
-        .refresh_tokens(&refresh, RefreshBinding::Client(&id), mode)
+        .refresh_for_client(
+            &refresh,
+            &client,
+            CognitoRefresh::GetTokens {
+                client_secret: input.client_secret.as_ref(),
+            },
+        )
         .await
         .map_err(failed)?;
     // GetTokensFromRefreshToken's output is the AuthenticationResult alone.

@@ -11,7 +11,7 @@ use super::{
     SURFACE, client_id, constraint, failed, input, output, password, required, token, username,
 };
 use crate::auth::Services;
-use crate::auth::refresh::{RefreshBinding, RefreshMode};
+use crate::auth::refresh::CognitoRefresh;
 use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
 use crate::domain::app_client::{ADMIN_USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, USER_PASSWORD_AUTH};
 use crate::domain::ids::{ClientId, UserPoolId};
@@ -104,23 +104,16 @@ pub(super) async fn start(
         .map_err(|e| failed(e.into()))?
         .filter(|c| admin_pool.is_none_or(|pool| *pool == c.pool_id))
         .ok_or_else(not_found)?;
-    if !client.settings.allows(required_flow) {
-        return Err(ApiError::invalid_parameter(
-            format!("{flow} flow not enabled for this client"),
-            SURFACE,
-        ));
-    }
     let (name, password) = match credentials {
+        // The client's refresh rules (flow, SECRET_HASH, binding) are the use case's.
         Credentials::Refresh(refresh) => {
-            services
-                .check_refresh_secret_hash(&client, &refresh, parameters.get("SECRET_HASH"))
-                .await
-                .map_err(failed)?;
             let tokens = services
-                .refresh_tokens(
+                .refresh_for_client(
                     &refresh,
-                    RefreshBinding::Client(client_id),
-                    RefreshMode::KeepRefreshToken,
+                    &client,
+                    CognitoRefresh::RefreshTokenAuth {
+                        secret_hash: parameters.get("SECRET_HASH"),
+                    },
                 )
                 .await
                 .map_err(failed)?;
@@ -128,6 +121,12 @@ pub(super) async fn start(
         }
         Credentials::Password(name, password) => (name, password),
     };
+    if !client.settings.allows(required_flow) {
+        return Err(ApiError::invalid_parameter(
+            format!("{flow} flow not enabled for this client"),
+            SURFACE,
+        ));
+    }
     services
         .check_secret_hash(&client, name.as_str(), parameters.get("SECRET_HASH"))
         .map_err(failed)?;

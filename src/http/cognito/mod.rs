@@ -26,7 +26,7 @@ use serde::de::DeserializeOwned;
 use super::body::{AUTH_BODY_LIMIT, decode, read_body};
 use super::error::{ApiError, ErrorKind, Surface};
 use super::fields;
-use super::rate_limit::SignInLimiter;
+use super::rate_limit::{SignInLimiter, SignUpLimiter};
 use super::sigv4::AdminAuth;
 use crate::auth::{AuthError, Services};
 use crate::domain::ids::ClientId;
@@ -50,6 +50,7 @@ async fn dispatch(
     services: web::Data<Services>,
     admin_auth: web::Data<AdminAuth>,
     limiter: web::Data<SignInLimiter>,
+    sign_up_limiter: web::Data<SignUpLimiter>,
 ) -> Result<HttpResponse, ApiError> {
     let target = request
         .headers()
@@ -65,6 +66,9 @@ async fn dispatch(
     })?;
     if SIGN_IN_OPERATIONS.contains(&operation) {
         limiter.check(&request, SURFACE)?;
+    }
+    if operation == "SignUp" {
+        sign_up_limiter.0.check(&request, SURFACE)?;
     }
     let body = read_body(&request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
     if let Some(result) = public(operation, &services, &body).await {
@@ -99,6 +103,7 @@ const ADMIN_OPERATIONS: &[&str] = &[
     "DescribeUserPool",
     "ListUserPools",
     "DeleteUserPool",
+    "UpdateUserPool",
     "CreateUserPoolClient",
     "DescribeUserPoolClient",
     "ListUserPoolClients",
@@ -130,6 +135,7 @@ async fn admin_operation(
         "DescribeUserPool" => describe_user_pool::handle(services, body).await,
         "ListUserPools" => list_user_pools::handle(services, body).await,
         "DeleteUserPool" => delete_user_pool::handle(services, body).await,
+        "UpdateUserPool" => update_user_pool::handle(services, body).await,
         "CreateUserPoolClient" => create_user_pool_client::handle(services, body).await,
         "DescribeUserPoolClient" => describe_user_pool_client::handle(services, body).await,
         "ListUserPoolClients" => list_user_pool_clients::handle(services, body).await,

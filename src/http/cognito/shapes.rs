@@ -99,10 +99,17 @@ fn policy(policy: &PasswordPolicy) -> PasswordPolicyType {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
+pub(super) struct AdminCreateUserConfigType {
+    pub allow_admin_create_user_only: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub(super) struct UserPoolType {
     pub id: String,
     pub name: String,
     pub policies: PoliciesType,
+    pub admin_create_user_config: AdminCreateUserConfigType,
     pub arn: String,
     pub creation_date: i64,
     pub last_modified_date: i64,
@@ -116,6 +123,12 @@ pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
         name: pool.name.clone(),
         policies: PoliciesType {
             password_policy: policy(&pool.settings.password_policy),
+        },
+        admin_create_user_config: AdminCreateUserConfigType {
+            allow_admin_create_user_only: pool
+                .settings
+                .admin_create_user_config
+                .allow_admin_create_user_only,
         },
         // Account id 000000000000: there is no AWS account behind a Gatehouse pool.
         arn: format!(

@@ -1,4 +1,5 @@
 //! `CreateUserPool`: the pool's name is the tenant name `/Login` uses, so it must be unique.
+//! Settings left out take Cognito's defaults, self-registration allowed included.
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
@@ -16,12 +17,32 @@ use crate::manage::tenants::FixedIds;
 struct Input {
     pool_name: Option<String>,
     policies: Option<Policies>,
+    admin_create_user_config: Option<AdminCreateUserConfig>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Policies {
-    password_policy: Option<PasswordPolicy>,
+pub(super) struct Policies {
+    pub password_policy: Option<PasswordPolicy>,
+}
+
+/// Cognito's input shape; a member left out takes Cognito's default (self-registration on).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct AdminCreateUserConfig {
+    pub allow_admin_create_user_only: Option<bool>,
+}
+
+/// The stored setting for an input that may leave it out.
+pub(super) fn admin_create_user_config(
+    input: Option<AdminCreateUserConfig>,
+) -> crate::domain::pool::AdminCreateUserConfig {
+    let default = crate::domain::pool::AdminCreateUserConfig::COGNITO_DEFAULT;
+    crate::domain::pool::AdminCreateUserConfig {
+        allow_admin_create_user_only: input
+            .and_then(|config| config.allow_admin_create_user_only)
+            .unwrap_or(default.allow_admin_create_user_only),
+    }
 }
 
 #[derive(Serialize)]
@@ -39,6 +60,7 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
             .policies
             .and_then(|p| p.password_policy)
             .unwrap_or_default(),
+        admin_create_user_config: admin_create_user_config(input.admin_create_user_config),
         ..PoolSettings::default()
     };
     let (pool, _) = services

@@ -23,6 +23,7 @@ pub(super) mod list_groups;
 pub(super) mod list_user_pool_clients;
 pub(super) mod list_user_pools;
 pub(super) mod list_users;
+pub(super) mod update_user_pool;
 
 use serde::Deserialize;
 
