@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::crypto::opaque::hash_secret_token;
+use crate::domain::attribute_access::{Writer, apply_write};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::password_policy::MAX_PASSWORD_CHARS;
 use crate::domain::secret::{ExposeSecret, SecretString};
@@ -91,6 +92,12 @@ impl Services {
             .client_by_id(&challenge.client_id)
             .await?
             .ok_or_else(invalid_session)?;
+        // The challenge may fill in what is missing, never overwrite what an administrator set.
+        let attributes = apply_write(
+            Writer::NewPasswordChallenge(&client.settings),
+            &user.attributes,
+            &attributes,
+        )?;
 
         let hash = self.hasher.hash(&answer.new_password).await?;
         // Only now is the session spent; of two concurrent answers exactly one gets here.
@@ -100,7 +107,7 @@ impl Services {
             .ok_or_else(invalid_session)?;
 
         let mut updated = user.clone();
-        updated.attributes.merge(attributes);
+        updated.attributes = attributes;
         updated.status = UserStatus::Confirmed;
         let prepared = self.prepare_session(&client, &updated, now).await?;
         self.store
