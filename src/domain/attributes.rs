@@ -116,6 +116,10 @@ impl UserAttributes {
     }
 }
 
+/// Why a name is refused. The name itself is never repeated: it is whatever the caller sent.
+const BAD_NAME: &str =
+    "attribute names are standard attributes, or custom: followed by 1-20 of [A-Za-z0-9_]";
+
 pub fn validate_name(name: &str) -> Result<(), String> {
     if let Some(custom) = name.strip_prefix("custom:") {
         let ok = !custom.is_empty()
@@ -123,20 +127,12 @@ pub fn validate_name(name: &str) -> Result<(), String> {
             && custom
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_');
-        return if ok {
-            Ok(())
-        } else {
-            Err(format!(
-                "custom attribute name {name:?} must be custom: followed by 1-20 of [A-Za-z0-9_]"
-            ))
-        };
+        return if ok { Ok(()) } else { Err(BAD_NAME.into()) };
     }
     if STANDARD.contains(&name) {
         Ok(())
     } else {
-        Err(format!(
-            "{name:?} is not a standard attribute; custom attributes start with custom:"
-        ))
+        Err(BAD_NAME.into())
     }
 }
 

@@ -509,7 +509,8 @@ async fn a_changed_email_is_unverified_again(backend: Db) {
         )
         .await,
         "InvalidParameterException",
-        "1 validation error detected: Value at 'userAttributes' failed to satisfy constraint: \"sub\" is not a standard attribute; custom attributes start with custom:",
+        "1 validation error detected: Value at 'userAttributes' failed to satisfy constraint: \
+         attribute names are standard attributes, or custom: followed by 1-20 of [A-Za-z0-9_]",
     )
     .await;
     ok(admin(
