@@ -116,6 +116,7 @@ on_both_backends!(
     users_round_trip_and_usernames_are_unique_per_pool,
     disabling_and_password_changes_revoke_sessions,
     password_rehash_is_compare_and_set,
+    attribute_replacement_is_compare_and_set,
     deleting_a_user_removes_their_sessions,
     groups_are_upserted_and_listed_in_precedence_order,
     sessions_start_with_a_hashed_refresh_token_and_clear_failures,
@@ -422,6 +423,41 @@ async fn password_rehash_is_compare_and_set(backend: Db) {
         .password
         .unwrap();
     assert_eq!(stored.phc.expose_secret(), "$argon2id$stronger");
+}
+
+async fn attribute_replacement_is_compare_and_set(backend: Db) {
+    let (store, _db, _, _, alice) = populated(backend).await;
+    let original = alice.attributes.clone();
+    let with = |name: &str, value: &str| {
+        let mut next = original.clone();
+        next.merge(
+            UserAttributes::parse(BTreeMap::from([(name.to_owned(), value.to_owned())])).unwrap(),
+        );
+        next
+    };
+    let first = with("custom:team", "red");
+    assert!(
+        store
+            .replace_attributes(&alice.sub, &original, &first, NOW + 1)
+            .await
+            .unwrap()
+    );
+    // A change decided on the stale attributes must not undo the first one.
+    assert!(
+        !store
+            .replace_attributes(&alice.sub, &original, &with("given_name", "A"), NOW + 2)
+            .await
+            .unwrap()
+    );
+    let stored = store.user_by_sub(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(stored.attributes, first);
+    assert_eq!(stored.updated_at, NOW + 1);
+    assert!(
+        !store
+            .replace_attributes(&Sub::generate(), &original, &first, NOW)
+            .await
+            .unwrap()
+    );
 }
 
 async fn deleting_a_user_removes_their_sessions(backend: Db) {

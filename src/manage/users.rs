@@ -139,10 +139,10 @@ impl Services {
         changes: &UserAttributes,
     ) -> Result<(), AuthError> {
         let user = self.find_user(pool, username).await?;
-        let next = apply_write(Writer::Administrator, &user.attributes, changes)?;
-        self.store
-            .set_attributes(&user.sub, &next, self.clock.now())
-            .await?;
+        self.change_attributes(&user, |current| {
+            apply_write(Writer::Administrator, current, changes)
+        })
+        .await?;
         AuditEvent::for_user("user_attributes_updated", &pool.id, &user).emit();
         Ok(())
     }
@@ -155,10 +155,10 @@ impl Services {
     ) -> Result<(), AuthError> {
         check_names(names)?;
         let user = self.find_user(pool, username).await?;
-        let next = apply_delete(Writer::Administrator, &user.attributes, names)?;
-        self.store
-            .set_attributes(&user.sub, &next, self.clock.now())
-            .await?;
+        self.change_attributes(&user, |current| {
+            apply_delete(Writer::Administrator, current, names)
+        })
+        .await?;
         AuditEvent::for_user("user_attributes_deleted", &pool.id, &user).emit();
         Ok(())
     }

@@ -271,6 +271,16 @@ pub trait UserStore {
         attributes: &UserAttributes,
         now: UnixSeconds,
     ) -> Result<bool, StoreError>;
+    /// Compare-and-set: replaces the attributes only if they are still `expected`, so two
+    /// concurrent read-decide-write changes cannot undo each other. False when they changed
+    /// meanwhile (or the user is gone).
+    async fn replace_attributes(
+        &self,
+        sub: &Sub,
+        expected: &UserAttributes,
+        attributes: &UserAttributes,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
     /// Deletes the user; their sessions and refresh tokens go with them.
     async fn delete_user(&self, sub: &Sub) -> Result<bool, StoreError>;
     /// Stores (or replaces) the user's sign-up confirmation code.

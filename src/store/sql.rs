@@ -957,6 +957,30 @@ impl UserStore for SqlStore {
         .await
     }
 
+    async fn replace_attributes(
+        &self,
+        sub: &Sub,
+        expected: &UserAttributes,
+        attributes: &UserAttributes,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        // Attributes are stored as the JSON of a sorted map, so equal sets have equal text.
+        self.retrying("replace_attributes", Replay::Safe, || async move {
+            let result = sqlx::query(
+                "UPDATE users SET attributes = $1, updated_at = $2 WHERE sub = $3 AND attributes = $4",
+            )
+            .bind(attributes_json(attributes)?)
+            .bind(now)
+            .bind(sub.to_string())
+            .bind(attributes_json(expected)?)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            Ok(result.rows_affected() == 1)
+        })
+        .await
+    }
+
     async fn put_confirmation_code(
         &self,
         code: &ConfirmationCodeRecord,

@@ -25,6 +25,7 @@ on_both_backends!(
     a_changed_email_is_unverified_again,
     update_user_pool_client_round_trips_and_resets_what_it_omits,
     the_cli_and_the_seed_file_carry_both_lists,
+    concurrent_attribute_writes_never_undo_each_other,
 );
 
 const TEMPORARY: &str = "Temporary-Pass-1";
@@ -729,5 +730,80 @@ async fn the_cli_and_the_seed_file_carry_both_lists(backend: Db) {
         reporting.settings.write_attributes,
         Some(vec!["custom:team".to_owned()])
     );
+    app.stop().await;
+}
+
+/// Each write decides on the stored attributes and lands only if they are unchanged, so a
+/// burst of users and administrators writing different attributes of one user loses none.
+async fn concurrent_attribute_writes_never_undo_each_other(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (pool, _) = app.create_tenant("acme").await;
+    let writable: Vec<String> = (0..50).map(|i| format!("custom:c{i}")).collect();
+    let created = ok(admin(
+        &app,
+        "CreateUserPoolClient",
+        &json!({
+            "UserPoolId": pool.id.as_str(),
+            "ClientName": "many",
+            "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH"],
+            "WriteAttributes": writable,
+        }),
+    )
+    .await)
+    .await;
+    let client_id = created["UserPoolClient"]["ClientId"].clone();
+    app.create_user_with(
+        &pool,
+        "erin",
+        PASSWORD,
+        false,
+        &[("email", "erin@corp.example")],
+    )
+    .await;
+    let signed_in = ok(call(
+        &app,
+        "InitiateAuth",
+        &json!({
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "ClientId": client_id,
+            "AuthParameters": {"USERNAME": "erin", "PASSWORD": PASSWORD},
+        }),
+    )
+    .await)
+    .await;
+    let access = field(&signed_in["AuthenticationResult"], "AccessToken");
+    let users = writable.iter().map(|name| {
+        let body = json!({"AccessToken": access, "UserAttributes": [{"Name": name, "Value": "1"}]});
+        let app = &app;
+        async move {
+            call(app, "UpdateUserAttributes", &body)
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let admins = (0..10).map(|i| {
+        let body = json!({
+            "UserPoolId": pool.id.as_str(),
+            "Username": "erin",
+            "UserAttributes": [{"Name": format!("custom:a{i}"), "Value": "1"}],
+        });
+        let app = &app;
+        async move {
+            admin(app, "AdminUpdateUserAttributes", &body)
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let (users, admins) = tokio::join!(join_all(users), join_all(admins));
+    assert!(
+        users.iter().chain(&admins).all(|s| *s == 200),
+        "{users:?} {admins:?}"
+    );
+    let stored = attributes_of(&app, &pool, "erin").await;
+    let stored = stored.as_object().unwrap();
+    assert_eq!(stored.len(), 1 + 50 + 10, "{stored:?}");
+    assert_eq!(stored["email"], "erin@corp.example");
     app.stop().await;
 }
