@@ -426,6 +426,10 @@ async fn clients_write_and_read_only_their_listed_attributes(backend: Db) {
             .iter()
             .any(|a| a["Name"] == "sub")
     );
+    let info: Value = app.user_info(&access).await.json().await.unwrap();
+    assert_eq!(info["custom:team"], "red");
+    assert!(info.get("custom:role").is_none(), "{info}");
+    assert!(info.get("email_verified").is_none(), "{info}");
     // The admin view is unfiltered, and the administrator's values are intact.
     let full = attributes_of(&app, &pool, "carol").await;
     assert_eq!(full["custom:role"], "admin");
