@@ -435,6 +435,31 @@ async fn clients_write_and_read_only_their_listed_attributes(backend: Db) {
     assert_eq!(full["custom:role"], "admin");
     assert_eq!(full["email_verified"], "true");
 
+    // The new-password challenge shows the user only what the client reads, too.
+    app.create_user_with(
+        &pool,
+        "frank",
+        TEMPORARY,
+        true,
+        &[("email", "frank@corp.example"), ("custom:role", "admin")],
+    )
+    .await;
+    let challenge = ok(call(
+        &app,
+        "InitiateAuth",
+        &json!({
+            "AuthFlow": "USER_PASSWORD_AUTH",
+            "ClientId": client_id,
+            "AuthParameters": {"USERNAME": "frank", "PASSWORD": TEMPORARY},
+        }),
+    )
+    .await)
+    .await;
+    assert_eq!(
+        challenge["ChallengeParameters"]["userAttributes"],
+        "{\"email\":\"frank@corp.example\"}"
+    );
+
     // Through the default client (no lists), custom attributes are not writable.
     let default_access = field(&app.sign_in("acme", "carol", PASSWORD).await, "AccessToken");
     refused(
