@@ -565,11 +565,39 @@ async fn completing_a_new_password_updates_the_user_and_starts_a_session(backend
     attributes.merge(
         UserAttributes::parse(BTreeMap::from([("given_name".into(), "Alice".into())])).unwrap(),
     );
+    // Decided on attributes that changed since: nothing is written and no session starts.
+    let stale = UserAttributes::parse(BTreeMap::from([("email".into(), "x@y.z".into())])).unwrap();
+    let lost = new_session(&alice, &client, "np-stale");
+    assert!(
+        !store
+            .complete_new_password(
+                &hash("$argon2id$chosen"),
+                &stale,
+                &attributes,
+                &lost,
+                NOW + 4
+            )
+            .await
+            .unwrap()
+    );
+    let untouched = store.user_by_sub(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(untouched.status, UserStatus::ForceChangePassword);
+    assert_eq!(untouched.attributes, alice.attributes);
+    assert!(store.session(&lost.id).await.unwrap().is_none());
+
     let session = new_session(&alice, &client, "np-hash");
-    store
-        .complete_new_password(&hash("$argon2id$chosen"), &attributes, &session, NOW + 5)
-        .await
-        .unwrap();
+    assert!(
+        store
+            .complete_new_password(
+                &hash("$argon2id$chosen"),
+                &alice.attributes,
+                &attributes,
+                &session,
+                NOW + 5
+            )
+            .await
+            .unwrap()
+    );
     let updated = store.user_by_sub(&alice.sub).await.unwrap().unwrap();
     assert_eq!(updated.status, UserStatus::Confirmed);
     assert_eq!(updated.temporary_password_expires_at, None);

@@ -28,6 +28,9 @@ pub struct NewPasswordAnswer {
     pub attributes: BTreeMap<String, String>,
 }
 
+/// Compare-and-set rounds before giving up while attributes keep changing under the answer.
+const MAX_ROUNDS: usize = 10;
+
 fn invalid_session() -> AuthError {
     AuthError::NotAuthorized(NotAuthorized::InvalidSession)
 }
@@ -92,12 +95,10 @@ impl Services {
             .client_by_id(&challenge.client_id)
             .await?
             .ok_or_else(invalid_session)?;
-        // The challenge may fill in what is missing, never overwrite what an administrator set.
-        let attributes = apply_write(
-            Writer::NewPasswordChallenge(&client.settings),
-            &user.attributes,
-            &attributes,
-        )?;
+        // The challenge may fill in what is missing, never overwrite what an administrator
+        // set; a forged answer is refused here, before hashing, and leaves the session usable.
+        let writer = Writer::NewPasswordChallenge(&client.settings);
+        apply_write(writer, &user.attributes, &attributes)?;
 
         let hash = self.hasher.hash(&answer.new_password).await?;
         // Only now is the session spent; of two concurrent answers exactly one gets here.
@@ -106,16 +107,36 @@ impl Services {
             .await?
             .ok_or_else(invalid_session)?;
 
-        let mut updated = user.clone();
-        updated.attributes = attributes;
-        updated.status = UserStatus::Confirmed;
-        let prepared = self.prepare_session(&client, &updated, now).await?;
-        self.store
-            .complete_new_password(&hash, &updated.attributes, &prepared.row, now)
-            .await?;
-        super::audit::AuditEvent::for_user("sign_in", &pool.id, &user)
-            .with_reason("new_password_set")
-            .emit();
-        Ok(prepared.tokens)
+        // Decided again on the stored attributes each round, and written only if they are
+        // still those: an administrator's change made meanwhile is never undone.
+        let mut current = user.clone();
+        for _ in 0..MAX_ROUNDS {
+            let mut updated = current.clone();
+            updated.attributes = apply_write(writer, &current.attributes, &attributes)?;
+            updated.status = UserStatus::Confirmed;
+            let prepared = self.prepare_session(&client, &updated, now).await?;
+            if self
+                .store
+                .complete_new_password(
+                    &hash,
+                    &current.attributes,
+                    &updated.attributes,
+                    &prepared.row,
+                    now,
+                )
+                .await?
+            {
+                super::audit::AuditEvent::for_user("sign_in", &pool.id, &user)
+                    .with_reason("new_password_set")
+                    .emit();
+                return Ok(prepared.tokens);
+            }
+            current = self
+                .store
+                .user_by_sub(&user.sub)
+                .await?
+                .ok_or_else(invalid_session)?;
+        }
+        Err(AuthError::TooManyRequests)
     }
 }

@@ -337,15 +337,18 @@ pub trait SessionStore {
         failure_scope: &str,
         username_key: &str,
     ) -> Result<(), StoreError>;
-    /// Sets the chosen password (status CONFIRMED), merges attributes and starts the session,
-    /// in one transaction.
+    /// Sets the chosen password (status CONFIRMED) and the attributes, and starts the session,
+    /// in one transaction, if the user's attributes are still `expected` (compare-and-set, so
+    /// the answer never undoes an administrator's concurrent change). False, with nothing
+    /// written, when they changed meanwhile or the user is gone.
     async fn complete_new_password(
         &self,
         hash: &StoredPasswordHash,
+        expected: &UserAttributes,
         attributes: &UserAttributes,
         session: &NewSession,
         now: UnixSeconds,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError>;
     /// Consumes a live refresh token and stores its successor, atomically: of any number of
     /// concurrent attempts with one token, exactly one gets `Rotated`.

@@ -1251,22 +1251,24 @@ impl SessionStore for SqlStore {
     async fn complete_new_password(
         &self,
         hash: &StoredPasswordHash,
+        expected: &UserAttributes,
         attributes: &UserAttributes,
         session: &NewSession,
         now: UnixSeconds,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut attempts = 0;
         self.retrying("complete_new_password", Replay::Safe, || {
             attempts += 1;
             let retry = attempts > 1;
             async move {
             if retry && self.session_committed(session).await? {
-                return Ok(());
+                return Ok(true);
             }
             let mut tx = self.pool.begin().await.map_err(before_commit)?;
             let result = sqlx::query(
                 "UPDATE users SET password_hash = $1, pepper_id = $2, status = $3, attributes = $4, \
-                 temporary_password_expires_at = NULL, updated_at = $5 WHERE sub = $6",
+                 temporary_password_expires_at = NULL, updated_at = $5 WHERE sub = $6 \
+                 AND attributes = $7",
             )
             .bind(hash.phc.expose_secret())
             .bind(hash.pepper_id.as_deref())
@@ -1274,14 +1276,17 @@ impl SessionStore for SqlStore {
             .bind(attributes_json(attributes)?)
             .bind(now)
             .bind(session.user_sub.to_string())
+            .bind(attributes_json(expected)?)
             .execute(&mut *tx)
             .await
             .map_err(before_commit)?;
             if result.rows_affected() == 0 {
-                return Err(StoreError::Conflict("user no longer exists".into()));
+                // Dropping the transaction rolls it back.
+                return Ok(false);
             }
             insert_session(&mut tx, session).await?;
-            tx.commit().await.map_err(classify)
+            tx.commit().await.map_err(classify)?;
+            Ok(true)
         }})
         .await
     }
