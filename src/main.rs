@@ -156,6 +156,14 @@ enum ClientCommand {
         /// How long a rotated refresh token's predecessor may be exchanged once more, 0-60.
         #[arg(long, value_name = "SECONDS")]
         refresh_grace: Option<i64>,
+        /// ReadAttributes: the attributes the client's users see (GetUser, ID token),
+        /// comma-separated; "" for none.
+        #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+        read_attributes: Option<Vec<String>>,
+        /// WriteAttributes: the attributes the client's users may set on themselves,
+        /// comma-separated; "" for none. Must be readable too.
+        #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+        write_attributes: Option<Vec<String>>,
     },
 }
 
@@ -694,6 +702,8 @@ fn client_json(client: &gatehouse::domain::app_client::AppClient) -> serde_json:
         "AccessTokenValiditySeconds": client.validity.access_token_seconds,
         "RefreshTokenValiditySeconds": client.validity.refresh_token_seconds,
         "RefreshTokenGraceSeconds": client.refresh_grace_seconds,
+        "ReadAttributes": client.settings.read_attributes,
+        "WriteAttributes": client.settings.write_attributes,
     })
 }
 
@@ -734,7 +744,12 @@ async fn client(services: &Services, command: ClientCommand) -> Result<(), CliEr
             access_token_validity,
             refresh_token_validity,
             refresh_grace,
+            read_attributes,
+            write_attributes,
         } => {
+            let names = |list: Option<Vec<String>>| {
+                list.map(|l| l.into_iter().filter(|n| !n.is_empty()).collect::<Vec<_>>())
+            };
             let (pool, _) = services.tenant(&tenant).await?;
             let id = client_id
                 .as_deref()
@@ -751,6 +766,8 @@ async fn client(services: &Services, command: ClientCommand) -> Result<(), CliEr
                         access_token_seconds: access_token_validity,
                         refresh_token_seconds: refresh_token_validity,
                         refresh_grace_seconds: refresh_grace,
+                        read_attributes: names(read_attributes),
+                        write_attributes: names(write_attributes),
                     },
                 )
                 .await?;

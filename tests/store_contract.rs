@@ -117,6 +117,7 @@ on_both_backends!(
     users_round_trip_and_usernames_are_unique_per_pool,
     disabling_and_password_changes_revoke_sessions,
     password_rehash_is_compare_and_set,
+    attribute_replacement_is_compare_and_set,
     deleting_a_user_removes_their_sessions,
     groups_are_upserted_and_listed_in_precedence_order,
     sessions_start_with_a_hashed_refresh_token_and_clear_failures,
@@ -428,6 +429,41 @@ async fn password_rehash_is_compare_and_set(backend: Db) {
     assert_eq!(stored.phc.expose_secret(), "$argon2id$stronger");
 }
 
+async fn attribute_replacement_is_compare_and_set(backend: Db) {
+    let (store, _db, _, _, alice) = populated(backend).await;
+    let original = alice.attributes.clone();
+    let with = |name: &str, value: &str| {
+        let mut next = original.clone();
+        next.merge(
+            UserAttributes::parse(BTreeMap::from([(name.to_owned(), value.to_owned())])).unwrap(),
+        );
+        next
+    };
+    let first = with("custom:team", "red");
+    assert!(
+        store
+            .replace_attributes(&alice.sub, &original, &first, NOW + 1)
+            .await
+            .unwrap()
+    );
+    // A change decided on the stale attributes must not undo the first one.
+    assert!(
+        !store
+            .replace_attributes(&alice.sub, &original, &with("given_name", "A"), NOW + 2)
+            .await
+            .unwrap()
+    );
+    let stored = store.user_by_sub(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(stored.attributes, first);
+    assert_eq!(stored.updated_at, NOW + 1);
+    assert!(
+        !store
+            .replace_attributes(&Sub::generate(), &original, &first, NOW)
+            .await
+            .unwrap()
+    );
+}
+
 async fn deleting_a_user_removes_their_sessions(backend: Db) {
     let (store, _db, _, client, alice) = populated(backend).await;
     let session = new_session(&alice, &client, "hash-del");
@@ -533,11 +569,39 @@ async fn completing_a_new_password_updates_the_user_and_starts_a_session(backend
     attributes.merge(
         UserAttributes::parse(BTreeMap::from([("given_name".into(), "Alice".into())])).unwrap(),
     );
+    // Decided on attributes that changed since: nothing is written and no session starts.
+    let stale = UserAttributes::parse(BTreeMap::from([("email".into(), "x@y.z".into())])).unwrap();
+    let lost = new_session(&alice, &client, "np-stale");
+    assert!(
+        !store
+            .complete_new_password(
+                &hash("$argon2id$chosen"),
+                &stale,
+                &attributes,
+                &lost,
+                NOW + 4
+            )
+            .await
+            .unwrap()
+    );
+    let untouched = store.user_by_sub(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(untouched.status, UserStatus::ForceChangePassword);
+    assert_eq!(untouched.attributes, alice.attributes);
+    assert!(store.session(&lost.id).await.unwrap().is_none());
+
     let session = new_session(&alice, &client, "np-hash");
-    store
-        .complete_new_password(&hash("$argon2id$chosen"), &attributes, &session, NOW + 5)
-        .await
-        .unwrap();
+    assert!(
+        store
+            .complete_new_password(
+                &hash("$argon2id$chosen"),
+                &alice.attributes,
+                &attributes,
+                &session,
+                NOW + 5
+            )
+            .await
+            .unwrap()
+    );
     let updated = store.user_by_sub(&alice.sub).await.unwrap().unwrap();
     assert_eq!(updated.status, UserStatus::Confirmed);
     assert_eq!(updated.temporary_password_expires_at, None);

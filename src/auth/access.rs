@@ -5,6 +5,7 @@
 //! user who has not been signed out since.
 
 use crate::crypto::jwt;
+use crate::domain::app_client::AppClient;
 use crate::domain::claims::{ADMIN_SCOPE, AccessTokenClaims, TokenUse};
 use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::ClientId;
@@ -22,6 +23,8 @@ pub const LEEWAY_SECONDS: i64 = 30;
 #[derive(Debug)]
 pub struct AccessContext {
     pub pool: UserPool,
+    /// The client the token was issued to: its attribute permissions apply to the caller.
+    pub client: AppClient,
     pub user: User,
     pub session: SessionRecord,
     pub claims: AccessTokenClaims,
@@ -89,9 +92,9 @@ impl Services {
             Ok(id) => self.store.client_by_id(&id).await?,
             Err(_) => None,
         };
-        if client.is_none_or(|c| c.pool_id != pool.id) {
-            return Err(invalid("client is not of the issuing pool"));
-        }
+        let client = client
+            .filter(|c| c.pool_id == pool.id)
+            .ok_or_else(|| invalid("client is not of the issuing pool"))?;
         let session = self
             .store
             .session(&claims.origin_jti)
@@ -113,6 +116,7 @@ impl Services {
         }
         Ok(AccessContext {
             pool,
+            client,
             user,
             session,
             claims,

@@ -84,7 +84,8 @@ impl Services {
         let event_id = uuid::Uuid::new_v4().to_string();
         let sub = user.sub.to_string();
 
-        let mut attributes: BTreeMap<String, serde_json::Value> = user.attributes.id_token_claims();
+        let mut attributes: BTreeMap<String, serde_json::Value> =
+            client.settings.readable(&user.attributes).id_token_claims();
         attributes.retain(|name, _| !RESERVED_CLAIMS.contains(&name.as_str()));
         let id_claims = IdTokenClaims {
             sub: sub.clone(),

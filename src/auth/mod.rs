@@ -13,11 +13,13 @@ pub mod refresh;
 pub mod sign_in;
 pub mod sign_out;
 pub mod sign_up;
+pub mod update_attributes;
 
 use std::sync::Arc;
 
 use crate::crypto::kek::KeyEncryptionKey;
 use crate::crypto::password::{HashError, PasswordHasher};
+use crate::domain::attribute_access::WriteRefused;
 use crate::domain::clock::Clock;
 use crate::domain::ids::{Region, UserPoolId};
 use crate::domain::telemetry::Telemetry;
@@ -157,6 +159,12 @@ impl From<StoreError> for AuthError {
             }
             StoreError::Conflict(detail) | StoreError::Internal(detail) => Self::Internal(detail),
         }
+    }
+}
+
+impl From<WriteRefused> for AuthError {
+    fn from(refused: WriteRefused) -> Self {
+        Self::NotAuthorized(NotAuthorized::Other(refused.message()))
     }
 }
 

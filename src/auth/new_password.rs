@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::crypto::opaque::hash_secret_token;
 use crate::domain::app_client::USER_PASSWORD_AUTH;
+use crate::domain::attribute_access::{Writer, apply_write};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::password_policy::MAX_PASSWORD_CHARS;
 use crate::domain::secret::{ExposeSecret, SecretString};
@@ -27,6 +28,9 @@ pub struct NewPasswordAnswer {
     /// `userAttributes.<name>` responses, without the prefix.
     pub attributes: BTreeMap<String, String>,
 }
+
+/// Compare-and-set rounds before giving up while attributes keep changing under the answer.
+const MAX_ROUNDS: usize = 10;
 
 fn invalid_session() -> AuthError {
     AuthError::NotAuthorized(NotAuthorized::InvalidSession)
@@ -98,6 +102,10 @@ impl Services {
             .password_policy
             .check(answer.new_password.expose_secret())
             .map_err(|violation| AuthError::InvalidPassword(violation.0))?;
+        // The challenge may fill in what is missing, never overwrite what an administrator
+        // set; a forged answer is refused here, before hashing, and leaves the session usable.
+        let writer = Writer::NewPasswordChallenge(&client.settings);
+        apply_write(writer, &user.attributes, &attributes)?;
 
         let hash = self.hasher.hash(&answer.new_password).await?;
         // Only now is the session spent; of two concurrent answers exactly one gets here.
@@ -106,16 +114,36 @@ impl Services {
             .await?
             .ok_or_else(invalid_session)?;
 
-        let mut updated = user.clone();
-        updated.attributes.merge(attributes);
-        updated.status = UserStatus::Confirmed;
-        let prepared = self.prepare_session(&client, &updated, now).await?;
-        self.store
-            .complete_new_password(&hash, &updated.attributes, &prepared.row, now)
-            .await?;
-        super::audit::AuditEvent::for_user("sign_in", &pool.id, &user)
-            .with_reason("new_password_set")
-            .emit();
-        Ok(prepared.tokens)
+        // Decided again on the stored attributes each round, and written only if they are
+        // still those: an administrator's change made meanwhile is never undone.
+        let mut current = user.clone();
+        for _ in 0..MAX_ROUNDS {
+            let mut updated = current.clone();
+            updated.attributes = apply_write(writer, &current.attributes, &attributes)?;
+            updated.status = UserStatus::Confirmed;
+            let prepared = self.prepare_session(&client, &updated, now).await?;
+            if self
+                .store
+                .complete_new_password(
+                    &hash,
+                    &current.attributes,
+                    &updated.attributes,
+                    &prepared.row,
+                    now,
+                )
+                .await?
+            {
+                super::audit::AuditEvent::for_user("sign_in", &pool.id, &user)
+                    .with_reason("new_password_set")
+                    .emit();
+                return Ok(prepared.tokens);
+            }
+            current = self
+                .store
+                .user_by_sub(&user.sub)
+                .await?
+                .ok_or_else(invalid_session)?;
+        }
+        Err(AuthError::TooManyRequests)
     }
 }

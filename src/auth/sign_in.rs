@@ -301,7 +301,9 @@ impl Services {
                 now,
             )
             .await?;
-        let user_attributes_json = serde_json::to_string(user.attributes.as_map())
+        // Only what the client may read: the challenge is the user's first view of themselves.
+        let readable = client.settings.readable(&user.attributes);
+        let user_attributes_json = serde_json::to_string(readable.as_map())
             .map_err(|e| AuthError::Internal(e.to_string()))?;
         Ok(SignInOutcome::NewPasswordRequired(NewPasswordChallenge {
             session: session.value,

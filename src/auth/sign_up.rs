@@ -12,6 +12,7 @@ use rand::rngs::SysRng;
 
 use super::{AuthError, NotAuthorized, Services};
 use crate::domain::app_client::AppClient;
+use crate::domain::attribute_access::{Writer, apply_write};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::ids::{ClientId, Sub};
 use crate::domain::pool::UserPool;
@@ -80,6 +81,11 @@ impl Services {
                 "SignUp is not permitted for this user pool".into(),
             )));
         }
+        let attributes = apply_write(
+            Writer::User(&client.settings),
+            &UserAttributes::default(),
+            &request.attributes,
+        )?;
         pool.settings
             .password_policy
             .check(request.password.expose_secret())
@@ -94,7 +100,7 @@ impl Services {
             password: Some(hash),
             status: UserStatus::Unconfirmed,
             enabled: true,
-            attributes: request.attributes,
+            attributes,
             tokens_valid_after: 0,
             temporary_password_expires_at: None,
             created_at: now,

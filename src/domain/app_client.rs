@@ -41,6 +41,14 @@ pub struct ClientSettings {
     pub enable_token_revocation: bool,
     /// The units the client's lifetimes were given in, echoed back by Describe.
     pub token_validity_units: TokenValidityUnits,
+    /// `ReadAttributes`: what this client's users see of their own attributes (GetUser, ID
+    /// token). None is Cognito's default; see [`super::attribute_access`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_attributes: Option<Vec<String>>,
+    /// `WriteAttributes`: what this client's users may set on themselves. None is Cognito's
+    /// default; see [`super::attribute_access`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_attributes: Option<Vec<String>>,
 }
 
 impl Default for ClientSettings {
@@ -56,6 +64,8 @@ impl Default for ClientSettings {
             refresh_token_rotation: false,
             enable_token_revocation: true,
             token_validity_units: TokenValidityUnits::default(),
+            read_attributes: None,
+            write_attributes: None,
         }
     }
 }

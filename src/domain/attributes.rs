@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-const STANDARD: &[&str] = &[
+/// The standard attributes a pool has (`sub` aside, which is never an attribute one sets).
+pub const STANDARD: &[&str] = &[
     "address",
     "birthdate",
     "email",
@@ -32,7 +33,7 @@ const MAX_VALUE_CHARS: usize = 2048;
 const MAX_CUSTOM_NAME_CHARS: usize = 20;
 
 /// Attributes that Cognito puts in tokens as JSON booleans rather than strings.
-const BOOLEAN_ATTRIBUTES: &[&str] = &["email_verified", "phone_number_verified"];
+pub const BOOLEAN_ATTRIBUTES: &[&str] = &["email_verified", "phone_number_verified"];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserAttributes(BTreeMap<String, String>);
@@ -74,6 +75,30 @@ impl UserAttributes {
         self.0.extend(other.0);
     }
 
+    /// Sets one attribute to a value already known to be valid for it.
+    pub(crate) fn set(&mut self, name: &str, value: &str) {
+        self.0.insert(name.to_owned(), value.to_owned());
+    }
+
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        self.0.remove(name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    /// Only the attributes `keep` accepts.
+    pub fn filtered(&self, keep: impl Fn(&str) -> bool) -> Self {
+        Self(
+            self.0
+                .iter()
+                .filter(|(name, _)| keep(name.as_str()))
+                .map(|(n, v)| (n.clone(), v.clone()))
+                .collect(),
+        )
+    }
+
     /// The claims an ID token carries for these attributes: verification flags as booleans,
     /// everything else (custom attributes included) as strings, as Cognito does.
     pub fn id_token_claims(&self) -> BTreeMap<String, Value> {
@@ -91,6 +116,10 @@ impl UserAttributes {
     }
 }
 
+/// Why a name is refused. The name itself is never repeated: it is whatever the caller sent.
+const BAD_NAME: &str =
+    "attribute names are standard attributes, or custom: followed by 1-20 of [A-Za-z0-9_]";
+
 pub fn validate_name(name: &str) -> Result<(), String> {
     if let Some(custom) = name.strip_prefix("custom:") {
         let ok = !custom.is_empty()
@@ -98,20 +127,12 @@ pub fn validate_name(name: &str) -> Result<(), String> {
             && custom
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_');
-        return if ok {
-            Ok(())
-        } else {
-            Err(format!(
-                "custom attribute name {name:?} must be custom: followed by 1-20 of [A-Za-z0-9_]"
-            ))
-        };
+        return if ok { Ok(()) } else { Err(BAD_NAME.into()) };
     }
     if STANDARD.contains(&name) {
         Ok(())
     } else {
-        Err(format!(
-            "{name:?} is not a standard attribute; custom attributes start with custom:"
-        ))
+        Err(BAD_NAME.into())
     }
 }
 

@@ -4,6 +4,7 @@
 //! can trust what they hold.
 
 pub mod app_client;
+pub mod attribute_access;
 pub mod attributes;
 pub mod claims;
 pub mod clock;

@@ -1,5 +1,6 @@
-//! `GET|POST /oauth2/userInfo`: the signed-in user's attributes, as Cognito's userInfo
-//! endpoint returns them (attribute values are strings, `sub` and `username` added).
+//! `GET|POST /oauth2/userInfo`: the signed-in user's attributes that the token's app client
+//! may read, as Cognito's userInfo endpoint returns them (attribute values are strings, `sub`
+//! and `username` added).
 
 use std::collections::BTreeMap;
 
@@ -29,7 +30,12 @@ async fn user_info(
         .authenticate_access_token(&token)
         .await
         .map_err(|e| ApiError::from_auth(e, SURFACE))?;
-    let mut info: BTreeMap<String, String> = caller.user.attributes.as_map().clone();
+    let mut info: BTreeMap<String, String> = caller
+        .client
+        .settings
+        .readable(&caller.user.attributes)
+        .as_map()
+        .clone();
     info.insert("sub".into(), caller.user.sub.to_string());
     info.insert("username".into(), caller.user.username.clone());
     Ok(HttpResponse::Ok()

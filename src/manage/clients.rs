@@ -2,6 +2,7 @@
 
 use crate::auth::{AuthError, Services};
 use crate::domain::app_client::{AppClient, ClientSettings, TokenValidity};
+use crate::domain::attribute_access::{InvalidAttributeList, parse_attribute_lists};
 use crate::domain::ids::ClientId;
 use crate::domain::pool::UserPool;
 
@@ -16,6 +17,9 @@ pub struct ClientChanges {
     pub access_token_seconds: Option<i64>,
     pub refresh_token_seconds: Option<i64>,
     pub refresh_grace_seconds: Option<i64>,
+    /// A new `ReadAttributes` list (validated against the write list the client ends with).
+    pub read_attributes: Option<Vec<String>>,
+    pub write_attributes: Option<Vec<String>>,
 }
 
 impl ClientChanges {
@@ -47,6 +51,30 @@ impl ClientChanges {
             }
             updated.refresh_grace_seconds = seconds;
         }
+        if self.read_attributes.is_some() || self.write_attributes.is_some() {
+            let read = self
+                .read_attributes
+                .as_ref()
+                .or(client.settings.read_attributes.as_ref());
+            let write = self
+                .write_attributes
+                .as_ref()
+                .or(client.settings.write_attributes.as_ref());
+            let lists = parse_attribute_lists(read.map(Vec::as_slice), write.map(Vec::as_slice))
+                .map_err(|invalid| {
+                    AuthError::InvalidParameter(match invalid {
+                        InvalidAttributeList::Read => {
+                            "read attributes must be attribute names (standard or custom:...)"
+                                .into()
+                        }
+                        InvalidAttributeList::Write => "write attributes must be attribute names \
+                             (standard or custom:...) that the client can also read"
+                            .into(),
+                    })
+                })?;
+            updated.settings.read_attributes = lists.read;
+            updated.settings.write_attributes = lists.write;
+        }
         updated
             .validity
             .validate()
@@ -72,19 +100,7 @@ impl Services {
         pool: &UserPool,
         new: NewAppClient,
     ) -> Result<(AppClient, Option<crate::domain::secret::SecretString>), AuthError> {
-        if new.name.is_empty() || new.name.chars().count() > 128 {
-            return Err(AuthError::InvalidParameter(
-                "ClientName must be 1-128 characters".into(),
-            ));
-        }
-        new.validity
-            .validate()
-            .map_err(AuthError::InvalidParameter)?;
-        if !(0..=MAX_REFRESH_GRACE_SECONDS).contains(&new.refresh_grace_seconds) {
-            return Err(AuthError::InvalidParameter(format!(
-                "RetryGracePeriodSeconds must be 0-{MAX_REFRESH_GRACE_SECONDS}"
-            )));
-        }
+        check_client(&new.name, &new.validity, new.refresh_grace_seconds)?;
         let mut client = AppClient {
             id: ClientId::generate(),
             pool_id: pool.id.clone(),
@@ -129,6 +145,33 @@ impl Services {
             .ok_or_else(|| AuthError::ResourceNotFound("User pool client does not exist.".into()))
     }
 
+    /// UpdateUserPoolClient: replaces every setting of the client with `new` (Cognito resets
+    /// whatever a request leaves out); the id, the secret and the default flag stay. Existing
+    /// sessions keep the absolute expiry they were created with.
+    pub async fn reconfigure_client(
+        &self,
+        client: &AppClient,
+        new: NewAppClient,
+    ) -> Result<AppClient, AuthError> {
+        check_client(&new.name, &new.validity, new.refresh_grace_seconds)?;
+        let updated = AppClient {
+            name: new.name,
+            validity: new.validity,
+            refresh_grace_seconds: new.refresh_grace_seconds,
+            settings: new.settings,
+            ..client.clone()
+        };
+        self.store.update_client(&updated, self.clock.now()).await?;
+        crate::auth::audit::AuditEvent::new(
+            "client_updated",
+            client.pool_id.as_str(),
+            crate::auth::audit::Outcome::Success,
+        )
+        .with_client(client.id.as_str())
+        .emit();
+        Ok(updated)
+    }
+
     /// Applies changes to a client; returns it as stored. Existing sessions keep the absolute
     /// expiry they were created with.
     pub async fn update_client(
@@ -149,6 +192,22 @@ impl Services {
         }
         Ok(updated)
     }
+}
+
+/// What Create and UpdateUserPoolClient check beyond the request's shape.
+fn check_client(name: &str, validity: &TokenValidity, grace: i64) -> Result<(), AuthError> {
+    if name.is_empty() || name.chars().count() > 128 {
+        return Err(AuthError::InvalidParameter(
+            "ClientName must be 1-128 characters".into(),
+        ));
+    }
+    validity.validate().map_err(AuthError::InvalidParameter)?;
+    if !(0..=MAX_REFRESH_GRACE_SECONDS).contains(&grace) {
+        return Err(AuthError::InvalidParameter(format!(
+            "RetryGracePeriodSeconds must be 0-{MAX_REFRESH_GRACE_SECONDS}"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

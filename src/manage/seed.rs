@@ -62,6 +62,11 @@ pub struct SeedClientSettings {
     pub refresh_token_validity_seconds: Option<i64>,
     /// Seconds a rotated refresh token's predecessor may be exchanged once more (0-60).
     pub refresh_token_grace_seconds: Option<i64>,
+    /// The client's `ReadAttributes`; absent keeps what the client has (Cognito's default
+    /// for a new one).
+    pub read_attributes: Option<Vec<String>>,
+    /// The client's `WriteAttributes`; absent keeps what the client has.
+    pub write_attributes: Option<Vec<String>>,
 }
 
 impl SeedClientSettings {
@@ -72,6 +77,8 @@ impl SeedClientSettings {
             access_token_seconds: self.access_token_validity_seconds,
             refresh_token_seconds: self.refresh_token_validity_seconds,
             refresh_grace_seconds: self.refresh_token_grace_seconds,
+            read_attributes: self.read_attributes.clone(),
+            write_attributes: self.write_attributes.clone(),
         }
     }
 }
@@ -85,6 +92,8 @@ pub struct SeedClient {
     pub access_token_validity_seconds: Option<i64>,
     pub refresh_token_validity_seconds: Option<i64>,
     pub refresh_token_grace_seconds: Option<i64>,
+    pub read_attributes: Option<Vec<String>>,
+    pub write_attributes: Option<Vec<String>>,
 }
 
 impl SeedClient {
@@ -94,6 +103,8 @@ impl SeedClient {
             access_token_validity_seconds: self.access_token_validity_seconds,
             refresh_token_validity_seconds: self.refresh_token_validity_seconds,
             refresh_token_grace_seconds: self.refresh_token_grace_seconds,
+            read_attributes: self.read_attributes.clone(),
+            write_attributes: self.write_attributes.clone(),
         }
     }
 }
@@ -400,11 +411,13 @@ impl Services {
                 .unwrap_or(defaults.refresh_token_seconds),
         };
         let created = self.create_client(pool, &client.name, id, validity).await?;
-        if let Some(grace) = client.refresh_token_grace_seconds {
-            let changes = ClientChanges {
-                refresh_grace_seconds: Some(grace),
-                ..ClientChanges::default()
-            };
+        let changes = ClientChanges {
+            refresh_grace_seconds: client.refresh_token_grace_seconds,
+            read_attributes: client.read_attributes,
+            write_attributes: client.write_attributes,
+            ..ClientChanges::default()
+        };
+        if changes != ClientChanges::default() {
             self.update_client(&created, &changes)
                 .await
                 .map_err(|e| invalid(&context, e))?;

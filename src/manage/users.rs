@@ -1,7 +1,9 @@
 //! Creating users and changing their password, status and attributes.
 
 use crate::auth::audit::AuditEvent;
+use crate::auth::update_attributes::check_names;
 use crate::auth::{AuthError, Services};
+use crate::domain::attribute_access::{Writer, apply_delete, apply_write};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::ids::Sub;
 use crate::domain::pool::UserPool;
@@ -124,6 +126,40 @@ impl Services {
             .set_status(&user.sub, UserStatus::ResetRequired, self.clock.now())
             .await?;
         AuditEvent::for_user("user_reset_required", &pool.id, &user).emit();
+        Ok(())
+    }
+
+    /// AdminUpdateUserAttributes: an administrator is not limited by any client's
+    /// `WriteAttributes`; a changed e-mail address or phone number is unverified again unless
+    /// the same call sets its flag.
+    pub async fn admin_update_attributes(
+        &self,
+        pool: &UserPool,
+        username: &Username,
+        changes: &UserAttributes,
+    ) -> Result<(), AuthError> {
+        let user = self.find_user(pool, username).await?;
+        self.change_attributes(&user, |current| {
+            apply_write(Writer::Administrator, current, changes)
+        })
+        .await?;
+        AuditEvent::for_user("user_attributes_updated", &pool.id, &user).emit();
+        Ok(())
+    }
+
+    pub async fn admin_delete_attributes(
+        &self,
+        pool: &UserPool,
+        username: &Username,
+        names: &[String],
+    ) -> Result<(), AuthError> {
+        check_names(names)?;
+        let user = self.find_user(pool, username).await?;
+        self.change_attributes(&user, |current| {
+            apply_delete(Writer::Administrator, current, names)
+        })
+        .await?;
+        AuditEvent::for_user("user_attributes_deleted", &pool.id, &user).emit();
         Ok(())
     }
 

@@ -289,6 +289,16 @@ pub trait UserStore {
         attributes: &UserAttributes,
         now: UnixSeconds,
     ) -> Result<bool, StoreError>;
+    /// Compare-and-set: replaces the attributes only if they are still `expected`, so two
+    /// concurrent read-decide-write changes cannot undo each other. False when they changed
+    /// meanwhile (or the user is gone).
+    async fn replace_attributes(
+        &self,
+        sub: &Sub,
+        expected: &UserAttributes,
+        attributes: &UserAttributes,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
     /// Deletes the user; their sessions and refresh tokens go with them.
     async fn delete_user(&self, sub: &Sub) -> Result<bool, StoreError>;
     /// Stores (or replaces) the user's sign-up confirmation code.
@@ -364,15 +374,18 @@ pub trait SessionStore {
         failure_scope: &str,
         username_key: &str,
     ) -> Result<(), StoreError>;
-    /// Sets the chosen password (status CONFIRMED), merges attributes and starts the session,
-    /// in one transaction.
+    /// Sets the chosen password (status CONFIRMED) and the attributes, and starts the session,
+    /// in one transaction, if the user's attributes are still `expected` (compare-and-set, so
+    /// the answer never undoes an administrator's concurrent change). False, with nothing
+    /// written, when they changed meanwhile or the user is gone.
     async fn complete_new_password(
         &self,
         hash: &StoredPasswordHash,
+        expected: &UserAttributes,
         attributes: &UserAttributes,
         session: &NewSession,
         now: UnixSeconds,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError>;
     /// Consumes a live refresh token and stores its successor, atomically: of any number of
     /// concurrent attempts with one token, exactly one gets `Rotated`. The consumption time

@@ -957,6 +957,30 @@ impl UserStore for SqlStore {
         .await
     }
 
+    async fn replace_attributes(
+        &self,
+        sub: &Sub,
+        expected: &UserAttributes,
+        attributes: &UserAttributes,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        // Attributes are stored as the JSON of a sorted map, so equal sets have equal text.
+        self.retrying("replace_attributes", Replay::Safe, || async move {
+            let result = sqlx::query(
+                "UPDATE users SET attributes = $1, updated_at = $2 WHERE sub = $3 AND attributes = $4",
+            )
+            .bind(attributes_json(attributes)?)
+            .bind(now)
+            .bind(sub.to_string())
+            .bind(attributes_json(expected)?)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            Ok(result.rows_affected() == 1)
+        })
+        .await
+    }
+
     async fn put_confirmation_code(
         &self,
         code: &ConfirmationCodeRecord,
@@ -1235,22 +1259,24 @@ impl SessionStore for SqlStore {
     async fn complete_new_password(
         &self,
         hash: &StoredPasswordHash,
+        expected: &UserAttributes,
         attributes: &UserAttributes,
         session: &NewSession,
         now: UnixSeconds,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut attempts = 0;
         self.retrying("complete_new_password", Replay::Safe, || {
             attempts += 1;
             let retry = attempts > 1;
             async move {
             if retry && self.session_committed(session).await? {
-                return Ok(());
+                return Ok(true);
             }
             let mut tx = self.pool.begin().await.map_err(before_commit)?;
             let result = sqlx::query(
                 "UPDATE users SET password_hash = $1, pepper_id = $2, status = $3, attributes = $4, \
-                 temporary_password_expires_at = NULL, updated_at = $5 WHERE sub = $6",
+                 temporary_password_expires_at = NULL, updated_at = $5 WHERE sub = $6 \
+                 AND attributes = $7",
             )
             .bind(hash.phc.expose_secret())
             .bind(hash.pepper_id.as_deref())
@@ -1258,14 +1284,17 @@ impl SessionStore for SqlStore {
             .bind(attributes_json(attributes)?)
             .bind(now)
             .bind(session.user_sub.to_string())
+            .bind(attributes_json(expected)?)
             .execute(&mut *tx)
             .await
             .map_err(before_commit)?;
             if result.rows_affected() == 0 {
-                return Err(StoreError::Conflict("user no longer exists".into()));
+                // Dropping the transaction rolls it back.
+                return Ok(false);
             }
             insert_session(&mut tx, session).await?;
-            tx.commit().await.map_err(classify)
+            tx.commit().await.map_err(classify)?;
+            Ok(true)
         }})
         .await
     }

@@ -140,7 +140,7 @@ async fn send(
 }
 
 /// The headers an AWS SDK adds to sign an admin request.
-fn sigv4_headers(
+pub(crate) fn sigv4_headers(
     url: &str,
     host: &str,
     content_type: &str,
@@ -601,6 +601,35 @@ async fn every_endpoint_refuses_every_hostile_body_before_any_work(backend: Db) 
         )
         .required(&["/UserPoolId"])
         .strings(&["/Filter"]),
+        Endpoint::new(
+            Via::Cognito("UpdateUserAttributes".into()),
+            json!({"AccessToken": access,
+                   "UserAttributes": [{"Name": "given_name", "Value": "Alice"}]}),
+        )
+        .required(&["/AccessToken"])
+        .strings(&["/UserAttributes/0/Name", "/UserAttributes/0/Value"]),
+        Endpoint::new(
+            Via::Cognito("DeleteUserAttributes".into()),
+            json!({"AccessToken": access, "UserAttributeNames": ["given_name"]}),
+        )
+        .required(&["/AccessToken"])
+        .strings(&["/UserAttributeNames/0"]),
+        Endpoint::new(
+            Via::Admin("AdminUpdateUserAttributes".into()),
+            json!({"UserPoolId": pool_id, "Username": "alice",
+                   "UserAttributes": [{"Name": "given_name", "Value": "Alice"}]}),
+        )
+        .required(&["/UserPoolId", "/Username"])
+        .strings(&["/UserAttributes/0/Name", "/UserAttributes/0/Value"])
+        .usernames(&["/Username"]),
+        Endpoint::new(
+            Via::Admin("AdminDeleteUserAttributes".into()),
+            json!({"UserPoolId": pool_id, "Username": "alice",
+                   "UserAttributeNames": ["given_name"]}),
+        )
+        .required(&["/UserPoolId", "/Username"])
+        .strings(&["/UserAttributeNames/0"])
+        .usernames(&["/Username"]),
     ];
 
     let hashed_before = hashing_operations(&app).await;

@@ -1,4 +1,5 @@
-//! `GetUser`: the caller's username and attributes (`sub` included).
+//! `GetUser`: the caller's username and the attributes their app client may read (`sub`
+//! always, as Cognito does).
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
@@ -39,17 +40,11 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         name: "sub".into(),
         value: caller.user.sub.to_string(),
     }];
-    user_attributes.extend(
-        caller
-            .user
-            .attributes
-            .as_map()
-            .iter()
-            .map(|(name, value)| Attribute {
-                name: name.clone(),
-                value: value.clone(),
-            }),
-    );
+    let readable = caller.client.settings.readable(&caller.user.attributes);
+    user_attributes.extend(readable.as_map().iter().map(|(name, value)| Attribute {
+        name: name.clone(),
+        value: value.clone(),
+    }));
     Ok(output(&Output {
         username: caller.user.username.clone(),
         user_attributes,

@@ -9,6 +9,7 @@
 mod admin;
 mod change_password;
 mod confirm_sign_up;
+mod delete_user_attributes;
 mod get_tokens_from_refresh_token;
 mod get_user;
 mod global_sign_out;
@@ -17,6 +18,7 @@ mod respond_to_auth_challenge;
 mod revoke_token;
 mod shapes;
 mod sign_up;
+mod update_user_attributes;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -107,12 +109,15 @@ const ADMIN_OPERATIONS: &[&str] = &[
     "CreateUserPoolClient",
     "DescribeUserPoolClient",
     "ListUserPoolClients",
+    "UpdateUserPoolClient",
     "AdminCreateUser",
     "AdminGetUser",
     "AdminDeleteUser",
     "AdminDisableUser",
     "AdminEnableUser",
     "AdminSetUserPassword",
+    "AdminUpdateUserAttributes",
+    "AdminDeleteUserAttributes",
     "AdminUserGlobalSignOut",
     "AdminInitiateAuth",
     "AdminRespondToAuthChallenge",
@@ -139,12 +144,15 @@ async fn admin_operation(
         "CreateUserPoolClient" => create_user_pool_client::handle(services, body).await,
         "DescribeUserPoolClient" => describe_user_pool_client::handle(services, body).await,
         "ListUserPoolClients" => list_user_pool_clients::handle(services, body).await,
+        "UpdateUserPoolClient" => update_user_pool_client::handle(services, body).await,
         "AdminCreateUser" => admin_create_user::handle(services, body).await,
         "AdminGetUser" => admin_get_user::handle(services, body).await,
         "AdminDeleteUser" => admin_delete_user::handle(services, body).await,
         "AdminDisableUser" => admin_disable_user::handle(services, body).await,
         "AdminEnableUser" => admin_enable_user::handle(services, body).await,
         "AdminSetUserPassword" => admin_set_user_password::handle(services, body).await,
+        "AdminUpdateUserAttributes" => admin_update_user_attributes::handle(services, body).await,
+        "AdminDeleteUserAttributes" => admin_delete_user_attributes::handle(services, body).await,
         "AdminUserGlobalSignOut" => admin_user_global_sign_out::handle(services, body).await,
         "AdminInitiateAuth" => admin_initiate_auth::handle(services, body).await,
         "AdminRespondToAuthChallenge" => {
@@ -174,6 +182,8 @@ const PUBLIC_OPERATIONS: &[&str] = &[
     "ChangePassword",
     "SignUp",
     "ConfirmSignUp",
+    "UpdateUserAttributes",
+    "DeleteUserAttributes",
 ];
 
 /// The operation an `X-Amz-Target` names, as a metric label: one of the operations served,
@@ -206,6 +216,8 @@ async fn public(
         "ChangePassword" => change_password::handle(services, body).await,
         "SignUp" => sign_up::handle(services, body).await,
         "ConfirmSignUp" => confirm_sign_up::handle(services, body).await,
+        "UpdateUserAttributes" => update_user_attributes::handle(services, body).await,
+        "DeleteUserAttributes" => delete_user_attributes::handle(services, body).await,
         _ => return None,
     })
 }

@@ -193,6 +193,11 @@ pub(super) struct UserPoolClientType {
     pub prevent_user_existence_errors: &'static str,
     pub enable_token_revocation: bool,
     pub refresh_token_rotation: RefreshTokenRotationType,
+    /// Only when the client names its own lists, as Cognito answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_attributes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_attributes: Option<Vec<String>>,
 }
 
 /// The client with its lifetimes in the units it was configured in.
@@ -229,6 +234,8 @@ pub(super) fn client(client: &AppClient, secret: Option<String>) -> UserPoolClie
             },
             retry_grace_period_seconds: client.refresh_grace_seconds,
         },
+        read_attributes: client.settings.read_attributes.clone(),
+        write_attributes: client.settings.write_attributes.clone(),
     }
 }
 

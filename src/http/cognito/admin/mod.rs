@@ -4,6 +4,7 @@
 pub(super) mod admin_add_user_to_group;
 pub(super) mod admin_create_user;
 pub(super) mod admin_delete_user;
+pub(super) mod admin_delete_user_attributes;
 pub(super) mod admin_disable_user;
 pub(super) mod admin_enable_user;
 pub(super) mod admin_get_user;
@@ -12,6 +13,7 @@ pub(super) mod admin_list_groups_for_user;
 pub(super) mod admin_remove_user_from_group;
 pub(super) mod admin_respond_to_auth_challenge;
 pub(super) mod admin_set_user_password;
+pub(super) mod admin_update_user_attributes;
 pub(super) mod admin_user_global_sign_out;
 pub(super) mod create_group;
 pub(super) mod create_user_pool;
@@ -24,6 +26,7 @@ pub(super) mod list_user_pool_clients;
 pub(super) mod list_user_pools;
 pub(super) mod list_users;
 pub(super) mod update_user_pool;
+pub(super) mod update_user_pool_client;
 
 use serde::Deserialize;
 

@@ -1,0 +1,55 @@
+//! `UpdateUserPoolClient`: replaces a client's settings. As in Cognito, a setting the request
+//! leaves out returns to its default (the name and the secret stay unless given).
+
+use actix_web::HttpResponse;
+use serde::{Deserialize, Serialize};
+
+use super::super::shapes::{self, UserPoolClientType};
+use super::super::{client_id, failed, input, output, required};
+use super::create_user_pool_client::ClientConfig;
+use super::pool;
+use crate::auth::Services;
+use crate::domain::secret::ExposeSecret;
+use crate::http::error::ApiError;
+use crate::manage::clients::NewAppClient;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Input {
+    user_pool_id: Option<String>,
+    client_id: Option<String>,
+    client_name: Option<String>,
+    #[serde(flatten)]
+    config: ClientConfig,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Output {
+    user_pool_client: UserPoolClientType,
+}
+
+pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
+    let input: Input = input(body)?;
+    let pool = pool(services, input.user_pool_id).await?;
+    let id = client_id(&required("clientId", input.client_id)?)?;
+    let config = input.config.parse("updating")?;
+    let current = services.client_of(&pool, Some(&id)).await.map_err(failed)?;
+    let updated = services
+        .reconfigure_client(
+            &current,
+            NewAppClient {
+                name: input.client_name.unwrap_or_else(|| current.name.clone()),
+                generate_secret: false,
+                validity: config.validity,
+                refresh_grace_seconds: config.refresh_grace_seconds,
+                settings: config.settings,
+            },
+        )
+        .await
+        .map_err(failed)?;
+    let secret = services.client_secret(&updated).map_err(failed)?;
+    Ok(output(&Output {
+        user_pool_client: shapes::client(&updated, secret.map(|s| s.expose_secret().to_owned())),
+    }))
+}
