@@ -251,6 +251,7 @@ async fn the_cognito_api_challenge_cannot_forge_attributes(backend: Db) {
 async fn sign_up_cannot_claim_a_verified_address_or_unlisted_custom_attributes(backend: Db) {
     let app = TestApp::spawn(backend).await;
     let (pool, client) = app.create_tenant("acme").await;
+    let pool = app.allow_self_sign_up(&pool).await;
     let sign_up = |username: &str, attributes: Value| {
         json!({
             "ClientId": client.id.as_str(),
