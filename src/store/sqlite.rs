@@ -1,7 +1,8 @@
 //! What only SQLite needs: file creation, connection pragmas and a file lock for migrations.
 
 use std::fs::{File, OpenOptions};
-use std::path::PathBuf;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 use sqlx::AnyConnection;
 
@@ -30,6 +31,57 @@ pub(super) fn database_path(url: &str) -> Option<PathBuf> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty()).then(|| PathBuf::from(path))
+}
+
+/// Creates the database file owner-only (0600) before SQLite opens it, so it is never
+/// readable by other users: it holds password hashes and sessions. SQLite creates the
+/// `-wal` and `-shm` files with the database file's permissions. An existing file is left
+/// as it is.
+pub(super) fn create_owner_only(url: &str) -> Result<(), StoreError> {
+    let Some(path) = database_path(url) else {
+        return Ok(());
+    };
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Unavailable(format!(
+            "cannot create the database file {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Warns about each of the database's files (the database, `-wal`, `-shm`) that other users
+/// may read or write.
+pub(super) fn warn_about_loose_modes(url: &str) {
+    let Some(path) = database_path(url) else {
+        return;
+    };
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        warn_if_loose(Path::new(&file));
+    }
+}
+
+/// Logs a warning when a secret-bearing file is open to group or others (mode & 0o077).
+pub(super) fn warn_if_loose(path: &Path) {
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        tracing::warn!(
+            path = %path.display(),
+            mode = %format!("{mode:04o}"),
+            "file is accessible to other users; restrict it with chmod 600"
+        );
+    }
 }
 
 /// Per-connection settings: enforce foreign keys (SQLite's default is off), wait for a busy
