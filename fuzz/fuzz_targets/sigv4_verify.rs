@@ -90,21 +90,32 @@ fn verifies(request: &Request) -> bool {
 /// Makes the request signable the way an SDK builds one: a plain method and path, token
 /// header names, printable values, and a host (SDKs always have one).
 fn tidy(request: &mut Request) {
-    request.method = if request.method.is_empty() || !request.method.bytes().all(|b| b.is_ascii_uppercase()) {
-        "POST".into()
-    } else {
-        request.method.clone()
-    };
+    request.method =
+        if request.method.is_empty() || !request.method.bytes().all(|b| b.is_ascii_uppercase()) {
+            "POST".into()
+        } else {
+            request.method.clone()
+        };
     if !request.path.starts_with('/')
-        || !request.path.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.~?=&".contains(&b))
+        || !request
+            .path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.~?=&".contains(&b))
     {
         request.path = "/".into();
     }
     request.headers.retain(|(name, value)| {
         !name.is_empty()
-            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !["authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token"]
-                .contains(&name.as_str())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && ![
+                "authorization",
+                "x-amz-date",
+                "x-amz-content-sha256",
+                "x-amz-security-token",
+            ]
+            .contains(&name.as_str())
             && value.iter().all(|&b| (0x21..0x7f).contains(&b))
     });
 }
@@ -187,8 +198,15 @@ fuzz_target!(|data: &[u8]| {
             }
             let covered = signed_header_names(&request);
             for required in REQUIRED {
-                assert!(covered.iter().any(|c| c == required), "{required} not covered");
-                let sent = request.headers.iter().filter(|(n, _)| n == required).count();
+                assert!(
+                    covered.iter().any(|c| c == required),
+                    "{required} not covered"
+                );
+                let sent = request
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| n == required)
+                    .count();
                 assert_eq!(sent, 1, "{required} sent {sent} times");
             }
             for name in &covered {
@@ -210,7 +228,10 @@ fuzz_target!(|data: &[u8]| {
                 body: request.body.clone(),
             };
             tampered_body.body.push(b'x');
-            assert!(!verifies(&tampered_body), "the body changed and still verified");
+            assert!(
+                !verifies(&tampered_body),
+                "the body changed and still verified"
+            );
         }
     }
 });
