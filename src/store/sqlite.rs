@@ -38,7 +38,8 @@ pub(super) fn database_path(url: &str) -> Option<PathBuf> {
 /// `-wal` and `-shm` files with the database file's permissions. An existing file is left
 /// as it is.
 pub(super) fn create_owner_only(url: &str) -> Result<(), StoreError> {
-    let Some(path) = database_path(url) else {
+    // Only where SQLite itself would create the file (`mode=rwc`, the default we add).
+    let Some(path) = database_path(url).filter(|_| url.contains("mode=rwc")) else {
         return Ok(());
     };
     match OpenOptions::new()
@@ -142,6 +143,24 @@ mod tests {
             normalise_url("sqlite://a.db?mode=ro"),
             "sqlite://a.db?mode=ro"
         );
+    }
+
+    #[test]
+    fn database_files_are_created_owner_only_where_sqlite_would_create_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        let url = normalise_url(&format!("sqlite://{}", path.display()));
+        create_owner_only(&url).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // An existing file is left as it is; a read-only URL creates nothing.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        create_owner_only(&url).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        let read_only = dir.path().join("ro.db");
+        create_owner_only(&format!("sqlite://{}?mode=ro", read_only.display())).unwrap();
+        assert!(!read_only.exists());
     }
 
     #[test]
