@@ -359,9 +359,11 @@ impl SigningKeys {
                 .reseal_signing_key(&record.kid, stored, &resealed)
                 .await
             {
-                Ok(_) => {
+                Ok(true) => {
                     tracing::info!(pool = %record.pool_id, kid = %record.kid, "signing key re-sealed bound to its row");
                 }
+                // Another replica (or request) re-sealed it first.
+                Ok(false) => {}
                 Err(error) => {
                     tracing::warn!(%error, kid = %record.kid, "could not re-seal a signing key; will retry on next use");
                 }
