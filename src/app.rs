@@ -103,8 +103,20 @@ pub fn build_observed_services(
     })
 }
 
-fn admin_auth(settings: &Settings) -> Result<AdminAuth, StartupError> {
+/// The admin authentication for a server bound to `bound`. An open admin API on an address
+/// other hosts can reach is refused unless the operator says, in so many words, that they
+/// mean it: a test setting copied into a deployment must not hand the pools to everyone.
+fn admin_auth(settings: &Settings, bound: std::net::IpAddr) -> Result<AdminAuth, StartupError> {
     match settings.admin_auth {
+        AdminAuthSetting::InsecureNone
+            if !bound.to_canonical().is_loopback() && !settings.i_understand_admin_is_open =>
+        {
+            Err(StartupError::Config(format!(
+                "GATEHOUSE_ADMIN_AUTH=insecure-none lets anyone who can reach {bound} administer \
+                 every pool: bind to a loopback address (127.0.0.1, ::1), configure SigV4 keys, \
+                 or set GATEHOUSE_I_UNDERSTAND_ADMIN_IS_OPEN=true"
+            )))
+        }
         AdminAuthSetting::InsecureNone => {
             tracing::warn!(
                 "!!! GATEHOUSE_ADMIN_AUTH=insecure-none: Cognito admin operations accept ANY caller. \
@@ -183,6 +195,9 @@ fn key_encryption_key(
                 .join("gatehouse.kek");
             let (kek, created) = KeyEncryptionKey::load_or_create_file(&path)
                 .map_err(|e| StartupError::Config(e.to_string()))?;
+            if !created {
+                crate::store::warn_if_loose_file_mode(&path);
+            }
             if created {
                 tracing::warn!(
                     path = %path.display(),
@@ -296,6 +311,8 @@ pub struct App {
     listener: TcpListener,
     drain: Arc<http::shutdown::Drain>,
     shutdown_timeout: Duration,
+    /// The `/metrics` listener (GATEHOUSE_METRICS_BIND) and its bound port.
+    metrics_server: Option<(Server, u16)>,
 }
 
 impl App {
@@ -327,6 +344,12 @@ impl App {
                 ));
             }
         };
+        let admin_auth = admin_auth(&settings, address.ip())?;
+        let metrics_listener = settings
+            .metrics_bind
+            .as_deref()
+            .map(bind_metrics)
+            .transpose()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         let public_url = match &settings.public_url {
             Some(url) => validate_public_url(url)?,
@@ -340,7 +363,7 @@ impl App {
         let data = web::Data::new(services.clone());
         let public = web::Data::new(PublicUrl(public_url.clone()));
         let metrics = web::Data::from(metrics);
-        let admin_auth = web::Data::new(admin_auth(&settings)?);
+        let admin_auth = web::Data::new(admin_auth);
         let cors_origins = http::cors::AllowedOrigins::parse(&settings.cors_allowed_origins);
         let trusted_proxies = http::rate_limit::parse_trusted(&settings.trusted_proxies)
             .map_err(StartupError::Config)?;
@@ -364,6 +387,14 @@ impl App {
         let (header_timeout, body_timeout) = request_timeouts(&settings)?;
         let limits = web::Data::new(http::limits::RequestLimits { body_timeout });
         let jwks_cache = web::Data::new(http::well_known::JwksCache::default());
+        // With a metrics listener of its own, `/metrics` is not on the public one at all.
+        let public_metrics = metrics_listener.is_none();
+        let metrics_server = metrics_listener
+            .map(|(listener, port)| {
+                metrics_server(listener, data.clone(), metrics.clone(), &settings)
+                    .map(|server| (server, port))
+            })
+            .transpose()?;
         let mut server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(http::cors::middleware(&cors_origins))
@@ -380,7 +411,7 @@ impl App {
                 .app_data(limiter.clone())
                 .app_data(sign_up_limiter.clone())
                 .app_data(jwks_cache.clone())
-                .configure(http::configure)
+                .configure(|config| http::configure(config, public_metrics))
         })
         // Slowloris: headers not complete in time get 408 and the connection is closed; a
         // client that never reads the response or never closes is cut off after 5 s.
@@ -412,7 +443,13 @@ impl App {
             listener: control_listener,
             drain,
             shutdown_timeout,
+            metrics_server,
         })
+    }
+
+    /// The port `/metrics` is served on when GATEHOUSE_METRICS_BIND is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(_, port)| *port)
     }
 
     pub fn port(&self) -> u16 {
@@ -449,6 +486,10 @@ impl App {
         let housekeeping = self
             .housekeeping_interval
             .map(|interval| spawn_housekeeping(self.services.clone(), interval, stopped));
+        let metrics = self.metrics_server.map(|(server, _)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let handle = self.server.handle();
         // Spawned: actix's command loop (pause, stop) runs inside the server future.
         let mut server = tokio::spawn(self.server);
@@ -477,6 +518,10 @@ impl App {
             }
         };
         let result = finished.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        if let Some((handle, task)) = metrics {
+            handle.stop(false).await;
+            let _ = task.await;
+        }
         let _ = stop_housekeeping.send(true);
         if let Some(task) = housekeeping
             && tokio::time::timeout(Duration::from_secs(10), task)
@@ -493,6 +538,46 @@ impl App {
         }
         result
     }
+}
+
+/// Binds GATEHOUSE_METRICS_BIND; returns the listener and the port it got.
+fn bind_metrics(bind: &str) -> Result<(TcpListener, u16), StartupError> {
+    let failed = |e: std::io::Error| StartupError::Bind {
+        address: bind.to_owned(),
+        reason: e.to_string(),
+    };
+    let listener = TcpListener::bind(bind).map_err(failed)?;
+    let port = listener.local_addr().map_err(failed)?.port();
+    Ok((listener, port))
+}
+
+/// A server answering `GET /metrics` and nothing else, for a listener only the scraper can
+/// reach. One worker: it serves one scrape every few seconds.
+fn metrics_server(
+    listener: TcpListener,
+    services: web::Data<Services>,
+    metrics: web::Data<http::metrics::Metrics>,
+    settings: &Settings,
+) -> Result<Server, StartupError> {
+    let address = listener
+        .local_addr()
+        .map_or_else(|_| "the metrics address".to_owned(), |a| a.to_string());
+    Ok(HttpServer::new(move || {
+        ActixApp::new()
+            .app_data(services.clone())
+            .app_data(metrics.clone())
+            .configure(http::metrics::routes)
+            .default_service(web::to(http::not_found))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(settings.shutdown_timeout_seconds)
+    .listen(listener)
+    .map_err(|e| StartupError::Bind {
+        address,
+        reason: e.to_string(),
+    })?
+    .run())
 }
 
 /// The header and body timeouts; zero would disable actix's header timeout, so it is refused.
@@ -530,5 +615,31 @@ fn validate_public_url(url: &str) -> Result<String, StartupError> {
         Err(StartupError::Config(format!(
             "GATEHOUSE_PUBLIC_URL {url:?} must be an http:// or https:// URL without query or fragment"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_admin_api_starts_only_on_loopback_unless_acknowledged() {
+        let mut settings = Settings::with_database("sqlite::memory:");
+        settings.admin_auth = AdminAuthSetting::InsecureNone;
+        for (ip, starts) in [
+            ("127.0.0.1", true),
+            ("127.0.0.2", true),
+            ("::1", true),
+            ("::ffff:127.0.0.1", true),
+            ("0.0.0.0", false),
+            ("::", false),
+            ("192.0.2.1", false),
+            ("::ffff:192.0.2.1", false),
+        ] {
+            let bound = ip.parse().unwrap();
+            assert_eq!(admin_auth(&settings, bound).is_ok(), starts, "{ip}");
+        }
+        settings.i_understand_admin_is_open = true;
+        assert!(admin_auth(&settings, "0.0.0.0".parse().unwrap()).is_ok());
     }
 }

@@ -69,6 +69,11 @@ pub struct Settings {
     #[arg(long, global = true, env = "GATEHOUSE_BIND", default_value = DEFAULT_BIND)]
     pub bind: String,
 
+    /// Serve `/metrics` on this address instead of the public listener (port 0 picks a free
+    /// port). Unset: `/metrics` is on the public listener.
+    #[arg(long, global = true, env = "GATEHOUSE_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
+
     /// The URL clients reach Gatehouse at; issuers and JWKS URLs are built from it.
     /// Default: `http://<bound address>`.
     #[arg(long, global = true, env = "GATEHOUSE_PUBLIC_URL")]
@@ -205,6 +210,16 @@ pub struct Settings {
     #[arg(long, global = true, env = "GATEHOUSE_ADMIN_AUTH", value_enum, default_value_t = AdminAuthSetting::Sigv4)]
     pub admin_auth: AdminAuthSetting,
 
+    /// With GATEHOUSE_ADMIN_AUTH=insecure-none, allow a bind address other than loopback:
+    /// anyone who can reach the port can then administer every pool.
+    #[arg(
+        long,
+        global = true,
+        env = "GATEHOUSE_I_UNDERSTAND_ADMIN_IS_OPEN",
+        default_value_t = false
+    )]
+    pub i_understand_admin_is_open: bool,
+
     /// Access key ids allowed to call admin operations, comma-separated.
     #[arg(long, global = true, env = "GATEHOUSE_ADMIN_ACCESS_KEY_ID")]
     pub admin_access_key_id: Option<String>,
@@ -235,6 +250,7 @@ impl Settings {
             db_max_connections: DEFAULT_DB_MAX_CONNECTIONS,
             db_acquire_timeout_ms: DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
             bind: DEFAULT_BIND.to_owned(),
+            metrics_bind: None,
             public_url: None,
             region: DEFAULT_REGION.to_owned(),
             issuer_style: IssuerStyleSetting::Gatehouse,
@@ -258,6 +274,7 @@ impl Settings {
             tls_key: None,
             cors_allowed_origins: "*".to_owned(),
             admin_auth: AdminAuthSetting::Sigv4,
+            i_understand_admin_is_open: false,
             admin_access_key_id: None,
             admin_secret_access_key: None,
             key_activation_delay_seconds: DEFAULT_KEY_ACTIVATION_DELAY_SECONDS,

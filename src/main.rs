@@ -347,6 +347,9 @@ async fn serve(settings: Settings, seed: Option<PathBuf>) -> Result<(), CliError
         tracing::info!("{}", seed_summary(&report));
     }
     tracing::info!(address = %app.public_url(), port = app.port(), "gatehouse listening");
+    if let Some(port) = app.metrics_port() {
+        tracing::info!(port, "metrics listening");
+    }
     app.run_until_stopped().await?;
     tracing::info!("gatehouse stopped");
     Ok(())

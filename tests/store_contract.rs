@@ -138,7 +138,45 @@ on_both_backends!(
     pending_keys_are_promoted_atomically,
     housekeeping_purges_in_bounded_batches,
     clients_can_be_updated,
+    resealing_a_key_is_compare_and_set,
 );
+
+/// Re-sealing a key (a newer envelope for the same private key) replaces it only if it is
+/// still what the caller read: of many racing re-seals, one wins.
+async fn resealing_a_key_is_compare_and_set(backend: Db) {
+    let (store, _db, acme, _, _) = populated(backend).await;
+    let old = key(&acme, "k1", KeyPurpose::Id, KeyState::Active);
+    store.insert_signing_key(&old).await.unwrap();
+    let racers = (0..20).map(|i| {
+        let (store, expected) = (store.clone(), old.private_key_encrypted.clone());
+        tokio::spawn(async move {
+            store
+                .reseal_signing_key("k1", &expected, &format!("v2.sealed-{i}"))
+                .await
+                .unwrap()
+        })
+    });
+    let won: Vec<bool> = futures_util::future::join_all(racers)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(won.iter().filter(|w| **w).count(), 1);
+    let stored = &store.signing_keys(&acme.id).await.unwrap()[0];
+    assert!(stored.private_key_encrypted.starts_with("v2.sealed-"));
+    assert!(
+        !store
+            .reseal_signing_key("k1", "v1.ciphertext", "v2.other")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .reseal_signing_key("missing", &stored.private_key_encrypted, "v2.x")
+            .await
+            .unwrap()
+    );
+}
 
 async fn migrations_apply_once_and_the_schema_is_current(backend: Db) {
     let database = TestDatabase::create(backend).await.unwrap();

@@ -4,13 +4,21 @@
 //! Rotation never breaks a verifier: a new key is published (pending) for longer than the
 //! JWKS may be cached before it signs anything, and a retired key stays published until
 //! every token it signed has expired.
+//!
+//! A row is only used as far as the key-encryption key vouches for it. The private key is
+//! sealed with everything the row says about it (pool, purpose, kid, algorithm and the
+//! public JWK) as associated data, so a row edited in the database (moved to another pool,
+//! given another public key) no longer opens: it is neither published nor used, and the
+//! refusal is logged. Rows sealed before this binding existed (`v1`, bound to the kid only)
+//! are checked by deriving the public key from the private one, and re-sealed bound on
+//! first use.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use jsonwebtoken::{DecodingKey, EncodingKey};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretSlice};
 
 use super::AuthError;
 use crate::crypto::jwt;
@@ -107,11 +115,8 @@ impl SigningKeys {
             return Ok((cached.kid, cached.key));
         }
         let record = self.current_active(pool, purpose, now).await?;
-        let der = self
-            .kek
-            .decrypt(&record.private_key_encrypted, &record.kid)
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
-        let key = Arc::new(keys::encoding_key(&der));
+        let der = self.open(&record).await?;
+        let key = Arc::new(keys::encoding_key(der.expose_secret()));
         if let Ok(mut cache) = self.active.lock() {
             cache.insert(
                 cache_key,
@@ -152,6 +157,11 @@ impl SigningKeys {
             let due = records.iter().find(|k| {
                 k.purpose == purpose && k.state == KeyState::Pending && k.activates_at <= now
             });
+            // A refused row is never promoted: the active key keeps signing.
+            let due = match due {
+                Some(pending) if self.open(pending).await.is_ok() => Some(pending),
+                _ => None,
+            };
             match (active, due) {
                 (active, Some(pending)) => {
                     let promoted = self
@@ -200,16 +210,20 @@ impl SigningKeys {
             pool_id: pool.clone(),
             purpose,
             alg: keys::ALGORITHM.to_owned(),
-            private_key_encrypted: self
-                .kek
-                .encrypt(generated.private_der.expose_secret(), &generated.kid)
-                .map_err(|e| AuthError::Internal(e.to_string()))?,
+            private_key_encrypted: String::new(),
             public_jwk: serde_json::to_string(&generated.public)
                 .map_err(|e| AuthError::Internal(e.to_string()))?,
             state,
             created_at: now,
             activates_at,
             retired_at: None,
+        };
+        let record = SigningKeyRecord {
+            private_key_encrypted: self
+                .kek
+                .seal_bound(generated.private_der.expose_secret(), &binding(&record))
+                .map_err(|e| AuthError::Internal(e.to_string()))?,
+            ..record
         };
         if self.store.insert_signing_key(&record).await? {
             self.generation.fetch_add(1, Ordering::SeqCst);
@@ -280,18 +294,85 @@ impl SigningKeys {
     /// expired. Creates the pool's keys on first call, so verifiers can fetch the JWKS
     /// before the first sign-in.
     pub async fn jwks(&self, pool: &UserPoolId) -> Result<Vec<PublicJwk>, AuthError> {
-        self.signing_key(pool, KeyPurpose::Id).await?;
-        self.signing_key(pool, KeyPurpose::Access).await?;
+        for purpose in [KeyPurpose::Id, KeyPurpose::Access] {
+            match self.signing_key(pool, purpose).await {
+                // A refused active key is logged where it was found; the JWKS still lists the
+                // keys that pass, so verifiers of the pool's other tokens are not cut off.
+                Ok(_) | Err(AuthError::Internal(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
         let now = self.clock.now();
-        self.store
-            .signing_keys(pool)
-            .await?
-            .iter()
-            .filter(|k| self.is_published(k, now))
-            .map(|k| {
-                serde_json::from_str(&k.public_jwk).map_err(|e| AuthError::Internal(e.to_string()))
-            })
-            .collect()
+        let mut published = Vec::new();
+        for record in self.store.signing_keys(pool).await? {
+            if !self.is_published(&record, now) || self.open(&record).await.is_err() {
+                continue;
+            }
+            published.push(
+                serde_json::from_str(&record.public_jwk)
+                    .map_err(|e| AuthError::Internal(e.to_string()))?,
+            );
+        }
+        Ok(published)
+    }
+
+    /// The private key of a row, if the row is as it was sealed (see the module comment).
+    /// A refused row is logged here, once per use, with why.
+    async fn open(&self, record: &SigningKeyRecord) -> Result<SecretSlice<u8>, AuthError> {
+        let refused = |why: &str| {
+            tracing::error!(
+                pool = %record.pool_id,
+                kid = %record.kid,
+                purpose = record.purpose.as_str(),
+                "signing key row refused: {why}; it is neither published nor used"
+            );
+            AuthError::Internal(format!("signing key {} refused: {why}", record.kid))
+        };
+        let stored = &record.private_key_encrypted;
+        if KeyEncryptionKey::is_bound(stored) {
+            return self
+                .kek
+                .open_bound(stored, &binding(record))
+                .map(SecretSlice::from)
+                .map_err(|_| {
+                    refused("it does not match what was sealed (altered row or wrong key-encryption key)")
+                });
+        }
+        // A row sealed before the binding: the kid is all the ciphertext vouches for, so the
+        // public key must be the private key's own. Then it is re-sealed bound.
+        let der = SecretSlice::from(
+            self.kek
+                .decrypt(stored, &record.kid)
+                .map_err(|_| refused("it cannot be decrypted"))?,
+        );
+        let jwk: Option<PublicJwk> = serde_json::from_str(&record.public_jwk).ok();
+        let consistent = record.alg == keys::ALGORITHM
+            && jwk.is_some_and(|jwk| {
+                jwk.kid == record.kid && keys::is_public_half(der.expose_secret(), &jwk)
+            });
+        if !consistent {
+            return Err(refused("its public key is not its private key's"));
+        }
+        match self.kek.seal_bound(der.expose_secret(), &binding(record)) {
+            Ok(resealed) => match self
+                .store
+                .reseal_signing_key(&record.kid, stored, &resealed)
+                .await
+            {
+                Ok(true) => {
+                    tracing::info!(pool = %record.pool_id, kid = %record.kid, "signing key re-sealed bound to its row");
+                }
+                // Another replica (or request) re-sealed it first.
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(%error, kid = %record.kid, "could not re-seal a signing key; will retry on next use");
+                }
+            },
+            Err(error) => {
+                tracing::warn!(%error, kid = %record.kid, "could not re-seal a signing key");
+            }
+        }
+        Ok(der)
     }
 
     /// The key to check a `purpose` token of `pool` signed under `kid`: only keys that have
@@ -315,6 +396,10 @@ impl SigningKeys {
         if let Some(key) = self.verifying.lock().ok().and_then(|c| c.get(kid).cloned()) {
             return Ok(Some(key));
         }
+        // A public key the key-encryption key does not vouch for verifies nothing.
+        if self.open(record).await.is_err() {
+            return Ok(None);
+        }
         let jwk: PublicJwk = serde_json::from_str(&record.public_jwk)
             .map_err(|e| AuthError::Internal(e.to_string()))?;
         let key =
@@ -324,4 +409,18 @@ impl SigningKeys {
         }
         Ok(Some(key))
     }
+}
+
+/// The associated data a row's private key is sealed with: every column that says what the
+/// key is for and what its public half is. The JWK comes last, as stored, so no field can
+/// run into another.
+fn binding(record: &SigningKeyRecord) -> String {
+    format!(
+        "gatehouse signing key\npool={}\npurpose={}\nkid={}\nalg={}\njwk={}",
+        record.pool_id,
+        record.purpose.as_str(),
+        record.kid,
+        record.alg,
+        record.public_jwk
+    )
 }

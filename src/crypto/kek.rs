@@ -18,6 +18,10 @@ const KEY_BYTES: usize = 32;
 const NONCE_BYTES: usize = 12;
 /// Prefix of every ciphertext, so a future format can be told apart.
 const FORMAT: &str = "v1.";
+/// Prefix of a ciphertext sealed with [`KeyEncryptionKey::seal_bound`]: same layout, but its
+/// associated data is a full description of the row (see `auth/keys.rs`), not only an id. The
+/// prefix says which rule opens it, so a bound row is never tried under the weaker one.
+const FORMAT_BOUND: &str = "v2.";
 
 pub struct KeyEncryptionKey(SecretBox<[u8; KEY_BYTES]>);
 
@@ -101,6 +105,25 @@ impl KeyEncryptionKey {
     /// Encrypts `plaintext`, binding it to `context` (the key id) so a ciphertext moved to
     /// another row does not decrypt.
     pub fn encrypt(&self, plaintext: &[u8], context: &str) -> Result<String, KekError> {
+        self.seal(FORMAT, plaintext, context)
+    }
+
+    /// Encrypts `plaintext` bound to `binding`, everything the row it is stored in asserts
+    /// about it: it opens only with [`Self::open_bound`] and that exact binding.
+    pub fn seal_bound(&self, plaintext: &[u8], binding: &str) -> Result<String, KekError> {
+        self.seal(FORMAT_BOUND, plaintext, binding)
+    }
+
+    /// Whether `stored` was made by [`Self::seal_bound`] (else it is a `v1` ciphertext).
+    pub fn is_bound(stored: &str) -> bool {
+        stored.starts_with(FORMAT_BOUND)
+    }
+
+    pub fn open_bound(&self, stored: &str, binding: &str) -> Result<Vec<u8>, KekError> {
+        self.open(FORMAT_BOUND, stored, binding)
+    }
+
+    fn seal(&self, format: &str, plaintext: &[u8], context: &str) -> Result<String, KekError> {
         let nonce_bytes = os_random::<NONCE_BYTES>()?;
         let ciphertext = self
             .cipher()
@@ -114,11 +137,15 @@ impl KeyEncryptionKey {
             .map_err(|_| KekError::Encrypt)?;
         let mut blob = nonce_bytes.to_vec();
         blob.extend_from_slice(&ciphertext);
-        Ok(format!("{FORMAT}{}", URL_SAFE_NO_PAD.encode(blob)))
+        Ok(format!("{format}{}", URL_SAFE_NO_PAD.encode(blob)))
     }
 
     pub fn decrypt(&self, stored: &str, context: &str) -> Result<Vec<u8>, KekError> {
-        let encoded = stored.strip_prefix(FORMAT).ok_or(KekError::Decrypt)?;
+        self.open(FORMAT, stored, context)
+    }
+
+    fn open(&self, format: &str, stored: &str, context: &str) -> Result<Vec<u8>, KekError> {
+        let encoded = stored.strip_prefix(format).ok_or(KekError::Decrypt)?;
         let blob = URL_SAFE_NO_PAD
             .decode(encoded)
             .map_err(|_| KekError::Decrypt)?;
@@ -154,6 +181,23 @@ mod tests {
         assert!(kek.decrypt(&sealed, "kid-2").is_err());
         let other = KeyEncryptionKey::generate().unwrap();
         assert!(other.decrypt(&sealed, "kid-1").is_err());
+    }
+
+    #[test]
+    fn bound_ciphertexts_open_only_as_bound_with_their_binding() {
+        let kek = KeyEncryptionKey::generate().unwrap();
+        let sealed = kek.seal_bound(b"der", "pool\nid\nkid\n{jwk}").unwrap();
+        assert!(KeyEncryptionKey::is_bound(&sealed));
+        assert_eq!(
+            kek.open_bound(&sealed, "pool\nid\nkid\n{jwk}").unwrap(),
+            b"der"
+        );
+        assert!(kek.open_bound(&sealed, "other\nid\nkid\n{jwk}").is_err());
+        // Never under the v1 rule, whatever the context.
+        assert!(kek.decrypt(&sealed, "pool\nid\nkid\n{jwk}").is_err());
+        let legacy = kek.encrypt(b"der", "kid").unwrap();
+        assert!(!KeyEncryptionKey::is_bound(&legacy));
+        assert!(kek.open_bound(&legacy, "kid").is_err());
     }
 
     #[test]

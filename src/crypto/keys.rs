@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::EncodingKey;
-use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, rand_core::OsRng};
 use serde::{Deserialize, Serialize};
@@ -66,6 +66,16 @@ fn thumbprint(e: &str, n: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
+/// Whether `jwk` is the public half of the PKCS#1 private key `private_der`, kid included.
+pub fn is_public_half(private_der: &[u8], jwk: &PublicJwk) -> bool {
+    let Ok(private) = RsaPrivateKey::from_pkcs1_der(private_der) else {
+        return false;
+    };
+    let n = URL_SAFE_NO_PAD.encode(private.n().to_bytes_be());
+    let e = URL_SAFE_NO_PAD.encode(private.e().to_bytes_be());
+    jwk.n == n && jwk.e == e && jwk.kid == thumbprint(&e, &n)
+}
+
 /// The signing handle for a decrypted PKCS#1 private key.
 pub fn encoding_key(private_der: &[u8]) -> EncodingKey {
     EncodingKey::from_rsa_der(private_der)
@@ -89,5 +99,20 @@ mod tests {
         assert!(!key.private_der.expose_secret().is_empty());
         let json = serde_json::to_value(&key.public).unwrap();
         assert_eq!(json["use"], "sig");
+    }
+
+    #[test]
+    fn a_public_key_is_recognised_as_its_private_keys_half_only() {
+        let key = generate_rsa().unwrap();
+        let other = generate_rsa().unwrap();
+        let der = key.private_der.expose_secret();
+        assert!(is_public_half(der, &key.public));
+        assert!(!is_public_half(der, &other.public));
+        let renamed = PublicJwk {
+            kid: other.kid.clone(),
+            ..key.public.clone()
+        };
+        assert!(!is_public_half(der, &renamed));
+        assert!(!is_public_half(b"not a key", &key.public));
     }
 }

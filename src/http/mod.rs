@@ -24,19 +24,22 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use error::{ApiError, ErrorKind, Surface};
 
-/// Every route Gatehouse serves.
-pub fn configure(config: &mut web::ServiceConfig) {
+/// Every route Gatehouse serves; `/metrics` only when `with_metrics` (it moves to a listener
+/// of its own when GATEHOUSE_METRICS_BIND is set).
+pub fn configure(config: &mut web::ServiceConfig, with_metrics: bool) {
     config
         .configure(health::routes)
         .configure(login_api::routes)
         .configure(cognito::routes)
-        .configure(metrics::routes)
         .configure(oauth2::routes)
         .configure(well_known::routes)
         .default_service(web::to(not_found));
+    if with_metrics {
+        config.configure(metrics::routes);
+    }
 }
 
-async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     let path: String = request.path().chars().take(100).collect();
     Err(ApiError::new(
         ErrorKind::ResourceNotFound,

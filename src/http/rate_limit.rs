@@ -6,8 +6,13 @@
 //! anything in that header, so it is believed only as far as our own proxies vouch for it.
 //! Limits are kept per replica, in memory: they shed load and slow sprays, while the
 //! lockout, which must survive restarts, lives in the database.
+//!
+//! Addresses are compared in canonical form: an IPv4-mapped IPv6 peer (`::ffff:192.0.2.1`,
+//! what a dual-stack listener on `[::]` reports for IPv4 clients) is that IPv4 address, for
+//! the trusted-proxy match as for the limit. An IPv6 client is limited per /64: one host is
+//! routinely given a whole /64, so per-address buckets would give it 2^64 budgets.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -73,9 +78,17 @@ impl SignInLimiter {
         self.trusted.iter().any(|net| net.contains(ip))
     }
 
+    /// The budget an address draws on: itself for IPv4, its /64 for IPv6.
+    fn bucket(ip: IpAddr) -> IpAddr {
+        match ip.to_canonical() {
+            IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
+            v4 => v4,
+        }
+    }
+
     /// The address the request came from, as far as trusted proxies vouch.
     pub fn client_ip(&self, request: &HttpRequest) -> Option<IpAddr> {
-        let peer = request.peer_addr()?.ip();
+        let peer = request.peer_addr()?.ip().to_canonical();
         if !self.is_trusted(&peer) {
             return Some(peer);
         }
@@ -88,7 +101,7 @@ impl SignInLimiter {
             .collect::<Vec<_>>();
         let mut client = peer;
         for entry in forwarded.iter().rev() {
-            match entry.parse::<IpAddr>() {
+            match entry.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
                 Ok(ip) => {
                     client = ip;
                     if !self.is_trusted(&ip) {
@@ -114,7 +127,7 @@ impl SignInLimiter {
         let Some(ip) = self.client_ip(request) else {
             return Ok(());
         };
-        limiter.check_key(&ip).map_err(|_| {
+        limiter.check_key(&Self::bucket(ip)).map_err(|_| {
             tracing::info!(client_ip = %ip, reason = self.refusal, "rate limit reached");
             ApiError::new(ErrorKind::TooManyRequests, self.refusal, surface)
         })
@@ -132,5 +145,37 @@ mod tests {
         assert!(nets[0].contains(&"10.1.2.3".parse::<IpAddr>().unwrap()));
         assert!(parse_trusted("not-an-ip").is_err());
         assert!(parse_trusted("").unwrap().is_empty());
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn ipv6_clients_share_their_64_and_mapped_ipv4_is_ipv4() {
+        let bucket = SignInLimiter::bucket;
+        assert_eq!(bucket(ip("2001:db8:1:2:aaaa::1")), ip("2001:db8:1:2::"));
+        assert_eq!(
+            bucket(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")),
+            bucket(ip("2001:db8:1:2::9"))
+        );
+        assert_ne!(bucket(ip("2001:db8:1:3::1")), bucket(ip("2001:db8:1:2::1")));
+        assert_eq!(bucket(ip("::ffff:198.51.100.7")), ip("198.51.100.7"));
+        assert_eq!(bucket(ip("198.51.100.7")), ip("198.51.100.7"));
+        assert_ne!(bucket(ip("198.51.100.7")), bucket(ip("198.51.100.8")));
+    }
+
+    #[test]
+    fn mapped_peers_and_hops_match_ipv4_trusted_proxies() {
+        let limiter = SignInLimiter::new(1, parse_trusted("127.0.0.1").unwrap());
+        let request = actix_web::test::TestRequest::default()
+            .peer_addr("[::ffff:127.0.0.1]:4000".parse().unwrap())
+            .insert_header(("x-forwarded-for", "203.0.113.5, ::ffff:127.0.0.1"))
+            .to_http_request();
+        assert_eq!(limiter.client_ip(&request), Some(ip("203.0.113.5")));
+        let direct = actix_web::test::TestRequest::default()
+            .peer_addr("[::ffff:203.0.113.6]:4000".parse().unwrap())
+            .to_http_request();
+        assert_eq!(limiter.client_ip(&direct), Some(ip("203.0.113.6")));
     }
 }

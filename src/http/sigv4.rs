@@ -118,6 +118,36 @@ impl AdminAuth {
         body: &[u8],
         now: UnixSeconds,
     ) -> Result<(), ApiError> {
+        let mut headers: Vec<(&str, &[u8])> = request
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()))
+            .collect();
+        // HTTP/2 carries the host as the URI's authority, not as a header.
+        let authority = request.uri().authority().map(|a| a.as_str());
+        if let (Some(authority), false) = (authority, request.headers().contains_key("host")) {
+            headers.push(("host", authority.as_bytes()));
+        }
+        let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        self.verify_parts(
+            &SignedRequest {
+                method: request.method().as_str(),
+                path_and_query,
+                headers: &headers,
+            },
+            body,
+            now,
+        )
+    }
+
+    /// [`Self::verify`] over a request's parts, so it can be driven without a server (the
+    /// `sigv4_verify` fuzz target does).
+    pub fn verify_parts(
+        &self,
+        request: &SignedRequest<'_>,
+        body: &[u8],
+        now: UnixSeconds,
+    ) -> Result<(), ApiError> {
         let keys = match self {
             Self::Disabled => return Ok(()),
             Self::Unconfigured => {
@@ -130,16 +160,12 @@ impl AdminAuth {
             }
             Self::Keys(keys) => keys,
         };
-        let header = request
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                refused(
-                    "MissingAuthenticationTokenException",
-                    "Missing Authentication Token",
-                )
-            })?;
+        let header = request.single_header("authorization")?.ok_or_else(|| {
+            refused(
+                "MissingAuthenticationTokenException",
+                "Missing Authentication Token",
+            )
+        })?;
         let auth = parse_authorization(header).ok_or_else(|| {
             refused(
                 "IncompleteSignatureException",
@@ -152,6 +178,7 @@ impl AdminAuth {
                 format!("Credential should be scoped to correct service: '{SERVICE}'."),
             ));
         }
+        check_signed_header_names(&auth.signed_headers)?;
         let secret = keys.get(auth.access_key_id).ok_or_else(|| {
             refused(
                 "UnrecognizedClientException",
@@ -159,9 +186,7 @@ impl AdminAuth {
             )
         })?;
         let amz_date = request
-            .headers()
-            .get("x-amz-date")
-            .and_then(|v| v.to_str().ok())
+            .single_header("x-amz-date")?
             .ok_or_else(|| refused("IncompleteSignatureException", "X-Amz-Date is required"))?;
         let signed_at = chrono::NaiveDateTime::parse_from_str(amz_date, "%Y%m%dT%H%M%SZ")
             .map_err(|_| refused("IncompleteSignatureException", "X-Amz-Date is malformed"))?
@@ -173,7 +198,7 @@ impl AdminAuth {
                 "The credential scope date does not match X-Amz-Date.",
             ));
         }
-        if (now - signed_at).abs() > MAX_SKEW_SECONDS {
+        if now.abs_diff(signed_at) > MAX_SKEW_SECONDS.unsigned_abs() {
             return Err(refused(
                 "InvalidSignatureException",
                 format!(
@@ -194,9 +219,81 @@ impl AdminAuth {
     }
 }
 
+/// A request as the verifier sees it: method, path and query as received, and every header
+/// (lower-case names, values as bytes) in the order received.
+pub struct SignedRequest<'a> {
+    pub method: &'a str,
+    pub path_and_query: &'a str,
+    pub headers: &'a [(&'a str, &'a [u8])],
+}
+
+impl SignedRequest<'_> {
+    /// The one value of a header, `Ok(None)` when absent. A header sent twice is refused: the
+    /// operation dispatch and the signature must read the same single value.
+    fn single_header(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        let mut values = self
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v);
+        let Some(value) = values.next() else {
+            return Ok(None);
+        };
+        if values.next().is_some() {
+            return Err(refused(
+                "InvalidSignatureException",
+                format!("Header {name} may appear only once in a signed request."),
+            ));
+        }
+        std::str::from_utf8(value)
+            .ok()
+            .filter(|v| v.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)))
+            .map(Some)
+            .ok_or_else(|| {
+                refused(
+                    "IncompleteSignatureException",
+                    format!("Header {name} is not printable ASCII."),
+                )
+            })
+    }
+}
+
+/// The headers a signature must cover, or a captured request could be replayed with them
+/// changed: `host` (where it was meant to go; `aws-sigv4` also needs it to sign), the date
+/// (when), and `x-amz-target` (which operation: AdminGetUser and AdminDisableUser take the
+/// same body).
+const REQUIRED_SIGNED_HEADERS: [&str; 3] = ["host", "x-amz-date", "x-amz-target"];
+
+/// Refuses a SignedHeaders list that leaves out a header the signature must cover, or that
+/// names a header in a form SigV4 never produces (upper case, empty, not a token), before
+/// anything is handed to the signing library.
+fn check_signed_header_names(names: &[&str]) -> Result<(), ApiError> {
+    let well_formed = |name: &&str| {
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+    };
+    if !names.iter().all(well_formed) {
+        return Err(refused(
+            "IncompleteSignatureException",
+            "SignedHeaders must list lower-case header names separated by ';'.",
+        ));
+    }
+    for required in REQUIRED_SIGNED_HEADERS {
+        if !names.contains(&required) {
+            return Err(refused(
+                "InvalidSignatureException",
+                format!("The request signature must cover the {required} header."),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Signs the request as the client must have, over exactly the headers it listed.
 fn compute_signature(
-    request: &HttpRequest,
+    request: &SignedRequest<'_>,
     body: &[u8],
     auth: &Authorization<'_>,
     secret: &SecretString,
@@ -213,16 +310,12 @@ fn compute_signature(
         if *name == "x-amz-date" {
             continue; // the signer adds it from `time`
         }
-        let value = request
-            .headers()
-            .get(*name)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                refused(
-                    "IncompleteSignatureException",
-                    format!("Signed header {name} is missing"),
-                )
-            })?;
+        let value = request.single_header(name)?.ok_or_else(|| {
+            refused(
+                "IncompleteSignatureException",
+                format!("Signed header {name} is missing"),
+            )
+        })?;
         headers.push((name, value));
     }
     let identity: Identity = Credentials::new(
@@ -251,10 +344,9 @@ fn compute_signature(
             )
         })?
         .into();
-    let uri = request.uri().to_string();
     let signable = SignableRequest::new(
-        request.method().as_str(),
-        uri,
+        request.method,
+        request.path_and_query,
         headers.into_iter(),
         SignableBody::Bytes(body),
     )
@@ -290,6 +382,158 @@ mod tests {
         ] {
             assert!(parse_authorization(bad).is_none(), "{bad}");
         }
+    }
+
+    const KEY_ID: &str = "AKIDUNIT";
+    const SECRET: &str = "unit/secret";
+    const NOW: UnixSeconds = 1_796_000_000;
+
+    /// Signs like an AWS SDK would, over `signed` plus host and x-amz-date (unless excluded),
+    /// and returns every header of the resulting request, `unsigned` ones included.
+    fn signed_request(
+        signed: &[(&str, &str)],
+        unsigned: &[(&'static str, &'static str)],
+        excluded: &[&'static str],
+        body: &[u8],
+    ) -> Vec<(String, String)> {
+        let identity: Identity = Credentials::new(KEY_ID, SECRET, None, None, "unit").into();
+        let mut settings = SigningSettings::default();
+        settings.excluded_headers = Some(excluded.iter().map(|h| (*h).into()).collect());
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name(SERVICE)
+            .time(UNIX_EPOCH + Duration::from_secs(u64::try_from(NOW).unwrap()))
+            .settings(settings)
+            .build()
+            .unwrap()
+            .into();
+        let signable = SignableRequest::new(
+            "POST",
+            "http://gatehouse.test/",
+            signed.iter().copied(),
+            SignableBody::Bytes(body),
+        )
+        .unwrap();
+        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+        let mut headers: Vec<(String, String)> = signed
+            .iter()
+            .chain(unsigned)
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        headers.extend(
+            instructions
+                .headers()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.to_owned())),
+        );
+        headers
+    }
+
+    fn check(headers: &[(String, String)], body: &[u8]) -> Result<(), ApiError> {
+        let auth =
+            AdminAuth::from_settings(Some(KEY_ID), Some(&SecretString::from(SECRET.to_owned())))
+                .unwrap();
+        let headers: Vec<(&str, &[u8])> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes()))
+            .collect();
+        auth.verify_parts(
+            &SignedRequest {
+                method: "POST",
+                path_and_query: "/",
+                headers: &headers,
+            },
+            body,
+            NOW,
+        )
+    }
+
+    fn type_of(result: Result<(), ApiError>) -> &'static str {
+        match result {
+            Ok(()) => "Ok",
+            Err(ApiError {
+                kind: ErrorKind::AccessDenied(type_name),
+                ..
+            }) => type_name,
+            Err(other) => panic!("not an access refusal: {other:?}"),
+        }
+    }
+
+    const HOST: (&str, &str) = ("host", "gatehouse.test");
+    const GET_USER: (&str, &str) = (
+        "x-amz-target",
+        "AWSCognitoIdentityProviderService.AdminGetUser",
+    );
+
+    #[test]
+    fn a_request_signed_over_host_date_and_target_verifies() {
+        let body = br#"{"UserPoolId":"p","Username":"u"}"#;
+        let headers = signed_request(&[HOST, GET_USER], &[], &[], body);
+        assert_eq!(type_of(check(&headers, body)), "Ok");
+        let mut tampered = headers.clone();
+        for (name, value) in &mut tampered {
+            if name == "x-amz-target" {
+                *value = "AWSCognitoIdentityProviderService.AdminDisableUser".into();
+            }
+        }
+        assert_eq!(type_of(check(&tampered, body)), "InvalidSignatureException");
+    }
+
+    #[test]
+    fn a_signature_that_leaves_out_the_target_is_refused() {
+        let body = br#"{"UserPoolId":"p","Username":"u"}"#;
+        let headers = signed_request(
+            &[HOST],
+            &[(
+                "x-amz-target",
+                "AWSCognitoIdentityProviderService.AdminDisableUser",
+            )],
+            &[],
+            body,
+        );
+        assert_eq!(type_of(check(&headers, body)), "InvalidSignatureException");
+    }
+
+    #[test]
+    fn a_signature_that_leaves_out_host_or_date_is_refused_without_reaching_the_signer() {
+        // Without a signed host, aws-sigv4 would take it from the URI, which has no authority
+        // on the server side: it panics. The check must come first.
+        let body = b"{}";
+        for excluded in ["host", "x-amz-date"] {
+            let headers = signed_request(&[HOST, GET_USER], &[], &[excluded], body);
+            assert_eq!(
+                type_of(check(&headers, body)),
+                "InvalidSignatureException",
+                "{excluded}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_signed_header_sent_twice_is_refused() {
+        let body = b"{}";
+        let mut headers = signed_request(&[HOST, GET_USER], &[], &[], body);
+        headers.push((
+            "x-amz-target".into(),
+            "AWSCognitoIdentityProviderService.AdminDisableUser".into(),
+        ));
+        assert_eq!(type_of(check(&headers, body)), "InvalidSignatureException");
+    }
+
+    #[test]
+    fn malformed_signed_header_lists_are_refused() {
+        for names in [
+            vec!["host", "x-amz-date"],
+            vec!["Host", "x-amz-date", "x-amz-target"],
+            vec!["", "host", "x-amz-date", "x-amz-target"],
+            vec!["host", "x-amz-date", "x-amz-target", "a b"],
+        ] {
+            assert!(check_signed_header_names(&names).is_err(), "{names:?}");
+        }
+        assert!(
+            check_signed_header_names(&["content-type", "host", "x-amz-date", "x-amz-target"])
+                .is_ok()
+        );
     }
 
     #[test]

@@ -115,15 +115,22 @@ impl Services {
         Ok(())
     }
 
-    /// The user must reset their password before signing in again.
+    /// The user must reset their password before signing in again, and every session they
+    /// have ends now, as AdminResetUserPassword does: a reset is asked for when the password
+    /// may be known to someone else, who may be holding a session made with it.
     pub async fn require_password_reset(
         &self,
         pool: &UserPool,
         username: &Username,
     ) -> Result<(), AuthError> {
         let user = self.find_user(pool, username).await?;
+        // Status first: from then on no new session can start with the old password, so
+        // the revocation that follows leaves none behind.
         self.store
             .set_status(&user.sub, UserStatus::ResetRequired, self.clock.now())
+            .await?;
+        self.store
+            .revoke_user_sessions(&user.sub, self.clock.now())
             .await?;
         AuditEvent::for_user("user_reset_required", &pool.id, &user).emit();
         Ok(())

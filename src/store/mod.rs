@@ -27,6 +27,12 @@ pub fn sqlite_database_path(url: &str) -> Option<std::path::PathBuf> {
     sqlite::database_path(url)
 }
 
+/// Warns when a file holding secrets (a database file, the key-encryption key file) can be
+/// read or written by users other than its owner.
+pub fn warn_if_loose_file_mode(path: &std::path::Path) {
+    sqlite::warn_if_loose(path);
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A uniqueness rule refused the write (the name says which).
@@ -487,6 +493,14 @@ pub trait KeyStore {
         pending_kid: &str,
         active_kid: Option<&str>,
         now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+    /// Replaces a key's sealed private key if it is still `expected` (a newer envelope for
+    /// the same key); false if the row changed meanwhile.
+    async fn reseal_signing_key(
+        &self,
+        kid: &str,
+        expected: &str,
+        replacement: &str,
     ) -> Result<bool, StoreError>;
 }
 

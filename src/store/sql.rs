@@ -113,6 +113,9 @@ impl SqlStore {
             Backend::Sqlite => sqlite::normalise_url(url),
             Backend::Postgres => url.to_owned(),
         };
+        if backend == Backend::Sqlite {
+            sqlite::create_owner_only(&url)?;
+        }
         let options = AnyConnectOptions::from_str(&url).map_err(classify)?;
         let mut pool_options = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
@@ -133,6 +136,9 @@ impl SqlStore {
             });
         }
         let pool = pool_options.connect_with(options).await.map_err(classify)?;
+        if backend == Backend::Sqlite {
+            sqlite::warn_about_loose_modes(&url);
+        }
         let writers = (backend == Backend::Sqlite).then(tokio::sync::Mutex::default);
         Ok(Self {
             pool,
@@ -1807,6 +1813,27 @@ impl KeyStore for SqlStore {
                     Ok(false)
                 }
             }
+        })
+        .await
+    }
+
+    async fn reseal_signing_key(
+        &self,
+        kid: &str,
+        expected: &str,
+        replacement: &str,
+    ) -> Result<bool, StoreError> {
+        self.retrying("reseal_signing_key", Replay::Safe, || async move {
+            let result = sqlx::query(
+                "UPDATE signing_keys SET private_key = $1 WHERE kid = $2 AND private_key = $3",
+            )
+            .bind(replacement)
+            .bind(kid)
+            .bind(expected)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            Ok(result.rows_affected() == 1)
         })
         .await
     }

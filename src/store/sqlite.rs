@@ -1,7 +1,8 @@
 //! What only SQLite needs: file creation, connection pragmas and a file lock for migrations.
 
 use std::fs::{File, OpenOptions};
-use std::path::PathBuf;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 use sqlx::AnyConnection;
 
@@ -30,6 +31,58 @@ pub(super) fn database_path(url: &str) -> Option<PathBuf> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty()).then(|| PathBuf::from(path))
+}
+
+/// Creates the database file owner-only (0600) before SQLite opens it, so it is never
+/// readable by other users: it holds password hashes and sessions. SQLite creates the
+/// `-wal` and `-shm` files with the database file's permissions. An existing file is left
+/// as it is.
+pub(super) fn create_owner_only(url: &str) -> Result<(), StoreError> {
+    // Only where SQLite itself would create the file (`mode=rwc`, the default we add).
+    let Some(path) = database_path(url).filter(|_| url.contains("mode=rwc")) else {
+        return Ok(());
+    };
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Unavailable(format!(
+            "cannot create the database file {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Warns about each of the database's files (the database, `-wal`, `-shm`) that other users
+/// may read or write.
+pub(super) fn warn_about_loose_modes(url: &str) {
+    let Some(path) = database_path(url) else {
+        return;
+    };
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        warn_if_loose(Path::new(&file));
+    }
+}
+
+/// Logs a warning when a secret-bearing file is open to group or others (mode & 0o077).
+pub(super) fn warn_if_loose(path: &Path) {
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        tracing::warn!(
+            path = %path.display(),
+            mode = %format!("{mode:04o}"),
+            "file is accessible to other users; restrict it with chmod 600"
+        );
+    }
 }
 
 /// Per-connection settings: enforce foreign keys (SQLite's default is off), wait for a busy
@@ -90,6 +143,24 @@ mod tests {
             normalise_url("sqlite://a.db?mode=ro"),
             "sqlite://a.db?mode=ro"
         );
+    }
+
+    #[test]
+    fn database_files_are_created_owner_only_where_sqlite_would_create_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        let url = normalise_url(&format!("sqlite://{}", path.display()));
+        create_owner_only(&url).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // An existing file is left as it is; a read-only URL creates nothing.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        create_owner_only(&url).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        let read_only = dir.path().join("ro.db");
+        create_owner_only(&format!("sqlite://{}?mode=ro", read_only.display())).unwrap();
+        assert!(!read_only.exists());
     }
 
     #[test]

@@ -10,7 +10,8 @@ use crate::support::{Db, TestDatabase};
 
 on_both_backends!(
     operator_commands_manage_tenants_and_users,
-    a_newer_schema_is_refused
+    a_newer_schema_is_refused,
+    require_reset_ends_every_session_of_the_user,
 );
 
 /// Runs the binary in a scratch directory with only the given settings.
@@ -283,6 +284,70 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
         serde_json::from_str(&cli.ok(&["tenant", "show", "initech", "--json"], "")).unwrap();
     assert_eq!(shown["UserPoolId"], pool_id);
     assert_eq!(shown["Settings"]["PasswordPolicy"]["MinimumLength"], 8);
+}
+
+/// `gatehouse user require-reset` is asked for when a password may be known to someone else,
+/// who may hold a session made with it: like AdminResetUserPassword, it ends them all.
+async fn require_reset_ends_every_session_of_the_user(backend: Db) {
+    use base64::Engine;
+
+    use crate::helpers::{PASSWORD, TEST_PEPPER, TestApp, assert_error, field};
+
+    let app = TestApp::spawn(backend).await;
+    let (pool, _) = app.create_tenant("acme").await;
+    app.create_user(&pool, "alice", false).await;
+    app.create_user(&pool, "bob", false).await;
+    let alice = app.sign_in("acme", "alice", PASSWORD).await;
+    let bob = app.sign_in("acme", "bob", PASSWORD).await;
+    // The operator's command runs against the server's database, with its secrets.
+    let cli = Cli {
+        dir: tempfile::tempdir().unwrap(),
+        env: vec![
+            ("GATEHOUSE_DATABASE_URL".into(), app.database_url()),
+            ("GATEHOUSE_PEPPER".into(), TEST_PEPPER.into()),
+            (
+                "GATEHOUSE_KEY_ENCRYPTION_KEY".into(),
+                base64::engine::general_purpose::STANDARD.encode([42u8; 32]),
+            ),
+            ("GATEHOUSE_ARGON2_MEMORY_KIB".into(), "256".into()),
+            ("GATEHOUSE_ARGON2_ITERATIONS".into(), "1".into()),
+            (
+                "GATEHOUSE_ALLOW_WEAK_PASSWORD_HASHING".into(),
+                "true".into(),
+            ),
+        ],
+    };
+    cli.ok(&["user", "require-reset", "--tenant", "acme", "alice"], "");
+
+    assert_error(
+        app.refresh(&field(&alice, "RefreshToken")).await,
+        401,
+        "NotAuthorizedException",
+        "",
+    )
+    .await;
+    assert_error(
+        app.user_info(&field(&alice, "AccessToken")).await,
+        401,
+        "NotAuthorizedException",
+        "",
+    )
+    .await;
+    // The reset is required before the next sign-in.
+    let login = app.login("acme", "alice", PASSWORD).await;
+    assert_ne!(login.status(), 200);
+    let body: Value = login.json().await.unwrap();
+    assert_eq!(body["__type"], "PasswordResetRequiredException", "{body}");
+    // Only alice's sessions.
+    assert_eq!(
+        app.user_info(&field(&bob, "AccessToken")).await.status(),
+        200
+    );
+    assert_eq!(
+        app.refresh(&field(&bob, "RefreshToken")).await.status(),
+        200
+    );
+    app.stop().await;
 }
 
 async fn a_newer_schema_is_refused(backend: Db) {

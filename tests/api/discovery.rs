@@ -107,7 +107,7 @@ async fn jwks_publishes_one_key_per_purpose_and_is_cacheable(backend: Db) {
     assert_eq!(response.status(), 304);
     // The private halves are in the database only as ciphertext.
     for record in app.services.store.signing_keys(&pool.id).await.unwrap() {
-        assert!(record.private_key_encrypted.starts_with("v1."));
+        assert!(record.private_key_encrypted.starts_with("v2."));
         assert!(!record.private_key_encrypted.contains("PRIVATE"));
     }
     app.stop().await;

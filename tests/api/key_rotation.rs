@@ -15,6 +15,8 @@ use crate::support::Db;
 on_both_backends!(
     rotation_under_load_causes_no_verification_failure,
     scheduled_rotation_and_housekeeping_follow_the_clock,
+    a_signing_key_row_edited_in_the_database_is_refused_not_published,
+    rows_sealed_before_the_binding_still_load_and_are_resealed,
 );
 
 /// A relying party: caches the JWKS, re-fetches it when it meets an unknown kid.
@@ -222,5 +224,158 @@ async fn scheduled_rotation_and_housekeeping_follow_the_clock(backend: Db) {
         app.refresh(&field(&first, "RefreshToken")).await.status(),
         401
     );
+    app.stop().await;
+}
+
+/// The kids a pool's JWKS publishes (fetched fresh: the clock moves past the render cache).
+async fn published_kids(app: &TestApp, pool: &gatehouse::domain::pool::UserPool) -> Vec<String> {
+    app.clock.advance(1);
+    let response = app.client.get(app.jwks_url(pool)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let jwks: Value = response.json().await.unwrap();
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn database(app: &TestApp) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(&app.database_url()).await.unwrap()
+}
+
+/// Someone with write access to the database (and not to the key-encryption key) moves a key
+/// to another pool, or gives a key another public half: the row no longer opens, so it is
+/// neither published nor trusted, and everything else goes on.
+async fn a_signing_key_row_edited_in_the_database_is_refused_not_published(backend: Db) {
+    use gatehouse::store::KeyPurpose;
+
+    let app = TestApp::spawn(backend).await;
+    let (acme, _) = app.create_tenant("acme").await;
+    let (globex, _) = app.create_tenant("globex").await;
+    app.create_user(&acme, "alice", false).await;
+    app.create_user(&globex, "gina", false).await;
+    let globex_kids = published_kids(&app, &globex).await;
+    let pending = app.services.keys.rotate(&acme.id).await.unwrap();
+    let moved = pending
+        .iter()
+        .find(|k| k.purpose == KeyPurpose::Id)
+        .unwrap()
+        .clone();
+    let rekeyed = pending
+        .iter()
+        .find(|k| k.purpose == KeyPurpose::Access)
+        .unwrap()
+        .clone();
+    let acme_kids = published_kids(&app, &acme).await;
+    assert_eq!(acme_kids.len(), 4);
+    assert!(acme_kids.contains(&moved.kid) && acme_kids.contains(&rekeyed.kid));
+
+    let db = database(&app).await;
+    // Moved: acme's pending ID-token key now claims to be globex's.
+    sqlx::query("UPDATE signing_keys SET pool_id = $1 WHERE kid = $2")
+        .bind(globex.id.to_string())
+        .bind(&moved.kid)
+        .execute(&db)
+        .await
+        .unwrap();
+    // Re-keyed: the pending access-token key keeps its kid but gets another modulus.
+    let mut jwk: Value = serde_json::from_str(&rekeyed.public_jwk).unwrap();
+    let other = gatehouse::crypto::keys::generate_rsa().unwrap();
+    jwk["n"] = Value::String(other.public.n.clone());
+    sqlx::query("UPDATE signing_keys SET public_jwk = $1 WHERE kid = $2")
+        .bind(jwk.to_string())
+        .bind(&rekeyed.kid)
+        .execute(&db)
+        .await
+        .unwrap();
+    db.close().await;
+
+    assert_eq!(published_kids(&app, &globex).await, globex_kids);
+    let acme_now = published_kids(&app, &acme).await;
+    assert_eq!(acme_now.len(), 2, "{acme_now:?}");
+    assert!(!acme_now.contains(&moved.kid) && !acme_now.contains(&rekeyed.kid));
+    // Unrelated requests are untouched: sign-ins on both pools, tokens that verify.
+    for (tenant, user) in [("acme", "alice"), ("globex", "gina")] {
+        let tokens = app.sign_in(tenant, user, PASSWORD).await;
+        assert_eq!(
+            app.user_info(&field(&tokens, "AccessToken")).await.status(),
+            200
+        );
+    }
+    // Once due, neither refused row is promoted: each pool keeps signing with its own key.
+    app.clock
+        .advance(app.services.keys.policy().activation_delay_seconds + 1);
+    for (tenant, user) in [("acme", "alice"), ("globex", "gina")] {
+        let tokens = app.sign_in(tenant, user, PASSWORD).await;
+        let kid = jwt_part(&field(&tokens, "AccessToken"), 0)["kid"].clone();
+        assert_ne!(kid, Value::String(rekeyed.kid.clone()));
+        let kid = jwt_part(&field(&tokens, "IdToken"), 0)["kid"].clone();
+        assert_ne!(kid, Value::String(moved.kid.clone()));
+    }
+    assert_eq!(published_kids(&app, &globex).await, globex_kids);
+    app.stop().await;
+}
+
+/// Rows sealed before the binding (`v1.`, bound to the kid only) still work when their
+/// public key is their private key's, and are re-sealed bound on first use; a v1 row whose
+/// public key is someone else's is refused.
+async fn rows_sealed_before_the_binding_still_load_and_are_resealed(backend: Db) {
+    use gatehouse::crypto::keys::generate_rsa;
+    use gatehouse::store::{KeyPurpose, SigningKeyRecord};
+    use secrecy::ExposeSecret;
+
+    let app = TestApp::spawn(backend).await;
+    let (acme, _) = app.create_tenant("acme").await;
+    let active = published_kids(&app, &acme).await;
+    let now = app.clock_now();
+    let legacy_row = |key: &gatehouse::crypto::keys::GeneratedKey,
+                      public: &gatehouse::crypto::keys::PublicJwk,
+                      purpose| SigningKeyRecord {
+        kid: public.kid.clone(),
+        pool_id: acme.id.clone(),
+        purpose,
+        alg: "RS256".into(),
+        private_key_encrypted: app
+            .services
+            .kek
+            .encrypt(key.private_der.expose_secret(), &public.kid)
+            .unwrap(),
+        public_jwk: serde_json::to_string(public).unwrap(),
+        state: KeyState::Pending,
+        created_at: now,
+        activates_at: now + 3_600,
+        retired_at: None,
+    };
+    let good = generate_rsa().unwrap();
+    let (victim, impostor) = (generate_rsa().unwrap(), generate_rsa().unwrap());
+    let store = &app.services.store;
+    assert!(
+        store
+            .insert_signing_key(&legacy_row(&good, &good.public, KeyPurpose::Id))
+            .await
+            .unwrap()
+    );
+    // The impostor's private key under the victim's public half (and kid).
+    assert!(
+        store
+            .insert_signing_key(&legacy_row(&impostor, &victim.public, KeyPurpose::Access))
+            .await
+            .unwrap()
+    );
+
+    let kids = published_kids(&app, &acme).await;
+    assert!(kids.contains(&good.kid), "{kids:?}");
+    assert!(!kids.contains(&victim.kid), "{kids:?}");
+    assert_eq!(kids.len(), active.len() + 1);
+    let rows = store.signing_keys(&acme.id).await.unwrap();
+    let resealed = rows.iter().find(|r| r.kid == good.kid).unwrap();
+    assert!(resealed.private_key_encrypted.starts_with("v2."));
+    let refused = rows.iter().find(|r| r.kid == victim.kid).unwrap();
+    assert!(refused.private_key_encrypted.starts_with("v1."));
+    // Re-sealed, it keeps loading.
+    assert!(published_kids(&app, &acme).await.contains(&good.kid));
     app.stop().await;
 }

@@ -10,7 +10,10 @@ use crate::helpers::{PASSWORD, TestApp, field};
 use crate::on_both_backends;
 use crate::support::Db;
 
-on_both_backends!(counters_move_by_what_the_requests_did);
+on_both_backends!(
+    counters_move_by_what_the_requests_did,
+    metrics_move_to_their_own_listener_when_one_is_set,
+);
 
 /// Every sample of a Prometheus text exposition, by its name and labels as written.
 async fn scrape(app: &TestApp) -> HashMap<String, f64> {
@@ -169,6 +172,73 @@ async fn counters_move_by_what_the_requests_did(backend: Db) {
     assert!(
         !after.keys().any(|series| series.contains(pool.id.as_str())),
         "no user input in labels"
+    );
+    app.stop().await;
+}
+
+/// GATEHOUSE_METRICS_BIND: `/metrics` is served there and is gone from the public listener,
+/// which keeps serving everything else.
+async fn metrics_move_to_their_own_listener_when_one_is_set(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (pool, _) = app.create_tenant("acme").await;
+    app.create_user(&pool, "alice", false).await;
+    let mut settings = crate::helpers::test_settings(&app.database_url());
+    settings.metrics_bind = Some("127.0.0.1:0".into());
+    let server = gatehouse::app::App::build(settings).await.unwrap();
+    let public = format!("http://127.0.0.1:{}", server.port());
+    let metrics_port = server.metrics_port().expect("a metrics listener");
+    assert_ne!(metrics_port, server.port());
+    let private = format!("http://127.0.0.1:{metrics_port}");
+    let handle = server.handle();
+    let running = tokio::spawn(server.run_until_handle_stops());
+
+    let client = reqwest::Client::new();
+    let on_public = client
+        .get(format!("{public}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_public.status(), 404);
+    let body: Value = on_public.json().await.unwrap();
+    assert_eq!(body["__type"], "ResourceNotFoundException", "{body}");
+    let signed_in = client
+        .post(format!("{public}/Login"))
+        .json(&json!({"UserName": "alice", "TenantName": "acme", "Password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 200);
+
+    let scraped = client
+        .get(format!("{private}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), 200);
+    let text = scraped.text().await.unwrap();
+    let signed_ins = text
+        .lines()
+        .find_map(|l| l.strip_prefix(r#"gatehouse_sign_ins_total{outcome="signed_in"} "#))
+        .unwrap_or_else(|| panic!("no sign-in counter in {text}"));
+    assert_eq!(signed_ins.parse::<f64>().unwrap(), 1.0);
+    // Nothing else is served on the metrics listener.
+    let login = client
+        .post(format!("{private}/Login"))
+        .json(&json!({"UserName": "alice", "TenantName": "acme", "Password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 404);
+
+    // Stopping the server stops both listeners.
+    handle.stop(true).await;
+    running.await.unwrap().unwrap();
+    assert!(
+        client
+            .get(format!("{private}/metrics"))
+            .send()
+            .await
+            .is_err()
     );
     app.stop().await;
 }

@@ -9,6 +9,7 @@ use crate::support::Db;
 on_both_backends!(
     sign_ins_beyond_the_per_address_limit_get_429,
     forwarded_addresses_count_only_behind_trusted_proxies,
+    ipv6_clients_share_a_budget_per_64_and_mapped_ipv4_is_ipv4,
 );
 
 /// A server over `app`'s database allowing `per_minute` sign-ins per address.
@@ -113,6 +114,68 @@ async fn forwarded_addresses_count_only_behind_trusted_proxies(backend: Db) {
     // A forged left-most entry does not buy a fresh budget: the right-most untrusted hop counts.
     assert_eq!(
         attempt(&address, "alice", Some("10.9.9.9, 198.51.100.1")).await,
+        429
+    );
+    handle.stop(true).await;
+    app.stop().await;
+}
+
+/// A dual-stack listener (`[::]`) sees IPv4 clients as `::ffff:a.b.c.d`: the trusted proxy
+/// `127.0.0.1` must still be recognised, forwarded IPv4-mapped clients must count as their
+/// IPv4 address, and IPv6 clients share one budget per /64 (one host owns a whole /64).
+async fn ipv6_clients_share_a_budget_per_64_and_mapped_ipv4_is_ipv4(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (pool, _) = app.create_tenant("acme").await;
+    app.create_user(&pool, "alice", false).await;
+    let mut settings = test_settings(&app.database_url());
+    settings.bind = "[::]:0".into();
+    settings.sign_in_rate_per_ip = 2;
+    settings.trusted_proxies = "127.0.0.1".into();
+    let server = gatehouse::app::App::build(settings).await.unwrap();
+    // Over IPv4 to the dual-stack socket: the peer is ::ffff:127.0.0.1.
+    let address = format!("http://127.0.0.1:{}", server.port());
+    let handle = server.handle();
+    tokio::spawn(server.run_until_handle_stops());
+
+    // Two addresses of one /64 spend one budget; a burst from across the /64, with an
+    // untouched address sent last, gets nothing more.
+    for client in ["2001:db8:1:2::1", "2001:db8:1:2::2"] {
+        assert_ne!(
+            attempt(&address, "alice", Some(client)).await,
+            429,
+            "{client}"
+        );
+    }
+    let burst = (0..50u32).map(|i| {
+        let address = address.clone();
+        async move {
+            let client = format!("2001:db8:1:2:{:x}::{:x}", i + 1, i + 3);
+            attempt(&address, "alice", Some(&client)).await
+        }
+    });
+    let statuses = futures_util::future::join_all(burst).await;
+    assert!(statuses.iter().all(|s| *s == 429), "{statuses:?}");
+    assert_eq!(
+        attempt(&address, "alice", Some("2001:db8:1:2:ffff:ffff:ffff:ffff")).await,
+        429
+    );
+    // The next /64 is another client.
+    assert_ne!(
+        attempt(&address, "alice", Some("2001:db8:1:3::1")).await,
+        429
+    );
+
+    // An IPv4 client is one client however its address is spelled.
+    for client in ["198.51.100.7", "::ffff:198.51.100.7"] {
+        assert_ne!(
+            attempt(&address, "alice", Some(client)).await,
+            429,
+            "{client}"
+        );
+    }
+    assert_eq!(attempt(&address, "alice", Some("198.51.100.7")).await, 429);
+    assert_eq!(
+        attempt(&address, "alice", Some("::ffff:198.51.100.7")).await,
         429
     );
     handle.stop(true).await;
