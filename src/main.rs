@@ -22,6 +22,12 @@ use gatehouse::manage::users::NewUser;
 use serde_json::json;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc returns freed memory to the system promptly; glibc's per-thread arenas kept what
+/// bursts of password hashing had used. The figures behind the choice are in BENCHMARKS.md.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "gatehouse",

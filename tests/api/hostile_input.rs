@@ -126,7 +126,7 @@ async fn send(
 }
 
 /// The headers an AWS SDK adds to sign an admin request.
-fn sigv4_headers(
+pub(crate) fn sigv4_headers(
     url: &str,
     host: &str,
     content_type: &str,

@@ -19,6 +19,7 @@ mod cli;
 mod cognito_api;
 mod db_outage;
 mod discovery;
+mod hashing;
 mod hostile_input;
 mod key_rotation;
 mod lockout;
