@@ -47,6 +47,8 @@ def knob(name, default):
 KNOBS = {
     "VARIANTS": knob("VARIANTS", "before:glibc after:glibc after:glibc-arena2 after:mimalloc"),
     "BACKENDS": knob("BACKENDS", "sqlite postgres"),
+    # The allocator comparison is made on SQLite; Postgres compares before and after.
+    "VARIANTS_POSTGRES": knob("VARIANTS_POSTGRES", "before:glibc after:glibc"),
     "WORKLOADS": knob("WORKLOADS", "signin refresh set_password signup list_users jwks"),
     "BIN_DIR": knob("BIN_DIR", str(ROOT / "target" / "memory-bench")),
     "PG_URL": knob("PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
@@ -66,7 +68,7 @@ KNOBS = {
 }
 
 # Allocator environments, applied to whichever binary the variant names. The mimalloc build is
-# its own binary (the default features); the glibc ones are built without it.
+# its own binary (--features mimalloc); the glibc ones are the default build.
 ALLOCATORS = {
     "glibc": {},
     # glibc with at most 2 arenas: the usual tuning for thread-heavy servers.
@@ -331,7 +333,7 @@ class Server:
                     if not k.startswith("GATEHOUSE_") and not k.startswith("MALLOC_") and not k.startswith("MIMALLOC_")}
         self.env.update(
             GATEHOUSE_DATABASE_URL=url,
-            GATEHOUSE_KEY_ENCRYPTION_KEY="bWVtb3J5LWJlbmNoLWtlay1ub3QtYS1yZWFsLXNlY3JldCE=",
+            GATEHOUSE_KEY_ENCRYPTION_KEY="YmVuY2htYXJrLWtlay1ub3QtYS1yZWFsLXNlY3JldCE=",
             GATEHOUSE_PEPPER="memory-bench-pepper-not-a-real-secret",
             GATEHOUSE_BIND=f"127.0.0.1:{self.port}",
             GATEHOUSE_SIGN_IN_RATE_PER_IP="0",
@@ -499,7 +501,8 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     runs = []
     for backend in KNOBS["BACKENDS"].split():
-        for variant in KNOBS["VARIANTS"].split():
+        variants = KNOBS["VARIANTS_POSTGRES"] if backend == "postgres" else KNOBS["VARIANTS"]
+        for variant in variants.split():
             runs.append(measure(variant, backend))
             (OUT / "results.json").write_text(json.dumps(runs, indent=1))
     machine = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()

@@ -22,8 +22,8 @@ use gatehouse::manage::users::NewUser;
 use serde_json::json;
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc returns freed memory to the system promptly; glibc's per-thread arenas kept what
-/// bursts of password hashing had used. The figures behind the choice are in BENCHMARKS.md.
+/// glibc is the allocator (its figures against mimalloc are in BENCHMARKS.md, "Memory");
+/// the `mimalloc` feature builds the alternative for that comparison.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

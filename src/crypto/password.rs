@@ -38,6 +38,14 @@ pub const MIN_ITERATIONS: u32 = 2;
 /// system within seconds of a burst.
 pub const IDLE_RELEASE: Duration = Duration::from_secs(2);
 
+/// The smallest Argon2 buffer reserved, in blocks: just over 32 MiB. glibc serves every
+/// allocation of 32 MiB or more (its `DEFAULT_MMAP_THRESHOLD_MAX` on 64-bit, see mallopt(3))
+/// with its own mapping, which `free` unmaps. Smaller ones raise its dynamic mmap threshold
+/// when freed, after which the next 19 MiB buffers came from thread arenas that glibc never
+/// trims: that is where the gigabytes of issue #18 stayed. Only the pages Argon2 writes
+/// become resident, so the reservation costs address space, not memory.
+const ALWAYS_MAPPED_BLOCKS: usize = (32 << 20) / std::mem::size_of::<Block>() + 1;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Argon2Cost {
     pub memory_kib: u32,
@@ -452,6 +460,10 @@ fn argon2_in(
     memory: &mut Vec<Block>,
 ) -> argon2::Result<()> {
     if memory.len() < blocks {
+        if memory.capacity() < blocks {
+            // Address space only: the pages become resident as `resize` writes them.
+            *memory = Vec::with_capacity(blocks.max(ALWAYS_MAPPED_BLOCKS));
+        }
         memory.resize(blocks, Block::default());
     }
     let hashed = argon2.hash_password_into_with_memory(
