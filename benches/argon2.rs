@@ -36,6 +36,7 @@ async fn main() {
         HasherLimits {
             workers: cores,
             queue: 1024,
+            max_wait: std::time::Duration::ZERO,
         },
     )
     .unwrap();

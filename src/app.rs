@@ -264,6 +264,7 @@ fn password_hasher(settings: &Settings, backend: Backend) -> Result<PasswordHash
         HasherLimits {
             workers,
             queue: settings.hash_queue,
+            max_wait: std::time::Duration::from_millis(settings.hash_max_wait_ms),
         },
     )
     .map_err(|e| StartupError::Config(e.to_string()))

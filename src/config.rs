@@ -14,6 +14,8 @@ pub const DEFAULT_PEPPER_ID: &str = "1";
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 10;
 pub const DEFAULT_DB_ACQUIRE_TIMEOUT_MS: u64 = 3_000;
 pub const DEFAULT_HASH_QUEUE: usize = 64;
+/// A caller finding the hashing queue full waits this long for a place before its 429.
+pub const DEFAULT_HASH_MAX_WAIT_MS: u64 = 1_000;
 pub const DEFAULT_KEY_ACTIVATION_DELAY_SECONDS: i64 = 600;
 pub const DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS: u64 = 300;
 pub const DEFAULT_SIGN_IN_RATE_PER_IP: u32 = 300;
@@ -135,9 +137,14 @@ pub struct Settings {
     #[arg(long, global = true, env = "GATEHOUSE_HASH_WORKERS")]
     pub hash_workers: Option<usize>,
 
-    /// Sign-ins allowed to wait for a hashing worker; beyond that they get 429.
+    /// Password hashes (sign-ins, password sets) allowed to wait for a hashing worker.
     #[arg(long, global = true, env = "GATEHOUSE_HASH_QUEUE", default_value_t = DEFAULT_HASH_QUEUE)]
     pub hash_queue: usize,
+
+    /// Milliseconds a request finding the hashing queue full waits for a place before it is
+    /// answered 429 TooManyRequestsException.
+    #[arg(long, global = true, env = "GATEHOUSE_HASH_MAX_WAIT_MS", default_value_t = DEFAULT_HASH_MAX_WAIT_MS)]
+    pub hash_max_wait_ms: u64,
 
     /// HTTP worker threads. Default: the number of CPUs.
     #[arg(long, global = true, env = "GATEHOUSE_HTTP_WORKERS")]
@@ -264,6 +271,7 @@ impl Settings {
             allow_weak_password_hashing: false,
             hash_workers: None,
             hash_queue: DEFAULT_HASH_QUEUE,
+            hash_max_wait_ms: DEFAULT_HASH_MAX_WAIT_MS,
             http_workers: None,
             request_header_timeout_seconds: DEFAULT_REQUEST_HEADER_TIMEOUT_SECONDS,
             request_body_timeout_seconds: DEFAULT_REQUEST_BODY_TIMEOUT_SECONDS,

@@ -135,8 +135,8 @@ impl Services {
 
     async fn try_password(&self, request: PasswordSignIn) -> Result<SignInOutcome, AuthError> {
         // Take a place in the hashing queue before touching the database: under a flood the
-        // refusal is immediate and costs nothing.
-        let admission = self.hasher.admit()?;
+        // refusal costs nothing but a bounded wait (GATEHOUSE_HASH_MAX_WAIT_MS).
+        let admission = self.hasher.admit().await?;
         let now = self.clock.now();
         let username = request.username.as_str();
         let (pool, client, scope) = match self.resolve_target(&request.target).await {

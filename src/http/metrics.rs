@@ -89,6 +89,8 @@ pub struct Metrics {
     hashing_admitted: Gauge,
     hashing_queued: Gauge,
     hashing_capacity: Gauge,
+    hashing_in_flight: Gauge,
+    hashing_in_flight_max: Gauge,
     hashing_wait: Histogram,
     db_connections: Family<ConnectionLabels, Gauge>,
     db_connections_max: Gauge,
@@ -120,6 +122,8 @@ impl Default for Metrics {
         let hashing_admitted = Gauge::default();
         let hashing_queued = Gauge::default();
         let hashing_capacity = Gauge::default();
+        let hashing_in_flight = Gauge::default();
+        let hashing_in_flight_max = Gauge::default();
         let hashing_wait = wait_histogram();
         let db_connections = Family::<ConnectionLabels, Gauge>::default();
         let db_connections_max = Gauge::default();
@@ -166,6 +170,16 @@ impl Default for Metrics {
             hashing_capacity.clone(),
         );
         registry.register(
+            "password_hashing_in_flight",
+            "Argon2 computations running now (at most GATEHOUSE_HASH_WORKERS)",
+            hashing_in_flight.clone(),
+        );
+        registry.register(
+            "password_hashing_in_flight_max",
+            "The most Argon2 computations that have run at once since start",
+            hashing_in_flight_max.clone(),
+        );
+        registry.register(
             "password_hashing_wait_seconds",
             "Time a password hash waited for a hashing worker",
             hashing_wait.clone(),
@@ -196,6 +210,8 @@ impl Default for Metrics {
             hashing_admitted,
             hashing_queued,
             hashing_capacity,
+            hashing_in_flight,
+            hashing_in_flight_max,
             hashing_wait,
             db_connections,
             db_connections_max,
@@ -248,6 +264,9 @@ impl Metrics {
         let (admitted, capacity) = services.hasher.occupancy();
         self.hashing_admitted.set(gauge_value(admitted));
         self.hashing_capacity.set(gauge_value(capacity));
+        let (in_flight, in_flight_max) = services.hasher.in_flight();
+        self.hashing_in_flight.set(gauge_value(in_flight));
+        self.hashing_in_flight_max.set(gauge_value(in_flight_max));
         self.hashing_queued
             .set(gauge_value(services.hasher.queued()));
         let pool = services.store.connections();

@@ -37,6 +37,18 @@ pub struct Options {
     pub key_rotation_days: u32,
     /// Header and body timeouts (slow-client tests shorten them); None keeps the defaults.
     pub request_timeout_seconds: Option<u64>,
+    /// Password hashing: Argon2 memory (KiB) and passes, workers, queue, and the wait for a
+    /// place in a full queue (ms). None keeps the suite's cheap defaults.
+    pub hashing: Option<Hashing>,
+}
+
+#[derive(Clone, Copy)]
+pub struct Hashing {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub workers: usize,
+    pub queue: usize,
+    pub max_wait_ms: u64,
 }
 
 /// Settings every test server uses: cheap Argon2 (the production cost is measured by the
@@ -83,6 +95,13 @@ impl TestApp {
         if let Some(seconds) = options.request_timeout_seconds {
             settings.request_header_timeout_seconds = seconds;
             settings.request_body_timeout_seconds = seconds;
+        }
+        if let Some(hashing) = options.hashing {
+            settings.argon2_memory_kib = hashing.memory_kib;
+            settings.argon2_iterations = hashing.iterations;
+            settings.hash_workers = Some(hashing.workers);
+            settings.hash_queue = hashing.queue;
+            settings.hash_max_wait_ms = hashing.max_wait_ms;
         }
         // Tests run housekeeping themselves, against the fake clock.
         settings.housekeeping_interval_seconds = 0;

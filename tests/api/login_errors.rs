@@ -230,7 +230,7 @@ async fn a_full_hashing_queue_answers_429_with_retry_after(backend: Db) {
     let app = setup(backend).await;
     // Occupy every place in the queue, as a flood of sign-ins would.
     let mut held = Vec::new();
-    while let Ok(admission) = app.services.hasher.admit() {
+    while let Ok(admission) = app.services.hasher.try_admit() {
         held.push(admission);
     }
     let response = app.login("acme", "alice", PASSWORD).await;

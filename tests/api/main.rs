@@ -23,6 +23,7 @@ mod cognito_api;
 mod db_outage;
 mod deployment_safety;
 mod discovery;
+mod hashing;
 mod hostile_input;
 mod key_rotation;
 mod lockout;
