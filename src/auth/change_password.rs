@@ -26,7 +26,7 @@ impl Services {
         // The attempt is counted before the verification, in the statement that checks the
         // lock, so concurrent guesses get no more verifications than sign-in would give them.
         let lockout = &caller.pool.settings.lockout;
-        let admission = self.hasher.admit()?;
+        let admission = self.hasher.admit().await?;
         let reserved = match self
             .store
             .reserve_attempt(&scope, key, lockout, now)
