@@ -45,6 +45,7 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<SqlStore>, StartupErr
         ConnectOptions {
             max_connections: settings.db_max_connections,
             acquire_timeout: Duration::from_millis(settings.db_acquire_timeout_ms.max(1)),
+            idle_timeout: settings.db_idle_timeout_seconds.map(Duration::from_secs),
         },
     )
     .await?;

@@ -67,6 +67,12 @@ pub struct Settings {
     #[arg(long, global = true, env = "GATEHOUSE_DB_ACQUIRE_TIMEOUT_MS", default_value_t = DEFAULT_DB_ACQUIRE_TIMEOUT_MS)]
     pub db_acquire_timeout_ms: u64,
 
+    /// Seconds an unused database connection stays open. Default: 3 on SQLite (a connection
+    /// is a file open away, and each holds its page and statement caches in this process),
+    /// 600 on Postgres (a connection costs a handshake; its caches live in the server).
+    #[arg(long, global = true, env = "GATEHOUSE_DB_IDLE_TIMEOUT_SECONDS")]
+    pub db_idle_timeout_seconds: Option<u64>,
+
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, global = true, env = "GATEHOUSE_BIND", default_value = DEFAULT_BIND)]
     pub bind: String,
@@ -256,6 +262,7 @@ impl Settings {
             database_url: SecretString::from(database_url.to_owned()),
             db_max_connections: DEFAULT_DB_MAX_CONNECTIONS,
             db_acquire_timeout_ms: DEFAULT_DB_ACQUIRE_TIMEOUT_MS,
+            db_idle_timeout_seconds: None,
             bind: DEFAULT_BIND.to_owned(),
             metrics_bind: None,
             public_url: None,

@@ -20,7 +20,7 @@ use gatehouse::domain::lockout::{FailureRecord, LockoutPolicy};
 use gatehouse::domain::pool::{PoolSettings, UserPool};
 use gatehouse::domain::secret::secret;
 use gatehouse::domain::user::{StoredPasswordHash, User, UserStatus};
-use gatehouse::store::sql::MigrateError;
+use gatehouse::store::sql::{ConnectOptions, MigrateError};
 use gatehouse::store::{
     ChallengeRecord, CodeAttempt, ConfirmationCodeRecord, GroupRecord, GroupStore,
     HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, PoolStore,
@@ -139,7 +139,65 @@ on_both_backends!(
     housekeeping_purges_in_bounded_batches,
     clients_can_be_updated,
     resealing_a_key_is_compare_and_set,
+    idle_connections_are_closed_after_the_idle_timeout,
 );
+
+/// Waits (up to `within`) for the pool to have closed every connection; false if it has not.
+async fn all_connections_closed(store: &SqlStore, within: std::time::Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        if store.connections().open == 0 {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    store.connections().open == 0
+}
+
+/// Unused connections are closed once idle for the configured timeout (issue 18: their
+/// caches are memory the process gives back), and the store reconnects on the next use.
+async fn idle_connections_are_closed_after_the_idle_timeout(backend: Db) {
+    let database = TestDatabase::create(backend).await.unwrap();
+    let options = ConnectOptions {
+        max_connections: 5,
+        acquire_timeout: ConnectOptions::DEFAULT_ACQUIRE_TIMEOUT,
+        idle_timeout: Some(std::time::Duration::from_secs(1)),
+    };
+    let store = SqlStore::connect_with(&database.url, options)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let statuses = futures_util::future::join_all((0..5).map(|_| store.schema_status())).await;
+    assert!(statuses.iter().all(Result::is_ok));
+    assert!(
+        store.connections().open >= 1,
+        "the connections used stay open a while"
+    );
+    assert!(
+        all_connections_closed(&store, std::time::Duration::from_secs(10)).await,
+        "idle connections still open: {:?}",
+        store.connections()
+    );
+    store.schema_status().await.unwrap();
+    assert!(store.connections().open >= 1, "the next use reconnects");
+}
+
+/// SQLite closes unused connections by default soon enough for the process to be back to
+/// its idle memory within 10 s of a busy spell (issue 18).
+#[tokio::test]
+async fn sqlite_closes_idle_connections_by_default_within_ten_seconds() {
+    let database = TestDatabase::create(Db::Sqlite).await.unwrap();
+    let store = SqlStore::connect(&database.url, 5).await.unwrap();
+    store.migrate().await.unwrap();
+    let statuses = futures_util::future::join_all((0..5).map(|_| store.schema_status())).await;
+    assert!(statuses.iter().all(Result::is_ok));
+    assert!(store.connections().open >= 1);
+    assert!(
+        all_connections_closed(&store, std::time::Duration::from_secs(10)).await,
+        "idle connections still open: {:?}",
+        store.connections()
+    );
+}
 
 /// Re-sealing a key (a newer envelope for the same private key) replaces it only if it is
 /// still what the caller read: of many racing re-seals, one wins.
