@@ -22,7 +22,7 @@ use gatehouse::manage::users::NewUser;
 use serde_json::json;
 use tracing_subscriber::EnvFilter;
 
-/// glibc is the allocator (its figures against mimalloc are in BENCHMARKS.md, "Memory");
+/// glibc is the allocator (its figures against mimalloc are in docs/benchmarks.md, "Memory");
 /// the `mimalloc` feature builds the alternative for that comparison.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]

@@ -1,4 +1,4 @@
-//! The layering rule of architecture.md, checked: the domain and the use cases never name
+//! The layering rule of docs/architecture.md, checked: the domain and the use cases never name
 //! the web framework or the database driver, so either can change without touching them.
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly by design")]

@@ -1,4 +1,4 @@
-//! The bad-input catalogue (security-research.md §7, security.md requirement 9) against both
+//! The bad-input catalogue (docs/security.md, "Hostile input") against both
 //! APIs: one table of endpoints (the login API, the public Cognito operations and signed
 //! admin operations) × one table of hostile bodies. Every case must get a clear 400 (415 for
 //! a wrong content type on the login API) in bounded time, never echo what it was sent, and
