@@ -2,6 +2,7 @@
 //! both backends over sqlx's `Any` driver, and `postgres.rs` / `sqlite.rs` hold what differs
 //! (connection set-up and the migration lock).
 
+mod errors;
 mod migrate;
 mod postgres;
 mod retry;
