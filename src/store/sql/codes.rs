@@ -17,35 +17,35 @@ impl SqlStore {
         code: &ConfirmationCodeRecord,
         now: UnixSeconds,
     ) -> Result<(), StoreError> {
-        self.retrying("put_confirmation_code", Replay::Safe, || async move {
-            sqlx::query(
-                "INSERT INTO confirmation_codes (user_sub, code_encrypted, expires_at, \
-                 failed_attempts, created_at) VALUES ($1, $2, $3, 0, $4) \
-                 ON CONFLICT (user_sub) DO UPDATE SET code_encrypted = excluded.code_encrypted, \
-                 expires_at = excluded.expires_at, failed_attempts = 0, created_at = excluded.created_at",
-            )
-            .bind(code.user_sub.to_string())
-            .bind(&code.code_encrypted)
-            .bind(code.expires_at)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-            Ok(())
-        })
-        .await
+        self.execute(
+            "put_confirmation_code",
+            Replay::Safe,
+            "INSERT INTO confirmation_codes (user_sub, code_encrypted, expires_at, \
+             failed_attempts, created_at) VALUES ($1, $2, $3, 0, $4) \
+             ON CONFLICT (user_sub) DO UPDATE SET code_encrypted = excluded.code_encrypted, \
+             expires_at = excluded.expires_at, failed_attempts = 0, created_at = excluded.created_at",
+            |q| {
+                q.bind(code.user_sub.to_string())
+                    .bind(&code.code_encrypted)
+                    .bind(code.expires_at)
+                    .bind(now)
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     pub(super) async fn find_confirmation_code(
         &self,
         sub: &Sub,
     ) -> Result<Option<ConfirmationCodeRecord>, StoreError> {
-        self.retrying("confirmation_code", Replay::Safe, || async move {
-            let sql = "SELECT user_sub, code_encrypted, expires_at, failed_attempts \
-                       FROM confirmation_codes WHERE user_sub = $1";
-            self.find_one(sql.to_owned(), &sub.to_string(), confirmation_code_from_row)
-                .await
-        })
+        self.fetch_optional(
+            "confirmation_code",
+            "SELECT user_sub, code_encrypted, expires_at, failed_attempts \
+             FROM confirmation_codes WHERE user_sub = $1",
+            |q| q.bind(sub.to_string()),
+            confirmation_code_from_row,
+        )
         .await
     }
 

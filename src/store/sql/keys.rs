@@ -1,6 +1,7 @@
 //! Token-signing keys: pending, active and retired, sealed under the KEK.
 
 use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 
 use super::{SqlStore, corrupt, get};
@@ -43,12 +44,15 @@ fn key_from_row(row: &AnyRow) -> Result<SigningKeyRecord, StoreError> {
 #[async_trait]
 impl KeyStore for SqlStore {
     async fn signing_keys(&self, pool: &UserPoolId) -> Result<Vec<SigningKeyRecord>, StoreError> {
-        self.retrying("signing_keys", Replay::Safe, || async move {
-            let sql = format!(
-                "SELECT {KEY_COLUMNS} FROM signing_keys WHERE pool_id = $1 ORDER BY created_at, kid"
-            );
-            self.find_all(sql, pool.as_str(), key_from_row).await
-        })
+        let sql = format!(
+            "SELECT {KEY_COLUMNS} FROM signing_keys WHERE pool_id = $1 ORDER BY created_at, kid"
+        );
+        self.fetch_all(
+            "signing_keys",
+            AssertSqlSafe(sql),
+            |q| q.bind(pool.as_str()),
+            key_from_row,
+        )
         .await
     }
 
@@ -102,43 +106,35 @@ impl KeyStore for SqlStore {
         expected: &str,
         replacement: &str,
     ) -> Result<bool, StoreError> {
-        self.retrying("reseal_signing_key", Replay::Safe, || async move {
-            let result = sqlx::query(
-                "UPDATE signing_keys SET private_key = $1 WHERE kid = $2 AND private_key = $3",
-            )
-            .bind(replacement)
-            .bind(kid)
-            .bind(expected)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-            Ok(result.rows_affected() == 1)
-        })
+        self.execute_one(
+            "reseal_signing_key",
+            Replay::Safe,
+            "UPDATE signing_keys SET private_key = $1 WHERE kid = $2 AND private_key = $3",
+            |q| q.bind(replacement).bind(kid).bind(expected),
+        )
         .await
     }
 
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> Result<bool, StoreError> {
-        self.retrying("insert_signing_key", Replay::Safe, || async move {
-            let result = sqlx::query(
-                "INSERT INTO signing_keys (kid, pool_id, purpose, alg, private_key, public_jwk, \
+        self.execute_one(
+            "insert_signing_key",
+            Replay::Safe,
+            "INSERT INTO signing_keys (kid, pool_id, purpose, alg, private_key, public_jwk, \
                  state, created_at, activates_at, retired_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
-            )
-            .bind(&key.kid)
-            .bind(key.pool_id.as_str())
-            .bind(key.purpose.as_str())
-            .bind(&key.alg)
-            .bind(&key.private_key_encrypted)
-            .bind(&key.public_jwk)
-            .bind(key.state.as_str())
-            .bind(key.created_at)
-            .bind(key.activates_at)
-            .bind(key.retired_at)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-            Ok(result.rows_affected() == 1)
-        })
+            |q| {
+                q.bind(&key.kid)
+                    .bind(key.pool_id.as_str())
+                    .bind(key.purpose.as_str())
+                    .bind(&key.alg)
+                    .bind(&key.private_key_encrypted)
+                    .bind(&key.public_jwk)
+                    .bind(key.state.as_str())
+                    .bind(key.created_at)
+                    .bind(key.activates_at)
+                    .bind(key.retired_at)
+            },
+        )
         .await
     }
 }

@@ -17,18 +17,13 @@ impl LockoutStore for SqlStore {
         scope: &str,
         username_key: &str,
     ) -> Result<Option<FailureRecord>, StoreError> {
-        self.retrying("failures", Replay::Safe, || async move {
-            let row = sqlx::query(
-                "SELECT failure_count, locked_until, last_failure_at FROM login_failures \
-                 WHERE scope = $1 AND username_key = $2",
-            )
-            .bind(scope)
-            .bind(username_key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-            row.as_ref().map(failure_from_row).transpose()
-        })
+        self.fetch_optional(
+            "failures",
+            "SELECT failure_count, locked_until, last_failure_at FROM login_failures \
+             WHERE scope = $1 AND username_key = $2",
+            |q| q.bind(scope).bind(username_key),
+            failure_from_row,
+        )
         .await
     }
 
@@ -100,16 +95,14 @@ impl LockoutStore for SqlStore {
     }
 
     async fn clear_failures(&self, scope: &str, username_key: &str) -> Result<(), StoreError> {
-        self.retrying("clear_failures", Replay::Safe, || async move {
-            sqlx::query("DELETE FROM login_failures WHERE scope = $1 AND username_key = $2")
-                .bind(scope)
-                .bind(username_key)
-                .execute(&self.pool)
-                .await
-                .map_err(classify)?;
-            Ok(())
-        })
-        .await
+        self.execute(
+            "clear_failures",
+            Replay::Safe,
+            "DELETE FROM login_failures WHERE scope = $1 AND username_key = $2",
+            |q| q.bind(scope).bind(username_key),
+        )
+        .await?;
+        Ok(())
     }
 
     async fn record_failure(

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyPool, Row, SqlSafeStr};
 
 use super::errors::classify;
 use super::migrate::{self, MigrationReport, Migrator, SchemaStatus};
@@ -44,6 +44,9 @@ pub enum MigrateError {
     #[error("migration failed: {0}")]
     Failed(String),
 }
+
+/// A statement on its way to the database, its parameters bound one by one.
+type Statement = sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>;
 
 pub struct SqlStore {
     pool: AnyPool,
@@ -205,34 +208,88 @@ impl SqlStore {
         })
     }
 
-    /// Runs a query with one text parameter that finds at most one row.
-    async fn find_one<T>(
+    /// Runs one statement on the pool under the retry policy (see `retry.rs`) and reports how
+    /// many rows it changed. `bind` binds the parameters afresh for every attempt.
+    async fn execute(
         &self,
-        sql: String,
-        key: &str,
-        decode: fn(&AnyRow) -> Result<T, StoreError>,
-    ) -> Result<Option<T>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(decode).transpose()
+        operation: &'static str,
+        replay: Replay,
+        sql: impl SqlSafeStr,
+        bind: impl Fn(Statement) -> Statement + Send + Sync,
+    ) -> Result<u64, StoreError> {
+        let (sql, bind) = (&sql.into_sql_str(), &bind);
+        self.retrying(operation, replay, || async move {
+            let result = bind(sqlx::query(sql.clone()))
+                .execute(&self.pool)
+                .await
+                .map_err(classify)?;
+            Ok(result.rows_affected())
+        })
+        .await
     }
 
-    /// Runs a query with one text parameter and decodes every row.
-    async fn find_all<T>(
+    /// [`Self::execute`] for a statement that changes one row when it applies (keyed by a
+    /// primary key): whether it did.
+    async fn execute_one(
         &self,
-        sql: String,
-        key: &str,
-        decode: fn(&AnyRow) -> Result<T, StoreError>,
-    ) -> Result<Vec<T>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(key)
-            .fetch_all(&self.pool)
+        operation: &'static str,
+        replay: Replay,
+        sql: impl SqlSafeStr,
+        bind: impl Fn(Statement) -> Statement + Send + Sync,
+    ) -> Result<bool, StoreError> {
+        Ok(self.execute(operation, replay, sql, bind).await? == 1)
+    }
+
+    /// Runs a read that finds at most one row, under the retry policy.
+    async fn fetch_optional<T>(
+        &self,
+        operation: &'static str,
+        sql: impl SqlSafeStr,
+        bind: impl Fn(Statement) -> Statement + Send + Sync,
+        decode: impl Fn(&AnyRow) -> Result<T, StoreError> + Send + Sync,
+    ) -> Result<Option<T>, StoreError> {
+        self.fetch_optional_with(operation, Replay::Safe, sql, bind, decode)
             .await
-            .map_err(classify)?;
-        rows.iter().map(decode).collect()
+    }
+
+    /// Runs a statement that returns at most one row (a read, or a write with `RETURNING`),
+    /// under the retry policy.
+    async fn fetch_optional_with<T>(
+        &self,
+        operation: &'static str,
+        replay: Replay,
+        sql: impl SqlSafeStr,
+        bind: impl Fn(Statement) -> Statement + Send + Sync,
+        decode: impl Fn(&AnyRow) -> Result<T, StoreError> + Send + Sync,
+    ) -> Result<Option<T>, StoreError> {
+        let (sql, bind, decode) = (&sql.into_sql_str(), &bind, &decode);
+        self.retrying(operation, replay, || async move {
+            let row = bind(sqlx::query(sql.clone()))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(classify)?;
+            row.as_ref().map(decode).transpose()
+        })
+        .await
+    }
+
+    /// Runs a read and decodes every row, under the retry policy.
+    async fn fetch_all<T>(
+        &self,
+        operation: &'static str,
+        sql: impl SqlSafeStr,
+        bind: impl Fn(Statement) -> Statement + Send + Sync,
+        decode: impl Fn(&AnyRow) -> Result<T, StoreError> + Send + Sync,
+    ) -> Result<Vec<T>, StoreError> {
+        let (sql, bind, decode) = (&sql.into_sql_str(), &bind, &decode);
+        self.retrying(operation, Replay::Safe, || async move {
+            let rows = bind(sqlx::query(sql.clone()))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(classify)?;
+            rows.iter().map(decode).collect()
+        })
+        .await
     }
 
     /// Runs one store operation under the retry policy (see `retry.rs`).

@@ -1,6 +1,7 @@
 //! User pools and their app clients.
 
 use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 
 use super::{SqlStore, corrupt, get, get_flag};
@@ -78,42 +79,40 @@ impl PoolStore for SqlStore {
     }
 
     async fn pool_by_name(&self, name: &str) -> Result<Option<UserPool>, StoreError> {
-        self.retrying("pool_by_name", Replay::Safe, || async move {
-            let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE name = $1");
-            self.find_one(sql, name, pool_from_row).await
-        })
+        let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE name = $1");
+        self.fetch_optional(
+            "pool_by_name",
+            AssertSqlSafe(sql),
+            |q| q.bind(name),
+            pool_from_row,
+        )
         .await
     }
 
     async fn pool_by_id(&self, id: &UserPoolId) -> Result<Option<UserPool>, StoreError> {
-        self.retrying("pool_by_id", Replay::Safe, || async move {
-            let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE id = $1");
-            self.find_one(sql, id.as_str(), pool_from_row).await
-        })
+        let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE id = $1");
+        self.fetch_optional(
+            "pool_by_id",
+            AssertSqlSafe(sql),
+            |q| q.bind(id.as_str()),
+            pool_from_row,
+        )
         .await
     }
 
     async fn list_pools(&self) -> Result<Vec<UserPool>, StoreError> {
-        self.retrying("list_pools", Replay::Safe, || async move {
-            let query = format!("SELECT {POOL_COLUMNS} FROM user_pools ORDER BY name");
-            let rows = sqlx::query(sqlx::AssertSqlSafe(query))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(classify)?;
-            rows.iter().map(pool_from_row).collect()
-        })
-        .await
+        let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools ORDER BY name");
+        self.fetch_all("list_pools", AssertSqlSafe(sql), |q| q, pool_from_row)
+            .await
     }
 
     async fn delete_pool(&self, id: &UserPoolId) -> Result<bool, StoreError> {
-        self.retrying("delete_pool", Replay::OnlyIfNothingWritten, || async move {
-            let result = sqlx::query("DELETE FROM user_pools WHERE id = $1")
-                .bind(id.as_str())
-                .execute(&self.pool)
-                .await
-                .map_err(classify)?;
-            Ok(result.rows_affected() == 1)
-        })
+        self.execute_one(
+            "delete_pool",
+            Replay::OnlyIfNothingWritten,
+            "DELETE FROM user_pools WHERE id = $1",
+            |q| q.bind(id.as_str()),
+        )
         .await
     }
 
@@ -123,37 +122,37 @@ impl PoolStore for SqlStore {
         settings: &PoolSettings,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        self.retrying("update_pool_settings", Replay::Safe, || async move {
-            let settings =
-                serde_json::to_string(settings).map_err(|e| StoreError::Internal(e.to_string()))?;
-            let result =
-                sqlx::query("UPDATE user_pools SET settings = $1, updated_at = $2 WHERE id = $3")
-                    .bind(settings)
-                    .bind(now)
-                    .bind(id.as_str())
-                    .execute(&self.pool)
-                    .await
-                    .map_err(classify)?;
-            Ok(result.rows_affected() == 1)
-        })
+        let settings =
+            serde_json::to_string(settings).map_err(|e| StoreError::Internal(e.to_string()))?;
+        self.execute_one(
+            "update_pool_settings",
+            Replay::Safe,
+            "UPDATE user_pools SET settings = $1, updated_at = $2 WHERE id = $3",
+            |q| q.bind(settings.as_str()).bind(now).bind(id.as_str()),
+        )
         .await
     }
 
     async fn default_client(&self, pool: &UserPoolId) -> Result<Option<AppClient>, StoreError> {
-        self.retrying("default_client", Replay::Safe, || async move {
-            let sql = format!(
-                "SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 AND is_default"
-            );
-            self.find_one(sql, pool.as_str(), client_from_row).await
-        })
+        let sql =
+            format!("SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 AND is_default");
+        self.fetch_optional(
+            "default_client",
+            AssertSqlSafe(sql),
+            |q| q.bind(pool.as_str()),
+            client_from_row,
+        )
         .await
     }
 
     async fn client_by_id(&self, id: &ClientId) -> Result<Option<AppClient>, StoreError> {
-        self.retrying("client_by_id", Replay::Safe, || async move {
-            let sql = format!("SELECT {CLIENT_COLUMNS} FROM app_clients WHERE id = $1");
-            self.find_one(sql, id.as_str(), client_from_row).await
-        })
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM app_clients WHERE id = $1");
+        self.fetch_optional(
+            "client_by_id",
+            AssertSqlSafe(sql),
+            |q| q.bind(id.as_str()),
+            client_from_row,
+        )
         .await
     }
 
@@ -175,35 +174,37 @@ impl PoolStore for SqlStore {
         client: &AppClient,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        self.retrying("update_client", Replay::Safe, || async move {
-            let result = sqlx::query(
-                "UPDATE app_clients SET name = $1, id_token_seconds = $2, access_token_seconds = $3, \
+        let settings = client_settings_json(client)?;
+        self.execute_one(
+            "update_client",
+            Replay::Safe,
+            "UPDATE app_clients SET name = $1, id_token_seconds = $2, access_token_seconds = $3, \
                  refresh_token_seconds = $4, refresh_grace_seconds = $5, updated_at = $6, \
                  settings = $8 WHERE id = $7",
-            )
-            .bind(&client.name)
-            .bind(client.validity.id_token_seconds)
-            .bind(client.validity.access_token_seconds)
-            .bind(client.validity.refresh_token_seconds)
-            .bind(client.refresh_grace_seconds)
-            .bind(now)
-            .bind(client.id.as_str())
-            .bind(client_settings_json(client)?)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-            Ok(result.rows_affected() == 1)
-        })
+            |q| {
+                q.bind(&client.name)
+                    .bind(client.validity.id_token_seconds)
+                    .bind(client.validity.access_token_seconds)
+                    .bind(client.validity.refresh_token_seconds)
+                    .bind(client.refresh_grace_seconds)
+                    .bind(now)
+                    .bind(client.id.as_str())
+                    .bind(settings.as_str())
+            },
+        )
         .await
     }
 
     async fn list_clients(&self, pool: &UserPoolId) -> Result<Vec<AppClient>, StoreError> {
-        self.retrying("list_clients", Replay::Safe, || async move {
-            let sql = format!(
-                "SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 ORDER BY created_at, id"
-            );
-            self.find_all(sql, pool.as_str(), client_from_row).await
-        })
+        let sql = format!(
+            "SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 ORDER BY created_at, id"
+        );
+        self.fetch_all(
+            "list_clients",
+            AssertSqlSafe(sql),
+            |q| q.bind(pool.as_str()),
+            client_from_row,
+        )
         .await
     }
 }

@@ -1,6 +1,7 @@
 //! Sign-in sessions, their refresh-token chains, and pending authentication challenges.
 
 use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 
 use super::users::attributes_json;
@@ -249,10 +250,13 @@ impl SessionStore for SqlStore {
     }
 
     async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
-        self.retrying("session", Replay::Safe, || async move {
-            let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
-            self.find_one(sql, id, session_from_row).await
-        })
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
+        self.fetch_optional(
+            "session",
+            AssertSqlSafe(sql),
+            |q| q.bind(id),
+            session_from_row,
+        )
         .await
     }
 
@@ -260,10 +264,13 @@ impl SessionStore for SqlStore {
         &self,
         token_hash: &str,
     ) -> Result<Option<RefreshTokenRecord>, StoreError> {
-        self.retrying("refresh_token", Replay::Safe, || async move {
-            let sql = format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1");
-            self.find_one(sql, token_hash, refresh_token_from_row).await
-        })
+        let sql = format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1");
+        self.fetch_optional(
+            "refresh_token",
+            AssertSqlSafe(sql),
+            |q| q.bind(token_hash),
+            refresh_token_from_row,
+        )
         .await
     }
 
@@ -408,17 +415,12 @@ impl SessionStore for SqlStore {
     }
 
     async fn revoke_session(&self, id: &str, now: UnixSeconds) -> Result<bool, StoreError> {
-        self.retrying("revoke_session", Replay::Safe, || async move {
-            let result = sqlx::query(
-                "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-            Ok(result.rows_affected() == 1)
-        })
+        self.execute_one(
+            "revoke_session",
+            Replay::Safe,
+            "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            |q| q.bind(now).bind(id),
+        )
         .await
     }
 
@@ -436,36 +438,34 @@ impl SessionStore for SqlStore {
         challenge: &ChallengeRecord,
         now: UnixSeconds,
     ) -> Result<(), StoreError> {
-        self.retrying(
+        self.execute(
             "create_challenge",
             Replay::OnlyIfNothingWritten,
-            || async move {
-                sqlx::query(
-                    "INSERT INTO auth_challenges (session_hash, pool_id, client_id, user_sub, \
-                 challenge_name, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&challenge.session_hash)
-                .bind(challenge.pool_id.as_str())
-                .bind(challenge.client_id.as_str())
-                .bind(challenge.user_sub.to_string())
-                .bind(&challenge.challenge_name)
-                .bind(challenge.expires_at)
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map_err(classify)?;
-                Ok(())
+            "INSERT INTO auth_challenges (session_hash, pool_id, client_id, user_sub, \
+             challenge_name, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            |q| {
+                q.bind(&challenge.session_hash)
+                    .bind(challenge.pool_id.as_str())
+                    .bind(challenge.client_id.as_str())
+                    .bind(challenge.user_sub.to_string())
+                    .bind(&challenge.challenge_name)
+                    .bind(challenge.expires_at)
+                    .bind(now)
             },
         )
-        .await
+        .await?;
+        Ok(())
     }
 
     async fn challenge(&self, session_hash: &str) -> Result<Option<ChallengeRecord>, StoreError> {
-        self.retrying("challenge", Replay::Safe, || async move {
-            let sql =
-                format!("SELECT {CHALLENGE_COLUMNS} FROM auth_challenges WHERE session_hash = $1");
-            self.find_one(sql, session_hash, challenge_from_row).await
-        })
+        let sql =
+            format!("SELECT {CHALLENGE_COLUMNS} FROM auth_challenges WHERE session_hash = $1");
+        self.fetch_optional(
+            "challenge",
+            AssertSqlSafe(sql),
+            |q| q.bind(session_hash),
+            challenge_from_row,
+        )
         .await
     }
 
@@ -474,15 +474,20 @@ impl SessionStore for SqlStore {
         session_hash: &str,
         now: UnixSeconds,
     ) -> Result<Option<ChallengeRecord>, StoreError> {
-        self.retrying("take_challenge", Replay::OnlyIfNothingWritten, || async move {
-            // DELETE … RETURNING is one atomic step on both backends: of two concurrent answers
-            // to one session, exactly one gets the row.
-            let sql = format!(
-                "DELETE FROM auth_challenges WHERE session_hash = $1 RETURNING {CHALLENGE_COLUMNS}"
-            );
-            let challenge = self.find_one(sql, session_hash, challenge_from_row).await?;
-            Ok(challenge.filter(|c| now < c.expires_at))
-        })
-        .await
+        // DELETE … RETURNING is one atomic step on both backends: of two concurrent answers
+        // to one session, exactly one gets the row.
+        let sql = format!(
+            "DELETE FROM auth_challenges WHERE session_hash = $1 RETURNING {CHALLENGE_COLUMNS}"
+        );
+        let challenge = self
+            .fetch_optional_with(
+                "take_challenge",
+                Replay::OnlyIfNothingWritten,
+                AssertSqlSafe(sql),
+                |q| q.bind(session_hash),
+                challenge_from_row,
+            )
+            .await?;
+        Ok(challenge.filter(|c| now < c.expires_at))
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 
 use super::sessions::revoke_sessions;
@@ -56,36 +57,36 @@ pub(super) fn attributes_json(attributes: &UserAttributes) -> Result<String, Sto
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, user: &User) -> Result<(), StoreError> {
-        self.retrying("create_user", Replay::OnlyIfNothingWritten, || async move {
-            sqlx::query(
-                "INSERT INTO users (sub, pool_id, username, username_key, password_hash, pepper_id, \
-                 status, enabled, attributes, tokens_valid_after, temporary_password_expires_at, \
-                 created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(user.sub.to_string())
-            .bind(user.pool_id.as_str())
-            .bind(&user.username)
-            .bind(&user.username_key)
-            .bind(
-                user.password
-                    .as_ref()
-                    .map(|p| p.phc.expose_secret().to_owned()),
-            )
-            .bind(user.password.as_ref().and_then(|p| p.pepper_id.clone()))
-            .bind(user.status.as_str())
-            .bind(user.enabled)
-            .bind(attributes_json(&user.attributes)?)
-            .bind(user.tokens_valid_after)
-            .bind(user.temporary_password_expires_at)
-            .bind(user.created_at)
-            .bind(user.updated_at)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-            Ok(())
-        })
-        .await
+        let attributes = attributes_json(&user.attributes)?;
+        self.execute(
+            "create_user",
+            Replay::OnlyIfNothingWritten,
+            "INSERT INTO users (sub, pool_id, username, username_key, password_hash, pepper_id, \
+             status, enabled, attributes, tokens_valid_after, temporary_password_expires_at, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            |q| {
+                q.bind(user.sub.to_string())
+                    .bind(user.pool_id.as_str())
+                    .bind(&user.username)
+                    .bind(&user.username_key)
+                    .bind(
+                        user.password
+                            .as_ref()
+                            .map(|p| p.phc.expose_secret().to_owned()),
+                    )
+                    .bind(user.password.as_ref().and_then(|p| p.pepper_id.clone()))
+                    .bind(user.status.as_str())
+                    .bind(user.enabled)
+                    .bind(attributes.as_str())
+                    .bind(user.tokens_valid_after)
+                    .bind(user.temporary_password_expires_at)
+                    .bind(user.created_at)
+                    .bind(user.updated_at)
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     async fn user_by_key(
@@ -93,36 +94,37 @@ impl UserStore for SqlStore {
         pool: &UserPoolId,
         username_key: &str,
     ) -> Result<Option<User>, StoreError> {
-        self.retrying("user_by_key", Replay::Safe, || async move {
-            let query = format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key = $2"
-            );
-            let row = sqlx::query(sqlx::AssertSqlSafe(query))
-                .bind(pool.as_str())
-                .bind(username_key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(classify)?;
-            row.as_ref().map(user_from_row).transpose()
-        })
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key = $2");
+        self.fetch_optional(
+            "user_by_key",
+            AssertSqlSafe(sql),
+            |q| q.bind(pool.as_str()).bind(username_key),
+            user_from_row,
+        )
         .await
     }
 
     async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError> {
-        self.retrying("user_by_sub", Replay::Safe, || async move {
-            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE sub = $1");
-            self.find_one(sql, &sub.to_string(), user_from_row).await
-        })
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE sub = $1");
+        self.fetch_optional(
+            "user_by_sub",
+            AssertSqlSafe(sql),
+            |q| q.bind(sub.to_string()),
+            user_from_row,
+        )
         .await
     }
 
     async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError> {
-        self.retrying("list_users", Replay::Safe, || async move {
-            let sql = format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 ORDER BY username_key"
-            );
-            self.find_all(sql, pool.as_str(), user_from_row).await
-        })
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 ORDER BY username_key");
+        self.fetch_all(
+            "list_users",
+            AssertSqlSafe(sql),
+            |q| q.bind(pool.as_str()),
+            user_from_row,
+        )
         .await
     }
 
@@ -144,20 +146,16 @@ impl UserStore for SqlStore {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<User>, StoreError> {
-        self.retrying("list_users_page", Replay::Safe, || async move {
-            let sql = format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 \
-                 AND ($2 IS NULL OR username_key > $2) ORDER BY username_key LIMIT $3"
-            );
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(pool.as_str())
-                .bind(after)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(classify)?;
-            rows.iter().map(user_from_row).collect()
-        })
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 \
+             AND ($2 IS NULL OR username_key > $2) ORDER BY username_key LIMIT $3"
+        );
+        self.fetch_all(
+            "list_users_page",
+            AssertSqlSafe(sql),
+            |q| q.bind(pool.as_str()).bind(after).bind(i64::from(limit)),
+            user_from_row,
+        )
         .await
     }
 
@@ -202,22 +200,16 @@ impl UserStore for SqlStore {
         expected: &StoredPasswordHash,
         replacement: &StoredPasswordHash,
     ) -> Result<bool, StoreError> {
-        self.retrying(
+        self.execute_one(
             "replace_password_hash",
             Replay::OnlyIfNothingWritten,
-            || async move {
-                let result = sqlx::query(
-                    "UPDATE users SET password_hash = $1, pepper_id = $2 \
+            "UPDATE users SET password_hash = $1, pepper_id = $2 \
                  WHERE sub = $3 AND password_hash = $4",
-                )
-                .bind(replacement.phc.expose_secret())
-                .bind(replacement.pepper_id.as_deref())
-                .bind(sub.to_string())
-                .bind(expected.phc.expose_secret())
-                .execute(&self.pool)
-                .await
-                .map_err(classify)?;
-                Ok(result.rows_affected() == 1)
+            |q| {
+                q.bind(replacement.phc.expose_secret())
+                    .bind(replacement.pepper_id.as_deref())
+                    .bind(sub.to_string())
+                    .bind(expected.phc.expose_secret())
             },
         )
         .await
@@ -257,17 +249,12 @@ impl UserStore for SqlStore {
         status: UserStatus,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        self.retrying("set_status", Replay::Safe, || async move {
-            let result =
-                sqlx::query("UPDATE users SET status = $1, updated_at = $2 WHERE sub = $3")
-                    .bind(status.as_str())
-                    .bind(now)
-                    .bind(sub.to_string())
-                    .execute(&self.pool)
-                    .await
-                    .map_err(classify)?;
-            Ok(result.rows_affected() == 1)
-        })
+        self.execute_one(
+            "set_status",
+            Replay::Safe,
+            "UPDATE users SET status = $1, updated_at = $2 WHERE sub = $3",
+            |q| q.bind(status.as_str()).bind(now).bind(sub.to_string()),
+        )
         .await
     }
 
@@ -277,17 +264,13 @@ impl UserStore for SqlStore {
         attributes: &UserAttributes,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        self.retrying("set_attributes", Replay::Safe, || async move {
-            let result =
-                sqlx::query("UPDATE users SET attributes = $1, updated_at = $2 WHERE sub = $3")
-                    .bind(attributes_json(attributes)?)
-                    .bind(now)
-                    .bind(sub.to_string())
-                    .execute(&self.pool)
-                    .await
-                    .map_err(classify)?;
-            Ok(result.rows_affected() == 1)
-        })
+        let attributes = attributes_json(attributes)?;
+        self.execute_one(
+            "set_attributes",
+            Replay::Safe,
+            "UPDATE users SET attributes = $1, updated_at = $2 WHERE sub = $3",
+            |q| q.bind(attributes.as_str()).bind(now).bind(sub.to_string()),
+        )
         .await
     }
 
@@ -299,19 +282,18 @@ impl UserStore for SqlStore {
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
         // Attributes are stored as the JSON of a sorted map, so equal sets have equal text.
-        self.retrying("replace_attributes", Replay::Safe, || async move {
-            let result = sqlx::query(
-                "UPDATE users SET attributes = $1, updated_at = $2 WHERE sub = $3 AND attributes = $4",
-            )
-            .bind(attributes_json(attributes)?)
-            .bind(now)
-            .bind(sub.to_string())
-            .bind(attributes_json(expected)?)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-            Ok(result.rows_affected() == 1)
-        })
+        let (attributes, expected) = (attributes_json(attributes)?, attributes_json(expected)?);
+        self.execute_one(
+            "replace_attributes",
+            Replay::Safe,
+            "UPDATE users SET attributes = $1, updated_at = $2 WHERE sub = $3 AND attributes = $4",
+            |q| {
+                q.bind(attributes.as_str())
+                    .bind(now)
+                    .bind(sub.to_string())
+                    .bind(expected.as_str())
+            },
+        )
         .await
     }
 
@@ -344,14 +326,12 @@ impl UserStore for SqlStore {
     }
 
     async fn delete_user(&self, sub: &Sub) -> Result<bool, StoreError> {
-        self.retrying("delete_user", Replay::OnlyIfNothingWritten, || async move {
-            let result = sqlx::query("DELETE FROM users WHERE sub = $1")
-                .bind(sub.to_string())
-                .execute(&self.pool)
-                .await
-                .map_err(classify)?;
-            Ok(result.rows_affected() == 1)
-        })
+        self.execute_one(
+            "delete_user",
+            Replay::OnlyIfNothingWritten,
+            "DELETE FROM users WHERE sub = $1",
+            |q| q.bind(sub.to_string()),
+        )
         .await
     }
 }
