@@ -1,7 +1,7 @@
 //! `gatehouse client`: list and change a tenant's app clients.
 
 use clap::Subcommand;
-use gatehouse::auth::{AuthError, Services};
+use gatehouse::auth::Services;
 use serde_json::json;
 
 use super::CliError;
@@ -64,11 +64,7 @@ pub(super) async fn client(services: &Services, command: ClientCommand) -> Resul
     match command {
         ClientCommand::List { tenant, json } => {
             let (pool, _) = services.tenant(&tenant).await?;
-            let clients = services
-                .store
-                .list_clients(&pool.id)
-                .await
-                .map_err(AuthError::from)?;
+            let clients = services.list_clients(&pool).await?;
             if json {
                 println!(
                     "{}",

@@ -10,13 +10,11 @@ mod user;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use gatehouse::app::{self, StartupError};
 use gatehouse::auth::{AuthError, Services};
 use gatehouse::config::{LogFormat, Settings};
-use gatehouse::domain::clock::SystemClock;
 use tracing_subscriber::EnvFilter;
 
 use client::ClientCommand;
@@ -107,15 +105,5 @@ pub(super) async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 async fn services(settings: &Settings) -> Result<Services, CliError> {
-    let store = app::open_store(settings).await?;
-    let public_url = settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.bind));
-    Ok(app::build_services(
-        settings,
-        store,
-        Arc::new(SystemClock),
-        &public_url,
-    )?)
+    Ok(app::open_services(settings).await?)
 }

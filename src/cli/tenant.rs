@@ -1,7 +1,7 @@
 //! `gatehouse tenant`: create, update, list and show tenants (user pools).
 
 use clap::Subcommand;
-use gatehouse::auth::{AuthError, Services};
+use gatehouse::auth::Services;
 use gatehouse::domain::lockout::{LockoutChanges, LockoutPolicy};
 use gatehouse::domain::pool::{AdminCreateUserConfig, PoolSettings, TenantName};
 use gatehouse::manage::tenants::FixedIds;
@@ -129,14 +129,10 @@ pub(super) async fn tenant(services: &Services, command: TenantCommand) -> Resul
             }
         }
         TenantCommand::List { json } => {
-            let pools = services.store.list_pools().await.map_err(AuthError::from)?;
+            let pools = services.list_pools().await?;
             let mut rows = Vec::new();
             for pool in pools {
-                let client = services
-                    .store
-                    .default_client(&pool.id)
-                    .await
-                    .map_err(AuthError::from)?;
+                let client = services.default_client(&pool).await?;
                 rows.push(json!({
                     "TenantName": pool.name,
                     "UserPoolId": pool.id.to_string(),
@@ -158,11 +154,7 @@ pub(super) async fn tenant(services: &Services, command: TenantCommand) -> Resul
         }
         TenantCommand::Show { name, json } => {
             let (pool, _) = services.tenant(&name).await?;
-            let clients = services
-                .store
-                .list_clients(&pool.id)
-                .await
-                .map_err(AuthError::from)?;
+            let clients = services.list_clients(&pool).await?;
             let value = json!({
                 "TenantName": pool.name,
                 "UserPoolId": pool.id.to_string(),

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 
 use clap::Subcommand;
-use gatehouse::auth::{AuthError, Services};
+use gatehouse::auth::Services;
 use gatehouse::domain::attributes::UserAttributes;
 use gatehouse::domain::secret::{SecretString, secret};
 use gatehouse::domain::username::Username;
@@ -206,11 +206,7 @@ pub(super) async fn user(services: &Services, command: UserCommand) -> Result<()
         }
         UserCommand::List { tenant, json } => {
             let (pool, _) = services.tenant(&tenant).await?;
-            let users = services
-                .store
-                .list_users(&pool.id)
-                .await
-                .map_err(AuthError::from)?;
+            let users = services.list_users(&pool).await?;
             let rows: Vec<_> = users
                 .iter()
                 .map(|u| {

@@ -3,6 +3,8 @@
 
 pub mod clients;
 pub mod groups;
+pub mod health;
+pub mod pools;
 pub mod seed;
 pub mod tenants;
 pub mod users;
