@@ -15,7 +15,7 @@ What one run does:
   3. the peers (cognito-local, moto) on the same workloads, through the shared peers folder
      (copied to a scratch directory; its own run.sh installs, seeds and drives them);
   4. the tables, the ratios Gatehouse / peer and the share of the limits: printed, written to
-     OUT/report.md, and placed between the markers in BENCHMARKS.md.
+     OUT/report.md, and placed between the markers in docs/benchmarks.md.
 """
 
 import json
@@ -625,7 +625,7 @@ def report(results):
 
 
 def write_benchmarks_md(section):
-    path = ROOT / "BENCHMARKS.md"
+    path = ROOT / "docs" / "benchmarks.md"
     begin, end = "<!-- bench/run results: begin -->", "<!-- bench/run results: end -->"
     text = path.read_text() if path.exists() else "# Benchmarks\n\n"
     block = f"{begin}\n{section}{end}"
@@ -670,7 +670,7 @@ def finish(results, out):
     print(section)
     if KNOBS["WRITE_BENCHMARKS_MD"] == "1":
         write_benchmarks_md(section)
-        log("BENCHMARKS.md updated")
+        log("docs/benchmarks.md updated")
     log(f"results in {out}")
 
 

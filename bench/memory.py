@@ -486,7 +486,7 @@ def report(runs):
 
 
 def write_benchmarks_md(section):
-    path = ROOT / "BENCHMARKS.md"
+    path = ROOT / "docs" / "benchmarks.md"
     text = path.read_text()
     start, end = "<!-- memory-bench:start -->", "<!-- memory-bench:end -->"
     block = f"{start}\n{section}\n{end}"

@@ -58,6 +58,22 @@ pub async fn open_store(settings: &Settings) -> Result<Arc<SqlStore>, StartupErr
     Ok(Arc::new(store))
 }
 
+/// Applies pending migrations and reports where the schema stands (`gatehouse migrate`).
+pub async fn migrate(settings: &Settings) -> Result<crate::store::SchemaStatus, StartupError> {
+    let store = open_store(settings).await?;
+    Ok(crate::store::Store::schema_status(&*store).await?)
+}
+
+/// The use cases over a freshly opened (and migrated) database, for the operator's commands.
+pub async fn open_services(settings: &Settings) -> Result<Services, StartupError> {
+    let store = open_store(settings).await?;
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.bind));
+    build_services(settings, store, Arc::new(SystemClock), &public_url)
+}
+
 /// Builds the use-case services over an open store.
 pub fn build_services(
     settings: &Settings,

@@ -27,7 +27,7 @@ use crate::store::{Store, StoreError};
 
 pub use keys::SigningKeys;
 
-/// How token issuers are spelled (`api.md` §3).
+/// How token issuers are spelled (docs/api.md, "Verifying tokens").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IssuerStyle {
     /// `<public url>/<pool id>`: honest OIDC, discovery works against Gatehouse itself.

@@ -15,7 +15,7 @@ use super::keys::PublicJwk;
 
 /// jsonwebtoken with RS256 signatures from ring and everything else from its RustCrypto
 /// provider. Every sign-in and refresh signs two tokens, and ring's RSA signing is several
-/// times faster than the pure-Rust `rsa` crate's (figures in BENCHMARKS.md); ring is already
+/// times faster than the pure-Rust `rsa` crate's (figures in docs/benchmarks.md); ring is already
 /// linked for TLS. RS256 (PKCS#1 v1.5) signatures are deterministic, so both produce the
 /// same bytes (a test below checks it).
 static PROVIDER: CryptoProvider = CryptoProvider {

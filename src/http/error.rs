@@ -204,7 +204,7 @@ impl ResponseError for ApiError {
             ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorKind::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            // api.md: a spent or expired challenge session is a bad request, not a sign-in failure.
+            // docs/api.md (`POST /RespondToAuthChallenge`): a spent or expired challenge session is a bad request, not a sign-in failure.
             ErrorKind::NotAuthorized(NotAuthorized::InvalidSession) => StatusCode::BAD_REQUEST,
             ErrorKind::NotAuthorized(_)
             | ErrorKind::PasswordResetRequired

@@ -26,11 +26,11 @@ async fn ready(services: web::Data<Services>, drain: web::Data<Drain>) -> HttpRe
     if drain.is_draining() {
         return unavailable("shutting down");
     }
-    if let Err(error) = services.store.ping().await {
+    if let Err(error) = services.database_ping().await {
         tracing::warn!(%error, "readiness: database unreachable");
         return unavailable("database unreachable");
     }
-    match services.store.schema_status().await {
+    match services.schema_status().await {
         Ok(status) if status.is_current() => HttpResponse::Ok()
             .json(json!({"status": "ok", "schema_version": status.binary_version})),
         Ok(_) => unavailable("database schema is not the version this binary expects"),

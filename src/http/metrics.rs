@@ -269,7 +269,7 @@ impl Metrics {
         self.hashing_in_flight_max.set(gauge_value(in_flight_max));
         self.hashing_queued
             .set(gauge_value(services.hasher.queued()));
-        let pool = services.store.connections();
+        let pool = services.database_connections();
         self.db_connections
             .get_or_create(&ConnectionLabels { state: "idle" })
             .set(i64::from(pool.idle));

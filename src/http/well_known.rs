@@ -40,10 +40,9 @@ async fn pool(services: &Services, raw_id: &str) -> Result<UserPool, ApiError> {
     };
     let id = UserPoolId::parse(raw_id).map_err(|_| not_found())?;
     services
-        .store
         .pool_by_id(&id)
         .await
-        .map_err(|e| ApiError::from_auth(AuthError::from(e), SURFACE))?
+        .map_err(|e| ApiError::from_auth(e, SURFACE))?
         .ok_or_else(not_found)
 }
 

@@ -210,6 +210,23 @@ fn check_client(name: &str, validity: &TokenValidity, grace: i64) -> Result<(), 
     Ok(())
 }
 
+impl Services {
+    /// The client with this id, in whichever pool.
+    pub async fn client_by_id(&self, id: &ClientId) -> Result<Option<AppClient>, AuthError> {
+        Ok(self.store.client_by_id(id).await?)
+    }
+
+    /// A pool's clients.
+    pub async fn list_clients(&self, pool: &UserPool) -> Result<Vec<AppClient>, AuthError> {
+        Ok(self.store.list_clients(&pool.id).await?)
+    }
+
+    /// The client a tenant was created with, if it still has one.
+    pub async fn default_client(&self, pool: &UserPool) -> Result<Option<AppClient>, AuthError> {
+        Ok(self.store.default_client(&pool.id).await?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

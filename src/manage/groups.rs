@@ -5,7 +5,8 @@ use crate::auth::audit::{AuditEvent, Outcome};
 use crate::auth::{AuthError, Services};
 use crate::domain::pool::UserPool;
 use crate::domain::username::Username;
-use crate::store::{GroupRecord, StoreError};
+pub use crate::store::GroupRecord;
+use crate::store::StoreError;
 
 impl Services {
     pub async fn create_group(&self, group: GroupRecord) -> Result<GroupRecord, AuthError> {
@@ -90,5 +91,12 @@ impl Services {
             .iter()
             .filter_map(|name| groups.iter().find(|g| g.name == *name).cloned())
             .collect())
+    }
+}
+
+impl Services {
+    /// A pool's groups.
+    pub async fn list_groups(&self, pool: &UserPool) -> Result<Vec<GroupRecord>, AuthError> {
+        Ok(self.store.list_groups(&pool.id).await?)
     }
 }

@@ -1,8 +1,11 @@
-//! Administration use cases: tenants, users, groups and declarative seed files. The CLI
-//! calls these; the Cognito admin operations will too.
+//! Administration use cases, one file per concern: pools, tenants, clients, users, groups,
+//! declarative seed files and database health. The CLI and the Cognito admin operations call
+//! these; neither names the store (tests/architecture.rs).
 
 pub mod clients;
 pub mod groups;
+pub mod health;
+pub mod pools;
 pub mod seed;
 pub mod tenants;
 pub mod users;

@@ -204,3 +204,20 @@ impl Services {
         }
     }
 }
+
+impl Services {
+    /// Every user of a pool (the CLI's listing).
+    pub async fn list_users(&self, pool: &UserPool) -> Result<Vec<User>, AuthError> {
+        Ok(self.store.list_users(&pool.id).await?)
+    }
+
+    /// A page of a pool's users in lookup-key order, strictly after `after`, at most `limit`.
+    pub async fn list_users_page(
+        &self,
+        pool: &UserPool,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<User>, AuthError> {
+        Ok(self.store.list_users_page(&pool.id, after, limit).await?)
+    }
+}

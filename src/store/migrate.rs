@@ -8,6 +8,7 @@ use sqlx::{AnyConnection, Connection, Row};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::errors::classify;
 use super::{Backend, StoreError};
 
 mod postgres_migrations {
@@ -78,16 +79,15 @@ pub(super) async fn schema_status(
     let (tables,): (i64,) = sqlx::query_as(exists_query)
         .fetch_one(&mut *conn)
         .await
-        .map_err(super::sql::classify)?;
+        .map_err(classify)?;
     let database_version = if tables == 0 {
         None
     } else {
         let row = sqlx::query("SELECT CAST(MAX(version) AS BIGINT) FROM refinery_schema_history")
             .fetch_one(&mut *conn)
             .await
-            .map_err(super::sql::classify)?;
-        row.try_get::<Option<i64>, _>(0)
-            .map_err(super::sql::classify)?
+            .map_err(classify)?;
+        row.try_get::<Option<i64>, _>(0).map_err(classify)?
     };
     Ok(SchemaStatus {
         database_version,

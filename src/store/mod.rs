@@ -1,7 +1,8 @@
-//! Persistence. The use cases see only the [`Store`] trait; `sql.rs` implements it once for
+//! Persistence. The use cases see only the [`Store`] trait; `sql/` implements it once for
 //! both backends over sqlx's `Any` driver, and `postgres.rs` / `sqlite.rs` hold what differs
 //! (connection set-up and the migration lock).
 
+mod errors;
 mod migrate;
 mod postgres;
 mod retry;

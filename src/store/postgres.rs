@@ -3,7 +3,7 @@
 use sqlx::AnyConnection;
 
 use super::StoreError;
-use super::sql::classify;
+use super::errors::classify;
 
 /// An arbitrary constant naming Gatehouse's migration lock among the database's advisory locks.
 const MIGRATION_LOCK_KEY: i64 = 0x6761_7465_686f_7573; // "gatehous"

@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 
 use super::StoreError;
 
-/// `sqlite://gatehouse.db` should create the file on first start, as the README promises.
+/// `sqlite://gatehouse.db` should create the file on first start, as docs/operations.md promises.
 pub(super) fn normalise_url(url: &str) -> String {
     if is_in_memory(url) || url.contains("mode=") {
         return url.to_owned();

@@ -1,5 +1,5 @@
-//! Access tokens are checked wherever Gatehouse accepts one: every attack (RFC 8725, the
-//! research catalogue §7 rows 38-46), each as its own test, against one table of every
+//! Access tokens are checked wherever Gatehouse accepts one: every attack (RFC 8725; docs/security.md,
+//! "Hostile input"), each as its own test, against one table of every
 //! endpoint that takes an access token, on the login API (401), `/oauth2/userInfo` and the
 //! Cognito API (400 with the AWS JSON envelope). `RevokeToken` takes refresh tokens only;
 //! its attack is that a JWT there revokes nothing.

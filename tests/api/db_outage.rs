@@ -22,7 +22,7 @@ use crate::helpers::{PASSWORD, test_settings};
 const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 /// The longest any request may take, outage or not; beyond it the request counts as hung.
 const REQUEST_BOUND: Duration = Duration::from_secs(10);
-/// How soon after Postgres is back the service must work again (security.md 18).
+/// How soon after Postgres is back the service must work again (docs/security.md, "Database outages").
 const RECOVERY_BOUND: Duration = Duration::from_secs(30);
 
 /// A Postgres cluster of our own in a temporary directory, on a free port.
@@ -331,7 +331,7 @@ async fn postgres_outages_fail_closed_and_recover() {
         .await
         .unwrap();
     // The documented remedy for a reply lost after a commit: the client may present its
-    // previous refresh token once more (security.md 3).
+    // previous refresh token once more (docs/security.md, "Measures": refresh-token reuse).
     services
         .update_client(
             &client,
@@ -717,7 +717,7 @@ async fn a_deadlock_victim_is_retried(outage: &Outage, postgres: &ThrowawayPostg
     eprintln!("deadlock: the sign-in was the victim, retried, and answered 200");
 }
 
-/// security.md 4: the database dies after the tokens are minted and before the session
+/// docs/security.md, "Database outages": the database dies after the tokens are minted and before the session
 /// commits. A test connection holds a lock the sign-in's transaction needs, so the
 /// sign-in waits right there; then Postgres is killed.
 async fn killed_between_minting_and_commit(outage: &Outage, postgres: &ThrowawayPostgres) {

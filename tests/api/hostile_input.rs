@@ -1,4 +1,4 @@
-//! The bad-input catalogue (security-research.md §7, security.md requirement 9) against both
+//! The bad-input catalogue (docs/security.md, "Hostile input") against both
 //! APIs: one table of endpoints (the login API, the public Cognito operations and signed
 //! admin operations) × one table of hostile bodies. Every case must get a clear 400 (415 for
 //! a wrong content type on the login API) in bounded time, never echo what it was sent, and
@@ -274,7 +274,7 @@ impl Endpoint {
         let mut add = |label: String, content_type: &str, body: Vec<u8>| {
             cases.push((label, content_type.to_owned(), body));
         };
-        // §7 rows 1, 7: not JSON, truncated, trailing garbage, not an object, deep nesting.
+        // not JSON, truncated, trailing garbage, not an object, deep nesting.
         for (label, body) in [
             ("empty body", String::new()),
             ("not JSON", "UserName=alice&Password=x".to_owned()),
@@ -303,7 +303,7 @@ impl Endpoint {
         ] {
             add(label.to_owned(), json, body.into_bytes());
         }
-        // §7 row 2: content types that are not JSON.
+        // content types that are not JSON.
         for content_type in ["text/plain", "application/x-www-form-urlencoded", ""] {
             add(
                 format!("content type {content_type:?}"),
@@ -311,7 +311,7 @@ impl Endpoint {
                 text.clone().into_bytes(),
             );
         }
-        // §7 row 8: bodies over 16 KiB, declared or streamed; a 1 MB password.
+        // bodies over 16 KiB, declared or streamed; a 1 MB password.
         add(
             "17 KiB body".into(),
             json,
@@ -334,7 +334,7 @@ impl Endpoint {
         let first = self.strings[0];
         for pointer in &self.strings {
             let original = self.string_at(pointer);
-            // §7 row 3: wrong types.
+            // wrong types.
             for wrong in [
                 json!(ECHO_PROBE),
                 json!([original]),
@@ -347,7 +347,7 @@ impl Endpoint {
                     self.with(pointer, Some(wrong)).to_string().into_bytes(),
                 );
             }
-            // §7 row 11: NUL anywhere.
+            // NUL anywhere.
             add(
                 format!("NUL in {pointer}"),
                 json,
@@ -355,7 +355,7 @@ impl Endpoint {
                     .to_string()
                     .into_bytes(),
             );
-            // §7 row 12: invalid UTF-8 and a lone surrogate.
+            // invalid UTF-8 and a lone surrogate.
             let marked = self
                 .with(pointer, Some(json!("@@MARK@@")))
                 .to_string()
@@ -371,7 +371,7 @@ impl Endpoint {
                 replace(&marked, b"@@MARK@@", br"al\ud800ice"),
             );
         }
-        // §7 row 4: missing and empty members.
+        // missing and empty members.
         for pointer in &self.required {
             add(
                 format!("missing {pointer}"),
@@ -384,14 +384,14 @@ impl Endpoint {
                 self.with(pointer, Some(json!(""))).to_string().into_bytes(),
             );
         }
-        // §7 row 6: a duplicate key, first or last, at the top level and inside maps.
+        // a duplicate key, first or last, at the top level and inside maps.
         let (parent, key) = first.rsplit_once('/').unwrap();
         let container = self.template.pointer(parent).unwrap().to_string();
         let doubled = container.replacen('{', &format!("{{\"{key}\":\"HOSTILE-dup\","), 1);
         let body = text.replacen(&container, &doubled, 1);
         assert_ne!(body, text, "duplicate inserted for {first}");
         add(format!("duplicate {first}"), json, body.into_bytes());
-        // §7 rows 9-13: credentials too long, with control, bidi or zero-width characters.
+        // credentials too long, with control, bidi or zero-width characters.
         for pointer in &self.usernames {
             for bad in [
                 "a".repeat(129),

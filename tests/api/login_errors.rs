@@ -1,4 +1,4 @@
-//! Every error row of `POST /Login` (api.md §1), each as its own test.
+//! Every error row of `POST /Login` (docs/api.md, "Errors"), each as its own test.
 
 use serde_json::{Value, json};
 

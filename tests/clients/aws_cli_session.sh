@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A short AWS CLI session against Gatehouse's Cognito API, the one the README shows.
+# A short AWS CLI session against Gatehouse's Cognito API, the one docs/cognito-compatibility.md shows.
 # Usage: aws_cli_session.sh ENDPOINT ACCESS_KEY_ID SECRET_ACCESS_KEY
 set -euo pipefail
 endpoint="$1"

@@ -29,10 +29,9 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     )?;
     let id = client_id(&required("clientId", input.client_id)?)?;
     let client = services
-        .store
         .client_by_id(&id)
         .await
-        .map_err(|e| failed(e.into()))?
+        .map_err(failed)?
         .ok_or_else(|| {
             failed(AuthError::ResourceNotFound(format!(
                 "User pool client {id} does not exist."

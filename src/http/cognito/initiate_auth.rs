@@ -98,10 +98,9 @@ pub(super) async fn start(
         )))
     };
     let client = services
-        .store
         .client_by_id(client_id)
         .await
-        .map_err(|e| failed(e.into()))?
+        .map_err(failed)?
         .filter(|c| admin_pool.is_none_or(|pool| *pool == c.pool_id))
         .ok_or_else(not_found)?;
     let (name, password) = match credentials {

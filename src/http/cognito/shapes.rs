@@ -7,7 +7,7 @@ use crate::domain::app_client::{AppClient, TimeUnit};
 use crate::domain::password_policy::PasswordPolicy;
 use crate::domain::pool::UserPool;
 use crate::domain::user::User;
-use crate::store::GroupRecord;
+use crate::manage::groups::GroupRecord;
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

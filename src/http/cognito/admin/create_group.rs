@@ -8,7 +8,7 @@ use super::super::{failed, input, output, required};
 use super::pool;
 use crate::auth::Services;
 use crate::http::error::ApiError;
-use crate::store::GroupRecord;
+use crate::manage::groups::GroupRecord;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]

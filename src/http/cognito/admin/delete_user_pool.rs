@@ -6,7 +6,6 @@ use serde::Deserialize;
 use super::super::{empty, failed, input};
 use super::pool;
 use crate::auth::Services;
-use crate::auth::audit::{AuditEvent, Outcome};
 use crate::http::error::ApiError;
 
 #[derive(Deserialize)]
@@ -18,11 +17,6 @@ struct Input {
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
     let pool = pool(services, input.user_pool_id).await?;
-    services
-        .store
-        .delete_pool(&pool.id)
-        .await
-        .map_err(|e| failed(e.into()))?;
-    AuditEvent::new("pool_deleted", pool.id.as_str(), Outcome::Success).emit();
+    services.delete_pool(&pool).await.map_err(failed)?;
     Ok(empty())
 }

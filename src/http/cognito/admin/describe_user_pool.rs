@@ -24,11 +24,7 @@ struct Output {
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
     let pool = pool(services, input.user_pool_id).await?;
-    let users = services
-        .store
-        .count_users(&pool.id)
-        .await
-        .map_err(|e| failed(e.into()))?;
+    let users = services.count_users(&pool).await.map_err(failed)?;
     Ok(output(&Output {
         user_pool: shapes::pool(&pool, Some(usize::try_from(users).unwrap_or_default())),
     }))

@@ -37,10 +37,9 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     }
     let after = page::decode("nextToken", input.next_token.as_deref())?;
     let mut groups: Vec<_> = services
-        .store
-        .list_groups(&pool.id)
+        .list_groups(&pool)
         .await
-        .map_err(|e| failed(e.into()))?
+        .map_err(failed)?
         .into_iter()
         .filter(|g| after.as_deref().is_none_or(|a| g.name.as_str() > a))
         .collect();

@@ -37,10 +37,9 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     }
     let after = page::decode("nextToken", input.next_token.as_deref())?;
     let mut clients: Vec<_> = services
-        .store
-        .list_clients(&pool.id)
+        .list_clients(&pool)
         .await
-        .map_err(|e| failed(e.into()))?
+        .map_err(failed)?
         .into_iter()
         .filter(|c| after.as_deref().is_none_or(|a| c.id.as_str() > a))
         .collect();

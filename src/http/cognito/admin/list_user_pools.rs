@@ -34,11 +34,7 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         ));
     }
     let after = page::decode("nextToken", input.next_token.as_deref())?;
-    let pools = services
-        .store
-        .list_pools()
-        .await
-        .map_err(|e| failed(e.into()))?;
+    let pools = services.list_pools().await.map_err(failed)?;
     // Pools are few; they are listed by id so pages are stable.
     let mut remaining: Vec<_> = pools
         .into_iter()

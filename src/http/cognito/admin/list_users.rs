@@ -126,10 +126,9 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     let mut more = false;
     'scan: loop {
         let batch = services
-            .store
-            .list_users_page(&pool.id, after.as_deref(), 200)
+            .list_users_page(&pool, after.as_deref(), 200)
             .await
-            .map_err(|e| failed(e.into()))?;
+            .map_err(failed)?;
         let exhausted = batch.len() < 200;
         for user in batch {
             after = Some(user.username_key.clone());

@@ -53,10 +53,9 @@ pub(super) async fn pool(services: &Services, raw: Option<String>) -> Result<Use
         )
     })?;
     services
-        .store
         .pool_by_id(&id)
         .await
-        .map_err(|e| failed(e.into()))?
+        .map_err(failed)?
         .ok_or_else(not_found)
 }
 

@@ -1,0 +1,183 @@
+//! `gatehouse tenant`: create, update, list and show tenants (user pools).
+
+use clap::Subcommand;
+use gatehouse::auth::Services;
+use gatehouse::domain::lockout::{LockoutChanges, LockoutPolicy};
+use gatehouse::domain::pool::{AdminCreateUserConfig, PoolSettings, TenantName};
+use gatehouse::manage::tenants::FixedIds;
+use serde_json::json;
+
+use super::CliError;
+
+#[derive(Subcommand)]
+pub(super) enum TenantCommand {
+    /// Create a tenant; prints its pool id and default client id.
+    Create {
+        name: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        lockout: LockoutArgs,
+        /// true (the default): only operators create users and SignUp is refused; false:
+        /// anyone may sign up through the Cognito API's SignUp.
+        #[arg(long, value_name = "BOOL")]
+        allow_admin_create_user_only: Option<bool>,
+    },
+    /// Change a tenant's settings (lockout thresholds, self-registration); prints the
+    /// resulting settings.
+    Update {
+        name: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        lockout: LockoutArgs,
+        /// true: only operators create users and SignUp is refused; false: anyone may sign
+        /// up. Left out, the tenant keeps its setting.
+        #[arg(long, value_name = "BOOL")]
+        allow_admin_create_user_only: Option<bool>,
+    },
+    /// List tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one tenant with its clients.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Per-tenant lockout thresholds; options left out keep their current value (Cognito's
+/// defaults for a new tenant).
+#[derive(clap::Args)]
+pub(super) struct LockoutArgs {
+    /// Failed sign-ins allowed before the first lockout, 1-100 (default 5).
+    #[arg(long, value_name = "COUNT")]
+    lockout_free_failures: Option<u32>,
+    /// Longest lockout: 2^(n-free) seconds grow up to this, 1-86400 (default 900).
+    #[arg(long, value_name = "SECONDS")]
+    lockout_max_seconds: Option<i64>,
+    /// Quiet seconds after which failures are forgotten, from the maximum lockout up to
+    /// 86400 (default 900).
+    #[arg(long, value_name = "SECONDS")]
+    lockout_reset_seconds: Option<i64>,
+}
+
+impl LockoutArgs {
+    fn changes(&self) -> LockoutChanges {
+        LockoutChanges {
+            free_failures: self.lockout_free_failures,
+            max_lockout_seconds: self.lockout_max_seconds,
+            reset_after_seconds: self.lockout_reset_seconds,
+        }
+    }
+}
+
+pub(super) async fn tenant(services: &Services, command: TenantCommand) -> Result<(), CliError> {
+    match command {
+        TenantCommand::Create {
+            name,
+            json,
+            lockout,
+            allow_admin_create_user_only,
+        } => {
+            let name = TenantName::parse(&name).map_err(CliError::Usage)?;
+            let settings = PoolSettings {
+                lockout: lockout
+                    .changes()
+                    .apply_to(&LockoutPolicy::default())
+                    .map_err(CliError::Usage)?,
+                admin_create_user_config: AdminCreateUserConfig {
+                    allow_admin_create_user_only: allow_admin_create_user_only.unwrap_or(true),
+                },
+                ..PoolSettings::default()
+            };
+            let (pool, client) = services
+                .create_tenant(&name, settings, FixedIds::default())
+                .await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"TenantName": pool.name, "UserPoolId": pool.id.to_string(), "ClientId": client.id.to_string()})
+                );
+            } else {
+                println!(
+                    "tenant:    {}\npool id:   {}\nclient id: {}",
+                    pool.name, pool.id, client.id
+                );
+            }
+        }
+        TenantCommand::Update {
+            name,
+            json,
+            lockout,
+            allow_admin_create_user_only,
+        } => {
+            let pool = services
+                .update_tenant(&name, &lockout.changes(), allow_admin_create_user_only)
+                .await?;
+            let value = json!({"TenantName": pool.name, "Settings": pool.settings});
+            if json {
+                println!("{value}");
+            } else {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&value).unwrap_or_default()
+                );
+            }
+        }
+        TenantCommand::List { json } => {
+            let pools = services.list_pools().await?;
+            let mut rows = Vec::new();
+            for pool in pools {
+                let client = services.default_client(&pool).await?;
+                rows.push(json!({
+                    "TenantName": pool.name,
+                    "UserPoolId": pool.id.to_string(),
+                    "ClientId": client.map(|c| c.id.to_string()),
+                }));
+            }
+            if json {
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                for row in rows {
+                    println!(
+                        "{}\t{}\t{}",
+                        row["TenantName"].as_str().unwrap_or_default(),
+                        row["UserPoolId"].as_str().unwrap_or_default(),
+                        row["ClientId"].as_str().unwrap_or_default()
+                    );
+                }
+            }
+        }
+        TenantCommand::Show { name, json } => {
+            let (pool, _) = services.tenant(&name).await?;
+            let clients = services.list_clients(&pool).await?;
+            let value = json!({
+                "TenantName": pool.name,
+                "UserPoolId": pool.id.to_string(),
+                "Issuer": services.issuer.issuer(&pool.id),
+                "Settings": pool.settings,
+                "Clients": clients.iter().map(|c| json!({
+                    "ClientId": c.id.to_string(),
+                    "ClientName": c.name,
+                    "Default": c.is_default,
+                    "IdTokenValiditySeconds": c.validity.id_token_seconds,
+                    "AccessTokenValiditySeconds": c.validity.access_token_seconds,
+                    "RefreshTokenValiditySeconds": c.validity.refresh_token_seconds,
+                })).collect::<Vec<_>>(),
+            });
+            if json {
+                println!("{value}");
+            } else {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&value).unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}

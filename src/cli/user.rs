@@ -1,0 +1,238 @@
+//! `gatehouse user`: create, change and list a tenant's users.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+
+use clap::Subcommand;
+use gatehouse::auth::Services;
+use gatehouse::domain::attributes::UserAttributes;
+use gatehouse::domain::secret::{SecretString, secret};
+use gatehouse::domain::username::Username;
+use gatehouse::manage::users::NewUser;
+use serde_json::json;
+
+use super::CliError;
+
+#[derive(Subcommand)]
+pub(super) enum UserCommand {
+    /// Create a user; the password is read from standard input, never from arguments.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Extra attributes as NAME=VALUE (repeatable), e.g. custom:team=blue.
+        #[arg(long = "attribute", value_name = "NAME=VALUE")]
+        attributes: Vec<String>,
+        /// The password is temporary: the first sign-in must choose a new one.
+        #[arg(long)]
+        temporary: bool,
+        /// Create the user disabled.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// Set a user's password (read from standard input); revokes their sessions.
+    SetPassword {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+        #[arg(long)]
+        temporary: bool,
+    },
+    /// Disable a user; revokes their sessions.
+    Disable {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
+    /// Enable a user.
+    Enable {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
+    /// Require the user to reset their password before signing in again.
+    RequireReset {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
+    /// Print a signed-up user's pending confirmation code (no mail is sent).
+    ConfirmationCode {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
+    /// Delete a user and their sessions.
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        username: String,
+    },
+    /// List the users of a tenant.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_username(raw: &str) -> Result<Username, CliError> {
+    Username::parse(raw).map_err(CliError::Usage)
+}
+
+/// Reads one line from standard input: passwords never travel in argv, where `ps` and shell
+/// history would show them.
+fn read_password() -> Result<SecretString, CliError> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password: ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        return Err(CliError::Usage(
+            "expected the password on standard input, e.g. printf '%s' \"$PASSWORD\" | gatehouse user create …".into(),
+        ));
+    }
+    Ok(secret(password))
+}
+
+pub(super) async fn user(services: &Services, command: UserCommand) -> Result<(), CliError> {
+    match command {
+        UserCommand::Create {
+            tenant,
+            username,
+            email,
+            attributes,
+            temporary,
+            disabled,
+        } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let mut map = BTreeMap::new();
+            if let Some(email) = email {
+                map.insert("email".to_owned(), email);
+            }
+            for pair in attributes {
+                let (name, value) = pair.split_once('=').ok_or_else(|| {
+                    CliError::Usage(format!("--attribute {pair:?} must be NAME=VALUE"))
+                })?;
+                map.insert(name.to_owned(), value.to_owned());
+            }
+            let attributes = UserAttributes::parse(map).map_err(CliError::Usage)?;
+            let username = parse_username(&username)?;
+            let password = read_password()?;
+            let user = services
+                .create_user(
+                    &pool,
+                    NewUser {
+                        username,
+                        password,
+                        temporary,
+                        attributes,
+                        enabled: !disabled,
+                    },
+                )
+                .await?;
+            println!(
+                "created {} (sub {}, status {})",
+                user.username,
+                user.sub,
+                user.status.as_str()
+            );
+        }
+        UserCommand::SetPassword {
+            tenant,
+            username,
+            temporary,
+        } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let username = parse_username(&username)?;
+            let password = read_password()?;
+            services
+                .set_user_password(&pool, &username, &password, temporary)
+                .await?;
+            println!(
+                "password set for {}; their sessions were revoked",
+                username.as_str()
+            );
+        }
+        UserCommand::Disable { tenant, username } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let username = parse_username(&username)?;
+            services.set_user_enabled(&pool, &username, false).await?;
+            println!(
+                "disabled {}; their sessions were revoked",
+                username.as_str()
+            );
+        }
+        UserCommand::Enable { tenant, username } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let username = parse_username(&username)?;
+            services.set_user_enabled(&pool, &username, true).await?;
+            println!("enabled {}", username.as_str());
+        }
+        UserCommand::RequireReset { tenant, username } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let username = parse_username(&username)?;
+            services.require_password_reset(&pool, &username).await?;
+            println!("{} must reset their password", username.as_str());
+        }
+        UserCommand::ConfirmationCode { tenant, username } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let username = parse_username(&username)?;
+            match services.pending_confirmation_code(&pool, &username).await? {
+                Some(code) => println!(
+                    "{}",
+                    gatehouse::domain::secret::ExposeSecret::expose_secret(&code)
+                ),
+                None => {
+                    return Err(CliError::Usage(format!(
+                        "{} has no pending confirmation code",
+                        username.as_str()
+                    )));
+                }
+            }
+        }
+        UserCommand::Delete { tenant, username } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let username = parse_username(&username)?;
+            services.delete_user(&pool, &username).await?;
+            println!("deleted {}", username.as_str());
+        }
+        UserCommand::List { tenant, json } => {
+            let (pool, _) = services.tenant(&tenant).await?;
+            let users = services.list_users(&pool).await?;
+            let rows: Vec<_> = users
+                .iter()
+                .map(|u| {
+                    json!({
+                        "Username": u.username,
+                        "Sub": u.sub.to_string(),
+                        "UserStatus": u.status.as_str(),
+                        "Enabled": u.enabled,
+                        "Attributes": u.attributes.as_map(),
+                    })
+                })
+                .collect();
+            if json {
+                println!("{}", serde_json::Value::Array(rows));
+            } else {
+                for u in &users {
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        u.username,
+                        u.sub,
+                        u.status.as_str(),
+                        if u.enabled { "enabled" } else { "disabled" }
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! Purging what has expired, in bounded batches.
+
+use async_trait::async_trait;
+
+use super::SqlStore;
+use crate::domain::clock::UnixSeconds;
+use crate::store::errors::classify;
+use crate::store::retry::Replay;
+use crate::store::{HousekeepingStore, Purged, StoreError};
+
+#[async_trait]
+impl HousekeepingStore for SqlStore {
+    async fn purge(
+        &self,
+        now: UnixSeconds,
+        revoked_before: UnixSeconds,
+        failures_quiet_since: UnixSeconds,
+        keys_retired_before: UnixSeconds,
+        batch: u32,
+    ) -> Result<Purged, StoreError> {
+        self.retrying("purge", Replay::Safe, || async move {
+            let batch = i64::from(batch);
+            // `IN (SELECT … LIMIT n)` bounds each delete on both backends, so one pass never
+            // holds locks on a large table for long.
+            let sessions = sqlx::query(
+                "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions \
+                 WHERE expires_at <= $1 OR revoked_at < $2 LIMIT $3)",
+            )
+            .bind(now)
+            .bind(revoked_before)
+            .bind(batch)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            let challenges = sqlx::query(
+                "DELETE FROM auth_challenges WHERE session_hash IN (SELECT session_hash \
+                 FROM auth_challenges WHERE expires_at <= $1 LIMIT $2)",
+            )
+            .bind(now)
+            .bind(batch)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            let failures = sqlx::query(
+                "DELETE FROM login_failures WHERE (scope, username_key) IN (SELECT scope, \
+                 username_key FROM login_failures WHERE last_failure_at <= $1 \
+                 AND (locked_until IS NULL OR locked_until <= $2) LIMIT $3)",
+            )
+            .bind(failures_quiet_since)
+            .bind(now)
+            .bind(batch)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            let keys = sqlx::query(
+                "DELETE FROM signing_keys WHERE kid IN (SELECT kid FROM signing_keys \
+                 WHERE state = 'retired' AND retired_at < $1 LIMIT $2)",
+            )
+            .bind(keys_retired_before)
+            .bind(batch)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            Ok(Purged {
+                sessions: sessions.rows_affected(),
+                challenges: challenges.rows_affected(),
+                failures: failures.rows_affected(),
+                keys: keys.rows_affected(),
+            })
+        })
+        .await
+    }
+}

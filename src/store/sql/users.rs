@@ -1,0 +1,337 @@
+//! Users: their passwords, status and attributes. The confirmation-code methods of
+//! [`UserStore`] are implemented in `codes.rs`.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
+use sqlx::any::AnyRow;
+
+use super::sessions::revoke_sessions;
+use super::{SqlStore, corrupt, get, get_flag};
+use crate::domain::attributes::UserAttributes;
+use crate::domain::clock::UnixSeconds;
+use crate::domain::ids::{Sub, UserPoolId};
+use crate::domain::secret::{ExposeSecret, secret};
+use crate::domain::user::{StoredPasswordHash, User, UserStatus};
+use crate::store::errors::{before_commit, classify};
+use crate::store::retry::Replay;
+use crate::store::{CodeAttempt, ConfirmationCodeRecord, Revocation, StoreError, UserStore};
+
+const USER_COLUMNS: &str = "sub, pool_id, username, username_key, password_hash, pepper_id, \
+    status, enabled, attributes, tokens_valid_after, temporary_password_expires_at, \
+    created_at, updated_at";
+
+fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
+    let sub: String = get(row, "sub")?;
+    let pool_id: String = get(row, "pool_id")?;
+    let status: String = get(row, "status")?;
+    let attributes: String = get(row, "attributes")?;
+    let attributes: BTreeMap<String, String> =
+        serde_json::from_str(&attributes).map_err(|e| corrupt("user attributes", e))?;
+    let password = get::<Option<String>>(row, "password_hash")?.map(|phc| StoredPasswordHash {
+        phc: secret(phc),
+        pepper_id: None,
+    });
+    let pepper_id: Option<String> = get(row, "pepper_id")?;
+    Ok(User {
+        sub: Sub::parse(&sub).map_err(|e| corrupt("user sub", e))?,
+        pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
+        username: get(row, "username")?,
+        username_key: get(row, "username_key")?,
+        password: password.map(|p| StoredPasswordHash { pepper_id, ..p }),
+        status: UserStatus::parse(&status).map_err(|e| corrupt("user status", e))?,
+        enabled: get_flag(row, "enabled")?,
+        attributes: UserAttributes::from_stored(attributes),
+        tokens_valid_after: get(row, "tokens_valid_after")?,
+        temporary_password_expires_at: get(row, "temporary_password_expires_at")?,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
+    })
+}
+
+pub(super) fn attributes_json(attributes: &UserAttributes) -> Result<String, StoreError> {
+    serde_json::to_string(attributes.as_map()).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+#[async_trait]
+impl UserStore for SqlStore {
+    async fn create_user(&self, user: &User) -> Result<(), StoreError> {
+        let attributes = attributes_json(&user.attributes)?;
+        self.execute(
+            "create_user",
+            Replay::OnlyIfNothingWritten,
+            "INSERT INTO users (sub, pool_id, username, username_key, password_hash, pepper_id, \
+             status, enabled, attributes, tokens_valid_after, temporary_password_expires_at, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            |q| {
+                q.bind(user.sub.to_string())
+                    .bind(user.pool_id.as_str())
+                    .bind(&user.username)
+                    .bind(&user.username_key)
+                    .bind(
+                        user.password
+                            .as_ref()
+                            .map(|p| p.phc.expose_secret().to_owned()),
+                    )
+                    .bind(user.password.as_ref().and_then(|p| p.pepper_id.clone()))
+                    .bind(user.status.as_str())
+                    .bind(user.enabled)
+                    .bind(attributes.as_str())
+                    .bind(user.tokens_valid_after)
+                    .bind(user.temporary_password_expires_at)
+                    .bind(user.created_at)
+                    .bind(user.updated_at)
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn user_by_key(
+        &self,
+        pool: &UserPoolId,
+        username_key: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key = $2");
+        self.fetch_optional(
+            "user_by_key",
+            AssertSqlSafe(sql),
+            |q| q.bind(pool.as_str()).bind(username_key),
+            user_from_row,
+        )
+        .await
+    }
+
+    async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE sub = $1");
+        self.fetch_optional(
+            "user_by_sub",
+            AssertSqlSafe(sql),
+            |q| q.bind(sub.to_string()),
+            user_from_row,
+        )
+        .await
+    }
+
+    async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 ORDER BY username_key");
+        self.fetch_all(
+            "list_users",
+            AssertSqlSafe(sql),
+            |q| q.bind(pool.as_str()),
+            user_from_row,
+        )
+        .await
+    }
+
+    async fn count_users(&self, pool: &UserPoolId) -> Result<i64, StoreError> {
+        self.retrying("count_users", Replay::Safe, || async move {
+            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE pool_id = $1")
+                .bind(pool.as_str())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(classify)?;
+            Ok(count)
+        })
+        .await
+    }
+
+    async fn list_users_page(
+        &self,
+        pool: &UserPoolId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 \
+             AND ($2 IS NULL OR username_key > $2) ORDER BY username_key LIMIT $3"
+        );
+        self.fetch_all(
+            "list_users_page",
+            AssertSqlSafe(sql),
+            |q| q.bind(pool.as_str()).bind(after).bind(i64::from(limit)),
+            user_from_row,
+        )
+        .await
+    }
+
+    async fn set_password(
+        &self,
+        sub: &Sub,
+        hash: &StoredPasswordHash,
+        status: UserStatus,
+        temporary_expires_at: Option<UnixSeconds>,
+        revocation: Revocation,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        let revocation = &revocation;
+        self.retrying("set_password", Replay::Safe, || async move {
+            let mut tx = self.pool.begin().await.map_err(before_commit)?;
+            let result = sqlx::query(
+                "UPDATE users SET password_hash = $1, pepper_id = $2, status = $3, \
+                 temporary_password_expires_at = $4, updated_at = $5 WHERE sub = $6",
+            )
+            .bind(hash.phc.expose_secret())
+            .bind(hash.pepper_id.as_deref())
+            .bind(status.as_str())
+            .bind(temporary_expires_at)
+            .bind(now)
+            .bind(sub.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(before_commit)?;
+            if result.rows_affected() == 0 {
+                return Ok(false);
+            }
+            revoke_sessions(&mut tx, sub, revocation, now).await?;
+            tx.commit().await.map_err(classify)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn replace_password_hash(
+        &self,
+        sub: &Sub,
+        expected: &StoredPasswordHash,
+        replacement: &StoredPasswordHash,
+    ) -> Result<bool, StoreError> {
+        self.execute_one(
+            "replace_password_hash",
+            Replay::OnlyIfNothingWritten,
+            "UPDATE users SET password_hash = $1, pepper_id = $2 \
+                 WHERE sub = $3 AND password_hash = $4",
+            |q| {
+                q.bind(replacement.phc.expose_secret())
+                    .bind(replacement.pepper_id.as_deref())
+                    .bind(sub.to_string())
+                    .bind(expected.phc.expose_secret())
+            },
+        )
+        .await
+    }
+
+    async fn set_enabled(
+        &self,
+        sub: &Sub,
+        enabled: bool,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        self.retrying("set_enabled", Replay::Safe, || async move {
+            let mut tx = self.pool.begin().await.map_err(before_commit)?;
+            let result =
+                sqlx::query("UPDATE users SET enabled = $1, updated_at = $2 WHERE sub = $3")
+                    .bind(enabled)
+                    .bind(now)
+                    .bind(sub.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(before_commit)?;
+            if result.rows_affected() == 0 {
+                return Ok(false);
+            }
+            if !enabled {
+                revoke_sessions(&mut tx, sub, &Revocation::All, now).await?;
+            }
+            tx.commit().await.map_err(classify)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn set_status(
+        &self,
+        sub: &Sub,
+        status: UserStatus,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        self.execute_one(
+            "set_status",
+            Replay::Safe,
+            "UPDATE users SET status = $1, updated_at = $2 WHERE sub = $3",
+            |q| q.bind(status.as_str()).bind(now).bind(sub.to_string()),
+        )
+        .await
+    }
+
+    async fn set_attributes(
+        &self,
+        sub: &Sub,
+        attributes: &UserAttributes,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        let attributes = attributes_json(attributes)?;
+        self.execute_one(
+            "set_attributes",
+            Replay::Safe,
+            "UPDATE users SET attributes = $1, updated_at = $2 WHERE sub = $3",
+            |q| q.bind(attributes.as_str()).bind(now).bind(sub.to_string()),
+        )
+        .await
+    }
+
+    async fn replace_attributes(
+        &self,
+        sub: &Sub,
+        expected: &UserAttributes,
+        attributes: &UserAttributes,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        // Attributes are stored as the JSON of a sorted map, so equal sets have equal text.
+        let (attributes, expected) = (attributes_json(attributes)?, attributes_json(expected)?);
+        self.execute_one(
+            "replace_attributes",
+            Replay::Safe,
+            "UPDATE users SET attributes = $1, updated_at = $2 WHERE sub = $3 AND attributes = $4",
+            |q| {
+                q.bind(attributes.as_str())
+                    .bind(now)
+                    .bind(sub.to_string())
+                    .bind(expected.as_str())
+            },
+        )
+        .await
+    }
+
+    async fn put_confirmation_code(
+        &self,
+        code: &ConfirmationCodeRecord,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError> {
+        self.upsert_confirmation_code(code, now).await
+    }
+
+    async fn confirmation_code(
+        &self,
+        sub: &Sub,
+    ) -> Result<Option<ConfirmationCodeRecord>, StoreError> {
+        self.find_confirmation_code(sub).await
+    }
+
+    async fn take_code_attempt(
+        &self,
+        sub: &Sub,
+        max_attempts: i64,
+        now: UnixSeconds,
+    ) -> Result<CodeAttempt, StoreError> {
+        self.count_code_attempt(sub, max_attempts, now).await
+    }
+
+    async fn confirm_user(&self, sub: &Sub, now: UnixSeconds) -> Result<bool, StoreError> {
+        self.spend_code_and_confirm(sub, now).await
+    }
+
+    async fn delete_user(&self, sub: &Sub) -> Result<bool, StoreError> {
+        self.execute_one(
+            "delete_user",
+            Replay::OnlyIfNothingWritten,
+            "DELETE FROM users WHERE sub = $1",
+            |q| q.bind(sub.to_string()),
+        )
+        .await
+    }
+}
