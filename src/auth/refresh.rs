@@ -15,7 +15,7 @@
 
 use crate::crypto::opaque::{OpaqueToken, hash_secret_token};
 use crate::domain::app_client::{AppClient, REFRESH_TOKEN_AUTH, RefreshOperation};
-use crate::domain::clock::{UnixMillis, UnixSeconds, seconds_of};
+use crate::domain::clock::{UnixMillis, seconds_of};
 use crate::domain::secret::SecretString;
 use crate::domain::telemetry::RefreshResult;
 use crate::domain::user::User;
@@ -216,17 +216,26 @@ impl Services {
             });
         }
         let successor = OpaqueToken::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
+        // Signed before the exchange commits, with every database read it needs done: once a
+        // rotation or re-exchange has committed, nothing but the reply stands between it and
+        // the client, so a database failing at that moment cannot consume the token and leave
+        // the client without its successor. Tokens of a request that loses never leave here.
+        let (id_token, access_token) = self
+            .mint(&client, &user, &session.id, session.auth_time, now)
+            .await?;
+        let refreshed = IssuedTokens {
+            id_token,
+            access_token,
+            refresh_token: Some(successor.value),
+            expires_in: client.validity.access_token_seconds,
+        };
         let consumed = match token.consumed_at {
             None => match self
                 .store
                 .rotate_refresh_token(&presented_hash, &successor.hash, self.clock.now_millis())
                 .await?
             {
-                Rotation::Rotated => {
-                    return self
-                        .issue_refreshed(&client, &user, &session, successor, now)
-                        .await;
-                }
+                Rotation::Rotated => return Ok(refreshed),
                 Rotation::Invalid => return Err(invalid()),
                 // Found live, then consumed by another request before ours: the two were in
                 // flight together. A concurrent retry, refused without revoking anything.
@@ -241,35 +250,12 @@ impl Services {
             .await?
         {
             tracing::info!(session = %session.id, "refresh token re-exchanged inside the grace window");
-            return self
-                .issue_refreshed(&client, &user, &session, successor, now)
-                .await;
+            return Ok(refreshed);
         }
         if self.is_concurrent_retry(&consumed, arrived_ms).await? {
             return Err(invalid());
         }
         self.refuse_reuse(&session, &user, arrived_ms).await
-    }
-
-    /// Signs the ID and access tokens that go with a successor refresh token. Runs after the
-    /// rotation has committed, so the many losers of a race sign nothing.
-    async fn issue_refreshed(
-        &self,
-        client: &AppClient,
-        user: &User,
-        session: &SessionRecord,
-        successor: OpaqueToken,
-        now: UnixSeconds,
-    ) -> Result<IssuedTokens, AuthError> {
-        let (id_token, access_token) = self
-            .mint(client, user, &session.id, session.auth_time, now)
-            .await?;
-        Ok(IssuedTokens {
-            id_token,
-            access_token,
-            refresh_token: Some(successor.value),
-            expires_in: client.validity.access_token_seconds,
-        })
     }
 
     /// Tries the one re-exchange the grace window allows; false when it does not apply.
