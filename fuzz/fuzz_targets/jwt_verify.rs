@@ -128,7 +128,10 @@ fn signed_by_us(payload: &[u8]) {
             // the neighbouring f64. Compare with the text parsed the same way.
             let signed_text = serde_json::to_vec(&claims).expect("a Value serialises");
             let signed: Value = serde_json::from_slice(&signed_text).expect("our own JSON");
-            assert_eq!(back, &signed, "verification returns exactly what was signed");
+            assert_eq!(
+                back, &signed,
+                "verification returns exactly what was signed"
+            );
             assert_eq!(unverified_issuer(&token).ok().as_deref(), Some(ISSUER));
         }
         Err(refused) => assert!(!well_formed, "a well-formed token was refused: {refused}"),
