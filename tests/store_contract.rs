@@ -140,6 +140,7 @@ on_both_backends!(
     clients_can_be_updated,
     resealing_a_key_is_compare_and_set,
     idle_connections_are_closed_after_the_idle_timeout,
+    a_refresh_context_is_the_token_with_its_session_user_client_pool_and_groups,
 );
 
 /// Waits (up to `within`) for the pool to have closed every connection; false if it has not.
@@ -1405,4 +1406,92 @@ async fn clients_can_be_updated(backend: Db) {
         store.client_by_id(&client.id).await.unwrap().unwrap(),
         updated
     );
+}
+
+/// `refresh_context` reads, with the token, everything a refresh decides on, as the
+/// separate reads would find it, and filters nothing: judging is the caller's.
+async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_groups(
+    backend: Db,
+) {
+    let (store, _db, acme, client, alice) = populated(backend).await;
+    assert!(store.refresh_context("a0").await.unwrap().is_none());
+    let session = new_session(&alice, &client, "a0");
+    store
+        .start_session(&session, "scope", "alice")
+        .await
+        .unwrap();
+    let context = store.refresh_context("a0").await.unwrap().unwrap();
+    assert_eq!(
+        context.token,
+        store.refresh_token("a0").await.unwrap().unwrap()
+    );
+    assert_eq!(
+        context.session,
+        store.session(&session.id).await.unwrap().unwrap()
+    );
+    assert_eq!(context.pool_name, "acme");
+    assert_eq!(context.client, client);
+    assert_eq!(
+        (context.user.sub, &context.user.username, context.user.enabled),
+        (alice.sub, &alice.username, true)
+    );
+    assert_eq!(context.user.attributes, alice.attributes);
+    assert!(context.groups.is_empty());
+
+    // Groups in precedence order, then by name, as `groups_of_user` lists them.
+    for (name, precedence) in [("zeta", Some(1)), ("alpha", None), ("beta", Some(0))] {
+        let group = GroupRecord {
+            pool_id: acme.id.clone(),
+            name: name.into(),
+            description: None,
+            precedence,
+        };
+        store.put_group(&group, NOW).await.unwrap();
+        store
+            .add_user_to_group(&acme.id, &alice.sub, name)
+            .await
+            .unwrap();
+    }
+    let context = store.refresh_context("a0").await.unwrap().unwrap();
+    assert_eq!(context.groups, ["beta", "zeta", "alpha"]);
+    assert_eq!(
+        context.groups,
+        store.groups_of_user(&alice.sub).await.unwrap()
+    );
+
+    // A client changed is read as it is now.
+    let updated = AppClient {
+        validity: TokenValidity {
+            id_token_seconds: 600,
+            access_token_seconds: 300,
+            refresh_token_seconds: 7_200,
+        },
+        ..client.clone()
+    };
+    assert!(store.update_client(&updated, NOW + 1).await.unwrap());
+    let context = store.refresh_context("a0").await.unwrap().unwrap();
+    assert_eq!(context.client, updated);
+
+    // Consumed, revoked and disabled are reported, not hidden.
+    assert_eq!(
+        store
+            .rotate_refresh_token("a0", "a1", (NOW + 2) * 1000)
+            .await
+            .unwrap(),
+        Rotation::Rotated
+    );
+    let consumed = store.refresh_context("a0").await.unwrap().unwrap();
+    assert_eq!(consumed.token.replaced_by.as_deref(), Some("a1"));
+    assert_eq!(consumed.token.consumed_at_ms, Some((NOW + 2) * 1000));
+    let successor = store.refresh_context("a1").await.unwrap().unwrap();
+    assert_eq!(successor.token.parent_hash.as_deref(), Some("a0"));
+    assert_eq!(successor.session.id, session.id);
+    assert!(store.set_enabled(&alice.sub, false, NOW + 3).await.unwrap());
+    let disabled = store.refresh_context("a1").await.unwrap().unwrap();
+    assert!(!disabled.user.enabled);
+    assert_eq!(disabled.session.revoked_at, Some(NOW + 3));
+
+    // Gone with the user: no context at all.
+    assert!(store.delete_user(&alice.sub).await.unwrap());
+    assert!(store.refresh_context("a1").await.unwrap().is_none());
 }

@@ -49,7 +49,10 @@ impl Services {
     ) -> Result<PreparedSession, AuthError> {
         let refresh = OpaqueToken::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
         let origin_jti = uuid::Uuid::new_v4().to_string();
-        let (id_token, access_token) = self.mint(client, user, &origin_jti, now, now).await?;
+        let groups = self.store.groups_of_user(&user.sub).await?;
+        let (id_token, access_token) = self
+            .mint(client, user, groups, &origin_jti, now, now)
+            .await?;
         Ok(PreparedSession {
             row: NewSession {
                 id: origin_jti,
@@ -69,16 +72,17 @@ impl Services {
         })
     }
 
-    /// Signs an ID and an access token for one issuance event of a session.
+    /// Signs an ID and an access token for one issuance event of a session; `groups` are
+    /// the user's, in precedence order (the caller read them with whatever else it needed).
     pub(crate) async fn mint(
         &self,
         client: &AppClient,
         user: &User,
+        groups: Vec<String>,
         origin_jti: &str,
         auth_time: UnixSeconds,
         now: UnixSeconds,
     ) -> Result<(SecretString, SecretString), AuthError> {
-        let groups = self.store.groups_of_user(&user.sub).await?;
         let groups = (!groups.is_empty()).then_some(groups);
         let issuer = self.issuer.issuer(&user.pool_id);
         let event_id = uuid::Uuid::new_v4().to_string();

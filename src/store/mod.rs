@@ -114,6 +114,21 @@ impl RefreshTokenRecord {
     }
 }
 
+/// Everything a refresh decides on, read with the presented token in one statement: the
+/// token, its session, the session's pool (its name), user and app client, and the user's
+/// groups for the new tokens. Read fresh on every refresh, so a client or pool changed, a
+/// user disabled or a session revoked on another replica counts at once.
+#[derive(Debug, Clone)]
+pub struct RefreshContext {
+    pub token: RefreshTokenRecord,
+    pub session: SessionRecord,
+    pub pool_name: String,
+    pub user: User,
+    pub client: AppClient,
+    /// Group names, in precedence order then by name (as [`GroupStore::groups_of_user`]).
+    pub groups: Vec<String>,
+}
+
 /// What an attempt to consume a refresh token found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
@@ -423,6 +438,12 @@ pub trait SessionStore {
         &self,
         token_hash: &str,
     ) -> Result<Option<RefreshTokenRecord>, StoreError>;
+    /// The token with this hash and everything a refresh needs with it, in one round trip;
+    /// None when the token, its session, user, client or pool does not exist. Nothing is
+    /// filtered: a consumed token, a revoked session and a disabled user are returned as they
+    /// are, for the caller to judge.
+    async fn refresh_context(&self, token_hash: &str)
+    -> Result<Option<RefreshContext>, StoreError>;
     async fn create_challenge(
         &self,
         challenge: &ChallengeRecord,

@@ -1,11 +1,14 @@
 //! Sign-in sessions, their refresh-token chains, and pending authentication challenges.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 
-use super::users::attributes_json;
-use super::{SqlStore, corrupt, get};
+use super::pools::{CLIENT_COLUMNS, client_from};
+use super::users::{USER_COLUMNS, attributes_json, user_from};
+use super::{Columns, SqlStore, aliased, corrupt, get};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::clock::{UnixMillis, UnixSeconds, seconds_of};
 use crate::domain::ids::{ClientId, Sub, UserPoolId};
@@ -14,8 +17,8 @@ use crate::domain::user::{StoredPasswordHash, UserStatus};
 use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
 use crate::store::{
-    ChallengeRecord, NewSession, RefreshTokenRecord, Revocation, Rotation, SessionRecord,
-    SessionStore, StoreError,
+    Backend, ChallengeRecord, NewSession, RefreshContext, RefreshTokenRecord, Revocation,
+    Rotation, SessionRecord, SessionStore, StoreError,
 };
 
 impl SqlStore {
@@ -38,17 +41,21 @@ impl SqlStore {
 const SESSION_COLUMNS: &str = "id, pool_id, client_id, user_sub, auth_time, expires_at, revoked_at";
 
 fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
-    let pool_id: String = get(row, "pool_id")?;
-    let client_id: String = get(row, "client_id")?;
-    let user_sub: String = get(row, "user_sub")?;
+    session_from(Columns::plain(row))
+}
+
+pub(super) fn session_from(c: Columns<'_>) -> Result<SessionRecord, StoreError> {
+    let pool_id: String = c.get("pool_id")?;
+    let client_id: String = c.get("client_id")?;
+    let user_sub: String = c.get("user_sub")?;
     Ok(SessionRecord {
-        id: get(row, "id")?,
+        id: c.get("id")?,
         pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
         client_id: ClientId::parse(&client_id).map_err(|e| corrupt("client id", e))?,
         user_sub: Sub::parse(&user_sub).map_err(|e| corrupt("user sub", e))?,
-        auth_time: get(row, "auth_time")?,
-        expires_at: get(row, "expires_at")?,
-        revoked_at: get(row, "revoked_at")?,
+        auth_time: c.get("auth_time")?,
+        expires_at: c.get("expires_at")?,
+        revoked_at: c.get("revoked_at")?,
     })
 }
 
@@ -73,16 +80,69 @@ const REFRESH_COLUMNS: &str = "token_hash, session_id, parent_hash, issued_at, c
      consumed_at_ms, replaced_by, regranted_at, regranted_at_ms";
 
 fn refresh_token_from_row(row: &AnyRow) -> Result<RefreshTokenRecord, StoreError> {
+    refresh_token_from(Columns::plain(row))
+}
+
+pub(super) fn refresh_token_from(c: Columns<'_>) -> Result<RefreshTokenRecord, StoreError> {
     Ok(RefreshTokenRecord {
-        token_hash: get(row, "token_hash")?,
-        session_id: get(row, "session_id")?,
-        parent_hash: get(row, "parent_hash")?,
-        issued_at: get(row, "issued_at")?,
-        consumed_at: get(row, "consumed_at")?,
-        consumed_at_ms: get(row, "consumed_at_ms")?,
-        replaced_by: get(row, "replaced_by")?,
-        regranted_at: get(row, "regranted_at")?,
-        regranted_at_ms: get(row, "regranted_at_ms")?,
+        token_hash: c.get("token_hash")?,
+        session_id: c.get("session_id")?,
+        parent_hash: c.get("parent_hash")?,
+        issued_at: c.get("issued_at")?,
+        consumed_at: c.get("consumed_at")?,
+        consumed_at_ms: c.get("consumed_at_ms")?,
+        replaced_by: c.get("replaced_by")?,
+        regranted_at: c.get("regranted_at")?,
+        regranted_at_ms: c.get("regranted_at_ms")?,
+    })
+}
+
+/// The refresh context's statement: the token and, joined by key, its session, user, client
+/// and pool, with the user's groups aggregated into one JSON array (the one clause the two
+/// backends spell differently).
+fn refresh_context_sql(backend: Backend) -> &'static str {
+    fn build(groups_json: &str) -> String {
+        format!(
+            "SELECT {}, {}, {}, {}, p.name AS p_name, ({groups_json} \
+             FROM user_groups ug JOIN groups g ON g.pool_id = ug.pool_id \
+             AND g.name = ug.group_name WHERE ug.user_sub = s.user_sub) AS user_groups \
+             FROM refresh_tokens t \
+             JOIN sessions s ON s.id = t.session_id \
+             JOIN users u ON u.sub = s.user_sub \
+             JOIN app_clients c ON c.id = s.client_id \
+             JOIN user_pools p ON p.id = s.pool_id \
+             WHERE t.token_hash = $1",
+            aliased("t", REFRESH_COLUMNS, "t_"),
+            aliased("s", SESSION_COLUMNS, "s_"),
+            aliased("u", USER_COLUMNS, "u_"),
+            aliased("c", CLIENT_COLUMNS, "c_"),
+        )
+    }
+    // The order of `groups_of_user`: precedence (none last), then name.
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| {
+        build(
+            "SELECT COALESCE(json_agg(g.name ORDER BY COALESCE(g.precedence, 2147483647), \
+             g.name), '[]')::text",
+        )
+    });
+    static SQLITE: LazyLock<String> = LazyLock::new(|| {
+        build("SELECT json_group_array(g.name ORDER BY COALESCE(g.precedence, 2147483647), g.name)")
+    });
+    match backend {
+        Backend::Postgres => &POSTGRES,
+        Backend::Sqlite => &SQLITE,
+    }
+}
+
+fn refresh_context_from_row(row: &AnyRow) -> Result<RefreshContext, StoreError> {
+    let groups: String = get(row, "user_groups")?;
+    Ok(RefreshContext {
+        token: refresh_token_from(Columns::prefixed(row, "t_"))?,
+        session: session_from(Columns::prefixed(row, "s_"))?,
+        pool_name: get(row, "p_name")?,
+        user: user_from(Columns::prefixed(row, "u_"))?,
+        client: client_from(Columns::prefixed(row, "c_"))?,
+        groups: serde_json::from_str(&groups).map_err(|e| corrupt("user groups", e))?,
     })
 }
 
@@ -171,6 +231,76 @@ pub(super) async fn revoke_sessions(
             .map_err(before_commit)?;
     }
     Ok(())
+}
+
+/// The single statement that decides a race: only one caller can move `consumed_at` from
+/// NULL, and only while the session is live. The session is checked by key (EXISTS): SQLite
+/// ran an `IN (SELECT …)` over every live session for each refresh, which took refresh from
+/// hundreds per second to single digits at 100 000 sessions.
+const CONSUME_TOKEN: &str = "UPDATE refresh_tokens SET consumed_at = $1, consumed_at_ms = $4, \
+     replaced_by = $2 \
+     WHERE token_hash = $3 AND consumed_at IS NULL AND EXISTS \
+     (SELECT 1 FROM sessions WHERE sessions.id = refresh_tokens.session_id \
+     AND sessions.revoked_at IS NULL AND sessions.expires_at > $1) \
+     RETURNING session_id";
+
+impl SqlStore {
+    /// One attempt to consume a live token and store its successor; whether it did. On
+    /// Postgres this is one statement (the consumption, and the insert fed by what it
+    /// returned), atomic on its own: one round trip where a transaction took four. SQLite
+    /// cannot write inside a `WITH`, and its round trips stay in the process, so there it is
+    /// a transaction of the same two statements.
+    async fn consume_and_replace(
+        &self,
+        presented_hash: &str,
+        successor_hash: &str,
+        now_ms: UnixMillis,
+    ) -> Result<bool, StoreError> {
+        let now = seconds_of(now_ms);
+        if self.backend == Backend::Postgres {
+            static CONSUME_AND_INSERT: LazyLock<String> = LazyLock::new(|| {
+                format!(
+                    "WITH consumed AS ({CONSUME_TOKEN}) \
+                     INSERT INTO refresh_tokens (token_hash, session_id, parent_hash, issued_at) \
+                     SELECT $2, session_id, $3, $1 FROM consumed RETURNING session_id"
+                )
+            });
+            // A lost connection may have committed it (`classify`, not `before_commit`): the
+            // caller's retry recognises its own successor.
+            let inserted = sqlx::query(AssertSqlSafe(CONSUME_AND_INSERT.as_str()))
+                .bind(now)
+                .bind(successor_hash)
+                .bind(presented_hash)
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(classify)?;
+            return Ok(inserted.is_some());
+        }
+        // Connection first, then the turn (SQLite; see `writers`): a turn held while
+        // queueing for a connection behind the readers would stall every writer.
+        let mut tx = self.pool.begin().await.map_err(before_commit)?;
+        let turn = self.write_turn().await;
+        let consumed = sqlx::query(CONSUME_TOKEN)
+            .bind(now)
+            .bind(successor_hash)
+            .bind(presented_hash)
+            .bind(now_ms)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(before_commit)?;
+        let Some(row) = consumed else {
+            tx.rollback().await.map_err(before_commit)?;
+            // The caller's reads take connections of their own: the turn goes back first, or
+            // the writers holding connections while they wait for it would starve them.
+            drop(turn);
+            return Ok(false);
+        };
+        let session_id: String = get(&row, "session_id")?;
+        insert_successor(&mut tx, &session_id, presented_hash, successor_hash, now).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
+    }
 }
 
 #[async_trait]
@@ -274,6 +404,19 @@ impl SessionStore for SqlStore {
         .await
     }
 
+    async fn refresh_context(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshContext>, StoreError> {
+        self.fetch_optional(
+            "refresh_context",
+            AssertSqlSafe(refresh_context_sql(self.backend)),
+            |q| q.bind(token_hash),
+            refresh_context_from_row,
+        )
+        .await
+    }
+
     async fn rotate_refresh_token(
         &self,
         presented_hash: &str,
@@ -289,39 +432,9 @@ impl SessionStore for SqlStore {
         // Not retrying at all would be safe too, but would turn every lost reply into a
         // 503 and leave the client holding a consumed token.
         self.retrying("rotate_refresh_token", Replay::Safe, || async move {
-            // Connection first, then the turn (SQLite; see `writers`): a turn held while
-            // queueing for a connection behind the readers would stall every writer.
-            let mut tx = self.pool.begin().await.map_err(before_commit)?;
-            let turn = self.write_turn().await;
-            // The single statement that decides a race: only one caller can move consumed_at
-            // from NULL, and only while the session is live. The session is checked by key
-            // (EXISTS): SQLite ran an `IN (SELECT …)` over every live session for each refresh,
-            // which took refresh from hundreds per second to single digits at 100 000 sessions.
-            let consumed = sqlx::query(
-                "UPDATE refresh_tokens SET consumed_at = $1, consumed_at_ms = $4, \
-                 replaced_by = $2 \
-                 WHERE token_hash = $3 AND consumed_at IS NULL AND EXISTS \
-                 (SELECT 1 FROM sessions WHERE sessions.id = refresh_tokens.session_id \
-                 AND sessions.revoked_at IS NULL AND sessions.expires_at > $1) \
-                 RETURNING session_id",
-            )
-            .bind(now)
-            .bind(successor_hash)
-            .bind(presented_hash)
-            .bind(now_ms)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(before_commit)?;
-            if let Some(row) = consumed {
-                let session_id: String = get(&row, "session_id")?;
-                insert_successor(&mut tx, &session_id, presented_hash, successor_hash, now).await?;
-                tx.commit().await.map_err(classify)?;
+            if self.consume_and_replace(presented_hash, successor_hash, now_ms).await? {
                 return Ok(Rotation::Rotated);
             }
-            tx.rollback().await.map_err(before_commit)?;
-            // The reads below take connections of their own: give the turn back first, or the
-            // writers holding connections while they wait for it would starve them.
-            drop(turn);
             let Some(token) = self.refresh_token(presented_hash).await? else {
                 return Ok(Rotation::Invalid);
             };
