@@ -8,6 +8,7 @@ use crate::crypto::opaque::OpaqueToken;
 use crate::domain::app_client::AppClient;
 use crate::domain::claims::{ADMIN_SCOPE, AccessTokenClaims, IdTokenClaims, TokenUse};
 use crate::domain::clock::UnixSeconds;
+use crate::domain::ids::SessionId;
 use crate::domain::secret::{SecretString, secret};
 use crate::domain::user::User;
 use crate::store::{KeyPurpose, NewSession};
@@ -48,14 +49,14 @@ impl Services {
         now: UnixSeconds,
     ) -> Result<PreparedSession, AuthError> {
         let refresh = OpaqueToken::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
-        let origin_jti = uuid::Uuid::new_v4().to_string();
+        let session = SessionId::generate();
         let groups = self.store.groups_of_user(&user.sub).await?;
         let (id_token, access_token) = self
-            .mint(client, user, groups, &origin_jti, now, now)
+            .mint(client, user, groups, &session, now, now)
             .await?;
         Ok(PreparedSession {
             row: NewSession {
-                id: origin_jti,
+                id: session,
                 pool_id: user.pool_id.clone(),
                 client_id: client.id.clone(),
                 user_sub: user.sub,
@@ -79,7 +80,7 @@ impl Services {
         client: &AppClient,
         user: &User,
         groups: Vec<String>,
-        origin_jti: &str,
+        session: &SessionId,
         auth_time: UnixSeconds,
         now: UnixSeconds,
     ) -> Result<(SecretString, SecretString), AuthError> {
@@ -100,7 +101,7 @@ impl Services {
             iat: now,
             exp: now + client.validity.id_token_seconds,
             jti: uuid::Uuid::new_v4().to_string(),
-            origin_jti: origin_jti.to_owned(),
+            origin_jti: session.to_string(),
             event_id: event_id.clone(),
             cognito_username: user.username.clone(),
             cognito_groups: groups.clone(),
@@ -116,7 +117,7 @@ impl Services {
             iat: now,
             exp: now + client.validity.access_token_seconds,
             jti: uuid::Uuid::new_v4().to_string(),
-            origin_jti: origin_jti.to_owned(),
+            origin_jti: session.to_string(),
             event_id,
             username: user.username.clone(),
             cognito_groups: groups,

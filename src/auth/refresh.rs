@@ -16,7 +16,7 @@
 use crate::crypto::opaque::{OpaqueToken, hash_secret_token};
 use crate::domain::app_client::{AppClient, REFRESH_TOKEN_AUTH, RefreshOperation};
 use crate::domain::clock::{UnixMillis, seconds_of};
-use crate::domain::ids::{ClientId, UserPoolId};
+use crate::domain::ids::{ClientId, TokenHash, UserPoolId};
 use crate::domain::secret::SecretString;
 use crate::domain::telemetry::RefreshResult;
 use crate::domain::user::User;
@@ -156,7 +156,7 @@ impl Services {
 
     async fn refresh_tokens(
         &self,
-        presented_hash: &str,
+        presented_hash: &TokenHash,
         context: Result<Option<RefreshContext>, crate::store::StoreError>,
         binding: RefreshBinding<'_>,
         mode: RefreshMode,
@@ -180,7 +180,7 @@ impl Services {
     /// is gone).
     async fn exchange(
         &self,
-        presented_hash: &str,
+        presented_hash: &TokenHash,
         context: Option<RefreshContext>,
         binding: RefreshBinding<'_>,
         mode: RefreshMode,
@@ -282,7 +282,7 @@ impl Services {
         &self,
         consumed: &RefreshTokenRecord,
         client: &AppClient,
-        successor_hash: &str,
+        successor_hash: &TokenHash,
         arrived_ms: UnixMillis,
     ) -> Result<bool, AuthError> {
         let grace_ms = client.refresh_grace_seconds.saturating_mul(1000);

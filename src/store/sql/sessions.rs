@@ -11,7 +11,7 @@ use super::users::{USER_COLUMNS, attributes_json, user_from};
 use super::{Columns, SqlStore, aliased, corrupt, get};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::clock::{UnixMillis, UnixSeconds, seconds_of};
-use crate::domain::ids::{ClientId, Sub, UserPoolId};
+use crate::domain::ids::{ClientId, SessionId, Sub, TokenHash, UserPoolId};
 use crate::domain::secret::ExposeSecret;
 use crate::domain::user::{StoredPasswordHash, UserStatus};
 use crate::store::errors::{before_commit, classify};
@@ -27,15 +27,19 @@ impl SqlStore {
     /// The token hash is of 256 fresh random bits, so finding it proves it is ours.
     async fn session_committed(&self, session: &NewSession) -> Result<bool, StoreError> {
         let row = sqlx::query("SELECT session_id FROM refresh_tokens WHERE token_hash = $1")
-            .bind(&session.refresh_token_hash)
+            .bind(session.refresh_token_hash.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(classify)?;
         Ok(match row {
-            Some(row) => get::<String>(&row, "session_id")? == session.id,
+            Some(row) => get::<String>(&row, "session_id")? == session.id.to_string(),
             None => false,
         })
     }
+}
+
+fn session_id(stored: &str) -> Result<SessionId, StoreError> {
+    SessionId::parse(stored).map_err(|e| corrupt("session id", e))
 }
 
 const SESSION_COLUMNS: &str = "id, pool_id, client_id, user_sub, auth_time, expires_at, revoked_at";
@@ -49,7 +53,7 @@ pub(super) fn session_from(c: Columns<'_>) -> Result<SessionRecord, StoreError> 
     let client_id: String = c.get("client_id")?;
     let user_sub: String = c.get("user_sub")?;
     Ok(SessionRecord {
-        id: c.get("id")?,
+        id: session_id(&c.get::<String>("id")?)?,
         pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
         client_id: ClientId::parse(&client_id).map_err(|e| corrupt("client id", e))?,
         user_sub: Sub::parse(&user_sub).map_err(|e| corrupt("user sub", e))?,
@@ -67,7 +71,7 @@ fn challenge_from_row(row: &AnyRow) -> Result<ChallengeRecord, StoreError> {
     let client_id: String = get(row, "client_id")?;
     let user_sub: String = get(row, "user_sub")?;
     Ok(ChallengeRecord {
-        session_hash: get(row, "session_hash")?,
+        session_hash: TokenHash::new(get::<String>(row, "session_hash")?),
         pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
         client_id: ClientId::parse(&client_id).map_err(|e| corrupt("client id", e))?,
         user_sub: Sub::parse(&user_sub).map_err(|e| corrupt("user sub", e))?,
@@ -85,13 +89,13 @@ fn refresh_token_from_row(row: &AnyRow) -> Result<RefreshTokenRecord, StoreError
 
 pub(super) fn refresh_token_from(c: Columns<'_>) -> Result<RefreshTokenRecord, StoreError> {
     Ok(RefreshTokenRecord {
-        token_hash: c.get("token_hash")?,
-        session_id: c.get("session_id")?,
-        parent_hash: c.get("parent_hash")?,
+        token_hash: TokenHash::new(c.get::<String>("token_hash")?),
+        session_id: session_id(&c.get::<String>("session_id")?)?,
+        parent_hash: c.get::<Option<String>>("parent_hash")?.map(TokenHash::new),
         issued_at: c.get("issued_at")?,
         consumed_at: c.get("consumed_at")?,
         consumed_at_ms: c.get("consumed_at_ms")?,
-        replaced_by: c.get("replaced_by")?,
+        replaced_by: c.get::<Option<String>>("replaced_by")?.map(TokenHash::new),
         regranted_at: c.get("regranted_at")?,
         regranted_at_ms: c.get("regranted_at_ms")?,
     })
@@ -149,18 +153,18 @@ fn refresh_context_from_row(row: &AnyRow) -> Result<RefreshContext, StoreError> 
 /// Stores a rotated token's successor inside an open transaction.
 async fn insert_successor(
     tx: &mut sqlx::AnyConnection,
-    session_id: &str,
-    parent_hash: &str,
-    successor_hash: &str,
+    session_id: &SessionId,
+    parent_hash: &TokenHash,
+    successor_hash: &TokenHash,
     now: UnixSeconds,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO refresh_tokens (token_hash, session_id, parent_hash, issued_at) \
          VALUES ($1, $2, $3, $4)",
     )
-    .bind(successor_hash)
-    .bind(session_id)
-    .bind(parent_hash)
+    .bind(successor_hash.as_str())
+    .bind(session_id.to_string())
+    .bind(parent_hash.as_str())
     .bind(now)
     .execute(&mut *tx)
     .await
@@ -177,7 +181,7 @@ async fn insert_session(
         "INSERT INTO sessions (id, pool_id, client_id, user_sub, auth_time, expires_at, \
          revoked_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, NULL, $5)",
     )
-    .bind(&session.id)
+    .bind(session.id.to_string())
     .bind(session.pool_id.as_str())
     .bind(session.client_id.as_str())
     .bind(session.user_sub.to_string())
@@ -190,8 +194,8 @@ async fn insert_session(
         "INSERT INTO refresh_tokens (token_hash, session_id, issued_at, consumed_at, replaced_by) \
          VALUES ($1, $2, $3, NULL, NULL)",
     )
-    .bind(&session.refresh_token_hash)
-    .bind(&session.id)
+    .bind(session.refresh_token_hash.as_str())
+    .bind(session.id.to_string())
     .bind(session.auth_time)
     .execute(&mut *tx)
     .await
@@ -210,7 +214,7 @@ pub(super) async fn revoke_sessions(
     let keep = match revocation {
         Revocation::None => return Ok(()),
         Revocation::All => None,
-        Revocation::AllExcept(session) => Some(session.as_str()),
+        Revocation::AllExcept(session) => Some(session.to_string()),
     };
     sqlx::query(
         "UPDATE sessions SET revoked_at = $1 WHERE user_sub = $2 AND revoked_at IS NULL \
@@ -218,7 +222,7 @@ pub(super) async fn revoke_sessions(
     )
     .bind(now)
     .bind(sub.to_string())
-    .bind(keep)
+    .bind(keep.as_deref())
     .execute(&mut *tx)
     .await
     .map_err(before_commit)?;
@@ -252,8 +256,8 @@ impl SqlStore {
     /// a transaction of the same two statements.
     async fn consume_and_replace(
         &self,
-        presented_hash: &str,
-        successor_hash: &str,
+        presented_hash: &TokenHash,
+        successor_hash: &TokenHash,
         now_ms: UnixMillis,
     ) -> Result<bool, StoreError> {
         let now = seconds_of(now_ms);
@@ -269,8 +273,8 @@ impl SqlStore {
             // caller's retry recognises its own successor.
             let inserted = sqlx::query(AssertSqlSafe(CONSUME_AND_INSERT.as_str()))
                 .bind(now)
-                .bind(successor_hash)
-                .bind(presented_hash)
+                .bind(successor_hash.as_str())
+                .bind(presented_hash.as_str())
                 .bind(now_ms)
                 .fetch_optional(&self.pool)
                 .await
@@ -283,8 +287,8 @@ impl SqlStore {
         let turn = self.write_turn().await;
         let consumed = sqlx::query(CONSUME_TOKEN)
             .bind(now)
-            .bind(successor_hash)
-            .bind(presented_hash)
+            .bind(successor_hash.as_str())
+            .bind(presented_hash.as_str())
             .bind(now_ms)
             .fetch_optional(&mut *tx)
             .await
@@ -296,7 +300,7 @@ impl SqlStore {
             drop(turn);
             return Ok(false);
         };
-        let session_id: String = get(&row, "session_id")?;
+        let session_id = session_id(&get::<String>(&row, "session_id")?)?;
         insert_successor(&mut tx, &session_id, presented_hash, successor_hash, now).await?;
         tx.commit().await.map_err(classify)?;
         Ok(true)
@@ -379,12 +383,12 @@ impl SessionStore for SqlStore {
         .await
     }
 
-    async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+    async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
         self.fetch_optional(
             "session",
             AssertSqlSafe(sql),
-            |q| q.bind(id),
+            |q| q.bind(id.to_string()),
             session_from_row,
         )
         .await
@@ -392,13 +396,13 @@ impl SessionStore for SqlStore {
 
     async fn refresh_token(
         &self,
-        token_hash: &str,
+        token_hash: &TokenHash,
     ) -> Result<Option<RefreshTokenRecord>, StoreError> {
         let sql = format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1");
         self.fetch_optional(
             "refresh_token",
             AssertSqlSafe(sql),
-            |q| q.bind(token_hash),
+            |q| q.bind(token_hash.as_str()),
             refresh_token_from_row,
         )
         .await
@@ -406,12 +410,12 @@ impl SessionStore for SqlStore {
 
     async fn refresh_context(
         &self,
-        token_hash: &str,
+        token_hash: &TokenHash,
     ) -> Result<Option<RefreshContext>, StoreError> {
         self.fetch_optional(
             "refresh_context",
             AssertSqlSafe(refresh_context_sql(self.backend)),
-            |q| q.bind(token_hash),
+            |q| q.bind(token_hash.as_str()),
             refresh_context_from_row,
         )
         .await
@@ -419,8 +423,8 @@ impl SessionStore for SqlStore {
 
     async fn rotate_refresh_token(
         &self,
-        presented_hash: &str,
-        successor_hash: &str,
+        presented_hash: &TokenHash,
+        successor_hash: &TokenHash,
         now_ms: UnixMillis,
     ) -> Result<Rotation, StoreError> {
         let now = seconds_of(now_ms);
@@ -440,7 +444,7 @@ impl SessionStore for SqlStore {
             };
             // Only this call knows `successor_hash`: finding it as the replacement means an
             // earlier attempt of this very call committed and its reply was lost.
-            if token.replaced_by.as_deref() == Some(successor_hash) {
+            if token.replaced_by.as_ref() == Some(successor_hash) {
                 return Ok(Rotation::Rotated);
             }
             let live_session = self
@@ -457,9 +461,9 @@ impl SessionStore for SqlStore {
 
     async fn regrant_refresh_token(
         &self,
-        predecessor_hash: &str,
-        head_hash: &str,
-        successor_hash: &str,
+        predecessor_hash: &TokenHash,
+        head_hash: &TokenHash,
+        successor_hash: &TokenHash,
         window_ms: i64,
         now_ms: UnixMillis,
     ) -> Result<bool, StoreError> {
@@ -477,7 +481,7 @@ impl SessionStore for SqlStore {
                  AND (regranted_at_ms IS NULL OR regranted_at_ms <= $3)",
             )
             .bind(now_ms)
-            .bind(predecessor_hash)
+            .bind(predecessor_hash.as_str())
             .bind(window_start)
             .execute(&mut *tx)
             .await
@@ -489,9 +493,9 @@ impl SessionStore for SqlStore {
             )
             .bind(now)
             .bind(now_ms)
-            .bind(predecessor_hash)
+            .bind(predecessor_hash.as_str())
             .bind(window_start)
-            .bind(head_hash)
+            .bind(head_hash.as_str())
             .execute(&mut *tx)
             .await
             .map_err(before_commit)?;
@@ -502,14 +506,14 @@ impl SessionStore for SqlStore {
             )
             .bind(now)
             .bind(now_ms)
-            .bind(successor_hash)
-            .bind(head_hash)
+            .bind(successor_hash.as_str())
+            .bind(head_hash.as_str())
             .fetch_optional(&mut *tx)
             .await
             .map_err(before_commit)?;
             match (session.rows_affected(), marked.rows_affected(), head) {
                 (1, 1, Some(row)) => {
-                    let session_id: String = get(&row, "session_id")?;
+                    let session_id = session_id(&get::<String>(&row, "session_id")?)?;
                     insert_successor(&mut tx, &session_id, head_hash, successor_hash, now).await?;
                     tx.commit().await.map_err(classify)?;
                     Ok(true)
@@ -520,19 +524,19 @@ impl SessionStore for SqlStore {
                     // As in rotation: our own successor behind the head means our earlier
                     // attempt committed.
                     let head = self.refresh_token(head_hash).await?;
-                    Ok(head.and_then(|h| h.replaced_by).as_deref() == Some(successor_hash))
+                    Ok(head.and_then(|h| h.replaced_by).as_ref() == Some(successor_hash))
                 }
             }
         })
         .await
     }
 
-    async fn revoke_session(&self, id: &str, now: UnixSeconds) -> Result<bool, StoreError> {
+    async fn revoke_session(&self, id: &SessionId, now: UnixSeconds) -> Result<bool, StoreError> {
         self.execute_one(
             "revoke_session",
             Replay::Safe,
             "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-            |q| q.bind(now).bind(id),
+            |q| q.bind(now).bind(id.to_string()),
         )
         .await
     }
@@ -557,7 +561,7 @@ impl SessionStore for SqlStore {
             "INSERT INTO auth_challenges (session_hash, pool_id, client_id, user_sub, \
              challenge_name, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             |q| {
-                q.bind(&challenge.session_hash)
+                q.bind(challenge.session_hash.as_str())
                     .bind(challenge.pool_id.as_str())
                     .bind(challenge.client_id.as_str())
                     .bind(challenge.user_sub.to_string())
@@ -570,13 +574,13 @@ impl SessionStore for SqlStore {
         Ok(())
     }
 
-    async fn challenge(&self, session_hash: &str) -> Result<Option<ChallengeRecord>, StoreError> {
+    async fn challenge(&self, session_hash: &TokenHash) -> Result<Option<ChallengeRecord>, StoreError> {
         let sql =
             format!("SELECT {CHALLENGE_COLUMNS} FROM auth_challenges WHERE session_hash = $1");
         self.fetch_optional(
             "challenge",
             AssertSqlSafe(sql),
-            |q| q.bind(session_hash),
+            |q| q.bind(session_hash.as_str()),
             challenge_from_row,
         )
         .await
@@ -584,7 +588,7 @@ impl SessionStore for SqlStore {
 
     async fn take_challenge(
         &self,
-        session_hash: &str,
+        session_hash: &TokenHash,
         now: UnixSeconds,
     ) -> Result<Option<ChallengeRecord>, StoreError> {
         // DELETE … RETURNING is one atomic step on both backends: of two concurrent answers
@@ -597,7 +601,7 @@ impl SessionStore for SqlStore {
                 "take_challenge",
                 Replay::OnlyIfNothingWritten,
                 AssertSqlSafe(sql),
-                |q| q.bind(session_hash),
+                |q| q.bind(session_hash.as_str()),
                 challenge_from_row,
             )
             .await?;
