@@ -3,8 +3,8 @@
 mod client;
 mod keys;
 mod migrate;
-mod seed;
 mod pool;
+mod seed;
 mod serve;
 mod user;
 

@@ -4,7 +4,7 @@
 use clap::Subcommand;
 use gatehouse::auth::Services;
 use gatehouse::domain::lockout::{LockoutChanges, LockoutPolicy};
-use gatehouse::domain::pool::{AdminCreateUserConfig, PoolSettings, PoolName};
+use gatehouse::domain::pool::{AdminCreateUserConfig, PoolName, PoolSettings};
 use gatehouse::manage::pools::FixedIds;
 use serde_json::json;
 

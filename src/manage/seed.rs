@@ -13,7 +13,7 @@ use crate::domain::attributes::UserAttributes;
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::lockout::{LockoutChanges, LockoutPolicy};
 use crate::domain::password_policy::PasswordPolicy;
-use crate::domain::pool::{AdminCreateUserConfig, PoolSettings, PoolName, UserPool};
+use crate::domain::pool::{AdminCreateUserConfig, PoolName, PoolSettings, UserPool};
 use crate::domain::secret::SecretString;
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;

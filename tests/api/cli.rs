@@ -172,10 +172,7 @@ async fn operator_commands_manage_pools_and_users(backend: Db) {
         &["user", "set-password", "--pool", "initech", "dave"],
         "Dave-Password-2\n",
     );
-    cli.ok(
-        &["user", "require-reset", "--pool", "initech", "dave"],
-        "",
-    );
+    cli.ok(&["user", "require-reset", "--pool", "initech", "dave"], "");
     let users: Value =
         serde_json::from_str(&cli.ok(&["user", "list", "--pool", "initech", "--json"], ""))
             .unwrap();
@@ -287,7 +284,10 @@ async fn operator_commands_manage_pools_and_users(backend: Db) {
 
     // Scripts written when the group was called `tenant` keep working: `tenant` and
     // `--tenant` are aliases that answer exactly as `pool` and `--pool` do.
-    assert_eq!(cli.ok(&["tenant", "list", "--json"], ""), cli.ok(&["pool", "list", "--json"], ""));
+    assert_eq!(
+        cli.ok(&["tenant", "list", "--json"], ""),
+        cli.ok(&["pool", "list", "--json"], "")
+    );
     assert_eq!(
         cli.ok(&["tenant", "show", "initech", "--json"], ""),
         cli.ok(&["pool", "show", "initech", "--json"], "")
@@ -301,7 +301,10 @@ async fn operator_commands_manage_pools_and_users(backend: Db) {
             .contains("already exists")
     );
     let help = cli.ok(&["--help"], "");
-    assert!(help.contains("pool") && help.contains("[aliases: tenant]"), "{help}");
+    assert!(
+        help.contains("pool") && help.contains("[alias: tenant]"),
+        "{help}"
+    );
 }
 
 /// `gatehouse user require-reset` is asked for when a password may be known to someone else,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use gatehouse::app::App;
 use gatehouse::auth::Services;
 use gatehouse::domain::clock::{Clock, FakeClock, SystemClock};
-use gatehouse::domain::pool::{PoolSettings, PoolName, UserPool};
+use gatehouse::domain::pool::{PoolName, PoolSettings, UserPool};
 use gatehouse::manage::clients::ClientChanges;
 use gatehouse::manage::pools::FixedIds;
 use serde_json::{Value, json};

@@ -10,7 +10,7 @@ use gatehouse::config::{IssuerStyleSetting, Settings};
 use gatehouse::domain::app_client::AppClient;
 use gatehouse::domain::attributes::UserAttributes;
 use gatehouse::domain::clock::{Clock, FakeClock, SystemClock};
-use gatehouse::domain::pool::{PoolSettings, PoolName, UserPool};
+use gatehouse::domain::pool::{PoolName, PoolSettings, UserPool};
 use gatehouse::domain::secret::secret;
 use gatehouse::domain::username::Username;
 use gatehouse::manage::pools::FixedIds;

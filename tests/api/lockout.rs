@@ -208,13 +208,7 @@ async fn operators_set_lockout_thresholds_from_the_command_line(backend: Db) {
             "free failures must be 1-100",
         ),
         (
-            vec![
-                "pool",
-                "update",
-                "strict",
-                "--lockout-reset-seconds",
-                "30",
-            ],
+            vec!["pool", "update", "strict", "--lockout-reset-seconds", "30"],
             "reset window must be 60-86400",
         ),
         (

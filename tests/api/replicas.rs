@@ -272,8 +272,7 @@ async fn rotated_keys_reach_the_other_replica(
         .unwrap()
         .to_owned();
     let rotated: Value =
-        serde_json::from_str(&cli.ok(&["keys", "rotate", "--pool", "keys", "--json"], ""))
-            .unwrap();
+        serde_json::from_str(&cli.ok(&["keys", "rotate", "--pool", "keys", "--json"], "")).unwrap();
     let pending: Vec<String> = rotated
         .as_array()
         .unwrap()

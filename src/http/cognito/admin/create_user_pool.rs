@@ -8,7 +8,7 @@ use super::super::shapes::{self, UserPoolType};
 use super::super::{failed, input, output, required};
 use crate::auth::Services;
 use crate::domain::password_policy::PasswordPolicy;
-use crate::domain::pool::{PoolSettings, PoolName};
+use crate::domain::pool::{PoolName, PoolSettings};
 use crate::http::error::ApiError;
 use crate::manage::pools::FixedIds;
 
