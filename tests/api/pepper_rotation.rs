@@ -28,7 +28,7 @@ async fn start(
 }
 
 async fn login(address: &str) -> u16 {
-    reqwest::Client::new()
+    crate::helpers::http_client()
         .post(format!("{address}/Login"))
         .json(&serde_json::json!({"UserName": "alice", "TenantName": "acme", "Password": PASSWORD}))
         .send()
@@ -40,7 +40,7 @@ async fn login(address: &str) -> u16 {
 
 async fn a_retired_pepper_verifies_until_the_next_sign_in_rehashes(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let url = app.database_url();
     let original = crate::helpers::TEST_PEPPER;

@@ -29,7 +29,7 @@ async fn limited(
 }
 
 async fn attempt(address: &str, user: &str, forwarded_for: Option<&str>) -> u16 {
-    let mut request = reqwest::Client::new()
+    let mut request = crate::helpers::http_client()
         .post(format!("{address}/Login"))
         .json(&json!({"UserName": user, "TenantName": "acme", "Password": PASSWORD}));
     if let Some(value) = forwarded_for {
@@ -40,14 +40,14 @@ async fn attempt(address: &str, user: &str, forwarded_for: Option<&str>) -> u16 
 
 async fn sign_ins_beyond_the_per_address_limit_get_429(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let (address, handle) = limited(&app, 3, "").await;
     // A spray across usernames: each name is below its lockout, the address is not.
     for user in ["alice", "bob", "carol"] {
         assert_ne!(attempt(&address, user, None).await, 429);
     }
-    let response = reqwest::Client::new()
+    let response = crate::helpers::http_client()
         .post(format!("{address}/Login"))
         .json(&json!({"UserName": "alice", "TenantName": "acme", "Password": PASSWORD}))
         .send()
@@ -58,7 +58,7 @@ async fn sign_ins_beyond_the_per_address_limit_get_429(backend: Db) {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["__type"], "TooManyRequestsException");
     // The Cognito API's sign-in shares the budget; health and discovery do not.
-    let cognito = reqwest::Client::new()
+    let cognito = crate::helpers::http_client()
         .post(format!("{address}/"))
         .header("Content-Type", "application/x-amz-json-1.1")
         .header(
@@ -84,7 +84,7 @@ async fn sign_ins_beyond_the_per_address_limit_get_429(backend: Db) {
 
 async fn forwarded_addresses_count_only_behind_trusted_proxies(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
 
     // Not a trusted proxy: a client-chosen X-Forwarded-For changes nothing.
@@ -125,7 +125,7 @@ async fn forwarded_addresses_count_only_behind_trusted_proxies(backend: Db) {
 /// IPv4 address, and IPv6 clients share one budget per /64 (one host owns a whole /64).
 async fn ipv6_clients_share_a_budget_per_64_and_mapped_ipv4_is_ipv4(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let mut settings = test_settings(&app.database_url());
     settings.bind = "[::]:0".into();

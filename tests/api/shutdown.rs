@@ -86,7 +86,7 @@ async fn send(
 /// Signs in, refreshes a few times, signs in again… until the server refuses connections.
 async fn client(address: String, user: String, tally: Arc<Tally>, signalled: Arc<AtomicBool>) {
     // One client per simulated user, so each holds its own keep-alive connection.
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let login = json!({"UserName": user, "TenantName": "acme", "Password": PASSWORD});
     let result: Result<(), String> = async {
         loop {
@@ -137,7 +137,7 @@ async fn sigterm_under_load_fails_no_request_and_exits_zero(backend: Db) {
     let seed = cli.dir.path().join("seed.json");
     std::fs::write(
         &seed,
-        json!({"Tenants": [{"Name": "acme", "Users": users.iter()
+        json!({"Pools": [{"Name": "acme", "Users": users.iter()
             .map(|u| json!({"Username": u, "Password": PASSWORD}))
             .collect::<Vec<_>>()}]})
         .to_string(),
