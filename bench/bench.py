@@ -541,6 +541,12 @@ def mean_rps(runs):
     return statistics.mean(r.get("rps", 0) for r in runs)
 
 
+def per_cpu_second(runs):
+    """Requests served per second of the server's CPU time: what a request costs the server,
+    which a machine shared with other work changes far less than the req/s."""
+    return statistics.mean(r.get("rps", 0) / max(r.get("server_cpu_pct", 0) / 100, 0.01) for r in runs)
+
+
 def runs_text(runs, key, fmt):
     return " / ".join(fmt.format(r.get(key, float("nan"))) for r in runs)
 
@@ -633,8 +639,8 @@ def report(results):
         md += ["", "### Before / after (BASELINE_BIN against BIN, same run)", "",
                "| backend | phase | workload | conc | before req/s | after req/s | after / before "
                + ("| before % of limit | after % of limit " if limits else "")
-               + "| before p99 ms | after p99 ms |",
-               "|---|---|---|---|---|---|---|" + ("---|---|" if limits else "") + "---|---|"]
+               + "| before p99 ms | after p99 ms | before req/CPU-s | after req/CPU-s |",
+               "|---|---|---|---|---|---|---|" + ("---|---|" if limits else "") + "---|---|---|---|"]
         for before_label in befores:
             backend = before_label[:-len(" (before)")]
             after = group(results["gatehouse"].get(backend, {}).get("cells", []))
@@ -651,7 +657,8 @@ def report(results):
                         limits["refresh_limit"] if workload in ("refresh", "refresh_token_auth") else None
                     row += (f"| {100 * b / limit:.0f} % | {100 * a / limit:.0f} % " if limit else "| – | – ")
                 row += (f"| {statistics.mean(r.get('p99_ms', 0) for r in before_runs):.1f} "
-                        f"| {statistics.mean(r.get('p99_ms', 0) for r in after_runs):.1f} |")
+                        f"| {statistics.mean(r.get('p99_ms', 0) for r in after_runs):.1f} "
+                        f"| {per_cpu_second(before_runs):.0f} | {per_cpu_second(after_runs):.0f} |")
                 md.append(row)
     return "\n".join(md) + "\n"
 

@@ -632,7 +632,11 @@ async fn sessions_start_with_a_hashed_refresh_token_and_clear_failures(backend: 
         (record.auth_time, record.expires_at, record.revoked_at),
         (NOW, NOW + 86_400, None)
     );
-    let token = store.refresh_token(&h("token-hash")).await.unwrap().unwrap();
+    let token = store
+        .refresh_token(&h("token-hash"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(token.session_id, session.id);
     assert_eq!((token.issued_at, token.consumed_at), (NOW, None));
     assert!(
@@ -1079,7 +1083,10 @@ async fn concurrent_rotations_of_one_token_have_one_winner(backend: Db) {
     let child = root.replaced_by.clone().unwrap();
     let live = store.refresh_token(&child).await.unwrap().unwrap();
     assert_eq!(
-        (live.parent_hash.as_ref().map(TokenHash::as_str), live.consumed_at),
+        (
+            live.parent_hash.as_ref().map(TokenHash::as_str),
+            live.consumed_at
+        ),
         (Some("root"), None)
     );
     assert_eq!(live.session_id, session.id);
@@ -1149,7 +1156,10 @@ async fn a_consumed_token_is_regranted_once_and_only_while_its_successor_is_live
     assert_eq!(t1.consumed_at_ms, Some(at_ms(11_250)));
     let t2 = store.refresh_token(&h("t2")).await.unwrap().unwrap();
     assert_eq!(
-        (t2.parent_hash.as_ref().map(TokenHash::as_str), t2.consumed_at),
+        (
+            t2.parent_hash.as_ref().map(TokenHash::as_str),
+            t2.consumed_at
+        ),
         (Some("t1"), None)
     );
     // t1 is consumed now, but the session has had its re-exchange for this window: two
@@ -1415,9 +1425,7 @@ async fn clients_can_be_updated(backend: Db) {
 
 /// `refresh_context` reads, with the token, everything a refresh decides on, as the
 /// separate reads would find it, and filters nothing: judging is the caller's.
-async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_groups(
-    backend: Db,
-) {
+async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_groups(backend: Db) {
     let (store, _db, acme, client, alice) = populated(backend).await;
     assert!(store.refresh_context(&h("a0")).await.unwrap().is_none());
     let session = new_session(&alice, &client, "a0");
@@ -1437,7 +1445,11 @@ async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_gr
     assert_eq!(context.pool_name, "acme");
     assert_eq!(context.client, client);
     assert_eq!(
-        (context.user.sub, &context.user.username, context.user.enabled),
+        (
+            context.user.sub,
+            &context.user.username,
+            context.user.enabled
+        ),
         (alice.sub, &alice.username, true)
     );
     assert_eq!(context.user.attributes, alice.attributes);
@@ -1486,10 +1498,16 @@ async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_gr
         Rotation::Rotated
     );
     let consumed = store.refresh_context(&h("a0")).await.unwrap().unwrap();
-    assert_eq!(consumed.token.replaced_by.as_ref().map(TokenHash::as_str), Some("a1"));
+    assert_eq!(
+        consumed.token.replaced_by.as_ref().map(TokenHash::as_str),
+        Some("a1")
+    );
     assert_eq!(consumed.token.consumed_at_ms, Some((NOW + 2) * 1000));
     let successor = store.refresh_context(&h("a1")).await.unwrap().unwrap();
-    assert_eq!(successor.token.parent_hash.as_ref().map(TokenHash::as_str), Some("a0"));
+    assert_eq!(
+        successor.token.parent_hash.as_ref().map(TokenHash::as_str),
+        Some("a0")
+    );
     assert_eq!(successor.session.id, session.id);
     assert!(store.set_enabled(&alice.sub, false, NOW + 3).await.unwrap());
     let disabled = store.refresh_context(&h("a1")).await.unwrap().unwrap();

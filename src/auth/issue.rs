@@ -51,9 +51,7 @@ impl Services {
         let refresh = OpaqueToken::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
         let session = SessionId::generate();
         let groups = self.store.groups_of_user(&user.sub).await?;
-        let (id_token, access_token) = self
-            .mint(client, user, groups, &session, now, now)
-            .await?;
+        let (id_token, access_token) = self.mint(client, user, groups, &session, now, now).await?;
         Ok(PreparedSession {
             row: NewSession {
                 id: session,

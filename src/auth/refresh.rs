@@ -112,9 +112,7 @@ impl Services {
         let client = client
             .filter(|c| admin_pool.is_none_or(|pool| *pool == c.pool_id))
             .ok_or_else(|| {
-                AuthError::ResourceNotFound(format!(
-                    "User pool client {client_id} does not exist."
-                ))
+                AuthError::ResourceNotFound(format!("User pool client {client_id} does not exist."))
             })?;
         let client = &client;
         let (operation, flow_name) = match refresh {

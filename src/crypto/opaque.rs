@@ -46,7 +46,12 @@ impl OpaqueToken {
 /// about stored tokens.
 pub fn hash_token(value: &str) -> TokenHash {
     let digest = Sha256::digest(value.as_bytes());
-    TokenHash::new(digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    TokenHash::new(
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+    )
 }
 
 /// Hashes a presented secret token without exposing it anywhere else.

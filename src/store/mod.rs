@@ -442,15 +442,20 @@ pub trait SessionStore {
     /// None when the token, its session, user, client or pool does not exist. Nothing is
     /// filtered: a consumed token, a revoked session and a disabled user are returned as they
     /// are, for the caller to judge.
-    async fn refresh_context(&self, token_hash: &TokenHash)
-    -> Result<Option<RefreshContext>, StoreError>;
+    async fn refresh_context(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<RefreshContext>, StoreError>;
     async fn create_challenge(
         &self,
         challenge: &ChallengeRecord,
         now: UnixSeconds,
     ) -> Result<(), StoreError>;
     /// Reads a challenge without consuming it (to check it before expensive work).
-    async fn challenge(&self, session_hash: &TokenHash) -> Result<Option<ChallengeRecord>, StoreError>;
+    async fn challenge(
+        &self,
+        session_hash: &TokenHash,
+    ) -> Result<Option<ChallengeRecord>, StoreError>;
     /// Removes and returns the challenge if it exists and has not expired: a session string
     /// can be answered at most once, whatever happens next.
     async fn take_challenge(

@@ -87,14 +87,7 @@ impl Replicas {
                 .trim_start_matches("http://")
                 .trim_end_matches('/')
                 .to_owned();
-            for (name, value) in sigv4_headers(
-                &url,
-                &host,
-                content_type,
-                &target,
-                &body,
-                now,
-            ) {
+            for (name, value) in sigv4_headers(&url, &host, content_type, &target, &body, now) {
                 request = request.header(name, value);
             }
         }
@@ -408,7 +401,7 @@ async fn the_next_refresh_on_one_replica_honours_changes_made_on_the_other() {
     let seed = cli.dir.path().join("seed.json");
     std::fs::write(
         &seed,
-        json!({"Tenants": [{"Name": "acme", "PoolId": pool_id, "ClientId": client_id, "Users": [
+        json!({"Pools": [{"Name": "acme", "PoolId": pool_id, "ClientId": client_id, "Users": [
             {"Username": "alice", "Password": PASSWORD},
             {"Username": "bob", "Password": PASSWORD},
             {"Username": "carol", "Password": PASSWORD}
@@ -430,7 +423,7 @@ async fn the_next_refresh_on_one_replica_honours_changes_made_on_the_other() {
     let replicas = Replicas {
         a,
         b,
-        http: reqwest::Client::new(),
+        http: crate::helpers::http_client(),
     };
     let (a, b) = (&replicas.a, &replicas.b);
     let lifetime = |result: &Value| {
@@ -461,10 +454,16 @@ async fn the_next_refresh_on_one_replica_honours_changes_made_on_the_other() {
     // Both replicas refresh alice's session first, so whatever either could have kept of
     // the client is there before the changes.
     let signed_in = replicas.signed_in(a, "acme", "alice").await;
-    let (status, body) = replicas.refresh(b, &field(&signed_in, "RefreshToken")).await;
+    let (status, body) = replicas
+        .refresh(b, &field(&signed_in, "RefreshToken"))
+        .await;
     assert_eq!(status, 200, "{body}");
     let on_b = body["cognitoToken"]["AuthenticationResult"].clone();
-    assert_eq!(lifetime(&on_b), 3600, "Cognito's default access token lifetime");
+    assert_eq!(
+        lifetime(&on_b),
+        3600,
+        "Cognito's default access token lifetime"
+    );
     let (status, body) = refresh_token_auth(a, &field(&on_b, "RefreshToken")).await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = refresh_token_auth(b, &field(&on_b, "RefreshToken")).await;

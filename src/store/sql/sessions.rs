@@ -17,8 +17,8 @@ use crate::domain::user::{StoredPasswordHash, UserStatus};
 use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
 use crate::store::{
-    Backend, ChallengeRecord, NewSession, RefreshContext, RefreshTokenRecord, Revocation,
-    Rotation, SessionRecord, SessionStore, StoreError,
+    Backend, ChallengeRecord, NewSession, RefreshContext, RefreshTokenRecord, Revocation, Rotation,
+    SessionRecord, SessionStore, StoreError,
 };
 
 impl SqlStore {
@@ -436,7 +436,10 @@ impl SessionStore for SqlStore {
         // Not retrying at all would be safe too, but would turn every lost reply into a
         // 503 and leave the client holding a consumed token.
         self.retrying("rotate_refresh_token", Replay::Safe, || async move {
-            if self.consume_and_replace(presented_hash, successor_hash, now_ms).await? {
+            if self
+                .consume_and_replace(presented_hash, successor_hash, now_ms)
+                .await?
+            {
                 return Ok(Rotation::Rotated);
             }
             let Some(token) = self.refresh_token(presented_hash).await? else {
@@ -574,7 +577,10 @@ impl SessionStore for SqlStore {
         Ok(())
     }
 
-    async fn challenge(&self, session_hash: &TokenHash) -> Result<Option<ChallengeRecord>, StoreError> {
+    async fn challenge(
+        &self,
+        session_hash: &TokenHash,
+    ) -> Result<Option<ChallengeRecord>, StoreError> {
         let sql =
             format!("SELECT {CHALLENGE_COLUMNS} FROM auth_challenges WHERE session_hash = $1");
         self.fetch_optional(

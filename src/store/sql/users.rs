@@ -33,10 +33,12 @@ pub(super) fn user_from(c: Columns<'_>) -> Result<User, StoreError> {
     let attributes: String = c.get("attributes")?;
     let attributes: BTreeMap<String, String> =
         serde_json::from_str(&attributes).map_err(|e| corrupt("user attributes", e))?;
-    let password = c.get::<Option<String>>("password_hash")?.map(|phc| StoredPasswordHash {
-        phc: secret(phc),
-        pepper_id: None,
-    });
+    let password = c
+        .get::<Option<String>>("password_hash")?
+        .map(|phc| StoredPasswordHash {
+            phc: secret(phc),
+            pepper_id: None,
+        });
     let pepper_id: Option<String> = c.get("pepper_id")?;
     Ok(User {
         sub: Sub::parse(&sub).map_err(|e| corrupt("user sub", e))?,
