@@ -75,7 +75,7 @@ mod tests {
         );
         assert_eq!(token.hash, hash_token(value));
         assert_eq!(token.hash.as_str().len(), 64);
-        assert_ne!(token.hash.as_str(), *value);
+        assert_ne!(token.hash.as_str(), value);
     }
 
     #[test]
