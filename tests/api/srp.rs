@@ -209,7 +209,7 @@ fn assert_signed_in(result: &(u16, Value)) {
 
 async fn srp_signs_in_through_both_apis(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let (client, _) = srp_client(&app, &pool, false).await;
     app.create_user(&pool, "Alice", false).await;
 
@@ -275,7 +275,7 @@ async fn srp_signs_in_through_both_apis(backend: Db) {
 
 async fn a_client_with_a_secret_needs_the_secret_hash_in_both_steps(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let (client, secret) = srp_client(&app, &pool, true).await;
     let secret = secret.unwrap();
     app.create_user(&pool, "alice", false).await;
@@ -319,7 +319,7 @@ async fn a_client_with_a_secret_needs_the_secret_hash_in_both_steps(backend: Db)
 
 async fn unknown_users_get_a_stable_well_formed_challenge(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let (client, _) = srp_client(&app, &pool, false).await;
     app.create_user(&pool, "alice", false).await;
 
@@ -356,7 +356,7 @@ async fn unknown_users_get_a_stable_well_formed_challenge(backend: Db) {
 
 async fn a_wrong_proof_is_refused_and_spends_the_challenge(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let (client, _) = srp_client(&app, &pool, false).await;
     app.create_user(&pool, "alice", false).await;
 
@@ -390,7 +390,7 @@ async fn a_wrong_proof_is_refused_and_spends_the_challenge(backend: Db) {
 
 async fn expired_challenges_are_refused(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let (client, _) = srp_client(&app, &pool, false).await;
     app.create_user(&pool, "alice", false).await;
     let attempt = start(&app, &client, "alice").await;
@@ -408,7 +408,7 @@ async fn expired_challenges_are_refused(backend: Db) {
 
 async fn malformed_srp_input_gets_cognito_errors(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let (client, _) = srp_client(&app, &pool, false).await;
     app.create_user(&pool, "alice", false).await;
     let n_hex = concat!(
@@ -495,8 +495,8 @@ async fn malformed_srp_input_gets_cognito_errors(backend: Db) {
 
 async fn clients_without_the_srp_flow_refuse_it(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    // The tenant's default client allows password sign-in and refresh, not SRP.
-    let (pool, default_client) = app.create_tenant("acme").await;
+    // The pool's default client allows password sign-in and refresh, not SRP.
+    let (pool, default_client) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let (_, response) = initiate(&app, &default_client, None, "alice", json!({})).await;
     assert_error_body(
@@ -527,7 +527,7 @@ async fn clients_without_the_srp_flow_refuse_it(backend: Db) {
 
 async fn account_state_is_revealed_only_after_the_proof(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let (client, _) = srp_client(&app, &pool, false).await;
     app.create_user(&pool, "temporary", true).await;
     app.create_user(&pool, "disabled", false).await;
@@ -569,7 +569,7 @@ async fn account_state_is_revealed_only_after_the_proof(backend: Db) {
 
 async fn parallel_answers_to_one_challenge_succeed_at_most_once(backend: Db) {
     let app = Arc::new(TestApp::spawn(backend).await);
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let (client, _) = srp_client(&app, &pool, false).await;
     app.create_user(&pool, "alice", false).await;
     // The right answer, sent 60 times at once: exactly one signs in.
@@ -618,7 +618,7 @@ async fn parallel_answers_to_one_challenge_succeed_at_most_once(backend: Db) {
 
 async fn a_burst_of_wrong_proofs_locks_the_account_like_wrong_passwords(backend: Db) {
     let app = Arc::new(TestApp::spawn(backend).await);
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let (client, _) = srp_client(&app, &pool, false).await;
     app.create_user(&pool, "alice", false).await;
     // 60 challenges, each answered wrongly, all at once; then the right proof.
@@ -665,7 +665,7 @@ async fn a_burst_of_wrong_proofs_locks_the_account_like_wrong_passwords(backend:
 
 async fn every_password_setting_path_yields_a_verifier_srp_accepts(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let pool = app.allow_self_sign_up(&pool).await;
     let (client, _) = srp_client(&app, &pool, false).await;
     let pool_id = pool.id.to_string();
@@ -752,7 +752,7 @@ async fn forget_verifiers(app: &TestApp) {
 
 async fn users_without_a_verifier_get_one_at_their_next_password_sign_in(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let (client, _) = srp_client(&app, &pool, false).await;
     app.create_user(&pool, "alice", false).await;
     forget_verifiers(&app).await;
@@ -768,7 +768,7 @@ async fn users_without_a_verifier_get_one_at_their_next_password_sign_in(backend
 
 async fn the_database_holds_no_plain_verifier(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let user = app
         .services
@@ -861,7 +861,7 @@ async fn pycognito_signs_in_through_boto3(backend: Db) {
         return;
     };
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let (client, _) = srp_client(&app, &pool, false).await;
     let (secret_client, secret) = srp_client(&app, &pool, true).await;
     app.create_user(&pool, "alice", false).await;
@@ -896,7 +896,7 @@ async fn amazon_cognito_identity_js_signs_in_with_srp_by_default(backend: Db) {
         return;
     };
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let (client, _) = srp_client(&app, &pool, false).await;
     app.create_user(&pool, "alice", false).await;
     app.create_user(&pool, "invited", true).await;
