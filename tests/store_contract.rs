@@ -24,8 +24,8 @@ use gatehouse::store::sql::{ConnectOptions, MigrateError};
 use gatehouse::store::{
     ChallengeRecord, CodeAttempt, ConfirmationCodeRecord, GroupRecord, GroupStore,
     HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, PoolStore,
-    Reservation, Revocation, Rotation, SessionStore, SigningKeyRecord, SqlStore, SrpChallengeRecord,
-    SrpChallengeStore, Store, StoreError, UserStore,
+    Reservation, Revocation, Rotation, SessionStore, SigningKeyRecord, SqlStore,
+    SrpChallengeRecord, SrpChallengeStore, Store, StoreError, UserStore,
 };
 use support::{Db, TestDatabase};
 
@@ -806,9 +806,18 @@ async fn srp_challenges_are_taken_exactly_once_and_only_in_time(backend: Db) {
     assert_eq!(taken, vec![record]);
     let late = srp_challenge(&pool, &client, "block-2");
     store.create_srp_challenge(&late, NOW).await.unwrap();
-    assert_eq!(store.take_srp_challenge("block-2", NOW + 180).await.unwrap(), None);
+    assert_eq!(
+        store
+            .take_srp_challenge("block-2", NOW + 180)
+            .await
+            .unwrap(),
+        None
+    );
     // …and the expired row is gone with that attempt.
-    assert_eq!(store.take_srp_challenge("block-2", NOW + 1).await.unwrap(), None);
+    assert_eq!(
+        store.take_srp_challenge("block-2", NOW + 1).await.unwrap(),
+        None
+    );
 }
 
 async fn expired_challenges_are_not_returned(backend: Db) {

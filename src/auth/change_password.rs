@@ -6,9 +6,9 @@ use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::UserStatus;
 use crate::store::{Reservation, Revocation};
 
-use super::password_credential::CredentialOwner;
 use super::access::AccessContext;
 use super::audit::{AuditEvent, Outcome};
+use super::password_credential::CredentialOwner;
 use super::sign_in::failure_scope;
 use super::{AuthError, NotAuthorized, Services};
 

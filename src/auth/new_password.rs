@@ -13,8 +13,8 @@ use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::UserStatus;
 use crate::domain::username::Username;
 
-use super::password_credential::CredentialOwner;
 use super::issue::IssuedTokens;
+use super::password_credential::CredentialOwner;
 use super::sign_in::{NEW_PASSWORD_REQUIRED, SignInTarget};
 use super::{AuthError, NotAuthorized, Services};
 

@@ -234,7 +234,10 @@ impl Services {
 
     /// The refusal of an attempt whose password (or SRP proof) was not proven, already
     /// counted by its lockout reservation.
-    #[allow(clippy::too_many_arguments, reason = "each is a separate fact of the attempt")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each is a separate fact of the attempt"
+    )]
     pub(super) fn refuse_unproven(
         &self,
         reserved: &crate::domain::lockout::FailureRecord,
@@ -280,9 +283,7 @@ impl Services {
             Ok(SignInOutcome::Authenticated(_))
                 | Err(AuthError::Unavailable(_) | AuthError::Internal(_))
         ) {
-            self.store
-                .clear_failures(scope, &user.username_key)
-                .await?;
+            self.store.clear_failures(scope, &user.username_key).await?;
         }
         outcome
     }

@@ -110,8 +110,8 @@ impl Services {
     fn srp_decoy(&self, pool: &UserPoolId, username_key: &str) -> Result<Decoy, AuthError> {
         let key = self.kek.derive_key("gatehouse srp decoy verifier v1");
         let derive = |label: &str| -> Result<[u8; 32], AuthError> {
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret())
-                .map_err(internal)?;
+            let mut mac =
+                <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret()).map_err(internal)?;
             mac.update(format!("{label}\n{pool}\n{username_key}").as_bytes());
             Ok(mac.finalize().into_bytes().into())
         };
@@ -125,7 +125,10 @@ impl Services {
     }
 
     /// The user's opened salt and verifier, if they have one that opens.
-    fn user_srp_secret(&self, user: Option<&User>) -> Option<super::password_credential::SrpSecret> {
+    fn user_srp_secret(
+        &self,
+        user: Option<&User>,
+    ) -> Option<super::password_credential::SrpSecret> {
         let user = user?;
         let sealed = user.password.as_ref()?.srp_verifier.as_ref()?;
         self.open_srp_secret(
@@ -164,16 +167,16 @@ impl Services {
                     Some(real) => (real.salt, real.verifier),
                     None => (decoy.salt, decoy_verifier),
                 };
-                (
-                    salt,
-                    ServerEphemeral::new(secret, &verifier).public_hex(),
-                )
+                (salt, ServerEphemeral::new(secret, &verifier).public_hex())
             })
             .await?;
         let block_hash = secret_block_hash(&secret_block);
         let sealed_secret = self
             .kek
-            .seal_bound(&secret, &ephemeral_binding(&block_hash, &pool_id, client, &key))
+            .seal_bound(
+                &secret,
+                &ephemeral_binding(&block_hash, &pool_id, client, &key),
+            )
             .map_err(internal)?;
         self.store
             .create_srp_challenge(
@@ -321,15 +324,19 @@ impl Services {
                 server
                     .password_key(&client_public, &verifier)
                     .is_ok_and(|key| {
-                        key.verify_claim(&pool_name, &user_id, &secret_block, &timestamp, &signature)
+                        key.verify_claim(
+                            &pool_name,
+                            &user_id,
+                            &secret_block,
+                            &timestamp,
+                            &signature,
+                        )
                     })
             })
             .await?;
 
         match user {
-            Some(user) if proven && has_real => {
-                self.admit_proven(client, &user, &scope, now).await
-            }
+            Some(user) if proven && has_real => self.admit_proven(client, &user, &scope, now).await,
             user => Err(self.refuse_unproven(
                 &reserved,
                 Some(&pool),

@@ -211,7 +211,11 @@ fn group_bytes_from_hex(hex: &str) -> Result<[u8; GROUP_BYTES], SrpError> {
     for (i, digit) in digits.chars().enumerate() {
         let nibble = digit.to_digit(16).ok_or(SrpError::InvalidPublicValue)? as u8;
         let position = offset + i;
-        bytes[position / 2] |= if position % 2 == 0 { nibble << 4 } else { nibble };
+        bytes[position / 2] |= if position.is_multiple_of(2) {
+            nibble << 4
+        } else {
+            nibble
+        };
     }
     Ok(bytes)
 }
@@ -267,7 +271,6 @@ impl ServerEphemeral {
         ikm.zeroize();
         Ok(PasswordKey(key))
     }
-
 }
 
 impl Drop for ServerEphemeral {
@@ -488,7 +491,10 @@ mod tests {
             ClientPublic::parse_hex("xyz"),
             Err(SrpError::InvalidPublicValue)
         );
-        assert_eq!(ClientPublic::parse_hex(""), Err(SrpError::InvalidPublicValue));
+        assert_eq!(
+            ClientPublic::parse_hex(""),
+            Err(SrpError::InvalidPublicValue)
+        );
         assert_eq!(
             ClientPublic::parse_hex(&"f".repeat(GROUP_BYTES * 2 + 1)),
             Err(SrpError::InvalidPublicValue)
@@ -514,10 +520,8 @@ mod tests {
     /// whose output is tests/fixtures/srp_kat.json).
     #[test]
     fn known_answers_from_an_independent_implementation() {
-        let fixture: serde_json::Value = serde_json::from_str(include_str!(
-            "../../tests/fixtures/srp_kat.json"
-        ))
-        .unwrap();
+        let fixture: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/srp_kat.json")).unwrap();
         let text = |name: &str| fixture[name].as_str().unwrap().to_owned();
         let bytes = |name: &str| hex_bytes(&text(name));
         let salt = bytes("salt");

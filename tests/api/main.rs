@@ -41,7 +41,7 @@ mod self_registration;
 mod server_process;
 mod shutdown;
 mod sign_out;
-mod srp;
 mod sigv4;
+mod srp;
 mod tls;
 mod tokens;

@@ -127,7 +127,10 @@ async fn start(app: &TestApp, client: &AppClient, username: &str) -> Attempt {
     let (client_srp, response) = initiate(app, client, None, username, json!({})).await;
     assert_eq!(response.status(), 200);
     let challenge: Value = response.json().await.unwrap();
-    assert_eq!(challenge["ChallengeName"], "PASSWORD_VERIFIER", "{challenge}");
+    assert_eq!(
+        challenge["ChallengeName"], "PASSWORD_VERIFIER",
+        "{challenge}"
+    );
     Attempt {
         client: client_srp,
         challenge,
@@ -221,7 +224,13 @@ async fn srp_signs_in_through_both_apis(backend: Db) {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["SALT", "SECRET_BLOCK", "SRP_B", "USERNAME", "USER_ID_FOR_SRP"]
+        [
+            "SALT",
+            "SECRET_BLOCK",
+            "SRP_B",
+            "USERNAME",
+            "USER_ID_FOR_SRP"
+        ]
     );
     assert_eq!(parameters["USERNAME"], "ALICE");
     assert_eq!(parameters["USER_ID_FOR_SRP"], "alice");
@@ -335,9 +344,18 @@ async fn unknown_users_get_a_stable_well_formed_challenge(backend: Db) {
             .collect();
         assert_eq!(names.len(), 5, "{}", attempt.challenge);
         assert!(attempt.challenge.get("Session").is_none());
-        assert_eq!(STANDARD.decode(attempt.parameter("SECRET_BLOCK")).unwrap().len(), 64);
+        assert_eq!(
+            STANDARD
+                .decode(attempt.parameter("SECRET_BLOCK"))
+                .unwrap()
+                .len(),
+            64
+        );
         let b = attempt.parameter("SRP_B");
-        assert!(b.len() >= 760 && b.chars().all(|c| c.is_ascii_hexdigit()), "{b}");
+        assert!(
+            b.len() >= 760 && b.chars().all(|c| c.is_ascii_hexdigit()),
+            "{b}"
+        );
     }
     // A name's decoy salt is stable, as a real user's is; names differ.
     assert_eq!(first.parameter("SALT"), again.parameter("SALT"));
@@ -350,7 +368,11 @@ async fn unknown_users_get_a_stable_well_formed_challenge(backend: Db) {
     assert_ne!(first.parameter("SRP_B"), again.parameter("SRP_B"));
 
     let answer = body_of(respond(&app, &client, first.responses(&pool, PASSWORD)).await).await;
-    assert_error_body(&answer, "NotAuthorizedException", "Incorrect username or password.");
+    assert_error_body(
+        &answer,
+        "NotAuthorizedException",
+        "Incorrect username or password.",
+    );
     app.stop().await;
 }
 
@@ -362,29 +384,49 @@ async fn a_wrong_proof_is_refused_and_spends_the_challenge(backend: Db) {
 
     let attempt = start(&app, &client, "alice").await;
     let wrong = body_of(respond(&app, &client, attempt.responses(&pool, WRONG)).await).await;
-    assert_error_body(&wrong, "NotAuthorizedException", "Incorrect username or password.");
+    assert_error_body(
+        &wrong,
+        "NotAuthorizedException",
+        "Incorrect username or password.",
+    );
     // The right proof for a spent challenge is refused: nothing is answered twice.
     let replay = body_of(respond(&app, &client, attempt.responses(&pool, PASSWORD)).await).await;
-    assert_error_body(&replay, "NotAuthorizedException", "Invalid session for the user.");
+    assert_error_body(
+        &replay,
+        "NotAuthorizedException",
+        "Invalid session for the user.",
+    );
 
     // A captured successful answer cannot be replayed either.
     let attempt = start(&app, &client, "alice").await;
     let responses = attempt.responses(&pool, PASSWORD);
     assert_signed_in(&body_of(respond(&app, &client, responses.clone()).await).await);
     let replay = body_of(respond(&app, &client, responses).await).await;
-    assert_error_body(&replay, "NotAuthorizedException", "Invalid session for the user.");
+    assert_error_body(
+        &replay,
+        "NotAuthorizedException",
+        "Invalid session for the user.",
+    );
 
     // The proof is bound to the timestamp it was made with and to the user named.
     let attempt = start(&app, &client, "alice").await;
     let mut responses = attempt.responses(&pool, PASSWORD);
     responses["TIMESTAMP"] = json!("Tue Sep 3 08:04:57 UTC 2019");
     let moved = body_of(respond(&app, &client, responses).await).await;
-    assert_error_body(&moved, "NotAuthorizedException", "Incorrect username or password.");
+    assert_error_body(
+        &moved,
+        "NotAuthorizedException",
+        "Incorrect username or password.",
+    );
     let attempt = start(&app, &client, "alice").await;
     let mut responses = attempt.responses(&pool, PASSWORD);
     responses["USERNAME"] = json!("bob");
     let renamed = body_of(respond(&app, &client, responses).await).await;
-    assert_error_body(&renamed, "NotAuthorizedException", "Invalid session for the user.");
+    assert_error_body(
+        &renamed,
+        "NotAuthorizedException",
+        "Invalid session for the user.",
+    );
     app.stop().await;
 }
 
@@ -396,7 +438,11 @@ async fn expired_challenges_are_refused(backend: Db) {
     let attempt = start(&app, &client, "alice").await;
     app.clock.advance(181);
     let late = body_of(respond(&app, &client, attempt.responses(&pool, PASSWORD)).await).await;
-    assert_error_body(&late, "NotAuthorizedException", "Invalid session for the user.");
+    assert_error_body(
+        &late,
+        "NotAuthorizedException",
+        "Invalid session for the user.",
+    );
     // Within three minutes it works.
     let attempt = start(&app, &client, "alice").await;
     app.clock.advance(170);
@@ -447,8 +493,14 @@ async fn malformed_srp_input_gets_cognito_errors(backend: Db) {
     )
     .await;
     let (status, body) = body_of(missing).await;
-    assert_eq!((status, body["__type"].as_str()), (400, Some("InvalidParameterException")));
-    assert!(body["message"].as_str().unwrap().contains("SRP_A"), "{body}");
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("InvalidParameterException"))
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("SRP_A"),
+        "{body}"
+    );
 
     let attempt = start(&app, &client, "alice").await;
     let good = attempt.responses(&pool, PASSWORD);
@@ -463,11 +515,26 @@ async fn malformed_srp_input_gets_cognito_errors(backend: Db) {
         responses
     };
     let cases = [
-        (with("TIMESTAMP", json!("2019-09-03T08:04:56Z")), "TIMESTAMP format is invalid; expected e.g. \"Tue Sep 3 08:04:56 UTC 2019\"."),
-        (with("TIMESTAMP", json!("Tue Sep 3 08:04:56 GMT 2019")), "TIMESTAMP format is invalid; expected e.g. \"Tue Sep 3 08:04:56 UTC 2019\"."),
-        (with("PASSWORD_CLAIM_SECRET_BLOCK", json!("***")), "Invalid PASSWORD_CLAIM_SECRET_BLOCK."),
-        (with("PASSWORD_CLAIM_SECRET_BLOCK", json!("")), "Invalid PASSWORD_CLAIM_SECRET_BLOCK."),
-        (with("PASSWORD_CLAIM_SIGNATURE", json!("not base64!")), "Invalid PASSWORD_CLAIM_SIGNATURE."),
+        (
+            with("TIMESTAMP", json!("2019-09-03T08:04:56Z")),
+            "TIMESTAMP format is invalid; expected e.g. \"Tue Sep 3 08:04:56 UTC 2019\".",
+        ),
+        (
+            with("TIMESTAMP", json!("Tue Sep 3 08:04:56 GMT 2019")),
+            "TIMESTAMP format is invalid; expected e.g. \"Tue Sep 3 08:04:56 UTC 2019\".",
+        ),
+        (
+            with("PASSWORD_CLAIM_SECRET_BLOCK", json!("***")),
+            "Invalid PASSWORD_CLAIM_SECRET_BLOCK.",
+        ),
+        (
+            with("PASSWORD_CLAIM_SECRET_BLOCK", json!("")),
+            "Invalid PASSWORD_CLAIM_SECRET_BLOCK.",
+        ),
+        (
+            with("PASSWORD_CLAIM_SIGNATURE", json!("not base64!")),
+            "Invalid PASSWORD_CLAIM_SIGNATURE.",
+        ),
     ];
     for (responses, message) in cases {
         let result = body_of(respond(&app, &client, responses).await).await;
@@ -487,9 +554,16 @@ async fn malformed_srp_input_gets_cognito_errors(backend: Db) {
     // None of that spent the challenge: the refused answers never reached it.
     assert_signed_in(&body_of(respond(&app, &client, good.clone()).await).await);
     // A block that was never issued.
-    let forged = with("PASSWORD_CLAIM_SECRET_BLOCK", json!(STANDARD.encode([7u8; 64])));
+    let forged = with(
+        "PASSWORD_CLAIM_SECRET_BLOCK",
+        json!(STANDARD.encode([7u8; 64])),
+    );
     let forged = body_of(respond(&app, &client, forged).await).await;
-    assert_error_body(&forged, "NotAuthorizedException", "Invalid session for the user.");
+    assert_error_body(
+        &forged,
+        "NotAuthorizedException",
+        "Invalid session for the user.",
+    );
     app.stop().await;
 }
 
@@ -543,7 +617,11 @@ async fn account_state_is_revealed_only_after_the_proof(backend: Db) {
     // Wrong proofs look alike whatever the account's state.
     for user in ["temporary", "disabled", "nobody"] {
         let result = srp_sign_in(&app, &pool, &client, user, WRONG).await;
-        assert_error_body(&result, "NotAuthorizedException", "Incorrect username or password.");
+        assert_error_body(
+            &result,
+            "NotAuthorizedException",
+            "Incorrect username or password.",
+        );
     }
     let result = srp_sign_in(&app, &pool, &client, "disabled", PASSWORD).await;
     assert_error_body(&result, "NotAuthorizedException", "User is disabled.");
@@ -563,7 +641,11 @@ async fn account_state_is_revealed_only_after_the_proof(backend: Db) {
     assert_signed_in(&body_of(answered).await);
     assert_signed_in(&srp_sign_in(&app, &pool, &client, "temporary", NEW_PASSWORD).await);
     let old = srp_sign_in(&app, &pool, &client, "temporary", PASSWORD).await;
-    assert_error_body(&old, "NotAuthorizedException", "Incorrect username or password.");
+    assert_error_body(
+        &old,
+        "NotAuthorizedException",
+        "Incorrect username or password.",
+    );
     app.stop().await;
 }
 
@@ -587,7 +669,11 @@ async fn parallel_answers_to_one_challenge_succeed_at_most_once(backend: Db) {
     let signed_in = results.iter().filter(|r| r.0 == 200).count();
     assert_eq!(signed_in, 1, "{results:?}");
     for result in results.iter().filter(|r| r.0 != 200) {
-        assert_error_body(result, "NotAuthorizedException", "Invalid session for the user.");
+        assert_error_body(
+            result,
+            "NotAuthorizedException",
+            "Invalid session for the user.",
+        );
     }
 
     // 59 wrong answers and then the right one, at once: at most one succeeds, and then only
@@ -596,7 +682,11 @@ async fn parallel_answers_to_one_challenge_succeed_at_most_once(backend: Db) {
     let right = attempt.responses(&pool, PASSWORD);
     let wrong = attempt.responses(&pool, WRONG);
     let answers = (0..60).map(|i| {
-        let responses = if i == 59 { right.clone() } else { wrong.clone() };
+        let responses = if i == 59 {
+            right.clone()
+        } else {
+            wrong.clone()
+        };
         let (app, client) = (app.clone(), client.clone());
         tokio::spawn(async move { body_of(respond(&app, &client, responses).await).await })
     });
@@ -626,7 +716,9 @@ async fn a_burst_of_wrong_proofs_locks_the_account_like_wrong_passwords(backend:
     for _ in 0..60 {
         wrong_answers.push(start(&app, &client, "alice").await.responses(&pool, WRONG));
     }
-    let right = start(&app, &client, "alice").await.responses(&pool, PASSWORD);
+    let right = start(&app, &client, "alice")
+        .await
+        .responses(&pool, PASSWORD);
     let answers = wrong_answers.into_iter().map(|responses| {
         let (app, client) = (app.clone(), client.clone());
         tokio::spawn(async move { body_of(respond(&app, &client, responses).await).await })
@@ -646,7 +738,11 @@ async fn a_burst_of_wrong_proofs_locks_the_account_like_wrong_passwords(backend:
         .count();
     assert_eq!((incorrect, exceeded), (5, 55), "{results:?}");
     let last = body_of(respond(&app, &client, right).await).await;
-    assert_error_body(&last, "NotAuthorizedException", "Password attempts exceeded");
+    assert_error_body(
+        &last,
+        "NotAuthorizedException",
+        "Password attempts exceeded",
+    );
     // Password sign-in shares the counter.
     let password = cognito(
         &app,
@@ -691,7 +787,10 @@ async fn every_password_setting_path_yields_a_verifier_srp_accepts(backend: Db) 
     .await;
     assert_eq!(created.status(), 200);
     let (_, challenge) = srp_sign_in(&app, &pool, &client, "invited", PASSWORD).await;
-    assert_eq!(challenge["ChallengeName"], "NEW_PASSWORD_REQUIRED", "{challenge}");
+    assert_eq!(
+        challenge["ChallengeName"], "NEW_PASSWORD_REQUIRED",
+        "{challenge}"
+    );
 
     // AdminSetUserPassword, permanent.
     let set = admin(
@@ -720,7 +819,11 @@ async fn every_password_setting_path_yields_a_verifier_srp_accepts(backend: Db) 
     assert_eq!(changed.status(), 200);
     assert_signed_in(&srp_sign_in(&app, &pool, &client, "invited", PASSWORD).await);
     let old = srp_sign_in(&app, &pool, &client, "invited", NEW_PASSWORD).await;
-    assert_error_body(&old, "NotAuthorizedException", "Incorrect username or password.");
+    assert_error_body(
+        &old,
+        "NotAuthorizedException",
+        "Incorrect username or password.",
+    );
 
     // SignUp: the proof is accepted, and only then is the missing confirmation told.
     let signed_up = cognito(
@@ -732,9 +835,17 @@ async fn every_password_setting_path_yields_a_verifier_srp_accepts(backend: Db) 
     .await;
     assert_eq!(signed_up.status(), 200);
     let result = srp_sign_in(&app, &pool, &client, "newcomer", PASSWORD).await;
-    assert_error_body(&result, "UserNotConfirmedException", "User is not confirmed.");
+    assert_error_body(
+        &result,
+        "UserNotConfirmedException",
+        "User is not confirmed.",
+    );
     let result = srp_sign_in(&app, &pool, &client, "newcomer", WRONG).await;
-    assert_error_body(&result, "NotAuthorizedException", "Incorrect username or password.");
+    assert_error_body(
+        &result,
+        "NotAuthorizedException",
+        "Incorrect username or password.",
+    );
     app.stop().await;
 }
 
@@ -758,7 +869,11 @@ async fn users_without_a_verifier_get_one_at_their_next_password_sign_in(backend
     forget_verifiers(&app).await;
     // Without a verifier SRP cannot succeed: the decoy answers, like for an unknown name.
     let result = srp_sign_in(&app, &pool, &client, "alice", PASSWORD).await;
-    assert_error_body(&result, "NotAuthorizedException", "Incorrect username or password.");
+    assert_error_body(
+        &result,
+        "NotAuthorizedException",
+        "Incorrect username or password.",
+    );
     // A password sign-in (the login API here) makes one.
     let login = app.login("acme", "alice", PASSWORD).await;
     assert_eq!(login.status(), 200);
@@ -797,7 +912,10 @@ async fn the_database_holds_no_plain_verifier(backend: Db) {
     assert!(
         app.services
             .kek
-            .open_bound(&sealed, &format!("srp-verifier\n{}\n{}\nbob", pool.id, user.sub))
+            .open_bound(
+                &sealed,
+                &format!("srp-verifier\n{}\n{}\nbob", pool.id, user.sub)
+            )
             .is_err()
     );
     // The whole database, dumped, contains neither the verifier nor its salt, in any encoding.
@@ -821,7 +939,10 @@ async fn dump_database(app: &TestApp) -> (String, Vec<u8>) {
     let url = app.database_url();
     let mut dump = String::new();
     let mut raw = Vec::new();
-    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
         let path = path.split('?').next().unwrap();
         raw.extend(std::fs::read(path).unwrap());
         // Recent writes may still be in the write-ahead log.
@@ -865,7 +986,10 @@ async fn pycognito_signs_in_through_boto3(backend: Db) {
     let (client, _) = srp_client(&app, &pool, false).await;
     let (secret_client, secret) = srp_client(&app, &pool, true).await;
     app.create_user(&pool, "alice", false).await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/pycognito_srp.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/pycognito_srp.py"
+    );
     let args = [
         app.address.clone(),
         pool.id.to_string(),
@@ -900,7 +1024,11 @@ async fn amazon_cognito_identity_js_signs_in_with_srp_by_default(backend: Db) {
     let (client, _) = srp_client(&app, &pool, false).await;
     app.create_user(&pool, "alice", false).await;
     app.create_user(&pool, "invited", true).await;
-    let args = [app.address.clone(), pool.id.to_string(), client.id.to_string()];
+    let args = [
+        app.address.clone(),
+        pool.id.to_string(),
+        client.id.to_string(),
+    ];
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new("node")
             .arg("srp_clients.mjs")

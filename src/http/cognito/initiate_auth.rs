@@ -50,7 +50,9 @@ fn flow_requirement(flow: &str, admin: bool) -> Result<&'static str, ApiError> {
         ("REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN", _) => Ok(REFRESH_TOKEN_AUTH),
         ("USER_SRP_AUTH", _) => Ok(USER_SRP_AUTH),
         ("CUSTOM_AUTH" | "USER_AUTH", _) => Err(ApiError::invalid_parameter(
-            format!("{flow} is not supported by Gatehouse; use USER_SRP_AUTH or USER_PASSWORD_AUTH"),
+            format!(
+                "{flow} is not supported by Gatehouse; use USER_SRP_AUTH or USER_PASSWORD_AUTH"
+            ),
             SURFACE,
         )),
         ("USER_PASSWORD_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH", _) => Err(
@@ -71,7 +73,8 @@ enum Credentials {
 
 enum SignInCredentials {
     Password(Username, SecretString),
-    Srp(SrpStart),
+    /// Boxed: A is a 3072-bit number.
+    Srp(Box<SrpStart>),
 }
 
 /// Starts a sign-in or refresh for `client`; `admin_pool` is set (and must be the client's
@@ -102,10 +105,10 @@ pub(super) async fn start(
         let client_public = required("authParameters.SRP_A", parameters.remove("SRP_A"))?;
         let client_public = ClientPublic::parse_hex(client_public.expose_secret())
             .map_err(|_| ApiError::invalid_parameter("Invalid SRP_A value.", SURFACE))?;
-        Credentials::SignIn(SignInCredentials::Srp(SrpStart {
+        Credentials::SignIn(SignInCredentials::Srp(Box::new(SrpStart {
             username: name,
             client_public,
-        }))
+        })))
     } else {
         let name = required("authParameters.USERNAME", parameters.remove("USERNAME"))?;
         let name = username("authParameters.USERNAME", name.expose_secret())?;
@@ -151,10 +154,14 @@ pub(super) async fn start(
         SignInCredentials::Password(name, password) => (name, password),
         SignInCredentials::Srp(start) => {
             services
-                .check_secret_hash(&client, start.username.as_str(), parameters.get("SECRET_HASH"))
+                .check_secret_hash(
+                    &client,
+                    start.username.as_str(),
+                    parameters.get("SECRET_HASH"),
+                )
                 .map_err(failed)?;
             let challenge = services
-                .start_srp_sign_in(&client, start)
+                .start_srp_sign_in(&client, *start)
                 .await
                 .map_err(failed)?;
             return Ok(output(&CognitoToken::password_verifier(challenge)));

@@ -63,9 +63,8 @@ impl SrpChallengeStore for SqlStore {
         now: UnixSeconds,
     ) -> Result<Option<SrpChallengeRecord>, StoreError> {
         // DELETE … RETURNING is one atomic step on both backends.
-        let sql = format!(
-            "DELETE FROM srp_challenges WHERE secret_block_hash = $1 RETURNING {COLUMNS}"
-        );
+        let sql =
+            format!("DELETE FROM srp_challenges WHERE secret_block_hash = $1 RETURNING {COLUMNS}");
         let challenge = self
             .fetch_optional_with(
                 "take_srp_challenge",
