@@ -221,11 +221,9 @@ impl Services {
         };
 
         // Upgrades a hash made with weaker parameters or an old pepper, and gives a password
-        // set before SRP existed its verifier.
-        let lacks_verifier = user
-            .password
-            .as_ref()
-            .is_some_and(|p| p.srp_verifier.is_none());
+        // set before SRP existed its verifier (or replaces one that no longer opens, say
+        // after the key-encryption key changed).
+        let lacks_verifier = user.password.is_some() && self.user_srp_secret(Some(&user)).is_none();
         if needs_rehash || lacks_verifier {
             self.rehash(&user, &request.password).await;
         }

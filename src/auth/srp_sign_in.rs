@@ -125,7 +125,7 @@ impl Services {
     }
 
     /// The user's opened salt and verifier, if they have one that opens.
-    fn user_srp_secret(
+    pub(super) fn user_srp_secret(
         &self,
         user: Option<&User>,
     ) -> Option<super::password_credential::SrpSecret> {

@@ -849,16 +849,18 @@ async fn every_password_setting_path_yields_a_verifier_srp_accepts(backend: Db) 
     app.stop().await;
 }
 
-/// Removes every stored verifier, as for users created before SRP existed.
-async fn forget_verifiers(app: &TestApp) {
+/// Runs one statement on the test database directly, as someone with write access would.
+async fn run_sql(app: &TestApp, statement: &'static str) {
     let url = app.database_url();
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    sqlx::query("UPDATE users SET srp_verifier = NULL")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(statement).execute(&pool).await.unwrap();
     pool.close().await;
+}
+
+/// Removes every stored verifier, as for users created before SRP existed.
+async fn forget_verifiers(app: &TestApp) {
+    run_sql(app, "UPDATE users SET srp_verifier = NULL").await;
 }
 
 async fn users_without_a_verifier_get_one_at_their_next_password_sign_in(backend: Db) {
@@ -878,6 +880,26 @@ async fn users_without_a_verifier_get_one_at_their_next_password_sign_in(backend
     let login = app.login("acme", "alice", PASSWORD).await;
     assert_eq!(login.status(), 200);
     assert_signed_in(&srp_sign_in(&app, &pool, &client, "alice", PASSWORD).await);
+
+    // A verifier moved from another user's row (same password) does not open for alice: SRP
+    // fails as without one, and the next password sign-in replaces it.
+    app.create_user(&pool, "bob", false).await;
+    run_sql(
+        &app,
+        "UPDATE users SET srp_verifier = (SELECT srp_verifier FROM users WHERE \
+         username_key = 'bob') WHERE username_key = 'alice'",
+    )
+    .await;
+    let result = srp_sign_in(&app, &pool, &client, "alice", PASSWORD).await;
+    assert_error_body(
+        &result,
+        "NotAuthorizedException",
+        "Incorrect username or password.",
+    );
+    let login = app.login("acme", "alice", PASSWORD).await;
+    assert_eq!(login.status(), 200);
+    assert_signed_in(&srp_sign_in(&app, &pool, &client, "alice", PASSWORD).await);
+    assert_signed_in(&srp_sign_in(&app, &pool, &client, "bob", PASSWORD).await);
     app.stop().await;
 }
 
