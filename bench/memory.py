@@ -266,10 +266,11 @@ def w_signup(server):
         def work(k, client, results, burst=burst):
             client.request("GET", "/health/live")  # connect first, so the burst is the requests
             gate.wait()
-            status, _ = cognito(client, "SignUp", {
+            status, data = cognito(client, "SignUp", {
                 "ClientId": CLIENT_ID, "Username": f"signup{burst}x{k:03d}", "Password": PASSWORD.format(k),
                 "UserAttributes": [{"Name": "email", "Value": f"signup{burst}x{k}@example.com"}]})
-            count(results, status)
+            # A 429 from the per-address limit is not the hashing queue shedding load.
+            count(results, "429 rate-limited" if status == 429 and b"from this address" in data else status)
 
         for status, n in run_threads(256, work).items():
             total[status] = total.get(status, 0) + n
@@ -277,7 +278,7 @@ def w_signup(server):
     # (200) or shed by the hashing queue (429), never refused for another reason.
     accepted, shed = total.get(200, 0), total.get(429, 0)
     log(f"signup: {accepted} accepted, {shed} shed with 429, {512 - accepted - shed} other {total}")
-    if accepted + shed < 0.9 * 512 or accepted == 0:
+    if accepted + shed < 0.9 * 512 or accepted == 0 or total.get("429 rate-limited"):
         raise RuntimeError(f"signup measured nothing: {total} (is self sign-up on for the pool?)")
     return total, 512
 
@@ -356,6 +357,9 @@ class Server:
             GATEHOUSE_PEPPER="memory-bench-pepper-not-a-real-secret",
             GATEHOUSE_BIND=f"127.0.0.1:{self.port}",
             GATEHOUSE_SIGN_IN_RATE_PER_IP="0",
+            # One client address sends every SignUp: its per-address budget (20 a minute) would
+            # answer 429 before the hashing service sees the burst.
+            GATEHOUSE_SIGN_UP_RATE_PER_IP="0",
             GATEHOUSE_ADMIN_AUTH="insecure-none",
             GATEHOUSE_LOG="warn",
             **env_extra,
