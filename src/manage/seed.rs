@@ -246,6 +246,7 @@ impl Services {
                         .admin_create_user_config
                         .clone()
                         .unwrap_or_default(),
+                    ..PoolSettings::default()
                 };
                 report.tenants_created += 1;
                 self.create_tenant(

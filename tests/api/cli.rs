@@ -91,7 +91,7 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
     let database = TestDatabase::create(backend).await.unwrap();
     let cli = Cli::new(&database);
 
-    assert!(cli.ok(&["migrate"], "").contains("schema at version 2"));
+    assert!(cli.ok(&["migrate"], "").contains("schema at version 4"));
     let created: Value =
         serde_json::from_str(&cli.ok(&["tenant", "create", "initech", "--json"], "")).unwrap();
     let pool_id = created["UserPoolId"].as_str().unwrap();

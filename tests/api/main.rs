@@ -31,6 +31,7 @@ mod login;
 mod login_errors;
 mod logs;
 mod metrics;
+mod outbox;
 mod pepper_rotation;
 mod progress;
 mod rate_limit;
