@@ -124,7 +124,9 @@ impl Services {
         kind: MessageKind,
         content: &MessageContent,
     ) -> Result<CodeDelivery, AuthError> {
-        let id = uuid::Uuid::new_v4().to_string();
+        // Time-ordered (UUIDv7), so messages written in the same second still list in the
+        // order they were written.
+        let id = uuid::Uuid::now_v7().to_string();
         let plaintext =
             serde_json::to_vec(content).map_err(|e| AuthError::Internal(e.to_string()))?;
         let content_sealed = self

@@ -13,6 +13,7 @@ mod support;
 mod helpers;
 
 mod access_tokens;
+mod account_recovery;
 mod attributes;
 mod audit;
 mod challenge;
