@@ -79,7 +79,7 @@ pub struct Services {
 /// Why a sign-in was refused, in the words Cognito uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotAuthorized {
-    /// Wrong password, unknown user and unknown tenant alike.
+    /// Wrong password, unknown user and unknown pool alike.
     IncorrectCredentials,
     UserDisabled,
     AttemptsExceeded,

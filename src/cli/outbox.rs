@@ -13,12 +13,17 @@ use super::CliError;
 pub(super) enum OutboxCommand {
     /// List messages, newest first.
     List {
-        /// Only this pool's messages, by pool id.
-        #[arg(long, conflicts_with = "tenant")]
+        /// Only this pool's messages, by name (the login API's TenantName).
+        #[arg(
+            long,
+            visible_alias = "tenant",
+            value_name = "NAME",
+            conflicts_with = "pool_id"
+        )]
         pool: Option<String>,
-        /// Only this tenant's messages, by name.
-        #[arg(long)]
-        tenant: Option<String>,
+        /// Only this pool's messages, by pool id.
+        #[arg(long, value_name = "ID")]
+        pool_id: Option<String>,
         /// Only messages to this address or phone number.
         #[arg(long)]
         to: Option<String>,
@@ -33,12 +38,12 @@ pub(super) enum OutboxCommand {
 pub(super) async fn outbox(services: &Services, command: OutboxCommand) -> Result<(), CliError> {
     let OutboxCommand::List {
         pool,
-        tenant,
+        pool_id,
         to,
         limit,
         json,
     } = command;
-    let pool = match (pool, tenant) {
+    let pool = match (pool_id, pool) {
         (Some(id), _) => {
             let id = UserPoolId::parse(&id).map_err(CliError::Usage)?;
             let found = services.pool_by_id(&id).await?;
@@ -48,7 +53,7 @@ pub(super) async fn outbox(services: &Services, command: OutboxCommand) -> Resul
                     .id,
             )
         }
-        (None, Some(name)) => Some(services.tenant(&name).await?.0.id),
+        (None, Some(name)) => Some(services.find_pool(&name).await?.0.id),
         (None, None) => None,
     };
     let messages = services

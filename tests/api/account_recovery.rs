@@ -64,10 +64,10 @@ fn messages_to(destination: &str) -> OutboxFilter {
     }
 }
 
-/// A tenant with a verified user `alice`, and a client that reports unknown users
+/// A pool with a verified user `alice`, and a client that reports unknown users
 /// (`LEGACY`) beside the default client (which hides them).
-async fn tenant(app: &TestApp) -> (UserPool, String, String) {
-    let (pool, client) = app.create_tenant("acme").await;
+async fn pool_with_alice(app: &TestApp) -> (UserPool, String, String) {
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user_with(
         &pool,
         "alice",
@@ -123,7 +123,7 @@ fn wrong(code: &str) -> &'static str {
 
 async fn forgot_password_resets_with_the_mailed_code_once_and_ends_sessions(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (_pool, client, _) = tenant(&app).await;
+    let (_pool, client, _) = pool_with_alice(&app).await;
     let session = app.sign_in("acme", "alice", PASSWORD).await;
 
     let response = forgot(&app, &client, "alice").await;
@@ -195,7 +195,7 @@ async fn forgot_password_resets_with_the_mailed_code_once_and_ends_sessions(back
 
 async fn forgot_password_refuses_clearly_and_hides_users_when_asked(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, hiding, legacy) = tenant(&app).await;
+    let (pool, hiding, legacy) = pool_with_alice(&app).await;
     app.create_user_with(
         &pool,
         "unverified",
@@ -351,7 +351,7 @@ async fn comparable_delivery(app: &TestApp, client: &str, name: &str) -> Value {
 async fn a_burst_of_reset_guesses_gets_five_compared_and_the_right_one_is_refused(backend: Db) {
     const BURST: usize = 60;
     let app = Arc::new(TestApp::spawn(backend).await);
-    let (_pool, client, _) = tenant(&app).await;
+    let (_pool, client, _) = pool_with_alice(&app).await;
     assert_eq!(forgot(&app, &client, "alice").await.status(), 200);
     let code = newest_code(&app, EMAIL).await;
     let guess = wrong(&code);
@@ -406,7 +406,7 @@ async fn a_burst_of_reset_guesses_gets_five_compared_and_the_right_one_is_refuse
 
 async fn admin_reset_demands_a_reset_and_sends_the_code_for_it(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client, legacy) = tenant(&app).await;
+    let (pool, client, legacy) = pool_with_alice(&app).await;
     app.create_user_with(&pool, "bob", PASSWORD, false, &[("email", "b@example.com")])
         .await;
     let session = app.sign_in("acme", "alice", PASSWORD).await;
@@ -489,7 +489,7 @@ async fn admin_reset_demands_a_reset_and_sends_the_code_for_it(backend: Db) {
 
 async fn resend_and_admin_confirm_sign_up(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client, legacy) = tenant(&app).await;
+    let (pool, client, legacy) = pool_with_alice(&app).await;
     app.allow_self_sign_up(&pool).await;
     let sign_up = |name: &'static str, email: &'static str| {
         let (app, client) = (&app, client.clone());

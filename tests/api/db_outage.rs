@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use gatehouse::app::App;
 use gatehouse::auth::Services;
 use gatehouse::domain::clock::{Clock, FakeClock, SystemClock};
-use gatehouse::domain::pool::{PoolSettings, TenantName, UserPool};
+use gatehouse::domain::pool::{PoolName, PoolSettings, UserPool};
 use gatehouse::manage::clients::ClientChanges;
-use gatehouse::manage::tenants::FixedIds;
+use gatehouse::manage::pools::FixedIds;
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor, PgConnection};
 
@@ -323,8 +323,8 @@ async fn postgres_outages_fail_closed_and_recover() {
     tokio::spawn(app.run_until_stopped());
 
     let (pool, client) = services
-        .create_tenant(
-            &TenantName::parse("outage").unwrap(),
+        .create_pool(
+            &PoolName::parse("outage").unwrap(),
             PoolSettings::default(),
             FixedIds::default(),
         )

@@ -124,7 +124,7 @@ async fn pending_code(
 
 async fn sign_up_codes_are_held_in_the_outbox_sealed_without_smtp(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     let pool = app.allow_self_sign_up(&pool).await;
     let client_id = client.id.to_string();
 
@@ -228,7 +228,7 @@ async fn sign_up_codes_are_held_in_the_outbox_sealed_without_smtp(backend: Db) {
         .await
         .unwrap();
 
-    // The operator reads the same with the CLI, filtered by tenant and address.
+    // The operator reads the same with the CLI, filtered by pool (by its --tenant alias) and address.
     let cli = Cli {
         dir: tempfile::tempdir().unwrap(),
         env: vec![
@@ -265,12 +265,18 @@ async fn sign_up_codes_are_held_in_the_outbox_sealed_without_smtp(backend: Db) {
     assert_eq!(listed[0]["State"], "held");
     assert!(contains_code(listed[0]["Text"].as_str().unwrap(), &code));
     let other: Value = serde_json::from_str(&cli.ok(
-        &["outbox", "list", "--pool", &pool.id.to_string(), "--json"],
+        &[
+            "outbox",
+            "list",
+            "--pool-id",
+            &pool.id.to_string(),
+            "--json",
+        ],
         "",
     ))
     .unwrap();
     assert_eq!(other.as_array().unwrap().len(), 2);
-    let text = cli.ok(&["outbox", "list", "--tenant", "acme"], "");
+    let text = cli.ok(&["outbox", "list", "--pool", "acme"], "");
     assert!(text.contains("SMS +15555550123"), "{text}");
 
     // The code it holds is the one that confirms.
@@ -305,7 +311,7 @@ async fn the_dev_outbox_answers_only_local_clients_when_enabled(backend: Db) {
         },
     )
     .await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     let pool = app.allow_self_sign_up(&pool).await;
     sign_up(
         &app,
@@ -375,7 +381,7 @@ async fn mail_waits_out_an_smtp_outage_and_is_delivered_once(backend: Db) {
         },
     )
     .await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     let mut pool = app.allow_self_sign_up(&pool).await;
     pool.settings.email_configuration.from = Some("Acme <no-reply@acme.example>".into());
     app.services
