@@ -6,6 +6,7 @@ pub mod audit;
 pub mod change_password;
 pub mod client_secret;
 pub mod codes;
+pub mod delete_user;
 pub mod forgot_password;
 pub mod housekeeping;
 pub mod issue;

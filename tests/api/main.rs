@@ -22,6 +22,7 @@ mod client_binding;
 mod code_attempts;
 mod cognito_api;
 mod db_outage;
+mod delete_user;
 mod deployment_safety;
 mod discovery;
 mod hashing;

@@ -10,6 +10,7 @@ mod admin;
 mod change_password;
 mod confirm_forgot_password;
 mod confirm_sign_up;
+mod delete_user;
 mod delete_user_attributes;
 mod forgot_password;
 mod get_tokens_from_refresh_token;
@@ -197,6 +198,7 @@ const PUBLIC_OPERATIONS: &[&str] = &[
     "ResendConfirmationCode",
     "ForgotPassword",
     "ConfirmForgotPassword",
+    "DeleteUser",
 ];
 
 /// The operation an `X-Amz-Target` names, as a metric label: one of the operations served,
@@ -234,6 +236,7 @@ async fn public(
         "ResendConfirmationCode" => resend_confirmation_code::handle(services, body).await,
         "ForgotPassword" => forgot_password::handle(services, body).await,
         "ConfirmForgotPassword" => confirm_forgot_password::handle(services, body).await,
+        "DeleteUser" => delete_user::handle(services, body).await,
         _ => return None,
     })
 }
