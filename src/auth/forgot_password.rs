@@ -9,6 +9,7 @@
 
 use super::audit::AuditEvent;
 use super::messages::CodeDelivery;
+use super::password_credential::CredentialOwner;
 use super::sign_up::simulated_delivery;
 use super::{AuthError, NotAuthorized, Services};
 use crate::domain::attributes::UserAttributes;
@@ -142,7 +143,17 @@ impl Services {
         }
         self.check_code(&user, CodePurpose::ResetPassword, code)
             .await?;
-        let hash = self.hasher.hash(proposed).await?;
+        // The one path that makes a credential: the Argon2 hash and the SRP verifier together.
+        let hash = self
+            .new_password_credential(
+                CredentialOwner {
+                    pool_id: &pool.id,
+                    sub: &user.sub,
+                    username_key: &user.username_key,
+                },
+                proposed,
+            )
+            .await?;
         if !self
             .store
             .reset_password_with_code(&user.sub, &hash, self.clock.now())

@@ -157,11 +157,13 @@ impl SqlStore {
                     return Ok(false);
                 }
                 sqlx::query(
-                    "UPDATE users SET password_hash = $1, pepper_id = $2, status = $3, \
-                     temporary_password_expires_at = NULL, updated_at = $4 WHERE sub = $5",
+                    "UPDATE users SET password_hash = $1, pepper_id = $2, srp_verifier = $3, \
+                     status = $4, temporary_password_expires_at = NULL, updated_at = $5 \
+                     WHERE sub = $6",
                 )
                 .bind(hash.phc.expose_secret())
                 .bind(hash.pepper_id.as_deref())
+                .bind(hash.srp_verifier.as_ref().map(|v| v.expose_secret()))
                 .bind(UserStatus::Confirmed.as_str())
                 .bind(now)
                 .bind(sub.to_string())

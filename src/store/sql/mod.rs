@@ -17,6 +17,7 @@ mod lockout;
 mod outbox;
 mod pools;
 mod sessions;
+mod srp_challenges;
 mod users;
 
 use std::fmt;
