@@ -388,7 +388,7 @@ async fn two_replicas_deliver_each_message_exactly_once() {
         .unwrap()
         .get("id");
 
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let sign_ups = (0..MESSAGES).map(|n| {
         let replica = if n % 2 == 0 { &a } else { &b };
         let request = http
