@@ -16,6 +16,7 @@ use crate::config::{AdminAuthSetting, IssuerStyleSetting, Settings};
 use crate::crypto::kek::KeyEncryptionKey;
 use crate::crypto::password::{HasherLimits, PasswordHasher, Pepper};
 use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::error_chain::ErrorChain;
 use crate::domain::ids::Region;
 use crate::domain::telemetry::{NoTelemetry, Telemetry};
 use crate::http;
@@ -28,12 +29,16 @@ use crate::store::{Backend, ConnectOptions, SqlStore, StoreError};
 pub enum StartupError {
     #[error("configuration: {0}")]
     Config(String),
-    #[error("cannot open the database: {0}")]
+    #[error("cannot open the database")]
     Store(#[from] StoreError),
     #[error(transparent)]
     Migrate(#[from] MigrateError),
-    #[error("cannot listen on {address}: {reason}")]
-    Bind { address: String, reason: String },
+    #[error("cannot listen on {address}")]
+    Bind {
+        address: String,
+        #[source]
+        cause: std::io::Error,
+    },
 }
 
 /// Opens the database named by the settings and brings its schema up to date.
@@ -177,7 +182,7 @@ fn spawn_housekeeping(
                 _ = stop.changed() => return,
             }
             if let Err(error) = services.housekeeping_pass().await {
-                tracing::warn!(%error, "housekeeping pass failed; will retry");
+                tracing::warn!(error = %ErrorChain(&error), "housekeeping pass failed; will retry");
             }
         }
     })
@@ -204,14 +209,14 @@ fn key_encryption_key(
                     "in-memory database: signing keys are encrypted with a throwaway key-encryption key"
                 );
                 return KeyEncryptionKey::generate()
-                    .map_err(|e| StartupError::Config(e.to_string()));
+                    .map_err(|e| StartupError::Config(ErrorChain(&e).to_string()));
             };
             let directory = database.parent().filter(|p| !p.as_os_str().is_empty());
             let path = directory
                 .unwrap_or_else(|| Path::new("."))
                 .join("gatehouse.kek");
             let (kek, created) = KeyEncryptionKey::load_or_create_file(&path)
-                .map_err(|e| StartupError::Config(e.to_string()))?;
+                .map_err(|e| StartupError::Config(ErrorChain(&e).to_string()))?;
             if !created {
                 crate::store::warn_if_loose_file_mode(&path);
             }
@@ -284,7 +289,7 @@ fn password_hasher(settings: &Settings, backend: Backend) -> Result<PasswordHash
             max_wait: std::time::Duration::from_millis(settings.hash_max_wait_ms),
         },
     )
-    .map_err(|e| StartupError::Config(e.to_string()))
+    .map_err(|e| StartupError::Config(ErrorChain(&e).to_string()))
 }
 
 /// Parses `GATEHOUSE_RETIRED_PEPPERS` (`id:secret,id:secret`).
@@ -345,11 +350,11 @@ impl App {
     ) -> Result<Self, StartupError> {
         let listener = TcpListener::bind(&settings.bind).map_err(|e| StartupError::Bind {
             address: settings.bind.clone(),
-            reason: e.to_string(),
+            cause: e,
         })?;
         let address = listener.local_addr().map_err(|e| StartupError::Bind {
             address: settings.bind.clone(),
-            reason: e.to_string(),
+            cause: e,
         })?;
         let tls = match (&settings.tls_cert, &settings.tls_key) {
             (Some(cert), Some(key)) => {
@@ -400,7 +405,7 @@ impl App {
         let shutdown_timeout = Duration::from_secs(settings.shutdown_timeout_seconds);
         let control_listener = listener.try_clone().map_err(|e| StartupError::Bind {
             address: address.to_string(),
-            reason: e.to_string(),
+            cause: e,
         })?;
         let (header_timeout, body_timeout) = request_timeouts(&settings)?;
         let limits = web::Data::new(http::limits::RequestLimits { body_timeout });
@@ -448,7 +453,7 @@ impl App {
         }
         .map_err(|e| StartupError::Bind {
             address: address.to_string(),
-            reason: e.to_string(),
+            cause: e,
         })?
         .run();
         Ok(Self {
@@ -562,7 +567,7 @@ impl App {
 fn bind_metrics(bind: &str) -> Result<(TcpListener, u16), StartupError> {
     let failed = |e: std::io::Error| StartupError::Bind {
         address: bind.to_owned(),
-        reason: e.to_string(),
+        cause: e,
     };
     let listener = TcpListener::bind(bind).map_err(failed)?;
     let port = listener.local_addr().map_err(failed)?.port();
@@ -593,7 +598,7 @@ fn metrics_server(
     .listen(listener)
     .map_err(|e| StartupError::Bind {
         address,
-        reason: e.to_string(),
+        cause: e,
     })?
     .run())
 }

@@ -5,6 +5,7 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::Parser;
+use gatehouse::domain::error_chain::ErrorChain;
 
 /// glibc is the allocator (its figures against mimalloc are in docs/benchmarks.md, "Memory");
 /// the `mimalloc` feature builds the alternative for that comparison.
@@ -30,7 +31,9 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("gatehouse: {error}");
+            // Every cause, so the operator reads why (the database's own words, a file's
+            // error) and not only what failed.
+            eprintln!("gatehouse: {}", ErrorChain(&error));
             ExitCode::FAILURE
         }
     }

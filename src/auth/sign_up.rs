@@ -122,13 +122,13 @@ impl Services {
         let mut bytes = [0u8; 4];
         SysRng
             .try_fill_bytes(&mut bytes)
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+            .map_err(AuthError::internal)?;
         let code = format!("{:06}", u32::from_le_bytes(bytes) % 1_000_000);
         let now = self.clock.now();
         let code_encrypted = self
             .kek
             .encrypt(code.as_bytes(), &user.sub.to_string())
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+            .map_err(AuthError::internal)?;
         self.store
             .put_confirmation_code(
                 &ConfirmationCodeRecord {
@@ -209,10 +209,10 @@ impl Services {
         let bytes = self
             .kek
             .decrypt(&record.code_encrypted, &record.user_sub.to_string())
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+            .map_err(AuthError::internal)?;
         String::from_utf8(bytes)
             .map(secret)
-            .map_err(|e| AuthError::Internal(e.to_string()))
+            .map_err(AuthError::internal)
     }
 
     /// The pending confirmation code of a user, for `gatehouse user confirmation-code`.

@@ -65,7 +65,7 @@ enum Command {
 pub(super) enum CliError {
     #[error(transparent)]
     Startup(#[from] StartupError),
-    #[error("{0}")]
+    #[error(transparent)]
     Auth(#[from] AuthError),
     #[error("{0}")]
     Usage(String),

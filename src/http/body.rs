@@ -12,7 +12,7 @@ use actix_web::web::{self, BytesMut};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use super::error::{ApiError, ErrorKind, Surface};
+use super::error::{ApiError, Surface, Transport};
 use super::limits::RequestLimits;
 
 /// The body limit on authentication endpoints.
@@ -77,7 +77,7 @@ pub async fn read_body(
             Ok(body)
         }
         Err(_) => Err(ApiError::new(
-            ErrorKind::RequestTimeout,
+            Transport::RequestTimeout,
             "The request body did not arrive in time",
             surface,
         )),
@@ -103,7 +103,7 @@ fn check_content_type(request: &HttpRequest, surface: Surface) -> Result<(), Api
         Ok(())
     } else {
         Err(ApiError::new(
-            ErrorKind::UnsupportedMediaType,
+            Transport::UnsupportedMediaType,
             "Content-Type must be application/json",
             surface,
         ))

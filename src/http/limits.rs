@@ -10,7 +10,7 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 
-use super::error::{ApiError, ErrorKind, Surface};
+use super::error::{ApiError, Surface, Transport};
 
 /// The most header bytes (names plus values) a request may carry. Real clients send well
 /// under 8 KiB (a SigV4 request or a bearer token included); far less than actix's 128 KiB.
@@ -35,7 +35,7 @@ pub async fn limit_headers(
         .sum();
     if total > MAX_HEADER_BYTES {
         let error = ApiError::new(
-            ErrorKind::HeadersTooLarge,
+            Transport::HeadersTooLarge,
             format!("Request headers must total at most {MAX_HEADER_BYTES} bytes"),
             Surface::Plain,
         );

@@ -20,7 +20,7 @@ use actix_web::HttpRequest;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use ipnet::IpNet;
 
-use super::error::{ApiError, ErrorKind, Surface};
+use super::error::{ApiError, Surface, Transport};
 
 /// How often (in checks) idle buckets are dropped, so the table cannot grow without bound.
 const SWEEP_EVERY: u64 = 4_096;
@@ -129,7 +129,7 @@ impl SignInLimiter {
         };
         limiter.check_key(&Self::bucket(ip)).map_err(|_| {
             tracing::info!(client_ip = %ip, reason = self.refusal, "rate limit reached");
-            ApiError::new(ErrorKind::TooManyRequests, self.refusal, surface)
+            ApiError::new(Transport::RateLimited, self.refusal, surface)
         })
     }
 }

@@ -34,23 +34,36 @@ pub fn warn_if_loose_file_mode(path: &std::path::Path) {
     sqlite::warn_if_loose(path);
 }
 
+/// What a database failure came from: sqlx's error (with its own sources), or a message
+/// where the store itself found something wrong.
+pub type DbCause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A store failure, sorted by what the caller may do about it. The variants that stand for
+/// a failure keep its cause as `source()` (log them with `domain::error_chain::ErrorChain`).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A uniqueness rule refused the write (the name says which).
     #[error("conflict: {0}")]
     Conflict(String),
     /// The database could not be reached or timed out; the caller may retry later.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    #[error("database unavailable")]
+    Unavailable(#[source] DbCause),
     /// A failure that left nothing written (serialization failure, deadlock, busy SQLite
     /// file, no connection to be had, connection lost before COMMIT). The store runs the
     /// operation again itself and reports `Unavailable` if that keeps failing, so callers
     /// normally never see this.
-    #[error("transient database failure: {0}")]
-    Transient(String),
+    #[error("transient database failure")]
+    Transient(#[source] DbCause),
     /// Anything else: a bug or a corrupt row. Logged, never shown to clients.
-    #[error("database error: {0}")]
-    Internal(String),
+    #[error("database error")]
+    Internal(#[source] DbCause),
+}
+
+impl StoreError {
+    /// A bug or corrupt data the store found itself (an error, or a message saying what).
+    pub fn internal(cause: impl Into<DbCause>) -> Self {
+        Self::Internal(cause.into())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

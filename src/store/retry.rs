@@ -17,7 +17,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::StoreError;
+use super::{DbCause, StoreError};
+use crate::domain::error_chain::ErrorChain;
 
 /// Whether an operation may run again when its first attempt may have been applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +74,16 @@ impl RetryPolicy {
     }
 }
 
+/// What the retries ended in: the operation, how often it was tried, and the last failure.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation} failed {attempts} times")]
+struct GaveUp {
+    operation: &'static str,
+    attempts: u32,
+    #[source]
+    cause: DbCause,
+}
+
 /// Runs `attempt` until it succeeds, fails for good, or the policy runs out. A transient
 /// failure that outlives the retries is reported as `Unavailable` (answered with 503).
 pub async fn retrying<T, F, Fut>(
@@ -108,11 +119,19 @@ where
             && started.elapsed() + delay < policy.budget;
         if !retry {
             return Err(match error {
-                StoreError::Transient(detail) => StoreError::Unavailable(detail),
+                // The cause stays whole behind the retries, so the log says what failed.
+                StoreError::Transient(cause) | StoreError::Unavailable(cause) if attempts > 1 => {
+                    StoreError::Unavailable(Box::new(GaveUp {
+                        operation,
+                        attempts,
+                        cause,
+                    }))
+                }
+                StoreError::Transient(cause) => StoreError::Unavailable(cause),
                 other => other,
             });
         }
-        tracing::warn!(operation, attempts, %error, delay_ms = delay.as_millis() as u64, "transient database failure; retrying");
+        tracing::warn!(operation, attempts, error = %ErrorChain(&error), delay_ms = delay.as_millis() as u64, "transient database failure; retrying");
         tokio::time::sleep(delay).await;
     }
 }

@@ -22,8 +22,13 @@ pub struct Cli {
 
 impl Cli {
     pub fn new(database: &TestDatabase) -> Self {
+        Self::for_url(&database.url)
+    }
+
+    /// For a database the test runs itself (a throwaway Postgres cluster).
+    pub fn for_url(url: &str) -> Self {
         let env = vec![
-            ("GATEHOUSE_DATABASE_URL".into(), database.url.clone()),
+            ("GATEHOUSE_DATABASE_URL".into(), url.to_owned()),
             ("GATEHOUSE_ARGON2_MEMORY_KIB".into(), "256".into()),
             ("GATEHOUSE_ARGON2_ITERATIONS".into(), "1".into()),
             (

@@ -17,7 +17,9 @@ use gatehouse::manage::tenants::FixedIds;
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor, PgConnection};
 
+use crate::cli::Cli;
 use crate::helpers::{PASSWORD, test_settings};
+use crate::logs::Server;
 
 const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 /// The longest any request may take, outage or not; beyond it the request counts as hung.
@@ -762,4 +764,65 @@ async fn killed_between_minting_and_commit(outage: &Outage, postgres: &Throwaway
     assert_eq!(failures, 2);
     // And the user can sign in normally now.
     assert_eq!(outage.login("victim").await.0, 200);
+}
+
+/// A failure the client cannot see is logged with everything behind it: the real binary,
+/// its database stopped, answers 503 with a fixed message, and its log has one error
+/// event for the request whose `cause` runs from the use case down to the driver's words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_is_logged_once_with_its_chain_of_causes() {
+    let Some(postgres) = ThrowawayPostgres::create() else {
+        return;
+    };
+    let cli = Cli::for_url(&postgres.url());
+    let seed = cli.dir.path().join("seed.json");
+    std::fs::write(
+        &seed,
+        json!({"Tenants": [{"Name": "acme", "Users": [
+            {"Username": "alice", "Password": PASSWORD}
+        ]}]})
+        .to_string(),
+    )
+    .unwrap();
+    let server = Server::start(&cli, &seed);
+    let http = reqwest::Client::new();
+    let login = || {
+        http.post(format!("{}/Login", server.address))
+            .json(&json!({"UserName": "alice", "TenantName": "acme", "Password": PASSWORD}))
+            .timeout(REQUEST_BOUND)
+            .send()
+    };
+    assert_eq!(login().await.unwrap().status(), 200);
+
+    postgres.stop("immediate");
+    let refused = login().await.unwrap();
+    assert_eq!(refused.status(), 503);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["__type"], "ServiceUnavailableException");
+    assert_eq!(body["message"], "Service unavailable, try again shortly");
+
+    let log = server.stop();
+    let events: Vec<Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|event| event["fields"]["message"] == "database unavailable")
+        .collect();
+    assert_eq!(events.len(), 1, "logged once for the one request: {log}");
+    let event = &events[0];
+    assert_eq!(event["level"], "ERROR");
+    let cause = event["fields"]["cause"].as_str().unwrap();
+    // The use case's label, the store's, then what the store and the driver said.
+    assert!(
+        cause.starts_with("service unavailable: database unavailable: "),
+        "{cause}"
+    );
+    let below_the_store = &cause["service unavailable: database unavailable: ".len()..];
+    assert!(
+        ["pool timed out", "error communicating with database", "Connection refused"]
+            .iter()
+            .any(|driver| below_the_store.contains(driver)),
+        "the driver's own words end the chain: {cause}"
+    );
+    // Nothing of it reached the client.
+    assert!(!body.to_string().contains("database"), "{body}");
 }

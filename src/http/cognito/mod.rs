@@ -26,7 +26,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::body::{AUTH_BODY_LIMIT, decode, read_body};
-use super::error::{ApiError, ErrorKind, Surface};
+use super::error::{ApiError, Surface, Transport};
 use super::fields;
 use super::rate_limit::{SignInLimiter, SignUpLimiter};
 use super::sigv4::AdminAuth;
@@ -61,7 +61,7 @@ async fn dispatch(
         .unwrap_or_default();
     let operation = target.strip_prefix(TARGET_PREFIX).ok_or_else(|| {
         ApiError::new(
-            ErrorKind::UnknownOperation,
+            Transport::UnknownOperation,
             "Missing or unknown X-Amz-Target; expected AWSCognitoIdentityProviderService.<Operation>",
             SURFACE,
         )
@@ -78,7 +78,7 @@ async fn dispatch(
     }
     if !ADMIN_OPERATIONS.contains(&operation) {
         return Err(ApiError::new(
-            ErrorKind::UnknownOperation,
+            Transport::UnknownOperation,
             format!(
                 "Operation {} is not supported by Gatehouse",
                 operation.chars().take(64).collect::<String>()
@@ -165,7 +165,7 @@ async fn admin_operation(
         "AdminRemoveUserFromGroup" => admin_remove_user_from_group::handle(services, body).await,
         "AdminListGroupsForUser" => admin_list_groups_for_user::handle(services, body).await,
         other => Err(ApiError::new(
-            ErrorKind::UnknownOperation,
+            Transport::UnknownOperation,
             format!("Operation {other} is not supported by Gatehouse"),
             SURFACE,
         )),

@@ -80,7 +80,7 @@ impl LockoutStore for SqlStore {
     ) -> Result<FailureRecord, StoreError> {
         self.count_failure("record_failure", scope, username_key, policy, now, false)
             .await?
-            .ok_or_else(|| StoreError::Internal("a failure upsert returned no row".into()))
+            .ok_or_else(|| StoreError::internal("a failure upsert returned no row"))
     }
 }
 

@@ -51,7 +51,7 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
 }
 
 pub(super) fn attributes_json(attributes: &UserAttributes) -> Result<String, StoreError> {
-    serde_json::to_string(attributes.as_map()).map_err(|e| StoreError::Internal(e.to_string()))
+    serde_json::to_string(attributes.as_map()).map_err(StoreError::internal)
 }
 
 #[async_trait]
