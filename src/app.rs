@@ -596,10 +596,7 @@ fn metrics_server(
     .disable_signals()
     .shutdown_timeout(settings.shutdown_timeout_seconds)
     .listen(listener)
-    .map_err(|e| StartupError::Bind {
-        address,
-        cause: e,
-    })?
+    .map_err(|e| StartupError::Bind { address, cause: e })?
     .run())
 }
 

@@ -124,10 +124,9 @@ impl Services {
             .keys
             .signing_key(&user.pool_id, KeyPurpose::Access)
             .await?;
-        let id_token = jwt::sign(&id_claims, &id_kid, &id_key)
-            .map_err(AuthError::internal)?;
-        let access_token = jwt::sign(&access_claims, &access_kid, &access_key)
-            .map_err(AuthError::internal)?;
+        let id_token = jwt::sign(&id_claims, &id_kid, &id_key).map_err(AuthError::internal)?;
+        let access_token =
+            jwt::sign(&access_claims, &access_kid, &access_key).map_err(AuthError::internal)?;
         Ok((secret(id_token), secret(access_token)))
     }
 }

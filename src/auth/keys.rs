@@ -212,8 +212,7 @@ impl SigningKeys {
             purpose,
             alg: keys::ALGORITHM.to_owned(),
             private_key_encrypted: String::new(),
-            public_jwk: serde_json::to_string(&generated.public)
-                .map_err(AuthError::internal)?,
+            public_jwk: serde_json::to_string(&generated.public).map_err(AuthError::internal)?,
             state,
             created_at: now,
             activates_at,
@@ -309,10 +308,7 @@ impl SigningKeys {
             if !self.is_published(&record, now) || self.open(&record).await.is_err() {
                 continue;
             }
-            published.push(
-                serde_json::from_str(&record.public_jwk)
-                    .map_err(AuthError::internal)?,
-            );
+            published.push(serde_json::from_str(&record.public_jwk).map_err(AuthError::internal)?);
         }
         Ok(published)
     }
@@ -401,10 +397,9 @@ impl SigningKeys {
         if self.open(record).await.is_err() {
             return Ok(None);
         }
-        let jwk: PublicJwk = serde_json::from_str(&record.public_jwk)
-            .map_err(AuthError::internal)?;
-        let key =
-            Arc::new(jwt::decoding_key(&jwk).map_err(AuthError::internal)?);
+        let jwk: PublicJwk =
+            serde_json::from_str(&record.public_jwk).map_err(AuthError::internal)?;
+        let key = Arc::new(jwt::decoding_key(&jwk).map_err(AuthError::internal)?);
         if let Ok(mut cache) = self.verifying.lock() {
             cache.insert(kid.to_owned(), key.clone());
         }

@@ -295,8 +295,8 @@ impl Services {
             .await?;
         // Only what the client may read: the challenge is the user's first view of themselves.
         let readable = client.settings.readable(&user.attributes);
-        let user_attributes_json = serde_json::to_string(readable.as_map())
-            .map_err(AuthError::internal)?;
+        let user_attributes_json =
+            serde_json::to_string(readable.as_map()).map_err(AuthError::internal)?;
         Ok(SignInOutcome::NewPasswordRequired(NewPasswordChallenge {
             session: session.value,
             username: user.username.clone(),
@@ -326,7 +326,9 @@ impl Services {
             Ok(false) => {
                 tracing::debug!(sub = %user.sub, "password changed meanwhile; rehash dropped")
             }
-            Err(error) => tracing::warn!(error = %ErrorChain(&error), sub = %user.sub, "rehash failed"),
+            Err(error) => {
+                tracing::warn!(error = %ErrorChain(&error), sub = %user.sub, "rehash failed")
+            }
         }
     }
 }

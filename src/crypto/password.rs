@@ -180,8 +180,8 @@ impl PasswordHasher {
             retired_peppers,
             dummy: String::new(),
         };
-        let dummy_password = crate::crypto::opaque::OpaqueToken::generate()
-            .map_err(HashError::internal)?;
+        let dummy_password =
+            crate::crypto::opaque::OpaqueToken::generate().map_err(HashError::internal)?;
         // Once, at start-up, on the caller's thread: its buffer is freed straight after.
         inner.dummy = hash_blocking(
             &inner,

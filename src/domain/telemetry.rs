@@ -102,9 +102,7 @@ impl From<Failure> for RefreshResult {
     fn from(failure: Failure) -> Self {
         match failure {
             // Whatever stopped it, the token was not honoured.
-            Failure::IncorrectCredentials | Failure::LockedOut | Failure::Refused => {
-                Self::Invalid
-            }
+            Failure::IncorrectCredentials | Failure::LockedOut | Failure::Refused => Self::Invalid,
             Failure::ReuseDetected => Self::ReuseDetected,
             Failure::Unavailable => Self::Unavailable,
             Failure::Throttled | Failure::Error => Self::Error,

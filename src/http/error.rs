@@ -467,12 +467,36 @@ mod tests {
     #[test]
     fn each_flow_counts_a_metric_class_in_its_own_words() {
         let cases = [
-            (Failure::IncorrectCredentials, SignInResult::IncorrectCredentials, RefreshResult::Invalid),
-            (Failure::LockedOut, SignInResult::LockedOut, RefreshResult::Invalid),
-            (Failure::Refused, SignInResult::Refused, RefreshResult::Invalid),
-            (Failure::ReuseDetected, SignInResult::Error, RefreshResult::ReuseDetected),
-            (Failure::Throttled, SignInResult::Throttled, RefreshResult::Error),
-            (Failure::Unavailable, SignInResult::Unavailable, RefreshResult::Unavailable),
+            (
+                Failure::IncorrectCredentials,
+                SignInResult::IncorrectCredentials,
+                RefreshResult::Invalid,
+            ),
+            (
+                Failure::LockedOut,
+                SignInResult::LockedOut,
+                RefreshResult::Invalid,
+            ),
+            (
+                Failure::Refused,
+                SignInResult::Refused,
+                RefreshResult::Invalid,
+            ),
+            (
+                Failure::ReuseDetected,
+                SignInResult::Error,
+                RefreshResult::ReuseDetected,
+            ),
+            (
+                Failure::Throttled,
+                SignInResult::Throttled,
+                RefreshResult::Error,
+            ),
+            (
+                Failure::Unavailable,
+                SignInResult::Unavailable,
+                RefreshResult::Unavailable,
+            ),
             (Failure::Error, SignInResult::Error, RefreshResult::Error),
         ];
         for (failure, sign_in, refresh) in cases {
@@ -490,18 +514,52 @@ mod tests {
         assert_eq!(error.type_name(), "NotAuthorizedException");
         assert_eq!(error.message, "User is disabled.");
         for (refusal, login, cognito) in [
-            (Transport::UnsupportedMediaType, ("InvalidParameterException", 415), ("InvalidParameterException", 400)),
-            (Transport::HeadersTooLarge, ("InvalidParameterException", 431), ("InvalidParameterException", 431)),
-            (Transport::RequestTimeout, ("RequestTimeoutException", 408), ("RequestTimeoutException", 408)),
-            (Transport::UnknownOperation, ("UnknownOperationException", 400), ("UnknownOperationException", 400)),
-            (Transport::MethodNotAllowed, ("MethodNotAllowedException", 405), ("MethodNotAllowedException", 405)),
-            (Transport::AccessDenied("InvalidSignatureException"), ("InvalidSignatureException", 403), ("InvalidSignatureException", 403)),
-            (Transport::RateLimited, ("TooManyRequestsException", 429), ("TooManyRequestsException", 429)),
+            (
+                Transport::UnsupportedMediaType,
+                ("InvalidParameterException", 415),
+                ("InvalidParameterException", 400),
+            ),
+            (
+                Transport::HeadersTooLarge,
+                ("InvalidParameterException", 431),
+                ("InvalidParameterException", 431),
+            ),
+            (
+                Transport::RequestTimeout,
+                ("RequestTimeoutException", 408),
+                ("RequestTimeoutException", 408),
+            ),
+            (
+                Transport::UnknownOperation,
+                ("UnknownOperationException", 400),
+                ("UnknownOperationException", 400),
+            ),
+            (
+                Transport::MethodNotAllowed,
+                ("MethodNotAllowedException", 405),
+                ("MethodNotAllowedException", 405),
+            ),
+            (
+                Transport::AccessDenied("InvalidSignatureException"),
+                ("InvalidSignatureException", 403),
+                ("InvalidSignatureException", 403),
+            ),
+            (
+                Transport::RateLimited,
+                ("TooManyRequestsException", 429),
+                ("TooManyRequestsException", 429),
+            ),
         ] {
-            for (surface, (type_name, status)) in [(Surface::LoginApi, login), (Surface::CognitoJson, cognito)] {
+            for (surface, (type_name, status)) in
+                [(Surface::LoginApi, login), (Surface::CognitoJson, cognito)]
+            {
                 let error = ApiError::new(refusal, "why", surface);
                 assert_eq!(error.type_name(), type_name, "{refusal:?} on {surface:?}");
-                assert_eq!(error.status_code().as_u16(), status, "{refusal:?} on {surface:?}");
+                assert_eq!(
+                    error.status_code().as_u16(),
+                    status,
+                    "{refusal:?} on {surface:?}"
+                );
                 assert_eq!(error.message, "why");
             }
         }

@@ -818,9 +818,13 @@ async fn an_outage_is_logged_once_with_its_chain_of_causes() {
     );
     let below_the_store = &cause["service unavailable: database unavailable: ".len()..];
     assert!(
-        ["pool timed out", "error communicating with database", "Connection refused"]
-            .iter()
-            .any(|driver| below_the_store.contains(driver)),
+        [
+            "pool timed out",
+            "error communicating with database",
+            "Connection refused"
+        ]
+        .iter()
+        .any(|driver| below_the_store.contains(driver)),
         "the driver's own words end the chain: {cause}"
     );
     // Nothing of it reached the client.
