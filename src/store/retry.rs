@@ -74,10 +74,10 @@ impl RetryPolicy {
     }
 }
 
-/// What the retries ended in: the operation, how often it was tried, and the last failure.
+/// Which operation failed, after how many attempts, and the last failure.
 #[derive(Debug, thiserror::Error)]
-#[error("{operation} failed {attempts} times")]
-struct GaveUp {
+#[error("{operation} failed (attempts: {attempts})")]
+struct Failed {
     operation: &'static str,
     attempts: u32,
     #[source]
@@ -118,17 +118,20 @@ where
             && attempts < policy.max_attempts
             && started.elapsed() + delay < policy.budget;
         if !retry {
+            // The cause stays whole behind the operation's name, so the log says what failed.
+            let failed = |cause| -> DbCause {
+                Box::new(Failed {
+                    operation,
+                    attempts,
+                    cause,
+                })
+            };
             return Err(match error {
-                // The cause stays whole behind the retries, so the log says what failed.
-                StoreError::Transient(cause) | StoreError::Unavailable(cause) if attempts > 1 => {
-                    StoreError::Unavailable(Box::new(GaveUp {
-                        operation,
-                        attempts,
-                        cause,
-                    }))
+                StoreError::Transient(cause) | StoreError::Unavailable(cause) => {
+                    StoreError::Unavailable(failed(cause))
                 }
-                StoreError::Transient(cause) => StoreError::Unavailable(cause),
-                other => other,
+                StoreError::Internal(cause) => StoreError::Internal(failed(cause)),
+                conflict @ StoreError::Conflict(_) => conflict,
             });
         }
         tracing::warn!(operation, attempts, error = %ErrorChain(&error), delay_ms = delay.as_millis() as u64, "transient database failure; retrying");
