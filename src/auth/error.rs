@@ -137,6 +137,12 @@ impl AuthError {
         Self::Internal(cause.into())
     }
 
+    /// The database out of reach, for tests of what each error maps to.
+    #[cfg(test)]
+    pub(crate) fn unreachable_database(why: &'static str) -> Self {
+        Self::Unavailable(StoreError::Unavailable(why.into()))
+    }
+
     /// Whether the server, not the request, failed: the cause is logged, never shown.
     pub fn is_server_fault(&self) -> bool {
         matches!(self, Self::Unavailable(_) | Self::Internal(_))

@@ -2,7 +2,7 @@
 //!
 //! Errors here keep their cause as `source()` instead of pasting it into their own message,
 //! so the message of each level says only what that level knows ("service unavailable",
-//! "database unavailable", then sqlx's own words). [`ErrorChain`] prints them all,
+//! "database unavailable", then the driver's own words). [`ErrorChain`] prints them all,
 //! separated by `: `, the way an operator reads them.
 
 use std::error::Error;
@@ -10,7 +10,7 @@ use std::fmt;
 
 /// Displays an error followed by each of its sources: `outer: middle: innermost`.
 ///
-/// Some libraries (sqlx among them) repeat their source's message in their own and report
+/// Some libraries (the database driver among them) repeat their source's message in their own and report
 /// it as the source as well; a source whose message the previous one already ends with is
 /// skipped, so nothing is printed twice.
 pub struct ErrorChain<'a>(pub &'a (dyn Error + 'static));
@@ -63,7 +63,7 @@ mod tests {
     #[error("database unavailable")]
     struct Middle(#[source] Repeating);
 
-    /// Like sqlx: its message ends with its source's, which it also reports as the source.
+    /// Like the database driver: its message ends with its source's, which it also reports as the source.
     #[derive(Debug, thiserror::Error)]
     #[error("error communicating with database: {0}")]
     struct Repeating(#[source] std::io::Error);

@@ -237,7 +237,6 @@ mod tests {
     use super::*;
     use crate::auth::audit::Outcome;
     use crate::domain::telemetry::{Failure, RefreshResult, SignInResult};
-    use crate::store::StoreError;
 
     /// One of each error, with every `NotAuthorized` reason. The match names every
     /// variant, so a new one fails to compile until it is in the table below.
@@ -267,7 +266,7 @@ mod tests {
             AuthError::AlreadyExists("taken".into()),
             AuthError::UnsupportedOperation("off".into()),
             AuthError::TooManyRequests,
-            AuthError::Unavailable(StoreError::Unavailable("connection refused".into())),
+            AuthError::unreachable_database("connection refused"),
             AuthError::internal("SELECT secret FROM users failed"),
         ];
         for error in &all {
@@ -585,10 +584,7 @@ mod tests {
             (Surface::LoginApi, "ServiceUnavailableException"),
             (Surface::CognitoJson, "InternalErrorException"),
         ] {
-            let error = ApiError::from_auth(
-                AuthError::Unavailable(StoreError::Unavailable("refused".into())),
-                surface,
-            );
+            let error = ApiError::from_auth(AuthError::unreachable_database("refused"), surface);
             assert_eq!(error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(error.type_name(), type_name);
             let response = error.error_response();
