@@ -134,3 +134,82 @@ fn the_store_check_sees_what_it_should() {
     assert!(!names_the_store("// the store keeps sessions"));
     assert!(!names_the_store("the stored attributes"));
 }
+
+/// The code's words with comments and string literals taken out: what is left is
+/// identifiers, paths and keywords.
+fn code_words(text: &str) -> String {
+    let mut code = String::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        if line.starts_with("//") {
+            continue;
+        }
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (in_string, c) {
+                (true, _) if escaped => escaped = false,
+                (true, '\\') => escaped = true,
+                (true, '"') => in_string = false,
+                (true, _) => {}
+                (false, '"') => in_string = true,
+                (false, '/') if chars.peek() == Some(&'/') => break,
+                (false, _) => code.push(c),
+            }
+        }
+        code.push('\n');
+    }
+    code
+}
+
+/// Files allowed to say "tenant" in code: the login API, whose `TenantName` names a pool.
+/// Everywhere else the concept is a pool, Cognito's word (docs/architecture.md, "Names").
+const TENANT_WORD_ALLOWED_UNDER: &str = "src/http/login_api/";
+/// Files that still say "tenant" for a pool. This list only shrinks.
+const TENANT_WORD_EXCEPTIONS: &[&str] = &["src/auth/refresh.rs"];
+
+#[test]
+fn the_code_says_pool_not_tenant() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let mut offenders = Vec::new();
+    for file in &files {
+        let relative = file
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = std::fs::read_to_string(file).unwrap();
+        let says_tenant = code_words(&text).to_lowercase().contains("tenant");
+        if says_tenant
+            && !relative.starts_with(TENANT_WORD_ALLOWED_UNDER)
+            && !TENANT_WORD_EXCEPTIONS.contains(&relative.as_str())
+        {
+            offenders.push(relative);
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "{offenders:?} say \"tenant\" in code: call it a pool (only the login API's \
+         `TenantName` and user-facing text keep the word)"
+    );
+    for exception in TENANT_WORD_EXCEPTIONS {
+        let text = std::fs::read_to_string(root.join(exception)).unwrap_or_default();
+        assert!(
+            code_words(&text).to_lowercase().contains("tenant"),
+            "{exception} no longer says tenant: remove it from TENANT_WORD_EXCEPTIONS"
+        );
+    }
+}
+
+#[test]
+fn code_words_leave_out_comments_and_strings() {
+    assert_eq!(code_words("// a tenant\nlet x = 1;").trim(), "let x = 1;");
+    assert!(!code_words(r#"visible_alias = "tenant", x"#).contains("tenant"));
+    assert!(!code_words(r#"format!("a \"tenant\" here")"#).contains("tenant"));
+    assert!(code_words("fn create_tenant() {}").contains("tenant"));
+    assert!(code_words(r#"let s = "x"; let tenant = 1;"#).contains("tenant"));
+    assert!(!code_words("let x = 1; // the tenant").contains("tenant"));
+}

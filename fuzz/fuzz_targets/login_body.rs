@@ -9,7 +9,7 @@
 
 use gatehouse::auth::sign_in::{PasswordSignIn, SignInTarget};
 use gatehouse::domain::password_policy::MAX_PASSWORD_CHARS;
-use gatehouse::domain::pool::MAX_TENANT_NAME_CHARS;
+use gatehouse::domain::pool::MAX_POOL_NAME_CHARS;
 use gatehouse::domain::username::MAX_USERNAME_CHARS;
 use gatehouse::fuzzing::login_request;
 use gatehouse::http::error::ErrorKind;
@@ -38,12 +38,12 @@ fuzz_target!(|body: &[u8]| {
 });
 
 fn check_accepted(body: &[u8], accepted: &PasswordSignIn) {
-    let SignInTarget::Tenant(tenant) = &accepted.target else {
-        panic!("/Login aims at a tenant by name");
+    let SignInTarget::PoolName(tenant) = &accepted.target else {
+        panic!("/Login aims at a pool by its TenantName");
     };
     let username = accepted.username.as_str();
     let password = accepted.password.expose_secret();
-    assert!((1..=MAX_TENANT_NAME_CHARS).contains(&tenant.chars().count()));
+    assert!((1..=MAX_POOL_NAME_CHARS).contains(&tenant.chars().count()));
     assert!(!tenant.chars().any(char::is_control));
     assert!((1..=MAX_USERNAME_CHARS).contains(&username.chars().count()));
     assert!(

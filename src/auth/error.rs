@@ -21,7 +21,7 @@ pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Why a sign-in was refused, in the words Cognito uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotAuthorized {
-    /// Wrong password, unknown user and unknown tenant alike.
+    /// Wrong password, unknown user and unknown pool alike.
     IncorrectCredentials,
     UserDisabled,
     AttemptsExceeded,

@@ -19,7 +19,7 @@ use super::{AuthError, NotAuthorized, Services};
 
 #[derive(Debug)]
 pub struct NewPasswordAnswer {
-    /// The tenant (login API) or app client (Cognito API) the challenge was issued for.
+    /// The pool (login API) or app client (Cognito API) the challenge was issued for.
     pub target: SignInTarget,
     /// Optional in Cognito's API; when present it must name the challenged user.
     pub username: Option<Username>,
@@ -53,7 +53,7 @@ impl Services {
 
         // Check everything cheap before the expensive hash, without consuming the session.
         let (pool, expected_client) = match &answer.target {
-            SignInTarget::Tenant(name) => (
+            SignInTarget::PoolName(name) => (
                 self.store
                     .pool_by_name(name)
                     .await?
@@ -81,7 +81,7 @@ impl Services {
             .client_by_id(&challenge.client_id)
             .await?
             .ok_or_else(invalid_session)?;
-        // The login API answers for the tenant's default client, with no place for a
+        // The login API answers for the pool's default client, with no place for a
         // SECRET_HASH: another client's challenge is refused like an unknown session unless
         // that client takes password sign-ins without a secret.
         if expected_client.is_none() && !client.serves_login_api(USER_PASSWORD_AUTH) {

@@ -1,6 +1,6 @@
 //! Password sign-in (`POST /Login`, and later `InitiateAuth USER_PASSWORD_AUTH`).
 //!
-//! Unknown tenant, unknown user and wrong password end in the same error after the same
+//! Unknown pool, unknown user and wrong password end in the same error after the same
 //! work: one lockout reservation (the check and the failure count in one statement, taken
 //! before the password is verified), one Argon2 verification (a dummy one when there is
 //! nothing to verify against). Account state (disabled, reset required, …) is
@@ -27,11 +27,11 @@ use super::{AuthError, NotAuthorized, Services};
 pub const CHALLENGE_SECONDS: i64 = 180;
 pub const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
 
-/// Where a sign-in is aimed: a tenant by name (the login API, with the tenant's default
-/// client) or an app client by id (the Cognito API).
+/// Where a sign-in is aimed: a pool by name (the login API's `TenantName`, with the pool's
+/// default client) or an app client by id (the Cognito API).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignInTarget {
-    Tenant(String),
+    PoolName(String),
     Client(ClientId),
 }
 
@@ -57,27 +57,28 @@ pub struct NewPasswordChallenge {
     pub required_attributes_json: String,
 }
 
-/// The failure-counter scope of a tenant: its pool id, or for a tenant that does not exist a
-/// name-derived key, so guesses against unknown tenants lock out exactly like real ones.
-pub fn failure_scope(tenant_name: &str, pool: Option<&UserPool>) -> String {
+/// The failure-counter scope of a pool name: the pool's id, or for a name no pool has a
+/// name-derived key, so guesses against unknown pools lock out exactly like real ones. (The
+/// key's text predates the word "pool" in the code and is stored; it stays.)
+pub fn failure_scope(pool_name: &str, pool: Option<&UserPool>) -> String {
     match pool {
         Some(pool) => pool.id.to_string(),
-        None => format!("unknown-tenant:{tenant_name}"),
+        None => format!("unknown-tenant:{pool_name}"),
     }
 }
 
 impl Services {
-    /// The pool and client a sign-in is aimed at. An unknown tenant is not an error here (it
+    /// The pool and client a sign-in is aimed at. An unknown pool is not an error here (it
     /// must cost what a known one costs); an unknown client id is, as in Cognito.
     async fn resolve_target(
         &self,
         target: &SignInTarget,
     ) -> Result<(Option<UserPool>, Option<AppClient>, String), AuthError> {
         match target {
-            SignInTarget::Tenant(name) => {
+            SignInTarget::PoolName(name) => {
                 let pool = self.store.pool_by_name(name).await?;
-                // An unknown tenant runs the same query as a known one (against a pool id
-                // that is never generated), so response times do not tell tenants apart.
+                // An unknown pool runs the same query as a known one (against a pool id
+                // that is never generated), so response times do not tell pools apart.
                 let lookup_pool = pool
                     .as_ref()
                     .map_or_else(UserPoolId::never_assigned, |p| p.id.clone());
@@ -134,14 +135,14 @@ impl Services {
             Ok(resolved) => resolved,
             Err(error) => {
                 let target = match &request.target {
-                    SignInTarget::Tenant(name) => name.clone(),
+                    SignInTarget::PoolName(name) => name.clone(),
                     SignInTarget::Client(id) => id.to_string(),
                 };
                 audit_sign_in(&target, username, &Err(&error));
                 return Err(error);
             }
         };
-        // An unknown tenant is audited under its failure scope, which names it.
+        // An unknown pool is audited under its failure scope, which names it.
         let pool_label = pool
             .as_ref()
             .map_or_else(|| scope.clone(), |p| p.id.to_string());

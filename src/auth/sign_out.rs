@@ -13,7 +13,7 @@ use super::{AuthError, Services};
 
 impl Services {
     /// `/Logout`: revokes the session a refresh token belongs to, under the rule
-    /// `/RefreshToken` applies. The login API acts for the tenant's default client and
+    /// `/RefreshToken` applies. The login API acts for the pool's default client and
     /// carries no secret, so a token of a client it cannot act for is left alone, like an
     /// unknown one. Idempotent, and the answer is the same whatever the token, so it reveals
     /// nothing about it.

@@ -1,4 +1,4 @@
-//! `gatehouse client`: list and change a tenant's app clients.
+//! `gatehouse client`: list and change a pool's app clients.
 
 use clap::Subcommand;
 use gatehouse::auth::Services;
@@ -8,17 +8,17 @@ use super::CliError;
 
 #[derive(Subcommand)]
 pub(super) enum ClientCommand {
-    /// List a tenant's app clients with their lifetimes.
+    /// List a pool's app clients with their lifetimes.
     List {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
         #[arg(long)]
         json: bool,
     },
-    /// Change a client's lifetimes or grace window (default: the tenant's default client).
+    /// Change a client's lifetimes or grace window (default: the pool's default client).
     Update {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
         #[arg(long)]
         client_id: Option<String>,
         #[arg(long)]
@@ -62,8 +62,8 @@ fn client_json(client: &gatehouse::domain::app_client::AppClient) -> serde_json:
 
 pub(super) async fn client(services: &Services, command: ClientCommand) -> Result<(), CliError> {
     match command {
-        ClientCommand::List { tenant, json } => {
-            let (pool, _) = services.tenant(&tenant).await?;
+        ClientCommand::List { pool, json } => {
+            let (pool, _) = services.find_pool(&pool).await?;
             let clients = services.list_clients(&pool).await?;
             if json {
                 println!(
@@ -86,7 +86,7 @@ pub(super) async fn client(services: &Services, command: ClientCommand) -> Resul
             }
         }
         ClientCommand::Update {
-            tenant,
+            pool,
             client_id,
             name,
             id_token_validity,
@@ -99,7 +99,7 @@ pub(super) async fn client(services: &Services, command: ClientCommand) -> Resul
             let names = |list: Option<Vec<String>>| {
                 list.map(|l| l.into_iter().filter(|n| !n.is_empty()).collect::<Vec<_>>())
             };
-            let (pool, _) = services.tenant(&tenant).await?;
+            let (pool, _) = services.find_pool(&pool).await?;
             let id = client_id
                 .as_deref()
                 .map(gatehouse::domain::ids::ClientId::parse)

@@ -1,4 +1,4 @@
-//! `gatehouse keys`: list and rotate a tenant's signing keys.
+//! `gatehouse keys`: list and rotate a pool's signing keys.
 
 use clap::Subcommand;
 use gatehouse::auth::Services;
@@ -8,29 +8,29 @@ use super::CliError;
 
 #[derive(Subcommand)]
 pub(super) enum KeysCommand {
-    /// List a tenant's signing keys and their states.
+    /// List a pool's signing keys and their states.
     List {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
         #[arg(long)]
         json: bool,
     },
     /// Publish new keys now; they sign after GATEHOUSE_KEY_ACTIVATION_DELAY_SECONDS and the
     /// old keys stay published until their tokens have expired.
     Rotate {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
         #[arg(long)]
         json: bool,
     },
 }
 
 pub(super) async fn keys(services: &Services, command: KeysCommand) -> Result<(), CliError> {
-    let (tenant, json, rotate) = match command {
-        KeysCommand::List { tenant, json } => (tenant, json, false),
-        KeysCommand::Rotate { tenant, json } => (tenant, json, true),
+    let (pool, json, rotate) = match command {
+        KeysCommand::List { pool, json } => (pool, json, false),
+        KeysCommand::Rotate { pool, json } => (pool, json, true),
     };
-    let (pool, _) = services.tenant(&tenant).await?;
+    let (pool, _) = services.find_pool(&pool).await?;
     if rotate {
         let pending = services.keys.rotate(&pool.id).await?;
         if !json {

@@ -3,9 +3,9 @@
 mod client;
 mod keys;
 mod migrate;
+mod pool;
 mod seed;
 mod serve;
-mod tenant;
 mod user;
 
 use std::io::IsTerminal;
@@ -19,7 +19,7 @@ use tracing_subscriber::EnvFilter;
 
 use client::ClientCommand;
 use keys::KeysCommand;
-use tenant::TenantCommand;
+use pool::PoolCommand;
 use user::UserCommand;
 
 #[derive(Parser)]
@@ -45,19 +45,19 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Manage tenants (user pools).
-    #[command(subcommand)]
-    Tenant(TenantCommand),
-    /// Manage users of a tenant.
+    /// Manage user pools (a pool's name is the login API's TenantName).
+    #[command(subcommand, visible_alias = "tenant")]
+    Pool(PoolCommand),
+    /// Manage users of a pool.
     #[command(subcommand)]
     User(UserCommand),
-    /// Manage a tenant's app clients (token lifetimes, refresh grace).
+    /// Manage a pool's app clients (token lifetimes, refresh grace).
     #[command(subcommand)]
     Client(ClientCommand),
-    /// Inspect and rotate a tenant's signing keys.
+    /// Inspect and rotate a pool's signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// Apply a declarative seed file of tenants, clients, groups and users (idempotent).
+    /// Apply a declarative seed file of pools, clients, groups and users (idempotent).
     Seed { file: PathBuf },
 }
 
@@ -91,7 +91,7 @@ pub(super) async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve { seed } => serve::serve(settings, seed).await,
         Command::Migrate => migrate::migrate(&settings).await,
-        Command::Tenant(command) => tenant::tenant(&services(&settings).await?, command).await,
+        Command::Pool(command) => pool::pool(&services(&settings).await?, command).await,
         Command::User(command) => user::user(&services(&settings).await?, command).await,
         Command::Client(command) => client::client(&services(&settings).await?, command).await,
         Command::Keys(command) => keys::keys(&services(&settings).await?, command).await,

@@ -56,18 +56,20 @@ impl SeedProgress for SeedBar {
     }
 }
 
+/// The wording ("tenants") predates the CLI's `pool` and stays, so scripts reading it keep
+/// working.
 pub(super) fn seed_summary(report: &gatehouse::manage::seed::SeedReport) -> String {
-    let tenants: Vec<String> = report
-        .tenants
+    let pools: Vec<String> = report
+        .pools
         .iter()
         .map(|t| format!("{} (pool {}, client {})", t.name, t.pool_id, t.client_id))
         .collect();
     format!(
         "seed applied: {} tenants created, {} clients created, {} users created, {} users updated; tenants: {}",
-        report.tenants_created,
+        report.pools_created,
         report.clients_created,
         report.users_created,
         report.users_updated,
-        tenants.join(", ")
+        pools.join(", ")
     )
 }

@@ -1,4 +1,4 @@
-//! `gatehouse user`: create, change and list a tenant's users.
+//! `gatehouse user`: create, change and list a pool's users.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
@@ -17,8 +17,8 @@ use super::CliError;
 pub(super) enum UserCommand {
     /// Create a user; the password is read from standard input, never from arguments.
     Create {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
         username: String,
         #[arg(long)]
         email: Option<String>,
@@ -34,46 +34,46 @@ pub(super) enum UserCommand {
     },
     /// Set a user's password (read from standard input); revokes their sessions.
     SetPassword {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
         username: String,
         #[arg(long)]
         temporary: bool,
     },
     /// Disable a user; revokes their sessions.
     Disable {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
         username: String,
     },
     /// Enable a user.
     Enable {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
         username: String,
     },
     /// Require the user to reset their password before signing in again.
     RequireReset {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
         username: String,
     },
     /// Print a signed-up user's pending confirmation code (no mail is sent).
     ConfirmationCode {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
         username: String,
     },
     /// Delete a user and their sessions.
     Delete {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
         username: String,
     },
-    /// List the users of a tenant.
+    /// List the users of a pool.
     List {
-        #[arg(long)]
-        tenant: String,
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
         #[arg(long)]
         json: bool,
     },
@@ -105,14 +105,14 @@ fn read_password() -> Result<SecretString, CliError> {
 pub(super) async fn user(services: &Services, command: UserCommand) -> Result<(), CliError> {
     match command {
         UserCommand::Create {
-            tenant,
+            pool,
             username,
             email,
             attributes,
             temporary,
             disabled,
         } => {
-            let (pool, _) = services.tenant(&tenant).await?;
+            let (pool, _) = services.find_pool(&pool).await?;
             let mut map = BTreeMap::new();
             if let Some(email) = email {
                 map.insert("email".to_owned(), email);
@@ -146,11 +146,11 @@ pub(super) async fn user(services: &Services, command: UserCommand) -> Result<()
             );
         }
         UserCommand::SetPassword {
-            tenant,
+            pool,
             username,
             temporary,
         } => {
-            let (pool, _) = services.tenant(&tenant).await?;
+            let (pool, _) = services.find_pool(&pool).await?;
             let username = parse_username(&username)?;
             let password = read_password()?;
             services
@@ -161,8 +161,8 @@ pub(super) async fn user(services: &Services, command: UserCommand) -> Result<()
                 username.as_str()
             );
         }
-        UserCommand::Disable { tenant, username } => {
-            let (pool, _) = services.tenant(&tenant).await?;
+        UserCommand::Disable { pool, username } => {
+            let (pool, _) = services.find_pool(&pool).await?;
             let username = parse_username(&username)?;
             services.set_user_enabled(&pool, &username, false).await?;
             println!(
@@ -170,20 +170,20 @@ pub(super) async fn user(services: &Services, command: UserCommand) -> Result<()
                 username.as_str()
             );
         }
-        UserCommand::Enable { tenant, username } => {
-            let (pool, _) = services.tenant(&tenant).await?;
+        UserCommand::Enable { pool, username } => {
+            let (pool, _) = services.find_pool(&pool).await?;
             let username = parse_username(&username)?;
             services.set_user_enabled(&pool, &username, true).await?;
             println!("enabled {}", username.as_str());
         }
-        UserCommand::RequireReset { tenant, username } => {
-            let (pool, _) = services.tenant(&tenant).await?;
+        UserCommand::RequireReset { pool, username } => {
+            let (pool, _) = services.find_pool(&pool).await?;
             let username = parse_username(&username)?;
             services.require_password_reset(&pool, &username).await?;
             println!("{} must reset their password", username.as_str());
         }
-        UserCommand::ConfirmationCode { tenant, username } => {
-            let (pool, _) = services.tenant(&tenant).await?;
+        UserCommand::ConfirmationCode { pool, username } => {
+            let (pool, _) = services.find_pool(&pool).await?;
             let username = parse_username(&username)?;
             match services.pending_confirmation_code(&pool, &username).await? {
                 Some(code) => println!(
@@ -198,14 +198,14 @@ pub(super) async fn user(services: &Services, command: UserCommand) -> Result<()
                 }
             }
         }
-        UserCommand::Delete { tenant, username } => {
-            let (pool, _) = services.tenant(&tenant).await?;
+        UserCommand::Delete { pool, username } => {
+            let (pool, _) = services.find_pool(&pool).await?;
             let username = parse_username(&username)?;
             services.delete_user(&pool, &username).await?;
             println!("deleted {}", username.as_str());
         }
-        UserCommand::List { tenant, json } => {
-            let (pool, _) = services.tenant(&tenant).await?;
+        UserCommand::List { pool, json } => {
+            let (pool, _) = services.find_pool(&pool).await?;
             let users = services.list_users(&pool).await?;
             let rows: Vec<_> = users
                 .iter()

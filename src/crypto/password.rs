@@ -278,7 +278,7 @@ impl PasswordHasher {
         })
     }
 
-    /// Verifies a password; with no stored hash (unknown user or tenant) it verifies against
+    /// Verifies a password; with no stored hash (unknown user or pool) it verifies against
     /// the dummy hash so the caller spends the same time, and reports a mismatch.
     pub async fn verify(
         &self,

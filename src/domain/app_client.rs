@@ -52,7 +52,7 @@ pub struct ClientSettings {
 }
 
 impl Default for ClientSettings {
-    /// What a tenant's default client allows: password sign-in (user and admin) and refresh.
+    /// What a pool's default client allows: password sign-in (user and admin) and refresh.
     fn default() -> Self {
         Self {
             explicit_auth_flows: vec![
@@ -214,12 +214,12 @@ impl AppClient {
     /// Whether a caller that cannot prove the client secret may use this client for `flow`,
     /// as the Cognito API would let it: only a client without a secret that enables the
     /// flow. The login API has no place for a `SECRET_HASH`, so this is the whole test it
-    /// applies to sessions of clients other than the tenant's default one.
+    /// applies to sessions of clients other than the pool's default one.
     pub fn usable_without_secret_for(&self, flow: &str) -> bool {
         self.secret_encrypted.is_none() && self.settings.allows(flow)
     }
 
-    /// Whether the login API, which serves a tenant's default client, may continue a session
+    /// Whether the login API, which serves a pool's default client, may continue a session
     /// (a refresh token family or a challenge) that this client started with `flow`.
     pub fn serves_login_api(&self, flow: &str) -> bool {
         self.is_default || self.usable_without_secret_for(flow)

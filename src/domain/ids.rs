@@ -55,7 +55,7 @@ impl UserPoolId {
     }
 
     /// A well-formed id that generation never produces (its suffix is one character, not
-    /// nine): look-ups for unknown tenants run against it so they cost what real ones do.
+    /// nine): look-ups for unknown pools run against it so they cost what real ones do.
     pub fn never_assigned() -> Self {
         Self("zz-none-0_0".to_owned())
     }

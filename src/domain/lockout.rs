@@ -24,7 +24,7 @@ impl Default for LockoutPolicy {
 }
 
 /// Changes to a pool's lockout policy; what is left out keeps its current value. The seed
-/// file's `Lockout` member and the `tenant create|update --lockout-*` options.
+/// file's `Lockout` member and the `pool create|update --lockout-*` options.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct LockoutChanges {

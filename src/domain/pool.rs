@@ -1,4 +1,4 @@
-//! User pools: a tenant of the login API is a pool, found by its unique name.
+//! User pools. The login API finds a pool by its unique name, which it calls `TenantName`.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,27 +9,27 @@ use super::password_policy::PasswordPolicy;
 
 /// A pool's name, which is the `TenantName` of the login API. Cognito's pattern
 /// (`[\w\s+=,.@-]+`, 1–128 characters) minus leading and trailing whitespace, which would
-/// make two tenants look alike.
+/// make two pools look alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantName(String);
+pub struct PoolName(String);
 
-pub const MAX_TENANT_NAME_CHARS: usize = 128;
+pub const MAX_POOL_NAME_CHARS: usize = 128;
 
-impl TenantName {
+impl PoolName {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let chars = raw.chars().count();
-        if chars == 0 || chars > MAX_TENANT_NAME_CHARS {
+        if chars == 0 || chars > MAX_POOL_NAME_CHARS {
             return Err(format!(
-                "tenant name must be 1-{MAX_TENANT_NAME_CHARS} characters"
+                "pool name must be 1-{MAX_POOL_NAME_CHARS} characters"
             ));
         }
         if raw.trim() != raw {
-            return Err("tenant name must not start or end with whitespace".into());
+            return Err("pool name must not start or end with whitespace".into());
         }
         let allowed = |c: char| c.is_alphanumeric() || c == '_' || c == ' ' || "+=,.@-".contains(c);
         if !raw.chars().all(allowed) {
             return Err(
-                "tenant name may contain only letters, digits, spaces and _ + = , . @ -".into(),
+                "pool name may contain only letters, digits, spaces and _ + = , . @ -".into(),
             );
         }
         Ok(Self(raw.to_owned()))
@@ -59,8 +59,8 @@ pub struct AdminCreateUserConfig {
 }
 
 impl Default for AdminCreateUserConfig {
-    /// Self-registration off: the default for tenants (CLI, seed files, and pools stored
-    /// before the setting existed). `CreateUserPool` asks for Cognito's default instead.
+    /// Self-registration off: the default for pools made by the CLI and seed files, and for
+    /// pools stored before the setting existed. `CreateUserPool` asks for Cognito's default instead.
     fn default() -> Self {
         Self::SELF_REGISTRATION_OFF
     }
@@ -93,14 +93,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tenant_names_follow_cognitos_pattern() {
+    fn pool_names_follow_cognitos_pattern() {
         for good in ["acme", "Acme Corp", "team.dev@eu", "a-b_c+d=e,f"] {
-            assert!(TenantName::parse(good).is_ok(), "{good}");
+            assert!(PoolName::parse(good).is_ok(), "{good}");
         }
         for bad in ["", " acme", "acme ", "ac/me", "ac\u{0}me", "ac\nme"] {
-            assert!(TenantName::parse(bad).is_err(), "{bad:?}");
+            assert!(PoolName::parse(bad).is_err(), "{bad:?}");
         }
-        assert!(TenantName::parse(&"t".repeat(129)).is_err());
+        assert!(PoolName::parse(&"t".repeat(129)).is_err());
     }
 
     #[test]

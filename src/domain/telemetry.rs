@@ -11,7 +11,7 @@ pub enum SignInResult {
     SignedIn,
     /// The password was right and a challenge (NEW_PASSWORD_REQUIRED) was issued.
     Challenged,
-    /// Wrong password, unknown user or unknown tenant.
+    /// Wrong password, unknown user or unknown pool.
     IncorrectCredentials,
     /// Refused without checking the password: the username is locked out.
     LockedOut,

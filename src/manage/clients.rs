@@ -1,10 +1,13 @@
-//! App client settings: token lifetimes and the refresh-token grace window.
+//! App clients: adding them to a pool, and their settings (token lifetimes, the refresh-token
+//! grace window, attribute access).
 
+use crate::auth::audit::{AuditEvent, Outcome};
 use crate::auth::{AuthError, Services};
 use crate::domain::app_client::{AppClient, ClientSettings, TokenValidity};
 use crate::domain::attribute_access::{InvalidAttributeList, parse_attribute_lists};
 use crate::domain::ids::ClientId;
 use crate::domain::pool::UserPool;
+use crate::store::StoreError;
 
 /// Cognito's bounds for `RetryGracePeriodSeconds`.
 pub const MAX_REFRESH_GRACE_SECONDS: i64 = 60;
@@ -221,9 +224,49 @@ impl Services {
         Ok(self.store.list_clients(&pool.id).await?)
     }
 
-    /// The client a tenant was created with, if it still has one.
+    /// The client a pool was created with, if it still has one.
     pub async fn default_client(&self, pool: &UserPool) -> Result<Option<AppClient>, AuthError> {
         Ok(self.store.default_client(&pool.id).await?)
+    }
+
+    /// Adds another app client to a pool.
+    pub async fn create_client(
+        &self,
+        pool: &UserPool,
+        name: &str,
+        id: Option<ClientId>,
+        validity: TokenValidity,
+    ) -> Result<AppClient, AuthError> {
+        validity.validate().map_err(AuthError::InvalidParameter)?;
+        if name.is_empty() || name.chars().count() > 128 {
+            return Err(AuthError::InvalidParameter(
+                "client name must be 1-128 characters".into(),
+            ));
+        }
+        let client = AppClient {
+            id: id.unwrap_or_else(ClientId::generate),
+            pool_id: pool.id.clone(),
+            name: name.to_owned(),
+            is_default: false,
+            validity,
+            refresh_grace_seconds: 0,
+            settings: ClientSettings::default(),
+            secret_encrypted: None,
+            created_at: self.clock.now(),
+        };
+        match self.store.create_client(&client).await {
+            Ok(()) => {
+                AuditEvent::new("client_created", pool.id.as_str(), Outcome::Success)
+                    .with_client(client.id.as_str())
+                    .emit();
+                Ok(client)
+            }
+            Err(StoreError::Conflict(_)) => Err(AuthError::AlreadyExists(format!(
+                "an app client with id {} already exists",
+                client.id
+            ))),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

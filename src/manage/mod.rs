@@ -1,4 +1,4 @@
-//! Administration use cases, one file per concern: pools, tenants, clients, users, groups,
+//! Administration use cases, one file per concern: pools, clients, users, groups,
 //! declarative seed files and database health. The CLI and the Cognito admin operations call
 //! these; neither names the store (tests/architecture.rs).
 
@@ -7,5 +7,4 @@ pub mod groups;
 pub mod health;
 pub mod pools;
 pub mod seed;
-pub mod tenants;
 pub mod users;

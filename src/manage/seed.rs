@@ -1,4 +1,4 @@
-//! Declarative fixtures: a JSON file of tenants with their clients, groups and users, applied
+//! Declarative fixtures: a JSON file of user pools with their clients, groups and users, applied
 //! so that running it again changes nothing. Existing things are brought in line with the
 //! file; things the file does not mention are left alone.
 
@@ -13,25 +13,27 @@ use crate::domain::attributes::UserAttributes;
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::lockout::{LockoutChanges, LockoutPolicy};
 use crate::domain::password_policy::PasswordPolicy;
-use crate::domain::pool::{AdminCreateUserConfig, PoolSettings, TenantName, UserPool};
+use crate::domain::pool::{AdminCreateUserConfig, PoolName, PoolSettings, UserPool};
 use crate::domain::secret::SecretString;
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
 use crate::store::GroupRecord;
 
 use super::clients::ClientChanges;
-use super::tenants::FixedIds;
+use super::pools::FixedIds;
 use super::users::NewUser;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct SeedFile {
-    pub tenants: Vec<SeedTenant>,
+    /// `Pools`; files written before the CLI said "pool" call it `Tenants`, which still works.
+    #[serde(alias = "Tenants")]
+    pub pools: Vec<SeedPool>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct SeedTenant {
+pub struct SeedPool {
     pub name: String,
     /// Pin the pool id (`<region>_<alphanumerics>`) so app configuration can be static.
     pub pool_id: Option<String>,
@@ -41,7 +43,7 @@ pub struct SeedTenant {
     /// Lockout thresholds; members left out take Cognito's defaults (5 free failures, at
     /// most 900 s locked, forgotten after 900 quiet seconds).
     pub lockout: Option<LockoutChanges>,
-    /// `{"AllowAdminCreateUserOnly": false}` lets anyone `SignUp`; left out, a new tenant
+    /// `{"AllowAdminCreateUserOnly": false}` lets anyone `SignUp`; left out, a new pool
     /// refuses self-registration and an existing one keeps what it has.
     pub admin_create_user_config: Option<AdminCreateUserConfig>,
     /// Lifetimes and grace of the default client (the one `/Login` uses).
@@ -149,15 +151,15 @@ fn enabled_by_default() -> bool {
 /// What applying a seed file did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SeedReport {
-    pub tenants_created: usize,
+    pub pools_created: usize,
     pub clients_created: usize,
     pub users_created: usize,
     pub users_updated: usize,
-    pub tenants: Vec<SeededTenant>,
+    pub pools: Vec<SeededPool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeededTenant {
+pub struct SeededPool {
     pub name: String,
     pub pool_id: String,
     pub client_id: String,
@@ -202,34 +204,34 @@ impl Services {
         progress: &dyn SeedProgress,
     ) -> Result<SeedReport, AuthError> {
         let mut report = SeedReport::default();
-        progress.users(seed.tenants.iter().map(|t| t.users.len() as u64).sum());
-        for tenant in seed.tenants {
-            self.apply_tenant(tenant, &mut report, progress).await?;
+        progress.users(seed.pools.iter().map(|p| p.users.len() as u64).sum());
+        for pool in seed.pools {
+            self.apply_pool(pool, &mut report, progress).await?;
         }
         Ok(report)
     }
 
-    async fn apply_tenant(
+    async fn apply_pool(
         &self,
-        tenant: SeedTenant,
+        entry: SeedPool,
         report: &mut SeedReport,
         progress: &dyn SeedProgress,
     ) -> Result<(), AuthError> {
-        let context = format!("tenant {:?}", tenant.name);
-        let name = TenantName::parse(&tenant.name).map_err(|e| invalid(&context, e))?;
-        let pool_id = tenant
+        let context = format!("pool {:?}", entry.name);
+        let name = PoolName::parse(&entry.name).map_err(|e| invalid(&context, e))?;
+        let pool_id = entry
             .pool_id
             .as_deref()
             .map(UserPoolId::parse)
             .transpose()
             .map_err(|e| invalid(&context, e))?;
-        let client_id = tenant
+        let client_id = entry
             .client_id
             .as_deref()
             .map(ClientId::parse)
             .transpose()
             .map_err(|e| invalid(&context, e))?;
-        let lockout = tenant
+        let lockout = entry
             .lockout
             .as_ref()
             .map(|changes| changes.apply_to(&LockoutPolicy::default()))
@@ -237,18 +239,18 @@ impl Services {
             .map_err(|e| invalid(&context, e))?;
 
         let (pool, default_client) = match self.store.pool_by_name(name.as_str()).await? {
-            Some(_) => self.tenant(name.as_str()).await?,
+            Some(_) => self.find_pool(name.as_str()).await?,
             None => {
                 let settings = PoolSettings {
-                    password_policy: tenant.password_policy.clone().unwrap_or_default(),
+                    password_policy: entry.password_policy.clone().unwrap_or_default(),
                     lockout: lockout.clone().unwrap_or_default(),
-                    admin_create_user_config: tenant
+                    admin_create_user_config: entry
                         .admin_create_user_config
                         .clone()
                         .unwrap_or_default(),
                 };
-                report.tenants_created += 1;
-                self.create_tenant(
+                report.pools_created += 1;
+                self.create_pool(
                     &name,
                     settings,
                     FixedIds {
@@ -269,22 +271,22 @@ impl Services {
                 "exists with a different PoolId or ClientId than the file pins",
             ));
         }
-        let pool = self.align_policy(pool, tenant.password_policy).await?;
+        let pool = self.align_policy(pool, entry.password_policy).await?;
         let pool = self.align_lockout(pool, lockout).await?;
         let pool = self
-            .align_admin_create_user_config(pool, tenant.admin_create_user_config.clone())
+            .align_admin_create_user_config(pool, entry.admin_create_user_config.clone())
             .await?;
-        if let Some(settings) = &tenant.default_client {
+        if let Some(settings) = &entry.default_client {
             self.update_client(&default_client, &settings.changes())
                 .await
                 .map_err(|e| invalid(&context, e))?;
         }
 
-        for client in tenant.clients {
+        for client in entry.clients {
             self.apply_client(&pool, client, report).await?;
         }
         let now = self.clock.now();
-        for group in &tenant.groups {
+        for group in &entry.groups {
             if group.name.is_empty() || group.name.chars().count() > 128 {
                 return Err(invalid(&context, "group names must be 1-128 characters"));
             }
@@ -300,11 +302,11 @@ impl Services {
                 )
                 .await?;
         }
-        for user in tenant.users {
+        for user in entry.users {
             self.apply_user(&pool, user, report).await?;
             progress.user_applied();
         }
-        report.tenants.push(SeededTenant {
+        report.pools.push(SeededPool {
             name: pool.name.clone(),
             pool_id: pool.id.to_string(),
             client_id: default_client.id.to_string(),

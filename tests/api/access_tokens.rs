@@ -43,7 +43,7 @@ struct Fixture {
 
 async fn setup(backend: Db) -> Fixture {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user_with(
         &pool,
         "alice",
@@ -153,7 +153,7 @@ async fn sign_with_pool_key(
     header_extra: Value,
     claims: &Value,
 ) -> String {
-    let (pool, _) = app.services.tenant(pool_name).await.unwrap();
+    let (pool, _) = app.services.find_pool(pool_name).await.unwrap();
     let (kid, key) = app
         .services
         .keys
@@ -233,7 +233,7 @@ async fn hs256_signed_with_our_public_key_is_refused(backend: Db) {
     let f = setup(backend).await;
     let access = field(&f.tokens, "AccessToken");
     let kid = jwt_part(&access, 0)["kid"].as_str().unwrap().to_owned();
-    let (pool, _) = f.app.services.tenant("acme").await.unwrap();
+    let (pool, _) = f.app.services.find_pool("acme").await.unwrap();
     let jwks = f.app.services.keys.jwks(&pool.id).await.unwrap();
     let jwk = jwks.iter().find(|k| k.kid == kid).unwrap();
     let n = rsa::BigUint::from_bytes_be(&URL_SAFE_NO_PAD.decode(&jwk.n).unwrap());
@@ -282,7 +282,7 @@ async fn an_unknown_kid_is_refused(backend: Db) {
 async fn key_locating_headers_are_refused(backend: Db) {
     let f = setup(backend).await;
     let claims = jwt_part(&field(&f.tokens, "AccessToken"), 1);
-    let (pool, _) = f.app.services.tenant("acme").await.unwrap();
+    let (pool, _) = f.app.services.find_pool("acme").await.unwrap();
     let ours = f.app.services.keys.jwks(&pool.id).await.unwrap();
     let jwk = serde_json::to_value(&ours[0]).unwrap();
     for extra in [
@@ -364,7 +364,7 @@ async fn an_id_token_is_not_an_access_token(backend: Db) {
 
 async fn a_token_of_another_pool_is_refused(backend: Db) {
     let f = setup(backend).await;
-    let (globex, _) = f.app.create_tenant("globex").await;
+    let (globex, _) = f.app.create_pool("globex").await;
     // Alice's acme token relabelled with globex's issuer: the kid is not globex's.
     let access = field(&f.tokens, "AccessToken");
     let parts = segments(&access);
@@ -389,7 +389,7 @@ async fn a_token_of_another_pool_is_refused(backend: Db) {
 
 async fn a_key_of_one_pool_cannot_sign_for_another(backend: Db) {
     let f = setup(backend).await;
-    let (globex, _) = f.app.create_tenant("globex").await;
+    let (globex, _) = f.app.create_pool("globex").await;
     f.app.create_user(&globex, "bob", false).await;
     let bob = f.app.sign_in("globex", "bob", PASSWORD).await;
     let claims = jwt_part(&field(&bob, "AccessToken"), 1);
@@ -453,7 +453,7 @@ async fn a_globally_signed_out_token_is_refused(backend: Db) {
 async fn a_disabled_users_token_is_refused(backend: Db) {
     let f = setup(backend).await;
     let access = field(&f.tokens, "AccessToken");
-    let (pool, _) = f.app.services.tenant("acme").await.unwrap();
+    let (pool, _) = f.app.services.find_pool("acme").await.unwrap();
     let alice = gatehouse::domain::username::Username::parse("alice").unwrap();
     f.app
         .services
@@ -474,7 +474,7 @@ async fn a_disabled_users_token_is_refused(backend: Db) {
 async fn revoke_token_takes_no_access_token(backend: Db) {
     let f = setup(backend).await;
     let access = field(&f.tokens, "AccessToken");
-    let (_, client) = f.app.services.tenant("acme").await.unwrap();
+    let (_, client) = f.app.services.find_pool("acme").await.unwrap();
     let parts = segments(&access);
     let none = format!("{}.{}.", encode(&json!({"alg": "none"})), parts[1]);
     for token in [access.as_str(), none.as_str()] {

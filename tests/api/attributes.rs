@@ -128,7 +128,7 @@ fn login_answer(session: &Value, extra: &[(&str, &str)]) -> Value {
 
 async fn the_login_api_challenge_cannot_forge_attributes(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user_with(&pool, "alice", TEMPORARY, true, ADMIN_SET)
         .await;
     let challenge: Value = app
@@ -181,7 +181,7 @@ async fn the_login_api_challenge_cannot_forge_attributes(backend: Db) {
 
 async fn the_cognito_api_challenge_cannot_forge_attributes(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user_with(&pool, "alice", TEMPORARY, true, ADMIN_SET)
         .await;
     let challenge = ok(call(
@@ -250,7 +250,7 @@ async fn the_cognito_api_challenge_cannot_forge_attributes(backend: Db) {
 
 async fn sign_up_cannot_claim_a_verified_address_or_unlisted_custom_attributes(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     let pool = app.allow_self_sign_up(&pool).await;
     let sign_up = |username: &str, attributes: Value| {
         json!({
@@ -298,7 +298,7 @@ async fn sign_up_cannot_claim_a_verified_address_or_unlisted_custom_attributes(b
 
 async fn clients_write_and_read_only_their_listed_attributes(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let created = ok(admin(
         &app,
         "CreateUserPoolClient",
@@ -479,7 +479,7 @@ async fn clients_write_and_read_only_their_listed_attributes(backend: Db) {
 
 async fn a_changed_email_is_unverified_again(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user_with(
         &pool,
         "dave",
@@ -562,7 +562,7 @@ async fn a_changed_email_is_unverified_again(backend: Db) {
 
 async fn update_user_pool_client_round_trips_and_resets_what_it_omits(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let created = ok(admin(
         &app,
         "CreateUserPoolClient",
@@ -694,12 +694,12 @@ async fn the_cli_and_the_seed_file_carry_both_lists(backend: Db) {
     let database = TestDatabase::create(backend).await.unwrap();
     let cli = Cli::new(&database);
     cli.ok(&["migrate"], "");
-    cli.ok(&["tenant", "create", "initech"], "");
+    cli.ok(&["pool", "create", "initech"], "");
     let updated: Value = serde_json::from_str(&cli.ok(
         &[
             "client",
             "update",
-            "--tenant",
+            "--pool",
             "initech",
             "--read-attributes",
             "email,given_name,custom:team",
@@ -719,7 +719,7 @@ async fn the_cli_and_the_seed_file_carry_both_lists(backend: Db) {
             &[
                 "client",
                 "update",
-                "--tenant",
+                "--pool",
                 "initech",
                 "--write-attributes",
                 "custom:role"
@@ -729,14 +729,14 @@ async fn the_cli_and_the_seed_file_carry_both_lists(backend: Db) {
         .contains("also read")
     );
     let listed: Value =
-        serde_json::from_str(&cli.ok(&["client", "list", "--tenant", "initech", "--json"], ""))
+        serde_json::from_str(&cli.ok(&["client", "list", "--pool", "initech", "--json"], ""))
             .unwrap();
     assert_eq!(listed[0]["WriteAttributes"], json!(["given_name"]));
     drop(database);
 
     let app = TestApp::spawn(backend).await;
     let seed = json!({
-        "Tenants": [{
+        "Pools": [{
             "Name": "acme",
             "DefaultClient": {"ReadAttributes": ["email"], "WriteAttributes": []},
             "Clients": [{"Name": "reporting", "WriteAttributes": ["custom:team"]}],
@@ -746,7 +746,7 @@ async fn the_cli_and_the_seed_file_carry_both_lists(backend: Db) {
         .apply_seed(SeedFile::parse(&seed.to_string()).unwrap())
         .await
         .unwrap();
-    let (acme, _) = app.services.tenant("acme").await.unwrap();
+    let (acme, _) = app.services.find_pool("acme").await.unwrap();
     let clients = app.services.store.list_clients(&acme.id).await.unwrap();
     let default = clients.iter().find(|c| c.is_default).unwrap();
     assert_eq!(
@@ -767,7 +767,7 @@ async fn the_cli_and_the_seed_file_carry_both_lists(backend: Db) {
 /// burst of users and administrators writing different attributes of one user loses none.
 async fn concurrent_attribute_writes_never_undo_each_other(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let writable: Vec<String> = (0..50).map(|i| format!("custom:c{i}")).collect();
     let created = ok(admin(
         &app,

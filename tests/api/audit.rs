@@ -112,7 +112,7 @@ async fn audit_events_carry_pool_user_client_ip_and_request_id(backend: Db) {
     let seed_path = cli.dir.path().join("seed.json");
     std::fs::write(
         &seed_path,
-        json!({"Tenants": [{"Name": "acme", "Users": [
+        json!({"Pools": [{"Name": "acme", "Users": [
             {"Username": "alice", "Password": ALICE_PASSWORD},
             {"Username": "carol", "Password": CAROL_PASSWORD}
         ]}]})
@@ -121,7 +121,7 @@ async fn audit_events_carry_pool_user_client_ip_and_request_id(backend: Db) {
     .unwrap();
     let server = Server::start(&cli, &seed_path);
     let tenant: Value =
-        serde_json::from_str(&cli.ok(&["tenant", "show", "acme", "--json"], "")).unwrap();
+        serde_json::from_str(&cli.ok(&["pool", "show", "acme", "--json"], "")).unwrap();
     let pool_id = tenant["UserPoolId"].as_str().unwrap().to_owned();
     let client_id = tenant["Clients"][0]["ClientId"]
         .as_str()
@@ -342,15 +342,15 @@ async fn audit_events_carry_pool_user_client_ip_and_request_id(backend: Db) {
     run.expect("pool_deleted", None, &id);
 
     // Admin changes through the CLI: audited too, without a request.
-    cli.ok(&["user", "disable", "--tenant", "acme", "carol"], "");
-    cli.ok(&["keys", "rotate", "--tenant", "acme"], "");
+    cli.ok(&["user", "disable", "--pool", "acme", "carol"], "");
+    cli.ok(&["keys", "rotate", "--pool", "acme"], "");
     let cli_log = {
         // The CLI logs to its own standard error; run once more to capture it as JSON.
         let mut json_cli = Cli::new(&database);
         json_cli
             .env
             .push(("GATEHOUSE_LOG_FORMAT".into(), "json".into()));
-        let output = json_cli.run(&["user", "enable", "--tenant", "acme", "carol"], "");
+        let output = json_cli.run(&["user", "enable", "--pool", "acme", "carol"], "");
         assert!(output.status.success());
         String::from_utf8(output.stderr).unwrap()
     };

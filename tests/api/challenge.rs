@@ -21,7 +21,7 @@ on_both_backends!(
 
 async fn setup(backend: Db) -> TestApp {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user_with(
         &pool,
         "bob",
@@ -170,10 +170,10 @@ async fn sessions_expire_after_three_minutes(backend: Db) {
 
 async fn the_session_belongs_to_its_user_and_tenant(backend: Db) {
     let app = setup(backend).await;
-    let (pool, _) = app.services.tenant("acme").await.unwrap();
+    let (pool, _) = app.services.find_pool("acme").await.unwrap();
     app.create_user_with(&pool, "eve", TEMPORARY, true, &[])
         .await;
-    app.create_tenant("globex").await;
+    app.create_pool("globex").await;
     let token = challenge(&app).await;
     let mut as_eve = answer(&token["Session"], CHOSEN);
     as_eve["UserName"] = json!("eve");

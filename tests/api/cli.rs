@@ -9,7 +9,7 @@ use crate::on_both_backends;
 use crate::support::{Db, TestDatabase};
 
 on_both_backends!(
-    operator_commands_manage_tenants_and_users,
+    operator_commands_manage_pools_and_users,
     a_newer_schema_is_refused,
     require_reset_ends_every_session_of_the_user,
 );
@@ -92,20 +92,20 @@ impl Cli {
     }
 }
 
-async fn operator_commands_manage_tenants_and_users(backend: Db) {
+async fn operator_commands_manage_pools_and_users(backend: Db) {
     let database = TestDatabase::create(backend).await.unwrap();
     let cli = Cli::new(&database);
 
     assert!(cli.ok(&["migrate"], "").contains("schema at version 2"));
     let created: Value =
-        serde_json::from_str(&cli.ok(&["tenant", "create", "initech", "--json"], "")).unwrap();
+        serde_json::from_str(&cli.ok(&["pool", "create", "initech", "--json"], "")).unwrap();
     let pool_id = created["UserPoolId"].as_str().unwrap();
     let (region, suffix) = pool_id.split_once('_').unwrap();
     assert_eq!(region, "us-east-1");
     assert_eq!(suffix.len(), 9);
     assert_eq!(created["ClientId"].as_str().unwrap().len(), 26);
     assert!(
-        cli.fails(&["tenant", "create", "initech"], "")
+        cli.fails(&["pool", "create", "initech"], "")
             .contains("already exists")
     );
 
@@ -113,7 +113,7 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
         &[
             "user",
             "create",
-            "--tenant",
+            "--pool",
             "initech",
             "dave",
             "--email",
@@ -125,16 +125,16 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
     );
     assert!(out.contains("CONFIRMED"), "{out}");
     assert!(
-        cli.fails(&["user", "create", "--tenant", "initech", "erin"], "")
+        cli.fails(&["user", "create", "--pool", "initech", "erin"], "")
             .contains("standard input")
     );
     assert!(
-        cli.fails(&["user", "create", "--tenant", "initech", "erin"], "weak\n")
+        cli.fails(&["user", "create", "--pool", "initech", "erin"], "weak\n")
             .contains("password policy")
     );
     assert!(
         cli.fails(
-            &["user", "create", "--tenant", "initech", "DAVE"],
+            &["user", "create", "--pool", "initech", "DAVE"],
             "Dave-Password-1\n"
         )
         .contains("already exists")
@@ -143,7 +143,7 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
         &[
             "user",
             "create",
-            "--tenant",
+            "--pool",
             "initech",
             "frank",
             "--temporary",
@@ -152,7 +152,7 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
     );
 
     let users: Value =
-        serde_json::from_str(&cli.ok(&["user", "list", "--tenant", "initech", "--json"], ""))
+        serde_json::from_str(&cli.ok(&["user", "list", "--pool", "initech", "--json"], ""))
             .unwrap();
     let users = users.as_array().unwrap();
     assert_eq!(users.len(), 2);
@@ -162,41 +162,38 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
 
     assert!(
         cli.fails(
-            &["user", "confirmation-code", "--tenant", "initech", "dave"],
+            &["user", "confirmation-code", "--pool", "initech", "dave"],
             ""
         )
         .contains("no pending confirmation code")
     );
-    cli.ok(&["user", "disable", "--tenant", "initech", "dave"], "");
+    cli.ok(&["user", "disable", "--pool", "initech", "dave"], "");
     let users: Value =
-        serde_json::from_str(&cli.ok(&["user", "list", "--tenant", "initech", "--json"], ""))
+        serde_json::from_str(&cli.ok(&["user", "list", "--pool", "initech", "--json"], ""))
             .unwrap();
     assert_eq!(users[0]["Enabled"], false);
-    cli.ok(&["user", "enable", "--tenant", "initech", "dave"], "");
+    cli.ok(&["user", "enable", "--pool", "initech", "dave"], "");
     cli.ok(
-        &["user", "set-password", "--tenant", "initech", "dave"],
+        &["user", "set-password", "--pool", "initech", "dave"],
         "Dave-Password-2\n",
     );
-    cli.ok(
-        &["user", "require-reset", "--tenant", "initech", "dave"],
-        "",
-    );
+    cli.ok(&["user", "require-reset", "--pool", "initech", "dave"], "");
     let users: Value =
-        serde_json::from_str(&cli.ok(&["user", "list", "--tenant", "initech", "--json"], ""))
+        serde_json::from_str(&cli.ok(&["user", "list", "--pool", "initech", "--json"], ""))
             .unwrap();
     assert_eq!(users[0]["UserStatus"], "RESET_REQUIRED");
-    cli.ok(&["user", "delete", "--tenant", "initech", "frank"], "");
+    cli.ok(&["user", "delete", "--pool", "initech", "frank"], "");
     assert!(
-        cli.fails(&["user", "delete", "--tenant", "initech", "frank"], "")
+        cli.fails(&["user", "delete", "--pool", "initech", "frank"], "")
             .contains("does not exist")
     );
     assert!(
-        cli.fails(&["user", "list", "--tenant", "nosuch"], "")
+        cli.fails(&["user", "list", "--pool", "nosuch"], "")
             .contains("does not exist")
     );
 
     let keys: Value =
-        serde_json::from_str(&cli.ok(&["keys", "list", "--tenant", "initech", "--json"], ""))
+        serde_json::from_str(&cli.ok(&["keys", "list", "--pool", "initech", "--json"], ""))
             .unwrap();
     assert_eq!(keys.as_array().unwrap().len(), 2);
     assert!(
@@ -206,7 +203,7 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
             .all(|k| k["State"] == "active")
     );
     let rotated: Value =
-        serde_json::from_str(&cli.ok(&["keys", "rotate", "--tenant", "initech", "--json"], ""))
+        serde_json::from_str(&cli.ok(&["keys", "rotate", "--pool", "initech", "--json"], ""))
             .unwrap();
     let mut states: Vec<&str> = rotated
         .as_array()
@@ -217,7 +214,7 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
     states.sort_unstable();
     assert_eq!(states, ["active", "active", "pending", "pending"]);
     assert!(
-        cli.ok(&["keys", "list", "--tenant", "initech"], "")
+        cli.ok(&["keys", "list", "--pool", "initech"], "")
             .contains("pending")
     );
 
@@ -225,7 +222,7 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
         &[
             "client",
             "update",
-            "--tenant",
+            "--pool",
             "initech",
             "--access-token-validity",
             "600",
@@ -242,7 +239,7 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
             &[
                 "client",
                 "update",
-                "--tenant",
+                "--pool",
                 "initech",
                 "--refresh-grace",
                 "61"
@@ -256,7 +253,7 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
             &[
                 "client",
                 "update",
-                "--tenant",
+                "--pool",
                 "initech",
                 "--id-token-validity",
                 "10"
@@ -266,7 +263,7 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
         .contains("5 minutes")
     );
     let clients: Value =
-        serde_json::from_str(&cli.ok(&["client", "list", "--tenant", "initech", "--json"], ""))
+        serde_json::from_str(&cli.ok(&["client", "list", "--pool", "initech", "--json"], ""))
             .unwrap();
     assert_eq!(clients[0]["AccessTokenValiditySeconds"], 600);
 
@@ -277,18 +274,42 @@ async fn operator_commands_manage_tenants_and_users(backend: Db) {
         again.contains("0 tenants created, 0 clients created, 0 users created, 0 users updated"),
         "{again}"
     );
-    let tenants: Value = serde_json::from_str(&cli.ok(&["tenant", "list", "--json"], "")).unwrap();
-    let names: Vec<&str> = tenants
+    let pools: Value = serde_json::from_str(&cli.ok(&["pool", "list", "--json"], "")).unwrap();
+    let names: Vec<&str> = pools
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| t["TenantName"].as_str().unwrap())
+        .map(|p| p["TenantName"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["acme", "globex", "initech"]);
     let shown: Value =
-        serde_json::from_str(&cli.ok(&["tenant", "show", "initech", "--json"], "")).unwrap();
+        serde_json::from_str(&cli.ok(&["pool", "show", "initech", "--json"], "")).unwrap();
     assert_eq!(shown["UserPoolId"], pool_id);
     assert_eq!(shown["Settings"]["PasswordPolicy"]["MinimumLength"], 8);
+
+    // Scripts written when the group was called `tenant` keep working: `tenant` and
+    // `--tenant` are aliases that answer exactly as `pool` and `--pool` do.
+    assert_eq!(
+        cli.ok(&["tenant", "list", "--json"], ""),
+        cli.ok(&["pool", "list", "--json"], "")
+    );
+    assert_eq!(
+        cli.ok(&["tenant", "show", "initech", "--json"], ""),
+        cli.ok(&["pool", "show", "initech", "--json"], "")
+    );
+    assert_eq!(
+        cli.ok(&["user", "list", "--tenant", "initech", "--json"], ""),
+        cli.ok(&["user", "list", "--pool", "initech", "--json"], "")
+    );
+    assert!(
+        cli.fails(&["tenant", "create", "initech"], "")
+            .contains("already exists")
+    );
+    let help = cli.ok(&["--help"], "");
+    assert!(
+        help.contains("pool") && help.contains("[alias: tenant]"),
+        "{help}"
+    );
 }
 
 /// `gatehouse user require-reset` is asked for when a password may be known to someone else,
@@ -299,7 +320,7 @@ async fn require_reset_ends_every_session_of_the_user(backend: Db) {
     use crate::helpers::{PASSWORD, TEST_PEPPER, TestApp, assert_error, field};
 
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     app.create_user(&pool, "bob", false).await;
     let alice = app.sign_in("acme", "alice", PASSWORD).await;
@@ -322,7 +343,7 @@ async fn require_reset_ends_every_session_of_the_user(backend: Db) {
             ),
         ],
     };
-    cli.ok(&["user", "require-reset", "--tenant", "acme", "alice"], "");
+    cli.ok(&["user", "require-reset", "--pool", "acme", "alice"], "");
 
     assert_error(
         app.refresh(&field(&alice, "RefreshToken")).await,
@@ -375,7 +396,7 @@ async fn a_newer_schema_is_refused(backend: Db) {
         error.contains("version 99, newer than this Gatehouse binary"),
         "{error}"
     );
-    let error = cli.fails(&["tenant", "list"], "");
+    let error = cli.fails(&["pool", "list"], "");
     assert!(
         error.contains("newer than this Gatehouse binary"),
         "{error}"

@@ -105,7 +105,7 @@ async fn initiate(
 
 async fn the_login_api_refuses_refresh_tokens_of_clients_it_cannot_act_for(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let flows = [USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH];
     let (confidential, secret) = client(&app, &pool, "backend", true, &flows).await;
@@ -165,7 +165,7 @@ async fn the_login_api_refuses_refresh_tokens_of_clients_it_cannot_act_for(backe
 
 async fn the_login_api_refuses_challenges_of_clients_it_cannot_act_for(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     let flows = [USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH];
     let (confidential, secret) = client(&app, &pool, "backend", true, &flows).await;
     let (admin_only, _) = client(
@@ -282,7 +282,7 @@ const UNKNOWN: &str =
 
 async fn the_login_api_logout_leaves_sessions_of_clients_it_cannot_act_for(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let flows = [USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH];
     let (confidential, secret) = client(&app, &pool, "backend", true, &flows).await;
@@ -340,7 +340,7 @@ async fn the_login_api_logout_leaves_sessions_of_clients_it_cannot_act_for(backe
 
 async fn cognito_refresh_refuses_tokens_of_another_client_like_unknown_ones(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let flows = [USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH];
     let (owner, _) = client(&app, &pool, "owner", false, &flows).await;
@@ -424,7 +424,7 @@ async fn cognito_refresh_refuses_tokens_of_another_client_like_unknown_ones(back
 
 async fn cognito_refresh_needs_the_clients_secret(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let flows = [USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH];
     let (confidential, secret) = client(&app, &pool, "backend", true, &flows).await;
@@ -511,7 +511,7 @@ async fn cognito_refresh_needs_the_clients_secret(backend: Db) {
 
 async fn cognito_refresh_needs_the_refresh_flow_unless_get_tokens_rotates(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let (no_refresh, _) = client(&app, &pool, "no-refresh", false, &[USER_PASSWORD_AUTH]).await;
     let rotating_settings = ClientSettings {
@@ -596,7 +596,7 @@ async fn cognito_refresh_needs_the_refresh_flow_unless_get_tokens_rotates(backen
 
 async fn revoke_token_leaves_tokens_of_another_client_alone(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let flows = [USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH];
     let (owner, _) = client(&app, &pool, "owner", false, &flows).await;
@@ -645,7 +645,7 @@ async fn revoke_token_leaves_tokens_of_another_client_alone(backend: Db) {
 
 async fn revoke_token_needs_the_clients_secret_and_revocation_enabled(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let flows = [USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH];
     let (confidential, secret) = client(&app, &pool, "backend", true, &flows).await;

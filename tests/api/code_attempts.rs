@@ -32,7 +32,7 @@ async fn confirm(app: &TestApp, client_id: &str, code: &str) -> (u16, String) {
 async fn a_burst_of_wrong_codes_gets_five_compared_and_the_right_one_is_refused(backend: Db) {
     const BURST: usize = 120;
     let app = Arc::new(TestApp::spawn(backend).await);
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     let pool = app.allow_self_sign_up(&pool).await;
     let client_id = client.id.to_string();
     let signed_up = cognito(

@@ -53,7 +53,7 @@ async fn assert_aws_error(response: reqwest::Response, status: u16, type_: &str)
 
 async fn errors_use_the_aws_json_envelope_and_status_400(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let sign_in = |password: &str| {
         json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client.id.to_string(),
@@ -128,7 +128,7 @@ async fn boto3_signs_in_refreshes_and_signs_out_unchanged(backend: Db) {
         return;
     };
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user_with(
         &pool,
         "alice",
@@ -252,7 +252,7 @@ async fn boto3_administers_pools_clients_users_and_groups(backend: Db) {
 
 async fn browsers_may_call_the_public_api(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let preflight = app
         .client
@@ -405,7 +405,7 @@ async fn javascript_sdks_and_verifiers_work_unchanged(backend: Db) {
     .await;
     let mut args = Vec::new();
     for app in [&own, &aws] {
-        let (pool, client) = app.create_tenant("acme").await;
+        let (pool, client) = app.create_pool("acme").await;
         app.create_user(&pool, "alice", false).await;
         args.extend([
             app.address.clone(),
@@ -475,7 +475,7 @@ async fn refresh_on_a_secret_client_checks_the_secret_hash(backend: Db) {
     use base64::Engine;
     use hmac::Mac;
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let (client, secret) = app
         .services

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use gatehouse::app::App;
 use gatehouse::auth::Services;
 use gatehouse::domain::clock::{Clock, FakeClock, SystemClock};
-use gatehouse::domain::pool::{PoolSettings, TenantName, UserPool};
+use gatehouse::domain::pool::{PoolName, PoolSettings, UserPool};
 use gatehouse::manage::clients::ClientChanges;
-use gatehouse::manage::tenants::FixedIds;
+use gatehouse::manage::pools::FixedIds;
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor, PgConnection};
 
@@ -325,8 +325,8 @@ async fn postgres_outages_fail_closed_and_recover() {
     tokio::spawn(app.run_until_stopped());
 
     let (pool, client) = services
-        .create_tenant(
-            &TenantName::parse("outage").unwrap(),
+        .create_pool(
+            &PoolName::parse("outage").unwrap(),
             PoolSettings::default(),
             FixedIds::default(),
         )
@@ -778,7 +778,7 @@ async fn an_outage_is_logged_once_with_its_chain_of_causes() {
     let seed = cli.dir.path().join("seed.json");
     std::fs::write(
         &seed,
-        json!({"Tenants": [{"Name": "acme", "Users": [
+        json!({"Pools": [{"Name": "acme", "Users": [
             {"Username": "alice", "Password": PASSWORD}
         ]}]})
         .to_string(),

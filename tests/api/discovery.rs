@@ -19,7 +19,7 @@ on_both_backends!(
 /// once and a retired key leaves when its publication ends by the clock.
 async fn jwks_served_from_memory_follows_rotation_and_retirement(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let kids = async || -> Vec<String> {
         let response = app.client.get(app.jwks_url(&pool)).send().await.unwrap();
@@ -65,7 +65,7 @@ async fn jwks_served_from_memory_follows_rotation_and_retirement(backend: Db) {
 
 async fn jwks_publishes_one_key_per_purpose_and_is_cacheable(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let response = app
         .get(&format!("/{}/.well-known/jwks.json", pool.id))
@@ -115,7 +115,7 @@ async fn jwks_publishes_one_key_per_purpose_and_is_cacheable(backend: Db) {
 
 async fn openid_configuration_matches_the_tokens(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let discovery: Value = app
         .get(&format!("/{}/.well-known/openid-configuration", pool.id))
@@ -169,7 +169,7 @@ async fn health_endpoints_report_live_and_ready(backend: Db) {
 
 async fn metrics_count_requests_and_sign_ins_by_fixed_labels(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     app.sign_in("acme", "alice", PASSWORD).await;
     assert_eq!(

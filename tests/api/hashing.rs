@@ -83,7 +83,7 @@ async fn parallel_password_sets_and_checks_never_exceed_the_hashing_workers(back
         },
     )
     .await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     let pool = app.allow_self_sign_up(&pool).await;
     let client_id = client.id.to_string();
     let pool_id = pool.id.to_string();
@@ -169,7 +169,7 @@ async fn a_full_hashing_queue_answers_429_and_loses_nothing(backend: Db) {
         },
     )
     .await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     let pool = app.allow_self_sign_up(&pool).await;
     let client_id = client.id.to_string();
 

@@ -10,10 +10,10 @@ use gatehouse::config::{IssuerStyleSetting, Settings};
 use gatehouse::domain::app_client::AppClient;
 use gatehouse::domain::attributes::UserAttributes;
 use gatehouse::domain::clock::{Clock, FakeClock, SystemClock};
-use gatehouse::domain::pool::{PoolSettings, TenantName, UserPool};
+use gatehouse::domain::pool::{PoolName, PoolSettings, UserPool};
 use gatehouse::domain::secret::secret;
 use gatehouse::domain::username::Username;
-use gatehouse::manage::tenants::FixedIds;
+use gatehouse::manage::pools::FixedIds;
 use gatehouse::manage::users::NewUser;
 use serde_json::{Value, json};
 
@@ -134,10 +134,10 @@ impl TestApp {
         self.server.stop(true).await;
     }
 
-    pub async fn create_tenant(&self, name: &str) -> (UserPool, AppClient) {
+    pub async fn create_pool(&self, name: &str) -> (UserPool, AppClient) {
         self.services
-            .create_tenant(
-                &TenantName::parse(name).unwrap(),
+            .create_pool(
+                &PoolName::parse(name).unwrap(),
                 PoolSettings::default(),
                 FixedIds::default(),
             )
@@ -145,7 +145,7 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Lets anyone `SignUp` to the pool (tenants are created with self-registration off).
+    /// Lets anyone `SignUp` to the pool (pools are created with self-registration off).
     pub async fn allow_self_sign_up(&self, pool: &UserPool) -> UserPool {
         let mut pool = pool.clone();
         pool.settings

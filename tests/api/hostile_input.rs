@@ -440,7 +440,7 @@ fn replace(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
 
 async fn every_endpoint_refuses_every_hostile_body_before_any_work(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let tokens = app.sign_in("acme", "alice", PASSWORD).await;
     let access = field(&tokens, "AccessToken");
@@ -735,7 +735,7 @@ fn raw_exchange(app: &TestApp, request: &[u8], wait: Duration) -> (String, Durat
 
 async fn oversized_headers_are_431(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let body = json!({"UserName": "alice", "TenantName": "acme", "Password": PASSWORD});
     let post = |name: &str, value: String| {
@@ -801,7 +801,7 @@ async fn oversized_headers_are_431(backend: Db) {
 
 async fn injected_and_smuggled_headers_are_refused_and_nothing_is_reflected(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let body = json!({"UserName": "alice", "TenantName": "acme", "Password": PASSWORD}).to_string();
     // CR, LF or NUL inside a header value, and a request with both Content-Length and
@@ -885,7 +885,7 @@ async fn slow_clients_get_408_in_bounded_time(backend: Db) {
         },
     )
     .await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let hashed_before = hashing_operations(&app).await;
     let wait = Duration::from_secs(6);
@@ -956,9 +956,9 @@ async fn slow_clients_get_408_in_bounded_time(backend: Db) {
 
 async fn usernames_are_normalised_and_passwords_are_not(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (acme, client) = app.create_tenant("acme").await;
+    let (acme, client) = app.create_pool("acme").await;
     let acme = app.allow_self_sign_up(&acme).await;
-    let (globex, _) = app.create_tenant("globex").await;
+    let (globex, _) = app.create_pool("globex").await;
     // Created in one spelling; found in any case, width or composition.
     let password = "P\u{e4}ssword-Horse-9";
     app.create_user_with(&acme, "Jos\u{e9}", password, false, &[])
@@ -1017,7 +1017,7 @@ async fn usernames_are_normalised_and_passwords_are_not(backend: Db) {
 
 async fn sql_metacharacters_are_data_on_the_cognito_api(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let odd = "o'brien;--%_\\\"x";
     app.create_user(&pool, odd, false).await;
@@ -1079,7 +1079,7 @@ async fn sql_metacharacters_are_data_on_the_cognito_api(backend: Db) {
 /// used to sign alice in. Every endpoint refuses a body that is not an object, before work.
 async fn a_json_array_is_not_a_request_even_in_field_order(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let tokens = app.sign_in("acme", "alice", PASSWORD).await;
     let refresh = field(&tokens, "RefreshToken");

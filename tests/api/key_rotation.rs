@@ -68,7 +68,7 @@ impl Verifier {
 
 async fn rotation_under_load_causes_no_verification_failure(backend: Db) {
     let app = Arc::new(TestApp::spawn(backend).await);
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let first = app.sign_in("acme", "alice", PASSWORD).await;
     let old_kid = jwt_part(&field(&first, "AccessToken"), 0)["kid"].clone();
@@ -181,7 +181,7 @@ async fn scheduled_rotation_and_housekeeping_follow_the_clock(backend: Db) {
         },
     )
     .await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let first = app.sign_in("acme", "alice", PASSWORD).await;
     app.services.housekeeping_pass().await.unwrap();
@@ -253,8 +253,8 @@ async fn a_signing_key_row_edited_in_the_database_is_refused_not_published(backe
     use gatehouse::store::KeyPurpose;
 
     let app = TestApp::spawn(backend).await;
-    let (acme, _) = app.create_tenant("acme").await;
-    let (globex, _) = app.create_tenant("globex").await;
+    let (acme, _) = app.create_pool("acme").await;
+    let (globex, _) = app.create_pool("globex").await;
     app.create_user(&acme, "alice", false).await;
     app.create_user(&globex, "gina", false).await;
     let globex_kids = published_kids(&app, &globex).await;
@@ -328,7 +328,7 @@ async fn rows_sealed_before_the_binding_still_load_and_are_resealed(backend: Db)
     use secrecy::ExposeSecret;
 
     let app = TestApp::spawn(backend).await;
-    let (acme, _) = app.create_tenant("acme").await;
+    let (acme, _) = app.create_pool("acme").await;
     let active = published_kids(&app, &acme).await;
     let now = app.clock_now();
     let legacy_row = |key: &gatehouse::crypto::keys::GeneratedKey,

@@ -33,9 +33,9 @@ on_both_backends!(
     a_burst_of_previous_password_guesses_is_limited_the_same_way,
 );
 
-/// Applies a one-tenant seed file with the given `Lockout` member and user alice.
-async fn seed_tenant(app: &TestApp, name: &str, lockout: Value) {
-    let seed = json!({"Tenants": [{
+/// Applies a one-pool seed file with the given `Lockout` member and user alice.
+async fn seed_pool(app: &TestApp, name: &str, lockout: Value) {
+    let seed = json!({"Pools": [{
         "Name": name,
         "Lockout": lockout,
         "Users": [{"Username": "alice", "Password": PASSWORD}],
@@ -48,7 +48,7 @@ async fn seed_tenant(app: &TestApp, name: &str, lockout: Value) {
 
 /// The stored failure count of `username` in tenant `tenant`.
 async fn failure_count(services: &Services, tenant: &str, username: &str) -> Option<i64> {
-    let (pool, _) = services.tenant(tenant).await.unwrap();
+    let (pool, _) = services.find_pool(tenant).await.unwrap();
     services
         .store
         .failures(pool.id.as_str(), username)
@@ -59,8 +59,8 @@ async fn failure_count(services: &Services, tenant: &str, username: &str) -> Opt
 
 async fn a_seeded_pool_with_two_free_failures_locks_after_two(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    seed_tenant(&app, "strict", json!({"FreeFailures": 2})).await;
-    let (pool, client) = app.services.tenant("strict").await.unwrap();
+    seed_pool(&app, "strict", json!({"FreeFailures": 2})).await;
+    let (pool, client) = app.services.find_pool("strict").await.unwrap();
     assert_eq!(pool.settings.lockout.free_failures, 2);
     assert_eq!(pool.settings.lockout.max_lockout_seconds, 900, "default");
     for _ in 0..2 {
@@ -95,19 +95,19 @@ async fn a_seeded_pool_with_two_free_failures_locks_after_two(backend: Db) {
     assert_eq!(app.login("strict", "alice", PASSWORD).await.status(), 200);
 
     // Reseeding changes the thresholds of the existing pool, and again is a no-op.
-    seed_tenant(
+    seed_pool(
         &app,
         "strict",
         json!({"FreeFailures": 4, "MaxLockoutSeconds": 60}),
     )
     .await;
-    seed_tenant(
+    seed_pool(
         &app,
         "strict",
         json!({"FreeFailures": 4, "MaxLockoutSeconds": 60}),
     )
     .await;
-    let (pool, _) = app.services.tenant("strict").await.unwrap();
+    let (pool, _) = app.services.find_pool("strict").await.unwrap();
     assert_eq!(
         (
             pool.settings.lockout.free_failures,
@@ -137,7 +137,7 @@ async fn seed_files_refuse_nonsense_lockout_settings(backend: Db) {
             "reset window must be 900-86400",
         ),
     ] {
-        let seed = json!({"Tenants": [{"Name": "bad", "Lockout": lockout}]});
+        let seed = json!({"Pools": [{"Name": "bad", "Lockout": lockout}]});
         let error = app
             .services
             .apply_seed(SeedFile::parse(&seed.to_string()).unwrap())
@@ -145,18 +145,18 @@ async fn seed_files_refuse_nonsense_lockout_settings(backend: Db) {
             .unwrap_err()
             .to_string();
         assert!(error.contains(expected), "{lockout}: {error}");
-        assert!(error.contains("tenant \"bad\""), "{error}");
+        assert!(error.contains("pool \"bad\""), "{error}");
     }
     for lockout in [
         json!({"FreeFailures": -1}),
         json!({"FreeFailures": "5"}),
         json!({"FreeFailure": 5}),
     ] {
-        let seed = json!({"Tenants": [{"Name": "bad", "Lockout": lockout}]});
+        let seed = json!({"Pools": [{"Name": "bad", "Lockout": lockout}]});
         assert!(SeedFile::parse(&seed.to_string()).is_err(), "{lockout}");
     }
     assert!(
-        app.services.tenant("bad").await.is_err(),
+        app.services.find_pool("bad").await.is_err(),
         "nothing was created"
     );
     app.stop().await;
@@ -167,7 +167,7 @@ async fn operators_set_lockout_thresholds_from_the_command_line(backend: Db) {
     let cli = Cli::new(&database);
     cli.ok(
         &[
-            "tenant",
+            "pool",
             "create",
             "strict",
             "--lockout-free-failures",
@@ -181,7 +181,7 @@ async fn operators_set_lockout_thresholds_from_the_command_line(backend: Db) {
     );
     let lockout_of = |cli: &Cli| {
         let shown: Value =
-            serde_json::from_str(&cli.ok(&["tenant", "show", "strict", "--json"], "")).unwrap();
+            serde_json::from_str(&cli.ok(&["pool", "show", "strict", "--json"], "")).unwrap();
         shown["Settings"]["Lockout"].clone()
     };
     assert_eq!(
@@ -190,7 +190,7 @@ async fn operators_set_lockout_thresholds_from_the_command_line(backend: Db) {
     );
     let updated: Value = serde_json::from_str(&cli.ok(
         &[
-            "tenant",
+            "pool",
             "update",
             "strict",
             "--lockout-free-failures",
@@ -204,29 +204,23 @@ async fn operators_set_lockout_thresholds_from_the_command_line(backend: Db) {
     assert_eq!(lockout_of(&cli)["MaxLockoutSeconds"], 60, "others kept");
     for (args, expected) in [
         (
-            vec!["tenant", "update", "strict", "--lockout-free-failures", "0"],
+            vec!["pool", "update", "strict", "--lockout-free-failures", "0"],
             "free failures must be 1-100",
         ),
         (
-            vec![
-                "tenant",
-                "update",
-                "strict",
-                "--lockout-reset-seconds",
-                "30",
-            ],
+            vec!["pool", "update", "strict", "--lockout-reset-seconds", "30"],
             "reset window must be 60-86400",
         ),
         (
-            vec!["tenant", "create", "other", "--lockout-max-seconds=-1"],
+            vec!["pool", "create", "other", "--lockout-max-seconds=-1"],
             "lockout maximum must be 1-86400",
         ),
         (
-            vec!["tenant", "update", "strict", "--lockout-free-failures", "x"],
+            vec!["pool", "update", "strict", "--lockout-free-failures", "x"],
             "invalid value 'x'",
         ),
         (
-            vec!["tenant", "update", "nosuch", "--lockout-free-failures", "3"],
+            vec!["pool", "update", "nosuch", "--lockout-free-failures", "3"],
             "does not exist",
         ),
     ] {
@@ -268,7 +262,7 @@ async fn operators_set_lockout_thresholds_from_the_command_line(backend: Db) {
 
 async fn a_lock_refuses_the_right_password_without_hashing_it(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     for _ in 0..5 {
         app.login("acme", "alice", WRONG).await;
@@ -302,7 +296,7 @@ async fn a_lock_refuses_the_right_password_without_hashing_it(backend: Db) {
 
 async fn failures_are_forgotten_after_fifteen_quiet_minutes(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     for _ in 0..5 {
         app.login("acme", "alice", WRONG).await;
@@ -343,8 +337,8 @@ async fn concurrent_wrong_guesses_each_count_once(backend: Db) {
     const GUESSES: usize = 20;
     let app = Arc::new(TestApp::spawn(backend).await);
     // Enough free failures that no guess is cut short by the lock it helps to cause.
-    seed_tenant(&app, "acme", json!({"FreeFailures": 50})).await;
-    let (_, client) = app.services.tenant("acme").await.unwrap();
+    seed_pool(&app, "acme", json!({"FreeFailures": 50})).await;
+    let (_, client) = app.services.find_pool("acme").await.unwrap();
     let client_id = client.id.to_string();
     let mut guesses = Vec::new();
     for i in 0..GUESSES {
@@ -381,7 +375,7 @@ async fn concurrent_wrong_guesses_each_count_once(backend: Db) {
 
 async fn a_restart_forgets_no_failure(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     for user in ["alice", "nobody"] {
         for _ in 0..6 {
@@ -459,7 +453,7 @@ const HASH_WORKERS: u64 = 2;
 
 async fn a_burst_of_guesses_gets_no_more_verifications_than_the_free_failures(backend: Db) {
     let app = Arc::new(TestApp::spawn(backend).await);
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let client_id = client.id.to_string();
     let hashed_before = hashing_operations(&app).await;
@@ -519,7 +513,7 @@ async fn a_burst_of_guesses_gets_no_more_verifications_than_the_free_failures(ba
 
 async fn a_burst_of_previous_password_guesses_is_limited_the_same_way(backend: Db) {
     let app = Arc::new(TestApp::spawn(backend).await);
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let signed_in = app.sign_in("acme", "alice", PASSWORD).await;
     let access = field(&signed_in, "AccessToken");

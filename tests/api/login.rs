@@ -13,7 +13,7 @@ on_both_backends!(
 
 async fn success_has_the_exact_cognito_token_shape(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
 
     let response = app.login("acme", "alice", PASSWORD).await;
@@ -82,7 +82,7 @@ async fn success_has_the_exact_cognito_token_shape(backend: Db) {
 
 async fn usernames_are_case_insensitive(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "Alice", false).await;
     for spelling in ["alice", "ALICE", "Alice", "ＡＬＩＣＥ"] {
         let result = app.sign_in("acme", spelling, PASSWORD).await;

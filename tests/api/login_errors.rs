@@ -28,7 +28,7 @@ on_both_backends!(
 
 async fn setup(backend: Db) -> TestApp {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     app
 }
@@ -93,7 +93,7 @@ async fn unknown_tenant_unknown_user_and_wrong_password_are_byte_identical(backe
 
 async fn disabled_is_revealed_only_after_the_right_password(backend: Db) {
     let app = setup(backend).await;
-    let (pool, _) = app.services.tenant("acme").await.unwrap();
+    let (pool, _) = app.services.find_pool("acme").await.unwrap();
     let alice = gatehouse::domain::username::Username::parse("alice").unwrap();
     app.services
         .set_user_enabled(&pool, &alice, false)
@@ -123,7 +123,7 @@ async fn disabled_is_revealed_only_after_the_right_password(backend: Db) {
 
 async fn reset_required_is_revealed_only_after_the_right_password(backend: Db) {
     let app = setup(backend).await;
-    let (pool, _) = app.services.tenant("acme").await.unwrap();
+    let (pool, _) = app.services.find_pool("acme").await.unwrap();
     let alice = gatehouse::domain::username::Username::parse("alice").unwrap();
     app.services
         .require_password_reset(&pool, &alice)
@@ -183,7 +183,7 @@ async fn repeated_failures_lock_out_known_and_unknown_usernames_alike(backend: D
     .await;
 
     // The sixth failure doubles the lock to 2 s.
-    let (pool, _) = app.services.tenant("acme").await.unwrap();
+    let (pool, _) = app.services.find_pool("acme").await.unwrap();
     let record = app
         .services
         .store

@@ -86,7 +86,7 @@ async fn no_password_token_or_key_appears_in_the_logs(backend: Db) {
     let seed_path = cli.dir.path().join("seed.json");
     std::fs::write(
         &seed_path,
-        json!({"Tenants": [{"Name": "acme", "Users": [
+        json!({"Pools": [{"Name": "acme", "Users": [
             {"Username": "alice", "Password": "Alice-Secret-Pw-1", "Attributes": {"email": "alice@example.com"}},
             {"Username": "bob", "Password": "Bob-Temporary-Pw-2", "Temporary": true}
         ]}]})

@@ -45,7 +45,7 @@ fn moved(before: &HashMap<String, f64>, after: &HashMap<String, f64>, series: &s
 
 async fn counters_move_by_what_the_requests_did(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     app.create_user(&pool, "bob", true).await;
     app.create_user(&pool, "carol", false).await;
@@ -180,7 +180,7 @@ async fn counters_move_by_what_the_requests_did(backend: Db) {
 /// which keeps serving everything else.
 async fn metrics_move_to_their_own_listener_when_one_is_set(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let mut settings = crate::helpers::test_settings(&app.database_url());
     settings.metrics_bind = Some("127.0.0.1:0".into());

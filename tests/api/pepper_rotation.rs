@@ -40,7 +40,7 @@ async fn login(address: &str) -> u16 {
 
 async fn a_retired_pepper_verifies_until_the_next_sign_in_rehashes(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let url = app.database_url();
     let original = crate::helpers::TEST_PEPPER;

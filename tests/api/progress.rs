@@ -17,7 +17,7 @@ fn seed_file(cli: &Cli, name: &str, users: usize) -> std::path::PathBuf {
         .collect();
     std::fs::write(
         &path,
-        json!({"Tenants": [{"Name": name, "Users": users}]}).to_string(),
+        json!({"Pools": [{"Name": name, "Users": users}]}).to_string(),
     )
     .unwrap();
     path

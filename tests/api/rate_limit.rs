@@ -40,7 +40,7 @@ async fn attempt(address: &str, user: &str, forwarded_for: Option<&str>) -> u16 
 
 async fn sign_ins_beyond_the_per_address_limit_get_429(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let (address, handle) = limited(&app, 3, "").await;
     // A spray across usernames: each name is below its lockout, the address is not.
@@ -84,7 +84,7 @@ async fn sign_ins_beyond_the_per_address_limit_get_429(backend: Db) {
 
 async fn forwarded_addresses_count_only_behind_trusted_proxies(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
 
     // Not a trusted proxy: a client-chosen X-Forwarded-For changes nothing.
@@ -125,7 +125,7 @@ async fn forwarded_addresses_count_only_behind_trusted_proxies(backend: Db) {
 /// IPv4 address, and IPv6 clients share one budget per /64 (one host owns a whole /64).
 async fn ipv6_clients_share_a_budget_per_64_and_mapped_ipv4_is_ipv4(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let mut settings = test_settings(&app.database_url());
     settings.bind = "[::]:0".into();

@@ -31,7 +31,7 @@ on_both_backends!(
 
 async fn setup(backend: Db) -> TestApp {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     app
 }
@@ -44,7 +44,7 @@ async fn refreshed(app: &TestApp, token: &str) -> Value {
 }
 
 async fn set_grace(app: &TestApp, seconds: i64) {
-    let (pool, client) = app.services.tenant("acme").await.unwrap();
+    let (pool, client) = app.services.find_pool("acme").await.unwrap();
     let _ = pool;
     app.services
         .update_client(
@@ -210,7 +210,7 @@ async fn a_grandparent_never_works_even_inside_the_window(backend: Db) {
 
 async fn refresh_tokens_are_bound_to_their_tenant(backend: Db) {
     let app = setup(backend).await;
-    app.create_tenant("globex").await;
+    app.create_pool("globex").await;
     let first = app.sign_in("acme", "alice", PASSWORD).await;
     let token = field(&first, "RefreshToken");
     for tenant in ["globex", "nosuch"] {
@@ -284,7 +284,7 @@ async fn refresh_fails_after_logout_global_sign_out_disable_delete_and_password_
     backend: Db,
 ) {
     let app = setup(backend).await;
-    let (pool, _) = app.services.tenant("acme").await.unwrap();
+    let (pool, _) = app.services.find_pool("acme").await.unwrap();
     let alice = Username::parse("alice").unwrap();
 
     let session = app.sign_in("acme", "alice", PASSWORD).await;

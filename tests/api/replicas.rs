@@ -146,7 +146,7 @@ async fn two_replicas_share_sessions_lockouts_keys_and_migrations() {
     let seed = cli.dir.path().join("seed.json");
     std::fs::write(
         &seed,
-        json!({"Tenants": [
+        json!({"Pools": [
             {"Name": "acme", "Users": [
                 {"Username": "alice", "Password": PASSWORD},
                 {"Username": "mallory", "Password": PASSWORD}
@@ -272,8 +272,7 @@ async fn rotated_keys_reach_the_other_replica(
         .unwrap()
         .to_owned();
     let rotated: Value =
-        serde_json::from_str(&cli.ok(&["keys", "rotate", "--tenant", "keys", "--json"], ""))
-            .unwrap();
+        serde_json::from_str(&cli.ok(&["keys", "rotate", "--pool", "keys", "--json"], "")).unwrap();
     let pending: Vec<String> = rotated
         .as_array()
         .unwrap()

@@ -9,6 +9,7 @@ on_both_backends!(
     the_example_seed_applies_idempotently,
     seed_files_are_validated,
     reseeding_renews_an_expired_temporary_password,
+    files_that_say_tenants_still_apply,
 );
 
 const EXAMPLE: &str = include_str!("../../examples/seed.json");
@@ -20,10 +21,10 @@ async fn the_example_seed_applies_idempotently(backend: Db) {
         .apply_seed(SeedFile::parse(EXAMPLE).unwrap())
         .await
         .unwrap();
-    assert_eq!(first.tenants_created, 2);
+    assert_eq!(first.pools_created, 2);
     assert_eq!(first.users_created, 4);
     assert_eq!(first.clients_created, 1);
-    let (acme, _) = app.services.tenant("acme").await.unwrap();
+    let (acme, _) = app.services.find_pool("acme").await.unwrap();
     assert_eq!(acme.id.as_str(), "us-east-1_AcmeDemo1");
     let clients = app.services.store.list_clients(&acme.id).await.unwrap();
     let default = clients.iter().find(|c| c.is_default).unwrap();
@@ -39,11 +40,11 @@ async fn the_example_seed_applies_idempotently(backend: Db) {
         .apply_seed(SeedFile::parse(EXAMPLE).unwrap())
         .await
         .unwrap();
-    assert_eq!(second.tenants_created, 0);
+    assert_eq!(second.pools_created, 0);
     assert_eq!(second.clients_created, 0);
     assert_eq!(second.users_created, 0);
     assert_eq!(second.users_updated, 0);
-    assert_eq!(second.tenants, first.tenants);
+    assert_eq!(second.pools, first.pools);
     assert_eq!(snapshot(&app, &acme).await, before, "nothing changed");
 
     // The seeded users behave as declared.
@@ -117,16 +118,16 @@ async fn snapshot(app: &TestApp, pool: &gatehouse::domain::pool::UserPool) -> Ve
 async fn seed_files_are_validated(backend: Db) {
     let app = TestApp::spawn(backend).await;
     for bad in [
-        r#"{"Tenants": [{"Name": "acme", "Unknown": 1}]}"#,
-        r#"{"Tenants": [{"Name": "acme", "DefaultClient": {"RefreshTokenGraceSeconds": 61}}]}"#,
-        r#"{"Tenants": [{"Name": "acme", "Clients": [{"Name": "c", "AccessTokenValiditySeconds": 60}]}]}"#,
-        r#"{"Tenants": [{"Name": "acme", "Clients": [{"Name": "c", "Colour": "red"}]}]}"#,
-        r#"{"Tenants": [{"Name": " bad name"}]}"#,
-        r#"{"Tenants": [{"Name": "acme", "PoolId": "local_abc"}]}"#,
-        r#"{"Tenants": [{"Name": "acme", "Users": [{"Username": "a b", "Password": "Correct-Horse-9"}]}]}"#,
-        r#"{"Tenants": [{"Name": "acme", "Users": [{"Username": "weak", "Password": "weak"}]}]}"#,
-        r#"{"Tenants": [{"Name": "acme", "Users": [{"Username": "x", "Password": "Correct-Horse-9", "Groups": ["undeclared"]}]}]}"#,
-        r#"{"Tenants": [{"Name": "acme", "Users": [{"Username": "x", "Password": "Correct-Horse-9", "Attributes": {"colour": "red"}}]}]}"#,
+        r#"{"Pools": [{"Name": "acme", "Unknown": 1}]}"#,
+        r#"{"Pools": [{"Name": "acme", "DefaultClient": {"RefreshTokenGraceSeconds": 61}}]}"#,
+        r#"{"Pools": [{"Name": "acme", "Clients": [{"Name": "c", "AccessTokenValiditySeconds": 60}]}]}"#,
+        r#"{"Pools": [{"Name": "acme", "Clients": [{"Name": "c", "Colour": "red"}]}]}"#,
+        r#"{"Pools": [{"Name": " bad name"}]}"#,
+        r#"{"Pools": [{"Name": "acme", "PoolId": "local_abc"}]}"#,
+        r#"{"Pools": [{"Name": "acme", "Users": [{"Username": "a b", "Password": "Correct-Horse-9"}]}]}"#,
+        r#"{"Pools": [{"Name": "acme", "Users": [{"Username": "weak", "Password": "weak"}]}]}"#,
+        r#"{"Pools": [{"Name": "acme", "Users": [{"Username": "x", "Password": "Correct-Horse-9", "Groups": ["undeclared"]}]}]}"#,
+        r#"{"Pools": [{"Name": "acme", "Users": [{"Username": "x", "Password": "Correct-Horse-9", "Attributes": {"colour": "red"}}]}]}"#,
         "not json",
     ] {
         let result = match SeedFile::parse(bad) {
@@ -171,5 +172,35 @@ async fn reseeding_renews_an_expired_temporary_password(backend: Db) {
         renewed["cognitoToken"]["ChallengeName"],
         "NEW_PASSWORD_REQUIRED"
     );
+    app.stop().await;
+}
+
+/// Seed files written before the CLI said "pool" list their pools under `Tenants`; they apply
+/// exactly as the same file under `Pools` does. A file with both is refused.
+async fn files_that_say_tenants_still_apply(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    assert!(EXAMPLE.contains("\"Pools\""));
+    let old_style = EXAMPLE.replacen("\"Pools\"", "\"Tenants\"", 1);
+    let first = app
+        .services
+        .apply_seed(SeedFile::parse(&old_style).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(first.pools_created, 2);
+    assert_eq!(first.users_created, 4);
+    let (acme, _) = app.services.find_pool("acme").await.unwrap();
+    assert_eq!(acme.id.as_str(), "us-east-1_AcmeDemo1");
+    let again = app
+        .services
+        .apply_seed(SeedFile::parse(EXAMPLE).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(again.pools_created, 0);
+    assert_eq!(again.users_updated, 0);
+    assert_eq!(again.pools, first.pools);
+
+    let both = r#"{"Pools": [{"Name": "a"}], "Tenants": [{"Name": "b"}]}"#;
+    let error = SeedFile::parse(both).expect_err("both keys");
+    assert!(error.to_string().contains("duplicate field"), "{error}");
     app.stop().await;
 }

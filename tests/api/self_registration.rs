@@ -18,7 +18,7 @@ use crate::support::{Db, TestDatabase};
 on_both_backends!(
     sign_up_is_refused_while_only_operators_create_users,
     create_and_update_user_pool_set_admin_create_user_config,
-    cli_and_seed_tenants_refuse_sign_up_unless_told_otherwise,
+    cli_and_seed_pools_refuse_sign_up_unless_told_otherwise,
     confirm_sign_up_answers_every_user_that_is_not_unconfirmed_like_an_unknown_one,
     sign_ups_beyond_the_per_address_budget_get_429,
 );
@@ -36,7 +36,7 @@ async fn error_of(response: reqwest::Response) -> (u16, Value) {
 
 async fn sign_up_is_refused_while_only_operators_create_users(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     let client_id = client.id.to_string();
     assert!(
         pool.settings
@@ -190,22 +190,22 @@ async fn create_and_update_user_pool_set_admin_create_user_config(backend: Db) {
     app.stop().await;
 }
 
-async fn cli_and_seed_tenants_refuse_sign_up_unless_told_otherwise(backend: Db) {
+async fn cli_and_seed_pools_refuse_sign_up_unless_told_otherwise(backend: Db) {
     let database = TestDatabase::create(backend).await.unwrap();
     let cli = Cli::new(&database);
     cli.ok(&["migrate"], "");
     let only_admins = |name: &str| -> bool {
         let shown: Value =
-            serde_json::from_str(&cli.ok(&["tenant", "show", name, "--json"], "")).unwrap();
+            serde_json::from_str(&cli.ok(&["pool", "show", name, "--json"], "")).unwrap();
         shown["Settings"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"]
             .as_bool()
             .unwrap()
     };
-    cli.ok(&["tenant", "create", "closed"], "");
+    cli.ok(&["pool", "create", "closed"], "");
     assert!(only_admins("closed"));
     cli.ok(
         &[
-            "tenant",
+            "pool",
             "create",
             "open",
             "--allow-admin-create-user-only",
@@ -216,7 +216,7 @@ async fn cli_and_seed_tenants_refuse_sign_up_unless_told_otherwise(backend: Db) 
     assert!(!only_admins("open"));
     cli.ok(
         &[
-            "tenant",
+            "pool",
             "update",
             "closed",
             "--allow-admin-create-user-only",
@@ -227,12 +227,12 @@ async fn cli_and_seed_tenants_refuse_sign_up_unless_told_otherwise(backend: Db) 
     assert!(!only_admins("closed"));
     // An update that does not mention it keeps it.
     cli.ok(
-        &["tenant", "update", "closed", "--lockout-free-failures", "7"],
+        &["pool", "update", "closed", "--lockout-free-failures", "7"],
         "",
     );
     assert!(!only_admins("closed"));
 
-    let seed = json!({"Tenants": [
+    let seed = json!({"Pools": [
         {"Name": "seeded-closed"},
         {"Name": "seeded-open", "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": false}},
     ]});
@@ -242,7 +242,7 @@ async fn cli_and_seed_tenants_refuse_sign_up_unless_told_otherwise(backend: Db) 
     assert!(only_admins("seeded-closed"));
     assert!(!only_admins("seeded-open"));
     // Re-seeding brings an existing tenant in line with the file.
-    let seed = json!({"Tenants": [
+    let seed = json!({"Pools": [
         {"Name": "seeded-open", "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": true}},
     ]});
     std::fs::write(&path, seed.to_string()).unwrap();
@@ -251,7 +251,7 @@ async fn cli_and_seed_tenants_refuse_sign_up_unless_told_otherwise(backend: Db) 
 }
 
 async fn open_tenant(app: &TestApp) -> (UserPool, String) {
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     let pool = app.allow_self_sign_up(&pool).await;
     (pool, client.id.to_string())
 }

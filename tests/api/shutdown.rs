@@ -137,7 +137,7 @@ async fn sigterm_under_load_fails_no_request_and_exits_zero(backend: Db) {
     let seed = cli.dir.path().join("seed.json");
     std::fs::write(
         &seed,
-        json!({"Tenants": [{"Name": "acme", "Users": users.iter()
+        json!({"Pools": [{"Name": "acme", "Users": users.iter()
             .map(|u| json!({"Username": u, "Password": PASSWORD}))
             .collect::<Vec<_>>()}]})
         .to_string(),

@@ -15,7 +15,7 @@ on_both_backends!(
 
 async fn setup(backend: Db) -> TestApp {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     app
 }

@@ -118,7 +118,7 @@ async fn assert_refused(response: reqwest::Response, type_: &str) {
 
 async fn a_signature_must_cover_the_operation_it_authorises(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let body = json!({"UserPoolId": pool.id.to_string(), "Username": "alice"})
         .to_string()
@@ -170,7 +170,7 @@ async fn a_signature_must_cover_the_operation_it_authorises(backend: Db) {
 
 async fn a_signature_without_host_is_refused_and_the_server_lives(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let body = json!({"UserPoolId": pool.id.to_string(), "Username": "alice"})
         .to_string()

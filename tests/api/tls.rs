@@ -27,8 +27,8 @@ async fn the_server_speaks_https_with_hsts(backend: Db) {
     tokio::spawn(app.run_until_handle_stops());
 
     let (pool, _) = services
-        .create_tenant(
-            &gatehouse::domain::pool::TenantName::parse("acme").unwrap(),
+        .create_pool(
+            &gatehouse::domain::pool::PoolName::parse("acme").unwrap(),
             Default::default(),
             Default::default(),
         )

@@ -18,7 +18,7 @@ on_both_backends!(
 
 async fn id_and_access_tokens_carry_exactly_cognitos_claims(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user_with(
         &pool,
         "alice",
@@ -203,7 +203,7 @@ async fn verify_with_served_jwks(app: &TestApp, jwks_url: &str, token: &str) -> 
 
 async fn an_independent_verifier_accepts_the_tokens_against_the_served_jwks(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (pool, client) = app.create_tenant("acme").await;
+    let (pool, client) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let result = app.sign_in("acme", "alice", PASSWORD).await;
     let (id, access) = (
@@ -231,8 +231,8 @@ async fn an_independent_verifier_accepts_the_tokens_against_the_served_jwks(back
 
 async fn a_token_of_one_tenant_does_not_verify_with_another_tenants_keys(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    let (acme, client) = app.create_tenant("acme").await;
-    let (globex, _) = app.create_tenant("globex").await;
+    let (acme, client) = app.create_pool("acme").await;
+    let (globex, _) = app.create_pool("globex").await;
     app.create_user(&acme, "alice", false).await;
     let result = app.sign_in("acme", "alice", PASSWORD).await;
     let (id, access) = (
@@ -263,7 +263,7 @@ async fn aws_issuer_style_uses_the_cognito_issuer(backend: Db) {
         },
     )
     .await;
-    let (pool, _) = app.create_tenant("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let result = app.sign_in("acme", "alice", PASSWORD).await;
     let claims = jwt_part(result["IdToken"].as_str().unwrap(), 1);

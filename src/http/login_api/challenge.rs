@@ -1,5 +1,5 @@
 //! `POST /RespondToAuthChallenge`: answering `NEW_PASSWORD_REQUIRED` with the session from
-//! `/Login` and a password the tenant's policy accepts.
+//! `/Login` and a password the pool's policy accepts.
 
 use std::collections::BTreeMap;
 
@@ -99,7 +99,7 @@ pub(super) async fn respond_to_auth_challenge(
     }
     let tokens = services
         .answer_new_password(NewPasswordAnswer {
-            target: SignInTarget::Tenant(tenant_name(&body.tenant_name)?),
+            target: SignInTarget::PoolName(tenant_name(&body.tenant_name)?),
             username: named_user,
             session,
             new_password,

@@ -1,4 +1,4 @@
-//! `POST /Login`: a password sign-in for a tenant's default client.
+//! `POST /Login`: a password sign-in for a pool's default client.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -62,7 +62,7 @@ async fn sign_in(
 pub(crate) fn decode_request(body: &[u8]) -> Result<PasswordSignIn, ApiError> {
     let body: LoginRequest = decode(body, SURFACE)?;
     Ok(PasswordSignIn {
-        target: SignInTarget::Tenant(tenant_name(&body.tenant_name)?),
+        target: SignInTarget::PoolName(tenant_name(&body.tenant_name)?),
         username: username("UserName", &body.user_name)?,
         password: password("Password", &body.password)?,
     })

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::auth_result::CognitoToken;
 use super::error::{ApiError, Surface};
 use super::fields;
-use crate::domain::pool::MAX_TENANT_NAME_CHARS;
+use crate::domain::pool::MAX_POOL_NAME_CHARS;
 use crate::domain::secret::SecretString;
 use crate::domain::username::Username;
 
@@ -65,10 +65,10 @@ pub(super) fn constraint(field: &str, rule: &str) -> ApiError {
 
 pub(super) fn tenant_name(raw: &str) -> Result<String, ApiError> {
     let chars = raw.chars().count();
-    if chars == 0 || chars > MAX_TENANT_NAME_CHARS {
+    if chars == 0 || chars > MAX_POOL_NAME_CHARS {
         return Err(constraint(
             "TenantName",
-            &format!("Member must have length between 1 and {MAX_TENANT_NAME_CHARS}"),
+            &format!("Member must have length between 1 and {MAX_POOL_NAME_CHARS}"),
         ));
     }
     if raw.chars().any(char::is_control) {

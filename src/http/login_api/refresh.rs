@@ -14,7 +14,7 @@ use crate::http::error::ApiError;
 struct RefreshRequest {
     #[serde(rename = "RefreshToken")]
     refresh_token: SecretString,
-    /// Optional; when given it must be the token's tenant.
+    /// Optional; when given it must name the token's pool.
     #[serde(rename = "TenantName", default)]
     tenant_name: Option<String>,
 }
@@ -26,9 +26,9 @@ pub(super) async fn refresh_token(
 ) -> Result<HttpResponse, ApiError> {
     let body: RefreshRequest = read_json(&request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
     let token = opaque_token("RefreshToken", &body.refresh_token)?;
-    let tenant = body.tenant_name.as_deref().map(tenant_name).transpose()?;
+    let pool_name = body.tenant_name.as_deref().map(tenant_name).transpose()?;
     let tokens = services
-        .refresh(&token, tenant.as_deref())
+        .refresh(&token, pool_name.as_deref())
         .await
         .map_err(|e| ApiError::from_auth(e, SURFACE))?;
     Ok(token_response(&CognitoToken::authenticated(&tokens)))

@@ -1,4 +1,4 @@
-//! `CreateUserPool`: the pool's name is the tenant name `/Login` uses, so it must be unique.
+//! `CreateUserPool`: the pool's name is the `TenantName` `/Login` uses, so it must be unique.
 //! Settings left out take Cognito's defaults, self-registration allowed included.
 
 use actix_web::HttpResponse;
@@ -8,9 +8,9 @@ use super::super::shapes::{self, UserPoolType};
 use super::super::{failed, input, output, required};
 use crate::auth::Services;
 use crate::domain::password_policy::PasswordPolicy;
-use crate::domain::pool::{PoolSettings, TenantName};
+use crate::domain::pool::{PoolName, PoolSettings};
 use crate::http::error::ApiError;
-use crate::manage::tenants::FixedIds;
+use crate::manage::pools::FixedIds;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -54,7 +54,7 @@ struct Output {
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
     let name = required("poolName", input.pool_name)?;
-    let name = TenantName::parse(&name).map_err(|e| super::super::constraint("poolName", &e))?;
+    let name = PoolName::parse(&name).map_err(|e| super::super::constraint("poolName", &e))?;
     let settings = PoolSettings {
         password_policy: input
             .policies
@@ -64,7 +64,7 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         ..PoolSettings::default()
     };
     let (pool, _) = services
-        .create_tenant(&name, settings, FixedIds::default())
+        .create_pool(&name, settings, FixedIds::default())
         .await
         .map_err(failed)?;
     Ok(output(&Output {

@@ -1,17 +1,18 @@
-//! `gatehouse tenant`: create, update, list and show tenants (user pools).
+//! `gatehouse pool` (alias `tenant`): create, update, list and show user pools. A pool's name
+//! is the `TenantName` of the login API; the JSON output keeps that key.
 
 use clap::Subcommand;
 use gatehouse::auth::Services;
 use gatehouse::domain::lockout::{LockoutChanges, LockoutPolicy};
-use gatehouse::domain::pool::{AdminCreateUserConfig, PoolSettings, TenantName};
-use gatehouse::manage::tenants::FixedIds;
+use gatehouse::domain::pool::{AdminCreateUserConfig, PoolName, PoolSettings};
+use gatehouse::manage::pools::FixedIds;
 use serde_json::json;
 
 use super::CliError;
 
 #[derive(Subcommand)]
-pub(super) enum TenantCommand {
-    /// Create a tenant; prints its pool id and default client id.
+pub(super) enum PoolCommand {
+    /// Create a pool; prints its id and its default client id.
     Create {
         name: String,
         #[arg(long)]
@@ -23,7 +24,7 @@ pub(super) enum TenantCommand {
         #[arg(long, value_name = "BOOL")]
         allow_admin_create_user_only: Option<bool>,
     },
-    /// Change a tenant's settings (lockout thresholds, self-registration); prints the
+    /// Change a pool's settings (lockout thresholds, self-registration); prints the
     /// resulting settings.
     Update {
         name: String,
@@ -32,16 +33,16 @@ pub(super) enum TenantCommand {
         #[command(flatten)]
         lockout: LockoutArgs,
         /// true: only operators create users and SignUp is refused; false: anyone may sign
-        /// up. Left out, the tenant keeps its setting.
+        /// up. Left out, the pool keeps its setting.
         #[arg(long, value_name = "BOOL")]
         allow_admin_create_user_only: Option<bool>,
     },
-    /// List tenants.
+    /// List pools.
     List {
         #[arg(long)]
         json: bool,
     },
-    /// Show one tenant with its clients.
+    /// Show one pool with its clients.
     Show {
         name: String,
         #[arg(long)]
@@ -49,8 +50,8 @@ pub(super) enum TenantCommand {
     },
 }
 
-/// Per-tenant lockout thresholds; options left out keep their current value (Cognito's
-/// defaults for a new tenant).
+/// Per-pool lockout thresholds; options left out keep their current value (Cognito's
+/// defaults for a new pool).
 #[derive(clap::Args)]
 pub(super) struct LockoutArgs {
     /// Failed sign-ins allowed before the first lockout, 1-100 (default 5).
@@ -75,15 +76,15 @@ impl LockoutArgs {
     }
 }
 
-pub(super) async fn tenant(services: &Services, command: TenantCommand) -> Result<(), CliError> {
+pub(super) async fn pool(services: &Services, command: PoolCommand) -> Result<(), CliError> {
     match command {
-        TenantCommand::Create {
+        PoolCommand::Create {
             name,
             json,
             lockout,
             allow_admin_create_user_only,
         } => {
-            let name = TenantName::parse(&name).map_err(CliError::Usage)?;
+            let name = PoolName::parse(&name).map_err(CliError::Usage)?;
             let settings = PoolSettings {
                 lockout: lockout
                     .changes()
@@ -95,7 +96,7 @@ pub(super) async fn tenant(services: &Services, command: TenantCommand) -> Resul
                 ..PoolSettings::default()
             };
             let (pool, client) = services
-                .create_tenant(&name, settings, FixedIds::default())
+                .create_pool(&name, settings, FixedIds::default())
                 .await?;
             if json {
                 println!(
@@ -109,14 +110,14 @@ pub(super) async fn tenant(services: &Services, command: TenantCommand) -> Resul
                 );
             }
         }
-        TenantCommand::Update {
+        PoolCommand::Update {
             name,
             json,
             lockout,
             allow_admin_create_user_only,
         } => {
             let pool = services
-                .update_tenant(&name, &lockout.changes(), allow_admin_create_user_only)
+                .update_pool(&name, &lockout.changes(), allow_admin_create_user_only)
                 .await?;
             let value = json!({"TenantName": pool.name, "Settings": pool.settings});
             if json {
@@ -128,7 +129,7 @@ pub(super) async fn tenant(services: &Services, command: TenantCommand) -> Resul
                 );
             }
         }
-        TenantCommand::List { json } => {
+        PoolCommand::List { json } => {
             let pools = services.list_pools().await?;
             let mut rows = Vec::new();
             for pool in pools {
@@ -152,8 +153,8 @@ pub(super) async fn tenant(services: &Services, command: TenantCommand) -> Resul
                 }
             }
         }
-        TenantCommand::Show { name, json } => {
-            let (pool, _) = services.tenant(&name).await?;
+        PoolCommand::Show { name, json } => {
+            let (pool, _) = services.find_pool(&name).await?;
             let clients = services.list_clients(&pool).await?;
             let value = json!({
                 "TenantName": pool.name,
