@@ -183,6 +183,11 @@ impl ApiError {
         self.type_name
     }
 
+    /// The HTTP status it is answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     fn content_type(&self) -> &'static str {
         match self.surface {
             Surface::LoginApi | Surface::Plain => "application/json",

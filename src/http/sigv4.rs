@@ -357,7 +357,6 @@ fn compute_signature(
 
 #[cfg(test)]
 mod tests {
-    use actix_web::ResponseError;
     use actix_web::http::StatusCode;
 
     use super::*;
@@ -454,7 +453,7 @@ mod tests {
     fn type_of(result: Result<(), ApiError>) -> &'static str {
         match result {
             Ok(()) => "Ok",
-            Err(refused) if refused.status_code() == StatusCode::FORBIDDEN => refused.type_name(),
+            Err(refused) if refused.status() == StatusCode::FORBIDDEN => refused.type_name(),
             Err(other) => panic!("not an access refusal: {other:?}"),
         }
     }
