@@ -402,3 +402,24 @@ async fn a_newer_schema_is_refused(backend: Db) {
         "{error}"
     );
 }
+
+/// A command that fails prints what failed and every cause behind it, down to the
+/// operating system's words, not only the outermost label.
+#[test]
+fn a_failing_command_prints_every_cause() {
+    let scratch = tempfile::tempdir().unwrap();
+    let missing = scratch
+        .path()
+        .join("no-such-directory")
+        .join("gatehouse.db");
+    let cli = Cli::for_url(&format!("sqlite://{}", missing.display()));
+    let error = cli.fails(&["migrate"], "");
+    assert_eq!(
+        error.lines().last().unwrap(),
+        format!(
+            "gatehouse: cannot open the database: database unavailable: cannot create the \
+             database file {}: No such file or directory (os error 2)",
+            missing.display()
+        )
+    );
+}
