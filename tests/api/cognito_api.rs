@@ -446,7 +446,7 @@ async fn without_admin_keys_admin_operations_say_how_to_configure_them(backend: 
         let address = format!("http://127.0.0.1:{}/", app.port());
         let handle = app.handle();
         tokio::spawn(app.run_until_handle_stops());
-        let response = reqwest::Client::new()
+        let response = crate::helpers::http_client()
             .post(&address)
             .header("Content-Type", "application/x-amz-json-1.1")
             .header(
