@@ -785,7 +785,7 @@ async fn an_outage_is_logged_once_with_its_chain_of_causes() {
     )
     .unwrap();
     let server = Server::start(&cli, &seed);
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let login = || {
         http.post(format!("{}/Login", server.address))
             .json(&json!({"UserName": "alice", "TenantName": "acme", "Password": PASSWORD}))
