@@ -371,7 +371,7 @@ async fn the_aws_cli_session_of_the_readme_works(backend: Db) {
 }
 
 /// The JS clients' directory, or None (outside CI) after saying the test was skipped.
-fn js_clients() -> Option<std::path::PathBuf> {
+pub(crate) fn js_clients() -> Option<std::path::PathBuf> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/js");
     let node = Command::new("node")
         .arg("--version")
