@@ -11,6 +11,7 @@ use actix_web::{App as ActixApp, HttpServer, web};
 use secrecy::ExposeSecret;
 
 use crate::auth::keys::KeyPolicy;
+use crate::auth::messages::{MailSettings, Mailer};
 use crate::auth::{IssuerStyle, Services, SigningKeys};
 use crate::config::{AdminAuthSetting, IssuerStyleSetting, Settings};
 use crate::crypto::kek::KeyEncryptionKey;
@@ -108,7 +109,13 @@ pub fn build_observed_services(
         IssuerStyleSetting::Aws => IssuerStyle::Aws,
     };
     let store: Arc<dyn crate::store::Store> = store;
+    let mail = MailSettings {
+        smtp: settings.smtp_url().is_some(),
+        default_sender: crate::domain::pool::EmailConfiguration::parse_from(&settings.mail_from)
+            .map_err(|e| StartupError::Config(format!("GATEHOUSE_MAIL_FROM: {e}")))?,
+    };
     Ok(Services {
+        mail,
         keys: SigningKeys::new(
             store.clone(),
             clock.clone(),
@@ -183,6 +190,44 @@ fn spawn_housekeeping(
             }
             if let Err(error) = services.housekeeping_pass().await {
                 tracing::warn!(error = %ErrorChain(&error), "housekeeping pass failed; will retry");
+            }
+        }
+    })
+}
+
+/// Runs the outbox delivery worker every `interval` until told to stop. Every replica runs
+/// one; the leases in the outbox keep them from sending a message twice.
+fn spawn_delivery(
+    services: Services,
+    mailer: Arc<dyn Mailer>,
+    interval: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    // This worker's name on the leases it takes: unique per process.
+    let owner = uuid::Uuid::new_v4().to_string();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = stop.changed() => return,
+            }
+            // A full batch may mean more is due: go again at once rather than next tick.
+            loop {
+                match services.deliver_due_messages(&*mailer, &owner).await {
+                    Ok(pass)
+                        if pass.sent + pass.retrying + pass.failed
+                            >= crate::auth::messages::DELIVERY_BATCH => {}
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::warn!(error = %ErrorChain(&error), "outbox delivery pass failed; will retry");
+                        break;
+                    }
+                }
+                if *stop.borrow() {
+                    return;
+                }
             }
         }
     })
@@ -336,6 +381,8 @@ pub struct App {
     shutdown_timeout: Duration,
     /// The `/metrics` listener (GATEHOUSE_METRICS_BIND) and its bound port.
     metrics_server: Option<(Server, u16)>,
+    /// The SMTP transport and how often the delivery worker runs, when SMTP is configured.
+    delivery: Option<(Arc<dyn Mailer>, Duration)>,
 }
 
 impl App {
@@ -378,6 +425,26 @@ impl App {
             Some(url) => validate_public_url(url)?,
             None => format!("{scheme}://{address}"),
         };
+        let delivery = match settings.smtp_url() {
+            Some(url) => {
+                let mailer: Arc<dyn Mailer> =
+                    Arc::new(crate::mail::SmtpMailer::from_url(url).map_err(StartupError::Config)?);
+                Some((
+                    mailer,
+                    Duration::from_millis(settings.outbox_interval_ms.max(10)),
+                ))
+            }
+            None => None,
+        };
+        let dev_outbox = web::Data::new(http::dev_outbox::DevOutbox {
+            enabled: settings.dev_outbox,
+        });
+        if settings.dev_outbox {
+            tracing::warn!(
+                "GATEHOUSE_DEV_OUTBOX=true: GET /_dev/outbox shows loopback clients the codes \
+                 sent to users. For tests only."
+            );
+        }
         let store = open_store(&settings).await?;
         let metrics = Arc::new(http::metrics::Metrics::default());
         let services =
@@ -434,6 +501,7 @@ impl App {
                 .app_data(limiter.clone())
                 .app_data(sign_up_limiter.clone())
                 .app_data(jwks_cache.clone())
+                .app_data(dev_outbox.clone())
                 .configure(|config| http::configure(config, public_metrics))
         })
         // Slowloris: headers not complete in time get 408 and the connection is closed; a
@@ -467,6 +535,7 @@ impl App {
             drain,
             shutdown_timeout,
             metrics_server,
+            delivery,
         })
     }
 
@@ -509,6 +578,14 @@ impl App {
         let housekeeping = self
             .housekeeping_interval
             .map(|interval| spawn_housekeeping(self.services.clone(), interval, stopped));
+        let delivery = self.delivery.map(|(mailer, interval)| {
+            spawn_delivery(
+                self.services.clone(),
+                mailer,
+                interval,
+                stop_housekeeping.subscribe(),
+            )
+        });
         let metrics = self.metrics_server.map(|(server, _)| {
             let handle = server.handle();
             (handle, tokio::spawn(server))
@@ -546,6 +623,15 @@ impl App {
             let _ = task.await;
         }
         let _ = stop_housekeeping.send(true);
+        if let Some(task) = delivery
+            && tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .is_err()
+        {
+            tracing::warn!(
+                "outbox delivery did not finish in time; its leases expire by themselves"
+            );
+        }
         if let Some(task) = housekeeping
             && tokio::time::timeout(Duration::from_secs(10), task)
                 .await

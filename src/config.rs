@@ -24,6 +24,9 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS: u64 = 30;
 /// Slow clients: seconds allowed for a request's headers, then for its body, before 408.
 pub const DEFAULT_REQUEST_HEADER_TIMEOUT_SECONDS: u64 = 10;
 pub const DEFAULT_REQUEST_BODY_TIMEOUT_SECONDS: u64 = 10;
+/// How often each replica's delivery worker looks for due messages.
+pub const DEFAULT_OUTBOX_INTERVAL_MS: u64 = 1_000;
+pub const DEFAULT_MAIL_FROM: &str = crate::auth::messages::DEFAULT_SENDER;
 pub const DEFAULT_LOG_FILTER: &str = "info,refinery_core=warn";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -183,6 +186,30 @@ pub struct Settings {
     #[arg(long, global = true, env = "GATEHOUSE_HOUSEKEEPING_INTERVAL_SECONDS", default_value_t = DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS)]
     pub housekeeping_interval_seconds: u64,
 
+    /// SMTP server for outgoing mail: `smtps://user:pass@host:465`,
+    /// `smtp://user:pass@host:587?tls=starttls`, or `smtp://host:25` (plain). Unset (the
+    /// embedded default): messages are held in the outbox (`gatehouse outbox list`).
+    #[arg(long, global = true, env = "GATEHOUSE_SMTP_URL", value_parser = parse_secret, hide_env_values = true)]
+    pub smtp_url: Option<SecretString>,
+
+    /// Sender of pools that set none (`EmailConfiguration.From`).
+    #[arg(long, global = true, env = "GATEHOUSE_MAIL_FROM", default_value = DEFAULT_MAIL_FROM)]
+    pub mail_from: String,
+
+    /// Milliseconds between the delivery worker's looks at the outbox (with SMTP only).
+    #[arg(long, global = true, env = "GATEHOUSE_OUTBOX_INTERVAL_MS", default_value_t = DEFAULT_OUTBOX_INTERVAL_MS)]
+    pub outbox_interval_ms: u64,
+
+    /// Serve `GET /_dev/outbox?to=ADDR` (to loopback clients only): lets integration tests
+    /// read the codes they were sent. Never in production.
+    #[arg(
+        long,
+        global = true,
+        env = "GATEHOUSE_DEV_OUTBOX",
+        default_value_t = false
+    )]
+    pub dev_outbox: bool,
+
     /// PEM certificate chain: with GATEHOUSE_TLS_KEY, serve HTTPS (TLS 1.2 and 1.3 only).
     #[arg(long, global = true, env = "GATEHOUSE_TLS_CERT")]
     pub tls_cert: Option<std::path::PathBuf>,
@@ -295,6 +322,10 @@ impl Settings {
             key_activation_delay_seconds: DEFAULT_KEY_ACTIVATION_DELAY_SECONDS,
             key_rotation_days: 0,
             housekeeping_interval_seconds: DEFAULT_HOUSEKEEPING_INTERVAL_SECONDS,
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.to_owned(),
+            outbox_interval_ms: DEFAULT_OUTBOX_INTERVAL_MS,
+            dev_outbox: false,
             shutdown_timeout_seconds: DEFAULT_SHUTDOWN_TIMEOUT_SECONDS,
             log_format: LogFormat::Text,
             log: DEFAULT_LOG_FILTER.to_owned(),
@@ -309,6 +340,10 @@ impl Settings {
 
     pub fn key_encryption_key(&self) -> Option<&SecretString> {
         non_empty(self.key_encryption_key.as_ref())
+    }
+
+    pub fn smtp_url(&self) -> Option<&SecretString> {
+        non_empty(self.smtp_url.as_ref())
     }
 
     pub fn argon2_cost(&self) -> Argon2Cost {
@@ -334,8 +369,16 @@ mod tests {
         let mut settings = Settings::with_database("postgres://app:db-password-1@localhost/g");
         settings.pepper = Some(SecretString::from("pepper-value-2".to_owned()));
         settings.key_encryption_key = Some(SecretString::from("kek-value-3".to_owned()));
+        settings.smtp_url = Some(SecretString::from(
+            "smtps://mailer:smtp-password-4@mail.example.com".to_owned(),
+        ));
         let shown = format!("{settings:?}");
-        for secret in ["db-password-1", "pepper-value-2", "kek-value-3"] {
+        for secret in [
+            "db-password-1",
+            "pepper-value-2",
+            "kek-value-3",
+            "smtp-password-4",
+        ] {
             assert!(!shown.contains(secret), "{secret} leaked: {shown}");
         }
     }

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod error_chain;
 pub mod ids;
 pub mod lockout;
+pub mod message;
 pub mod password_policy;
 pub mod pool;
 pub mod secret;
