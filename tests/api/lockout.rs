@@ -236,8 +236,8 @@ async fn operators_set_lockout_thresholds_from_the_command_line(backend: Db) {
     // A server over that database applies the operator's thresholds: an unknown user of the
     // pool is locked after three failures.
     let mut settings = test_settings(&database.url);
-    settings.pepper = Some(gatehouse::domain::secret::secret("cli-test-pepper-secret"));
-    settings.key_encryption_key = Some(gatehouse::domain::secret::secret(
+    settings.crypto.pepper = Some(gatehouse::domain::secret::secret("cli-test-pepper-secret"));
+    settings.crypto.key_encryption_key = Some(gatehouse::domain::secret::secret(
         "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     ));
     let app = gatehouse::app::App::build(settings).await.unwrap();

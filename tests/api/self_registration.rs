@@ -335,7 +335,7 @@ async fn sign_ups_beyond_the_per_address_budget_get_429(backend: Db) {
     let (pool, client_id) = open_tenant(&app).await;
     app.create_user(&pool, "alice", false).await;
     let mut settings = test_settings(&app.database_url());
-    settings.sign_up_rate_per_ip = BUDGET;
+    settings.limits.sign_up_rate_per_ip = BUDGET;
     let server = gatehouse::app::App::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", server.port());
     let handle = server.handle();
