@@ -18,6 +18,7 @@ use crate::domain::ids::{ClientId, Sub, UserPoolId};
 use crate::domain::lockout::{FailureRecord, LockoutPolicy};
 use crate::domain::pool::{PoolSettings, UserPool};
 use crate::domain::user::{StoredPasswordHash, User, UserStatus};
+use crate::domain::username::UsernameKey;
 
 pub use migrate::{MigrationReport, SchemaStatus};
 pub use retry::{Replay, RetryPolicy};
@@ -247,7 +248,7 @@ pub trait UserStore {
     async fn user_by_key(
         &self,
         pool: &UserPoolId,
-        username_key: &str,
+        username_key: &UsernameKey,
     ) -> Result<Option<User>, StoreError>;
     async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError>;
     async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError>;
@@ -256,7 +257,7 @@ pub trait UserStore {
     async fn list_users_page(
         &self,
         pool: &UserPoolId,
-        after: Option<&str>,
+        after: Option<&UsernameKey>,
         limit: u32,
     ) -> Result<Vec<User>, StoreError>;
     /// Sets a new hash and status and revokes sessions as asked, in one transaction.
@@ -379,7 +380,7 @@ pub trait SessionStore {
         &self,
         session: &NewSession,
         failure_scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
     ) -> Result<(), StoreError>;
     /// Sets the chosen password (status CONFIRMED) and the attributes, and starts the session,
     /// in one transaction, if the user's attributes are still `expected` (compare-and-set, so
@@ -453,7 +454,7 @@ pub trait LockoutStore {
     async fn failures(
         &self,
         scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
     ) -> Result<Option<FailureRecord>, StoreError>;
     /// Takes one attempt at a password before it is verified, in one conditional statement:
     /// refused while the key is locked; otherwise counted as a failure at once (and the lock
@@ -464,18 +465,22 @@ pub trait LockoutStore {
     async fn reserve_attempt(
         &self,
         scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
         policy: &LockoutPolicy,
         now: UnixSeconds,
     ) -> Result<Reservation, StoreError>;
     /// Forgets the failures of a key (the right password was given).
-    async fn clear_failures(&self, scope: &str, username_key: &str) -> Result<(), StoreError>;
+    async fn clear_failures(
+        &self,
+        scope: &str,
+        username_key: &UsernameKey,
+    ) -> Result<(), StoreError>;
     /// Counts one failure atomically (concurrent failures each count) and applies the lock
     /// the policy prescribes for the new count.
     async fn record_failure(
         &self,
         scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
         policy: &LockoutPolicy,
         now: UnixSeconds,
     ) -> Result<FailureRecord, StoreError>;

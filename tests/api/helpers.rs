@@ -12,7 +12,7 @@ use gatehouse::domain::attributes::UserAttributes;
 use gatehouse::domain::clock::{Clock, FakeClock, SystemClock};
 use gatehouse::domain::pool::{PoolName, PoolSettings, UserPool};
 use gatehouse::domain::secret::secret;
-use gatehouse::domain::username::Username;
+use gatehouse::domain::username::{Username, UsernameKey};
 use gatehouse::manage::pools::FixedIds;
 use gatehouse::manage::users::NewUser;
 use serde_json::{Value, json};
@@ -378,4 +378,9 @@ pub fn python_with(modules: &str) -> Option<String> {
         return None;
     }
     Some(python)
+}
+
+/// The store's key of a lower-case username, to read the store directly.
+pub fn username_key(name: &str) -> UsernameKey {
+    UsernameKey::from_stored(name.to_owned())
 }

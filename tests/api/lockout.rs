@@ -46,12 +46,12 @@ async fn seed_pool(app: &TestApp, name: &str, lockout: Value) {
         .unwrap();
 }
 
-/// The stored failure count of `username` in tenant `tenant`.
-async fn failure_count(services: &Services, tenant: &str, username: &str) -> Option<i64> {
-    let (pool, _) = services.find_pool(tenant).await.unwrap();
+/// The stored failure count of `username` in pool `pool_name`.
+async fn failure_count(services: &Services, pool_name: &str, username: &str) -> Option<i64> {
+    let (pool, _) = services.find_pool(pool_name).await.unwrap();
     services
         .store
-        .failures(pool.id.as_str(), username)
+        .failures(pool.id.as_str(), &crate::helpers::username_key(username))
         .await
         .unwrap()
         .map(|record| record.count)

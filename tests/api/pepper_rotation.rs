@@ -50,7 +50,7 @@ async fn a_retired_pepper_verifies_until_the_next_sign_in_rehashes(backend: Db) 
         async move {
             services
                 .store
-                .user_by_key(&pool, "alice")
+                .user_by_key(&pool, &crate::helpers::username_key("alice"))
                 .await
                 .unwrap()
                 .unwrap()
