@@ -25,8 +25,8 @@ use gatehouse::store::sql::{ConnectOptions, MigrateError};
 use gatehouse::store::{
     ChallengeRecord, CodeAttempt, ConfirmationCodeRecord, GroupRecord, GroupStore,
     HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, PoolStore,
-    Reservation, Revocation, Rotation, SessionStore, SigningKeyRecord, SqlStore, Store, StoreError,
-    UserStore,
+    Reservation, Revocation, Rotation, SessionStore, SigningKeyRecord, SqlStore,
+    SrpChallengeRecord, SrpChallengeStore, Store, StoreError, UserStore,
 };
 use support::{Db, TestDatabase};
 
@@ -64,6 +64,7 @@ fn hash(value: &str) -> StoredPasswordHash {
     StoredPasswordHash {
         phc: secret(value),
         pepper_id: Some("1".into()),
+        srp_verifier: Some(secret(format!("v2.sealed-verifier-of-{value}"))),
     }
 }
 
@@ -116,6 +117,7 @@ async fn populated(backend: Db) -> (Arc<SqlStore>, TestDatabase, UserPool, AppCl
 }
 
 on_both_backends!(
+    srp_challenges_are_taken_exactly_once_and_only_in_time,
     migrations_apply_once_and_the_schema_is_current,
     concurrent_migrations_apply_each_version_once,
     a_newer_schema_is_refused,
@@ -242,18 +244,38 @@ async fn resealing_a_key_is_compare_and_set(backend: Db) {
     );
 }
 
+/// The migrations this binary carries, in order (`V3__srp`, …), read from the tree so the
+/// cases below need no edit when one is added.
+fn migration_names() -> Vec<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
+    let mut names: Vec<(u32, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            let name = name.trim_end_matches(".sql").to_owned();
+            let version = name[1..name.find("__").unwrap()].parse().unwrap();
+            (version, name)
+        })
+        .collect();
+    names.sort();
+    names.into_iter().map(|(_, name)| name).collect()
+}
+
 async fn migrations_apply_once_and_the_schema_is_current(backend: Db) {
     let database = TestDatabase::create(backend).await.unwrap();
     let store = SqlStore::connect(&database.url, 2).await.unwrap();
     let before = store.schema_status().await.unwrap();
     assert_eq!(before.database_version, None);
     let first = store.migrate().await.unwrap();
-    assert_eq!(first.applied, ["V1__initial", "V2__refresh_order"]);
+    assert_eq!(first.applied, migration_names());
     let second = store.migrate().await.unwrap();
     assert!(second.applied.is_empty());
     let status = store.schema_status().await.unwrap();
     assert!(status.is_current());
-    assert_eq!(status.database_version, Some(2));
+    assert_eq!(
+        status.database_version,
+        Some(i64::try_from(migration_names().len()).unwrap())
+    );
     store.ping().await.unwrap();
 }
 
@@ -270,14 +292,18 @@ async fn concurrent_migrations_apply_each_version_once(backend: Db) {
         .into_iter()
         .map(|r| r.expect("every replica starts").applied.len())
         .sum();
-    assert_eq!(applied, 2, "each version applied by exactly one replica");
+    assert_eq!(
+        applied,
+        migration_names().len(),
+        "each version applied by exactly one replica"
+    );
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&database.url).await.unwrap();
     let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM refinery_schema_history")
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(rows, 2);
+    assert_eq!(rows, i64::try_from(migration_names().len()).unwrap());
     pool.close().await;
 }
 
@@ -288,7 +314,7 @@ async fn a_newer_schema_is_refused(backend: Db) {
     let pool = sqlx::AnyPool::connect(&database.url).await.unwrap();
     sqlx::query(
         "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) \
-         VALUES (7, 'later', '2030-01-01T00:00:00Z', '1')",
+         VALUES (99, 'later', '2030-01-01T00:00:00Z', '1')",
     )
     .execute(&pool)
     .await
@@ -297,7 +323,8 @@ async fn a_newer_schema_is_refused(backend: Db) {
     let store = SqlStore::connect(&database.url, 2).await.unwrap();
     match store.migrate().await {
         Err(MigrateError::NewerSchema { database, binary }) => {
-            assert_eq!((database, binary), (7, 2));
+            let carried = i64::try_from(migration_names().len()).unwrap();
+            assert_eq!((database, binary), (99, carried));
         }
         other => panic!("expected NewerSchema, got {other:?}"),
     }
@@ -545,6 +572,11 @@ async fn password_rehash_is_compare_and_set(backend: Db) {
         .password
         .unwrap();
     assert_eq!(stored.phc.expose_secret(), "$argon2id$stronger");
+    // The verifier is replaced with the hash, never left behind by it.
+    assert_eq!(
+        stored.srp_verifier.unwrap().expose_secret(),
+        "v2.sealed-verifier-of-$argon2id$stronger"
+    );
 }
 
 async fn attribute_replacement_is_compare_and_set(backend: Db) {
@@ -764,6 +796,52 @@ async fn challenges_are_taken_exactly_once(backend: Db) {
         .collect();
     assert_eq!(taken.len(), 1, "exactly one answer gets the challenge");
     assert!(store.challenge("ch-1").await.unwrap().is_none());
+}
+
+fn srp_challenge(pool: &UserPool, client: &AppClient, hash: &str) -> SrpChallengeRecord {
+    SrpChallengeRecord {
+        secret_block_hash: hash.into(),
+        pool_id: pool.id.clone(),
+        client_id: client.id.clone(),
+        username: "Alice".into(),
+        username_key: username_key("alice"),
+        client_public: "0a".into(),
+        server_secret: "v2.sealed".into(),
+        expires_at: NOW + 180,
+    }
+}
+
+async fn srp_challenges_are_taken_exactly_once_and_only_in_time(backend: Db) {
+    // Unknown users get challenges too: no user row is needed.
+    let (store, _db) = store(backend).await;
+    let (pool, client) = pool("acme");
+    store.create_pool(&pool, &client).await.unwrap();
+    let record = srp_challenge(&pool, &client, "block-1");
+    store.create_srp_challenge(&record, NOW).await.unwrap();
+    let takers = (0..50).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.take_srp_challenge("block-1", NOW + 1).await.unwrap() })
+    });
+    let taken: Vec<_> = futures_util::future::join_all(takers)
+        .await
+        .into_iter()
+        .filter_map(|r| r.unwrap())
+        .collect();
+    assert_eq!(taken, vec![record]);
+    let late = srp_challenge(&pool, &client, "block-2");
+    store.create_srp_challenge(&late, NOW).await.unwrap();
+    assert_eq!(
+        store
+            .take_srp_challenge("block-2", NOW + 180)
+            .await
+            .unwrap(),
+        None
+    );
+    // …and the expired row is gone with that attempt.
+    assert_eq!(
+        store.take_srp_challenge("block-2", NOW + 1).await.unwrap(),
+        None
+    );
 }
 
 async fn expired_challenges_are_not_returned(backend: Db) {

@@ -8,6 +8,7 @@ use crate::store::{Reservation, Revocation};
 
 use super::access::AccessContext;
 use super::audit::{AuditEvent, Outcome};
+use super::password_credential::CredentialOwner;
 use super::sign_in::failure_scope;
 use super::{AuthError, NotAuthorized, Services};
 
@@ -65,7 +66,16 @@ impl Services {
             .password_policy
             .check(proposed.expose_secret())
             .map_err(|violation| AuthError::InvalidPassword(violation.0))?;
-        let hash = self.hasher.hash(proposed).await?;
+        let hash = self
+            .new_password_credential(
+                CredentialOwner {
+                    pool_id: &caller.pool.id,
+                    sub: &caller.user.sub,
+                    username_key: &caller.user.username_key,
+                },
+                proposed,
+            )
+            .await?;
         self.store
             .set_password(
                 &caller.user.sub,

@@ -9,10 +9,12 @@ pub mod housekeeping;
 pub mod issue;
 pub mod keys;
 pub mod new_password;
+pub mod password_credential;
 pub mod refresh;
 pub mod sign_in;
 pub mod sign_out;
 pub mod sign_up;
+pub mod srp_sign_in;
 pub mod update_attributes;
 
 use std::sync::Arc;

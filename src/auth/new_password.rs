@@ -14,6 +14,7 @@ use crate::domain::user::UserStatus;
 use crate::domain::username::Username;
 
 use super::issue::IssuedTokens;
+use super::password_credential::CredentialOwner;
 use super::sign_in::{NEW_PASSWORD_REQUIRED, SignInTarget};
 use super::{AuthError, NotAuthorized, Services};
 
@@ -107,7 +108,16 @@ impl Services {
         let writer = Writer::NewPasswordChallenge(&client.settings);
         apply_write(writer, &user.attributes, &attributes)?;
 
-        let hash = self.hasher.hash(&answer.new_password).await?;
+        let hash = self
+            .new_password_credential(
+                CredentialOwner {
+                    pool_id: &pool.id,
+                    sub: &user.sub,
+                    username_key: &user.username_key,
+                },
+                &answer.new_password,
+            )
+            .await?;
         // Only now is the session spent; of two concurrent answers exactly one gets here.
         self.store
             .take_challenge(&session_hash, now)

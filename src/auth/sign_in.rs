@@ -20,6 +20,7 @@ use crate::store::{ChallengeRecord, Reservation};
 
 use super::audit::{self, AuditEvent, Outcome};
 use super::issue::IssuedTokens;
+use super::password_credential::CredentialOwner;
 use super::{AuthError, NotAuthorized, Services};
 
 /// How long a challenge session may be answered (Cognito's minimum and default).
@@ -207,33 +208,71 @@ impl Services {
                 (client, user, needs_rehash)
             }
             (_, pool, client, user) => {
-                // Already counted by the reservation.
-                if reserved.locked_until.is_some_and(|until| until > now) {
-                    let pool_label = pool.as_ref().map_or(scope, |p| p.id.as_str());
-                    AuditEvent::new("lockout_started", pool_label, Outcome::Success)
-                        .with_username(request.username.as_str())
-                        .with_failures(reserved.count)
-                        .emit();
-                    self.telemetry.lockout_started();
-                }
-                // Only a client that opted out of existence-error prevention (Cognito's
-                // LEGACY) learns that the user does not exist.
-                let legacy = client
-                    .as_ref()
-                    .is_some_and(|c| !c.settings.prevent_user_existence_errors);
-                if legacy && pool.is_some() && user.is_none() {
-                    return Err(AuthError::UserNotFound);
-                }
-                return Err(AuthError::NotAuthorized(
-                    NotAuthorized::IncorrectCredentials,
+                return Err(self.refuse_unproven(
+                    &reserved,
+                    pool.as_ref(),
+                    client.as_ref(),
+                    user.is_some(),
+                    scope,
+                    request.username.as_str(),
+                    now,
                 ));
             }
         };
 
-        if needs_rehash {
+        // Upgrades a hash made with weaker parameters or an old pepper, and gives a password
+        // set before SRP existed its verifier (or replaces one that no longer opens, say
+        // after the key-encryption key changed).
+        let lacks_verifier = user.password.is_some() && self.user_srp_secret(Some(&user)).is_none();
+        if needs_rehash || lacks_verifier {
             self.rehash(&user, &request.password).await;
         }
-        let outcome = self.admit_user(&client, &user, scope, now).await;
+        self.admit_proven(&client, &user, scope, now).await
+    }
+
+    /// The refusal of an attempt whose password (or SRP proof) was not proven, already
+    /// counted by its lockout reservation.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each is a separate fact of the attempt"
+    )]
+    pub(super) fn refuse_unproven(
+        &self,
+        reserved: &crate::domain::lockout::FailureRecord,
+        pool: Option<&UserPool>,
+        client: Option<&AppClient>,
+        user_exists: bool,
+        scope: &str,
+        username: &str,
+        now: UnixSeconds,
+    ) -> AuthError {
+        if reserved.locked_until.is_some_and(|until| until > now) {
+            let pool_label = pool.map_or(scope, |p| p.id.as_str());
+            AuditEvent::new("lockout_started", pool_label, Outcome::Success)
+                .with_username(username)
+                .with_failures(reserved.count)
+                .emit();
+            self.telemetry.lockout_started();
+        }
+        // Only a client that opted out of existence-error prevention (Cognito's LEGACY)
+        // learns that the user does not exist.
+        let legacy = client.is_some_and(|c| !c.settings.prevent_user_existence_errors);
+        if legacy && pool.is_some() && !user_exists {
+            return AuthError::UserNotFound;
+        }
+        AuthError::NotAuthorized(NotAuthorized::IncorrectCredentials)
+    }
+
+    /// The user proved the password (by Argon2 or by SRP): decide what they may do next, and
+    /// settle the lockout reservation.
+    pub(super) async fn admit_proven(
+        &self,
+        client: &AppClient,
+        user: &User,
+        scope: &str,
+        now: UnixSeconds,
+    ) -> Result<SignInOutcome, AuthError> {
+        let outcome = self.admit_user(client, user, scope, now).await;
         // A new session cleared the counter in its own transaction; any other answer to the
         // right password (challenge, disabled, unconfirmed, …) gives the reservation back.
         // (A server fault leaves it counted: the answer was not given.)
@@ -242,7 +281,7 @@ impl Services {
             Ok(SignInOutcome::Authenticated(_))
                 | Err(AuthError::Unavailable(_) | AuthError::Internal(_))
         ) {
-            self.store.clear_failures(scope, key).await?;
+            self.store.clear_failures(scope, &user.username_key).await?;
         }
         outcome
     }
@@ -314,12 +353,17 @@ impl Services {
         }))
     }
 
-    /// Upgrades a hash made with weaker parameters or an old pepper. Best effort: the
-    /// sign-in succeeds whatever happens here, and compare-and-set never overwrites a
-    /// password changed meanwhile.
+    /// Replaces the stored credential with a new one of the same password: current Argon2
+    /// parameters and pepper, and an SRP verifier. Best effort: the sign-in succeeds whatever
+    /// happens here, and compare-and-set never overwrites a password changed meanwhile.
     async fn rehash(&self, user: &User, password: &SecretString) {
         let Some(old) = &user.password else { return };
-        let replacement = match self.hasher.hash(password).await {
+        let owner = CredentialOwner {
+            pool_id: &user.pool_id,
+            sub: &user.sub,
+            username_key: &user.username_key,
+        };
+        let replacement = match self.new_password_credential(owner, password).await {
             Ok(hash) => hash,
             Err(error) => {
                 tracing::debug!(%error, sub = %user.sub, "rehash skipped");

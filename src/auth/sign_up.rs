@@ -10,6 +10,7 @@
 use rand::TryRng;
 use rand::rngs::SysRng;
 
+use super::password_credential::CredentialOwner;
 use super::{AuthError, NotAuthorized, Services};
 use crate::domain::app_client::AppClient;
 use crate::domain::attribute_access::{Writer, apply_write};
@@ -91,9 +92,19 @@ impl Services {
             .check(request.password.expose_secret())
             .map_err(|violation| AuthError::InvalidPassword(violation.0))?;
         let now = self.clock.now();
-        let hash = self.hasher.hash(&request.password).await?;
+        let sub = Sub::generate();
+        let hash = self
+            .new_password_credential(
+                CredentialOwner {
+                    pool_id: &pool.id,
+                    sub: &sub,
+                    username_key: request.username.key(),
+                },
+                &request.password,
+            )
+            .await?;
         let user = User {
-            sub: Sub::generate(),
+            sub,
             pool_id: pool.id.clone(),
             username: request.username.as_str().to_owned(),
             username_key: request.username.key().clone(),

@@ -98,6 +98,17 @@ impl KeyEncryptionKey {
         }
     }
 
+    /// A key for another purpose, derived from this one with HKDF-SHA256 and `purpose` as its
+    /// info, so one secret serves several uses without any two sharing a key (the decoy SRP
+    /// verifiers of `auth/srp_sign_in.rs`).
+    pub fn derive_key(&self, purpose: &str) -> SecretBox<[u8; KEY_BYTES]> {
+        let mut derived = Box::new([0u8; KEY_BYTES]);
+        hkdf::Hkdf::<sha2::Sha256>::new(None, self.0.expose_secret())
+            .expand(purpose.as_bytes(), derived.as_mut())
+            .unwrap_or_else(|_| unreachable!("32 bytes is a valid HKDF-SHA256 output length"));
+        SecretBox::new(derived)
+    }
+
     fn cipher(&self) -> Aes256Gcm {
         Aes256Gcm::new(&Key::<Aes256Gcm>::from(*self.0.expose_secret()))
     }
@@ -221,6 +232,16 @@ mod tests {
         assert!(!created_again);
         let sealed = first.encrypt(b"x", "k").unwrap();
         assert_eq!(second.decrypt(&sealed, "k").unwrap(), b"x");
+    }
+
+    #[test]
+    fn derived_keys_differ_by_purpose_and_by_key() {
+        let kek = KeyEncryptionKey::generate().unwrap();
+        let one = kek.derive_key("a");
+        assert_eq!(one.expose_secret(), kek.derive_key("a").expose_secret());
+        assert_ne!(one.expose_secret(), kek.derive_key("b").expose_secret());
+        let other = KeyEncryptionKey::generate().unwrap();
+        assert_ne!(one.expose_secret(), other.derive_key("a").expose_secret());
     }
 
     #[test]

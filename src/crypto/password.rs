@@ -267,6 +267,8 @@ impl PasswordHasher {
         Ok(StoredPasswordHash {
             phc: secret(phc),
             pepper_id: self.pepper_id().map(str::to_owned),
+            // Made beside it by `Services::new_password_credential` (auth/password_credential.rs).
+            srp_verifier: None,
         })
     }
 
@@ -307,6 +309,17 @@ impl PasswordHasher {
             })
         })
         .await?
+    }
+
+    /// Runs other password-derived arithmetic (SRP's modular exponentiations, a few
+    /// milliseconds each) on a hashing thread under the same admission, so it shares the
+    /// bounded queue and back-pressure instead of blocking the async executor.
+    pub async fn compute<T: Send + 'static>(
+        &self,
+        admission: Admission,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        self.run(admission, move |_memory| job()).await
     }
 
     /// Waits for a worker (the queue bounds how many wait), then computes on a hashing thread.

@@ -39,12 +39,16 @@ impl UserStatus {
     }
 }
 
-/// A stored Argon2 hash in PHC form and the id of the pepper it was made with. The hash is
-/// kept secret too: it is what an offline attacker would want.
+/// What is stored about a password: the Argon2 hash in PHC form, the id of the pepper it was
+/// made with, and the SRP salt and verifier sealed under the key-encryption key (bound to
+/// the pool and user). All of it is kept secret: it is what an offline attacker would want.
+/// Written together, always: a verifier never outlives the password it was made from.
 #[derive(Debug, Clone)]
 pub struct StoredPasswordHash {
     pub phc: SecretString,
     pub pepper_id: Option<String>,
+    /// `None` for passwords set before SRP existed; made at the next password sign-in.
+    pub srp_verifier: Option<SecretString>,
 }
 
 #[derive(Debug, Clone)]

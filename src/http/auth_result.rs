@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::auth::issue::IssuedTokens;
 use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, NewPasswordChallenge};
+use crate::auth::srp_sign_in::{PASSWORD_VERIFIER, PasswordVerifierChallenge};
 use crate::domain::secret::ExposeSecret;
 
 /// Tokens, or the challenge that stands before them.
@@ -25,6 +26,26 @@ pub(crate) enum CognitoToken {
         session: String,
         challenge_parameters: NewPasswordParameters,
     },
+    /// SRP's second step. No `Session`, as Cognito answers: the `SECRET_BLOCK` is the handle.
+    #[serde(rename_all = "PascalCase")]
+    PasswordVerifier {
+        challenge_name: &'static str,
+        challenge_parameters: PasswordVerifierParameters,
+    },
+}
+
+#[derive(Serialize)]
+pub(crate) struct PasswordVerifierParameters {
+    #[serde(rename = "SALT")]
+    salt: String,
+    #[serde(rename = "SECRET_BLOCK")]
+    secret_block: String,
+    #[serde(rename = "SRP_B")]
+    srp_b: String,
+    #[serde(rename = "USERNAME")]
+    username: String,
+    #[serde(rename = "USER_ID_FOR_SRP")]
+    user_id_for_srp: String,
 }
 
 #[derive(Serialize)]
@@ -57,6 +78,19 @@ impl CognitoToken {
                 user_id_for_srp: challenge.username,
                 required_attributes: challenge.required_attributes_json,
                 user_attributes: challenge.user_attributes_json,
+            },
+        }
+    }
+
+    pub(crate) fn password_verifier(challenge: PasswordVerifierChallenge) -> Self {
+        Self::PasswordVerifier {
+            challenge_name: PASSWORD_VERIFIER,
+            challenge_parameters: PasswordVerifierParameters {
+                salt: challenge.salt,
+                secret_block: challenge.secret_block,
+                srp_b: challenge.server_public,
+                username: challenge.username,
+                user_id_for_srp: challenge.user_id_for_srp,
             },
         }
     }
@@ -94,7 +128,7 @@ impl CognitoToken {
             } => Some(AuthenticationResultOnly {
                 authentication_result,
             }),
-            Self::Challenge { .. } => None,
+            Self::Challenge { .. } | Self::PasswordVerifier { .. } => None,
         }
     }
 }

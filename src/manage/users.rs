@@ -1,6 +1,7 @@
 //! Creating users and changing their password, status and attributes.
 
 use crate::auth::audit::AuditEvent;
+use crate::auth::password_credential::CredentialOwner;
 use crate::auth::update_attributes::check_names;
 use crate::auth::{AuthError, Services};
 use crate::domain::attribute_access::{Writer, apply_delete, apply_write};
@@ -26,10 +27,20 @@ impl Services {
     pub async fn create_user(&self, pool: &UserPool, new: NewUser) -> Result<User, AuthError> {
         self.check_password_policy(pool, &new.password)?;
         let now = self.clock.now();
-        let hash = self.hasher.hash(&new.password).await?;
+        let sub = Sub::generate();
+        let hash = self
+            .new_password_credential(
+                CredentialOwner {
+                    pool_id: &pool.id,
+                    sub: &sub,
+                    username_key: new.username.key(),
+                },
+                &new.password,
+            )
+            .await?;
         let (status, temporary_expiry) = self.status_for(pool, new.temporary, now);
         let user = User {
-            sub: Sub::generate(),
+            sub,
             pool_id: pool.id.clone(),
             username: new.username.as_str().to_owned(),
             username_key: new.username.key().clone(),
@@ -84,7 +95,16 @@ impl Services {
         self.check_password_policy(pool, password)?;
         let user = self.find_user(pool, username).await?;
         let now = self.clock.now();
-        let hash = self.hasher.hash(password).await?;
+        let hash = self
+            .new_password_credential(
+                CredentialOwner {
+                    pool_id: &pool.id,
+                    sub: &user.sub,
+                    username_key: &user.username_key,
+                },
+                password,
+            )
+            .await?;
         let (status, expiry) = self.status_for(pool, temporary, now);
         self.store
             .set_password(&user.sub, &hash, status, expiry, Revocation::All, now)

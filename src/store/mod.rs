@@ -156,6 +156,23 @@ pub struct ChallengeRecord {
     pub expires_at: UnixSeconds,
 }
 
+/// An open `PASSWORD_VERIFIER` challenge, found by the SHA-256 of its `SECRET_BLOCK`. The
+/// user is named, not referenced: unknown users get challenges too (docs/security.md, "SRP").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SrpChallengeRecord {
+    pub secret_block_hash: String,
+    pub pool_id: UserPoolId,
+    pub client_id: ClientId,
+    /// As the client gave it (a SECRET_HASH may be computed over it).
+    pub username: String,
+    pub username_key: UsernameKey,
+    /// SRP_A, hexadecimal (public).
+    pub client_public: String,
+    /// The server's ephemeral secret b, sealed under the key-encryption key.
+    pub server_secret: String,
+    pub expires_at: UnixSeconds,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyPurpose {
     Id,
@@ -526,6 +543,23 @@ pub trait HousekeepingStore {
     ) -> Result<Purged, StoreError>;
 }
 
+#[async_trait]
+pub trait SrpChallengeStore {
+    async fn create_srp_challenge(
+        &self,
+        challenge: &SrpChallengeRecord,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
+    /// Removes and returns the challenge if it exists and has not expired. One statement, so
+    /// of any number of concurrent answers to one challenge exactly one gets it, on any
+    /// replica: a captured signature can never be replayed.
+    async fn take_srp_challenge(
+        &self,
+        secret_block_hash: &str,
+        now: UnixSeconds,
+    ) -> Result<Option<SrpChallengeRecord>, StoreError>;
+}
+
 /// Everything Gatehouse persists.
 #[async_trait]
 pub trait Store:
@@ -533,6 +567,7 @@ pub trait Store:
     + UserStore
     + GroupStore
     + SessionStore
+    + SrpChallengeStore
     + LockoutStore
     + KeyStore
     + HousekeepingStore

@@ -129,7 +129,7 @@ async fn audit_events_carry_pool_user_client_ip_and_request_id(backend: Db) {
         .to_owned();
     let mut run = Run {
         address: server.address.clone(),
-        http: reqwest::Client::new(),
+        http: crate::helpers::http_client(),
         expected: Vec::new(),
         secrets: [
             ALICE_PASSWORD,

@@ -371,7 +371,7 @@ async fn the_aws_cli_session_of_the_readme_works(backend: Db) {
 }
 
 /// The JS clients' directory, or None (outside CI) after saying the test was skipped.
-fn js_clients() -> Option<std::path::PathBuf> {
+pub(crate) fn js_clients() -> Option<std::path::PathBuf> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/js");
     let node = Command::new("node")
         .arg("--version")
@@ -446,7 +446,7 @@ async fn without_admin_keys_admin_operations_say_how_to_configure_them(backend: 
         let address = format!("http://127.0.0.1:{}/", app.port());
         let handle = app.handle();
         tokio::spawn(app.run_until_handle_stops());
-        let response = reqwest::Client::new()
+        let response = crate::helpers::http_client()
             .post(&address)
             .header("Content-Type", "application/x-amz-json-1.1")
             .header(

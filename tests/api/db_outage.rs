@@ -344,7 +344,7 @@ async fn postgres_outages_fail_closed_and_recover() {
         .unwrap();
     let outage = Arc::new(Outage {
         address,
-        http: reqwest::Client::new(),
+        http: crate::helpers::http_client(),
         services,
         pool,
         server,

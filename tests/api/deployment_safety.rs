@@ -43,7 +43,7 @@ async fn an_open_admin_api_needs_loopback_or_an_explicit_acknowledgement(backend
     )
     .listening()
     .await;
-    let response = reqwest::Client::new()
+    let response = crate::helpers::http_client()
         .post(acknowledged.url("/"))
         .header("Content-Type", "application/x-amz-json-1.1")
         .header(

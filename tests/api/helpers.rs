@@ -117,7 +117,7 @@ impl TestApp {
         Self {
             address,
             database_url: database.url.clone(),
-            client: reqwest::Client::new(),
+            client: http_client(),
             services,
             clock,
             server,
@@ -310,6 +310,16 @@ impl TestApp {
 }
 
 /// Asserts an error response: status, `__type`, message, and the envelope's headers.
+/// The HTTP client every test uses. Its pooled connections go idle for at most 2 s, under the
+/// server's 5 s keep-alive: a connection the server is closing is never picked for the next
+/// request (which would fail with an incomplete message on a loaded machine).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .expect("the test HTTP client builds")
+}
+
 pub async fn assert_error(response: reqwest::Response, status: u16, type_: &str, message: &str) {
     assert_eq!(response.status(), status);
     let headers = response.headers().clone();

@@ -497,6 +497,35 @@ async fn every_endpoint_refuses_every_hostile_body_before_any_work(backend: Db) 
         .passwords(&["/AuthParameters/PASSWORD"]),
         Endpoint::new(
             Via::Cognito("InitiateAuth".into()),
+            json!({"AuthFlow": "USER_SRP_AUTH", "ClientId": client_id,
+                   "AuthParameters": {"USERNAME": "alice", "SRP_A": "0a1b2c"}}),
+        )
+        .required(&[
+            "/AuthFlow",
+            "/ClientId",
+            "/AuthParameters/USERNAME",
+            "/AuthParameters/SRP_A",
+        ])
+        .usernames(&["/AuthParameters/USERNAME"]),
+        Endpoint::new(
+            Via::Cognito("RespondToAuthChallenge".into()),
+            json!({"ClientId": client_id, "ChallengeName": "PASSWORD_VERIFIER",
+                   "ChallengeResponses": {"USERNAME": "alice",
+                       "PASSWORD_CLAIM_SECRET_BLOCK": "c2VjcmV0IGJsb2Nr",
+                       "PASSWORD_CLAIM_SIGNATURE": "c2lnbmF0dXJl",
+                       "TIMESTAMP": "Tue Sep 3 08:04:56 UTC 2019"}}),
+        )
+        .required(&[
+            "/ClientId",
+            "/ChallengeName",
+            "/ChallengeResponses/USERNAME",
+            "/ChallengeResponses/PASSWORD_CLAIM_SECRET_BLOCK",
+            "/ChallengeResponses/PASSWORD_CLAIM_SIGNATURE",
+            "/ChallengeResponses/TIMESTAMP",
+        ])
+        .usernames(&["/ChallengeResponses/USERNAME"]),
+        Endpoint::new(
+            Via::Cognito("InitiateAuth".into()),
             json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client_id,
                    "AuthParameters": {"REFRESH_TOKEN": refresh}}),
         )

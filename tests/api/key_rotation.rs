@@ -82,7 +82,7 @@ async fn rotation_under_load_causes_no_verification_failure(backend: Db) {
         let jwks_url = app.jwks_url(&pool);
         tokio::spawn(async move {
             let mut verifier = Verifier {
-                client: reqwest::Client::new(),
+                client: crate::helpers::http_client(),
                 jwks_url,
                 keys: HashMap::new(),
                 fetches: 0,

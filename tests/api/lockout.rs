@@ -244,7 +244,7 @@ async fn operators_set_lockout_thresholds_from_the_command_line(backend: Db) {
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let mut messages = Vec::new();
     for _ in 0..4 {
         let response = client
@@ -402,7 +402,7 @@ async fn a_restart_forgets_no_failure(backend: Db) {
     let login = |user: &'static str, password: &'static str| {
         let address = address.clone();
         async move {
-            let response = reqwest::Client::new()
+            let response = crate::helpers::http_client()
                 .post(format!("{address}/Login"))
                 .json(&json!({"UserName": user, "TenantName": "acme", "Password": password}))
                 .send()

@@ -94,7 +94,7 @@ async fn no_password_token_or_key_appears_in_the_logs(backend: Db) {
     )
     .unwrap();
     let server = Server::start(&cli, &seed_path);
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let post = |path: &str, body: Value| {
         http.post(format!("{}{path}", server.address))
             .json(&body)

@@ -42,5 +42,6 @@ mod server_process;
 mod shutdown;
 mod sign_out;
 mod sigv4;
+mod srp;
 mod tls;
 mod tokens;

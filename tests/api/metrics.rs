@@ -192,7 +192,7 @@ async fn metrics_move_to_their_own_listener_when_one_is_set(backend: Db) {
     let handle = server.handle();
     let running = tokio::spawn(server.run_until_handle_stops());
 
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let on_public = client
         .get(format!("{public}/metrics"))
         .send()

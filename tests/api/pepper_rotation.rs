@@ -28,7 +28,7 @@ async fn start(
 }
 
 async fn login(address: &str) -> u16 {
-    reqwest::Client::new()
+    crate::helpers::http_client()
         .post(format!("{address}/Login"))
         .json(&serde_json::json!({"UserName": "alice", "TenantName": "acme", "Password": PASSWORD}))
         .send()

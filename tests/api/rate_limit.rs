@@ -29,7 +29,7 @@ async fn limited(
 }
 
 async fn attempt(address: &str, user: &str, forwarded_for: Option<&str>) -> u16 {
-    let mut request = reqwest::Client::new()
+    let mut request = crate::helpers::http_client()
         .post(format!("{address}/Login"))
         .json(&json!({"UserName": user, "TenantName": "acme", "Password": PASSWORD}));
     if let Some(value) = forwarded_for {
@@ -47,7 +47,7 @@ async fn sign_ins_beyond_the_per_address_limit_get_429(backend: Db) {
     for user in ["alice", "bob", "carol"] {
         assert_ne!(attempt(&address, user, None).await, 429);
     }
-    let response = reqwest::Client::new()
+    let response = crate::helpers::http_client()
         .post(format!("{address}/Login"))
         .json(&json!({"UserName": "alice", "TenantName": "acme", "Password": PASSWORD}))
         .send()
@@ -58,7 +58,7 @@ async fn sign_ins_beyond_the_per_address_limit_get_429(backend: Db) {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["__type"], "TooManyRequestsException");
     // The Cognito API's sign-in shares the budget; health and discovery do not.
-    let cognito = reqwest::Client::new()
+    let cognito = crate::helpers::http_client()
         .post(format!("{address}/"))
         .header("Content-Type", "application/x-amz-json-1.1")
         .header(

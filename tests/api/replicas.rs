@@ -128,7 +128,7 @@ async fn two_replicas_share_sessions_lockouts_keys_and_migrations() {
     let replicas = Replicas {
         a,
         b,
-        http: reqwest::Client::new(),
+        http: crate::helpers::http_client(),
     };
     for replica in [&replicas.a, &replicas.b] {
         let ready: Value = replicas

@@ -340,7 +340,7 @@ async fn sign_ups_beyond_the_per_address_budget_get_429(backend: Db) {
     let address = format!("http://127.0.0.1:{}", server.port());
     let handle = server.handle();
     tokio::spawn(server.run_until_handle_stops());
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let sign_up = |body: Value| {
         http.post(format!("{address}/"))
             .header("Content-Type", "application/x-amz-json-1.1")

@@ -86,7 +86,7 @@ async fn send(
 /// Signs in, refreshes a few times, signs in again… until the server refuses connections.
 async fn client(address: String, user: String, tally: Arc<Tally>, signalled: Arc<AtomicBool>) {
     // One client per simulated user, so each holds its own keep-alive connection.
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let login = json!({"UserName": user, "TenantName": "acme", "Password": PASSWORD});
     let result: Result<(), String> = async {
         loop {

@@ -1,6 +1,7 @@
-//! `InitiateAuth`: `USER_PASSWORD_AUTH` (the same sign-in as `/Login`) and
-//! `REFRESH_TOKEN_AUTH` / `REFRESH_TOKEN` (new ID and access tokens, no new refresh token,
-//! as Cognito answers). `AdminInitiateAuth` shares [`start`] with its own flow names.
+//! `InitiateAuth`: `USER_PASSWORD_AUTH` (the same sign-in as `/Login`), `USER_SRP_AUTH` (the
+//! first step of SRP sign-in, answered with `PASSWORD_VERIFIER`) and `REFRESH_TOKEN_AUTH` /
+//! `REFRESH_TOKEN` (new ID and access tokens, no new refresh token, as Cognito answers).
+//! `AdminInitiateAuth` shares [`start`] with its own flow names.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,11 @@ use super::{
 use crate::auth::Services;
 use crate::auth::refresh::CognitoRefresh;
 use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
-use crate::domain::app_client::{ADMIN_USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, USER_PASSWORD_AUTH};
+use crate::auth::srp_sign_in::SrpStart;
+use crate::crypto::srp::ClientPublic;
+use crate::domain::app_client::{
+    ADMIN_USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, USER_PASSWORD_AUTH, USER_SRP_AUTH,
+};
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::username::Username;
@@ -43,8 +48,11 @@ fn flow_requirement(flow: &str, admin: bool) -> Result<&'static str, ApiError> {
         ("USER_PASSWORD_AUTH", false) => Ok(USER_PASSWORD_AUTH),
         ("ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH", true) => Ok(ADMIN_USER_PASSWORD_AUTH),
         ("REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN", _) => Ok(REFRESH_TOKEN_AUTH),
-        ("USER_SRP_AUTH" | "CUSTOM_AUTH" | "USER_AUTH", _) => Err(ApiError::invalid_parameter(
-            format!("{flow} is not supported by Gatehouse; use USER_PASSWORD_AUTH"),
+        ("USER_SRP_AUTH", _) => Ok(USER_SRP_AUTH),
+        ("CUSTOM_AUTH" | "USER_AUTH", _) => Err(ApiError::invalid_parameter(
+            format!(
+                "{flow} is not supported by Gatehouse; use USER_SRP_AUTH or USER_PASSWORD_AUTH"
+            ),
             SURFACE,
         )),
         ("USER_PASSWORD_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH", _) => Err(
@@ -60,7 +68,13 @@ fn flow_requirement(flow: &str, admin: bool) -> Result<&'static str, ApiError> {
 /// What a flow signs in with, validated.
 enum Credentials {
     Refresh(SecretString),
+    SignIn(SignInCredentials),
+}
+
+enum SignInCredentials {
     Password(Username, SecretString),
+    /// Boxed: A is a 3072-bit number.
+    Srp(Box<SrpStart>),
 }
 
 /// Starts a sign-in or refresh for `client`; `admin_pool` is set (and must be the client's
@@ -85,12 +99,22 @@ pub(super) async fn start(
             parameters.remove("REFRESH_TOKEN"),
         )?;
         Credentials::Refresh(token("authParameters.REFRESH_TOKEN", &refresh)?)
+    } else if required_flow == USER_SRP_AUTH {
+        let name = required("authParameters.USERNAME", parameters.remove("USERNAME"))?;
+        let name = username("authParameters.USERNAME", name.expose_secret())?;
+        let client_public = required("authParameters.SRP_A", parameters.remove("SRP_A"))?;
+        let client_public = ClientPublic::parse_hex(client_public.expose_secret())
+            .map_err(|_| ApiError::invalid_parameter("Invalid SRP_A value.", SURFACE))?;
+        Credentials::SignIn(SignInCredentials::Srp(Box::new(SrpStart {
+            username: name,
+            client_public,
+        })))
     } else {
         let name = required("authParameters.USERNAME", parameters.remove("USERNAME"))?;
         let name = username("authParameters.USERNAME", name.expose_secret())?;
         let secret_password = required("authParameters.PASSWORD", parameters.remove("PASSWORD"))?;
         let password = password("authParameters.PASSWORD", &secret_password)?;
-        Credentials::Password(name, password)
+        Credentials::SignIn(SignInCredentials::Password(name, password))
     };
     let not_found = || {
         failed(crate::auth::AuthError::ResourceNotFound(format!(
@@ -103,7 +127,7 @@ pub(super) async fn start(
         .map_err(failed)?
         .filter(|c| admin_pool.is_none_or(|pool| *pool == c.pool_id))
         .ok_or_else(not_found)?;
-    let (name, password) = match credentials {
+    let credentials = match credentials {
         // The client's refresh rules (flow, SECRET_HASH, binding) are the use case's.
         Credentials::Refresh(refresh) => {
             let tokens = services
@@ -118,7 +142,7 @@ pub(super) async fn start(
                 .map_err(failed)?;
             return Ok(output(&CognitoToken::authenticated(&tokens)));
         }
-        Credentials::Password(name, password) => (name, password),
+        Credentials::SignIn(credentials) => credentials,
     };
     if !client.settings.allows(required_flow) {
         return Err(ApiError::invalid_parameter(
@@ -126,6 +150,23 @@ pub(super) async fn start(
             SURFACE,
         ));
     }
+    let (name, password) = match credentials {
+        SignInCredentials::Password(name, password) => (name, password),
+        SignInCredentials::Srp(start) => {
+            services
+                .check_secret_hash(
+                    &client,
+                    start.username.as_str(),
+                    parameters.get("SECRET_HASH"),
+                )
+                .map_err(failed)?;
+            let challenge = services
+                .start_srp_sign_in(&client, *start)
+                .await
+                .map_err(failed)?;
+            return Ok(output(&CognitoToken::password_verifier(challenge)));
+        }
+    };
     services
         .check_secret_hash(&client, name.as_str(), parameters.get("SECRET_HASH"))
         .map_err(failed)?;

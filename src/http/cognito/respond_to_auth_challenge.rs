@@ -1,9 +1,12 @@
-//! `RespondToAuthChallenge` for `NEW_PASSWORD_REQUIRED`: the same use case as the login API's.
-//! `AdminRespondToAuthChallenge` shares [`answer`].
+//! `RespondToAuthChallenge` for `NEW_PASSWORD_REQUIRED` (the same use case as the login API's)
+//! and `PASSWORD_VERIFIER` (SRP's second step). `AdminRespondToAuthChallenge` shares
+//! [`answer`].
 
 use std::collections::BTreeMap;
 
 use actix_web::HttpResponse;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
 use super::{
@@ -11,7 +14,9 @@ use super::{
 };
 use crate::auth::Services;
 use crate::auth::new_password::NewPasswordAnswer;
-use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, SignInTarget};
+use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, SignInOutcome, SignInTarget};
+use crate::auth::srp_sign_in::{PASSWORD_VERIFIER, PasswordVerifierAnswer};
+use crate::domain::app_client::USER_SRP_AUTH;
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::http::auth_result::CognitoToken;
@@ -31,13 +36,12 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     let input: Input = input(body)?;
     let client = client_id(&required("clientId", input.client_id)?)?;
     let challenge = required("challengeName", input.challenge_name)?;
-    let session = required("session", input.session)?;
     answer(
         services,
         &client,
         None,
         &challenge,
-        session,
+        input.session,
         input.challenge_responses,
     )
     .await
@@ -48,9 +52,12 @@ pub(super) async fn answer(
     client_id: &ClientId,
     admin_pool: Option<&UserPoolId>,
     challenge: &str,
-    session: SecretString,
+    session: Option<SecretString>,
     raw_responses: BTreeMap<String, Option<SecretString>>,
 ) -> Result<HttpResponse, ApiError> {
+    if challenge == PASSWORD_VERIFIER {
+        return answer_password_verifier(services, client_id, admin_pool, raw_responses).await;
+    }
     if challenge != NEW_PASSWORD_REQUIRED {
         // Name a Cognito challenge we do not support; never repeat arbitrary input.
         let named = (1..=40).contains(&challenge.len())
@@ -65,11 +72,11 @@ pub(super) async fn answer(
         } else {
             constraint(
                 "challengeName",
-                "Member must satisfy enum value set: [NEW_PASSWORD_REQUIRED]",
+                "Member must satisfy enum value set: [NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER]",
             )
         });
     }
-    let session = token("session", &session)?;
+    let session = token("session", &required("session", session)?)?;
     if !(20..=4096).contains(&session.expose_secret().chars().count()) {
         return Err(constraint(
             "session",
@@ -125,4 +132,112 @@ pub(super) async fn answer(
         .await
         .map_err(failed)?;
     Ok(output(&CognitoToken::authenticated(&tokens)))
+}
+
+/// The longest `PASSWORD_CLAIM_SECRET_BLOCK` read (ours are 88 characters).
+const MAX_SECRET_BLOCK_CHARS: usize = 4096;
+
+/// `PASSWORD_VERIFIER`: every response is checked before the client is looked up; the
+/// challenge is spent only by an answer that reaches the use case.
+async fn answer_password_verifier(
+    services: &Services,
+    client_id: &ClientId,
+    admin_pool: Option<&UserPoolId>,
+    raw_responses: BTreeMap<String, Option<SecretString>>,
+) -> Result<HttpResponse, ApiError> {
+    let mut responses: BTreeMap<String, SecretString> = raw_responses
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect();
+    let mut take = |name: &str| {
+        required(
+            &format!("challengeResponses.{name}"),
+            responses.remove(name),
+        )
+    };
+    let named_user = username(
+        "challengeResponses.USERNAME",
+        take("USERNAME")?.expose_secret(),
+    )?;
+    let secret_block = take("PASSWORD_CLAIM_SECRET_BLOCK")?;
+    let signature = take("PASSWORD_CLAIM_SIGNATURE")?;
+    let timestamp = take("TIMESTAMP")?;
+    let secret_block = (secret_block.expose_secret().len() <= MAX_SECRET_BLOCK_CHARS)
+        .then(|| STANDARD.decode(secret_block.expose_secret()).ok())
+        .flatten()
+        .filter(|block| !block.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid_parameter("Invalid PASSWORD_CLAIM_SECRET_BLOCK.", SURFACE)
+        })?;
+    let signature = (signature.expose_secret().len() <= 256)
+        .then(|| STANDARD.decode(signature.expose_secret()).ok())
+        .flatten()
+        .ok_or_else(|| ApiError::invalid_parameter("Invalid PASSWORD_CLAIM_SIGNATURE.", SURFACE))?;
+    let timestamp = timestamp.expose_secret();
+    if !is_cognito_timestamp(timestamp) {
+        return Err(ApiError::invalid_parameter(
+            "TIMESTAMP format is invalid; expected e.g. \"Tue Sep 3 08:04:56 UTC 2019\".",
+            SURFACE,
+        ));
+    }
+    let client = services
+        .client_by_id(client_id)
+        .await
+        .map_err(failed)?
+        .filter(|c| admin_pool.is_none_or(|pool| *pool == c.pool_id))
+        .ok_or_else(|| {
+            failed(crate::auth::AuthError::ResourceNotFound(format!(
+                "User pool client {client_id} does not exist."
+            )))
+        })?;
+    if !client.settings.allows(USER_SRP_AUTH) {
+        return Err(ApiError::invalid_parameter(
+            "USER_SRP_AUTH flow not enabled for this client",
+            SURFACE,
+        ));
+    }
+    let outcome = services
+        .answer_password_verifier(
+            &client,
+            PasswordVerifierAnswer {
+                username: named_user,
+                secret_block,
+                timestamp: timestamp.to_owned(),
+                signature,
+                secret_hash: responses.remove("SECRET_HASH"),
+            },
+        )
+        .await
+        .map_err(failed)?;
+    Ok(output(&match outcome {
+        SignInOutcome::Authenticated(tokens) => CognitoToken::authenticated(&tokens),
+        SignInOutcome::NewPasswordRequired(challenge) => {
+            CognitoToken::new_password_required(challenge)
+        }
+    }))
+}
+
+/// Cognito's clients send `TIMESTAMP` as `ddd MMM D HH:mm:ss UTC YYYY` in English, the day
+/// of the month without a leading zero (some send it with one; both are read). The value is
+/// signed into the proof as sent; its clock is not compared with ours (the challenge itself
+/// expires after three minutes).
+fn is_cognito_timestamp(text: &str) -> bool {
+    chrono::NaiveDateTime::parse_from_str(text, "%a %b %d %H:%M:%S UTC %Y").is_ok()
+        && text.len() <= 32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_cognito_timestamp;
+
+    #[test]
+    fn timestamps_in_the_clients_format_are_read() {
+        assert!(is_cognito_timestamp("Tue Sep 3 08:04:56 UTC 2019"));
+        assert!(is_cognito_timestamp("Tue Sep 03 08:04:56 UTC 2019"));
+        assert!(is_cognito_timestamp("Sun Dec 6 09:04:05 UTC 2026"));
+        assert!(!is_cognito_timestamp("2019-09-03T08:04:56Z"));
+        assert!(!is_cognito_timestamp("Tue Sep 3 08:04:56 GMT 2019"));
+        assert!(!is_cognito_timestamp("Tue Sep 3 25:04:56 UTC 2019"));
+        assert!(!is_cognito_timestamp(""));
+    }
 }

@@ -41,6 +41,15 @@ impl HousekeepingStore for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(classify)?;
+            let srp_challenges = sqlx::query(
+                "DELETE FROM srp_challenges WHERE secret_block_hash IN (SELECT \
+                 secret_block_hash FROM srp_challenges WHERE expires_at <= $1 LIMIT $2)",
+            )
+            .bind(now)
+            .bind(batch)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
             let failures = sqlx::query(
                 "DELETE FROM login_failures WHERE (scope, username_key) IN (SELECT scope, \
                  username_key FROM login_failures WHERE last_failure_at <= $1 \
@@ -63,7 +72,7 @@ impl HousekeepingStore for SqlStore {
             .map_err(classify)?;
             Ok(Purged {
                 sessions: sessions.rows_affected(),
-                challenges: challenges.rows_affected(),
+                challenges: challenges.rows_affected() + srp_challenges.rows_affected(),
                 failures: failures.rows_affected(),
                 keys: keys.rows_affected(),
             })

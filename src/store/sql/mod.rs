@@ -16,6 +16,7 @@ mod keys;
 mod lockout;
 mod pools;
 mod sessions;
+mod srp_challenges;
 mod users;
 
 use std::fmt;

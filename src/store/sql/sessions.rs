@@ -226,8 +226,8 @@ impl SessionStore for SqlStore {
             let mut tx = self.pool.begin().await.map_err(before_commit)?;
             let result = sqlx::query(
                 "UPDATE users SET password_hash = $1, pepper_id = $2, status = $3, attributes = $4, \
-                 temporary_password_expires_at = NULL, updated_at = $5 WHERE sub = $6 \
-                 AND attributes = $7",
+                 temporary_password_expires_at = NULL, updated_at = $5, srp_verifier = $8 \
+                 WHERE sub = $6 AND attributes = $7",
             )
             .bind(hash.phc.expose_secret())
             .bind(hash.pepper_id.as_deref())
@@ -236,6 +236,7 @@ impl SessionStore for SqlStore {
             .bind(now)
             .bind(session.user_sub.to_string())
             .bind(attributes_json(expected)?)
+            .bind(hash.srp_verifier.as_ref().map(|v| v.expose_secret()))
             .execute(&mut *tx)
             .await
             .map_err(before_commit)?;

@@ -20,7 +20,7 @@ use crate::store::retry::Replay;
 use crate::store::{CodeAttempt, ConfirmationCodeRecord, Revocation, StoreError, UserStore};
 
 const USER_COLUMNS: &str = "sub, pool_id, username, username_key, password_hash, pepper_id, \
-    status, enabled, attributes, tokens_valid_after, temporary_password_expires_at, \
+    srp_verifier, status, enabled, attributes, tokens_valid_after, temporary_password_expires_at, \
     created_at, updated_at";
 
 fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
@@ -30,17 +30,19 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
     let attributes: String = get(row, "attributes")?;
     let attributes: BTreeMap<String, String> =
         serde_json::from_str(&attributes).map_err(|e| corrupt("user attributes", e))?;
+    let pepper_id: Option<String> = get(row, "pepper_id")?;
+    let srp_verifier: Option<String> = get(row, "srp_verifier")?;
     let password = get::<Option<String>>(row, "password_hash")?.map(|phc| StoredPasswordHash {
         phc: secret(phc),
-        pepper_id: None,
+        pepper_id,
+        srp_verifier: srp_verifier.map(secret),
     });
-    let pepper_id: Option<String> = get(row, "pepper_id")?;
     Ok(User {
         sub: Sub::parse(&sub).map_err(|e| corrupt("user sub", e))?,
         pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
         username: get(row, "username")?,
         username_key: UsernameKey::from_stored(get(row, "username_key")?),
-        password: password.map(|p| StoredPasswordHash { pepper_id, ..p }),
+        password,
         status: UserStatus::parse(&status).map_err(|e| corrupt("user status", e))?,
         enabled: get_flag(row, "enabled")?,
         attributes: UserAttributes::from_stored(attributes),
@@ -63,9 +65,9 @@ impl UserStore for SqlStore {
             "create_user",
             Replay::OnlyIfNothingWritten,
             "INSERT INTO users (sub, pool_id, username, username_key, password_hash, pepper_id, \
-             status, enabled, attributes, tokens_valid_after, temporary_password_expires_at, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             srp_verifier, status, enabled, attributes, tokens_valid_after, \
+             temporary_password_expires_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             |q| {
                 q.bind(user.sub.to_string())
                     .bind(user.pool_id.as_str())
@@ -77,6 +79,12 @@ impl UserStore for SqlStore {
                             .map(|p| p.phc.expose_secret().to_owned()),
                     )
                     .bind(user.password.as_ref().and_then(|p| p.pepper_id.clone()))
+                    .bind(
+                        user.password
+                            .as_ref()
+                            .and_then(|p| p.srp_verifier.as_ref())
+                            .map(|v| v.expose_secret().to_owned()),
+                    )
                     .bind(user.status.as_str())
                     .bind(user.enabled)
                     .bind(attributes.as_str())
@@ -177,8 +185,8 @@ impl UserStore for SqlStore {
         self.retrying("set_password", Replay::Safe, || async move {
             let mut tx = self.pool.begin().await.map_err(before_commit)?;
             let result = sqlx::query(
-                "UPDATE users SET password_hash = $1, pepper_id = $2, status = $3, \
-                 temporary_password_expires_at = $4, updated_at = $5 WHERE sub = $6",
+                "UPDATE users SET password_hash = $1, pepper_id = $2, srp_verifier = $7, \
+                 status = $3, temporary_password_expires_at = $4, updated_at = $5 WHERE sub = $6",
             )
             .bind(hash.phc.expose_secret())
             .bind(hash.pepper_id.as_deref())
@@ -186,6 +194,7 @@ impl UserStore for SqlStore {
             .bind(temporary_expires_at)
             .bind(now)
             .bind(sub.to_string())
+            .bind(hash.srp_verifier.as_ref().map(|v| v.expose_secret()))
             .execute(&mut *tx)
             .await
             .map_err(before_commit)?;
@@ -208,13 +217,19 @@ impl UserStore for SqlStore {
         self.execute_one(
             "replace_password_hash",
             Replay::OnlyIfNothingWritten,
-            "UPDATE users SET password_hash = $1, pepper_id = $2 \
+            "UPDATE users SET password_hash = $1, pepper_id = $2, srp_verifier = $5 \
                  WHERE sub = $3 AND password_hash = $4",
             |q| {
                 q.bind(replacement.phc.expose_secret())
                     .bind(replacement.pepper_id.as_deref())
                     .bind(sub.to_string())
                     .bind(expected.phc.expose_secret())
+                    .bind(
+                        replacement
+                            .srp_verifier
+                            .as_ref()
+                            .map(|v| v.expose_secret().to_owned()),
+                    )
             },
         )
         .await

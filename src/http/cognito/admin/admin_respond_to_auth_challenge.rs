@@ -1,4 +1,5 @@
-//! `AdminRespondToAuthChallenge` for `NEW_PASSWORD_REQUIRED`, for a client of the named pool.
+//! `AdminRespondToAuthChallenge` for `NEW_PASSWORD_REQUIRED` and `PASSWORD_VERIFIER`, for a
+//! client of the named pool.
 
 use std::collections::BTreeMap;
 
@@ -28,13 +29,12 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     let pool = pool(services, input.user_pool_id).await?;
     let client = client_id(&required("clientId", input.client_id)?)?;
     let challenge = required("challengeName", input.challenge_name)?;
-    let session = required("session", input.session)?;
     answer(
         services,
         &client,
         Some(&pool.id),
         &challenge,
-        session,
+        input.session,
         input.challenge_responses,
     )
     .await

@@ -1,0 +1,351 @@
+//! SRP sign-in (`USER_SRP_AUTH`, then `PASSWORD_VERIFIER`), the flow Cognito's browser and
+//! mobile SDKs use by default. The password never reaches the server: the client proves it
+//! knows it by signing the challenge with a key only the password (or the stored verifier)
+//! yields. The arithmetic is in `crypto/srp.rs`; the wire format and deviations in
+//! docs/cognito-compatibility.md ("SRP"); the costs and switches in docs/security.md.
+//!
+//! Step one answers every username alike: a user without a verifier, and a name that does not
+//! exist, get a decoy salt and verifier derived from a server secret, stable per name, so
+//! neither the answer nor its cost says who exists. Step two is single use (the challenge row
+//! is taken by one statement), counted against the lockout like a password attempt, and
+//! reveals account state only to a client that proved the password, as password sign-in does.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use crate::crypto::opaque::os_random;
+use crate::crypto::srp::{
+    ClientPublic, EPHEMERAL_BYTES, SALT_BYTES, ServerEphemeral, Verifier, pool_name, to_hex,
+};
+use crate::domain::app_client::AppClient;
+use crate::domain::ids::UserPoolId;
+use crate::domain::secret::{ExposeSecret, SecretString};
+use crate::domain::telemetry::SignInResult;
+use crate::domain::user::User;
+use crate::domain::username::{Username, UsernameKey};
+use crate::store::{Reservation, SrpChallengeRecord};
+
+use super::audit::{self, AuditEvent, Outcome};
+use super::password_credential::CredentialOwner;
+use super::sign_in::{CHALLENGE_SECONDS, SignInOutcome};
+use super::{AuthError, NotAuthorized, Services};
+
+pub const PASSWORD_VERIFIER: &str = "PASSWORD_VERIFIER";
+
+/// Random bytes in a `SECRET_BLOCK`: the handle of the challenge, signed into the proof.
+const SECRET_BLOCK_BYTES: usize = 64;
+
+/// What the client sends to start: `USERNAME` and `SRP_A`.
+#[derive(Debug)]
+pub struct SrpStart {
+    pub username: Username,
+    pub client_public: ClientPublic,
+}
+
+/// `PASSWORD_VERIFIER`'s challenge parameters.
+pub struct PasswordVerifierChallenge {
+    /// The salt, hexadecimal.
+    pub salt: String,
+    /// B, hexadecimal.
+    pub server_public: String,
+    /// Base64; the client signs it and sends it back.
+    pub secret_block: String,
+    /// The username as the client gave it.
+    pub username: String,
+    /// The identity hashed into the verifier: the user's normalised username.
+    pub user_id_for_srp: String,
+}
+
+/// The client's answer: `USERNAME`, `PASSWORD_CLAIM_SECRET_BLOCK`, `TIMESTAMP`,
+/// `PASSWORD_CLAIM_SIGNATURE` and, for clients with a secret, `SECRET_HASH`.
+#[derive(Debug)]
+pub struct PasswordVerifierAnswer {
+    pub username: Username,
+    pub secret_block: Vec<u8>,
+    /// Already checked to be in Cognito's format; signed as it was sent.
+    pub timestamp: String,
+    pub signature: Vec<u8>,
+    pub secret_hash: Option<SecretString>,
+}
+
+/// The salt and private exponent of a decoy verifier for (pool, name).
+struct Decoy {
+    salt: [u8; SALT_BYTES],
+    exponent: [u8; 32],
+}
+
+fn secret_block_hash(secret_block: &[u8]) -> String {
+    Sha256::digest(secret_block)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What the sealed ephemeral secret is bound to: the challenge row's every fact.
+fn ephemeral_binding(
+    block_hash: &str,
+    pool: &UserPoolId,
+    client: &AppClient,
+    username_key: &UsernameKey,
+) -> String {
+    format!(
+        "srp-ephemeral\n{block_hash}\n{pool}\n{}\n{username_key}",
+        client.id
+    )
+}
+
+fn internal(error: impl std::fmt::Display) -> AuthError {
+    AuthError::Internal(error.to_string())
+}
+
+fn invalid_session() -> AuthError {
+    AuthError::NotAuthorized(NotAuthorized::InvalidSession)
+}
+
+impl Services {
+    /// A decoy salt and exponent, stable per pool and name, from a key derived from the
+    /// key-encryption key: an unknown name answers the same way every time, like a real one.
+    fn srp_decoy(&self, pool: &UserPoolId, username_key: &UsernameKey) -> Result<Decoy, AuthError> {
+        let key = self.kek.derive_key("gatehouse srp decoy verifier v1");
+        let derive = |label: &str| -> Result<[u8; 32], AuthError> {
+            let mut mac =
+                <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret()).map_err(internal)?;
+            mac.update(format!("{label}\n{pool}\n{username_key}").as_bytes());
+            Ok(mac.finalize().into_bytes().into())
+        };
+        let salt_bytes = derive("salt")?;
+        let mut salt = [0u8; SALT_BYTES];
+        salt.copy_from_slice(&salt_bytes[..SALT_BYTES]);
+        Ok(Decoy {
+            salt,
+            exponent: derive("exponent")?,
+        })
+    }
+
+    /// The user's opened salt and verifier, if they have one that opens.
+    pub(super) fn user_srp_secret(
+        &self,
+        user: Option<&User>,
+    ) -> Option<super::password_credential::SrpSecret> {
+        let user = user?;
+        let sealed = user.password.as_ref()?.srp_verifier.as_ref()?;
+        self.open_srp_secret(
+            CredentialOwner {
+                pool_id: &user.pool_id,
+                sub: &user.sub,
+                username_key: &user.username_key,
+            },
+            sealed,
+        )
+    }
+
+    /// Step one: `InitiateAuth` / `AdminInitiateAuth` with `USER_SRP_AUTH`, for a client
+    /// that allows it (checked by the caller with the client's secret hash).
+    pub async fn start_srp_sign_in(
+        &self,
+        client: &AppClient,
+        start: SrpStart,
+    ) -> Result<PasswordVerifierChallenge, AuthError> {
+        // A place in the hashing queue first: the modular exponentiations run there.
+        let admission = self.hasher.admit().await?;
+        let now = self.clock.now();
+        let pool_id = client.pool_id.clone();
+        let key = start.username.key().clone();
+        let user = self.store.user_by_key(&pool_id, &key).await?;
+        let real = self.user_srp_secret(user.as_ref());
+        let decoy = self.srp_decoy(&pool_id, &key)?;
+        let secret = os_random::<EPHEMERAL_BYTES>().map_err(internal)?;
+        let secret_block = os_random::<SECRET_BLOCK_BYTES>().map_err(internal)?;
+        let (salt, server_public) = self
+            .hasher
+            .compute(admission, move || {
+                // The decoy is computed for real users too, so both cost the same.
+                let decoy_verifier = Verifier::from_exponent(&decoy.exponent);
+                let (salt, verifier) = match real {
+                    Some(real) => (real.salt, real.verifier),
+                    None => (decoy.salt, decoy_verifier),
+                };
+                (salt, ServerEphemeral::new(secret, &verifier).public_hex())
+            })
+            .await?;
+        let block_hash = secret_block_hash(&secret_block);
+        let sealed_secret = self
+            .kek
+            .seal_bound(
+                &secret,
+                &ephemeral_binding(&block_hash, &pool_id, client, &key),
+            )
+            .map_err(internal)?;
+        self.store
+            .create_srp_challenge(
+                &SrpChallengeRecord {
+                    secret_block_hash: block_hash,
+                    pool_id: pool_id.clone(),
+                    client_id: client.id.clone(),
+                    username: start.username.as_str().to_owned(),
+                    username_key: key.clone(),
+                    client_public: start.client_public.to_hex(),
+                    server_secret: sealed_secret,
+                    expires_at: now + CHALLENGE_SECONDS,
+                },
+                now,
+            )
+            .await?;
+        AuditEvent::new("sign_in", pool_id.as_str(), Outcome::Success)
+            .with_username(start.username.as_str())
+            .with_reason("password_verifier_challenge")
+            .emit();
+        Ok(PasswordVerifierChallenge {
+            salt: to_hex(&salt),
+            server_public,
+            secret_block: STANDARD.encode(secret_block),
+            username: start.username.as_str().to_owned(),
+            user_id_for_srp: key.as_str().to_owned(),
+        })
+    }
+
+    /// Step two: `RespondToAuthChallenge` / `AdminRespondToAuthChallenge` with
+    /// `PASSWORD_VERIFIER`.
+    pub async fn answer_password_verifier(
+        &self,
+        client: &AppClient,
+        answer: PasswordVerifierAnswer,
+    ) -> Result<SignInOutcome, AuthError> {
+        let username = answer.username.as_str().to_owned();
+        let result = self.try_password_verifier(client, answer).await;
+        self.telemetry.sign_in(match &result {
+            Ok(SignInOutcome::Authenticated(_)) => SignInResult::SignedIn,
+            Ok(SignInOutcome::NewPasswordRequired(_)) => SignInResult::Challenged,
+            Err(AuthError::NotAuthorized(NotAuthorized::IncorrectCredentials))
+            | Err(AuthError::UserNotFound) => SignInResult::IncorrectCredentials,
+            Err(AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded)) => {
+                SignInResult::LockedOut
+            }
+            Err(AuthError::TooManyRequests) => SignInResult::Throttled,
+            Err(AuthError::Unavailable(_)) => SignInResult::Unavailable,
+            Err(AuthError::Internal(_)) => SignInResult::Error,
+            Err(_) => SignInResult::Refused,
+        });
+        let event = AuditEvent::new("sign_in", client.pool_id.as_str(), Outcome::Success)
+            .with_username(&username);
+        match &result {
+            Ok(SignInOutcome::Authenticated(_)) => event.with_reason("srp").emit(),
+            Ok(SignInOutcome::NewPasswordRequired(_)) => {
+                event.with_reason("new_password_required").emit();
+            }
+            Err(error) => {
+                let (outcome, reason) = audit::classify(error);
+                AuditEvent {
+                    outcome,
+                    ..event.with_reason(reason)
+                }
+                .emit();
+            }
+        }
+        result
+    }
+
+    async fn try_password_verifier(
+        &self,
+        client: &AppClient,
+        answer: PasswordVerifierAnswer,
+    ) -> Result<SignInOutcome, AuthError> {
+        let admission = self.hasher.admit().await?;
+        let now = self.clock.now();
+        let block_hash = secret_block_hash(&answer.secret_block);
+        // Spent here, whatever follows: of any number of answers (concurrent, replayed, on
+        // any replica) exactly one gets the challenge.
+        let challenge = self
+            .store
+            .take_srp_challenge(&block_hash, now)
+            .await?
+            .filter(|c| c.client_id == client.id && c.username_key == *answer.username.key())
+            .ok_or_else(invalid_session)?;
+        // Cognito's clients hash SECRET_HASH over either name: USERNAME (the id for SRP) or
+        // the name first given.
+        let secret_hash = answer.secret_hash.as_ref();
+        if self
+            .check_secret_hash(client, answer.username.as_str(), secret_hash)
+            .is_err()
+        {
+            self.check_secret_hash(client, &challenge.username, secret_hash)?;
+        }
+        let pool = self
+            .store
+            .pool_by_id(&challenge.pool_id)
+            .await?
+            .ok_or_else(invalid_session)?;
+        let scope = pool.id.to_string();
+        let key = &challenge.username_key;
+        let reserved = match self
+            .store
+            .reserve_attempt(&scope, key, &pool.settings.lockout, now)
+            .await?
+        {
+            Reservation::Granted(record) => record,
+            Reservation::Locked => {
+                return Err(AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded));
+            }
+        };
+
+        let user = self.store.user_by_key(&pool.id, key).await?;
+        let real = self.user_srp_secret(user.as_ref());
+        let has_real = real.is_some();
+        let decoy = self.srp_decoy(&pool.id, key)?;
+        let mut opened = self
+            .kek
+            .open_bound(
+                &challenge.server_secret,
+                &ephemeral_binding(&block_hash, &pool.id, client, key),
+            )
+            .map_err(internal)?;
+        let secret: [u8; EPHEMERAL_BYTES] = opened.as_slice().try_into().map_err(internal)?;
+        zeroize::Zeroize::zeroize(&mut opened);
+        let client_public = ClientPublic::parse_hex(&challenge.client_public).map_err(internal)?;
+        let pool_name = pool_name(pool.id.as_str()).to_owned();
+        let user_id = key.as_str().to_owned();
+        let PasswordVerifierAnswer {
+            secret_block,
+            timestamp,
+            signature,
+            ..
+        } = answer;
+        let proven = self
+            .hasher
+            .compute(admission, move || {
+                let decoy_verifier = Verifier::from_exponent(&decoy.exponent);
+                let verifier = match real {
+                    Some(real) => real.verifier,
+                    None => decoy_verifier,
+                };
+                let server = ServerEphemeral::new(secret, &verifier);
+                server
+                    .password_key(&client_public, &verifier)
+                    .is_ok_and(|key| {
+                        key.verify_claim(
+                            &pool_name,
+                            &user_id,
+                            &secret_block,
+                            &timestamp,
+                            &signature,
+                        )
+                    })
+            })
+            .await?;
+
+        match user {
+            Some(user) if proven && has_real => self.admit_proven(client, &user, &scope, now).await,
+            user => Err(self.refuse_unproven(
+                &reserved,
+                Some(&pool),
+                Some(client),
+                user.is_some(),
+                &scope,
+                &challenge.username,
+                now,
+            )),
+        }
+    }
+}
