@@ -52,12 +52,14 @@ pub struct ClientSettings {
 }
 
 impl Default for ClientSettings {
-    /// What a pool's default client allows: password sign-in (user and admin) and refresh.
+    /// What a pool's default client allows: password sign-in (user and admin), SRP sign-in
+    /// (what Cognito's SDKs use unless told otherwise) and refresh.
     fn default() -> Self {
         Self {
             explicit_auth_flows: vec![
                 USER_PASSWORD_AUTH.to_owned(),
                 ADMIN_USER_PASSWORD_AUTH.to_owned(),
+                USER_SRP_AUTH.to_owned(),
                 REFRESH_TOKEN_AUTH.to_owned(),
             ],
             prevent_user_existence_errors: true,

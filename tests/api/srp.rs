@@ -43,6 +43,21 @@ const TIMESTAMP: &str = "Tue Sep 3 08:04:56 UTC 2019";
 
 /// A client of `pool` allowing SRP (and password sign-in and refresh), with its secret.
 async fn srp_client(app: &TestApp, pool: &UserPool, secret: bool) -> (AppClient, Option<String>) {
+    let flows = [
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    ];
+    client_with_flows(app, pool, secret, &flows).await
+}
+
+/// A client of `pool` allowing exactly `flows`, with its secret when `secret`.
+async fn client_with_flows(
+    app: &TestApp,
+    pool: &UserPool,
+    secret: bool,
+    flows: &[&str],
+) -> (AppClient, Option<String>) {
     let (client, secret) = app
         .services
         .create_app_client(
@@ -53,13 +68,7 @@ async fn srp_client(app: &TestApp, pool: &UserPool, secret: bool) -> (AppClient,
                 validity: TokenValidity::default(),
                 refresh_grace_seconds: 0,
                 settings: ClientSettings {
-                    explicit_auth_flows: [
-                        "ALLOW_USER_SRP_AUTH",
-                        "ALLOW_USER_PASSWORD_AUTH",
-                        "ALLOW_REFRESH_TOKEN_AUTH",
-                    ]
-                    .map(str::to_owned)
-                    .to_vec(),
+                    explicit_auth_flows: flows.iter().map(|f| (*f).to_owned()).collect(),
                     ..ClientSettings::default()
                 },
             },
@@ -569,16 +578,23 @@ async fn malformed_srp_input_gets_cognito_errors(backend: Db) {
 
 async fn clients_without_the_srp_flow_refuse_it(backend: Db) {
     let app = TestApp::spawn(backend).await;
-    // The pool's default client allows password sign-in and refresh, not SRP.
-    let (pool, default_client) = app.create_pool("acme").await;
+    let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
-    let (_, response) = initiate(&app, &default_client, None, "alice", json!({})).await;
+    // A client allowing password sign-in and refresh, not SRP.
+    let (no_srp_client, _) = client_with_flows(
+        &app,
+        &pool,
+        false,
+        &["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )
+    .await;
+    let (_, response) = initiate(&app, &no_srp_client, None, "alice", json!({})).await;
     assert_error_body(
         &body_of(response).await,
         "InvalidParameterException",
         "USER_SRP_AUTH flow not enabled for this client",
     );
-    let (_, response) = initiate(&app, &default_client, Some(&pool), "alice", json!({})).await;
+    let (_, response) = initiate(&app, &no_srp_client, Some(&pool), "alice", json!({})).await;
     assert_error_body(
         &body_of(response).await,
         "InvalidParameterException",
@@ -587,7 +603,7 @@ async fn clients_without_the_srp_flow_refuse_it(backend: Db) {
     // An answer through such a client is refused before any challenge is looked at.
     let (client, _) = srp_client(&app, &pool, false).await;
     let attempt = start(&app, &client, "alice").await;
-    let refused = respond(&app, &default_client, attempt.responses(&pool, PASSWORD)).await;
+    let refused = respond(&app, &no_srp_client, attempt.responses(&pool, PASSWORD)).await;
     assert_error_body(
         &body_of(refused).await,
         "InvalidParameterException",

@@ -60,6 +60,20 @@ async fn the_server_speaks_https_with_hsts(backend: Db) {
         .unwrap();
     assert_eq!(refused.status(), 401);
     assert_eq!(refused.headers()["cache-control"], "no-store");
+    // Over TLS too, too many headers get the API's error format, not the parser's bare 431
+    // (vendor/actix-http/PATCH.md).
+    let mut crowded = client
+        .post(format!("https://localhost:{port}/Login"))
+        .json(&json!({"UserName": "alice", "TenantName": "acme", "Password": PASSWORD}));
+    for i in 0..100 {
+        crowded = crowded.header(format!("X-H{i}"), "v");
+    }
+    let crowded = crowded.send().await.unwrap();
+    assert_eq!(crowded.status(), 431);
+    assert!(crowded.headers().contains_key("x-amzn-requestid"));
+    let error: serde_json::Value = crowded.json().await.unwrap();
+    assert_eq!(error["__type"], "InvalidParameterException");
+    assert_eq!(error["message"], "Requests may carry at most 96 headers");
     let jwks = client
         .get(format!(
             "https://localhost:{port}/{}/.well-known/openid-configuration",

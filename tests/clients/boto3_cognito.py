@@ -86,7 +86,7 @@ def main():
         idp.initiate_auth,
         AuthFlow="USER_SRP_AUTH",
         ClientId=client_id,
-        AuthParameters={"USERNAME": "alice", "SRP_A": "abc"},
+        AuthParameters={"USERNAME": "alice", "SRP_A": "0"},
     )
 
     challenge = idp.initiate_auth(
