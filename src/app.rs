@@ -11,9 +11,10 @@ use actix_web::middleware::from_fn;
 use actix_web::{App as ActixApp, HttpServer, web};
 use secrecy::ExposeSecret;
 
+use crate::auth::messages::Mailer;
 use crate::auth::{IssuerStyle, Services, SigningKeys};
 use crate::config::{
-    Config, ConfigError, CryptoConfig, DatabaseConfig, IssuerStyleSetting, KekSource,
+    Config, ConfigError, CryptoConfig, DatabaseConfig, IssuerStyleSetting, KekSource, MailConfig,
     PasswordHashing, ServerConfig, Settings,
 };
 use crate::crypto::kek::{KekError, KeyEncryptionKey};
@@ -73,6 +74,7 @@ pub async fn open_services(settings: &Settings) -> Result<Services, StartupError
         &config.server,
         config.crypto,
         config.limits.hashing,
+        &config.mail,
         store,
         Arc::new(SystemClock),
         &public_url,
@@ -85,6 +87,7 @@ fn build_services(
     server: &ServerConfig,
     crypto: CryptoConfig,
     hashing: HasherLimits,
+    mail: &MailConfig,
     store: Arc<SqlStore>,
     clock: Arc<dyn Clock>,
     public_url: &str,
@@ -105,7 +108,12 @@ fn build_services(
         IssuerStyleSetting::Aws => IssuerStyle::Aws,
     };
     let store: Arc<dyn crate::store::Store> = store;
+    let mail = crate::auth::messages::MailSettings {
+        smtp: mail.smtp_url.is_some(),
+        default_sender: mail.default_sender.clone(),
+    };
     Ok(Services {
+        mail,
         keys: SigningKeys::new(store.clone(), clock.clone(), kek.clone(), keys),
         kek,
         store,
@@ -190,6 +198,44 @@ fn spawn_housekeeping(
     })
 }
 
+/// Runs the outbox delivery worker every `interval` until told to stop. Every replica runs
+/// one; the leases in the outbox keep them from sending a message twice.
+fn spawn_delivery(
+    services: Services,
+    mailer: Arc<dyn Mailer>,
+    interval: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    // This worker's name on the leases it takes: unique per process.
+    let owner = uuid::Uuid::new_v4().to_string();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = stop.changed() => return,
+            }
+            // A full batch may mean more is due: go again at once rather than next tick.
+            loop {
+                match services.deliver_due_messages(&*mailer, &owner).await {
+                    Ok(pass)
+                        if pass.sent + pass.retrying + pass.failed
+                            >= crate::auth::messages::DELIVERY_BATCH => {}
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, "outbox delivery pass failed; will retry");
+                        break;
+                    }
+                }
+                if *stop.borrow() {
+                    return;
+                }
+            }
+        }
+    })
+}
+
 /// A bound, not yet running server.
 pub struct App {
     port: u16,
@@ -203,6 +249,8 @@ pub struct App {
     shutdown_timeout: Duration,
     /// The `/metrics` listener (GATEHOUSE_METRICS_BIND) and its bound port.
     metrics_server: Option<(Server, u16)>,
+    /// The SMTP transport and how often the delivery worker runs, when SMTP is configured.
+    delivery: Option<(Arc<dyn Mailer>, Duration)>,
 }
 
 impl App {
@@ -226,6 +274,7 @@ impl App {
             crypto,
             limits,
             admin,
+            mail,
             telemetry,
         } = config;
         let bind = server_config.bind.clone();
@@ -256,12 +305,32 @@ impl App {
             .map(bind_metrics)
             .transpose()?;
         let public_url = server_config.public_url_for(&address.to_string());
+        let delivery = match &mail.smtp_url {
+            Some(url) => {
+                let mailer: Arc<dyn Mailer> =
+                    Arc::new(crate::mail::SmtpMailer::from_url(url).map_err(|e| {
+                        StartupError::Config(ConfigError::new("GATEHOUSE_SMTP_URL", e))
+                    })?);
+                Some((mailer, mail.outbox_interval))
+            }
+            None => None,
+        };
+        let dev_outbox = web::Data::new(http::dev_outbox::DevOutbox {
+            enabled: mail.dev_outbox,
+        });
+        if mail.dev_outbox {
+            tracing::warn!(
+                "GATEHOUSE_DEV_OUTBOX=true: GET /_dev/outbox shows loopback clients the codes \
+                 sent to users. For tests only."
+            );
+        }
         let store = open_store(&database).await?;
         let metrics = Arc::new(http::metrics::Metrics::default());
         let services = build_services(
             &server_config,
             crypto,
             limits.hashing,
+            &mail,
             store,
             clock,
             &public_url,
@@ -318,6 +387,7 @@ impl App {
                 .app_data(limiter.clone())
                 .app_data(sign_up_limiter.clone())
                 .app_data(jwks_cache.clone())
+                .app_data(dev_outbox.clone())
                 .configure(|config| http::configure(config, public_metrics))
         })
         // Slowloris: headers not complete in time get 408 and the connection is closed; a
@@ -350,6 +420,7 @@ impl App {
             drain,
             shutdown_timeout,
             metrics_server,
+            delivery,
         })
     }
 
@@ -392,6 +463,14 @@ impl App {
         let housekeeping = self
             .housekeeping_interval
             .map(|interval| spawn_housekeeping(self.services.clone(), interval, stopped));
+        let delivery = self.delivery.map(|(mailer, interval)| {
+            spawn_delivery(
+                self.services.clone(),
+                mailer,
+                interval,
+                stop_housekeeping.subscribe(),
+            )
+        });
         let metrics = self.metrics_server.map(|(server, _)| {
             let handle = server.handle();
             (handle, tokio::spawn(server))
@@ -429,6 +508,15 @@ impl App {
             let _ = task.await;
         }
         let _ = stop_housekeeping.send(true);
+        if let Some(task) = delivery
+            && tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .is_err()
+        {
+            tracing::warn!(
+                "outbox delivery did not finish in time; its leases expire by themselves"
+            );
+        }
         if let Some(task) = housekeeping
             && tokio::time::timeout(Duration::from_secs(10), task)
                 .await

@@ -6,5 +6,6 @@ pub mod domain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub mod mail;
 pub mod manage;
 pub mod store;

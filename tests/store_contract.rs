@@ -18,15 +18,16 @@ use gatehouse::domain::attributes::UserAttributes;
 use gatehouse::domain::ids::{ClientId, Region, Sub, UserPoolId};
 use gatehouse::domain::lockout::{FailureRecord, LockoutPolicy};
 use gatehouse::domain::pool::{PoolSettings, UserPool};
-use gatehouse::domain::secret::secret;
+use gatehouse::domain::secret::{ExposeSecret, secret};
 use gatehouse::domain::user::{StoredPasswordHash, User, UserStatus};
 use gatehouse::domain::username::UsernameKey;
 use gatehouse::store::sql::{ConnectOptions, MigrateError};
 use gatehouse::store::{
-    ChallengeRecord, CodeAttempt, ConfirmationCodeRecord, GroupRecord, GroupStore,
-    HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, PoolStore,
-    Reservation, Revocation, Rotation, SessionStore, SigningKeyRecord, SqlStore,
-    SrpChallengeRecord, SrpChallengeStore, Store, StoreError, UserStore,
+    ChallengeRecord, CodeAttempt, CodePurpose, ConfirmationCodeRecord, GroupRecord, GroupStore,
+    HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, OutboxFilter,
+    OutboxRecord, OutboxState, OutboxStore, PoolStore, Reservation, Revocation, Rotation,
+    SessionStore, SigningKeyRecord, SqlStore, SrpChallengeRecord, SrpChallengeStore, Store,
+    StoreError, UserStore,
 };
 use support::{Db, TestDatabase};
 
@@ -137,6 +138,8 @@ on_both_backends!(
     concurrent_reservations_pass_the_lock_no_more_than_the_free_failures,
     reservations_respect_the_quiet_window_and_are_cleared,
     concurrent_code_attempts_see_the_code_at_most_five_times,
+    codes_of_different_purposes_are_separate_and_a_reset_spends_its_code,
+    concurrent_claims_lease_each_message_to_one_worker,
     only_one_active_key_per_pool_and_purpose,
     pool_settings_update,
     concurrent_rotations_of_one_token_have_one_winner,
@@ -997,6 +1000,7 @@ async fn concurrent_code_attempts_see_the_code_at_most_five_times(backend: Db) {
     let (store, _db, _, _, alice) = populated(backend).await;
     let code = ConfirmationCodeRecord {
         user_sub: alice.sub,
+        purpose: CodePurpose::SignUp,
         code_encrypted: "sealed".into(),
         expires_at: NOW + 100,
         failed_attempts: 0,
@@ -1005,7 +1009,12 @@ async fn concurrent_code_attempts_see_the_code_at_most_five_times(backend: Db) {
     let sub = alice.sub;
     let attempts = (0..50).map(|_| {
         let store = store.clone();
-        tokio::spawn(async move { store.take_code_attempt(&sub, 5, NOW).await.unwrap() })
+        tokio::spawn(async move {
+            store
+                .take_code_attempt(&sub, CodePurpose::SignUp, 5, NOW)
+                .await
+                .unwrap()
+        })
     });
     let results: Vec<CodeAttempt> = futures_util::future::join_all(attempts)
         .await
@@ -1026,26 +1035,245 @@ async fn concurrent_code_attempts_see_the_code_at_most_five_times(backend: Db) {
     seen.sort_unstable();
     assert_eq!(seen, [1, 2, 3, 4, 5]);
     assert_eq!(
-        store.take_code_attempt(&alice.sub, 5, NOW).await.unwrap(),
+        store
+            .take_code_attempt(&alice.sub, CodePurpose::SignUp, 5, NOW)
+            .await
+            .unwrap(),
         CodeAttempt::Exhausted
     );
     // A new code starts its attempts afresh; an expired one is missing.
     store.put_confirmation_code(&code, NOW).await.unwrap();
     assert!(matches!(
-        store.take_code_attempt(&alice.sub, 5, NOW).await.unwrap(),
+        store
+            .take_code_attempt(&alice.sub, CodePurpose::SignUp, 5, NOW)
+            .await
+            .unwrap(),
         CodeAttempt::Granted(_)
     ));
     assert_eq!(
         store
-            .take_code_attempt(&alice.sub, 5, NOW + 100)
+            .take_code_attempt(&alice.sub, CodePurpose::SignUp, 5, NOW + 100)
             .await
             .unwrap(),
         CodeAttempt::Missing
     );
     assert!(store.confirm_user(&alice.sub, NOW).await.unwrap());
     assert_eq!(
-        store.take_code_attempt(&alice.sub, 5, NOW).await.unwrap(),
+        store
+            .take_code_attempt(&alice.sub, CodePurpose::SignUp, 5, NOW)
+            .await
+            .unwrap(),
         CodeAttempt::Missing
+    );
+}
+
+async fn codes_of_different_purposes_are_separate_and_a_reset_spends_its_code(backend: Db) {
+    let (store, _db, _, client, alice) = populated(backend).await;
+    let code = |purpose, sealed: &str| ConfirmationCodeRecord {
+        user_sub: alice.sub,
+        purpose,
+        code_encrypted: sealed.into(),
+        expires_at: NOW + 100,
+        failed_attempts: 0,
+    };
+    store
+        .put_confirmation_code(&code(CodePurpose::SignUp, "sign-up"), NOW)
+        .await
+        .unwrap();
+    store
+        .put_confirmation_code(&code(CodePurpose::ResetPassword, "reset"), NOW)
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        store
+            .take_code_attempt(&alice.sub, CodePurpose::ResetPassword, 5, NOW)
+            .await
+            .unwrap();
+    }
+    // Five guesses at the reset code leave the sign-up code untouched.
+    assert_eq!(
+        store
+            .take_code_attempt(&alice.sub, CodePurpose::ResetPassword, 5, NOW)
+            .await
+            .unwrap(),
+        CodeAttempt::Exhausted
+    );
+    let CodeAttempt::Granted(sign_up) = store
+        .take_code_attempt(&alice.sub, CodePurpose::SignUp, 5, NOW)
+        .await
+        .unwrap()
+    else {
+        panic!("the sign-up code is live");
+    };
+    assert_eq!(
+        (sign_up.code_encrypted.as_str(), sign_up.failed_attempts),
+        ("sign-up", 1)
+    );
+    // The reset spends its own code only, sets the password and ends every session.
+    let session = new_session(&alice, &client, "h-reset");
+    store
+        .start_session(&session, "acme", &username_key("alice"))
+        .await
+        .unwrap();
+    let hash = StoredPasswordHash {
+        phc: secret("$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"),
+        pepper_id: None,
+        srp_verifier: Some(secret("sealed-verifier")),
+    };
+    assert!(
+        store
+            .reset_password_with_code(&alice.sub, &hash, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .reset_password_with_code(&alice.sub, &hash, NOW)
+            .await
+            .unwrap(),
+        "a spent reset code resets nothing"
+    );
+    let stored = store.user_by_sub(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(stored.status, UserStatus::Confirmed);
+    // The hash and the SRP verifier are replaced together.
+    let credential = stored.password.unwrap();
+    assert_eq!(credential.phc.expose_secret(), hash.phc.expose_secret());
+    assert_eq!(
+        credential.srp_verifier.unwrap().expose_secret(),
+        "sealed-verifier"
+    );
+    assert!(
+        store
+            .session(&session.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    assert!(
+        store
+            .confirmation_code(&alice.sub, CodePurpose::SignUp)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn concurrent_claims_lease_each_message_to_one_worker(backend: Db) {
+    const MESSAGES: usize = 10;
+    let (store, _db, pool, _, _) = populated(backend).await;
+    for n in 0..MESSAGES {
+        store
+            .enqueue_message(&OutboxRecord {
+                id: format!("m{n:02}"),
+                pool_id: pool.id.clone(),
+                destination: format!("user{n}@example.com"),
+                medium: "EMAIL".into(),
+                template: "SIGN_UP_CODE".into(),
+                sender: None,
+                content_sealed: "sealed".into(),
+                state: OutboxState::Pending,
+                attempts: 0,
+                next_attempt_at: NOW,
+                last_error: None,
+                sent_at: None,
+                created_at: NOW,
+            })
+            .await
+            .unwrap();
+    }
+    // Sixty workers claim at once, one message each at most.
+    let claims = (0..60).map(|worker| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let owner = format!("w{worker}");
+            let claimed = store
+                .claim_due_messages(&owner, NOW, NOW + 120, 1)
+                .await
+                .unwrap();
+            claimed
+                .into_iter()
+                .map(|m| (owner.clone(), m.id))
+                .collect::<Vec<_>>()
+        })
+    });
+    let mut leased: Vec<(String, String)> = futures_util::future::join_all(claims)
+        .await
+        .into_iter()
+        .flat_map(Result::unwrap)
+        .collect();
+    leased.sort_by(|a, b| a.1.cmp(&b.1));
+    let ids: Vec<&str> = leased.iter().map(|(_, id)| id.as_str()).collect();
+    let mut distinct = ids.clone();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        ids.len(),
+        "a message was leased twice: {leased:?}"
+    );
+    assert!(ids.len() <= MESSAGES);
+    // Whatever the race left unclaimed is still there to claim; leased ones are not.
+    let rest = store
+        .claim_due_messages("late", NOW, NOW + 120, 100)
+        .await
+        .unwrap();
+    assert_eq!(rest.len() + ids.len(), MESSAGES);
+    let (owner, id) = &leased[0];
+    // Only the lease holder marks a message sent.
+    assert!(
+        !store
+            .mark_message_sent(id, "someone-else", NOW)
+            .await
+            .unwrap()
+    );
+    assert!(store.mark_message_sent(id, owner, NOW).await.unwrap());
+    assert!(!store.mark_message_sent(id, owner, NOW).await.unwrap());
+    // A failure releases the lease and sets the next attempt; it is due again only then.
+    let (owner, id) = &leased[1];
+    assert!(
+        store
+            .mark_message_failed(id, owner, "refused", NOW + 30, false)
+            .await
+            .unwrap()
+    );
+    let due_now = store
+        .claim_due_messages("x", NOW + 29, NOW + 149, 100)
+        .await
+        .unwrap();
+    assert!(due_now.iter().all(|m| &m.id != id));
+    let due_later = store
+        .claim_due_messages("x", NOW + 30, NOW + 150, 100)
+        .await
+        .unwrap();
+    assert!(due_later.iter().any(|m| &m.id == id && m.attempts == 1));
+    // A lease that ran out (its worker died) is taken over.
+    let taken_over = store
+        .claim_due_messages("y", NOW + 200, NOW + 320, 100)
+        .await
+        .unwrap();
+    assert_eq!(taken_over.len(), MESSAGES - 1, "all but the sent one");
+    // Listing filters by pool and destination; purging keeps pending messages.
+    let listed = store
+        .list_messages(&OutboxFilter {
+            pool: Some(pool.id.clone()),
+            destination: Some("user0@example.com".into()),
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(store.purge_messages(NOW + 1, 100).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .list_messages(&OutboxFilter {
+                limit: 100,
+                ..OutboxFilter::default()
+            })
+            .await
+            .unwrap()
+            .len(),
+        MESSAGES - 1
     );
 }
 

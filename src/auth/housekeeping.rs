@@ -1,5 +1,6 @@
 //! Housekeeping: deletes expired sessions (with their refresh tokens), spent challenges,
-//! quiet failure counters and keys retired past their publication, in bounded batches; and
+//! quiet failure counters, keys retired past their publication and week-old outbox messages
+//! that are no longer waiting, in bounded batches; and
 //! starts scheduled key rotations. Every replica may run it at once: each step is an
 //! idempotent delete or a race-safe insert.
 
@@ -29,6 +30,14 @@ impl Services {
                 BATCH,
             )
             .await?;
+        // Delivered and held messages go after a week; one still waiting is never dropped.
+        let messages = self
+            .store
+            .purge_messages(now - super::messages::RETENTION_SECONDS, BATCH)
+            .await?;
+        if messages > 0 {
+            tracing::info!(messages, "housekeeping removed old outbox messages");
+        }
         if self.keys.policy().rotation_days.is_some() {
             for pool in self.store.list_pools().await? {
                 self.keys.rotate_if_due(&pool.id).await?;

@@ -5,9 +5,13 @@ pub mod access;
 pub mod audit;
 pub mod change_password;
 pub mod client_secret;
+pub mod codes;
+pub mod delete_user;
+pub mod forgot_password;
 pub mod housekeeping;
 pub mod issue;
 pub mod keys;
+pub mod messages;
 pub mod new_password;
 pub mod password_credential;
 pub mod refresh;
@@ -71,6 +75,8 @@ pub struct Services {
     pub kek: Arc<KeyEncryptionKey>,
     /// Counts sign-ins, refreshes and lockouts (the server's metrics; nothing in the CLI).
     pub telemetry: Arc<dyn Telemetry>,
+    /// Whether mail leaves the outbox, and the default sender.
+    pub mail: messages::MailSettings,
 }
 
 /// Why a sign-in was refused, in the words Cognito uses.

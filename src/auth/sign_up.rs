@@ -1,32 +1,30 @@
 //! Self-service sign-up: `SignUp` creates an `UNCONFIRMED` user and a six-digit code;
-//! `ConfirmSignUp` spends the code. Gatehouse sends no mail, so the code is written to the
-//! server log (it is single-use, expires in 24 hours, and allows five wrong guesses) and can
-//! be read with `gatehouse user confirmation-code`.
+//! `ConfirmSignUp` spends the code. The code (single use, 24 hours, five wrong guesses) is
+//! sent through the outbox (`messages.rs`) to the user's e-mail address, or by SMS to their
+//! phone number when they have no address; it is never logged. An operator can read it with
+//! `gatehouse user confirmation-code`.
 //!
 //! `SignUp` answers `UsernameExistsException` for a taken name, as Cognito does: the one
 //! deliberate existence oracle, bounded per address by the HTTP layer's sign-up budget. It
 //! is refused outright while the pool allows only operators to create users.
 
-use rand::TryRng;
-use rand::rngs::SysRng;
-
+use super::audit::AuditEvent;
+use super::messages::CodeDelivery;
 use super::password_credential::CredentialOwner;
 use super::{AuthError, NotAuthorized, Services};
 use crate::domain::app_client::AppClient;
 use crate::domain::attribute_access::{Writer, apply_write};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::ids::{ClientId, Sub};
+use crate::domain::message::{Medium, MessageContent, MessageKind};
 use crate::domain::pool::UserPool;
-use crate::domain::secret::{ExposeSecret, SecretString, secret};
+use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
-use crate::store::{CodeAttempt, ConfirmationCodeRecord, StoreError};
+use crate::store::{CodePurpose, StoreError};
 
 /// Cognito's validity for a sign-up confirmation code.
 const CODE_VALIDITY_SECONDS: i64 = 86_400;
-/// Guesses compared against a code before it is useless (a right guess spends the code, so
-/// this is also the number of wrong guesses allowed).
-const MAX_CODE_ATTEMPTS: i64 = 5;
 
 pub struct SignUpRequest {
     pub client: ClientId,
@@ -38,20 +36,18 @@ pub struct SignUpRequest {
 
 pub struct SignedUp {
     pub user_sub: Sub,
-    /// The masked e-mail address the code would have gone to, if the user has one.
-    pub destination: Option<String>,
+    /// Where the code went (masked), if the user has an address or phone number.
+    pub delivery: Option<CodeDelivery>,
 }
 
-/// `a***@e***` — what Cognito shows of the address a code went to.
-fn mask(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => format!(
-            "{}***@{}***",
-            local.chars().next().unwrap_or('*'),
-            domain.chars().next().unwrap_or('*')
-        ),
-        None => "***".to_owned(),
+/// Where a user's codes go: their e-mail address, else their phone number by SMS.
+pub(crate) fn code_destination(attributes: &UserAttributes) -> Option<(Medium, String)> {
+    if let Some(email) = attributes.get("email") {
+        return Some((Medium::Email, email.to_owned()));
     }
+    attributes
+        .get("phone_number")
+        .map(|phone| (Medium::Sms, phone.to_owned()))
 }
 
 impl Services {
@@ -122,38 +118,42 @@ impl Services {
             Err(StoreError::Conflict(_)) => return Err(AuthError::UsernameExists),
             Err(e) => return Err(e.into()),
         }
-        self.issue_confirmation_code(&pool, &user).await?;
+        let delivery = self.issue_confirmation_code(&pool, &user).await?;
         Ok(SignedUp {
             user_sub: user.sub,
-            destination: user.attributes.get("email").map(mask),
+            delivery,
         })
     }
 
-    async fn issue_confirmation_code(&self, pool: &UserPool, user: &User) -> Result<(), AuthError> {
-        let mut bytes = [0u8; 4];
-        SysRng
-            .try_fill_bytes(&mut bytes)
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
-        let code = format!("{:06}", u32::from_le_bytes(bytes) % 1_000_000);
-        let now = self.clock.now();
-        let code_encrypted = self
-            .kek
-            .encrypt(code.as_bytes(), &user.sub.to_string())
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
-        self.store
-            .put_confirmation_code(
-                &ConfirmationCodeRecord {
-                    user_sub: user.sub,
-                    code_encrypted,
-                    expires_at: now + CODE_VALIDITY_SECONDS,
-                    failed_attempts: 0,
-                },
-                now,
+    /// Stores a fresh code for `user` and sends it; None when the user has nowhere to send
+    /// it to (the operator can still read it with the CLI).
+    async fn issue_confirmation_code(
+        &self,
+        pool: &UserPool,
+        user: &User,
+    ) -> Result<Option<CodeDelivery>, AuthError> {
+        let code = self
+            .issue_code(user, CodePurpose::SignUp, CODE_VALIDITY_SECONDS)
+            .await?;
+        let Some((medium, destination)) = code_destination(&user.attributes) else {
+            tracing::info!(pool = %pool.id, sub = %user.sub, "sign-up code stored; the user has no address to send it to");
+            return Ok(None);
+        };
+        let content = MessageContent::render(
+            MessageKind::SignUpCode,
+            &user.username,
+            code.expose_secret(),
+        );
+        let delivery = self
+            .queue_message(
+                pool,
+                medium,
+                &destination,
+                MessageKind::SignUpCode,
+                &content,
             )
             .await?;
-        // No mail is sent: the log is the delivery channel (and the CLI can read it back).
-        tracing::info!(pool = %pool.id, username = %user.username, code = %code, "sign-up confirmation code");
-        Ok(())
+        Ok(Some(delivery))
     }
 
     pub async fn confirm_sign_up(
@@ -183,47 +183,83 @@ impl Services {
             if hiding {
                 return Err(unknown());
             }
-            return Err(AuthError::NotAuthorized(NotAuthorized::Other(format!(
-                "User cannot be confirmed. Current status is {}",
-                user.status.as_str()
-            ))));
+            return Err(cannot_be_confirmed(&user));
         }
-        let now = self.clock.now();
         // The attempt is counted before the guess is compared, in the statement that checks
         // the limit, so no burst of guesses gets more than five codes compared.
-        let record = match self
-            .store
-            .take_code_attempt(&user.sub, MAX_CODE_ATTEMPTS, now)
-            .await?
-        {
-            CodeAttempt::Granted(record) => record,
-            CodeAttempt::Exhausted => return Err(AuthError::LimitExceeded),
-            CodeAttempt::Missing => return Err(AuthError::ExpiredCode),
-        };
-        let expected = self.decrypt_code(&record)?;
-        let matches: bool = subtle::ConstantTimeEq::ct_eq(
-            expected.expose_secret().as_bytes(),
-            code.expose_secret().as_bytes(),
-        )
-        .into();
-        if !matches {
-            return Err(AuthError::CodeMismatch);
-        }
-        if !self.store.confirm_user(&user.sub, now).await? {
+        self.check_code(&user, CodePurpose::SignUp, code).await?;
+        if !self.store.confirm_user(&user.sub, self.clock.now()).await? {
             return Err(AuthError::ExpiredCode);
         }
+        self.mark_code_destination_verified(&user).await?;
         tracing::info!(pool = %pool.id, sub = %user.sub, "sign-up confirmed");
         Ok(())
     }
 
-    fn decrypt_code(&self, record: &ConfirmationCodeRecord) -> Result<SecretString, AuthError> {
-        let bytes = self
-            .kek
-            .decrypt(&record.code_encrypted, &record.user_sub.to_string())
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
-        String::from_utf8(bytes)
-            .map(secret)
-            .map_err(|e| AuthError::Internal(e.to_string()))
+    /// The code came back, so the address or number it was sent to is the user's: its
+    /// `*_verified` flag is set, as Cognito does for the attribute it verified.
+    async fn mark_code_destination_verified(&self, user: &User) -> Result<(), AuthError> {
+        let Some((medium, destination)) = code_destination(&user.attributes) else {
+            return Ok(());
+        };
+        let flag = format!("{}_verified", medium.attribute());
+        self.change_attributes(user, |current| {
+            let mut next = current.clone();
+            // Only if the attribute still holds what the code was sent to.
+            if current.get(medium.attribute()) == Some(destination.as_str()) {
+                next.set(&flag, "true");
+            }
+            Ok(next)
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// `ResendConfirmationCode`: a fresh sign-up code (the old one and its count of guesses
+    /// are replaced). With existence errors prevented, an unknown or already confirmed user
+    /// gets a simulated delivery, so the answer tells nothing about the name.
+    pub async fn resend_confirmation_code(
+        &self,
+        client: &ClientId,
+        username: &Username,
+        secret_hash: Option<&SecretString>,
+    ) -> Result<Option<CodeDelivery>, AuthError> {
+        let (client, pool) = self.client_and_pool(client).await?;
+        self.check_secret_hash(&client, username.as_str(), secret_hash)?;
+        let hiding = client.settings.prevent_user_existence_errors;
+        let user = self.store.user_by_key(&pool.id, username.key()).await?;
+        match user {
+            Some(user) if user.status == UserStatus::Unconfirmed => {
+                self.issue_confirmation_code(&pool, &user).await
+            }
+            _ if hiding => Ok(Some(simulated_delivery(username))),
+            None => Err(AuthError::UserNotFound),
+            Some(_) => Err(AuthError::InvalidParameter(
+                "User is already confirmed.".into(),
+            )),
+        }
+    }
+
+    /// `AdminConfirmSignUp`: an administrator confirms an `UNCONFIRMED` user without a code.
+    pub async fn admin_confirm_sign_up(
+        &self,
+        pool: &UserPool,
+        username: &Username,
+    ) -> Result<(), AuthError> {
+        let user = self.find_user(pool, username).await?;
+        if user.status != UserStatus::Unconfirmed {
+            return Err(cannot_be_confirmed(&user));
+        }
+        let now = self.clock.now();
+        // Spends the pending code with the confirmation; a user without one (it was never
+        // stored) is confirmed all the same.
+        if !self.store.confirm_user(&user.sub, now).await? {
+            self.store
+                .set_status(&user.sub, UserStatus::Confirmed, now)
+                .await?;
+        }
+        AuditEvent::for_user("user_confirmed", &pool.id, &user).emit();
+        Ok(())
     }
 
     /// The pending confirmation code of a user, for `gatehouse user confirmation-code`.
@@ -233,21 +269,30 @@ impl Services {
         username: &Username,
     ) -> Result<Option<SecretString>, AuthError> {
         let user = self.find_user(pool, username).await?;
-        let now = self.clock.now();
-        match self.store.confirmation_code(&user.sub).await? {
-            Some(record) if now < record.expires_at => Ok(Some(self.decrypt_code(&record)?)),
-            _ => Ok(None),
-        }
+        self.live_code(&user, CodePurpose::SignUp).await
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn cannot_be_confirmed(user: &User) -> AuthError {
+    AuthError::NotAuthorized(NotAuthorized::Other(format!(
+        "User cannot be confirmed. Current status is {}",
+        user.status.as_str()
+    )))
+}
 
-    #[test]
-    fn destinations_are_masked() {
-        assert_eq!(mask("alice@example.com"), "a***@e***");
-        assert_eq!(mask("broken"), "***");
+/// What a delivery to an unknown user looks like when existence errors are prevented: an
+/// e-mail masked like a real one, so it cannot be told from one.
+pub(crate) fn simulated_delivery(username: &Username) -> CodeDelivery {
+    let initial = username
+        .as_str()
+        .chars()
+        .next()
+        .unwrap_or('u')
+        .to_lowercase()
+        .next()
+        .unwrap_or('u');
+    CodeDelivery {
+        medium: Medium::Email,
+        destination: format!("{initial}***@e***"),
     }
 }

@@ -3,6 +3,7 @@
 mod client;
 mod keys;
 mod migrate;
+mod outbox;
 mod pool;
 mod seed;
 mod serve;
@@ -18,6 +19,7 @@ use gatehouse::config::{ConfigError, LogFormat, Settings};
 
 use client::ClientCommand;
 use keys::KeysCommand;
+use outbox::OutboxCommand;
 use pool::PoolCommand;
 use user::UserCommand;
 
@@ -56,6 +58,9 @@ enum Command {
     /// Inspect and rotate a pool's signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Read the outbox: messages sent or held (codes, invitations).
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Apply a declarative seed file of pools, clients, groups and users (idempotent).
     Seed { file: PathBuf },
 }
@@ -97,6 +102,7 @@ pub(super) async fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(command) => user::user(&services(&settings).await?, command).await,
         Command::Client(command) => client::client(&services(&settings).await?, command).await,
         Command::Keys(command) => keys::keys(&services(&settings).await?, command).await,
+        Command::Outbox(command) => outbox::outbox(&services(&settings).await?, command).await,
         Command::Seed { file } => {
             let services = services(&settings).await?;
             let report = seed::apply_seed_file(&services, &file).await?;

@@ -58,7 +58,7 @@ pub(super) enum UserCommand {
         pool: String,
         username: String,
     },
-    /// Print a signed-up user's pending confirmation code (no mail is sent).
+    /// Print a signed-up user's pending confirmation code.
     ConfirmationCode {
         #[arg(long, visible_alias = "tenant", value_name = "NAME")]
         pool: String,

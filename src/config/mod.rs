@@ -2,8 +2,8 @@
 //! A `.env` file in the working directory is read first when present. Secrets are
 //! `SecretString`s: `Debug` shows `[REDACTED]`, and help output never prints their values.
 //!
-//! The settings come in six sections, one file each: [`server`], [`database`], [`crypto`],
-//! [`limits`], [`admin`] and [`telemetry`]. Each file declares its flags with their defaults
+//! The settings come in seven sections, one file each: [`server`], [`database`], [`crypto`],
+//! [`limits`], [`admin`], [`mail`] and [`telemetry`]. Each file declares its flags with their defaults
 //! (the only place a default is written) and the validation that turns them into that
 //! section's typed configuration. [`Settings::validate`] runs them all once, at start-up;
 //! `app.rs` then only wires what it gets. docs/operations.md's table is checked against
@@ -13,6 +13,7 @@ pub mod admin;
 pub mod crypto;
 pub mod database;
 pub mod limits;
+pub mod mail;
 pub mod server;
 pub mod telemetry;
 
@@ -23,6 +24,7 @@ pub use admin::{AdminAuthSetting, AdminConfig, AdminSettings};
 pub use crypto::{CryptoConfig, CryptoSettings, KekSource, PasswordHashing};
 pub use database::{DatabaseConfig, DatabaseSettings};
 pub use limits::{LimitSettings, LimitsConfig};
+pub use mail::{MailConfig, MailSettings};
 pub use server::{IssuerStyleSetting, ServerConfig, ServerSettings, TlsFiles};
 pub use telemetry::{LogFormat, TelemetryConfig, TelemetrySettings};
 
@@ -57,6 +59,8 @@ pub struct Settings {
     #[command(flatten)]
     pub admin: AdminSettings,
     #[command(flatten)]
+    pub mail: MailSettings,
+    #[command(flatten)]
     pub telemetry: TelemetrySettings,
 }
 
@@ -68,6 +72,7 @@ pub struct Config {
     pub crypto: CryptoConfig,
     pub limits: LimitsConfig,
     pub admin: AdminConfig,
+    pub mail: MailConfig,
     pub telemetry: TelemetryConfig,
 }
 
@@ -104,6 +109,7 @@ impl Settings {
             crypto: self.crypto.validate(&database)?,
             limits: self.limits.validate()?,
             admin: self.admin.validate()?,
+            mail: self.mail.validate()?,
             telemetry: self.telemetry.validate()?,
             database,
         })

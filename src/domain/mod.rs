@@ -10,6 +10,7 @@ pub mod claims;
 pub mod clock;
 pub mod ids;
 pub mod lockout;
+pub mod message;
 pub mod password_policy;
 pub mod pool;
 pub mod secret;

@@ -47,6 +47,43 @@ pub struct PoolSettings {
     pub password_policy: PasswordPolicy,
     pub lockout: LockoutPolicy,
     pub admin_create_user_config: AdminCreateUserConfig,
+    pub email_configuration: EmailConfiguration,
+}
+
+/// Cognito's `EmailConfiguration`, of which Gatehouse uses the sender address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EmailConfiguration {
+    /// The pool's sender (`From`), e.g. `Acme <no-reply@acme.example>`; None uses the
+    /// server's GATEHOUSE_MAIL_FROM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+impl EmailConfiguration {
+    /// Checks a sender address as given to `CreateUserPool`/`UpdateUserPool`: a mailbox
+    /// (`a@b` or `Name <a@b>`) on one line, so it cannot smuggle in mail headers.
+    pub fn parse_from(raw: &str) -> Result<String, String> {
+        let raw = raw.trim();
+        let address = match (raw.rfind('<'), raw.strip_suffix('>')) {
+            (Some(open), Some(inner)) => &inner[open + 1..],
+            _ => raw,
+        };
+        let well_formed = address
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
+        if raw.is_empty()
+            || raw.chars().count() > 320
+            || raw.chars().any(char::is_control)
+            || !well_formed
+            || address.contains(char::is_whitespace)
+        {
+            return Err("EmailConfiguration.From must be an address such as \
+                        Name <no-reply@example.com>"
+                .into());
+        }
+        Ok(raw.to_owned())
+    }
 }
 
 /// Cognito's `AdminCreateUserConfig`: who may create users.
@@ -116,5 +153,15 @@ mod tests {
             serde_json::from_str(r#"{"AdminCreateUserConfig":{"AllowAdminCreateUserOnly":false}}"#)
                 .unwrap();
         assert!(open.admin_create_user_config.allows_sign_up());
+    }
+
+    #[test]
+    fn sender_addresses_are_one_mailbox() {
+        for good in ["a@b.example", "Acme <no-reply@acme.example>"] {
+            assert_eq!(EmailConfiguration::parse_from(good).as_deref(), Ok(good));
+        }
+        for bad in ["", "nobody", "a@b\r\nBcc: x@y", "Acme <>", "@b", "a b@c"] {
+            assert!(EmailConfiguration::parse_from(bad).is_err(), "{bad:?}");
+        }
     }
 }

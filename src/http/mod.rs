@@ -6,6 +6,7 @@ pub mod bearer;
 pub mod body;
 pub mod cognito;
 pub mod cors;
+pub mod dev_outbox;
 pub mod error;
 pub mod fields;
 pub mod health;
@@ -29,6 +30,7 @@ use error::{ApiError, ErrorKind, Surface};
 pub fn configure(config: &mut web::ServiceConfig, with_metrics: bool) {
     config
         .configure(health::routes)
+        .configure(dev_outbox::routes)
         .configure(login_api::routes)
         .configure(cognito::routes)
         .configure(oauth2::routes)

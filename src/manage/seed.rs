@@ -248,6 +248,7 @@ impl Services {
                         .admin_create_user_config
                         .clone()
                         .unwrap_or_default(),
+                    ..PoolSettings::default()
                 };
                 report.pools_created += 1;
                 self.create_pool(

@@ -16,6 +16,7 @@ use crate::domain::attributes::UserAttributes;
 use crate::domain::clock::{UnixMillis, UnixSeconds};
 use crate::domain::ids::{ClientId, Sub, UserPoolId};
 use crate::domain::lockout::{FailureRecord, LockoutPolicy};
+pub use crate::domain::message::{OutboxFilter, OutboxState};
 use crate::domain::pool::{PoolSettings, UserPool};
 use crate::domain::user::{StoredPasswordHash, User, UserStatus};
 use crate::domain::username::UsernameKey;
@@ -335,6 +336,7 @@ pub trait UserStore {
     async fn confirmation_code(
         &self,
         sub: &Sub,
+        purpose: CodePurpose,
     ) -> Result<Option<ConfirmationCodeRecord>, StoreError>;
     /// Counts one attempt at the user's confirmation code and returns the code, in the
     /// same statement that checks the attempts so far are below `max_attempts` and the code
@@ -343,17 +345,53 @@ pub trait UserStore {
     async fn take_code_attempt(
         &self,
         sub: &Sub,
+        purpose: CodePurpose,
         max_attempts: i64,
         now: UnixSeconds,
     ) -> Result<CodeAttempt, StoreError>;
-    /// Marks the user CONFIRMED and spends the code, in one transaction; false if the code
-    /// was already spent (a concurrent confirmation won).
+    /// Marks the user CONFIRMED and spends the sign-up code, in one transaction; false if the
+    /// code was already spent (a concurrent confirmation won).
     async fn confirm_user(&self, sub: &Sub, now: UnixSeconds) -> Result<bool, StoreError>;
+    /// Spends the password-reset code and sets `hash` (status CONFIRMED, every session
+    /// revoked), in one transaction; false if the code was already spent.
+    async fn reset_password_with_code(
+        &self,
+        sub: &Sub,
+        hash: &StoredPasswordHash,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+}
+
+/// What a one-time code is for; a user has at most one code of each purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodePurpose {
+    /// `SignUp` → `ConfirmSignUp` (24 hours).
+    SignUp,
+    /// `ForgotPassword` → `ConfirmForgotPassword` (1 hour).
+    ResetPassword,
+}
+
+impl CodePurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignUp => "sign_up",
+            Self::ResetPassword => "reset_password",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "sign_up" => Some(Self::SignUp),
+            "reset_password" => Some(Self::ResetPassword),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfirmationCodeRecord {
     pub user_sub: Sub,
+    pub purpose: CodePurpose,
     /// The code encrypted under the key-encryption key.
     pub code_encrypted: String,
     pub expires_at: UnixSeconds,
@@ -543,6 +581,66 @@ pub trait HousekeepingStore {
     ) -> Result<Purged, StoreError>;
 }
 
+/// One message in the outbox, its content still sealed under the key-encryption key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRecord {
+    pub id: String,
+    pub pool_id: UserPoolId,
+    pub destination: String,
+    /// `EMAIL` or `SMS`.
+    pub medium: String,
+    /// Why it was sent (`SIGN_UP_CODE`, ...).
+    pub template: String,
+    /// The pool's own sender address, if it has one (else the server's default).
+    pub sender: Option<String>,
+    /// Subject and bodies, sealed (bound to the id, pool and destination).
+    pub content_sealed: String,
+    pub state: OutboxState,
+    pub attempts: i64,
+    pub next_attempt_at: UnixSeconds,
+    pub last_error: Option<String>,
+    pub sent_at: Option<UnixSeconds>,
+    pub created_at: UnixSeconds,
+}
+
+/// The durable outbox. Delivery takes a lease on a message before sending it, so that of
+/// any number of replicas' workers at most one holds a message at a time.
+#[async_trait]
+pub trait OutboxStore {
+    async fn enqueue_message(&self, message: &OutboxRecord) -> Result<(), StoreError>;
+    /// Leases up to `limit` pending messages that are due (`next_attempt_at <= now`) and not
+    /// leased by anyone else, to `owner` until `lease_until`. Each is taken by one
+    /// conditional update, so two workers never both get a message.
+    async fn claim_due_messages(
+        &self,
+        owner: &str,
+        now: UnixSeconds,
+        lease_until: UnixSeconds,
+        limit: u32,
+    ) -> Result<Vec<OutboxRecord>, StoreError>;
+    /// Marks a message sent, if `owner` still holds its lease.
+    async fn mark_message_sent(
+        &self,
+        id: &str,
+        owner: &str,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+    /// Records a failed attempt and releases the lease: retried at `next_attempt_at`, or
+    /// never when `permanent`.
+    async fn mark_message_failed(
+        &self,
+        id: &str,
+        owner: &str,
+        error: &str,
+        next_attempt_at: UnixSeconds,
+        permanent: bool,
+    ) -> Result<bool, StoreError>;
+    async fn list_messages(&self, filter: &OutboxFilter) -> Result<Vec<OutboxRecord>, StoreError>;
+    /// Deletes up to `batch` messages that are no longer pending and were created before
+    /// `before`; a message waiting for delivery is never purged.
+    async fn purge_messages(&self, before: UnixSeconds, batch: u32) -> Result<u64, StoreError>;
+}
+
 #[async_trait]
 pub trait SrpChallengeStore {
     async fn create_srp_challenge(
@@ -565,6 +663,7 @@ pub trait SrpChallengeStore {
 pub trait Store:
     PoolStore
     + UserStore
+    + OutboxStore
     + GroupStore
     + SessionStore
     + SrpChallengeStore

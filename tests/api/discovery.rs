@@ -163,7 +163,7 @@ async fn health_endpoints_report_live_and_ready(backend: Db) {
     assert_eq!(live.headers()["x-content-type-options"], "nosniff");
     let ready: Value = app.get("/health/ready").await.json().await.unwrap();
     assert_eq!(ready["status"], "ok");
-    assert_eq!(ready["schema_version"], 2);
+    assert_eq!(ready["schema_version"], 4);
     app.stop().await;
 }
 

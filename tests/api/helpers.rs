@@ -40,6 +40,11 @@ pub struct Options {
     /// Password hashing: Argon2 memory (KiB) and passes, workers, queue, and the wait for a
     /// place in a full queue (ms). None keeps the suite's cheap defaults.
     pub hashing: Option<Hashing>,
+    /// GATEHOUSE_SMTP_URL: mail leaves the outbox through this server (the delivery worker
+    /// then runs every 50 ms of real time; its backoff follows the fake clock).
+    pub smtp_url: Option<String>,
+    /// GATEHOUSE_DEV_OUTBOX.
+    pub dev_outbox: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -103,6 +108,11 @@ impl TestApp {
             settings.limits.hash_queue = hashing.queue;
             settings.limits.hash_max_wait_ms = hashing.max_wait_ms;
         }
+        if let Some(url) = &options.smtp_url {
+            settings.mail.smtp_url = Some(secret(url));
+            settings.mail.outbox_interval_ms = 50;
+        }
+        settings.mail.dev_outbox = options.dev_outbox;
         // Tests run housekeeping themselves, against the fake clock.
         settings.server.housekeeping_interval_seconds = 0;
         // Start at the real time so independent verifiers accept exp/iat; tests move it on.

@@ -342,3 +342,114 @@ async fn rotated_keys_reach_the_other_replica(
     )
     .expect("B's token verifies against A's JWKS");
 }
+
+/// Two replicas, each running its delivery worker against one outbox and one SMTP server:
+/// every message is delivered, and none twice, because a message is leased by one
+/// conditional update before it is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_deliver_each_message_exactly_once() {
+    const MESSAGES: usize = 40;
+    if postgres_server().is_none() {
+        eprintln!("replicas: GATEHOUSE_TEST_DATABASE_URL is not set; skipped");
+        return;
+    }
+    let port = crate::outbox::free_port();
+    let Some(sink) = crate::outbox::SmtpSink::start(port).await else {
+        return;
+    };
+    let database = TestDatabase::create(Db::Postgres).await.unwrap();
+    let cli = Cli::new(&database);
+    let mut db = PgConnection::connect(&database.url).await.unwrap();
+    let smtp_url = format!("smtp://127.0.0.1:{port}");
+    let replica_settings = [
+        ("GATEHOUSE_SIGN_UP_RATE_PER_IP", "0"),
+        ("GATEHOUSE_PUBLIC_URL", "http://gatehouse.test"),
+        ("GATEHOUSE_SMTP_URL", smtp_url.as_str()),
+        // Both workers look every 10 ms, so they contend for the same messages.
+        ("GATEHOUSE_OUTBOX_INTERVAL_MS", "10"),
+    ];
+    let (a, b) = (
+        ServerProcess::spawn(&cli, &replica_settings),
+        ServerProcess::spawn(&cli, &replica_settings),
+    );
+    let (a, b) = tokio::join!(a.listening(), b.listening());
+    let seed = cli.dir.path().join("seed.json");
+    std::fs::write(
+        &seed,
+        json!({"Pools": [{"Name": "mail",
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": false}}]})
+        .to_string(),
+    )
+    .unwrap();
+    cli.ok(&["seed", seed.to_str().unwrap()], "");
+    let client_id: String = sqlx::query("SELECT id FROM app_clients")
+        .fetch_one(&mut db)
+        .await
+        .unwrap()
+        .get("id");
+
+    let http = crate::helpers::http_client();
+    let sign_ups = (0..MESSAGES).map(|n| {
+        let replica = if n % 2 == 0 { &a } else { &b };
+        let request = http
+            .post(replica.url("/"))
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .header("X-Amz-Target", "AWSCognitoIdentityProviderService.SignUp")
+            .body(
+                json!({"ClientId": client_id, "Username": format!("user{n}"),
+                       "Password": PASSWORD,
+                       "UserAttributes": [{"Name": "email", "Value": format!("user{n}@example.com")}]})
+                .to_string(),
+            );
+        async move { request.send().await.unwrap().status().as_u16() }
+    });
+    let statuses = futures_util::future::join_all(sign_ups).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+
+    // Poll the database until every message is marked sent.
+    let started = std::time::Instant::now();
+    loop {
+        let sent: i64 = sqlx::query("SELECT COUNT(*) AS sent FROM outbox WHERE state = 'sent'")
+            .fetch_one(&mut db)
+            .await
+            .unwrap()
+            .get("sent");
+        if sent == MESSAGES as i64 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "only {sent} of {MESSAGES} sent:\n{}\n{}",
+            a.log_text(),
+            b.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A message is marked sent only after the SMTP server took it, so by now every send
+    // has happened: each recipient got exactly one.
+    let received = sink.messages();
+    let mut recipients: Vec<String> = received
+        .iter()
+        .map(|m| m["rcpt_tos"][0].as_str().unwrap().to_owned())
+        .collect();
+    recipients.sort();
+    let total = recipients.len();
+    recipients.dedup();
+    assert_eq!(total, MESSAGES, "each message delivered exactly once");
+    assert_eq!(recipients.len(), MESSAGES);
+    let attempts: i64 = sqlx::query("SELECT SUM(attempts)::BIGINT AS attempts FROM outbox")
+        .fetch_one(&mut db)
+        .await
+        .unwrap()
+        .get("attempts");
+    assert_eq!(attempts, MESSAGES as i64, "no message was attempted twice");
+    // Each replica logs what it sent (the log is read as it is written: wait for it).
+    crate::server_process::eventually(
+        "the replicas to log their sends",
+        Duration::from_secs(10),
+        || a.logged("message sent") + b.logged("message sent") == MESSAGES,
+    )
+    .await;
+    let (by_a, by_b) = (a.logged("message sent"), b.logged("message sent"));
+    eprintln!("replicas: A sent {by_a}, B sent {by_b} of {MESSAGES} messages");
+}

@@ -862,6 +862,42 @@ async fn every_password_setting_path_yields_a_verifier_srp_accepts(backend: Db) 
         "NotAuthorizedException",
         "Incorrect username or password.",
     );
+
+    // ConfirmForgotPassword, with the code read from the outbox.
+    app.create_user_with(
+        &pool,
+        "forgetful",
+        PASSWORD,
+        false,
+        &[
+            ("email", "forgetful@example.com"),
+            ("email_verified", "true"),
+        ],
+    )
+    .await;
+    let forgot = cognito(
+        &app,
+        "ForgotPassword",
+        &json!({"ClientId": client.id.to_string(), "Username": "forgetful"}),
+    )
+    .await;
+    assert_eq!(forgot.status(), 200);
+    let code = crate::account_recovery::newest_code(&app, "forgetful@example.com").await;
+    let reset = cognito(
+        &app,
+        "ConfirmForgotPassword",
+        &json!({"ClientId": client.id.to_string(), "Username": "forgetful",
+                "ConfirmationCode": code, "Password": NEW_PASSWORD}),
+    )
+    .await;
+    assert_eq!(reset.status(), 200);
+    assert_signed_in(&srp_sign_in(&app, &pool, &client, "forgetful", NEW_PASSWORD).await);
+    let old = srp_sign_in(&app, &pool, &client, "forgetful", PASSWORD).await;
+    assert_error_body(
+        &old,
+        "NotAuthorizedException",
+        "Incorrect username or password.",
+    );
     app.stop().await;
 }
 

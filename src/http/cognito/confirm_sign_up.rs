@@ -3,9 +3,9 @@
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
-use super::{client_id, constraint, empty, failed, input, required, username};
+use super::{client_id, code, empty, failed, input, required, username};
 use crate::auth::Services;
-use crate::domain::secret::{ExposeSecret, SecretString};
+use crate::domain::secret::SecretString;
 use crate::http::error::ApiError;
 
 #[derive(Deserialize)]
@@ -21,18 +21,10 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     let input: Input = input(body)?;
     let client = client_id(&required("clientId", input.client_id)?)?;
     let name = username("username", &required("username", input.username)?)?;
-    let code = required("confirmationCode", input.confirmation_code)?;
-    let length = code.expose_secret().chars().count();
-    if !(1..=2048).contains(&length)
-        || code
-            .expose_secret()
-            .contains(|c: char| c.is_whitespace() || c.is_control())
-    {
-        return Err(constraint(
-            "confirmationCode",
-            "Member must satisfy regular expression pattern: [\\S]+",
-        ));
-    }
+    let code = code(
+        "confirmationCode",
+        required("confirmationCode", input.confirmation_code)?,
+    )?;
     services
         .confirm_sign_up(&client, &name, &code, input.secret_hash.as_ref())
         .await

@@ -8,12 +8,16 @@
 
 mod admin;
 mod change_password;
+mod confirm_forgot_password;
 mod confirm_sign_up;
+mod delete_user;
 mod delete_user_attributes;
+mod forgot_password;
 mod get_tokens_from_refresh_token;
 mod get_user;
 mod global_sign_out;
 mod initiate_auth;
+mod resend_confirmation_code;
 mod respond_to_auth_challenge;
 mod revoke_token;
 mod shapes;
@@ -96,6 +100,9 @@ const SIGN_IN_OPERATIONS: &[&str] = &[
     "RespondToAuthChallenge",
     "SignUp",
     "ConfirmSignUp",
+    "ResendConfirmationCode",
+    "ForgotPassword",
+    "ConfirmForgotPassword",
     "AdminInitiateAuth",
     "AdminRespondToAuthChallenge",
 ];
@@ -127,6 +134,8 @@ const ADMIN_OPERATIONS: &[&str] = &[
     "AdminAddUserToGroup",
     "AdminRemoveUserFromGroup",
     "AdminListGroupsForUser",
+    "AdminResetUserPassword",
+    "AdminConfirmSignUp",
 ];
 
 async fn admin_operation(
@@ -164,6 +173,8 @@ async fn admin_operation(
         "AdminAddUserToGroup" => admin_add_user_to_group::handle(services, body).await,
         "AdminRemoveUserFromGroup" => admin_remove_user_from_group::handle(services, body).await,
         "AdminListGroupsForUser" => admin_list_groups_for_user::handle(services, body).await,
+        "AdminResetUserPassword" => admin_reset_user_password::handle(services, body).await,
+        "AdminConfirmSignUp" => admin_confirm_sign_up::handle(services, body).await,
         other => Err(ApiError::new(
             ErrorKind::UnknownOperation,
             format!("Operation {other} is not supported by Gatehouse"),
@@ -184,6 +195,10 @@ const PUBLIC_OPERATIONS: &[&str] = &[
     "ConfirmSignUp",
     "UpdateUserAttributes",
     "DeleteUserAttributes",
+    "ResendConfirmationCode",
+    "ForgotPassword",
+    "ConfirmForgotPassword",
+    "DeleteUser",
 ];
 
 /// The operation an `X-Amz-Target` names, as a metric label: one of the operations served,
@@ -218,6 +233,10 @@ async fn public(
         "ConfirmSignUp" => confirm_sign_up::handle(services, body).await,
         "UpdateUserAttributes" => update_user_attributes::handle(services, body).await,
         "DeleteUserAttributes" => delete_user_attributes::handle(services, body).await,
+        "ResendConfirmationCode" => resend_confirmation_code::handle(services, body).await,
+        "ForgotPassword" => forgot_password::handle(services, body).await,
+        "ConfirmForgotPassword" => confirm_forgot_password::handle(services, body).await,
+        "DeleteUser" => delete_user::handle(services, body).await,
         _ => return None,
     })
 }
@@ -265,6 +284,24 @@ fn client_id(raw: &str) -> Result<ClientId, ApiError> {
 
 fn username(member: &str, raw: &str) -> Result<Username, ApiError> {
     fields::username(SURFACE, member, raw)
+}
+
+/// A one-time code as Cognito's `ConfirmationCodeType` allows it: 1–2048 characters, none
+/// of them whitespace or control characters.
+fn code(member: &str, code: SecretString) -> Result<SecretString, ApiError> {
+    use crate::domain::secret::ExposeSecret;
+    let length = code.expose_secret().chars().count();
+    if !(1..=2048).contains(&length)
+        || code
+            .expose_secret()
+            .contains(|c: char| c.is_whitespace() || c.is_control())
+    {
+        return Err(constraint(
+            member,
+            "Member must satisfy regular expression pattern: [\\S]+",
+        ));
+    }
+    Ok(code)
 }
 
 fn password(member: &str, raw: &SecretString) -> Result<SecretString, ApiError> {

@@ -110,11 +110,21 @@ pub(super) struct UserPoolType {
     pub name: String,
     pub policies: PoliciesType,
     pub admin_create_user_config: AdminCreateUserConfigType,
+    pub email_configuration: EmailConfigurationType,
     pub arn: String,
     pub creation_date: i64,
     pub last_modified_date: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimated_number_of_users: Option<usize>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct EmailConfigurationType {
+    /// Cognito's name for "sent by the pool's own configuration" rather than its defaults.
+    pub email_sending_account: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
@@ -129,6 +139,10 @@ pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
                 .settings
                 .admin_create_user_config
                 .allow_admin_create_user_only,
+        },
+        email_configuration: EmailConfigurationType {
+            email_sending_account: "DEVELOPER",
+            from: pool.settings.email_configuration.from.clone(),
         },
         // Account id 000000000000: there is no AWS account behind a Gatehouse pool.
         arn: format!(
@@ -264,5 +278,24 @@ pub(super) fn group(group: &GroupRecord) -> GroupType {
         user_pool_id: group.pool_id.to_string(),
         description: group.description.clone(),
         precedence: group.precedence,
+    }
+}
+
+/// Cognito's `CodeDeliveryDetailsType`: where a code went, masked.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct CodeDeliveryDetailsType {
+    pub destination: String,
+    pub delivery_medium: &'static str,
+    pub attribute_name: &'static str,
+}
+
+pub(super) fn code_delivery(
+    delivery: crate::auth::messages::CodeDelivery,
+) -> CodeDeliveryDetailsType {
+    CodeDeliveryDetailsType {
+        destination: delivery.destination,
+        delivery_medium: delivery.medium.as_str(),
+        attribute_name: delivery.medium.attribute(),
     }
 }

@@ -1,5 +1,4 @@
-//! `SignUp`: an `UNCONFIRMED` user and a confirmation code (written to the server log, since
-//! Gatehouse sends no mail).
+//! `SignUp`: an `UNCONFIRMED` user and a confirmation code, sent through the outbox.
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
@@ -24,19 +23,11 @@ struct Input {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct CodeDeliveryDetails {
-    destination: String,
-    delivery_medium: &'static str,
-    attribute_name: &'static str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
 struct Output {
     user_confirmed: bool,
     user_sub: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    code_delivery_details: Option<CodeDeliveryDetails>,
+    code_delivery_details: Option<shapes::CodeDeliveryDetailsType>,
 }
 
 pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
@@ -58,12 +49,6 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     Ok(output(&Output {
         user_confirmed: false,
         user_sub: signed_up.user_sub.to_string(),
-        code_delivery_details: signed_up
-            .destination
-            .map(|destination| CodeDeliveryDetails {
-                destination,
-                delivery_medium: "EMAIL",
-                attribute_name: "email",
-            }),
+        code_delivery_details: signed_up.delivery.map(shapes::code_delivery),
     }))
 }

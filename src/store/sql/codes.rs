@@ -1,15 +1,19 @@
-//! Sign-up confirmation codes: stored encrypted, one per user, with a bounded number of
-//! guesses. These back the code methods of [`crate::store::UserStore`] (see `users.rs`).
+//! One-time codes (sign-up confirmation, password reset): stored encrypted, one per user and
+//! purpose, with a bounded number of guesses. These back the code methods of
+//! [`crate::store::UserStore`] (see `users.rs`).
 
 use sqlx::any::AnyRow;
 
 use super::{SqlStore, corrupt, get};
 use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::Sub;
-use crate::domain::user::UserStatus;
+use crate::domain::secret::ExposeSecret;
+use crate::domain::user::{StoredPasswordHash, UserStatus};
 use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
-use crate::store::{CodeAttempt, ConfirmationCodeRecord, StoreError};
+use crate::store::{CodeAttempt, CodePurpose, ConfirmationCodeRecord, Revocation, StoreError};
+
+use super::sessions::revoke_sessions;
 
 impl SqlStore {
     pub(super) async fn upsert_confirmation_code(
@@ -20,12 +24,14 @@ impl SqlStore {
         self.execute(
             "put_confirmation_code",
             Replay::Safe,
-            "INSERT INTO confirmation_codes (user_sub, code_encrypted, expires_at, \
-             failed_attempts, created_at) VALUES ($1, $2, $3, 0, $4) \
-             ON CONFLICT (user_sub) DO UPDATE SET code_encrypted = excluded.code_encrypted, \
-             expires_at = excluded.expires_at, failed_attempts = 0, created_at = excluded.created_at",
+            "INSERT INTO user_codes (user_sub, purpose, code_encrypted, expires_at, \
+             failed_attempts, created_at) VALUES ($1, $2, $3, $4, 0, $5) \
+             ON CONFLICT (user_sub, purpose) DO UPDATE SET \
+             code_encrypted = excluded.code_encrypted, expires_at = excluded.expires_at, \
+             failed_attempts = 0, created_at = excluded.created_at",
             |q| {
                 q.bind(code.user_sub.to_string())
+                    .bind(code.purpose.as_str())
                     .bind(&code.code_encrypted)
                     .bind(code.expires_at)
                     .bind(now)
@@ -38,12 +44,13 @@ impl SqlStore {
     pub(super) async fn find_confirmation_code(
         &self,
         sub: &Sub,
+        purpose: CodePurpose,
     ) -> Result<Option<ConfirmationCodeRecord>, StoreError> {
         self.fetch_optional(
             "confirmation_code",
-            "SELECT user_sub, code_encrypted, expires_at, failed_attempts \
-             FROM confirmation_codes WHERE user_sub = $1",
-            |q| q.bind(sub.to_string()),
+            "SELECT user_sub, purpose, code_encrypted, expires_at, failed_attempts \
+             FROM user_codes WHERE user_sub = $1 AND purpose = $2",
+            |q| q.bind(sub.to_string()).bind(purpose.as_str()),
             confirmation_code_from_row,
         )
         .await
@@ -52,6 +59,7 @@ impl SqlStore {
     pub(super) async fn count_code_attempt(
         &self,
         sub: &Sub,
+        purpose: CodePurpose,
         max_attempts: i64,
         now: UnixSeconds,
     ) -> Result<CodeAttempt, StoreError> {
@@ -62,11 +70,13 @@ impl SqlStore {
                 // Check and count in one statement: a burst of guesses cannot all read a count
                 // below the limit before any of them has added to it.
                 let granted = sqlx::query(
-                    "UPDATE confirmation_codes SET failed_attempts = failed_attempts + 1 \
-                     WHERE user_sub = $1 AND failed_attempts < $2 AND expires_at > $3 \
-                     RETURNING user_sub, code_encrypted, expires_at, failed_attempts",
+                    "UPDATE user_codes SET failed_attempts = failed_attempts + 1 \
+                     WHERE user_sub = $1 AND purpose = $2 AND failed_attempts < $3 \
+                     AND expires_at > $4 \
+                     RETURNING user_sub, purpose, code_encrypted, expires_at, failed_attempts",
                 )
                 .bind(sub.to_string())
+                .bind(purpose.as_str())
                 .bind(max_attempts)
                 .bind(now)
                 .fetch_optional(&self.pool)
@@ -76,7 +86,7 @@ impl SqlStore {
                     return Ok(CodeAttempt::Granted(confirmation_code_from_row(&row)?));
                 }
                 // Refused: only the reason is left to find out.
-                Ok(match self.find_confirmation_code(sub).await? {
+                Ok(match self.find_confirmation_code(sub, purpose).await? {
                     Some(code) if now < code.expires_at => CodeAttempt::Exhausted,
                     _ => CodeAttempt::Missing,
                 })
@@ -95,11 +105,13 @@ impl SqlStore {
             Replay::OnlyIfNothingWritten,
             || async move {
                 let mut tx = self.pool.begin().await.map_err(before_commit)?;
-                let spent = sqlx::query("DELETE FROM confirmation_codes WHERE user_sub = $1")
-                    .bind(sub.to_string())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(before_commit)?;
+                let spent =
+                    sqlx::query("DELETE FROM user_codes WHERE user_sub = $1 AND purpose = $2")
+                        .bind(sub.to_string())
+                        .bind(CodePurpose::SignUp.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(before_commit)?;
                 if spent.rows_affected() == 0 {
                     tx.rollback().await.map_err(before_commit)?;
                     return Ok(false);
@@ -119,10 +131,60 @@ impl SqlStore {
     }
 }
 
+impl SqlStore {
+    /// Spends the user's password-reset code and sets the new password (status CONFIRMED,
+    /// every session revoked), in one transaction; false if the code was already spent.
+    pub(super) async fn spend_code_and_reset(
+        &self,
+        sub: &Sub,
+        hash: &StoredPasswordHash,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        self.retrying(
+            "reset_password_with_code",
+            Replay::OnlyIfNothingWritten,
+            || async move {
+                let mut tx = self.pool.begin().await.map_err(before_commit)?;
+                let spent =
+                    sqlx::query("DELETE FROM user_codes WHERE user_sub = $1 AND purpose = $2")
+                        .bind(sub.to_string())
+                        .bind(CodePurpose::ResetPassword.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(before_commit)?;
+                if spent.rows_affected() == 0 {
+                    tx.rollback().await.map_err(before_commit)?;
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "UPDATE users SET password_hash = $1, pepper_id = $2, srp_verifier = $3, \
+                     status = $4, temporary_password_expires_at = NULL, updated_at = $5 \
+                     WHERE sub = $6",
+                )
+                .bind(hash.phc.expose_secret())
+                .bind(hash.pepper_id.as_deref())
+                .bind(hash.srp_verifier.as_ref().map(|v| v.expose_secret()))
+                .bind(UserStatus::Confirmed.as_str())
+                .bind(now)
+                .bind(sub.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(before_commit)?;
+                revoke_sessions(&mut tx, sub, &Revocation::All, now).await?;
+                tx.commit().await.map_err(classify)?;
+                Ok(true)
+            },
+        )
+        .await
+    }
+}
+
 fn confirmation_code_from_row(row: &AnyRow) -> Result<ConfirmationCodeRecord, StoreError> {
     let sub: String = get(row, "user_sub")?;
+    let purpose: String = get(row, "purpose")?;
     Ok(ConfirmationCodeRecord {
         user_sub: Sub::parse(&sub).map_err(|e| corrupt("user sub", e))?,
+        purpose: CodePurpose::parse(&purpose).ok_or_else(|| corrupt("code purpose", &purpose))?,
         code_encrypted: get(row, "code_encrypted")?,
         expires_at: get(row, "expires_at")?,
         failed_attempts: get(row, "failed_attempts")?,

@@ -5,7 +5,7 @@
 //!
 //! This file holds the connection pool, migrations and what every query shares (the retry
 //! wrapper, column readers); the queries live with their aggregate: `pools.rs` (pools and
-//! app clients), `users.rs`, `groups.rs`, `codes.rs` (sign-up confirmation codes),
+//! app clients), `users.rs`, `groups.rs`, `codes.rs` (sign-up confirmation codes), `outbox.rs` (messages awaiting delivery),
 //! `sessions.rs` (sessions, refresh tokens, challenges), `lockout.rs`, `keys.rs` and
 //! `housekeeping.rs`.
 
@@ -14,6 +14,7 @@ mod groups;
 mod housekeeping;
 mod keys;
 mod lockout;
+mod outbox;
 mod pools;
 mod sessions;
 mod srp_challenges;
@@ -304,8 +305,22 @@ impl SqlStore {
         bind: impl Fn(Statement) -> Statement + Send + Sync,
         decode: impl Fn(&AnyRow) -> Result<T, StoreError> + Send + Sync,
     ) -> Result<Vec<T>, StoreError> {
+        self.fetch_all_with(operation, Replay::Safe, sql, bind, decode)
+            .await
+    }
+
+    /// Runs a statement that returns any number of rows (a read, or a write with
+    /// `RETURNING`), under the retry policy.
+    async fn fetch_all_with<T>(
+        &self,
+        operation: &'static str,
+        replay: Replay,
+        sql: impl SqlSafeStr,
+        bind: impl Fn(Statement) -> Statement + Send + Sync,
+        decode: impl Fn(&AnyRow) -> Result<T, StoreError> + Send + Sync,
+    ) -> Result<Vec<T>, StoreError> {
         let (sql, bind, decode) = (&sql.into_sql_str(), &bind, &decode);
-        self.retrying(operation, Replay::Safe, || async move {
+        self.retrying(operation, replay, || async move {
             let rows = bind(sqlx::query(sql.clone()))
                 .fetch_all(&self.pool)
                 .await

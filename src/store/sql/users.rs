@@ -17,7 +17,9 @@ use crate::domain::user::{StoredPasswordHash, User, UserStatus};
 use crate::domain::username::UsernameKey;
 use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
-use crate::store::{CodeAttempt, ConfirmationCodeRecord, Revocation, StoreError, UserStore};
+use crate::store::{
+    CodeAttempt, CodePurpose, ConfirmationCodeRecord, Revocation, StoreError, UserStore,
+};
 
 const USER_COLUMNS: &str = "sub, pool_id, username, username_key, password_hash, pepper_id, \
     srp_verifier, status, enabled, attributes, tokens_valid_after, temporary_password_expires_at, \
@@ -328,21 +330,33 @@ impl UserStore for SqlStore {
     async fn confirmation_code(
         &self,
         sub: &Sub,
+        purpose: CodePurpose,
     ) -> Result<Option<ConfirmationCodeRecord>, StoreError> {
-        self.find_confirmation_code(sub).await
+        self.find_confirmation_code(sub, purpose).await
     }
 
     async fn take_code_attempt(
         &self,
         sub: &Sub,
+        purpose: CodePurpose,
         max_attempts: i64,
         now: UnixSeconds,
     ) -> Result<CodeAttempt, StoreError> {
-        self.count_code_attempt(sub, max_attempts, now).await
+        self.count_code_attempt(sub, purpose, max_attempts, now)
+            .await
     }
 
     async fn confirm_user(&self, sub: &Sub, now: UnixSeconds) -> Result<bool, StoreError> {
         self.spend_code_and_confirm(sub, now).await
+    }
+
+    async fn reset_password_with_code(
+        &self,
+        sub: &Sub,
+        hash: &StoredPasswordHash,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        self.spend_code_and_reset(sub, hash, now).await
     }
 
     async fn delete_user(&self, sub: &Sub) -> Result<bool, StoreError> {

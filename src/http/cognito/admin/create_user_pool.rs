@@ -18,6 +18,27 @@ struct Input {
     pool_name: Option<String>,
     policies: Option<Policies>,
     admin_create_user_config: Option<AdminCreateUserConfig>,
+    email_configuration: Option<EmailConfiguration>,
+}
+
+/// Cognito's `EmailConfigurationType`; Gatehouse uses `From` (the sender of the pool's
+/// mail) and accepts the rest without effect (docs/cognito-compatibility.md).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct EmailConfiguration {
+    pub from: Option<String>,
+}
+
+/// The stored setting for an input that may leave it out (no `From`: the server's sender).
+pub(super) fn email_configuration(
+    input: Option<EmailConfiguration>,
+) -> Result<crate::domain::pool::EmailConfiguration, ApiError> {
+    let from = input
+        .and_then(|config| config.from)
+        .map(|from| crate::domain::pool::EmailConfiguration::parse_from(&from))
+        .transpose()
+        .map_err(|e| super::super::constraint("emailConfiguration.from", &e))?;
+    Ok(crate::domain::pool::EmailConfiguration { from })
 }
 
 #[derive(Deserialize)]
@@ -61,6 +82,7 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
             .and_then(|p| p.password_policy)
             .unwrap_or_default(),
         admin_create_user_config: admin_create_user_config(input.admin_create_user_config),
+        email_configuration: email_configuration(input.email_configuration)?,
         ..PoolSettings::default()
     };
     let (pool, _) = services

@@ -2,6 +2,7 @@
 //! verifies the signature before any of these run.
 
 pub(super) mod admin_add_user_to_group;
+pub(super) mod admin_confirm_sign_up;
 pub(super) mod admin_create_user;
 pub(super) mod admin_delete_user;
 pub(super) mod admin_delete_user_attributes;
@@ -11,6 +12,7 @@ pub(super) mod admin_get_user;
 pub(super) mod admin_initiate_auth;
 pub(super) mod admin_list_groups_for_user;
 pub(super) mod admin_remove_user_from_group;
+pub(super) mod admin_reset_user_password;
 pub(super) mod admin_respond_to_auth_challenge;
 pub(super) mod admin_set_user_password;
 pub(super) mod admin_update_user_attributes;

@@ -8,7 +8,10 @@ use actix_web::HttpResponse;
 use serde::Deserialize;
 
 use super::super::{empty, failed, input};
-use super::create_user_pool::{AdminCreateUserConfig, Policies, admin_create_user_config};
+use super::create_user_pool::{
+    AdminCreateUserConfig, EmailConfiguration, Policies, admin_create_user_config,
+    email_configuration,
+};
 use super::pool;
 use crate::auth::Services;
 use crate::domain::pool::PoolSettings;
@@ -20,6 +23,7 @@ struct Input {
     user_pool_id: Option<String>,
     policies: Option<Policies>,
     admin_create_user_config: Option<AdminCreateUserConfig>,
+    email_configuration: Option<EmailConfiguration>,
 }
 
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
@@ -31,6 +35,7 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
             .and_then(|p| p.password_policy)
             .unwrap_or_default(),
         admin_create_user_config: admin_create_user_config(input.admin_create_user_config),
+        email_configuration: email_configuration(input.email_configuration)?,
         lockout: pool.settings.lockout.clone(),
     };
     services

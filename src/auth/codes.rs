@@ -1,0 +1,123 @@
+//! One-time codes, whatever they are for (sign-up confirmation, password reset): six random
+//! digits, stored encrypted under the key-encryption key, one per user and purpose, and
+//! guessed at most five times. Each guess is counted in the statement that checks the limit,
+//! before the comparison, so a burst of parallel guesses gets five compared at most
+//! (docs/security.md, "Measures").
+
+use rand::TryRng;
+use rand::rngs::SysRng;
+
+use super::{AuthError, Services};
+use crate::domain::secret::{ExposeSecret, SecretString, secret};
+use crate::domain::user::User;
+use crate::store::{CodeAttempt, CodePurpose, ConfirmationCodeRecord};
+
+/// Guesses compared against a code before it is useless (a right guess spends the code, so
+/// this is also the number of wrong guesses allowed).
+pub const MAX_CODE_ATTEMPTS: i64 = 5;
+
+/// What a stored code is bound to: sign-up codes to the user (as version 1 stored them),
+/// others to the user and the purpose, so a code cannot be moved from one purpose to another.
+fn context(record_sub: &crate::domain::ids::Sub, purpose: CodePurpose) -> String {
+    match purpose {
+        CodePurpose::SignUp => record_sub.to_string(),
+        other => format!("{record_sub}|{}", other.as_str()),
+    }
+}
+
+impl Services {
+    /// Stores a fresh code for `user` (replacing any earlier one of that purpose, and its
+    /// count of guesses) valid for `validity_seconds`, and returns it to be sent.
+    pub(crate) async fn issue_code(
+        &self,
+        user: &User,
+        purpose: CodePurpose,
+        validity_seconds: i64,
+    ) -> Result<SecretString, AuthError> {
+        let mut bytes = [0u8; 4];
+        SysRng
+            .try_fill_bytes(&mut bytes)
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        let code = format!("{:06}", u32::from_le_bytes(bytes) % 1_000_000);
+        let now = self.clock.now();
+        let code_encrypted = self
+            .kek
+            .encrypt(code.as_bytes(), &context(&user.sub, purpose))
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        self.store
+            .put_confirmation_code(
+                &ConfirmationCodeRecord {
+                    user_sub: user.sub,
+                    purpose,
+                    code_encrypted,
+                    expires_at: now + validity_seconds,
+                    failed_attempts: 0,
+                },
+                now,
+            )
+            .await?;
+        Ok(secret(&code))
+    }
+
+    /// Counts one guess at the user's code and compares it: Ok when it is right (the caller
+    /// then spends the code), `CodeMismatchException` when wrong, `LimitExceededException`
+    /// once five guesses were compared, `ExpiredCodeException` when there is no live code.
+    pub(crate) async fn check_code(
+        &self,
+        user: &User,
+        purpose: CodePurpose,
+        guess: &SecretString,
+    ) -> Result<(), AuthError> {
+        let now = self.clock.now();
+        let record = match self
+            .store
+            .take_code_attempt(&user.sub, purpose, MAX_CODE_ATTEMPTS, now)
+            .await?
+        {
+            CodeAttempt::Granted(record) => record,
+            CodeAttempt::Exhausted => return Err(AuthError::LimitExceeded),
+            CodeAttempt::Missing => return Err(AuthError::ExpiredCode),
+        };
+        let expected = self.decrypt_code(&record)?;
+        let matches: bool = subtle::ConstantTimeEq::ct_eq(
+            expected.expose_secret().as_bytes(),
+            guess.expose_secret().as_bytes(),
+        )
+        .into();
+        if matches {
+            Ok(())
+        } else {
+            Err(AuthError::CodeMismatch)
+        }
+    }
+
+    pub(crate) fn decrypt_code(
+        &self,
+        record: &ConfirmationCodeRecord,
+    ) -> Result<SecretString, AuthError> {
+        let bytes = self
+            .kek
+            .decrypt(
+                &record.code_encrypted,
+                &context(&record.user_sub, record.purpose),
+            )
+            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        String::from_utf8(bytes)
+            .map(|code| secret(&code))
+            .map_err(|e| AuthError::Internal(e.to_string()))
+    }
+
+    /// The user's live code of `purpose`, for the operator (`gatehouse user
+    /// confirmation-code`) and tests.
+    pub(crate) async fn live_code(
+        &self,
+        user: &User,
+        purpose: CodePurpose,
+    ) -> Result<Option<SecretString>, AuthError> {
+        let now = self.clock.now();
+        match self.store.confirmation_code(&user.sub, purpose).await? {
+            Some(record) if now < record.expires_at => Ok(Some(self.decrypt_code(&record)?)),
+            _ => Ok(None),
+        }
+    }
+}
