@@ -17,7 +17,10 @@ fn main() -> ExitCode {
     // A .env file is optional; real environment variables win over it.
     let _ = dotenvy::dotenv();
     let cli = cli::Cli::parse();
-    cli::init_logging(&cli.settings);
+    if let Err(error) = cli::init_logging(&cli.settings) {
+        eprintln!("gatehouse: {error}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

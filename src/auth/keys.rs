@@ -45,15 +45,6 @@ pub struct KeyPolicy {
     pub rotation_days: Option<u32>,
 }
 
-impl Default for KeyPolicy {
-    fn default() -> Self {
-        Self {
-            activation_delay_seconds: 600,
-            rotation_days: None,
-        }
-    }
-}
-
 #[derive(Clone)]
 struct ActiveKey {
     kid: String,

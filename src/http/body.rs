@@ -84,8 +84,10 @@ pub async fn read_body(
     }
 }
 
-/// Used when the server did not configure [`RequestLimits`] (handlers under unit test).
-const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Used when the server did not configure [`RequestLimits`] (handlers under unit test): the
+/// setting's default.
+const DEFAULT_BODY_TIMEOUT: Duration =
+    Duration::from_secs(crate::config::limits::DEFAULT_REQUEST_BODY_TIMEOUT_SECONDS);
 
 fn check_content_type(request: &HttpRequest, surface: Surface) -> Result<(), ApiError> {
     let content_type = request

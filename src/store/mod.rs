@@ -19,6 +19,7 @@ use crate::domain::lockout::{FailureRecord, LockoutPolicy};
 pub use crate::domain::message::{OutboxFilter, OutboxState};
 use crate::domain::pool::{PoolSettings, UserPool};
 use crate::domain::user::{StoredPasswordHash, User, UserStatus};
+use crate::domain::username::UsernameKey;
 
 pub use migrate::{MigrationReport, SchemaStatus};
 pub use retry::{Replay, RetryPolicy};
@@ -178,7 +179,7 @@ pub struct SrpChallengeRecord {
     pub client_id: ClientId,
     /// As the client gave it (a SECRET_HASH may be computed over it).
     pub username: String,
-    pub username_key: String,
+    pub username_key: UsernameKey,
     /// SRP_A, hexadecimal (public).
     pub client_public: String,
     /// The server's ephemeral secret b, sealed under the key-encryption key.
@@ -278,7 +279,7 @@ pub trait UserStore {
     async fn user_by_key(
         &self,
         pool: &UserPoolId,
-        username_key: &str,
+        username_key: &UsernameKey,
     ) -> Result<Option<User>, StoreError>;
     async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError>;
     async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError>;
@@ -287,7 +288,7 @@ pub trait UserStore {
     async fn list_users_page(
         &self,
         pool: &UserPoolId,
-        after: Option<&str>,
+        after: Option<&UsernameKey>,
         limit: u32,
     ) -> Result<Vec<User>, StoreError>;
     /// Sets a new hash and status and revokes sessions as asked, in one transaction.
@@ -447,7 +448,7 @@ pub trait SessionStore {
         &self,
         session: &NewSession,
         failure_scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
     ) -> Result<(), StoreError>;
     /// Sets the chosen password (status CONFIRMED) and the attributes, and starts the session,
     /// in one transaction, if the user's attributes are still `expected` (compare-and-set, so
@@ -521,7 +522,7 @@ pub trait LockoutStore {
     async fn failures(
         &self,
         scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
     ) -> Result<Option<FailureRecord>, StoreError>;
     /// Takes one attempt at a password before it is verified, in one conditional statement:
     /// refused while the key is locked; otherwise counted as a failure at once (and the lock
@@ -532,18 +533,22 @@ pub trait LockoutStore {
     async fn reserve_attempt(
         &self,
         scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
         policy: &LockoutPolicy,
         now: UnixSeconds,
     ) -> Result<Reservation, StoreError>;
     /// Forgets the failures of a key (the right password was given).
-    async fn clear_failures(&self, scope: &str, username_key: &str) -> Result<(), StoreError>;
+    async fn clear_failures(
+        &self,
+        scope: &str,
+        username_key: &UsernameKey,
+    ) -> Result<(), StoreError>;
     /// Counts one failure atomically (concurrent failures each count) and applies the lock
     /// the policy prescribes for the new count.
     async fn record_failure(
         &self,
         scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
         policy: &LockoutPolicy,
         now: UnixSeconds,
     ) -> Result<FailureRecord, StoreError>;

@@ -311,8 +311,8 @@ async fn postgres_outages_fail_closed_and_recover() {
         return;
     };
     let mut settings = test_settings(&postgres.url());
-    settings.housekeeping_interval_seconds = 0;
-    settings.db_max_connections = 8;
+    settings.server.housekeeping_interval_seconds = 0;
+    settings.database.db_max_connections = 8;
     // A frozen clock: every exchange happens "at once", so the grace window below covers
     // a rotation that committed while its reply was lost to the outage.
     let clock = Arc::new(FakeClock::new(SystemClock.now()));
