@@ -48,7 +48,7 @@ impl Services {
         user: &User,
         now: UnixSeconds,
     ) -> Result<PreparedSession, AuthError> {
-        let refresh = OpaqueToken::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
+        let refresh = OpaqueToken::generate().map_err(AuthError::internal)?;
         let session = SessionId::generate();
         let groups = self.store.groups_of_user(&user.sub).await?;
         let (id_token, access_token) = self.mint(client, user, groups, &session, now, now).await?;
@@ -127,10 +127,9 @@ impl Services {
             .keys
             .signing_key(&user.pool_id, KeyPurpose::Access)
             .await?;
-        let id_token = jwt::sign(&id_claims, &id_kid, &id_key)
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
-        let access_token = jwt::sign(&access_claims, &access_kid, &access_key)
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        let id_token = jwt::sign(&id_claims, &id_kid, &id_key).map_err(AuthError::internal)?;
+        let access_token =
+            jwt::sign(&access_claims, &access_kid, &access_key).map_err(AuthError::internal)?;
         Ok((secret(id_token), secret(access_token)))
     }
 }

@@ -43,11 +43,12 @@ pub enum RefreshMode {
     KeepRefreshToken,
 }
 
-/// Who presents the token: the login API may name the tenant; the Cognito API names the app
+/// Who presents the token: the login API may name the pool; the Cognito API names the app
 /// client the token was issued to, through one of its refresh operations.
 #[derive(Debug, Clone, Copy)]
 enum RefreshBinding<'a> {
-    Tenant(Option<&'a str>),
+    /// The login API, naming the pool by its `TenantName` or not at all.
+    LoginApi(Option<&'a str>),
     Client {
         client: &'a AppClient,
         refresh: CognitoRefresh<'a>,
@@ -74,14 +75,14 @@ impl Services {
     pub async fn refresh(
         &self,
         presented: &SecretString,
-        tenant_name: Option<&str>,
+        pool_name: Option<&str>,
     ) -> Result<IssuedTokens, AuthError> {
         let presented_hash = hash_secret_token(presented);
         let context = self.store.refresh_context(&presented_hash).await;
         self.refresh_tokens(
             &presented_hash,
             context,
-            RefreshBinding::Tenant(tenant_name),
+            RefreshBinding::LoginApi(pool_name),
             RefreshMode::Rotate,
         )
         .await
@@ -165,10 +166,7 @@ impl Services {
         };
         self.telemetry.refresh(match &result {
             Ok(_) => RefreshResult::Refreshed,
-            Err(AuthError::RefreshTokenReuse) => RefreshResult::ReuseDetected,
-            Err(AuthError::NotAuthorized(_)) => RefreshResult::Invalid,
-            Err(AuthError::Unavailable(_)) => RefreshResult::Unavailable,
-            Err(_) => RefreshResult::Error,
+            Err(error) => error.metric().into(),
         });
         result
     }
@@ -197,9 +195,9 @@ impl Services {
             return Err(invalid());
         }
         // Everything that can refuse without consuming the token comes first.
-        let via_login_api = matches!(binding, RefreshBinding::Tenant(_));
+        let via_login_api = matches!(binding, RefreshBinding::LoginApi(_));
         let bound = match binding {
-            RefreshBinding::Tenant(name) => name.is_none_or(|name| name == pool_name),
+            RefreshBinding::LoginApi(name) => name.is_none_or(|name| name == pool_name),
             RefreshBinding::Client { client, .. } => client.id == session.client_id,
         };
         if !bound || !user.enabled {
@@ -232,7 +230,7 @@ impl Services {
                 expires_in: client.validity.access_token_seconds,
             });
         }
-        let successor = OpaqueToken::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
+        let successor = OpaqueToken::generate().map_err(AuthError::internal)?;
         // Signed before the exchange commits, with every database read it needs done: once a
         // rotation or re-exchange has committed, nothing but the reply stands between it and
         // the client, so a database failing at that moment cannot consume the token and leave

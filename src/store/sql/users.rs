@@ -14,6 +14,7 @@ use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::{Sub, UserPoolId};
 use crate::domain::secret::{ExposeSecret, secret};
 use crate::domain::user::{StoredPasswordHash, User, UserStatus};
+use crate::domain::username::UsernameKey;
 use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
 use crate::store::{
@@ -49,7 +50,7 @@ pub(super) fn user_from(c: Columns<'_>) -> Result<User, StoreError> {
         sub: Sub::parse(&sub).map_err(|e| corrupt("user sub", e))?,
         pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
         username: c.get("username")?,
-        username_key: c.get("username_key")?,
+        username_key: UsernameKey::from_stored(c.get("username_key")?),
         password,
         status: UserStatus::parse(&status).map_err(|e| corrupt("user status", e))?,
         enabled: c.flag("enabled")?,
@@ -62,7 +63,7 @@ pub(super) fn user_from(c: Columns<'_>) -> Result<User, StoreError> {
 }
 
 pub(super) fn attributes_json(attributes: &UserAttributes) -> Result<String, StoreError> {
-    serde_json::to_string(attributes.as_map()).map_err(|e| StoreError::Internal(e.to_string()))
+    serde_json::to_string(attributes.as_map()).map_err(StoreError::internal)
 }
 
 #[async_trait]
@@ -80,7 +81,7 @@ impl UserStore for SqlStore {
                 q.bind(user.sub.to_string())
                     .bind(user.pool_id.as_str())
                     .bind(&user.username)
-                    .bind(&user.username_key)
+                    .bind(user.username_key.as_str())
                     .bind(
                         user.password
                             .as_ref()
@@ -109,14 +110,14 @@ impl UserStore for SqlStore {
     async fn user_by_key(
         &self,
         pool: &UserPoolId,
-        username_key: &str,
+        username_key: &UsernameKey,
     ) -> Result<Option<User>, StoreError> {
         let sql =
             format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key = $2");
         self.fetch_optional(
             "user_by_key",
             AssertSqlSafe(sql),
-            |q| q.bind(pool.as_str()).bind(username_key),
+            |q| q.bind(pool.as_str()).bind(username_key.as_str()),
             user_from_row,
         )
         .await
@@ -160,7 +161,7 @@ impl UserStore for SqlStore {
     async fn list_users_page(
         &self,
         pool: &UserPoolId,
-        after: Option<&str>,
+        after: Option<&UsernameKey>,
         limit: u32,
     ) -> Result<Vec<User>, StoreError> {
         let sql = format!(
@@ -170,7 +171,11 @@ impl UserStore for SqlStore {
         self.fetch_all(
             "list_users_page",
             AssertSqlSafe(sql),
-            |q| q.bind(pool.as_str()).bind(after).bind(i64::from(limit)),
+            |q| {
+                q.bind(pool.as_str())
+                    .bind(after.map(UsernameKey::as_str))
+                    .bind(i64::from(limit))
+            },
             user_from_row,
         )
         .await
