@@ -76,28 +76,43 @@ pub async fn open_services(settings: &Settings) -> Result<Services, StartupError
     let store = open_store(&config.database).await?;
     let public_url = config.server.public_url_for(&config.server.bind);
     build_services(
-        &config.server,
-        config.crypto,
-        config.limits.hashing,
-        &config.mail,
+        ServiceConfig {
+            server: &config.server,
+            crypto: config.crypto,
+            hashing: config.limits.hashing,
+            mail: &config.mail,
+            public_url: &public_url,
+        },
         store,
         Arc::new(SystemClock),
-        &public_url,
         Arc::new(NoTelemetry),
     )
 }
 
-/// The use-case services over an open store, reporting what they do to `telemetry`.
-fn build_services(
-    server: &ServerConfig,
+/// The parts of the validated configuration the use cases are built from.
+struct ServiceConfig<'a> {
+    server: &'a ServerConfig,
     crypto: CryptoConfig,
     hashing: HasherLimits,
-    mail: &MailConfig,
+    mail: &'a MailConfig,
+    /// Where clients reach this server: the issuer of Gatehouse-style tokens.
+    public_url: &'a str,
+}
+
+/// The use-case services over an open store, reporting what they do to `telemetry`.
+fn build_services(
+    config: ServiceConfig<'_>,
     store: Arc<SqlStore>,
     clock: Arc<dyn Clock>,
-    public_url: &str,
     telemetry: Arc<dyn Telemetry>,
 ) -> Result<Services, StartupError> {
+    let ServiceConfig {
+        server,
+        crypto,
+        hashing,
+        mail,
+        public_url,
+    } = config;
     let backend = crate::store::Store::backend(&*store);
     let CryptoConfig {
         key_encryption_key: kek,
@@ -332,13 +347,15 @@ impl App {
         let store = open_store(&database).await?;
         let metrics = Arc::new(http::metrics::Metrics::default());
         let services = build_services(
-            &server_config,
-            crypto,
-            limits.hashing,
-            &mail,
+            ServiceConfig {
+                server: &server_config,
+                crypto,
+                hashing: limits.hashing,
+                mail: &mail,
+                public_url: &public_url,
+            },
             store,
             clock,
-            &public_url,
             metrics.clone(),
         )?;
         let admin_auth = web::Data::new(admin.auth);
