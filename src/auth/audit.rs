@@ -154,6 +154,7 @@ pub fn classify(error: &AuthError) -> (Outcome, &'static str) {
         AuthError::InvalidParameter(_) => failure("invalid_parameter"),
         AuthError::ResourceNotFound(_) => failure("not_found"),
         AuthError::UnsupportedOperation(_) => failure("operation_disabled"),
+        AuthError::UnsupportedUserState(_) => failure("unsupported_user_state"),
         AuthError::UsernameExists
         | AuthError::GroupExists
         | AuthError::AlreadyExists(_)

@@ -137,6 +137,9 @@ pub enum AuthError {
     UsernameExists,
     #[error("User does not exist.")]
     UserNotFound,
+    /// The user's status forbids the operation (`RESEND` to a user who is not invited).
+    #[error("{0}")]
+    UnsupportedUserState(String),
     #[error("A group with the name already exists.")]
     GroupExists,
     #[error("Invalid verification code provided, please try again.")]

@@ -46,6 +46,7 @@ pub enum ErrorKind {
     /// A refused admin request (SigV4): the AWS exception name it carries.
     AccessDenied(&'static str),
     UserNotFound,
+    UnsupportedUserState,
     GroupExists,
     CodeMismatch,
     ExpiredCode,
@@ -96,6 +97,7 @@ impl ApiError {
             AuthError::ResourceNotFound(_) => ErrorKind::ResourceNotFound,
             AuthError::UsernameExists => ErrorKind::UsernameExists,
             AuthError::UserNotFound => ErrorKind::UserNotFound,
+            AuthError::UnsupportedUserState(_) => ErrorKind::UnsupportedUserState,
             AuthError::GroupExists => ErrorKind::GroupExists,
             AuthError::CodeMismatch => ErrorKind::CodeMismatch,
             AuthError::ExpiredCode => ErrorKind::ExpiredCode,
@@ -139,6 +141,7 @@ impl ApiError {
             ErrorKind::UnknownOperation => "UnknownOperationException",
             ErrorKind::AccessDenied(type_name) => type_name,
             ErrorKind::UserNotFound => "UserNotFoundException",
+            ErrorKind::UnsupportedUserState => "UnsupportedUserStateException",
             ErrorKind::GroupExists => "GroupExistsException",
             ErrorKind::CodeMismatch => "CodeMismatchException",
             ErrorKind::ExpiredCode => "ExpiredCodeException",
@@ -186,6 +189,7 @@ impl ResponseError for ApiError {
                 | ErrorKind::UnsupportedOperation
                 | ErrorKind::UnknownOperation
                 | ErrorKind::UserNotFound
+                | ErrorKind::UnsupportedUserState
                 | ErrorKind::GroupExists
                 | ErrorKind::CodeMismatch
                 | ErrorKind::ExpiredCode
@@ -215,6 +219,7 @@ impl ResponseError for ApiError {
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::UnknownOperation
             | ErrorKind::UnsupportedOperation
+            | ErrorKind::UnsupportedUserState
             | ErrorKind::GroupExists
             | ErrorKind::CodeMismatch
             | ErrorKind::ExpiredCode
