@@ -108,6 +108,9 @@ pub enum AuthError {
     UsernameExists,
     #[error("User does not exist.")]
     UserNotFound,
+    /// The user's status forbids the operation (`RESEND` to a user who is not invited).
+    #[error("{0}")]
+    UnsupportedUserState(String),
     #[error("A group with the name already exists.")]
     GroupExists,
     #[error("Invalid verification code provided, please try again.")]
@@ -161,6 +164,7 @@ impl AuthError {
             Self::ResourceNotFound(_) => failure("not_found"),
             Self::UsernameExists => failure("refused"),
             Self::UserNotFound => failure("user_not_found"),
+            Self::UnsupportedUserState(_) => failure("unsupported_user_state"),
             Self::GroupExists => failure("refused"),
             Self::CodeMismatch => failure("refused"),
             Self::ExpiredCode => failure("refused"),
@@ -186,6 +190,7 @@ impl AuthError {
             Self::UsernameExists => Failure::Error,
             // Only a client without existence-error prevention hears it: a wrong guess.
             Self::UserNotFound => Failure::IncorrectCredentials,
+            Self::UnsupportedUserState(_) => Failure::Error,
             Self::GroupExists => Failure::Error,
             Self::CodeMismatch => Failure::Error,
             Self::ExpiredCode => Failure::Error,

@@ -46,6 +46,9 @@ pub enum MessageKind {
     SignUpCode,
     /// The password-reset code (`ForgotPassword`, `AdminResetUserPassword`).
     ResetPasswordCode,
+    /// The invitation of a user an administrator created, with the temporary password in
+    /// place of `{####}` (`AdminCreateUser`).
+    Invitation,
 }
 
 impl MessageKind {
@@ -53,6 +56,7 @@ impl MessageKind {
         match self {
             Self::SignUpCode => "SIGN_UP_CODE",
             Self::ResetPasswordCode => "RESET_PASSWORD_CODE",
+            Self::Invitation => "INVITATION",
         }
     }
 
@@ -60,6 +64,7 @@ impl MessageKind {
         match raw {
             "SIGN_UP_CODE" => Some(Self::SignUpCode),
             "RESET_PASSWORD_CODE" => Some(Self::ResetPasswordCode),
+            "INVITATION" => Some(Self::Invitation),
             _ => None,
         }
     }
@@ -72,6 +77,10 @@ impl MessageKind {
             Self::SignUpCode | Self::ResetPasswordCode => (
                 "Your verification code",
                 "Your verification code is {####}.",
+            ),
+            Self::Invitation => (
+                "Your temporary password",
+                "Your username is {username} and temporary password is {####}.",
             ),
         }
     }
@@ -98,13 +107,15 @@ impl MessageContent {
     pub fn render(kind: MessageKind, username: &str, code: &str) -> Self {
         let (subject, body) = kind.default_template();
         let fill = |template: &str, escape: bool| {
-            let username = if escape {
-                escape_html(username)
+            // An invitation's code is a password an administrator may have chosen, so it
+            // is escaped in HTML like the user name.
+            let (username, code) = if escape {
+                (escape_html(username), escape_html(code))
             } else {
-                username.to_owned()
+                (username.to_owned(), code.to_owned())
             };
             template
-                .replace("{####}", code)
+                .replace("{####}", &code)
                 .replace("{username}", &username)
         };
         let text = fill(body, false);

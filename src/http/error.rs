@@ -50,6 +50,7 @@ fn exception(error: &AuthError, surface: Surface) -> (&'static str, StatusCode) 
         AuthError::ResourceNotFound(_) => ("ResourceNotFoundException", S::NOT_FOUND),
         AuthError::UsernameExists => ("UsernameExistsException", S::CONFLICT),
         AuthError::UserNotFound => ("UserNotFoundException", S::NOT_FOUND),
+        AuthError::UnsupportedUserState(_) => ("UnsupportedUserStateException", S::BAD_REQUEST),
         AuthError::GroupExists => ("GroupExistsException", S::BAD_REQUEST),
         AuthError::CodeMismatch => ("CodeMismatchException", S::BAD_REQUEST),
         AuthError::ExpiredCode => ("ExpiredCodeException", S::BAD_REQUEST),
@@ -264,6 +265,7 @@ mod tests {
             AuthError::ResourceNotFound("gone".into()),
             AuthError::UsernameExists,
             AuthError::UserNotFound,
+            AuthError::UnsupportedUserState("invited".into()),
             AuthError::GroupExists,
             AuthError::CodeMismatch,
             AuthError::ExpiredCode,
@@ -285,6 +287,7 @@ mod tests {
                 | AuthError::ResourceNotFound(_)
                 | AuthError::UsernameExists
                 | AuthError::UserNotFound
+                | AuthError::UnsupportedUserState(_)
                 | AuthError::GroupExists
                 | AuthError::CodeMismatch
                 | AuthError::ExpiredCode
@@ -414,6 +417,12 @@ mod tests {
                 ("ResourceExistsException", 409),
                 ("ResourceExistsException", 400),
                 (F, "refused"),
+                M::Error,
+            ),
+            AuthError::UnsupportedUserState(_) => (
+                ("UnsupportedUserStateException", 400),
+                ("UnsupportedUserStateException", 400),
+                (F, "unsupported_user_state"),
                 M::Error,
             ),
             AuthError::UnsupportedOperation(_) => (

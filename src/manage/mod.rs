@@ -5,6 +5,7 @@
 pub mod clients;
 pub mod groups;
 pub mod health;
+pub mod invitations;
 pub mod pools;
 pub mod seed;
 pub mod users;

@@ -27,6 +27,7 @@ mod deployment_safety;
 mod discovery;
 mod hashing;
 mod hostile_input;
+mod invitations;
 mod key_rotation;
 mod lockout;
 mod login;

@@ -1,16 +1,19 @@
-//! `AdminCreateUser`: a user with a temporary password (`FORCE_CHANGE_PASSWORD`). Gatehouse
-//! sends no messages, so the caller must supply `TemporaryPassword`.
+//! `AdminCreateUser`: a user with a temporary password (`FORCE_CHANGE_PASSWORD`), invited
+//! through the outbox (`manage/invitations.rs`). Without `TemporaryPassword` one is
+//! generated to meet the pool's policy; `MessageAction` and `DesiredDeliveryMediums` are
+//! Cognito's.
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 
 use super::super::shapes::{self, AttributeType, UserType};
-use super::super::{SURFACE, constraint, failed, input, output, password, required, username};
+use super::super::{constraint, failed, input, output, password, required, username};
 use super::pool;
 use crate::auth::Services;
+use crate::domain::message::Medium;
 use crate::domain::secret::SecretString;
 use crate::http::error::ApiError;
-use crate::manage::users::NewUser;
+use crate::manage::invitations::{Invitation, MessageAction};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -21,6 +24,7 @@ struct Input {
     user_attributes: Vec<AttributeType>,
     temporary_password: Option<SecretString>,
     message_action: Option<String>,
+    desired_delivery_mediums: Option<Vec<String>>,
 }
 
 #[derive(Serialize)]
@@ -29,35 +33,58 @@ struct Output {
     user: UserType,
 }
 
+fn message_action(raw: Option<&str>) -> Result<MessageAction, ApiError> {
+    match raw {
+        None => Ok(MessageAction::Send),
+        Some("SUPPRESS") => Ok(MessageAction::Suppress),
+        Some("RESEND") => Ok(MessageAction::Resend),
+        Some(_) => Err(constraint(
+            "messageAction",
+            "Member must satisfy enum value set: [RESEND, SUPPRESS]",
+        )),
+    }
+}
+
+fn delivery_mediums(raw: Option<Vec<String>>) -> Result<Option<Vec<Medium>>, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let mut mediums = Vec::new();
+    for value in &raw {
+        let medium = Medium::parse(value).ok_or_else(|| {
+            constraint(
+                "desiredDeliveryMediums",
+                "Member must satisfy constraint: [Member must satisfy enum value set: [SMS, EMAIL]]",
+            )
+        })?;
+        // Asked twice, sent once.
+        if !mediums.contains(&medium) {
+            mediums.push(medium);
+        }
+    }
+    Ok(Some(mediums))
+}
+
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
     let pool = pool(services, input.user_pool_id).await?;
     let name = username("username", &required("username", input.username)?)?;
-    if let Some(action) = input.message_action.as_deref()
-        && action != "SUPPRESS"
-        && action != "RESEND"
-    {
-        return Err(constraint(
-            "messageAction",
-            "Member must satisfy enum value set: [RESEND, SUPPRESS]",
-        ));
-    }
-    let temporary = input.temporary_password.ok_or_else(|| {
-        ApiError::invalid_parameter(
-            "TemporaryPassword is required: Gatehouse sends no messages, so it cannot invent a password and tell the user",
-            SURFACE,
-        )
-    })?;
+    let action = message_action(input.message_action.as_deref())?;
+    let mediums = delivery_mediums(input.desired_delivery_mediums)?;
+    let temporary_password = input
+        .temporary_password
+        .map(|given| password("temporaryPassword", &given))
+        .transpose()?;
     let attributes = shapes::parse_attributes(input.user_attributes)?;
     let user = services
-        .create_user(
+        .invite_user(
             &pool,
-            NewUser {
+            Invitation {
                 username: name,
-                password: password("temporaryPassword", &temporary)?,
-                temporary: true,
                 attributes,
-                enabled: true,
+                temporary_password,
+                action,
+                mediums,
             },
         )
         .await
