@@ -65,6 +65,9 @@ KNOBS = {
         str(ROOT.parent / "shared" / "peers"))),
     "PORT": knob("PORT", "18080"),
     "BIN": knob("BIN", str(ROOT / "target" / "release" / "gatehouse")),
+    # A second binary (an earlier build) benchmarked in the same run, before BIN on each backend,
+    # for before/after tables measured on one machine under one load; empty: none.
+    "BASELINE_BIN": knob("BASELINE_BIN", ""),
     "OUT": knob("OUT", str(ROOT / "bench" / "results" / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))),
     "WRITE_BENCHMARKS_MD": knob("WRITE_BENCHMARKS_MD", "1"),
 }
@@ -199,7 +202,8 @@ def run_wrk(label, url, args, conc, pid, raw_dir):
     raw.write_text("# " + " ".join(cmd) + "\n" + done.stdout + done.stderr)
     line = next((l for l in reversed(done.stdout.splitlines()) if l.startswith("RESULT ")), None)
     result = json.loads(line[len("RESULT "):]) if line else {"error": f"wrk exit {done.returncode}: {done.stderr[-300:]}"}
-    result.update(rss_before_kb=rss_before, rss_peak_kb=peak.peak, server_cpu_pct=round(server_cpu))
+    result.update(rss_before_kb=rss_before, rss_peak_kb=peak.peak, server_cpu_pct=round(server_cpu),
+                  load1=round(os.getloadavg()[0], 1))
     return result
 
 
@@ -211,8 +215,8 @@ def failures(r):
 
 
 class Gatehouse:
-    def __init__(self, backend, work):
-        self.backend, self.work = backend, work
+    def __init__(self, backend, work, binary):
+        self.backend, self.work, self.binary = backend, work, binary
         self.port = int(KNOBS["PORT"])
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -246,7 +250,7 @@ class Gatehouse:
             subprocess.run(["psql", KNOBS["PG_URL"], "-qc", f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)"], check=False)
 
     def cli(self, *args, **kw):
-        return sh([KNOBS["BIN"], *args], env=self.env, cwd=self.work, **kw)
+        return sh([self.binary, *args], env=self.env, cwd=self.work, **kw)
 
     def seed(self, users):
         """The tenant first, then the users in one seed file per core, applied in parallel."""
@@ -263,7 +267,7 @@ class Gatehouse:
         started = time.monotonic()
         for k, chunk in enumerate(chunks):
             (self.work / f"users-{k}.json").write_text(json.dumps(tenant(chunk)))
-            procs.append(subprocess.Popen([KNOBS["BIN"], "seed", f"users-{k}.json"], env=self.env, cwd=self.work,
+            procs.append(subprocess.Popen([self.binary, "seed", f"users-{k}.json"], env=self.env, cwd=self.work,
                                           stdout=subprocess.DEVNULL))
         if any(p.wait() != 0 for p in procs):
             raise RuntimeError("seeding failed")
@@ -276,7 +280,7 @@ class Gatehouse:
 
     def start(self):
         self.log_file = open(self.work / "server.log", "ab")
-        self.process = subprocess.Popen([KNOBS["BIN"], "serve"], env=self.env, cwd=self.work,
+        self.process = subprocess.Popen([self.binary, "serve"], env=self.env, cwd=self.work,
                                         stdout=self.log_file, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -391,17 +395,18 @@ def workload_target(gh, workload, tokens_file, rotating_file):
     }[workload]
 
 
-def bench_gatehouse(backend, results):
+def bench_gatehouse(backend, results, binary, label):
     concs = [int(c) for c in KNOBS["CONCS"].split()]
     repeat = int(KNOBS["REPEAT"])
     workloads = KNOBS["WORKLOADS"].split()
     growth_workloads = KNOBS["GROWTH_WORKLOADS"].split() if KNOBS["GROWTH"] == "1" else []
     users = int(KNOBS["USERS_N"])
-    raw_dir = OUT / "raw" / f"gatehouse-{backend}"
+    raw_dir = OUT / "raw" / f"gatehouse-{label.replace(' ', '-').replace('(', '').replace(')', '')}"
     raw_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"gatehouse-bench-{backend}-"))
-    gh = Gatehouse(backend, work)
-    facts = results.setdefault("gatehouse", {}).setdefault(backend, {"cells": [], "facts": {}})
+    gh = Gatehouse(backend, work, binary)
+    facts = results.setdefault("gatehouse", {}).setdefault(label, {"cells": [], "facts": {}})
+    binary_label = label
     try:
         gh.drop_database()
         gh.create_database()
@@ -441,7 +446,7 @@ def bench_gatehouse(backend, results):
                         r = run_wrk(label, url, args, conc, gh.process.pid, raw_dir)
                         cell = {"phase": phase, "workload": workload, "conc": conc, "rep": rep, **r}
                         facts["cells"].append(cell)
-                        log(f"gatehouse-{backend} {label}: {r.get('rps')} req/s p50 {r.get('p50_ms')} ms "
+                        log(f"gatehouse {binary_label} {label}: {r.get('rps')} req/s p50 {r.get('p50_ms')} ms "
                             f"p99 {r.get('p99_ms')} ms ok {r.get('ok')} 429 {r.get('shed_429')} "
                             f"failed {failures(r)} peak {r['rss_peak_kb'] // 1024} MiB cpu {r['server_cpu_pct']}% "
                             f"{r.get('sample_error', '') if failures(r) else ''}")
@@ -536,20 +541,28 @@ def mean_rps(runs):
     return statistics.mean(r.get("rps", 0) for r in runs)
 
 
+def per_cpu_second(runs):
+    """Requests served per second of the server's CPU time: what a request costs the server,
+    which a machine shared with other work changes far less than the req/s."""
+    return statistics.mean(r.get("rps", 0) / max(r.get("server_cpu_pct", 0) / 100, 0.01) for r in runs)
+
+
 def runs_text(runs, key, fmt):
     return " / ".join(fmt.format(r.get(key, float("nan"))) for r in runs)
 
 
 def cell_table(cells):
-    lines = ["| phase | workload | conc | req/s | p50 ms | p99 ms | failed | 429 shed | peak RSS MiB | server CPU % |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| phase | workload | conc | req/s | p50 ms | p99 ms | failed | 429 shed | peak RSS MiB | server CPU % "
+             "| load (1 min) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for (phase, workload, conc), runs in group(cells).items():
         lines.append(
             f"| {phase} | {WORKLOAD_TITLES[workload]} | {conc} | {runs_text(runs, 'rps', '{:.0f}')} "
             f"| {runs_text(runs, 'p50_ms', '{:.1f}')} | {runs_text(runs, 'p99_ms', '{:.1f}')} "
             f"| {' / '.join(str(failures(r)) for r in runs)} | {' / '.join(str(r.get('shed_429', 0)) for r in runs)} "
             f"| {' / '.join(str(r['rss_peak_kb'] // 1024) for r in runs)} "
-            f"| {' / '.join(str(r['server_cpu_pct']) for r in runs)} |")
+            f"| {' / '.join(str(r['server_cpu_pct']) for r in runs)} "
+            f"| {' / '.join(str(r.get('load1', '–')) for r in runs)} |")
     return "\n".join(lines)
 
 
@@ -621,6 +634,32 @@ def report(results):
                     continue
                 md.append(f"| {backend} | {phase} | {WORKLOAD_TITLES[workload]} | {conc} | {mean_rps(runs):.0f} "
                           f"| {limit:.0f} | {100 * mean_rps(runs) / limit:.0f} % |")
+    befores = [label for label in results.get("gatehouse", {}) if label.endswith(" (before)")]
+    if befores:
+        md += ["", "### Before / after (BASELINE_BIN against BIN, same run)", "",
+               "| backend | phase | workload | conc | before req/s | after req/s | after / before "
+               + ("| before % of limit | after % of limit " if limits else "")
+               + "| before p99 ms | after p99 ms | before req/CPU-s | after req/CPU-s |",
+               "|---|---|---|---|---|---|---|" + ("---|---|" if limits else "") + "---|---|---|---|"]
+        for before_label in befores:
+            backend = before_label[:-len(" (before)")]
+            after = group(results["gatehouse"].get(backend, {}).get("cells", []))
+            for key, before_runs in group(results["gatehouse"][before_label]["cells"]).items():
+                after_runs = after.get(key)
+                if not after_runs:
+                    continue
+                phase, workload, conc = key
+                b, a = mean_rps(before_runs), mean_rps(after_runs)
+                row = (f"| {backend} | {phase} | {WORKLOAD_TITLES[workload]} | {conc} | {b:.0f} | {a:.0f} "
+                       f"| {a / max(b, 0.001):.2f}× ")
+                if limits:
+                    limit = limits["sign_in_limit"] if workload in ("login", "initiate_auth") else \
+                        limits["refresh_limit"] if workload in ("refresh", "refresh_token_auth") else None
+                    row += (f"| {100 * b / limit:.0f} % | {100 * a / limit:.0f} % " if limit else "| – | – ")
+                row += (f"| {statistics.mean(r.get('p99_ms', 0) for r in before_runs):.1f} "
+                        f"| {statistics.mean(r.get('p99_ms', 0) for r in after_runs):.1f} "
+                        f"| {per_cpu_second(before_runs):.0f} | {per_cpu_second(after_runs):.0f} |")
+                md.append(row)
     return "\n".join(md) + "\n"
 
 
@@ -654,7 +693,10 @@ def main():
     if KNOBS["LIMITS"] == "1":
         results["limits"] = measure_limits()
     for backend in KNOBS["BACKENDS"].split():
-        bench_gatehouse(backend, results)
+        if KNOBS["BASELINE_BIN"]:
+            bench_gatehouse(backend, results, KNOBS["BASELINE_BIN"], f"{backend} (before)")
+            (OUT / "results.json").write_text(json.dumps(results, indent=1))
+        bench_gatehouse(backend, results, KNOBS["BIN"], backend)
         (OUT / "results.json").write_text(json.dumps(results, indent=1))
     bench_peers(results)
     results["duration_s"] = round(time.monotonic() - started)

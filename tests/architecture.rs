@@ -167,7 +167,7 @@ fn code_words(text: &str) -> String {
 /// Everywhere else the concept is a pool, Cognito's word (docs/architecture.md, "Names").
 const TENANT_WORD_ALLOWED_UNDER: &str = "src/http/login_api/";
 /// Files that still say "tenant" for a pool. This list only shrinks.
-const TENANT_WORD_EXCEPTIONS: &[&str] = &["src/auth/refresh.rs"];
+const TENANT_WORD_EXCEPTIONS: &[&str] = &[];
 
 #[test]
 fn the_code_says_pool_not_tenant() {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use gatehouse::domain::app_client::{AppClient, ClientSettings, TokenValidity};
 use gatehouse::domain::attributes::UserAttributes;
-use gatehouse::domain::ids::{ClientId, Region, Sub, UserPoolId};
+use gatehouse::domain::ids::{ClientId, Region, SessionId, Sub, TokenHash, UserPoolId};
 use gatehouse::domain::lockout::{FailureRecord, LockoutPolicy};
 use gatehouse::domain::pool::{PoolSettings, UserPool};
 use gatehouse::domain::secret::{ExposeSecret, secret};
@@ -95,15 +95,20 @@ fn user(pool: &UserPool, username: &str) -> User {
     }
 }
 
+/// A token hash for a test: any string stands for one.
+fn h(hash: &str) -> TokenHash {
+    TokenHash::new(hash)
+}
+
 fn new_session(user: &User, client: &AppClient, token_hash: &str) -> NewSession {
     NewSession {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: SessionId::generate(),
         pool_id: user.pool_id.clone(),
         client_id: client.id.clone(),
         user_sub: user.sub,
         auth_time: NOW,
         expires_at: NOW + 86_400,
-        refresh_token_hash: token_hash.into(),
+        refresh_token_hash: h(token_hash),
     }
 }
 
@@ -151,6 +156,7 @@ on_both_backends!(
     clients_can_be_updated,
     resealing_a_key_is_compare_and_set,
     idle_connections_are_closed_after_the_idle_timeout,
+    a_refresh_context_is_the_token_with_its_session_user_client_pool_and_groups,
 );
 
 /// Waits (up to `within`) for the pool to have closed every connection; false if it has not.
@@ -627,7 +633,7 @@ async fn deleting_a_user_removes_their_sessions(backend: Db) {
     assert!(store.delete_user(&alice.sub).await.unwrap());
     assert!(store.user_by_sub(&alice.sub).await.unwrap().is_none());
     assert!(store.session(&session.id).await.unwrap().is_none());
-    assert!(store.refresh_token("hash-del").await.unwrap().is_none());
+    assert!(store.refresh_token(&h("hash-del")).await.unwrap().is_none());
     assert!(!store.delete_user(&alice.sub).await.unwrap());
 }
 
@@ -683,7 +689,11 @@ async fn sessions_start_with_a_hashed_refresh_token_and_clear_failures(backend: 
         (record.auth_time, record.expires_at, record.revoked_at),
         (NOW, NOW + 86_400, None)
     );
-    let token = store.refresh_token("token-hash").await.unwrap().unwrap();
+    let token = store
+        .refresh_token(&h("token-hash"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(token.session_id, session.id);
     assert_eq!((token.issued_at, token.consumed_at), (NOW, None));
     assert!(
@@ -762,7 +772,7 @@ async fn completing_a_new_password_updates_the_user_and_starts_a_session(backend
     assert_eq!(updated.temporary_password_expires_at, None);
     assert_eq!(updated.attributes.get("given_name"), Some("Alice"));
     assert!(store.session(&session.id).await.unwrap().is_some());
-    assert!(store.refresh_token("np-hash").await.unwrap().is_some());
+    assert!(store.refresh_token(&h("np-hash")).await.unwrap().is_some());
 }
 
 fn challenge(
@@ -773,7 +783,7 @@ fn challenge(
     expires_at: i64,
 ) -> ChallengeRecord {
     ChallengeRecord {
-        session_hash: hash.into(),
+        session_hash: h(hash),
         pool_id: pool.id.clone(),
         client_id: client.id.clone(),
         user_sub: user.sub,
@@ -786,10 +796,10 @@ async fn challenges_are_taken_exactly_once(backend: Db) {
     let (store, _db, acme, client, alice) = populated(backend).await;
     let record = challenge(&acme, &client, &alice, "ch-1", NOW + 180);
     store.create_challenge(&record, NOW).await.unwrap();
-    assert_eq!(store.challenge("ch-1").await.unwrap().unwrap(), record);
+    assert_eq!(store.challenge(&h("ch-1")).await.unwrap().unwrap(), record);
     let takers = (0..10).map(|_| {
         let store = store.clone();
-        tokio::spawn(async move { store.take_challenge("ch-1", NOW + 1).await.unwrap() })
+        tokio::spawn(async move { store.take_challenge(&h("ch-1"), NOW + 1).await.unwrap() })
     });
     let taken: Vec<_> = futures_util::future::join_all(takers)
         .await
@@ -798,7 +808,7 @@ async fn challenges_are_taken_exactly_once(backend: Db) {
         .filter(Option::is_some)
         .collect();
     assert_eq!(taken.len(), 1, "exactly one answer gets the challenge");
-    assert!(store.challenge("ch-1").await.unwrap().is_none());
+    assert!(store.challenge(&h("ch-1")).await.unwrap().is_none());
 }
 
 fn srp_challenge(pool: &UserPool, client: &AppClient, hash: &str) -> SrpChallengeRecord {
@@ -855,13 +865,13 @@ async fn expired_challenges_are_not_returned(backend: Db) {
         .unwrap();
     assert!(
         store
-            .take_challenge("ch-old", NOW + 180)
+            .take_challenge(&h("ch-old"), NOW + 180)
             .await
             .unwrap()
             .is_none()
     );
     assert!(
-        store.challenge("ch-old").await.unwrap().is_none(),
+        store.challenge(&h("ch-old")).await.unwrap().is_none(),
         "and it is gone"
     );
 }
@@ -1407,7 +1417,7 @@ async fn concurrent_rotations_of_one_token_have_one_winner(backend: Db) {
         let store = store.clone();
         tokio::spawn(async move {
             store
-                .rotate_refresh_token("root", &format!("child-{i}"), (NOW + 1) * 1000)
+                .rotate_refresh_token(&h("root"), &h(&format!("child-{i}")), (NOW + 1) * 1000)
                 .await
                 .unwrap()
         })
@@ -1426,11 +1436,14 @@ async fn concurrent_rotations_of_one_token_have_one_winner(backend: Db) {
             .iter()
             .all(|o| matches!(o, Rotation::Rotated | Rotation::AlreadyConsumed(_)))
     );
-    let root = store.refresh_token("root").await.unwrap().unwrap();
+    let root = store.refresh_token(&h("root")).await.unwrap().unwrap();
     let child = root.replaced_by.clone().unwrap();
     let live = store.refresh_token(&child).await.unwrap().unwrap();
     assert_eq!(
-        (live.parent_hash.as_deref(), live.consumed_at),
+        (
+            live.parent_hash.as_ref().map(TokenHash::as_str),
+            live.consumed_at
+        ),
         (Some("root"), None)
     );
     assert_eq!(live.session_id, session.id);
@@ -1438,13 +1451,13 @@ async fn concurrent_rotations_of_one_token_have_one_winner(backend: Db) {
     for i in 0..20 {
         let name = format!("child-{i}");
         assert_eq!(
-            store.refresh_token(&name).await.unwrap().is_some(),
-            name == child
+            store.refresh_token(&h(&name)).await.unwrap().is_some(),
+            name == child.as_str()
         );
     }
     assert_eq!(
         store
-            .rotate_refresh_token("nope", "x", NOW * 1000)
+            .rotate_refresh_token(&h("nope"), &h("x"), NOW * 1000)
             .await
             .unwrap(),
         Rotation::Invalid
@@ -1468,12 +1481,12 @@ async fn a_consumed_token_is_regranted_once_and_only_while_its_successor_is_live
         .unwrap();
     assert_eq!(
         store
-            .rotate_refresh_token("t0", "t1", at_ms(10_250))
+            .rotate_refresh_token(&h("t0"), &h("t1"), at_ms(10_250))
             .await
             .unwrap(),
         Rotation::Rotated
     );
-    let t0 = store.refresh_token("t0").await.unwrap().unwrap();
+    let t0 = store.refresh_token(&h("t0")).await.unwrap().unwrap();
     assert_eq!(
         (t0.consumed_at, t0.consumed_at_ms),
         (Some(NOW + 10), Some(at_ms(10_250))),
@@ -1482,43 +1495,46 @@ async fn a_consumed_token_is_regranted_once_and_only_while_its_successor_is_live
     // Consumed before the window start (one millisecond is enough): no.
     assert!(
         !store
-            .regrant_refresh_token("t0", "t1", "t2", 1_000, at_ms(11_251))
+            .regrant_refresh_token(&h("t0"), &h("t1"), &h("t2"), 1_000, at_ms(11_251))
             .await
             .unwrap()
     );
     // Inside the window: once.
     assert!(
         store
-            .regrant_refresh_token("t0", "t1", "t2", 1_000, at_ms(11_250))
+            .regrant_refresh_token(&h("t0"), &h("t1"), &h("t2"), 1_000, at_ms(11_250))
             .await
             .unwrap()
     );
     assert!(
         !store
-            .regrant_refresh_token("t0", "t2", "t3", 1_000, at_ms(11_250))
+            .regrant_refresh_token(&h("t0"), &h("t2"), &h("t3"), 1_000, at_ms(11_250))
             .await
             .unwrap()
     );
-    let t1 = store.refresh_token("t1").await.unwrap().unwrap();
-    assert_eq!(t1.replaced_by.as_deref(), Some("t2"));
+    let t1 = store.refresh_token(&h("t1")).await.unwrap().unwrap();
+    assert_eq!(t1.replaced_by.as_ref().map(TokenHash::as_str), Some("t2"));
     assert_eq!(t1.consumed_at_ms, Some(at_ms(11_250)));
-    let t2 = store.refresh_token("t2").await.unwrap().unwrap();
+    let t2 = store.refresh_token(&h("t2")).await.unwrap().unwrap();
     assert_eq!(
-        (t2.parent_hash.as_deref(), t2.consumed_at),
+        (
+            t2.parent_hash.as_ref().map(TokenHash::as_str),
+            t2.consumed_at
+        ),
         (Some("t1"), None)
     );
     // t1 is consumed now, but the session has had its re-exchange for this window: two
     // holders cannot take turns re-exchanging each other's predecessors.
     assert!(
         !store
-            .regrant_refresh_token("t1", "t2", "t3", 1_000, at_ms(11_500))
+            .regrant_refresh_token(&h("t1"), &h("t2"), &h("t3"), 1_000, at_ms(11_500))
             .await
             .unwrap()
     );
-    assert!(store.refresh_token("t3").await.unwrap().is_none());
+    assert!(store.refresh_token(&h("t3")).await.unwrap().is_none());
     assert_eq!(
         store
-            .refresh_token("t2")
+            .refresh_token(&h("t2"))
             .await
             .unwrap()
             .unwrap()
@@ -1530,11 +1546,11 @@ async fn a_consumed_token_is_regranted_once_and_only_while_its_successor_is_live
     // have one (t1 was consumed inside that window).
     assert!(
         store
-            .regrant_refresh_token("t1", "t2", "t3", 2_000, at_ms(13_250))
+            .regrant_refresh_token(&h("t1"), &h("t2"), &h("t3"), 2_000, at_ms(13_250))
             .await
             .unwrap()
     );
-    assert!(store.refresh_token("t3").await.unwrap().is_some());
+    assert!(store.refresh_token(&h("t3")).await.unwrap().is_some());
 }
 
 async fn refresh_tokens_of_revoked_or_expired_sessions_do_not_rotate(backend: Db) {
@@ -1551,7 +1567,7 @@ async fn refresh_tokens_of_revoked_or_expired_sessions_do_not_rotate(backend: Db
     );
     assert_eq!(
         store
-            .rotate_refresh_token("a0", "a1", (NOW + 3) * 1000)
+            .rotate_refresh_token(&h("a0"), &h("a1"), (NOW + 3) * 1000)
             .await
             .unwrap(),
         Rotation::Invalid
@@ -1563,7 +1579,7 @@ async fn refresh_tokens_of_revoked_or_expired_sessions_do_not_rotate(backend: Db
         .unwrap();
     assert_eq!(
         store
-            .rotate_refresh_token("b0", "b1", expiring.expires_at * 1000)
+            .rotate_refresh_token(&h("b0"), &h("b1"), expiring.expires_at * 1000)
             .await
             .unwrap(),
         Rotation::Invalid
@@ -1610,7 +1626,7 @@ async fn password_change_can_keep_the_current_session(backend: Db) {
             &hash("$argon2id$changed"),
             UserStatus::Confirmed,
             None,
-            Revocation::AllExcept(current.id.clone()),
+            Revocation::AllExcept(current.id),
             NOW + 5,
         )
         .await
@@ -1748,7 +1764,7 @@ async fn housekeeping_purges_in_bounded_batches(backend: Db) {
     );
     assert!(store.session(&live.id).await.unwrap().is_some());
     assert!(
-        store.refresh_token("h0").await.unwrap().is_none(),
+        store.refresh_token(&h("h0")).await.unwrap().is_none(),
         "tokens go with their session"
     );
     assert!(
@@ -1778,4 +1794,100 @@ async fn clients_can_be_updated(backend: Db) {
         store.client_by_id(&client.id).await.unwrap().unwrap(),
         updated
     );
+}
+
+/// `refresh_context` reads, with the token, everything a refresh decides on, as the
+/// separate reads would find it, and filters nothing: judging is the caller's.
+async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_groups(backend: Db) {
+    let (store, _db, acme, client, alice) = populated(backend).await;
+    assert!(store.refresh_context(&h("a0")).await.unwrap().is_none());
+    let session = new_session(&alice, &client, "a0");
+    store
+        .start_session(&session, "scope", &username_key("alice"))
+        .await
+        .unwrap();
+    let context = store.refresh_context(&h("a0")).await.unwrap().unwrap();
+    assert_eq!(
+        context.token,
+        store.refresh_token(&h("a0")).await.unwrap().unwrap()
+    );
+    assert_eq!(
+        context.session,
+        store.session(&session.id).await.unwrap().unwrap()
+    );
+    assert_eq!(context.pool_name, "acme");
+    assert_eq!(context.client, client);
+    assert_eq!(
+        (
+            context.user.sub,
+            &context.user.username,
+            context.user.enabled
+        ),
+        (alice.sub, &alice.username, true)
+    );
+    assert_eq!(context.user.attributes, alice.attributes);
+    assert!(context.groups.is_empty());
+
+    // Groups in precedence order, then by name, as `groups_of_user` lists them.
+    for (name, precedence) in [("zeta", Some(1)), ("alpha", None), ("beta", Some(0))] {
+        let group = GroupRecord {
+            pool_id: acme.id.clone(),
+            name: name.into(),
+            description: None,
+            precedence,
+        };
+        store.put_group(&group, NOW).await.unwrap();
+        store
+            .add_user_to_group(&acme.id, &alice.sub, name)
+            .await
+            .unwrap();
+    }
+    let context = store.refresh_context(&h("a0")).await.unwrap().unwrap();
+    assert_eq!(context.groups, ["beta", "zeta", "alpha"]);
+    assert_eq!(
+        context.groups,
+        store.groups_of_user(&alice.sub).await.unwrap()
+    );
+
+    // A client changed is read as it is now.
+    let updated = AppClient {
+        validity: TokenValidity {
+            id_token_seconds: 600,
+            access_token_seconds: 300,
+            refresh_token_seconds: 7_200,
+        },
+        ..client.clone()
+    };
+    assert!(store.update_client(&updated, NOW + 1).await.unwrap());
+    let context = store.refresh_context(&h("a0")).await.unwrap().unwrap();
+    assert_eq!(context.client, updated);
+
+    // Consumed, revoked and disabled are reported, not hidden.
+    assert_eq!(
+        store
+            .rotate_refresh_token(&h("a0"), &h("a1"), (NOW + 2) * 1000)
+            .await
+            .unwrap(),
+        Rotation::Rotated
+    );
+    let consumed = store.refresh_context(&h("a0")).await.unwrap().unwrap();
+    assert_eq!(
+        consumed.token.replaced_by.as_ref().map(TokenHash::as_str),
+        Some("a1")
+    );
+    assert_eq!(consumed.token.consumed_at_ms, Some((NOW + 2) * 1000));
+    let successor = store.refresh_context(&h("a1")).await.unwrap().unwrap();
+    assert_eq!(
+        successor.token.parent_hash.as_ref().map(TokenHash::as_str),
+        Some("a0")
+    );
+    assert_eq!(successor.session.id, session.id);
+    assert!(store.set_enabled(&alice.sub, false, NOW + 3).await.unwrap());
+    let disabled = store.refresh_context(&h("a1")).await.unwrap().unwrap();
+    assert!(!disabled.user.enabled);
+    assert_eq!(disabled.session.revoked_at, Some(NOW + 3));
+
+    // Gone with the user: no context at all.
+    assert!(store.delete_user(&alice.sub).await.unwrap());
+    assert!(store.refresh_context(&h("a1")).await.unwrap().is_none());
 }

@@ -8,7 +8,7 @@ use crate::crypto::jwt;
 use crate::domain::app_client::AppClient;
 use crate::domain::claims::{ADMIN_SCOPE, AccessTokenClaims, TokenUse};
 use crate::domain::clock::UnixSeconds;
-use crate::domain::ids::ClientId;
+use crate::domain::ids::{ClientId, SessionId};
 use crate::domain::pool::UserPool;
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::User;
@@ -95,11 +95,12 @@ impl Services {
         let client = client
             .filter(|c| c.pool_id == pool.id)
             .ok_or_else(|| invalid("client is not of the issuing pool"))?;
-        let session = self
-            .store
-            .session(&claims.origin_jti)
-            .await?
-            .ok_or_else(|| revoked("session no longer exists"))?;
+        // A signed `origin_jti` that names no session the way we write them names none.
+        let session = match SessionId::parse(&claims.origin_jti) {
+            Ok(id) => self.store.session(&id).await?,
+            Err(_) => None,
+        };
+        let session = session.ok_or_else(|| revoked("session no longer exists"))?;
         if session.revoked_at.is_some() || session.expires_at <= now {
             return Err(revoked("session revoked or expired"));
         }

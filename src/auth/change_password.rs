@@ -82,7 +82,7 @@ impl Services {
                 &hash,
                 UserStatus::Confirmed,
                 None,
-                Revocation::AllExcept(caller.session.id.clone()),
+                Revocation::AllExcept(caller.session.id),
                 now,
             )
             .await?;

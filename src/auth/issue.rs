@@ -8,6 +8,7 @@ use crate::crypto::opaque::OpaqueToken;
 use crate::domain::app_client::AppClient;
 use crate::domain::claims::{ADMIN_SCOPE, AccessTokenClaims, IdTokenClaims, TokenUse};
 use crate::domain::clock::UnixSeconds;
+use crate::domain::ids::SessionId;
 use crate::domain::secret::{SecretString, secret};
 use crate::domain::user::User;
 use crate::store::{KeyPurpose, NewSession};
@@ -48,11 +49,12 @@ impl Services {
         now: UnixSeconds,
     ) -> Result<PreparedSession, AuthError> {
         let refresh = OpaqueToken::generate().map_err(AuthError::internal)?;
-        let origin_jti = uuid::Uuid::new_v4().to_string();
-        let (id_token, access_token) = self.mint(client, user, &origin_jti, now, now).await?;
+        let session = SessionId::generate();
+        let groups = self.store.groups_of_user(&user.sub).await?;
+        let (id_token, access_token) = self.mint(client, user, groups, &session, now, now).await?;
         Ok(PreparedSession {
             row: NewSession {
-                id: origin_jti,
+                id: session,
                 pool_id: user.pool_id.clone(),
                 client_id: client.id.clone(),
                 user_sub: user.sub,
@@ -69,16 +71,17 @@ impl Services {
         })
     }
 
-    /// Signs an ID and an access token for one issuance event of a session.
+    /// Signs an ID and an access token for one issuance event of a session; `groups` are
+    /// the user's, in precedence order (the caller read them with whatever else it needed).
     pub(crate) async fn mint(
         &self,
         client: &AppClient,
         user: &User,
-        origin_jti: &str,
+        groups: Vec<String>,
+        session: &SessionId,
         auth_time: UnixSeconds,
         now: UnixSeconds,
     ) -> Result<(SecretString, SecretString), AuthError> {
-        let groups = self.store.groups_of_user(&user.sub).await?;
         let groups = (!groups.is_empty()).then_some(groups);
         let issuer = self.issuer.issuer(&user.pool_id);
         let event_id = uuid::Uuid::new_v4().to_string();
@@ -96,7 +99,7 @@ impl Services {
             iat: now,
             exp: now + client.validity.id_token_seconds,
             jti: uuid::Uuid::new_v4().to_string(),
-            origin_jti: origin_jti.to_owned(),
+            origin_jti: session.to_string(),
             event_id: event_id.clone(),
             cognito_username: user.username.clone(),
             cognito_groups: groups.clone(),
@@ -112,7 +115,7 @@ impl Services {
             iat: now,
             exp: now + client.validity.access_token_seconds,
             jti: uuid::Uuid::new_v4().to_string(),
-            origin_jti: origin_jti.to_owned(),
+            origin_jti: session.to_string(),
             event_id,
             username: user.username.clone(),
             cognito_groups: groups,

@@ -107,8 +107,21 @@ impl SigningKeys {
             return Ok((cached.kid, cached.key));
         }
         let record = self.current_active(pool, purpose, now).await?;
-        let der = self.open(&record).await?;
-        let key = Arc::new(keys::encoding_key(der.expose_secret()));
+        // A key is opened (decrypted under the KEK) once per rotation: when the store still
+        // names the key this replica holds, only the check's time moves on.
+        let held = self
+            .active
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(&cache_key).cloned())
+            .filter(|held| held.kid == record.kid);
+        let key = match held {
+            Some(held) => held.key,
+            None => {
+                let der = self.open(&record).await?;
+                Arc::new(keys::encoding_key(der.expose_secret()))
+            }
+        };
         if let Ok(mut cache) = self.active.lock() {
             cache.insert(
                 cache_key,

@@ -16,10 +16,11 @@
 use crate::crypto::opaque::{OpaqueToken, hash_secret_token};
 use crate::domain::app_client::{AppClient, REFRESH_TOKEN_AUTH, RefreshOperation};
 use crate::domain::clock::{UnixMillis, seconds_of};
+use crate::domain::ids::{ClientId, TokenHash, UserPoolId};
 use crate::domain::secret::SecretString;
 use crate::domain::telemetry::RefreshResult;
 use crate::domain::user::User;
-use crate::store::{RefreshTokenRecord, Rotation, SessionRecord};
+use crate::store::{RefreshContext, RefreshTokenRecord, Rotation, SessionRecord};
 
 use super::audit::{AuditEvent, Outcome};
 use super::issue::IssuedTokens;
@@ -42,11 +43,12 @@ pub enum RefreshMode {
     KeepRefreshToken,
 }
 
-/// Who presents the token: the login API may name the tenant; the Cognito API names the app
+/// Who presents the token: the login API may name the pool; the Cognito API names the app
 /// client the token was issued to, through one of its refresh operations.
 #[derive(Debug, Clone, Copy)]
 enum RefreshBinding<'a> {
-    Tenant(Option<&'a str>),
+    /// The login API, naming the pool by its `TenantName` or not at all.
+    LoginApi(Option<&'a str>),
     Client {
         client: &'a AppClient,
         refresh: CognitoRefresh<'a>,
@@ -73,27 +75,47 @@ impl Services {
     pub async fn refresh(
         &self,
         presented: &SecretString,
-        tenant_name: Option<&str>,
+        pool_name: Option<&str>,
     ) -> Result<IssuedTokens, AuthError> {
+        let presented_hash = hash_secret_token(presented);
+        let context = self.store.refresh_context(&presented_hash).await;
         self.refresh_tokens(
-            presented,
-            RefreshBinding::Tenant(tenant_name),
+            &presented_hash,
+            context,
+            RefreshBinding::LoginApi(pool_name),
             RefreshMode::Rotate,
         )
         .await
     }
 
-    /// A refresh through the Cognito API for `client`, the one the request names. The
-    /// client's own rules come first (the flow, then the secret where the operation carries
-    /// it), so they answer the same whatever the token; then the token must be one issued to
-    /// this client, or it is refused exactly like an unknown one, before any `SECRET_HASH`
-    /// is looked at.
+    /// A refresh through the Cognito API for the client the request names (`client_id`; in
+    /// `admin_pool` when the request came through `AdminInitiateAuth`). The client's own
+    /// rules come first (the flow, then the secret where the operation carries it), so they
+    /// answer the same whatever the token; then the token must be one issued to this client,
+    /// or it is refused exactly like an unknown one, before any `SECRET_HASH` is looked at.
+    ///
+    /// The token is read first all the same, with its client: for a token of the client
+    /// named, that one read is the whole of the refresh's reading. The client is read on its
+    /// own only when the token is unknown or another client's.
     pub async fn refresh_for_client(
         &self,
         presented: &SecretString,
-        client: &AppClient,
+        client_id: &ClientId,
+        admin_pool: Option<&UserPoolId>,
         refresh: CognitoRefresh<'_>,
     ) -> Result<IssuedTokens, AuthError> {
+        let presented_hash = hash_secret_token(presented);
+        let context = self.store.refresh_context(&presented_hash).await?;
+        let client = match &context {
+            Some(found) if found.client.id == *client_id => Some(found.client.clone()),
+            _ => self.store.client_by_id(client_id).await?,
+        };
+        let client = client
+            .filter(|c| admin_pool.is_none_or(|pool| *pool == c.pool_id))
+            .ok_or_else(|| {
+                AuthError::ResourceNotFound(format!("User pool client {client_id} does not exist."))
+            })?;
+        let client = &client;
         let (operation, flow_name) = match refresh {
             CognitoRefresh::GetTokens { .. } => (
                 RefreshOperation::GetTokensFromRefreshToken,
@@ -122,17 +144,26 @@ impl Services {
                 RefreshMode::KeepRefreshToken
             }
         };
-        self.refresh_tokens(presented, RefreshBinding::Client { client, refresh }, mode)
-            .await
+        self.refresh_tokens(
+            &presented_hash,
+            Ok(context),
+            RefreshBinding::Client { client, refresh },
+            mode,
+        )
+        .await
     }
 
     async fn refresh_tokens(
         &self,
-        presented: &SecretString,
+        presented_hash: &TokenHash,
+        context: Result<Option<RefreshContext>, crate::store::StoreError>,
         binding: RefreshBinding<'_>,
         mode: RefreshMode,
     ) -> Result<IssuedTokens, AuthError> {
-        let result = self.exchange(presented, binding, mode).await;
+        let result = match context {
+            Ok(context) => self.exchange(presented_hash, context, binding, mode).await,
+            Err(error) => Err(error.into()),
+        };
         self.telemetry.refresh(match &result {
             Ok(_) => RefreshResult::Refreshed,
             Err(error) => error.metric().into(),
@@ -140,51 +171,38 @@ impl Services {
         result
     }
 
+    /// The exchange itself, on what [`crate::store::SessionStore::refresh_context`] read
+    /// with the presented token (None: no such token, or its session, user, client or pool
+    /// is gone).
     async fn exchange(
         &self,
-        presented: &SecretString,
+        presented_hash: &TokenHash,
+        context: Option<RefreshContext>,
         binding: RefreshBinding<'_>,
         mode: RefreshMode,
     ) -> Result<IssuedTokens, AuthError> {
         let arrived_ms = self.clock.now_millis();
         let now = seconds_of(arrived_ms);
-        let presented_hash = hash_secret_token(presented);
-        let token = self
-            .store
-            .refresh_token(&presented_hash)
-            .await?
-            .ok_or_else(invalid)?;
-        let session = self
-            .store
-            .session(&token.session_id)
-            .await?
-            .filter(|s| s.revoked_at.is_none() && s.expires_at > now)
-            .ok_or_else(invalid)?;
-        // Everything that can refuse without consuming the token comes first.
-        let pool = self
-            .store
-            .pool_by_id(&session.pool_id)
-            .await?
-            .ok_or_else(invalid)?;
-        let via_login_api = matches!(binding, RefreshBinding::Tenant(_));
-        let bound = match binding {
-            RefreshBinding::Tenant(name) => name.is_none_or(|name| name == pool.name),
-            RefreshBinding::Client { client, .. } => client.id == session.client_id,
-        };
-        if !bound {
+        let RefreshContext {
+            token,
+            session,
+            pool_name,
+            user,
+            client,
+            groups,
+        } = context.ok_or_else(invalid)?;
+        if session.revoked_at.is_some() || session.expires_at <= now {
             return Err(invalid());
         }
-        let user = self
-            .store
-            .user_by_sub(&session.user_sub)
-            .await?
-            .filter(|u| u.enabled)
-            .ok_or_else(invalid)?;
-        let client = self
-            .store
-            .client_by_id(&session.client_id)
-            .await?
-            .ok_or_else(invalid)?;
+        // Everything that can refuse without consuming the token comes first.
+        let via_login_api = matches!(binding, RefreshBinding::LoginApi(_));
+        let bound = match binding {
+            RefreshBinding::LoginApi(name) => name.is_none_or(|name| name == pool_name),
+            RefreshBinding::Client { client, .. } => client.id == session.client_id,
+        };
+        if !bound || !user.enabled {
+            return Err(invalid());
+        }
         // The login API names no client and carries no secret: a token another client was
         // issued is refused, exactly like an unknown one, unless the Cognito API would let
         // anyone without the secret refresh it.
@@ -203,7 +221,7 @@ impl Services {
 
         if mode == RefreshMode::KeepRefreshToken && token.consumed_at.is_none() {
             let (id_token, access_token) = self
-                .mint(&client, &user, &session.id, session.auth_time, now)
+                .mint(&client, &user, groups, &session.id, session.auth_time, now)
                 .await?;
             return Ok(IssuedTokens {
                 id_token,
@@ -218,7 +236,7 @@ impl Services {
         // the client, so a database failing at that moment cannot consume the token and leave
         // the client without its successor. Tokens of a request that loses never leave here.
         let (id_token, access_token) = self
-            .mint(&client, &user, &session.id, session.auth_time, now)
+            .mint(&client, &user, groups, &session.id, session.auth_time, now)
             .await?;
         let refreshed = IssuedTokens {
             id_token,
@@ -229,7 +247,7 @@ impl Services {
         let consumed = match token.consumed_at {
             None => match self
                 .store
-                .rotate_refresh_token(&presented_hash, &successor.hash, self.clock.now_millis())
+                .rotate_refresh_token(presented_hash, &successor.hash, self.clock.now_millis())
                 .await?
             {
                 Rotation::Rotated => return Ok(refreshed),
@@ -260,7 +278,7 @@ impl Services {
         &self,
         consumed: &RefreshTokenRecord,
         client: &AppClient,
-        successor_hash: &str,
+        successor_hash: &TokenHash,
         arrived_ms: UnixMillis,
     ) -> Result<bool, AuthError> {
         let grace_ms = client.refresh_grace_seconds.saturating_mul(1000);

@@ -4,6 +4,7 @@
 
 use crate::crypto::opaque::hash_secret_token;
 use crate::domain::app_client::{AppClient, REFRESH_TOKEN_AUTH};
+use crate::domain::ids::SessionId;
 use crate::domain::secret::SecretString;
 use crate::store::SessionRecord;
 
@@ -87,7 +88,7 @@ impl Services {
 
     /// Audits a revoked session under its pool and user. Best effort: the revocation has
     /// committed, and a failed lookup only leaves the event without a username.
-    async fn audit_session_ended(&self, event: &'static str, session_id: &str) {
+    async fn audit_session_ended(&self, event: &'static str, session_id: &SessionId) {
         let session = self.store.session(session_id).await.ok().flatten();
         let user = match &session {
             Some(session) => self

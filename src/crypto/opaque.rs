@@ -7,6 +7,7 @@ use rand::TryRng;
 use rand::rngs::SysRng;
 use sha2::{Digest, Sha256};
 
+use crate::domain::ids::TokenHash;
 use crate::domain::secret::{ExposeSecret, SecretString, secret};
 
 const TOKEN_BYTES: usize = 32;
@@ -14,7 +15,7 @@ const TOKEN_BYTES: usize = 32;
 /// A freshly drawn token: the value goes to the client once, the hash to the database.
 pub struct OpaqueToken {
     pub value: SecretString,
-    pub hash: String,
+    pub hash: TokenHash,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,13 +44,18 @@ impl OpaqueToken {
 
 /// The lookup key for a presented token. Lookup is by hash, so comparing it leaks nothing
 /// about stored tokens.
-pub fn hash_token(value: &str) -> String {
+pub fn hash_token(value: &str) -> TokenHash {
     let digest = Sha256::digest(value.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    TokenHash::new(
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+    )
 }
 
 /// Hashes a presented secret token without exposing it anywhere else.
-pub fn hash_secret_token(value: &SecretString) -> String {
+pub fn hash_secret_token(value: &SecretString) -> TokenHash {
     hash_token(value.expose_secret())
 }
 
@@ -68,8 +74,8 @@ mod tests {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         );
         assert_eq!(token.hash, hash_token(value));
-        assert_eq!(token.hash.len(), 64);
-        assert_ne!(token.hash, *value);
+        assert_eq!(token.hash.as_str().len(), 64);
+        assert_ne!(token.hash.as_str(), value);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Identifiers in the shapes AWS clients check: pool ids `<region>_<9 alphanumerics>`,
-//! 26-character lowercase client ids, and UUID `sub`s.
+//! 26-character lowercase client ids, and UUID `sub`s; and our own: session ids and the
+//! hashes under which opaque tokens are stored.
 
 use std::fmt;
 
@@ -153,6 +154,44 @@ impl Sub {
 impl fmt::Display for Sub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.hyphenated().fmt(f)
+    }
+}
+
+/// A sign-in session: its refresh-token family, named in its tokens' `origin_jti` claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionId(uuid::Uuid);
+
+impl SessionId {
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4())
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        uuid::Uuid::parse_str(raw)
+            .map(Self)
+            .map_err(|_| format!("{raw:?} is not a session id"))
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// The SHA-256 (hex) of an opaque token, a refresh token or a challenge's `Session`: the
+/// only form in which those are stored and looked up (`crypto::opaque` computes it).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TokenHash(String);
+
+impl TokenHash {
+    /// A hash as computed or as stored; the value is not checked, it is only compared.
+    pub fn new(hex: impl Into<String>) -> Self {
+        Self(hex.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use crate::domain::app_client::AppClient;
 use crate::domain::attributes::UserAttributes;
 use crate::domain::clock::{UnixMillis, UnixSeconds};
-use crate::domain::ids::{ClientId, Sub, UserPoolId};
+use crate::domain::ids::{ClientId, SessionId, Sub, TokenHash, UserPoolId};
 use crate::domain::lockout::{FailureRecord, LockoutPolicy};
 pub use crate::domain::message::{OutboxFilter, OutboxState};
 use crate::domain::pool::{PoolSettings, UserPool};
@@ -77,18 +77,18 @@ pub enum Backend {
 /// A sign-in session about to be created with its first refresh token.
 #[derive(Debug, Clone)]
 pub struct NewSession {
-    pub id: String,
+    pub id: SessionId,
     pub pool_id: UserPoolId,
     pub client_id: ClientId,
     pub user_sub: Sub,
     pub auth_time: UnixSeconds,
     pub expires_at: UnixSeconds,
-    pub refresh_token_hash: String,
+    pub refresh_token_hash: TokenHash,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
-    pub id: String,
+    pub id: SessionId,
     pub pool_id: UserPoolId,
     pub client_id: ClientId,
     pub user_sub: Sub,
@@ -99,16 +99,16 @@ pub struct SessionRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshTokenRecord {
-    pub token_hash: String,
-    pub session_id: String,
+    pub token_hash: TokenHash,
+    pub session_id: SessionId,
     /// The token this one replaced; None for a sign-in's first token.
-    pub parent_hash: Option<String>,
+    pub parent_hash: Option<TokenHash>,
     pub issued_at: UnixSeconds,
     pub consumed_at: Option<UnixSeconds>,
     /// `consumed_at` to the millisecond (None for tokens consumed before schema version 2).
     pub consumed_at_ms: Option<UnixMillis>,
     /// The token that replaced this one.
-    pub replaced_by: Option<String>,
+    pub replaced_by: Option<TokenHash>,
     /// When this consumed token was exchanged once more inside the grace window.
     pub regranted_at: Option<UnixSeconds>,
     pub regranted_at_ms: Option<UnixMillis>,
@@ -129,6 +129,21 @@ impl RefreshTokenRecord {
     }
 }
 
+/// Everything a refresh decides on, read with the presented token in one statement: the
+/// token, its session, the session's pool (its name), user and app client, and the user's
+/// groups for the new tokens. Read fresh on every refresh, so a client or pool changed, a
+/// user disabled or a session revoked on another replica counts at once.
+#[derive(Debug, Clone)]
+pub struct RefreshContext {
+    pub token: RefreshTokenRecord,
+    pub session: SessionRecord,
+    pub pool_name: String,
+    pub user: User,
+    pub client: AppClient,
+    /// Group names, in precedence order then by name (as [`GroupStore::groups_of_user`]).
+    pub groups: Vec<String>,
+}
+
 /// What an attempt to consume a refresh token found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
@@ -147,7 +162,7 @@ pub enum Revocation {
     /// Every session, and tokens issued before now stop being accepted.
     All,
     /// Every session but this one (a password change keeps the session that made it).
-    AllExcept(String),
+    AllExcept(SessionId),
 }
 
 /// What one housekeeping pass removed.
@@ -162,7 +177,7 @@ pub struct Purged {
 /// A pending challenge, found by the hash of the opaque session string the client holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChallengeRecord {
-    pub session_hash: String,
+    pub session_hash: TokenHash,
     pub pool_id: UserPoolId,
     pub client_id: ClientId,
     pub user_sub: Sub,
@@ -462,14 +477,14 @@ pub trait SessionStore {
         session: &NewSession,
         now: UnixSeconds,
     ) -> Result<bool, StoreError>;
-    async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError>;
+    async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError>;
     /// Consumes a live refresh token and stores its successor, atomically: of any number of
     /// concurrent attempts with one token, exactly one gets `Rotated`. The consumption time
     /// is kept to the millisecond, so reuse can be told from a concurrent retry by order.
     async fn rotate_refresh_token(
         &self,
-        presented_hash: &str,
-        successor_hash: &str,
+        presented_hash: &TokenHash,
+        successor_hash: &TokenHash,
         now_ms: UnixMillis,
     ) -> Result<Rotation, StoreError>;
     /// The one extra exchange a consumed token may get inside the grace window: only if the
@@ -478,32 +493,43 @@ pub trait SessionStore {
     /// `now_ms - window_ms`. The head is consumed and `successor_hash` stored.
     async fn regrant_refresh_token(
         &self,
-        predecessor_hash: &str,
-        head_hash: &str,
-        successor_hash: &str,
+        predecessor_hash: &TokenHash,
+        head_hash: &TokenHash,
+        successor_hash: &TokenHash,
         window_ms: i64,
         now_ms: UnixMillis,
     ) -> Result<bool, StoreError>;
     /// Revokes one session (idempotent); returns whether it was live.
-    async fn revoke_session(&self, id: &str, now: UnixSeconds) -> Result<bool, StoreError>;
+    async fn revoke_session(&self, id: &SessionId, now: UnixSeconds) -> Result<bool, StoreError>;
     /// Revokes every session of a user and refuses their earlier tokens.
     async fn revoke_user_sessions(&self, sub: &Sub, now: UnixSeconds) -> Result<(), StoreError>;
     async fn refresh_token(
         &self,
-        token_hash: &str,
+        token_hash: &TokenHash,
     ) -> Result<Option<RefreshTokenRecord>, StoreError>;
+    /// The token with this hash and everything a refresh needs with it, in one round trip;
+    /// None when the token, its session, user, client or pool does not exist. Nothing is
+    /// filtered: a consumed token, a revoked session and a disabled user are returned as they
+    /// are, for the caller to judge.
+    async fn refresh_context(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<RefreshContext>, StoreError>;
     async fn create_challenge(
         &self,
         challenge: &ChallengeRecord,
         now: UnixSeconds,
     ) -> Result<(), StoreError>;
     /// Reads a challenge without consuming it (to check it before expensive work).
-    async fn challenge(&self, session_hash: &str) -> Result<Option<ChallengeRecord>, StoreError>;
+    async fn challenge(
+        &self,
+        session_hash: &TokenHash,
+    ) -> Result<Option<ChallengeRecord>, StoreError>;
     /// Removes and returns the challenge if it exists and has not expired: a session string
     /// can be answered at most once, whatever happens next.
     async fn take_challenge(
         &self,
-        session_hash: &str,
+        session_hash: &TokenHash,
         now: UnixSeconds,
     ) -> Result<Option<ChallengeRecord>, StoreError>;
 }

@@ -62,7 +62,7 @@ async fn success_has_the_exact_cognito_token_shape(backend: Db) {
     assert!(
         app.services
             .store
-            .refresh_token(&refresh)
+            .refresh_token(&gatehouse::domain::ids::TokenHash::new(refresh.as_str()))
             .await
             .unwrap()
             .is_none()
@@ -75,7 +75,7 @@ async fn success_has_the_exact_cognito_token_shape(backend: Db) {
         .unwrap()
         .unwrap();
     let claims = crate::helpers::jwt_part(&access, 1);
-    assert_eq!(claims["origin_jti"], Value::String(session.id.clone()));
+    assert_eq!(claims["origin_jti"], Value::String(session.id.to_string()));
     assert_eq!(session.pool_id, pool.id);
     app.stop().await;
 }

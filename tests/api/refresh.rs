@@ -97,7 +97,7 @@ async fn refresh_rotates_and_keeps_the_sign_in_session(backend: Db) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(old.replaced_by.as_deref(), Some(new_hash.as_str()));
+    assert_eq!(old.replaced_by.as_ref(), Some(&new_hash));
     assert!(old.consumed_at.is_some());
     // And it refreshes in turn.
     refreshed(&app, &field(&second, "RefreshToken")).await;
@@ -433,7 +433,7 @@ async fn fifty_concurrent_refreshes_have_exactly_one_winner(backend: Db) {
             .unwrap()
             .unwrap();
         let successor = hash_token(&winners[0]);
-        assert_eq!(presented.replaced_by.as_deref(), Some(successor.as_str()));
+        assert_eq!(presented.replaced_by.as_ref(), Some(&successor));
         let live = app
             .services
             .store

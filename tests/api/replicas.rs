@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection, Row};
 
 use crate::cli::Cli;
-use crate::helpers::{field, jwt_part};
+use crate::helpers::{ADMIN_KEY_ID, ADMIN_SECRET, field, jwt_part};
+use crate::hostile_input::sigv4_headers;
 use crate::server_process::ServerProcess;
 use crate::support::{Db, TestDatabase, postgres_server};
 
@@ -56,6 +57,43 @@ impl Replicas {
     async fn refresh(&self, replica: &ServerProcess, token: &str) -> (u16, Value) {
         self.post(replica, "/RefreshToken", json!({"RefreshToken": token}))
             .await
+    }
+
+    /// A Cognito API call; SigV4-signed with the test admin key when `signed`.
+    async fn cognito(
+        &self,
+        replica: &ServerProcess,
+        operation: &str,
+        body: Value,
+        signed: bool,
+    ) -> (u16, Value) {
+        let url = replica.url("/");
+        let target = format!("AWSCognitoIdentityProviderService.{operation}");
+        let content_type = "application/x-amz-json-1.1";
+        let body = body.to_string().into_bytes();
+        let mut request = self
+            .http
+            .post(&url)
+            .header("content-type", content_type)
+            .header("x-amz-target", &target);
+        if signed {
+            // The replicas are real processes on the system clock: the signature is dated by it.
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "the servers under test read the wall clock"
+            )]
+            let now = std::time::SystemTime::now();
+            let host = url
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned();
+            for (name, value) in sigv4_headers(&url, &host, content_type, &target, &body, now) {
+                request = request.header(name, value);
+            }
+        }
+        let response = request.body(body).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
     }
 
     async fn user_info(&self, replica: &ServerProcess, access_token: &str) -> u16 {
@@ -452,4 +490,160 @@ async fn two_replicas_deliver_each_message_exactly_once() {
     .await;
     let (by_a, by_b) = (a.logged("message sent"), b.logged("message sent"));
     eprintln!("replicas: A sent {by_a}, B sent {by_b} of {MESSAGES} messages");
+}
+
+/// What a refresh decides on is read with the token, in the statement that finds it, on
+/// every refresh: nothing a replica keeps in memory stands between a change made through
+/// another replica and the very next refresh. Client settings (token lifetimes, flows),
+/// a disabled user and a revoked session, each changed through A's API, count on B at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_refresh_on_one_replica_honours_changes_made_on_the_other() {
+    if postgres_server().is_none() {
+        eprintln!(
+            "replicas: GATEHOUSE_TEST_DATABASE_URL is not set; the two-replica test needs Postgres and was skipped"
+        );
+        return;
+    }
+    let database = TestDatabase::create(Db::Postgres).await.unwrap();
+    let cli = Cli::new(&database);
+    cli.ok(&["migrate"], "");
+    let pool_id = "us-east-1_ReplicaChanges";
+    let client_id = "replicaclient0000000000001";
+    let seed = cli.dir.path().join("seed.json");
+    std::fs::write(
+        &seed,
+        json!({"Pools": [{"Name": "acme", "PoolId": pool_id, "ClientId": client_id, "Users": [
+            {"Username": "alice", "Password": PASSWORD},
+            {"Username": "bob", "Password": PASSWORD},
+            {"Username": "carol", "Password": PASSWORD}
+        ]}]})
+        .to_string(),
+    )
+    .unwrap();
+    cli.ok(&["seed", seed.to_str().unwrap()], "");
+    let settings = [
+        ("GATEHOUSE_SIGN_IN_RATE_PER_IP", "0"),
+        ("GATEHOUSE_PUBLIC_URL", "http://gatehouse.test"),
+        ("GATEHOUSE_ADMIN_ACCESS_KEY_ID", ADMIN_KEY_ID),
+        ("GATEHOUSE_ADMIN_SECRET_ACCESS_KEY", ADMIN_SECRET),
+    ];
+    let (a, b) = tokio::join!(
+        ServerProcess::spawn(&cli, &settings).listening(),
+        ServerProcess::spawn(&cli, &settings).listening()
+    );
+    let replicas = Replicas {
+        a,
+        b,
+        http: crate::helpers::http_client(),
+    };
+    let (a, b) = (&replicas.a, &replicas.b);
+    let lifetime = |result: &Value| {
+        let claims = jwt_part(&field(result, "AccessToken"), 1);
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap()
+    };
+    let refresh_token_auth = async |replica: &ServerProcess, token: &str| {
+        replicas
+            .cognito(
+                replica,
+                "InitiateAuth",
+                json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client_id,
+                       "AuthParameters": {"REFRESH_TOKEN": token}}),
+                false,
+            )
+            .await
+    };
+    let update_client = async |body: Value| {
+        let mut body = body;
+        body["UserPoolId"] = json!(pool_id);
+        body["ClientId"] = json!(client_id);
+        let (status, answer) = replicas
+            .cognito(a, "UpdateUserPoolClient", body, true)
+            .await;
+        assert_eq!(status, 200, "updated through A: {answer}");
+    };
+
+    // Both replicas refresh alice's session first, so whatever either could have kept of
+    // the client is there before the changes.
+    let signed_in = replicas.signed_in(a, "acme", "alice").await;
+    let (status, body) = replicas
+        .refresh(b, &field(&signed_in, "RefreshToken"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let on_b = body["cognitoToken"]["AuthenticationResult"].clone();
+    assert_eq!(
+        lifetime(&on_b),
+        3600,
+        "Cognito's default access token lifetime"
+    );
+    let (status, body) = refresh_token_auth(a, &field(&on_b, "RefreshToken")).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = refresh_token_auth(b, &field(&on_b, "RefreshToken")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(lifetime(&body["AuthenticationResult"]), 3600);
+
+    // A shortens the client's access tokens: B's next refresh, of either kind, issues them.
+    update_client(json!({
+        "AccessTokenValidity": 5,
+        "TokenValidityUnits": {"AccessToken": "minutes"},
+        "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    }))
+    .await;
+    let (status, body) = refresh_token_auth(b, &field(&on_b, "RefreshToken")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(lifetime(&body["AuthenticationResult"]), 300, "{body}");
+    assert_eq!(body["AuthenticationResult"]["ExpiresIn"], 300);
+    let (status, body) = replicas.refresh(b, &field(&on_b, "RefreshToken")).await;
+    assert_eq!(status, 200, "{body}");
+    let rotated = body["cognitoToken"]["AuthenticationResult"].clone();
+    assert_eq!(lifetime(&rotated), 300, "{body}");
+
+    // A takes REFRESH_TOKEN_AUTH away from the client: B refuses it on the next request.
+    update_client(json!({"ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH"]})).await;
+    let (status, body) = refresh_token_auth(b, &field(&rotated, "RefreshToken")).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["__type"], "InvalidParameterException");
+    assert_eq!(
+        body["message"],
+        "REFRESH_TOKEN_AUTH flow not enabled for this client"
+    );
+    // The lifetimes went back to Cognito's defaults with that update (an update replaces
+    // what it leaves out): B's next refresh says so too.
+    let (status, body) = replicas.refresh(b, &field(&rotated, "RefreshToken")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        lifetime(&body["cognitoToken"]["AuthenticationResult"]),
+        3600
+    );
+
+    // A disables bob: B refuses his next refresh.
+    let bob = replicas.signed_in(b, "acme", "bob").await;
+    let (status, body) = replicas
+        .cognito(
+            a,
+            "AdminDisableUser",
+            json!({"UserPoolId": pool_id, "Username": "bob"}),
+            true,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = replicas.refresh(b, &field(&bob, "RefreshToken")).await;
+    assert_eq!(status, 401, "disabled on A, refused on B: {body}");
+    assert_eq!(body["__type"], "NotAuthorizedException");
+
+    // carol signs out on A: B refuses her refresh token, of either kind, at once.
+    let carol = replicas.signed_in(b, "acme", "carol").await;
+    let (status, body) = replicas.refresh(b, &field(&carol, "RefreshToken")).await;
+    assert_eq!(status, 200, "{body}");
+    let carol = body["cognitoToken"]["AuthenticationResult"].clone();
+    let (status, _) = replicas
+        .post(
+            a,
+            "/Logout",
+            json!({"RefreshToken": field(&carol, "RefreshToken")}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = replicas.refresh(b, &field(&carol, "RefreshToken")).await;
+    assert_eq!(status, 401, "signed out on A, refused on B: {body}");
+    assert_eq!(body["__type"], "NotAuthorizedException");
 }

@@ -28,19 +28,11 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         &required("refreshToken", input.refresh_token)?,
     )?;
     let id = client_id(&required("clientId", input.client_id)?)?;
-    let client = services
-        .client_by_id(&id)
-        .await
-        .map_err(failed)?
-        .ok_or_else(|| {
-            failed(AuthError::ResourceNotFound(format!(
-                "User pool client {id} does not exist."
-            )))
-        })?;
     let tokens = services
         .refresh_for_client(
             &refresh,
-            &client,
+            &id,
+            None,
             CognitoRefresh::GetTokens {
                 client_secret: input.client_secret.as_ref(),
             },

@@ -116,6 +116,25 @@ pub(super) async fn start(
         let password = password("authParameters.PASSWORD", &secret_password)?;
         Credentials::SignIn(SignInCredentials::Password(name, password))
     };
+    let credentials = match credentials {
+        // The client (its lookup included) and its refresh rules (flow, SECRET_HASH,
+        // binding) are the use case's.
+        Credentials::Refresh(refresh) => {
+            let tokens = services
+                .refresh_for_client(
+                    &refresh,
+                    client_id,
+                    admin_pool,
+                    CognitoRefresh::RefreshTokenAuth {
+                        secret_hash: parameters.get("SECRET_HASH"),
+                    },
+                )
+                .await
+                .map_err(failed)?;
+            return Ok(output(&CognitoToken::authenticated(&tokens)));
+        }
+        Credentials::SignIn(credentials) => credentials,
+    };
     let not_found = || {
         failed(crate::auth::AuthError::ResourceNotFound(format!(
             "User pool client {client_id} does not exist."
@@ -127,23 +146,6 @@ pub(super) async fn start(
         .map_err(failed)?
         .filter(|c| admin_pool.is_none_or(|pool| *pool == c.pool_id))
         .ok_or_else(not_found)?;
-    let credentials = match credentials {
-        // The client's refresh rules (flow, SECRET_HASH, binding) are the use case's.
-        Credentials::Refresh(refresh) => {
-            let tokens = services
-                .refresh_for_client(
-                    &refresh,
-                    &client,
-                    CognitoRefresh::RefreshTokenAuth {
-                        secret_hash: parameters.get("SECRET_HASH"),
-                    },
-                )
-                .await
-                .map_err(failed)?;
-            return Ok(output(&CognitoToken::authenticated(&tokens)));
-        }
-        Credentials::SignIn(credentials) => credentials,
-    };
     if !client.settings.allows(required_flow) {
         return Err(ApiError::invalid_parameter(
             format!("{flow} flow not enabled for this client"),

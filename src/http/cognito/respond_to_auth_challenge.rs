@@ -137,6 +137,24 @@ pub(super) async fn answer(
 /// The longest `PASSWORD_CLAIM_SECRET_BLOCK` read (ours are 88 characters).
 const MAX_SECRET_BLOCK_CHARS: usize = 4096;
 
+/// The longest `PASSWORD_CLAIM_SIGNATURE` read (an HMAC-SHA256 is 44 characters).
+const MAX_SIGNATURE_CHARS: usize = 256;
+
+/// A challenge response that must be non-empty base64 of at most `max_chars` characters;
+/// anything else is the client's mistake, answered before any work.
+fn decode_base64_field(
+    value: &SecretString,
+    max_chars: usize,
+    name: &str,
+) -> Result<Vec<u8>, ApiError> {
+    let value = value.expose_secret();
+    (value.len() <= max_chars)
+        .then(|| STANDARD.decode(value).ok())
+        .flatten()
+        .filter(|bytes| !bytes.is_empty())
+        .ok_or_else(|| ApiError::invalid_parameter(format!("Invalid {name}."), SURFACE))
+}
+
 /// `PASSWORD_VERIFIER`: every response is checked before the client is looked up; the
 /// challenge is spent only by an answer that reaches the use case.
 async fn answer_password_verifier(
@@ -162,17 +180,13 @@ async fn answer_password_verifier(
     let secret_block = take("PASSWORD_CLAIM_SECRET_BLOCK")?;
     let signature = take("PASSWORD_CLAIM_SIGNATURE")?;
     let timestamp = take("TIMESTAMP")?;
-    let secret_block = (secret_block.expose_secret().len() <= MAX_SECRET_BLOCK_CHARS)
-        .then(|| STANDARD.decode(secret_block.expose_secret()).ok())
-        .flatten()
-        .filter(|block| !block.is_empty())
-        .ok_or_else(|| {
-            ApiError::invalid_parameter("Invalid PASSWORD_CLAIM_SECRET_BLOCK.", SURFACE)
-        })?;
-    let signature = (signature.expose_secret().len() <= 256)
-        .then(|| STANDARD.decode(signature.expose_secret()).ok())
-        .flatten()
-        .ok_or_else(|| ApiError::invalid_parameter("Invalid PASSWORD_CLAIM_SIGNATURE.", SURFACE))?;
+    let secret_block = decode_base64_field(
+        &secret_block,
+        MAX_SECRET_BLOCK_CHARS,
+        "PASSWORD_CLAIM_SECRET_BLOCK",
+    )?;
+    let signature =
+        decode_base64_field(&signature, MAX_SIGNATURE_CHARS, "PASSWORD_CLAIM_SIGNATURE")?;
     let timestamp = timestamp.expose_secret();
     if !is_cognito_timestamp(timestamp) {
         return Err(ApiError::invalid_parameter(

@@ -365,6 +365,56 @@ fn get_flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
     }
 }
 
+/// One table's columns in a row: the row of a statement on that table alone (`plain`), or
+/// of a join where each table's columns carry a prefix (`prefixed`, made by [`aliased`]), so
+/// one decoder per table serves both.
+#[derive(Clone, Copy)]
+struct Columns<'r> {
+    row: &'r AnyRow,
+    prefix: &'static str,
+}
+
+impl<'r> Columns<'r> {
+    fn plain(row: &'r AnyRow) -> Self {
+        Self { row, prefix: "" }
+    }
+
+    fn prefixed(row: &'r AnyRow, prefix: &'static str) -> Self {
+        Self { row, prefix }
+    }
+
+    fn get<T>(&self, column: &str) -> Result<T, StoreError>
+    where
+        T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    {
+        if self.prefix.is_empty() {
+            get(self.row, column)
+        } else {
+            get(self.row, &format!("{}{column}", self.prefix))
+        }
+    }
+
+    fn flag(&self, column: &str) -> Result<bool, StoreError> {
+        if self.prefix.is_empty() {
+            get_flag(self.row, column)
+        } else {
+            get_flag(self.row, &format!("{}{column}", self.prefix))
+        }
+    }
+}
+
+/// A select list naming `table`'s `columns` (comma-separated) as `prefix` + column.
+fn aliased(table: &str, columns: &str, prefix: &str) -> String {
+    columns
+        .split(',')
+        .map(|column| {
+            let column = column.trim();
+            format!("{table}.{column} AS {prefix}{column}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn corrupt(what: &str, detail: impl fmt::Display) -> StoreError {
     StoreError::internal(format!("stored {what} is invalid: {detail}"))
 }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 
-use super::{SqlStore, corrupt, get, get_flag};
+use super::{Columns, SqlStore, corrupt, get};
 use crate::domain::app_client::{AppClient, TokenValidity};
 use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::{ClientId, UserPoolId};
@@ -26,27 +26,31 @@ fn pool_from_row(row: &AnyRow) -> Result<UserPool, StoreError> {
     })
 }
 
-const CLIENT_COLUMNS: &str = "id, pool_id, name, is_default, secret_encrypted, id_token_seconds, \
+pub(super) const CLIENT_COLUMNS: &str = "id, pool_id, name, is_default, secret_encrypted, id_token_seconds, \
     access_token_seconds, refresh_token_seconds, refresh_grace_seconds, settings, created_at";
 
 fn client_from_row(row: &AnyRow) -> Result<AppClient, StoreError> {
-    let id: String = get(row, "id")?;
-    let pool_id: String = get(row, "pool_id")?;
-    let settings: String = get(row, "settings")?;
+    client_from(Columns::plain(row))
+}
+
+pub(super) fn client_from(c: Columns<'_>) -> Result<AppClient, StoreError> {
+    let id: String = c.get("id")?;
+    let pool_id: String = c.get("pool_id")?;
+    let settings: String = c.get("settings")?;
     Ok(AppClient {
         id: ClientId::parse(&id).map_err(|e| corrupt("client id", e))?,
         pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
-        name: get(row, "name")?,
-        is_default: get_flag(row, "is_default")?,
+        name: c.get("name")?,
+        is_default: c.flag("is_default")?,
         validity: TokenValidity {
-            id_token_seconds: get(row, "id_token_seconds")?,
-            access_token_seconds: get(row, "access_token_seconds")?,
-            refresh_token_seconds: get(row, "refresh_token_seconds")?,
+            id_token_seconds: c.get("id_token_seconds")?,
+            access_token_seconds: c.get("access_token_seconds")?,
+            refresh_token_seconds: c.get("refresh_token_seconds")?,
         },
-        refresh_grace_seconds: get(row, "refresh_grace_seconds")?,
+        refresh_grace_seconds: c.get("refresh_grace_seconds")?,
         settings: serde_json::from_str(&settings).map_err(|e| corrupt("client settings", e))?,
-        secret_encrypted: get(row, "secret_encrypted")?,
-        created_at: get(row, "created_at")?,
+        secret_encrypted: c.get("secret_encrypted")?,
+        created_at: c.get("created_at")?,
     })
 }
 

@@ -1,22 +1,25 @@
 //! Sign-in sessions, their refresh-token chains, and pending authentication challenges.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 
-use super::users::attributes_json;
-use super::{SqlStore, corrupt, get};
+use super::pools::{CLIENT_COLUMNS, client_from};
+use super::users::{USER_COLUMNS, attributes_json, user_from};
+use super::{Columns, SqlStore, aliased, corrupt, get};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::clock::{UnixMillis, UnixSeconds, seconds_of};
-use crate::domain::ids::{ClientId, Sub, UserPoolId};
+use crate::domain::ids::{ClientId, SessionId, Sub, TokenHash, UserPoolId};
 use crate::domain::secret::ExposeSecret;
 use crate::domain::user::{StoredPasswordHash, UserStatus};
 use crate::domain::username::UsernameKey;
 use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
 use crate::store::{
-    ChallengeRecord, NewSession, RefreshTokenRecord, Revocation, Rotation, SessionRecord,
-    SessionStore, StoreError,
+    Backend, ChallengeRecord, NewSession, RefreshContext, RefreshTokenRecord, Revocation, Rotation,
+    SessionRecord, SessionStore, StoreError,
 };
 
 impl SqlStore {
@@ -25,31 +28,39 @@ impl SqlStore {
     /// The token hash is of 256 fresh random bits, so finding it proves it is ours.
     async fn session_committed(&self, session: &NewSession) -> Result<bool, StoreError> {
         let row = sqlx::query("SELECT session_id FROM refresh_tokens WHERE token_hash = $1")
-            .bind(&session.refresh_token_hash)
+            .bind(session.refresh_token_hash.as_str())
             .fetch_optional(&self.pool)
             .await
             .map_err(classify)?;
         Ok(match row {
-            Some(row) => get::<String>(&row, "session_id")? == session.id,
+            Some(row) => get::<String>(&row, "session_id")? == session.id.to_string(),
             None => false,
         })
     }
 }
 
+fn session_id(stored: &str) -> Result<SessionId, StoreError> {
+    SessionId::parse(stored).map_err(|e| corrupt("session id", e))
+}
+
 const SESSION_COLUMNS: &str = "id, pool_id, client_id, user_sub, auth_time, expires_at, revoked_at";
 
 fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
-    let pool_id: String = get(row, "pool_id")?;
-    let client_id: String = get(row, "client_id")?;
-    let user_sub: String = get(row, "user_sub")?;
+    session_from(Columns::plain(row))
+}
+
+pub(super) fn session_from(c: Columns<'_>) -> Result<SessionRecord, StoreError> {
+    let pool_id: String = c.get("pool_id")?;
+    let client_id: String = c.get("client_id")?;
+    let user_sub: String = c.get("user_sub")?;
     Ok(SessionRecord {
-        id: get(row, "id")?,
+        id: session_id(&c.get::<String>("id")?)?,
         pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
         client_id: ClientId::parse(&client_id).map_err(|e| corrupt("client id", e))?,
         user_sub: Sub::parse(&user_sub).map_err(|e| corrupt("user sub", e))?,
-        auth_time: get(row, "auth_time")?,
-        expires_at: get(row, "expires_at")?,
-        revoked_at: get(row, "revoked_at")?,
+        auth_time: c.get("auth_time")?,
+        expires_at: c.get("expires_at")?,
+        revoked_at: c.get("revoked_at")?,
     })
 }
 
@@ -61,7 +72,7 @@ fn challenge_from_row(row: &AnyRow) -> Result<ChallengeRecord, StoreError> {
     let client_id: String = get(row, "client_id")?;
     let user_sub: String = get(row, "user_sub")?;
     Ok(ChallengeRecord {
-        session_hash: get(row, "session_hash")?,
+        session_hash: TokenHash::new(get::<String>(row, "session_hash")?),
         pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
         client_id: ClientId::parse(&client_id).map_err(|e| corrupt("client id", e))?,
         user_sub: Sub::parse(&user_sub).map_err(|e| corrupt("user sub", e))?,
@@ -74,34 +85,87 @@ const REFRESH_COLUMNS: &str = "token_hash, session_id, parent_hash, issued_at, c
      consumed_at_ms, replaced_by, regranted_at, regranted_at_ms";
 
 fn refresh_token_from_row(row: &AnyRow) -> Result<RefreshTokenRecord, StoreError> {
+    refresh_token_from(Columns::plain(row))
+}
+
+pub(super) fn refresh_token_from(c: Columns<'_>) -> Result<RefreshTokenRecord, StoreError> {
     Ok(RefreshTokenRecord {
-        token_hash: get(row, "token_hash")?,
-        session_id: get(row, "session_id")?,
-        parent_hash: get(row, "parent_hash")?,
-        issued_at: get(row, "issued_at")?,
-        consumed_at: get(row, "consumed_at")?,
-        consumed_at_ms: get(row, "consumed_at_ms")?,
-        replaced_by: get(row, "replaced_by")?,
-        regranted_at: get(row, "regranted_at")?,
-        regranted_at_ms: get(row, "regranted_at_ms")?,
+        token_hash: TokenHash::new(c.get::<String>("token_hash")?),
+        session_id: session_id(&c.get::<String>("session_id")?)?,
+        parent_hash: c.get::<Option<String>>("parent_hash")?.map(TokenHash::new),
+        issued_at: c.get("issued_at")?,
+        consumed_at: c.get("consumed_at")?,
+        consumed_at_ms: c.get("consumed_at_ms")?,
+        replaced_by: c.get::<Option<String>>("replaced_by")?.map(TokenHash::new),
+        regranted_at: c.get("regranted_at")?,
+        regranted_at_ms: c.get("regranted_at_ms")?,
+    })
+}
+
+/// The refresh context's statement: the token and, joined by key, its session, user, client
+/// and pool, with the user's groups aggregated into one JSON array (the one clause the two
+/// backends spell differently).
+fn refresh_context_sql(backend: Backend) -> &'static str {
+    fn build(groups_json: &str) -> String {
+        format!(
+            "SELECT {}, {}, {}, {}, p.name AS p_name, ({groups_json} \
+             FROM user_groups ug JOIN groups g ON g.pool_id = ug.pool_id \
+             AND g.name = ug.group_name WHERE ug.user_sub = s.user_sub) AS user_groups \
+             FROM refresh_tokens t \
+             JOIN sessions s ON s.id = t.session_id \
+             JOIN users u ON u.sub = s.user_sub \
+             JOIN app_clients c ON c.id = s.client_id \
+             JOIN user_pools p ON p.id = s.pool_id \
+             WHERE t.token_hash = $1",
+            aliased("t", REFRESH_COLUMNS, "t_"),
+            aliased("s", SESSION_COLUMNS, "s_"),
+            aliased("u", USER_COLUMNS, "u_"),
+            aliased("c", CLIENT_COLUMNS, "c_"),
+        )
+    }
+    // The order of `groups_of_user`: precedence (none last), then name.
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| {
+        build(
+            "SELECT COALESCE(json_agg(g.name ORDER BY COALESCE(g.precedence, 2147483647), \
+             g.name), '[]')::text",
+        )
+    });
+    static SQLITE: LazyLock<String> = LazyLock::new(|| {
+        build("SELECT json_group_array(g.name ORDER BY COALESCE(g.precedence, 2147483647), g.name)")
+    });
+    match backend {
+        Backend::Postgres => &POSTGRES,
+        Backend::Sqlite => &SQLITE,
+    }
+}
+
+fn refresh_context_from_row(row: &AnyRow) -> Result<RefreshContext, StoreError> {
+    let groups: String = get(row, "user_groups")?;
+    Ok(RefreshContext {
+        token: refresh_token_from(Columns::prefixed(row, "t_"))?,
+        session: session_from(Columns::prefixed(row, "s_"))?,
+        pool_name: get(row, "p_name")?,
+        user: user_from(Columns::prefixed(row, "u_"))?,
+        client: client_from(Columns::prefixed(row, "c_"))?,
+        groups: serde_json::from_str(&groups).map_err(|e| corrupt("user groups", e))?,
     })
 }
 
 /// Stores a rotated token's successor inside an open transaction.
 async fn insert_successor(
     tx: &mut sqlx::AnyConnection,
-    session_id: &str,
-    parent_hash: &str,
-    successor_hash: &str,
+    session_id: &SessionId,
+    parent_hash: &TokenHash,
+    successor_hash: &TokenHash,
     now: UnixSeconds,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO refresh_tokens (token_hash, session_id, parent_hash, issued_at) \
          VALUES ($1, $2, $3, $4)",
     )
-    .bind(successor_hash)
-    .bind(session_id)
-    .bind(parent_hash)
+    .bind(successor_hash.as_str())
+    .bind(session_id.to_string())
+    .bind(parent_hash.as_str())
     .bind(now)
     .execute(&mut *tx)
     .await
@@ -118,7 +182,7 @@ async fn insert_session(
         "INSERT INTO sessions (id, pool_id, client_id, user_sub, auth_time, expires_at, \
          revoked_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, NULL, $5)",
     )
-    .bind(&session.id)
+    .bind(session.id.to_string())
     .bind(session.pool_id.as_str())
     .bind(session.client_id.as_str())
     .bind(session.user_sub.to_string())
@@ -131,8 +195,8 @@ async fn insert_session(
         "INSERT INTO refresh_tokens (token_hash, session_id, issued_at, consumed_at, replaced_by) \
          VALUES ($1, $2, $3, NULL, NULL)",
     )
-    .bind(&session.refresh_token_hash)
-    .bind(&session.id)
+    .bind(session.refresh_token_hash.as_str())
+    .bind(session.id.to_string())
     .bind(session.auth_time)
     .execute(&mut *tx)
     .await
@@ -151,7 +215,7 @@ pub(super) async fn revoke_sessions(
     let keep = match revocation {
         Revocation::None => return Ok(()),
         Revocation::All => None,
-        Revocation::AllExcept(session) => Some(session.as_str()),
+        Revocation::AllExcept(session) => Some(session.to_string()),
     };
     sqlx::query(
         "UPDATE sessions SET revoked_at = $1 WHERE user_sub = $2 AND revoked_at IS NULL \
@@ -159,7 +223,7 @@ pub(super) async fn revoke_sessions(
     )
     .bind(now)
     .bind(sub.to_string())
-    .bind(keep)
+    .bind(keep.as_deref())
     .execute(&mut *tx)
     .await
     .map_err(before_commit)?;
@@ -172,6 +236,76 @@ pub(super) async fn revoke_sessions(
             .map_err(before_commit)?;
     }
     Ok(())
+}
+
+/// The single statement that decides a race: only one caller can move `consumed_at` from
+/// NULL, and only while the session is live. The session is checked by key (EXISTS): SQLite
+/// ran an `IN (SELECT …)` over every live session for each refresh, which took refresh from
+/// hundreds per second to single digits at 100 000 sessions.
+const CONSUME_TOKEN: &str = "UPDATE refresh_tokens SET consumed_at = $1, consumed_at_ms = $4, \
+     replaced_by = $2 \
+     WHERE token_hash = $3 AND consumed_at IS NULL AND EXISTS \
+     (SELECT 1 FROM sessions WHERE sessions.id = refresh_tokens.session_id \
+     AND sessions.revoked_at IS NULL AND sessions.expires_at > $1) \
+     RETURNING session_id";
+
+impl SqlStore {
+    /// One attempt to consume a live token and store its successor; whether it did. On
+    /// Postgres this is one statement (the consumption, and the insert fed by what it
+    /// returned), atomic on its own: one round trip where a transaction took four. SQLite
+    /// cannot write inside a `WITH`, and its round trips stay in the process, so there it is
+    /// a transaction of the same two statements.
+    async fn consume_and_replace(
+        &self,
+        presented_hash: &TokenHash,
+        successor_hash: &TokenHash,
+        now_ms: UnixMillis,
+    ) -> Result<bool, StoreError> {
+        let now = seconds_of(now_ms);
+        if self.backend == Backend::Postgres {
+            static CONSUME_AND_INSERT: LazyLock<String> = LazyLock::new(|| {
+                format!(
+                    "WITH consumed AS ({CONSUME_TOKEN}) \
+                     INSERT INTO refresh_tokens (token_hash, session_id, parent_hash, issued_at) \
+                     SELECT $2, session_id, $3, $1 FROM consumed RETURNING session_id"
+                )
+            });
+            // A lost connection may have committed it (`classify`, not `before_commit`): the
+            // caller's retry recognises its own successor.
+            let inserted = sqlx::query(AssertSqlSafe(CONSUME_AND_INSERT.as_str()))
+                .bind(now)
+                .bind(successor_hash.as_str())
+                .bind(presented_hash.as_str())
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(classify)?;
+            return Ok(inserted.is_some());
+        }
+        // Connection first, then the turn (SQLite; see `writers`): a turn held while
+        // queueing for a connection behind the readers would stall every writer.
+        let mut tx = self.pool.begin().await.map_err(before_commit)?;
+        let turn = self.write_turn().await;
+        let consumed = sqlx::query(CONSUME_TOKEN)
+            .bind(now)
+            .bind(successor_hash.as_str())
+            .bind(presented_hash.as_str())
+            .bind(now_ms)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(before_commit)?;
+        let Some(row) = consumed else {
+            tx.rollback().await.map_err(before_commit)?;
+            // The caller's reads take connections of their own: the turn goes back first, or
+            // the writers holding connections while they wait for it would starve them.
+            drop(turn);
+            return Ok(false);
+        };
+        let session_id = session_id(&get::<String>(&row, "session_id")?)?;
+        insert_successor(&mut tx, &session_id, presented_hash, successor_hash, now).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(true)
+    }
 }
 
 #[async_trait]
@@ -251,12 +385,12 @@ impl SessionStore for SqlStore {
         .await
     }
 
-    async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+    async fn session(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
         self.fetch_optional(
             "session",
             AssertSqlSafe(sql),
-            |q| q.bind(id),
+            |q| q.bind(id.to_string()),
             session_from_row,
         )
         .await
@@ -264,22 +398,35 @@ impl SessionStore for SqlStore {
 
     async fn refresh_token(
         &self,
-        token_hash: &str,
+        token_hash: &TokenHash,
     ) -> Result<Option<RefreshTokenRecord>, StoreError> {
         let sql = format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1");
         self.fetch_optional(
             "refresh_token",
             AssertSqlSafe(sql),
-            |q| q.bind(token_hash),
+            |q| q.bind(token_hash.as_str()),
             refresh_token_from_row,
+        )
+        .await
+    }
+
+    async fn refresh_context(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<RefreshContext>, StoreError> {
+        self.fetch_optional(
+            "refresh_context",
+            AssertSqlSafe(refresh_context_sql(self.backend)),
+            |q| q.bind(token_hash.as_str()),
+            refresh_context_from_row,
         )
         .await
     }
 
     async fn rotate_refresh_token(
         &self,
-        presented_hash: &str,
-        successor_hash: &str,
+        presented_hash: &TokenHash,
+        successor_hash: &TokenHash,
         now_ms: UnixMillis,
     ) -> Result<Rotation, StoreError> {
         let now = seconds_of(now_ms);
@@ -291,45 +438,18 @@ impl SessionStore for SqlStore {
         // Not retrying at all would be safe too, but would turn every lost reply into a
         // 503 and leave the client holding a consumed token.
         self.retrying("rotate_refresh_token", Replay::Safe, || async move {
-            // Connection first, then the turn (SQLite; see `writers`): a turn held while
-            // queueing for a connection behind the readers would stall every writer.
-            let mut tx = self.pool.begin().await.map_err(before_commit)?;
-            let turn = self.write_turn().await;
-            // The single statement that decides a race: only one caller can move consumed_at
-            // from NULL, and only while the session is live. The session is checked by key
-            // (EXISTS): SQLite ran an `IN (SELECT …)` over every live session for each refresh,
-            // which took refresh from hundreds per second to single digits at 100 000 sessions.
-            let consumed = sqlx::query(
-                "UPDATE refresh_tokens SET consumed_at = $1, consumed_at_ms = $4, \
-                 replaced_by = $2 \
-                 WHERE token_hash = $3 AND consumed_at IS NULL AND EXISTS \
-                 (SELECT 1 FROM sessions WHERE sessions.id = refresh_tokens.session_id \
-                 AND sessions.revoked_at IS NULL AND sessions.expires_at > $1) \
-                 RETURNING session_id",
-            )
-            .bind(now)
-            .bind(successor_hash)
-            .bind(presented_hash)
-            .bind(now_ms)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(before_commit)?;
-            if let Some(row) = consumed {
-                let session_id: String = get(&row, "session_id")?;
-                insert_successor(&mut tx, &session_id, presented_hash, successor_hash, now).await?;
-                tx.commit().await.map_err(classify)?;
+            if self
+                .consume_and_replace(presented_hash, successor_hash, now_ms)
+                .await?
+            {
                 return Ok(Rotation::Rotated);
             }
-            tx.rollback().await.map_err(before_commit)?;
-            // The reads below take connections of their own: give the turn back first, or the
-            // writers holding connections while they wait for it would starve them.
-            drop(turn);
             let Some(token) = self.refresh_token(presented_hash).await? else {
                 return Ok(Rotation::Invalid);
             };
             // Only this call knows `successor_hash`: finding it as the replacement means an
             // earlier attempt of this very call committed and its reply was lost.
-            if token.replaced_by.as_deref() == Some(successor_hash) {
+            if token.replaced_by.as_ref() == Some(successor_hash) {
                 return Ok(Rotation::Rotated);
             }
             let live_session = self
@@ -346,9 +466,9 @@ impl SessionStore for SqlStore {
 
     async fn regrant_refresh_token(
         &self,
-        predecessor_hash: &str,
-        head_hash: &str,
-        successor_hash: &str,
+        predecessor_hash: &TokenHash,
+        head_hash: &TokenHash,
+        successor_hash: &TokenHash,
         window_ms: i64,
         now_ms: UnixMillis,
     ) -> Result<bool, StoreError> {
@@ -366,7 +486,7 @@ impl SessionStore for SqlStore {
                  AND (regranted_at_ms IS NULL OR regranted_at_ms <= $3)",
             )
             .bind(now_ms)
-            .bind(predecessor_hash)
+            .bind(predecessor_hash.as_str())
             .bind(window_start)
             .execute(&mut *tx)
             .await
@@ -378,9 +498,9 @@ impl SessionStore for SqlStore {
             )
             .bind(now)
             .bind(now_ms)
-            .bind(predecessor_hash)
+            .bind(predecessor_hash.as_str())
             .bind(window_start)
-            .bind(head_hash)
+            .bind(head_hash.as_str())
             .execute(&mut *tx)
             .await
             .map_err(before_commit)?;
@@ -391,14 +511,14 @@ impl SessionStore for SqlStore {
             )
             .bind(now)
             .bind(now_ms)
-            .bind(successor_hash)
-            .bind(head_hash)
+            .bind(successor_hash.as_str())
+            .bind(head_hash.as_str())
             .fetch_optional(&mut *tx)
             .await
             .map_err(before_commit)?;
             match (session.rows_affected(), marked.rows_affected(), head) {
                 (1, 1, Some(row)) => {
-                    let session_id: String = get(&row, "session_id")?;
+                    let session_id = session_id(&get::<String>(&row, "session_id")?)?;
                     insert_successor(&mut tx, &session_id, head_hash, successor_hash, now).await?;
                     tx.commit().await.map_err(classify)?;
                     Ok(true)
@@ -409,19 +529,19 @@ impl SessionStore for SqlStore {
                     // As in rotation: our own successor behind the head means our earlier
                     // attempt committed.
                     let head = self.refresh_token(head_hash).await?;
-                    Ok(head.and_then(|h| h.replaced_by).as_deref() == Some(successor_hash))
+                    Ok(head.and_then(|h| h.replaced_by).as_ref() == Some(successor_hash))
                 }
             }
         })
         .await
     }
 
-    async fn revoke_session(&self, id: &str, now: UnixSeconds) -> Result<bool, StoreError> {
+    async fn revoke_session(&self, id: &SessionId, now: UnixSeconds) -> Result<bool, StoreError> {
         self.execute_one(
             "revoke_session",
             Replay::Safe,
             "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-            |q| q.bind(now).bind(id),
+            |q| q.bind(now).bind(id.to_string()),
         )
         .await
     }
@@ -446,7 +566,7 @@ impl SessionStore for SqlStore {
             "INSERT INTO auth_challenges (session_hash, pool_id, client_id, user_sub, \
              challenge_name, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             |q| {
-                q.bind(&challenge.session_hash)
+                q.bind(challenge.session_hash.as_str())
                     .bind(challenge.pool_id.as_str())
                     .bind(challenge.client_id.as_str())
                     .bind(challenge.user_sub.to_string())
@@ -459,13 +579,16 @@ impl SessionStore for SqlStore {
         Ok(())
     }
 
-    async fn challenge(&self, session_hash: &str) -> Result<Option<ChallengeRecord>, StoreError> {
+    async fn challenge(
+        &self,
+        session_hash: &TokenHash,
+    ) -> Result<Option<ChallengeRecord>, StoreError> {
         let sql =
             format!("SELECT {CHALLENGE_COLUMNS} FROM auth_challenges WHERE session_hash = $1");
         self.fetch_optional(
             "challenge",
             AssertSqlSafe(sql),
-            |q| q.bind(session_hash),
+            |q| q.bind(session_hash.as_str()),
             challenge_from_row,
         )
         .await
@@ -473,7 +596,7 @@ impl SessionStore for SqlStore {
 
     async fn take_challenge(
         &self,
-        session_hash: &str,
+        session_hash: &TokenHash,
         now: UnixSeconds,
     ) -> Result<Option<ChallengeRecord>, StoreError> {
         // DELETE … RETURNING is one atomic step on both backends: of two concurrent answers
@@ -486,7 +609,7 @@ impl SessionStore for SqlStore {
                 "take_challenge",
                 Replay::OnlyIfNothingWritten,
                 AssertSqlSafe(sql),
-                |q| q.bind(session_hash),
+                |q| q.bind(session_hash.as_str()),
                 challenge_from_row,
             )
             .await?;

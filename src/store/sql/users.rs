@@ -8,7 +8,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 
 use super::sessions::revoke_sessions;
-use super::{SqlStore, corrupt, get, get_flag};
+use super::{Columns, SqlStore, corrupt};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::{Sub, UserPoolId};
@@ -21,37 +21,44 @@ use crate::store::{
     CodeAttempt, CodePurpose, ConfirmationCodeRecord, Revocation, StoreError, UserStore,
 };
 
-const USER_COLUMNS: &str = "sub, pool_id, username, username_key, password_hash, pepper_id, \
-    srp_verifier, status, enabled, attributes, tokens_valid_after, temporary_password_expires_at, \
+pub(super) const USER_COLUMNS: &str = "sub, pool_id, username, username_key, password_hash, \
+    pepper_id, srp_verifier, status, enabled, attributes, tokens_valid_after, \
+    temporary_password_expires_at, \
     created_at, updated_at";
 
 fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
-    let sub: String = get(row, "sub")?;
-    let pool_id: String = get(row, "pool_id")?;
-    let status: String = get(row, "status")?;
-    let attributes: String = get(row, "attributes")?;
+    user_from(Columns::plain(row))
+}
+
+pub(super) fn user_from(c: Columns<'_>) -> Result<User, StoreError> {
+    let sub: String = c.get("sub")?;
+    let pool_id: String = c.get("pool_id")?;
+    let status: String = c.get("status")?;
+    let attributes: String = c.get("attributes")?;
     let attributes: BTreeMap<String, String> =
         serde_json::from_str(&attributes).map_err(|e| corrupt("user attributes", e))?;
-    let pepper_id: Option<String> = get(row, "pepper_id")?;
-    let srp_verifier: Option<String> = get(row, "srp_verifier")?;
-    let password = get::<Option<String>>(row, "password_hash")?.map(|phc| StoredPasswordHash {
-        phc: secret(phc),
-        pepper_id,
-        srp_verifier: srp_verifier.map(secret),
-    });
+    let pepper_id: Option<String> = c.get("pepper_id")?;
+    let srp_verifier: Option<String> = c.get("srp_verifier")?;
+    let password = c
+        .get::<Option<String>>("password_hash")?
+        .map(|phc| StoredPasswordHash {
+            phc: secret(phc),
+            pepper_id,
+            srp_verifier: srp_verifier.map(secret),
+        });
     Ok(User {
         sub: Sub::parse(&sub).map_err(|e| corrupt("user sub", e))?,
         pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
-        username: get(row, "username")?,
-        username_key: UsernameKey::from_stored(get(row, "username_key")?),
+        username: c.get("username")?,
+        username_key: UsernameKey::from_stored(c.get("username_key")?),
         password,
         status: UserStatus::parse(&status).map_err(|e| corrupt("user status", e))?,
-        enabled: get_flag(row, "enabled")?,
+        enabled: c.flag("enabled")?,
         attributes: UserAttributes::from_stored(attributes),
-        tokens_valid_after: get(row, "tokens_valid_after")?,
-        temporary_password_expires_at: get(row, "temporary_password_expires_at")?,
-        created_at: get(row, "created_at")?,
-        updated_at: get(row, "updated_at")?,
+        tokens_valid_after: c.get("tokens_valid_after")?,
+        temporary_password_expires_at: c.get("temporary_password_expires_at")?,
+        created_at: c.get("created_at")?,
+        updated_at: c.get("updated_at")?,
     })
 }
 
