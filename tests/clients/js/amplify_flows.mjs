@@ -1,0 +1,164 @@
+// Amplify JS v6 (aws-amplify), configured as an app would configure it for Cognito but with
+// userPoolEndpoint aimed at Gatehouse, runs under Node: signUp, confirmSignUp with the code
+// from the dev outbox, signIn (SRP, Amplify's default), fetchUserAttributes,
+// updateUserAttributes, signOut, resetPassword / confirmResetPassword, and signIn with the
+// new password.
+//
+// Usage: node amplify_flows.mjs ENDPOINT POOL CLIENT
+// The pool allows self sign-up; the server runs with GATEHOUSE_DEV_OUTBOX=true. The script
+// signs up carol (carol@example.com) and ends with her password Brand-New-Horse-7.
+import assert from "node:assert/strict";
+
+import { Amplify } from "aws-amplify";
+import {
+  confirmResetPassword,
+  confirmSignUp,
+  fetchAuthSession,
+  fetchUserAttributes,
+  getCurrentUser,
+  resetPassword,
+  signIn,
+  signOut,
+  signUp,
+  updateUserAttributes,
+} from "aws-amplify/auth";
+import { cognitoUserPoolsTokenProvider } from "aws-amplify/auth/cognito";
+
+const [endpoint, userPoolId, userPoolClientId] = process.argv.slice(2);
+const USERNAME = "carol";
+const EMAIL = "carol@example.com";
+const PASSWORD = "Correct-Horse-9";
+const NEW_PASSWORD = "Brand-New-Horse-7";
+
+Amplify.configure({
+  Auth: { Cognito: { userPoolId, userPoolClientId, userPoolEndpoint: endpoint } },
+});
+
+// Node has no localStorage: tokens live in this map, as a browser app's would live in its
+// storage. (Amplify falls back to memory by itself; setting it explicitly keeps the test
+// independent of that fallback.) After configure, which installs the default storage.
+const store = new Map();
+cognitoUserPoolsTokenProvider.setKeyValueStorage({
+  setItem: async (key, value) => void store.set(key, value),
+  getItem: async (key) => store.get(key) ?? null,
+  removeItem: async (key) => void store.delete(key),
+  clear: async () => store.clear(),
+});
+
+// The newest code sent to `to`, read from Gatehouse's dev outbox as a user reads their mail.
+async function codeSentTo(to, seen) {
+  const response = await fetch(`${endpoint}/_dev/outbox?to=${encodeURIComponent(to)}`);
+  assert.equal(response.status, 200);
+  const { Messages } = await response.json();
+  const newest = Messages[0];
+  assert.ok(newest, `a message was sent to ${to}`);
+  const code = newest.Text.match(/\b\d{6}\b/)?.[0];
+  assert.ok(code, `the message to ${to} holds a six-digit code: ${newest.Text}`);
+  assert.ok(!seen.has(code) || Messages.length === 1, "a fresh message was sent");
+  seen.add(code);
+  return code;
+}
+
+const codes = new Set();
+
+async function signUpAndConfirm() {
+  const signedUp = await signUp({
+    username: USERNAME,
+    password: PASSWORD,
+    options: { userAttributes: { email: EMAIL } },
+  });
+  assert.equal(signedUp.isSignUpComplete, false);
+  assert.equal(signedUp.nextStep.signUpStep, "CONFIRM_SIGN_UP");
+  assert.equal(signedUp.nextStep.codeDeliveryDetails.deliveryMedium, "EMAIL");
+  assert.equal(signedUp.nextStep.codeDeliveryDetails.attributeName, "email");
+  assert.ok(signedUp.userId, "signUp returns the user's sub");
+
+  await assert.rejects(
+    confirmSignUp({ username: USERNAME, confirmationCode: "000000" }),
+    (error) => error.name === "CodeMismatchException",
+  );
+  const confirmed = await confirmSignUp({
+    username: USERNAME,
+    confirmationCode: await codeSentTo(EMAIL, codes),
+  });
+  assert.equal(confirmed.isSignUpComplete, true);
+  assert.equal(confirmed.nextStep.signUpStep, "DONE");
+  console.log("ok: signUp, confirmSignUp with the code from the outbox");
+  return signedUp.userId;
+}
+
+async function signInWithSrp(password) {
+  const result = await signIn({ username: USERNAME, password });
+  assert.equal(result.isSignedIn, true, JSON.stringify(result.nextStep));
+  assert.equal(result.nextStep.signInStep, "DONE");
+  const user = await getCurrentUser();
+  assert.equal(user.username, USERNAME);
+  const { tokens } = await fetchAuthSession();
+  assert.equal(tokens.accessToken.payload.username, USERNAME);
+  assert.equal(tokens.idToken.payload.email, EMAIL);
+  assert.ok([...store.keys()].some((key) => key.endsWith(".accessToken")), "tokens were stored");
+  return user;
+}
+
+async function signInAndAttributes(sub) {
+  await assert.rejects(
+    signIn({ username: USERNAME, password: "Wrong-Horse-9" }),
+    (error) => error.name === "NotAuthorizedException",
+  );
+  const user = await signInWithSrp(PASSWORD);
+  assert.equal(user.userId, sub);
+  console.log("ok: signIn (SRP) after a wrong password is refused");
+
+  const attributes = await fetchUserAttributes();
+  assert.equal(attributes.sub, sub);
+  assert.equal(attributes.email, EMAIL);
+  assert.equal(attributes.email_verified, "true");
+
+  const updated = await updateUserAttributes({
+    userAttributes: { name: "Carol Danvers", locale: "en-GB" },
+  });
+  for (const name of ["name", "locale"]) {
+    assert.equal(updated[name].isUpdated, true, JSON.stringify(updated));
+    assert.equal(updated[name].nextStep.updateAttributeStep, "DONE");
+  }
+  const after = await fetchUserAttributes();
+  assert.equal(after.name, "Carol Danvers");
+  assert.equal(after.locale, "en-GB");
+  assert.equal(after.email, EMAIL);
+  console.log("ok: fetchUserAttributes, updateUserAttributes");
+
+  await signOut();
+  assert.ok(![...store.keys()].some((key) => key.endsWith(".accessToken")), "tokens were removed");
+  await assert.rejects(getCurrentUser(), (error) => error.name === "UserUnAuthenticatedException");
+  console.log("ok: signOut");
+}
+
+async function resetAndSignIn() {
+  const reset = await resetPassword({ username: USERNAME });
+  assert.equal(reset.isPasswordReset, false);
+  assert.equal(reset.nextStep.resetPasswordStep, "CONFIRM_RESET_PASSWORD_WITH_CODE");
+  assert.equal(reset.nextStep.codeDeliveryDetails.deliveryMedium, "EMAIL");
+  await assert.rejects(
+    confirmResetPassword({ username: USERNAME, confirmationCode: "000000", newPassword: NEW_PASSWORD }),
+    (error) => error.name === "CodeMismatchException",
+  );
+  await confirmResetPassword({
+    username: USERNAME,
+    confirmationCode: await codeSentTo(EMAIL, codes),
+    newPassword: NEW_PASSWORD,
+  });
+  console.log("ok: resetPassword, confirmResetPassword with the code from the outbox");
+
+  await assert.rejects(
+    signIn({ username: USERNAME, password: PASSWORD }),
+    (error) => error.name === "NotAuthorizedException",
+  );
+  await signInWithSrp(NEW_PASSWORD);
+  await signOut();
+  console.log("ok: signIn (SRP) with the new password only");
+}
+
+const sub = await signUpAndConfirm();
+await signInAndAttributes(sub);
+await resetAndSignIn();
+console.log("amplify: all checks passed");
