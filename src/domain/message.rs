@@ -46,6 +46,9 @@ pub enum MessageKind {
     SignUpCode,
     /// The password-reset code (`ForgotPassword`, `AdminResetUserPassword`).
     ResetPasswordCode,
+    /// The code that verifies an e-mail address or phone number
+    /// (`GetUserAttributeVerificationCode`, a changed address).
+    VerifyAttributeCode,
 }
 
 impl MessageKind {
@@ -53,6 +56,7 @@ impl MessageKind {
         match self {
             Self::SignUpCode => "SIGN_UP_CODE",
             Self::ResetPasswordCode => "RESET_PASSWORD_CODE",
+            Self::VerifyAttributeCode => "VERIFY_ATTRIBUTE_CODE",
         }
     }
 
@@ -60,6 +64,7 @@ impl MessageKind {
         match raw {
             "SIGN_UP_CODE" => Some(Self::SignUpCode),
             "RESET_PASSWORD_CODE" => Some(Self::ResetPasswordCode),
+            "VERIFY_ATTRIBUTE_CODE" => Some(Self::VerifyAttributeCode),
             _ => None,
         }
     }
@@ -68,8 +73,8 @@ impl MessageKind {
     /// `{username}` for the user name.
     fn default_template(self) -> (&'static str, &'static str) {
         match self {
-            // Cognito sends reset codes with the pool's verification message too.
-            Self::SignUpCode | Self::ResetPasswordCode => (
+            // Cognito sends reset and attribute codes with the pool's verification message too.
+            Self::SignUpCode | Self::ResetPasswordCode | Self::VerifyAttributeCode => (
                 "Your verification code",
                 "Your verification code is {####}.",
             ),
@@ -237,7 +242,11 @@ mod tests {
         for medium in [Medium::Email, Medium::Sms] {
             assert_eq!(Medium::parse(medium.as_str()), Some(medium));
         }
-        for kind in [MessageKind::SignUpCode, MessageKind::ResetPasswordCode] {
+        for kind in [
+            MessageKind::SignUpCode,
+            MessageKind::ResetPasswordCode,
+            MessageKind::VerifyAttributeCode,
+        ] {
             assert_eq!(MessageKind::parse(kind.as_str()), Some(kind));
         }
     }
