@@ -5,6 +5,7 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::Parser;
+use gatehouse::domain::error_chain::ErrorChain;
 
 /// glibc is the allocator (its figures against mimalloc are in docs/benchmarks.md, "Memory");
 /// the `mimalloc` feature builds the alternative for that comparison.
@@ -16,7 +17,10 @@ fn main() -> ExitCode {
     // A .env file is optional; real environment variables win over it.
     let _ = dotenvy::dotenv();
     let cli = cli::Cli::parse();
-    cli::init_logging(&cli.settings);
+    if let Err(error) = cli::init_logging(&cli.settings) {
+        eprintln!("gatehouse: {error}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -30,7 +34,9 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("gatehouse: {error}");
+            // Every cause, so the operator reads why (the database's own words, a file's
+            // error) and not only what failed.
+            eprintln!("gatehouse: {}", ErrorChain(&error));
             ExitCode::FAILURE
         }
     }

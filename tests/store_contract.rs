@@ -20,6 +20,7 @@ use gatehouse::domain::lockout::{FailureRecord, LockoutPolicy};
 use gatehouse::domain::pool::{PoolSettings, UserPool};
 use gatehouse::domain::secret::{ExposeSecret, secret};
 use gatehouse::domain::user::{StoredPasswordHash, User, UserStatus};
+use gatehouse::domain::username::UsernameKey;
 use gatehouse::store::sql::{ConnectOptions, MigrateError};
 use gatehouse::store::{
     ChallengeRecord, CodeAttempt, CodePurpose, ConfirmationCodeRecord, GroupRecord, GroupStore,
@@ -68,12 +69,17 @@ fn hash(value: &str) -> StoredPasswordHash {
     }
 }
 
+/// A username key as the store holds it.
+fn username_key(name: &str) -> UsernameKey {
+    UsernameKey::from_stored(name.to_owned())
+}
+
 fn user(pool: &UserPool, username: &str) -> User {
     User {
         sub: Sub::generate(),
         pool_id: pool.id.clone(),
         username: username.into(),
-        username_key: username.to_lowercase(),
+        username_key: username_key(&username.to_lowercase()),
         password: Some(hash("$argon2id$original")),
         status: UserStatus::Confirmed,
         enabled: true,
@@ -400,7 +406,11 @@ async fn pools_and_clients_round_trip_and_names_are_unique(backend: Db) {
 
 async fn users_round_trip_and_usernames_are_unique_per_pool(backend: Db) {
     let (store, _db, acme, _, alice) = populated(backend).await;
-    let found = store.user_by_key(&acme.id, "alice").await.unwrap().unwrap();
+    let found = store
+        .user_by_key(&acme.id, &username_key("alice"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.sub, alice.sub);
     assert_eq!(found.attributes, alice.attributes);
     assert_eq!(
@@ -417,7 +427,13 @@ async fn users_round_trip_and_usernames_are_unique_per_pool(backend: Db) {
             .username,
         "alice"
     );
-    assert!(store.user_by_key(&acme.id, "bob").await.unwrap().is_none());
+    assert!(
+        store
+            .user_by_key(&acme.id, &username_key("bob"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let twin = user(&acme, "alice");
     assert!(matches!(
@@ -461,7 +477,10 @@ async fn users_round_trip_and_usernames_are_unique_per_pool(backend: Db) {
 async fn disabling_and_password_changes_revoke_sessions(backend: Db) {
     let (store, _db, _, client, alice) = populated(backend).await;
     let first = new_session(&alice, &client, "hash-1");
-    store.start_session(&first, "scope", "alice").await.unwrap();
+    store
+        .start_session(&first, "scope", &username_key("alice"))
+        .await
+        .unwrap();
     assert!(
         store
             .set_enabled(&alice.sub, false, NOW + 10)
@@ -477,7 +496,7 @@ async fn disabling_and_password_changes_revoke_sessions(backend: Db) {
 
     let second = new_session(&alice, &client, "hash-2");
     store
-        .start_session(&second, "scope", "alice")
+        .start_session(&second, "scope", &username_key("alice"))
         .await
         .unwrap();
     assert!(
@@ -507,7 +526,10 @@ async fn disabling_and_password_changes_revoke_sessions(backend: Db) {
 
     // Without revocation, sessions stay (used for temporary passwords set by seed files).
     let third = new_session(&alice, &client, "hash-3");
-    store.start_session(&third, "scope", "alice").await.unwrap();
+    store
+        .start_session(&third, "scope", &username_key("alice"))
+        .await
+        .unwrap();
     store
         .set_password(
             &alice.sub,
@@ -599,7 +621,7 @@ async fn deleting_a_user_removes_their_sessions(backend: Db) {
     let (store, _db, _, client, alice) = populated(backend).await;
     let session = new_session(&alice, &client, "hash-del");
     store
-        .start_session(&session, "scope", "alice")
+        .start_session(&session, "scope", &username_key("alice"))
         .await
         .unwrap();
     assert!(store.delete_user(&alice.sub).await.unwrap());
@@ -646,12 +668,12 @@ async fn sessions_start_with_a_hashed_refresh_token_and_clear_failures(backend: 
     let (store, _db, acme, client, alice) = populated(backend).await;
     let policy = LockoutPolicy::default();
     store
-        .record_failure(acme.id.as_str(), "alice", &policy, NOW)
+        .record_failure(acme.id.as_str(), &username_key("alice"), &policy, NOW)
         .await
         .unwrap();
     let session = new_session(&alice, &client, "token-hash");
     store
-        .start_session(&session, acme.id.as_str(), "alice")
+        .start_session(&session, acme.id.as_str(), &username_key("alice"))
         .await
         .unwrap();
     let record = store.session(&session.id).await.unwrap().unwrap();
@@ -666,7 +688,7 @@ async fn sessions_start_with_a_hashed_refresh_token_and_clear_failures(backend: 
     assert_eq!((token.issued_at, token.consumed_at), (NOW, None));
     assert!(
         store
-            .failures(acme.id.as_str(), "alice")
+            .failures(acme.id.as_str(), &username_key("alice"))
             .await
             .unwrap()
             .is_none()
@@ -674,7 +696,9 @@ async fn sessions_start_with_a_hashed_refresh_token_and_clear_failures(backend: 
     // A refresh-token hash is unique.
     let clash = new_session(&alice, &client, "token-hash");
     assert!(matches!(
-        store.start_session(&clash, "scope", "alice").await,
+        store
+            .start_session(&clash, "scope", &username_key("alice"))
+            .await,
         Err(StoreError::Conflict(_))
     ));
     assert!(
@@ -783,7 +807,7 @@ fn srp_challenge(pool: &UserPool, client: &AppClient, hash: &str) -> SrpChalleng
         pool_id: pool.id.clone(),
         client_id: client.id.clone(),
         username: "Alice".into(),
-        username_key: "alice".into(),
+        username_key: username_key("alice"),
         client_public: "0a".into(),
         server_secret: "v2.sealed".into(),
         expires_at: NOW + 180,
@@ -850,7 +874,7 @@ async fn concurrent_failures_each_count_and_lock(backend: Db) {
         let policy = policy.clone();
         tokio::spawn(async move {
             store
-                .record_failure("pool", "mallory", &policy, NOW)
+                .record_failure("pool", &username_key("mallory"), &policy, NOW)
                 .await
                 .unwrap()
         })
@@ -867,14 +891,24 @@ async fn concurrent_failures_each_count_and_lock(backend: Db) {
         (1..=20).collect::<Vec<_>>(),
         "no failure lost, none double-counted"
     );
-    let record = store.failures("pool", "mallory").await.unwrap().unwrap();
+    let record = store
+        .failures("pool", &username_key("mallory"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.count, 20);
     assert_eq!(
         record.locked_until,
         Some(NOW + 900),
         "2^15 s capped at 15 minutes"
     );
-    assert!(store.failures("pool", "other").await.unwrap().is_none());
+    assert!(
+        store
+            .failures("pool", &username_key("other"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn concurrent_reservations_pass_the_lock_no_more_than_the_free_failures(backend: Db) {
@@ -885,7 +919,7 @@ async fn concurrent_reservations_pass_the_lock_no_more_than_the_free_failures(ba
         let policy = policy.clone();
         tokio::spawn(async move {
             store
-                .reserve_attempt("pool", "mallory", &policy, NOW)
+                .reserve_attempt("pool", &username_key("mallory"), &policy, NOW)
                 .await
                 .unwrap()
         })
@@ -904,12 +938,16 @@ async fn concurrent_reservations_pass_the_lock_no_more_than_the_free_failures(ba
         .collect();
     granted.sort_unstable();
     assert_eq!(granted, [1, 2, 3, 4, 5], "only the free failures pass");
-    let record = store.failures("pool", "mallory").await.unwrap().unwrap();
+    let record = store
+        .failures("pool", &username_key("mallory"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((record.count, record.locked_until), (5, Some(NOW + 1)));
     // When the lock runs out, one more attempt passes and locks for twice as long.
     assert_eq!(
         store
-            .reserve_attempt("pool", "mallory", &policy, NOW + 1)
+            .reserve_attempt("pool", &username_key("mallory"), &policy, NOW + 1)
             .await
             .unwrap(),
         Reservation::Granted(FailureRecord {
@@ -920,7 +958,7 @@ async fn concurrent_reservations_pass_the_lock_no_more_than_the_free_failures(ba
     );
     assert_eq!(
         store
-            .reserve_attempt("pool", "mallory", &policy, NOW + 2)
+            .reserve_attempt("pool", &username_key("mallory"), &policy, NOW + 2)
             .await
             .unwrap(),
         Reservation::Locked
@@ -932,21 +970,30 @@ async fn reservations_respect_the_quiet_window_and_are_cleared(backend: Db) {
     let policy = LockoutPolicy::default();
     for i in 0..4 {
         store
-            .reserve_attempt("pool", "bob", &policy, NOW + i)
+            .reserve_attempt("pool", &username_key("bob"), &policy, NOW + i)
             .await
             .unwrap();
     }
     // Quiet for the reset window: the next attempt is the first again.
     let Reservation::Granted(fresh) = store
-        .reserve_attempt("pool", "bob", &policy, NOW + 3 + 900)
+        .reserve_attempt("pool", &username_key("bob"), &policy, NOW + 3 + 900)
         .await
         .unwrap()
     else {
         panic!("not locked");
     };
     assert_eq!((fresh.count, fresh.locked_until), (1, None));
-    store.clear_failures("pool", "bob").await.unwrap();
-    assert!(store.failures("pool", "bob").await.unwrap().is_none());
+    store
+        .clear_failures("pool", &username_key("bob"))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .failures("pool", &username_key("bob"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn concurrent_code_attempts_see_the_code_at_most_five_times(backend: Db) {
@@ -1065,7 +1112,7 @@ async fn codes_of_different_purposes_are_separate_and_a_reset_spends_its_code(ba
     // The reset spends its own code only, sets the password and ends every session.
     let session = new_session(&alice, &client, "h-reset");
     store
-        .start_session(&session, "acme", "alice")
+        .start_session(&session, "acme", &username_key("alice"))
         .await
         .unwrap();
     let hash = StoredPasswordHash {
@@ -1235,14 +1282,18 @@ async fn failures_are_forgotten_after_a_quiet_period(backend: Db) {
     let policy = LockoutPolicy::default();
     for i in 0..5 {
         store
-            .record_failure("pool", "bob", &policy, NOW + i)
+            .record_failure("pool", &username_key("bob"), &policy, NOW + i)
             .await
             .unwrap();
     }
-    let locked = store.failures("pool", "bob").await.unwrap().unwrap();
+    let locked = store
+        .failures("pool", &username_key("bob"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((locked.count, locked.locked_until), (5, Some(NOW + 4 + 1)));
     let fresh = store
-        .record_failure("pool", "bob", &policy, NOW + 4 + 900)
+        .record_failure("pool", &username_key("bob"), &policy, NOW + 4 + 900)
         .await
         .unwrap();
     assert_eq!((fresh.count, fresh.locked_until), (1, None));
@@ -1349,7 +1400,7 @@ async fn concurrent_rotations_of_one_token_have_one_winner(backend: Db) {
     let (store, _db, _, client, alice) = populated(backend).await;
     let session = new_session(&alice, &client, "root");
     store
-        .start_session(&session, "scope", "alice")
+        .start_session(&session, "scope", &username_key("alice"))
         .await
         .unwrap();
     let attempts = (0..20).map(|i| {
@@ -1408,7 +1459,11 @@ fn at_ms(offset: i64) -> i64 {
 async fn a_consumed_token_is_regranted_once_and_only_while_its_successor_is_live(backend: Db) {
     let (store, _db, _, client, alice) = populated(backend).await;
     store
-        .start_session(&new_session(&alice, &client, "t0"), "scope", "alice")
+        .start_session(
+            &new_session(&alice, &client, "t0"),
+            "scope",
+            &username_key("alice"),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -1486,7 +1541,7 @@ async fn refresh_tokens_of_revoked_or_expired_sessions_do_not_rotate(backend: Db
     let (store, _db, _, client, alice) = populated(backend).await;
     let session = new_session(&alice, &client, "a0");
     store
-        .start_session(&session, "scope", "alice")
+        .start_session(&session, "scope", &username_key("alice"))
         .await
         .unwrap();
     assert!(store.revoke_session(&session.id, NOW + 1).await.unwrap());
@@ -1503,7 +1558,7 @@ async fn refresh_tokens_of_revoked_or_expired_sessions_do_not_rotate(backend: Db
     );
     let expiring = new_session(&alice, &client, "b0");
     store
-        .start_session(&expiring, "scope", "alice")
+        .start_session(&expiring, "scope", &username_key("alice"))
         .await
         .unwrap();
     assert_eq!(
@@ -1542,10 +1597,13 @@ async fn password_change_can_keep_the_current_session(backend: Db) {
     let current = new_session(&alice, &client, "c0");
     let other = new_session(&alice, &client, "o0");
     store
-        .start_session(&current, "scope", "alice")
+        .start_session(&current, "scope", &username_key("alice"))
         .await
         .unwrap();
-    store.start_session(&other, "scope", "alice").await.unwrap();
+    store
+        .start_session(&other, "scope", &username_key("alice"))
+        .await
+        .unwrap();
     store
         .set_password(
             &alice.sub,
@@ -1630,23 +1688,26 @@ async fn housekeeping_purges_in_bounded_batches(backend: Db) {
         let mut session = new_session(&alice, &client, &format!("h{i}"));
         session.expires_at = NOW + 10;
         store
-            .start_session(&session, "scope", "alice")
+            .start_session(&session, "scope", &username_key("alice"))
             .await
             .unwrap();
     }
     let live = new_session(&alice, &client, "live");
-    store.start_session(&live, "scope", "alice").await.unwrap();
+    store
+        .start_session(&live, "scope", &username_key("alice"))
+        .await
+        .unwrap();
     store
         .create_challenge(&challenge(&acme, &client, &alice, "old-ch", NOW + 5), NOW)
         .await
         .unwrap();
     let policy = LockoutPolicy::default();
     store
-        .record_failure("pool", "quiet", &policy, NOW)
+        .record_failure("pool", &username_key("quiet"), &policy, NOW)
         .await
         .unwrap();
     store
-        .record_failure("pool", "recent", &policy, NOW + 950)
+        .record_failure("pool", &username_key("recent"), &policy, NOW + 950)
         .await
         .unwrap();
     store
@@ -1690,7 +1751,13 @@ async fn housekeeping_purges_in_bounded_batches(backend: Db) {
         store.refresh_token("h0").await.unwrap().is_none(),
         "tokens go with their session"
     );
-    assert!(store.failures("pool", "recent").await.unwrap().is_some());
+    assert!(
+        store
+            .failures("pool", &username_key("recent"))
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(store.signing_keys(&acme.id).await.unwrap().len(), 1);
 }
 

@@ -69,16 +69,16 @@ fn server() -> &'static Server {
 
 fn settings() -> Settings {
     let mut settings = Settings::with_database("sqlite::memory:");
-    settings.bind = "127.0.0.1:0".into();
-    settings.argon2_memory_kib = 64;
-    settings.argon2_iterations = 1;
-    settings.allow_weak_password_hashing = true;
-    settings.key_encryption_key = Some(SecretString::from(STANDARD.encode([7u8; 32])));
-    settings.http_workers = Some(1);
-    settings.hash_workers = Some(1);
-    settings.sign_in_rate_per_ip = 0;
-    settings.housekeeping_interval_seconds = 0;
-    settings.admin_auth = AdminAuthSetting::InsecureNone;
+    settings.server.bind = "127.0.0.1:0".into();
+    settings.crypto.argon2_memory_kib = 64;
+    settings.crypto.argon2_iterations = 1;
+    settings.crypto.allow_weak_password_hashing = true;
+    settings.crypto.key_encryption_key = Some(SecretString::from(STANDARD.encode([7u8; 32])));
+    settings.server.http_workers = Some(1);
+    settings.limits.hash_workers = Some(1);
+    settings.limits.sign_in_rate_per_ip = 0;
+    settings.server.housekeeping_interval_seconds = 0;
+    settings.admin.admin_auth = AdminAuthSetting::InsecureNone;
     settings
 }
 

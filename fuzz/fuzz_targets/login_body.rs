@@ -12,7 +12,6 @@ use gatehouse::domain::password_policy::MAX_PASSWORD_CHARS;
 use gatehouse::domain::pool::MAX_POOL_NAME_CHARS;
 use gatehouse::domain::username::MAX_USERNAME_CHARS;
 use gatehouse::fuzzing::login_request;
-use gatehouse::http::error::ErrorKind;
 use libfuzzer_sys::fuzz_target;
 use secrecy::ExposeSecret;
 
@@ -20,7 +19,8 @@ fuzz_target!(|body: &[u8]| {
     match login_request(body) {
         Ok(accepted) => check_accepted(body, &accepted),
         Err(error) => {
-            assert_eq!(error.kind, ErrorKind::InvalidParameter, "{error}");
+            assert_eq!(error.type_name(), "InvalidParameterException", "{error}");
+            assert_eq!(error.status().as_u16(), 400, "{error}");
             assert!(!error.message.is_empty());
             for value in string_members(body) {
                 // Our messages are ASCII templates, so a value with a non-ASCII character

@@ -13,8 +13,6 @@
 use crate::domain::ids::{Sub, UserPoolId};
 use crate::domain::user::User;
 
-use super::{AuthError, NotAuthorized};
-
 /// The tracing target of every audit event.
 pub const TARGET: &str = "gatehouse::audit";
 
@@ -128,57 +126,5 @@ impl<'a> AuditEvent<'a> {
             Outcome::Success => emit_at!(info),
             Outcome::Failure | Outcome::Error => emit_at!(warn),
         }
-    }
-}
-
-/// The outcome and reason an error stands for, in the words audit consumers filter on.
-pub fn classify(error: &AuthError) -> (Outcome, &'static str) {
-    let failure = |reason| (Outcome::Failure, reason);
-    match error {
-        AuthError::NotAuthorized(reason) => failure(match reason {
-            NotAuthorized::IncorrectCredentials => "incorrect_credentials",
-            NotAuthorized::UserDisabled => "user_disabled",
-            NotAuthorized::AttemptsExceeded => "locked_out",
-            NotAuthorized::InvalidSession => "invalid_session",
-            NotAuthorized::TemporaryPasswordExpired => "temporary_password_expired",
-            NotAuthorized::InvalidRefreshToken => "invalid_refresh_token",
-            NotAuthorized::InvalidAccessToken => "invalid_access_token",
-            NotAuthorized::AccessTokenRevoked => "access_token_revoked",
-            NotAuthorized::Other(_) => "not_authorized",
-        }),
-        AuthError::PasswordResetRequired => failure("password_reset_required"),
-        AuthError::RefreshTokenReuse => failure("refresh_token_reuse"),
-        AuthError::UserNotConfirmed => failure("user_not_confirmed"),
-        AuthError::UserNotFound => failure("user_not_found"),
-        AuthError::InvalidPassword(_) => failure("password_policy"),
-        AuthError::InvalidParameter(_) => failure("invalid_parameter"),
-        AuthError::ResourceNotFound(_) => failure("not_found"),
-        AuthError::UnsupportedOperation(_) => failure("operation_disabled"),
-        AuthError::UsernameExists
-        | AuthError::GroupExists
-        | AuthError::AlreadyExists(_)
-        | AuthError::CodeMismatch
-        | AuthError::ExpiredCode
-        | AuthError::LimitExceeded => failure("refused"),
-        AuthError::TooManyRequests => (Outcome::Error, "overloaded"),
-        AuthError::Unavailable(_) => (Outcome::Error, "database_unavailable"),
-        AuthError::Internal(_) => (Outcome::Error, "internal_error"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refusals_and_breakdowns_are_told_apart() {
-        assert_eq!(
-            classify(&AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded)),
-            (Outcome::Failure, "locked_out")
-        );
-        assert_eq!(
-            classify(&AuthError::Unavailable("down".into())),
-            (Outcome::Error, "database_unavailable")
-        );
     }
 }

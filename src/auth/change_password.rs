@@ -21,7 +21,7 @@ impl Services {
     ) -> Result<(), AuthError> {
         let now = self.clock.now();
         let scope = failure_scope(&caller.pool.name, Some(&caller.pool));
-        let key = caller.user.username_key.as_str();
+        let key = &caller.user.username_key;
         // A stolen access token must not become an unlimited password oracle: the previous
         // password is subject to the same lockout as sign-in.
         // The attempt is counted before the verification, in the statement that checks the

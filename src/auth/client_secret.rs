@@ -36,7 +36,7 @@ impl Services {
         let sealed = self
             .kek
             .encrypt(value.as_bytes(), client.id.as_str())
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+            .map_err(AuthError::internal)?;
         Ok((secret(value), sealed))
     }
 
@@ -48,8 +48,8 @@ impl Services {
         let bytes = self
             .kek
             .decrypt(sealed, client.id.as_str())
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
-        let text = String::from_utf8(bytes).map_err(|e| AuthError::Internal(e.to_string()))?;
+            .map_err(AuthError::internal)?;
+        let text = String::from_utf8(bytes).map_err(AuthError::internal)?;
         Ok(Some(secret(text)))
     }
 
@@ -73,7 +73,7 @@ impl Services {
             ));
         };
         let mut mac = Hmac::<Sha256>::new_from_slice(client_secret.expose_secret().as_bytes())
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+            .map_err(AuthError::internal)?;
         mac.update(username.as_bytes());
         mac.update(client.id.as_str().as_bytes());
         let expected = STANDARD.encode(mac.finalize().into_bytes());

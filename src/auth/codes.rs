@@ -56,13 +56,13 @@ impl Services {
         let mut bytes = [0u8; 4];
         SysRng
             .try_fill_bytes(&mut bytes)
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+            .map_err(AuthError::internal)?;
         let code = format!("{:06}", u32::from_le_bytes(bytes) % 1_000_000);
         let now = self.clock.now();
         let code_encrypted = self
             .kek
             .encrypt(code.as_bytes(), &context(&user.sub, purpose, bound_to))
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+            .map_err(AuthError::internal)?;
         self.store
             .put_confirmation_code(
                 &ConfirmationCodeRecord {
@@ -137,10 +137,10 @@ impl Services {
                 &record.code_encrypted,
                 &context(&record.user_sub, record.purpose, bound_to),
             )
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+            .map_err(AuthError::internal)?;
         String::from_utf8(bytes)
             .map(|code| secret(&code))
-            .map_err(|e| AuthError::Internal(e.to_string()))
+            .map_err(AuthError::internal)
     }
 
     /// The user's live code of `purpose`, for the operator (`gatehouse user

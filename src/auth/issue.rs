@@ -47,7 +47,7 @@ impl Services {
         user: &User,
         now: UnixSeconds,
     ) -> Result<PreparedSession, AuthError> {
-        let refresh = OpaqueToken::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
+        let refresh = OpaqueToken::generate().map_err(AuthError::internal)?;
         let origin_jti = uuid::Uuid::new_v4().to_string();
         let (id_token, access_token) = self.mint(client, user, &origin_jti, now, now).await?;
         Ok(PreparedSession {
@@ -124,10 +124,9 @@ impl Services {
             .keys
             .signing_key(&user.pool_id, KeyPurpose::Access)
             .await?;
-        let id_token = jwt::sign(&id_claims, &id_kid, &id_key)
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
-        let access_token = jwt::sign(&access_claims, &access_kid, &access_key)
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        let id_token = jwt::sign(&id_claims, &id_kid, &id_key).map_err(AuthError::internal)?;
+        let access_token =
+            jwt::sign(&access_claims, &access_kid, &access_key).map_err(AuthError::internal)?;
         Ok((secret(id_token), secret(access_token)))
     }
 }

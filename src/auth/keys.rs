@@ -25,6 +25,7 @@ use crate::crypto::jwt;
 use crate::crypto::kek::KeyEncryptionKey;
 use crate::crypto::keys::{self, PublicJwk};
 use crate::domain::clock::{Clock, UnixSeconds};
+use crate::domain::error_chain::ErrorChain;
 use crate::domain::ids::UserPoolId;
 use crate::store::{KeyPurpose, KeyState, SigningKeyRecord, Store};
 
@@ -42,15 +43,6 @@ pub struct KeyPolicy {
     pub activation_delay_seconds: i64,
     /// Rotate automatically when the active key is this old (None: only by command).
     pub rotation_days: Option<u32>,
-}
-
-impl Default for KeyPolicy {
-    fn default() -> Self {
-        Self {
-            activation_delay_seconds: 600,
-            rotation_days: None,
-        }
-    }
 }
 
 #[derive(Clone)]
@@ -183,7 +175,7 @@ impl SigningKeys {
                 }
             }
         }
-        Err(AuthError::Internal(format!(
+        Err(AuthError::internal(format!(
             "no active {} signing key for pool {pool} after repeated attempts",
             purpose.as_str()
         )))
@@ -199,8 +191,8 @@ impl SigningKeys {
     ) -> Result<Option<SigningKeyRecord>, AuthError> {
         let generated = tokio::task::spawn_blocking(keys::generate_rsa)
             .await
-            .map_err(|e| AuthError::Internal(e.to_string()))?
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+            .map_err(AuthError::internal)?
+            .map_err(AuthError::internal)?;
         let activates_at = match state {
             KeyState::Pending => now + self.policy.activation_delay_seconds,
             KeyState::Active | KeyState::Retired => now,
@@ -211,8 +203,7 @@ impl SigningKeys {
             purpose,
             alg: keys::ALGORITHM.to_owned(),
             private_key_encrypted: String::new(),
-            public_jwk: serde_json::to_string(&generated.public)
-                .map_err(|e| AuthError::Internal(e.to_string()))?,
+            public_jwk: serde_json::to_string(&generated.public).map_err(AuthError::internal)?,
             state,
             created_at: now,
             activates_at,
@@ -222,7 +213,7 @@ impl SigningKeys {
             private_key_encrypted: self
                 .kek
                 .seal_bound(generated.private_der.expose_secret(), &binding(&record))
-                .map_err(|e| AuthError::Internal(e.to_string()))?,
+                .map_err(AuthError::internal)?,
             ..record
         };
         if self.store.insert_signing_key(&record).await? {
@@ -308,10 +299,7 @@ impl SigningKeys {
             if !self.is_published(&record, now) || self.open(&record).await.is_err() {
                 continue;
             }
-            published.push(
-                serde_json::from_str(&record.public_jwk)
-                    .map_err(|e| AuthError::Internal(e.to_string()))?,
-            );
+            published.push(serde_json::from_str(&record.public_jwk).map_err(AuthError::internal)?);
         }
         Ok(published)
     }
@@ -326,7 +314,7 @@ impl SigningKeys {
                 purpose = record.purpose.as_str(),
                 "signing key row refused: {why}; it is neither published nor used"
             );
-            AuthError::Internal(format!("signing key {} refused: {why}", record.kid))
+            AuthError::internal(format!("signing key {} refused: {why}", record.kid))
         };
         let stored = &record.private_key_encrypted;
         if KeyEncryptionKey::is_bound(stored) {
@@ -365,11 +353,11 @@ impl SigningKeys {
                 // Another replica (or request) re-sealed it first.
                 Ok(false) => {}
                 Err(error) => {
-                    tracing::warn!(%error, kid = %record.kid, "could not re-seal a signing key; will retry on next use");
+                    tracing::warn!(error = %ErrorChain(&error), kid = %record.kid, "could not re-seal a signing key; will retry on next use");
                 }
             },
             Err(error) => {
-                tracing::warn!(%error, kid = %record.kid, "could not re-seal a signing key");
+                tracing::warn!(error = %ErrorChain(&error), kid = %record.kid, "could not re-seal a signing key");
             }
         }
         Ok(der)
@@ -400,10 +388,9 @@ impl SigningKeys {
         if self.open(record).await.is_err() {
             return Ok(None);
         }
-        let jwk: PublicJwk = serde_json::from_str(&record.public_jwk)
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
-        let key =
-            Arc::new(jwt::decoding_key(&jwk).map_err(|e| AuthError::Internal(e.to_string()))?);
+        let jwk: PublicJwk =
+            serde_json::from_str(&record.public_jwk).map_err(AuthError::internal)?;
+        let key = Arc::new(jwt::decoding_key(&jwk).map_err(AuthError::internal)?);
         if let Ok(mut cache) = self.verifying.lock() {
             cache.insert(kid.to_owned(), key.clone());
         }

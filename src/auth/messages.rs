@@ -127,15 +127,14 @@ impl Services {
         // Time-ordered (UUIDv7), so messages written in the same second still list in the
         // order they were written.
         let id = uuid::Uuid::now_v7().to_string();
-        let plaintext =
-            serde_json::to_vec(content).map_err(|e| AuthError::Internal(e.to_string()))?;
+        let plaintext = serde_json::to_vec(content).map_err(AuthError::internal)?;
         let content_sealed = self
             .kek
             .seal_bound(
                 &plaintext,
                 &binding(&id, &pool.id, medium.as_str(), destination),
             )
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+            .map_err(AuthError::internal)?;
         let state = match medium {
             Medium::Email if self.mail.smtp => OutboxState::Pending,
             Medium::Email | Medium::Sms => OutboxState::Held,
@@ -178,8 +177,8 @@ impl Services {
                     &record.destination,
                 ),
             )
-            .map_err(|e| AuthError::Internal(format!("outbox message {}: {e}", record.id)))?;
-        serde_json::from_slice(&plaintext).map_err(|e| AuthError::Internal(e.to_string()))
+            .map_err(|e| AuthError::internal(format!("outbox message {}: {e}", record.id)))?;
+        serde_json::from_slice(&plaintext).map_err(AuthError::internal)
     }
 
     /// Messages in the outbox, newest first, opened (`gatehouse outbox list`, the dev

@@ -7,6 +7,7 @@ pub mod change_password;
 pub mod client_secret;
 pub mod codes;
 pub mod delete_user;
+mod error;
 pub mod forgot_password;
 pub mod housekeeping;
 pub mod issue;
@@ -25,13 +26,13 @@ pub mod verify_attribute;
 use std::sync::Arc;
 
 use crate::crypto::kek::KeyEncryptionKey;
-use crate::crypto::password::{HashError, PasswordHasher};
-use crate::domain::attribute_access::WriteRefused;
+use crate::crypto::password::PasswordHasher;
 use crate::domain::clock::Clock;
 use crate::domain::ids::{Region, UserPoolId};
 use crate::domain::telemetry::Telemetry;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
+pub use error::{AuthError, Cause, NotAuthorized};
 pub use keys::SigningKeys;
 
 /// How token issuers are spelled (docs/api.md, "Verifying tokens").
@@ -78,112 +79,6 @@ pub struct Services {
     pub telemetry: Arc<dyn Telemetry>,
     /// Whether mail leaves the outbox, and the default sender.
     pub mail: messages::MailSettings,
-}
-
-/// Why a sign-in was refused, in the words Cognito uses.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NotAuthorized {
-    /// Wrong password, unknown user and unknown pool alike.
-    IncorrectCredentials,
-    UserDisabled,
-    AttemptsExceeded,
-    InvalidSession,
-    TemporaryPasswordExpired,
-    /// Unknown, expired, revoked or foreign refresh token.
-    InvalidRefreshToken,
-    /// Malformed, forged, expired or foreign access token.
-    InvalidAccessToken,
-    /// A well-formed access token whose session or user was signed out since.
-    AccessTokenRevoked,
-    /// Any other refusal, with Cognito's message (client secrets, confirmation state).
-    Other(String),
-}
-
-impl NotAuthorized {
-    pub fn message(&self) -> &str {
-        match self {
-            Self::IncorrectCredentials => "Incorrect username or password.",
-            Self::UserDisabled => "User is disabled.",
-            Self::AttemptsExceeded => "Password attempts exceeded",
-            Self::InvalidSession => "Invalid session for the user.",
-            Self::TemporaryPasswordExpired => {
-                "Temporary password has expired and must be reset by an administrator."
-            }
-            Self::InvalidRefreshToken => "Invalid Refresh Token",
-            Self::InvalidAccessToken => "Invalid Access Token",
-            Self::AccessTokenRevoked => "Access Token has been revoked",
-            Self::Other(message) => message,
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("{0}")]
-    InvalidParameter(String),
-    #[error("{}", .0.message())]
-    NotAuthorized(NotAuthorized),
-    #[error("Password reset required for the user")]
-    PasswordResetRequired,
-    /// A consumed refresh token came back after the grace window: its session is revoked.
-    #[error("Refresh token has been reused; the session has been revoked")]
-    RefreshTokenReuse,
-    #[error("User is not confirmed.")]
-    UserNotConfirmed,
-    #[error("{0}")]
-    InvalidPassword(String),
-    #[error("{0}")]
-    ResourceNotFound(String),
-    #[error("User already exists")]
-    UsernameExists,
-    #[error("User does not exist.")]
-    UserNotFound,
-    #[error("A group with the name already exists.")]
-    GroupExists,
-    #[error("Invalid verification code provided, please try again.")]
-    CodeMismatch,
-    #[error("Invalid code provided, please request a code again.")]
-    ExpiredCode,
-    #[error("Attempt limit exceeded, please try after some time.")]
-    LimitExceeded,
-    #[error("{0}")]
-    AlreadyExists(String),
-    /// The app client has the operation switched off (RevokeToken without token revocation).
-    #[error("{0}")]
-    UnsupportedOperation(String),
-    #[error("Too many requests")]
-    TooManyRequests,
-    /// The database is unreachable: fail closed, tell the client to retry.
-    #[error("Service unavailable: {0}")]
-    Unavailable(String),
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-impl From<StoreError> for AuthError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::Unavailable(detail) | StoreError::Transient(detail) => {
-                Self::Unavailable(detail)
-            }
-            StoreError::Conflict(detail) | StoreError::Internal(detail) => Self::Internal(detail),
-        }
-    }
-}
-
-impl From<WriteRefused> for AuthError {
-    fn from(refused: WriteRefused) -> Self {
-        Self::NotAuthorized(NotAuthorized::Other(refused.message()))
-    }
-}
-
-impl From<HashError> for AuthError {
-    fn from(error: HashError) -> Self {
-        match error {
-            HashError::Overloaded => Self::TooManyRequests,
-            HashError::Internal(detail) => Self::Internal(detail),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -95,7 +95,7 @@ impl Services {
             .filter(|u| u.enabled && u.status == UserStatus::ForceChangePassword)
             .ok_or_else(invalid_session)?;
         if let Some(username) = &answer.username
-            && username.key() != user.username_key
+            && *username.key() != user.username_key
         {
             return Err(invalid_session());
         }

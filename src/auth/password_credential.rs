@@ -10,6 +10,7 @@ use crate::crypto::srp::{GROUP_BYTES, SALT_BYTES, Verifier, pool_name};
 use crate::domain::ids::{Sub, UserPoolId};
 use crate::domain::secret::{ExposeSecret, SecretString, secret};
 use crate::domain::user::StoredPasswordHash;
+use crate::domain::username::UsernameKey;
 
 use super::{AuthError, Services};
 
@@ -20,7 +21,7 @@ pub struct CredentialOwner<'a> {
     pub pool_id: &'a UserPoolId,
     pub sub: &'a Sub,
     /// The normalised username, which is the `USER_ID_FOR_SRP` the challenge names.
-    pub username_key: &'a str,
+    pub username_key: &'a UsernameKey,
 }
 
 impl CredentialOwner<'_> {
@@ -59,9 +60,9 @@ impl Services {
         owner: CredentialOwner<'_>,
         password: &SecretString,
     ) -> Result<SecretString, AuthError> {
-        let salt = os_random::<SALT_BYTES>().map_err(|e| AuthError::Internal(e.to_string()))?;
+        let salt = os_random::<SALT_BYTES>().map_err(AuthError::internal)?;
         let pool = pool_name(owner.pool_id.as_str()).to_owned();
-        let user_id = owner.username_key.to_owned();
+        let user_id = owner.username_key.as_str().to_owned();
         let password = password.expose_secret().to_owned();
         let admission = self.hasher.admit().await?;
         let mut plaintext = self
@@ -76,7 +77,7 @@ impl Services {
         let sealed = self
             .kek
             .seal_bound(&plaintext, &owner.binding())
-            .map_err(|e| AuthError::Internal(e.to_string()));
+            .map_err(AuthError::internal);
         zeroize::Zeroize::zeroize(&mut plaintext);
         Ok(secret(sealed?))
     }

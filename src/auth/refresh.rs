@@ -135,10 +135,7 @@ impl Services {
         let result = self.exchange(presented, binding, mode).await;
         self.telemetry.refresh(match &result {
             Ok(_) => RefreshResult::Refreshed,
-            Err(AuthError::RefreshTokenReuse) => RefreshResult::ReuseDetected,
-            Err(AuthError::NotAuthorized(_)) => RefreshResult::Invalid,
-            Err(AuthError::Unavailable(_)) => RefreshResult::Unavailable,
-            Err(_) => RefreshResult::Error,
+            Err(error) => error.metric().into(),
         });
         result
     }
@@ -215,7 +212,7 @@ impl Services {
                 expires_in: client.validity.access_token_seconds,
             });
         }
-        let successor = OpaqueToken::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
+        let successor = OpaqueToken::generate().map_err(AuthError::internal)?;
         // Signed before the exchange commits, with every database read it needs done: once a
         // rotation or re-exchange has committed, nothing but the reply stands between it and
         // the client, so a database failing at that moment cannot consume the token and leave

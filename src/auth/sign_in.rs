@@ -10,6 +10,7 @@ use crate::crypto::opaque::OpaqueToken;
 use crate::crypto::password::Verification;
 use crate::domain::app_client::AppClient;
 use crate::domain::clock::UnixSeconds;
+use crate::domain::error_chain::ErrorChain;
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::pool::UserPool;
 use crate::domain::secret::SecretString;
@@ -18,7 +19,7 @@ use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
 use crate::store::{ChallengeRecord, Reservation};
 
-use super::audit::{self, AuditEvent, Outcome};
+use super::audit::{AuditEvent, Outcome};
 use super::issue::IssuedTokens;
 use super::password_credential::CredentialOwner;
 use super::{AuthError, NotAuthorized, Services};
@@ -111,17 +112,7 @@ fn sign_in_result(result: &Result<SignInOutcome, AuthError>) -> SignInResult {
     match result {
         Ok(SignInOutcome::Authenticated(_)) => SignInResult::SignedIn,
         Ok(SignInOutcome::NewPasswordRequired(_)) => SignInResult::Challenged,
-        Err(AuthError::NotAuthorized(NotAuthorized::IncorrectCredentials))
-        | Err(AuthError::UserNotFound) => SignInResult::IncorrectCredentials,
-        Err(AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded)) => SignInResult::LockedOut,
-        Err(
-            AuthError::NotAuthorized(_)
-            | AuthError::PasswordResetRequired
-            | AuthError::UserNotConfirmed,
-        ) => SignInResult::Refused,
-        Err(AuthError::TooManyRequests) => SignInResult::Throttled,
-        Err(AuthError::Unavailable(_)) => SignInResult::Unavailable,
-        Err(_) => SignInResult::Error,
+        Err(error) => error.metric().into(),
     }
 }
 
@@ -276,11 +267,12 @@ impl Services {
         // A new session cleared the counter in its own transaction; any other answer to the
         // right password (challenge, disabled, unconfirmed, …) gives the reservation back.
         // (A server fault leaves it counted: the answer was not given.)
-        if !matches!(
-            outcome,
-            Ok(SignInOutcome::Authenticated(_))
-                | Err(AuthError::Unavailable(_) | AuthError::Internal(_))
-        ) {
+        let kept = match &outcome {
+            Ok(SignInOutcome::Authenticated(_)) => true,
+            Ok(SignInOutcome::NewPasswordRequired(_)) => false,
+            Err(error) => error.is_server_fault(),
+        };
+        if !kept {
             self.store.clear_failures(scope, &user.username_key).await?;
         }
         outcome
@@ -327,7 +319,7 @@ impl Services {
         user: &User,
         now: UnixSeconds,
     ) -> Result<SignInOutcome, AuthError> {
-        let session = OpaqueToken::generate().map_err(|e| AuthError::Internal(e.to_string()))?;
+        let session = OpaqueToken::generate().map_err(AuthError::internal)?;
         self.store
             .create_challenge(
                 &ChallengeRecord {
@@ -343,8 +335,8 @@ impl Services {
             .await?;
         // Only what the client may read: the challenge is the user's first view of themselves.
         let readable = client.settings.readable(&user.attributes);
-        let user_attributes_json = serde_json::to_string(readable.as_map())
-            .map_err(|e| AuthError::Internal(e.to_string()))?;
+        let user_attributes_json =
+            serde_json::to_string(readable.as_map()).map_err(AuthError::internal)?;
         Ok(SignInOutcome::NewPasswordRequired(NewPasswordChallenge {
             session: session.value,
             username: user.username.clone(),
@@ -366,7 +358,7 @@ impl Services {
         let replacement = match self.new_password_credential(owner, password).await {
             Ok(hash) => hash,
             Err(error) => {
-                tracing::debug!(%error, sub = %user.sub, "rehash skipped");
+                tracing::debug!(error = %ErrorChain(&error), sub = %user.sub, "rehash skipped");
                 return;
             }
         };
@@ -379,7 +371,9 @@ impl Services {
             Ok(false) => {
                 tracing::debug!(sub = %user.sub, "password changed meanwhile; rehash dropped")
             }
-            Err(error) => tracing::warn!(%error, sub = %user.sub, "rehash failed"),
+            Err(error) => {
+                tracing::warn!(error = %ErrorChain(&error), sub = %user.sub, "rehash failed")
+            }
         }
     }
 }
@@ -393,7 +387,7 @@ fn audit_sign_in(pool: &str, username: &str, result: &Result<&SignInOutcome, &Au
             event.with_reason("new_password_required").emit();
         }
         Err(error) => {
-            let (outcome, reason) = audit::classify(error);
+            let (outcome, reason) = error.audit();
             AuditEvent {
                 outcome,
                 ..event.with_reason(reason)

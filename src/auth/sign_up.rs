@@ -103,7 +103,7 @@ impl Services {
             sub,
             pool_id: pool.id.clone(),
             username: request.username.as_str().to_owned(),
-            username_key: request.username.key().to_owned(),
+            username_key: request.username.key().clone(),
             password: Some(hash),
             status: UserStatus::Unconfirmed,
             enabled: true,

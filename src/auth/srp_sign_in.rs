@@ -24,13 +24,13 @@ use crate::domain::ids::UserPoolId;
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::telemetry::SignInResult;
 use crate::domain::user::User;
-use crate::domain::username::Username;
+use crate::domain::username::{Username, UsernameKey};
 use crate::store::{Reservation, SrpChallengeRecord};
 
-use super::audit::{self, AuditEvent, Outcome};
+use super::audit::{AuditEvent, Outcome};
 use super::password_credential::CredentialOwner;
 use super::sign_in::{CHALLENGE_SECONDS, SignInOutcome};
-use super::{AuthError, NotAuthorized, Services};
+use super::{AuthError, Cause, NotAuthorized, Services};
 
 pub const PASSWORD_VERIFIER: &str = "PASSWORD_VERIFIER";
 
@@ -88,7 +88,7 @@ fn ephemeral_binding(
     block_hash: &str,
     pool: &UserPoolId,
     client: &AppClient,
-    username_key: &str,
+    username_key: &UsernameKey,
 ) -> String {
     format!(
         "srp-ephemeral\n{block_hash}\n{pool}\n{}\n{username_key}",
@@ -96,8 +96,8 @@ fn ephemeral_binding(
     )
 }
 
-fn internal(error: impl std::fmt::Display) -> AuthError {
-    AuthError::Internal(error.to_string())
+fn internal(error: impl Into<Cause>) -> AuthError {
+    AuthError::internal(error)
 }
 
 fn invalid_session() -> AuthError {
@@ -107,7 +107,7 @@ fn invalid_session() -> AuthError {
 impl Services {
     /// A decoy salt and exponent, stable per pool and name, from a key derived from the
     /// key-encryption key: an unknown name answers the same way every time, like a real one.
-    fn srp_decoy(&self, pool: &UserPoolId, username_key: &str) -> Result<Decoy, AuthError> {
+    fn srp_decoy(&self, pool: &UserPoolId, username_key: &UsernameKey) -> Result<Decoy, AuthError> {
         let key = self.kek.derive_key("gatehouse srp decoy verifier v1");
         let derive = |label: &str| -> Result<[u8; 32], AuthError> {
             let mut mac =
@@ -152,7 +152,7 @@ impl Services {
         let admission = self.hasher.admit().await?;
         let now = self.clock.now();
         let pool_id = client.pool_id.clone();
-        let key = start.username.key().to_owned();
+        let key = start.username.key().clone();
         let user = self.store.user_by_key(&pool_id, &key).await?;
         let real = self.user_srp_secret(user.as_ref());
         let decoy = self.srp_decoy(&pool_id, &key)?;
@@ -202,7 +202,7 @@ impl Services {
             server_public,
             secret_block: STANDARD.encode(secret_block),
             username: start.username.as_str().to_owned(),
-            user_id_for_srp: key,
+            user_id_for_srp: key.as_str().to_owned(),
         })
     }
 
@@ -218,15 +218,7 @@ impl Services {
         self.telemetry.sign_in(match &result {
             Ok(SignInOutcome::Authenticated(_)) => SignInResult::SignedIn,
             Ok(SignInOutcome::NewPasswordRequired(_)) => SignInResult::Challenged,
-            Err(AuthError::NotAuthorized(NotAuthorized::IncorrectCredentials))
-            | Err(AuthError::UserNotFound) => SignInResult::IncorrectCredentials,
-            Err(AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded)) => {
-                SignInResult::LockedOut
-            }
-            Err(AuthError::TooManyRequests) => SignInResult::Throttled,
-            Err(AuthError::Unavailable(_)) => SignInResult::Unavailable,
-            Err(AuthError::Internal(_)) => SignInResult::Error,
-            Err(_) => SignInResult::Refused,
+            Err(error) => error.metric().into(),
         });
         let event = AuditEvent::new("sign_in", client.pool_id.as_str(), Outcome::Success)
             .with_username(&username);
@@ -236,7 +228,7 @@ impl Services {
                 event.with_reason("new_password_required").emit();
             }
             Err(error) => {
-                let (outcome, reason) = audit::classify(error);
+                let (outcome, reason) = error.audit();
                 AuditEvent {
                     outcome,
                     ..event.with_reason(reason)
@@ -261,7 +253,7 @@ impl Services {
             .store
             .take_srp_challenge(&block_hash, now)
             .await?
-            .filter(|c| c.client_id == client.id && c.username_key == answer.username.key())
+            .filter(|c| c.client_id == client.id && c.username_key == *answer.username.key())
             .ok_or_else(invalid_session)?;
         // Cognito's clients hash SECRET_HASH over either name: USERNAME (the id for SRP) or
         // the name first given.
@@ -278,7 +270,7 @@ impl Services {
             .await?
             .ok_or_else(invalid_session)?;
         let scope = pool.id.to_string();
-        let key = challenge.username_key.as_str();
+        let key = &challenge.username_key;
         let reserved = match self
             .store
             .reserve_attempt(&scope, key, &pool.settings.lockout, now)
@@ -305,7 +297,7 @@ impl Services {
         zeroize::Zeroize::zeroize(&mut opened);
         let client_public = ClientPublic::parse_hex(&challenge.client_public).map_err(internal)?;
         let pool_name = pool_name(pool.id.as_str()).to_owned();
-        let user_id = key.to_owned();
+        let user_id = key.as_str().to_owned();
         let PasswordVerifierAnswer {
             secret_block,
             timestamp,

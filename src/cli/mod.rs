@@ -15,8 +15,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use gatehouse::app::{self, StartupError};
 use gatehouse::auth::{AuthError, Services};
-use gatehouse::config::{LogFormat, Settings};
-use tracing_subscriber::EnvFilter;
+use gatehouse::config::{ConfigError, LogFormat, Settings};
 
 use client::ClientCommand;
 use keys::KeysCommand;
@@ -70,7 +69,7 @@ enum Command {
 pub(super) enum CliError {
     #[error(transparent)]
     Startup(#[from] StartupError),
-    #[error("{0}")]
+    #[error(transparent)]
     Auth(#[from] AuthError),
     #[error("{0}")]
     Usage(String),
@@ -78,17 +77,20 @@ pub(super) enum CliError {
     Io(#[from] std::io::Error),
 }
 
-pub(super) fn init_logging(settings: &Settings) {
-    let filter = EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
+/// Starts the log as GATEHOUSE_LOG and GATEHOUSE_LOG_FORMAT say, before anything else runs;
+/// a filter that does not parse is refused here, naming the variable.
+pub(super) fn init_logging(settings: &Settings) -> Result<(), ConfigError> {
+    let telemetry = settings.telemetry.validate()?;
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(telemetry.env_filter())
         .with_writer(std::io::stderr)
         // Colour codes only for a person at a terminal; files and log collectors get plain text.
         .with_ansi(std::io::stderr().is_terminal());
-    match settings.log_format {
+    match telemetry.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
     }
+    Ok(())
 }
 
 pub(super) async fn run(cli: Cli) -> Result<(), CliError> {

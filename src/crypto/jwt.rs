@@ -92,8 +92,8 @@ fn use_provider() {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("signing a token failed: {0}")]
-pub struct SigningFailed(String);
+#[error("signing a token failed")]
+pub struct SigningFailed(#[source] jsonwebtoken::errors::Error);
 
 /// Why a presented token was not accepted. Deliberately coarse: callers answer one generic
 /// error, and the reason only reaches debug logs.
@@ -110,7 +110,7 @@ pub fn sign<T: Serialize>(
     let mut header = Header::new(Algorithm::RS256);
     header.typ = None;
     header.kid = Some(kid.to_owned());
-    jsonwebtoken::encode(&header, claims, key).map_err(|e| SigningFailed(e.to_string()))
+    jsonwebtoken::encode(&header, claims, key).map_err(SigningFailed)
 }
 
 /// What the header may tell us before the signature is checked: only which key to try.

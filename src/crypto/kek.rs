@@ -37,8 +37,12 @@ pub enum KekError {
         "the key-encryption key must be 32 bytes, base64-encoded (generate one with: openssl rand -base64 32)"
     )]
     Malformed,
-    #[error("cannot read or create the key-encryption key file {path}: {reason}")]
-    File { path: String, reason: String },
+    #[error("cannot read or create the key-encryption key file {path}")]
+    File {
+        path: String,
+        #[source]
+        cause: std::io::Error,
+    },
     #[error(
         "a stored private key could not be decrypted: wrong key-encryption key, or the row was altered"
     )]
@@ -70,7 +74,7 @@ impl KeyEncryptionKey {
     pub fn load_or_create_file(path: &Path) -> Result<(Self, bool), KekError> {
         let file_error = |e: std::io::Error| KekError::File {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            cause: e,
         };
         match OpenOptions::new()
             .write(true)

@@ -33,16 +33,16 @@ pub struct GeneratedKey {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("RSA key generation failed: {0}")]
-pub struct KeyGenerationFailed(String);
+#[error("RSA key generation failed")]
+pub struct KeyGenerationFailed(#[source] Box<dyn std::error::Error + Send + Sync + 'static>);
 
 /// Generates a 2048-bit RSA key. Slow (tens of milliseconds): call it off the async workers.
 pub fn generate_rsa() -> Result<GeneratedKey, KeyGenerationFailed> {
     let private =
-        RsaPrivateKey::new(&mut OsRng, RSA_BITS).map_err(|e| KeyGenerationFailed(e.to_string()))?;
+        RsaPrivateKey::new(&mut OsRng, RSA_BITS).map_err(|e| KeyGenerationFailed(Box::new(e)))?;
     let der = private
         .to_pkcs1_der()
-        .map_err(|e| KeyGenerationFailed(e.to_string()))?;
+        .map_err(|e| KeyGenerationFailed(Box::new(e)))?;
     let n = URL_SAFE_NO_PAD.encode(private.n().to_bytes_be());
     let e = URL_SAFE_NO_PAD.encode(private.e().to_bytes_be());
     let kid = thumbprint(&e, &n);

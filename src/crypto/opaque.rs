@@ -18,15 +18,15 @@ pub struct OpaqueToken {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("the operating system's random number generator failed: {0}")]
-pub struct RandomnessUnavailable(String);
+#[error("the operating system's random number generator failed")]
+pub struct RandomnessUnavailable(#[source] Box<dyn std::error::Error + Send + Sync + 'static>);
 
 /// Fills a buffer from the OS CSPRNG (getrandom), not a userspace generator.
 pub fn os_random<const N: usize>() -> Result<[u8; N], RandomnessUnavailable> {
     let mut bytes = [0u8; N];
     SysRng
         .try_fill_bytes(&mut bytes)
-        .map_err(|e| RandomnessUnavailable(e.to_string()))?;
+        .map_err(|e| RandomnessUnavailable(Box::new(e)))?;
     Ok(bytes)
 }
 

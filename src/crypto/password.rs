@@ -25,6 +25,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use zeroize::Zeroize;
 
+use crate::domain::error_chain::Context;
 use crate::domain::secret::secret;
 use crate::domain::telemetry::{NoTelemetry, Telemetry};
 use crate::domain::user::StoredPasswordHash;
@@ -98,8 +99,15 @@ pub struct HasherLimits {
 pub enum HashError {
     #[error("the password hashing queue is full")]
     Overloaded,
-    #[error("password hashing failed: {0}")]
-    Internal(String),
+    #[error("password hashing failed")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl HashError {
+    /// A failure of the hashing itself (an error, or a message saying what went wrong).
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        Self::Internal(cause.into())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,15 +173,15 @@ impl PasswordHasher {
         limits: HasherLimits,
     ) -> Result<Self, HashError> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
-            .map_err(|e| HashError::Internal(format!("invalid Argon2 parameters: {e}")))?;
+            .map_err(|e| HashError::internal(format!("invalid Argon2 parameters: {e}")))?;
         let mut inner = Inner {
             params,
             pepper,
             retired_peppers,
             dummy: String::new(),
         };
-        let dummy_password = crate::crypto::opaque::OpaqueToken::generate()
-            .map_err(|e| HashError::Internal(e.to_string()))?;
+        let dummy_password =
+            crate::crypto::opaque::OpaqueToken::generate().map_err(HashError::internal)?;
         // Once, at start-up, on the caller's thread: its buffer is freed straight after.
         inner.dummy = hash_blocking(
             &inner,
@@ -336,7 +344,7 @@ impl PasswordHasher {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|e| HashError::Internal(e.to_string()))?;
+            .map_err(HashError::internal)?;
         self.telemetry.hashing_waited(waiting_since.elapsed());
         let (done, outcome) = tokio::sync::oneshot::channel();
         let in_flight = self.in_flight.clone();
@@ -353,7 +361,7 @@ impl PasswordHasher {
         }))?;
         outcome
             .await
-            .map_err(|_| HashError::Internal("a hashing thread stopped mid-hash".into()))
+            .map_err(|_| HashError::internal("a hashing thread stopped mid-hash"))
     }
 }
 
@@ -426,8 +434,9 @@ impl HashingThreads {
                 // Nobody would ever run it: refuse rather than hang the caller.
                 state.jobs.pop_back();
             }
-            return Err(HashError::Internal(format!(
-                "could not start a hashing thread: {error}"
+            return Err(HashError::internal(Context::new(
+                "could not start a hashing thread",
+                error,
             )));
         }
         Ok(())
@@ -502,7 +511,7 @@ fn argon2_for<'k>(
             version,
             params,
         )
-        .map_err(|e| HashError::Internal(e.to_string())),
+        .map_err(|e| HashError::internal(e.to_string())),
         None => Ok(Argon2::new(algorithm, version, params)),
     }
 }
@@ -514,7 +523,7 @@ fn hash_blocking(
     password: &str,
     memory: &mut Vec<Block>,
 ) -> Result<String, HashError> {
-    let failed = |e: &dyn std::fmt::Display| HashError::Internal(e.to_string());
+    let failed = |e: &dyn std::fmt::Display| HashError::internal(e.to_string());
     let salt = Salt::generate();
     hash_with_salt(inner, password, &salt, memory).map_err(|e| failed(&e))
 }
@@ -559,7 +568,7 @@ fn verify_blocking(
                 .chain(&inner.retired_peppers)
                 .find(|p| p.id == id)
                 .ok_or_else(|| {
-                    HashError::Internal(format!(
+                    HashError::internal(format!(
                         "a stored hash uses pepper {id:?}, which is not configured \
                          (add it to GATEHOUSE_RETIRED_PEPPERS)"
                     ))
@@ -567,7 +576,7 @@ fn verify_blocking(
         ),
     };
     let stored_hash_error =
-        |e: &dyn std::fmt::Display| HashError::Internal(format!("stored hash: {e}"));
+        |e: &dyn std::fmt::Display| HashError::internal(format!("stored hash: {e}"));
     let parsed = PasswordHash::new(phc).map_err(|e| stored_hash_error(&e))?;
     let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
         return Err(stored_hash_error(&"no salt or no hash"));

@@ -8,6 +8,7 @@ pub mod attribute_access;
 pub mod attributes;
 pub mod claims;
 pub mod clock;
+pub mod error_chain;
 pub mod ids;
 pub mod lockout;
 pub mod message;

@@ -64,6 +64,52 @@ impl RefreshResult {
     }
 }
 
+/// How a failed request counts in the metrics, whatever the flow. Each error names its
+/// class once (`AuthError::metric`); each flow's counter turns the class into its own
+/// outcome below, so a new error needs no line here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Failure {
+    /// Wrong password or unknown user.
+    IncorrectCredentials,
+    /// Refused before the password was checked: the username is locked out.
+    LockedOut,
+    /// The caller may not go on: account state, a revoked or unknown token, a client rule.
+    Refused,
+    /// A consumed refresh token came back.
+    ReuseDetected,
+    /// Shed before any work.
+    Throttled,
+    /// The database could not be reached.
+    Unavailable,
+    /// Bad input, a missing resource or a server fault.
+    Error,
+}
+
+impl From<Failure> for SignInResult {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::IncorrectCredentials => Self::IncorrectCredentials,
+            Failure::LockedOut => Self::LockedOut,
+            Failure::Refused => Self::Refused,
+            Failure::Throttled => Self::Throttled,
+            Failure::Unavailable => Self::Unavailable,
+            Failure::ReuseDetected | Failure::Error => Self::Error,
+        }
+    }
+}
+
+impl From<Failure> for RefreshResult {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            // Whatever stopped it, the token was not honoured.
+            Failure::IncorrectCredentials | Failure::LockedOut | Failure::Refused => Self::Invalid,
+            Failure::ReuseDetected => Self::ReuseDetected,
+            Failure::Unavailable => Self::Unavailable,
+            Failure::Throttled | Failure::Error => Self::Error,
+        }
+    }
+}
+
 pub trait Telemetry: Send + Sync {
     fn sign_in(&self, result: SignInResult);
     fn refresh(&self, result: RefreshResult);

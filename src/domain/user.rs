@@ -4,6 +4,7 @@ use super::attributes::UserAttributes;
 use super::clock::UnixSeconds;
 use super::ids::{Sub, UserPoolId};
 use super::secret::SecretString;
+use super::username::UsernameKey;
 
 /// Cognito's `UserStatusType` values that Gatehouse uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +58,7 @@ pub struct User {
     /// As created; the `cognito:username` claim.
     pub username: String,
     /// The normalised lookup key, unique per pool.
-    pub username_key: String,
+    pub username_key: UsernameKey,
     pub password: Option<StoredPasswordHash>,
     pub status: UserStatus,
     pub enabled: bool,

@@ -12,7 +12,30 @@ pub const MAX_USERNAME_CHARS: usize = 128;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username {
     as_given: String,
-    key: String,
+    key: UsernameKey,
+}
+
+/// The form a username is looked up by, unique per pool: what the store is asked for, so a
+/// name as typed can never be passed where its key is meant.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UsernameKey(String);
+
+impl UsernameKey {
+    /// A key as the store holds it (a `username_key` column, a paging token of ours):
+    /// already normalised, taken as it is.
+    pub fn from_stored(key: String) -> Self {
+        Self(key)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for UsernameKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 impl Username {
@@ -36,7 +59,7 @@ impl Username {
         }
         Ok(Self {
             as_given: raw.to_owned(),
-            key: lookup_key(raw),
+            key: UsernameKey(lookup_key(raw)),
         })
     }
 
@@ -46,7 +69,7 @@ impl Username {
     }
 
     /// The normalised form unique per pool.
-    pub fn key(&self) -> &str {
+    pub fn key(&self) -> &UsernameKey {
         &self.key
     }
 }
@@ -77,7 +100,7 @@ mod tests {
     fn keys_ignore_case_and_width() {
         let a = Username::parse("Alice").unwrap();
         let b = Username::parse("ＡＬＩＣＥ").unwrap();
-        assert_eq!(a.key(), "alice");
+        assert_eq!(a.key().as_str(), "alice");
         assert_eq!(a.key(), b.key());
         assert_eq!(a.as_str(), "Alice");
     }

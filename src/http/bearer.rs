@@ -3,8 +3,8 @@
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
-use super::error::{ApiError, ErrorKind, Surface};
-use crate::auth::NotAuthorized;
+use super::error::{ApiError, Surface};
+use crate::auth::{AuthError, NotAuthorized};
 use crate::domain::secret::{SecretString, secret};
 
 /// Far above any token Gatehouse issues; longer values are refused unread.
@@ -12,9 +12,11 @@ const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 pub fn bearer_token(request: &HttpRequest, surface: Surface) -> Result<SecretString, ApiError> {
     let missing = || {
-        ApiError::new(
-            ErrorKind::NotAuthorized(NotAuthorized::InvalidAccessToken),
-            "Missing or malformed Authorization header; expected: Bearer <access token>",
+        ApiError::from_auth(
+            AuthError::NotAuthorized(NotAuthorized::Other(
+                "Missing or malformed Authorization header; expected: Bearer <access token>"
+                    .to_owned(),
+            )),
             surface,
         )
     };

@@ -12,7 +12,7 @@ use actix_web::web::{self, BytesMut};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use super::error::{ApiError, ErrorKind, Surface};
+use super::error::{ApiError, Surface, Transport};
 use super::limits::RequestLimits;
 
 /// The body limit on authentication endpoints.
@@ -77,15 +77,17 @@ pub async fn read_body(
             Ok(body)
         }
         Err(_) => Err(ApiError::new(
-            ErrorKind::RequestTimeout,
+            Transport::RequestTimeout,
             "The request body did not arrive in time",
             surface,
         )),
     }
 }
 
-/// Used when the server did not configure [`RequestLimits`] (handlers under unit test).
-const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Used when the server did not configure [`RequestLimits`] (handlers under unit test): the
+/// setting's default.
+const DEFAULT_BODY_TIMEOUT: Duration =
+    Duration::from_secs(crate::config::limits::DEFAULT_REQUEST_BODY_TIMEOUT_SECONDS);
 
 fn check_content_type(request: &HttpRequest, surface: Surface) -> Result<(), ApiError> {
     let content_type = request
@@ -103,7 +105,7 @@ fn check_content_type(request: &HttpRequest, surface: Surface) -> Result<(), Api
         Ok(())
     } else {
         Err(ApiError::new(
-            ErrorKind::UnsupportedMediaType,
+            Transport::UnsupportedMediaType,
             "Content-Type must be application/json",
             surface,
         ))

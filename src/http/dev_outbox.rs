@@ -7,7 +7,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, ErrorKind, Surface};
+use super::error::{ApiError, Surface, Transport};
 use crate::auth::Services;
 use crate::domain::message::OutboxFilter;
 
@@ -76,7 +76,7 @@ async fn outbox(
     }
     if !from_this_host(&request) {
         return Err(ApiError::new(
-            ErrorKind::AccessDenied("AccessDeniedException"),
+            Transport::AccessDenied("AccessDeniedException"),
             "The dev outbox answers only clients on this host, not through a proxy.",
             Surface::Plain,
         ));

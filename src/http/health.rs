@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::shutdown::Drain;
 use crate::auth::Services;
+use crate::domain::error_chain::ErrorChain;
 
 pub fn routes(config: &mut web::ServiceConfig) {
     config
@@ -27,7 +28,7 @@ async fn ready(services: web::Data<Services>, drain: web::Data<Drain>) -> HttpRe
         return unavailable("shutting down");
     }
     if let Err(error) = services.database_ping().await {
-        tracing::warn!(%error, "readiness: database unreachable");
+        tracing::warn!(error = %ErrorChain(&error), "readiness: database unreachable");
         return unavailable("database unreachable");
     }
     match services.schema_status().await {
@@ -35,7 +36,7 @@ async fn ready(services: web::Data<Services>, drain: web::Data<Drain>) -> HttpRe
             .json(json!({"status": "ok", "schema_version": status.binary_version})),
         Ok(_) => unavailable("database schema is not the version this binary expects"),
         Err(error) => {
-            tracing::warn!(%error, "readiness: schema check failed");
+            tracing::warn!(error = %ErrorChain(&error), "readiness: schema check failed");
             unavailable("database unreachable")
         }
     }

@@ -12,7 +12,7 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 
-use super::error::{ApiError, ErrorKind, Surface};
+use super::error::{ApiError, Surface, Transport};
 
 /// The most header bytes (names plus values) a request may carry. Real clients send well
 /// under 8 KiB (a SigV4 request or a bearer token included); far less than actix's 128 KiB.
@@ -50,7 +50,7 @@ pub async fn limit_headers(
             .then(|| format!("Request headers must total at most {MAX_HEADER_BYTES} bytes"))
     };
     if let Some(message) = message {
-        let error = ApiError::new(ErrorKind::HeadersTooLarge, message, Surface::Plain);
+        let error = ApiError::new(Transport::HeadersTooLarge, message, Surface::Plain);
         let response = actix_web::ResponseError::error_response(&error);
         return Ok(request.into_response(response).map_into_right_body());
     }

@@ -23,7 +23,9 @@ pub mod well_known;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use error::{ApiError, ErrorKind, Surface};
+use error::{ApiError, Surface, Transport};
+
+use crate::auth::AuthError;
 
 /// Every route Gatehouse serves; `/metrics` only when `with_metrics` (it moves to a listener
 /// of its own when GATEHOUSE_METRICS_BIND is set).
@@ -43,16 +45,15 @@ pub fn configure(config: &mut web::ServiceConfig, with_metrics: bool) {
 
 pub(crate) async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     let path: String = request.path().chars().take(100).collect();
-    Err(ApiError::new(
-        ErrorKind::ResourceNotFound,
-        format!("No such endpoint: {} {path}", request.method()),
+    Err(ApiError::from_auth(
+        AuthError::ResourceNotFound(format!("No such endpoint: {} {path}", request.method())),
         Surface::Plain,
     ))
 }
 
 pub(crate) async fn method_not_allowed(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(
-        ErrorKind::MethodNotAllowed,
+        Transport::MethodNotAllowed,
         format!("{} is not allowed here; use POST", request.method()),
         Surface::LoginApi,
     ))

@@ -13,7 +13,7 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
-use super::error::{ApiError, ErrorKind, Surface};
+use super::error::{ApiError, Surface, Transport};
 use crate::domain::clock::UnixSeconds;
 
 const SURFACE: Surface = Surface::CognitoJson;
@@ -33,7 +33,7 @@ pub enum AdminAuth {
 }
 
 fn refused(type_name: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorKind::AccessDenied(type_name), message, SURFACE)
+    ApiError::new(Transport::AccessDenied(type_name), message, SURFACE)
 }
 
 /// The parts of an `Authorization: AWS4-HMAC-SHA256 …` header.
@@ -357,6 +357,8 @@ fn compute_signature(
 
 #[cfg(test)]
 mod tests {
+    use actix_web::http::StatusCode;
+
     use super::*;
 
     #[test]
@@ -451,10 +453,7 @@ mod tests {
     fn type_of(result: Result<(), ApiError>) -> &'static str {
         match result {
             Ok(()) => "Ok",
-            Err(ApiError {
-                kind: ErrorKind::AccessDenied(type_name),
-                ..
-            }) => type_name,
+            Err(refused) if refused.status() == StatusCode::FORBIDDEN => refused.type_name(),
             Err(other) => panic!("not an access refusal: {other:?}"),
         }
     }

@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::error::{ApiError, ErrorKind, Surface};
+use super::error::{ApiError, Surface};
 use crate::auth::{AuthError, IssuerStyle, Services};
 use crate::crypto::keys::{ALGORITHM, PublicJwk};
 use crate::domain::clock::UnixSeconds;
@@ -32,9 +32,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
 
 async fn pool(services: &Services, raw_id: &str) -> Result<UserPool, ApiError> {
     let not_found = || {
-        ApiError::new(
-            ErrorKind::ResourceNotFound,
-            format!("User pool {raw_id} does not exist."),
+        ApiError::from_auth(
+            AuthError::ResourceNotFound(format!("User pool {raw_id} does not exist.")),
             SURFACE,
         )
     };
@@ -103,7 +102,7 @@ async fn render_jwks(services: &Services, raw_id: &str) -> Result<RenderedJwks, 
         .await
         .map_err(|e| ApiError::from_auth(e, SURFACE))?;
     let body = serde_json::to_string(&JwkSet { keys })
-        .map_err(|e| ApiError::from_auth(AuthError::Internal(e.to_string()), SURFACE))?;
+        .map_err(|e| ApiError::from_auth(AuthError::internal(e), SURFACE))?;
     let etag = format!("\"{}\"", hex_prefix(&Sha256::digest(body.as_bytes())));
     Ok(RenderedJwks {
         body: web::Bytes::from(body),

@@ -531,7 +531,7 @@ impl Services {
                 .temporary_password_expires_at
                 .is_some_and(|expiry| now >= expiry);
         if expired_temporary {
-            let username = Username::parse(&user.username).map_err(AuthError::Internal)?;
+            let username = Username::parse(&user.username).map_err(AuthError::internal)?;
             self.set_user_password(pool, &username, password, temporary)
                 .await?;
             changed = true;
@@ -541,7 +541,7 @@ impl Services {
                 Verification::Match { .. }
             );
             if !matches {
-                let username = Username::parse(&user.username).map_err(AuthError::Internal)?;
+                let username = Username::parse(&user.username).map_err(AuthError::internal)?;
                 self.set_user_password(pool, &username, password, temporary)
                     .await?;
                 changed = true;

@@ -10,7 +10,7 @@ use crate::domain::ids::Sub;
 use crate::domain::pool::UserPool;
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::{User, UserStatus};
-use crate::domain::username::Username;
+use crate::domain::username::{Username, UsernameKey};
 use crate::store::{Revocation, StoreError};
 
 #[derive(Debug)]
@@ -43,7 +43,7 @@ impl Services {
             sub,
             pool_id: pool.id.clone(),
             username: new.username.as_str().to_owned(),
-            username_key: new.username.key().to_owned(),
+            username_key: new.username.key().clone(),
             password: Some(hash),
             status,
             enabled: new.enabled,
@@ -238,7 +238,7 @@ impl Services {
     pub async fn list_users_page(
         &self,
         pool: &UserPool,
-        after: Option<&str>,
+        after: Option<&UsernameKey>,
         limit: u32,
     ) -> Result<Vec<User>, AuthError> {
         Ok(self.store.list_users_page(&pool.id, after, limit).await?)

@@ -21,22 +21,22 @@ pub(super) fn classify(error: sqlx::Error) -> StoreError {
             // Postgres rolls back a transaction that hit a serialization failure (40001)
             // or was chosen as a deadlock victim (40P01), and asks for a retry.
             if code == "40001" || code == "40P01" || sqlite_busy {
-                StoreError::Transient(error.to_string())
+                StoreError::Transient(Box::new(error))
             } else if code.starts_with("08") || code.starts_with("57P") {
                 // Postgres: 08xxx connection exceptions, 57P0x shutdown and start-up.
-                StoreError::Unavailable(error.to_string())
+                StoreError::Unavailable(Box::new(error))
             } else {
-                StoreError::Internal(error.to_string())
+                StoreError::Internal(Box::new(error))
             }
         }
         // No connection could be had: nothing was sent.
-        sqlx::Error::PoolTimedOut => StoreError::Transient(error.to_string()),
+        sqlx::Error::PoolTimedOut => StoreError::Transient(Box::new(error)),
         sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_)
-        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
-        _ => StoreError::Internal(error.to_string()),
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(Box::new(error)),
+        _ => StoreError::Internal(Box::new(error)),
     }
 }
 
@@ -45,7 +45,7 @@ pub(super) fn classify(error: sqlx::Error) -> StoreError {
 /// dies), so a lost connection here is as safe to retry as a serialization failure.
 pub(super) fn before_commit(error: sqlx::Error) -> StoreError {
     match classify(error) {
-        StoreError::Unavailable(detail) => StoreError::Transient(detail),
+        StoreError::Unavailable(cause) => StoreError::Transient(cause),
         other => other,
     }
 }

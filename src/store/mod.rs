@@ -19,6 +19,7 @@ use crate::domain::lockout::{FailureRecord, LockoutPolicy};
 pub use crate::domain::message::{OutboxFilter, OutboxState};
 use crate::domain::pool::{PoolSettings, UserPool};
 use crate::domain::user::{StoredPasswordHash, User, UserStatus};
+use crate::domain::username::UsernameKey;
 
 pub use migrate::{MigrationReport, SchemaStatus};
 pub use retry::{Replay, RetryPolicy};
@@ -35,23 +36,36 @@ pub fn warn_if_loose_file_mode(path: &std::path::Path) {
     sqlite::warn_if_loose(path);
 }
 
+/// What a database failure came from: sqlx's error (with its own sources), or a message
+/// where the store itself found something wrong.
+pub type DbCause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A store failure, sorted by what the caller may do about it. The variants that stand for
+/// a failure keep its cause as `source()` (log them with `domain::error_chain::ErrorChain`).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A uniqueness rule refused the write (the name says which).
     #[error("conflict: {0}")]
     Conflict(String),
     /// The database could not be reached or timed out; the caller may retry later.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
+    #[error("database unavailable")]
+    Unavailable(#[source] DbCause),
     /// A failure that left nothing written (serialization failure, deadlock, busy SQLite
     /// file, no connection to be had, connection lost before COMMIT). The store runs the
     /// operation again itself and reports `Unavailable` if that keeps failing, so callers
     /// normally never see this.
-    #[error("transient database failure: {0}")]
-    Transient(String),
+    #[error("transient database failure")]
+    Transient(#[source] DbCause),
     /// Anything else: a bug or a corrupt row. Logged, never shown to clients.
-    #[error("database error: {0}")]
-    Internal(String),
+    #[error("database error")]
+    Internal(#[source] DbCause),
+}
+
+impl StoreError {
+    /// A bug or corrupt data the store found itself (an error, or a message saying what).
+    pub fn internal(cause: impl Into<DbCause>) -> Self {
+        Self::Internal(cause.into())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +179,7 @@ pub struct SrpChallengeRecord {
     pub client_id: ClientId,
     /// As the client gave it (a SECRET_HASH may be computed over it).
     pub username: String,
-    pub username_key: String,
+    pub username_key: UsernameKey,
     /// SRP_A, hexadecimal (public).
     pub client_public: String,
     /// The server's ephemeral secret b, sealed under the key-encryption key.
@@ -265,7 +279,7 @@ pub trait UserStore {
     async fn user_by_key(
         &self,
         pool: &UserPoolId,
-        username_key: &str,
+        username_key: &UsernameKey,
     ) -> Result<Option<User>, StoreError>;
     async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError>;
     async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError>;
@@ -274,7 +288,7 @@ pub trait UserStore {
     async fn list_users_page(
         &self,
         pool: &UserPoolId,
-        after: Option<&str>,
+        after: Option<&UsernameKey>,
         limit: u32,
     ) -> Result<Vec<User>, StoreError>;
     /// Sets a new hash and status and revokes sessions as asked, in one transaction.
@@ -445,7 +459,7 @@ pub trait SessionStore {
         &self,
         session: &NewSession,
         failure_scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
     ) -> Result<(), StoreError>;
     /// Sets the chosen password (status CONFIRMED) and the attributes, and starts the session,
     /// in one transaction, if the user's attributes are still `expected` (compare-and-set, so
@@ -519,7 +533,7 @@ pub trait LockoutStore {
     async fn failures(
         &self,
         scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
     ) -> Result<Option<FailureRecord>, StoreError>;
     /// Takes one attempt at a password before it is verified, in one conditional statement:
     /// refused while the key is locked; otherwise counted as a failure at once (and the lock
@@ -530,18 +544,22 @@ pub trait LockoutStore {
     async fn reserve_attempt(
         &self,
         scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
         policy: &LockoutPolicy,
         now: UnixSeconds,
     ) -> Result<Reservation, StoreError>;
     /// Forgets the failures of a key (the right password was given).
-    async fn clear_failures(&self, scope: &str, username_key: &str) -> Result<(), StoreError>;
+    async fn clear_failures(
+        &self,
+        scope: &str,
+        username_key: &UsernameKey,
+    ) -> Result<(), StoreError>;
     /// Counts one failure atomically (concurrent failures each count) and applies the lock
     /// the policy prescribes for the new count.
     async fn record_failure(
         &self,
         scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
         policy: &LockoutPolicy,
         now: UnixSeconds,
     ) -> Result<FailureRecord, StoreError>;

@@ -17,7 +17,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::StoreError;
+use super::{DbCause, StoreError};
+use crate::domain::error_chain::ErrorChain;
 
 /// Whether an operation may run again when its first attempt may have been applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +74,16 @@ impl RetryPolicy {
     }
 }
 
+/// Which operation failed, after how many attempts, and the last failure.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation} failed (attempts: {attempts})")]
+struct Failed {
+    operation: &'static str,
+    attempts: u32,
+    #[source]
+    cause: DbCause,
+}
+
 /// Runs `attempt` until it succeeds, fails for good, or the policy runs out. A transient
 /// failure that outlives the retries is reported as `Unavailable` (answered with 503).
 pub async fn retrying<T, F, Fut>(
@@ -107,12 +118,23 @@ where
             && attempts < policy.max_attempts
             && started.elapsed() + delay < policy.budget;
         if !retry {
+            // The cause stays whole behind the operation's name, so the log says what failed.
+            let failed = |cause| -> DbCause {
+                Box::new(Failed {
+                    operation,
+                    attempts,
+                    cause,
+                })
+            };
             return Err(match error {
-                StoreError::Transient(detail) => StoreError::Unavailable(detail),
-                other => other,
+                StoreError::Transient(cause) | StoreError::Unavailable(cause) => {
+                    StoreError::Unavailable(failed(cause))
+                }
+                StoreError::Internal(cause) => StoreError::Internal(failed(cause)),
+                conflict @ StoreError::Conflict(_) => conflict,
             });
         }
-        tracing::warn!(operation, attempts, %error, delay_ms = delay.as_millis() as u64, "transient database failure; retrying");
+        tracing::warn!(operation, attempts, error = %ErrorChain(&error), delay_ms = delay.as_millis() as u64, "transient database failure; retrying");
         tokio::time::sleep(delay).await;
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use sqlx::AnyConnection;
 
 use super::StoreError;
+use crate::domain::error_chain::Context;
 
 /// `sqlite://gatehouse.db` should create the file on first start, as docs/operations.md promises.
 pub(super) fn normalise_url(url: &str) -> String {
@@ -50,10 +51,10 @@ pub(super) fn create_owner_only(url: &str) -> Result<(), StoreError> {
     {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(StoreError::Unavailable(format!(
-            "cannot create the database file {}: {e}",
-            path.display()
-        ))),
+        Err(e) => Err(StoreError::Unavailable(Box::new(Context::new(
+            format!("cannot create the database file {}", path.display()),
+            e,
+        )))),
     }
 }
 
@@ -117,9 +118,12 @@ pub(super) async fn take_migration_lock(url: &str) -> Result<MigrationLock, Stor
         Ok(file)
     })
     .await
-    .map_err(|e| StoreError::Internal(format!("migration lock task failed: {e}")))?
+    .map_err(|e| StoreError::Internal(Box::new(Context::new("migration lock task failed", e))))?
     .map_err(|e| {
-        StoreError::Unavailable(format!("cannot lock the database file for migration: {e}"))
+        StoreError::Unavailable(Box::new(Context::new(
+            "cannot lock the database file for migration",
+            e,
+        )))
     })?;
     Ok(MigrationLock(Some(file)))
 }

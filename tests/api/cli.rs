@@ -12,6 +12,7 @@ on_both_backends!(
     operator_commands_manage_pools_and_users,
     a_newer_schema_is_refused,
     require_reset_ends_every_session_of_the_user,
+    bad_settings_stop_every_command_naming_the_variable,
 );
 
 /// Runs the binary in a scratch directory with only the given settings.
@@ -22,8 +23,13 @@ pub struct Cli {
 
 impl Cli {
     pub fn new(database: &TestDatabase) -> Self {
+        Self::for_url(&database.url)
+    }
+
+    /// For a database the test runs itself (a throwaway Postgres cluster).
+    pub fn for_url(url: &str) -> Self {
         let env = vec![
-            ("GATEHOUSE_DATABASE_URL".into(), database.url.clone()),
+            ("GATEHOUSE_DATABASE_URL".into(), url.to_owned()),
             ("GATEHOUSE_ARGON2_MEMORY_KIB".into(), "256".into()),
             ("GATEHOUSE_ARGON2_ITERATIONS".into(), "1".into()),
             (
@@ -402,5 +408,92 @@ async fn a_newer_schema_is_refused(backend: Db) {
     assert!(
         error.contains("newer than this Gatehouse binary"),
         "{error}"
+    );
+}
+
+/// A command that fails prints what failed and every cause behind it, down to the
+/// operating system's words, not only the outermost label.
+#[test]
+fn a_failing_command_prints_every_cause() {
+    let scratch = tempfile::tempdir().unwrap();
+    let missing = scratch
+        .path()
+        .join("no-such-directory")
+        .join("gatehouse.db");
+    let cli = Cli::for_url(&format!("sqlite://{}", missing.display()));
+    let error = cli.fails(&["migrate"], "");
+    assert_eq!(
+        error.lines().last().unwrap(),
+        format!(
+            "gatehouse: cannot open the database: database unavailable: cannot create the \
+             database file {}: No such file or directory (os error 2)",
+            missing.display()
+        )
+    );
+}
+
+/// A setting that cannot be used stops the command before it touches the database, and the
+/// message names the variable; `migrate` needs no keys, so only the database settings matter
+/// to it.
+async fn bad_settings_stop_every_command_naming_the_variable(backend: Db) {
+    let database = TestDatabase::create(backend).await.unwrap();
+    let with = |variable: &str, value: &str| {
+        let mut cli = Cli::new(&database);
+        cli.env.retain(|(k, _)| k != variable);
+        cli.env.push((variable.into(), value.into()));
+        cli
+    };
+    for (variable, value, says) in [
+        (
+            "GATEHOUSE_REQUEST_BODY_TIMEOUT_SECONDS",
+            "0",
+            "must be 1-300 seconds (got 0)",
+        ),
+        (
+            "GATEHOUSE_TRUSTED_PROXIES",
+            "proxy.internal",
+            "\"proxy.internal\" is not an address",
+        ),
+        (
+            "GATEHOUSE_PUBLIC_URL",
+            "id.example.com",
+            "must be an http:// or https:// URL",
+        ),
+        (
+            "GATEHOUSE_KEY_ENCRYPTION_KEY",
+            "too-short",
+            "32 bytes, base64",
+        ),
+        ("GATEHOUSE_HASH_WORKERS", "0", "must be at least 1"),
+        ("GATEHOUSE_LOG", "gatehouse=loud", "is not a log filter"),
+    ] {
+        let cli = with(variable, value);
+        let error = cli.fails(&["pool", "list"], "");
+        assert!(
+            error.contains(&format!("{variable}: ")) && error.contains(says),
+            "{variable}={value}: {error}"
+        );
+        assert!(
+            !error.contains("too-short"),
+            "a secret's value is not repeated: {error}"
+        );
+    }
+    // A value clap cannot even parse is refused by clap, naming the flag.
+    let error = with("GATEHOUSE_DB_MAX_CONNECTIONS", "many").fails(&["pool", "list"], "");
+    assert!(error.contains("--db-max-connections"), "{error}");
+
+    // Migrating needs the database settings only: a broken key setting does not stop it,
+    // and the next command that needs the key is stopped by it.
+    let cli = with("GATEHOUSE_RETIRED_PEPPERS", "no-colon");
+    assert!(cli.ok(&["migrate"], "").contains("schema at version"));
+    let error = cli.fails(&["pool", "list"], "");
+    assert!(
+        error.contains("GATEHOUSE_RETIRED_PEPPERS: entries must be id:secret"),
+        "{error}"
+    );
+    assert!(
+        with("GATEHOUSE_DATABASE_URL", "mysql://db/app")
+            .fails(&["migrate"], "")
+            .contains("GATEHOUSE_DATABASE_URL: ")
     );
 }

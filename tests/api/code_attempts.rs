@@ -91,7 +91,7 @@ async fn a_burst_of_wrong_codes_gets_five_compared_and_the_right_one_is_refused(
     let user = app
         .services
         .store
-        .user_by_key(&pool.id, "carol")
+        .user_by_key(&pool.id, Username::parse("carol").unwrap().key())
         .await
         .unwrap()
         .unwrap();

@@ -437,10 +437,10 @@ async fn without_admin_keys_admin_operations_say_how_to_configure_them(backend: 
     let database = crate::support::TestDatabase::create(backend).await.unwrap();
     for (insecure, expected) in [(false, 403), (true, 200)] {
         let mut settings = crate::helpers::test_settings(&database.url);
-        settings.admin_access_key_id = None;
-        settings.admin_secret_access_key = None;
+        settings.admin.admin_access_key_id = None;
+        settings.admin.admin_secret_access_key = None;
         if insecure {
-            settings.admin_auth = gatehouse::config::AdminAuthSetting::InsecureNone;
+            settings.admin.admin_auth = gatehouse::config::AdminAuthSetting::InsecureNone;
         }
         let app = gatehouse::app::App::build(settings).await.unwrap();
         let address = format!("http://127.0.0.1:{}/", app.port());

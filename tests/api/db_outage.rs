@@ -17,7 +17,9 @@ use gatehouse::manage::pools::FixedIds;
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor, PgConnection};
 
+use crate::cli::Cli;
 use crate::helpers::{PASSWORD, test_settings};
+use crate::logs::Server;
 
 const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 /// The longest any request may take, outage or not; beyond it the request counts as hung.
@@ -309,8 +311,8 @@ async fn postgres_outages_fail_closed_and_recover() {
         return;
     };
     let mut settings = test_settings(&postgres.url());
-    settings.housekeeping_interval_seconds = 0;
-    settings.db_max_connections = 8;
+    settings.server.housekeeping_interval_seconds = 0;
+    settings.database.db_max_connections = 8;
     // A frozen clock: every exchange happens "at once", so the grace window below covers
     // a rotation that committed while its reply was lost to the outage.
     let clock = Arc::new(FakeClock::new(SystemClock.now()));
@@ -762,4 +764,68 @@ async fn killed_between_minting_and_commit(outage: &Outage, postgres: &Throwaway
     assert_eq!(failures, 2);
     // And the user can sign in normally now.
     assert_eq!(outage.login("victim").await.0, 200);
+}
+
+/// A failure the client cannot see is logged with everything behind it: the real binary,
+/// its database stopped, answers 503 with a fixed message, and its log has one error
+/// event for the request whose `cause` runs from the use case down to the driver's words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_is_logged_once_with_its_chain_of_causes() {
+    let Some(postgres) = ThrowawayPostgres::create() else {
+        return;
+    };
+    let cli = Cli::for_url(&postgres.url());
+    let seed = cli.dir.path().join("seed.json");
+    std::fs::write(
+        &seed,
+        json!({"Pools": [{"Name": "acme", "Users": [
+            {"Username": "alice", "Password": PASSWORD}
+        ]}]})
+        .to_string(),
+    )
+    .unwrap();
+    let server = Server::start(&cli, &seed);
+    let http = crate::helpers::http_client();
+    let login = || {
+        http.post(format!("{}/Login", server.address))
+            .json(&json!({"UserName": "alice", "TenantName": "acme", "Password": PASSWORD}))
+            .timeout(REQUEST_BOUND)
+            .send()
+    };
+    assert_eq!(login().await.unwrap().status(), 200);
+
+    postgres.stop("immediate");
+    let refused = login().await.unwrap();
+    assert_eq!(refused.status(), 503);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["__type"], "ServiceUnavailableException");
+    assert_eq!(body["message"], "Service unavailable, try again shortly");
+
+    let log = server.stop();
+    let events: Vec<Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|event| event["fields"]["message"] == "database unavailable")
+        .collect();
+    assert_eq!(events.len(), 1, "logged once for the one request: {log}");
+    let event = &events[0];
+    assert_eq!(event["level"], "ERROR");
+    let cause = event["fields"]["cause"].as_str().unwrap();
+    // The use case's label, the store's, the operation that failed (the sign-in's first
+    // read), then the driver's own words.
+    let store_label = "service unavailable: database unavailable: pool_by_name failed (attempts: ";
+    assert!(cause.starts_with(store_label), "{cause}");
+    let (_, driver) = cause[store_label.len()..].split_once("): ").unwrap();
+    assert!(
+        [
+            "pool timed out",
+            "error communicating with database",
+            "Connection refused"
+        ]
+        .iter()
+        .any(|words| driver.contains(words)),
+        "the driver's own words end the chain: {cause}"
+    );
+    // Nothing of it reached the client.
+    assert!(!body.to_string().contains("database"), "{body}");
 }

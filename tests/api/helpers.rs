@@ -12,7 +12,7 @@ use gatehouse::domain::attributes::UserAttributes;
 use gatehouse::domain::clock::{Clock, FakeClock, SystemClock};
 use gatehouse::domain::pool::{PoolName, PoolSettings, UserPool};
 use gatehouse::domain::secret::secret;
-use gatehouse::domain::username::Username;
+use gatehouse::domain::username::{Username, UsernameKey};
 use gatehouse::manage::pools::FixedIds;
 use gatehouse::manage::users::NewUser;
 use serde_json::{Value, json};
@@ -60,19 +60,19 @@ pub struct Hashing {
 /// benchmark, not paid by every test), a pepper, and an explicit key-encryption key.
 pub fn test_settings(database_url: &str) -> Settings {
     let mut settings = Settings::with_database(database_url);
-    settings.bind = "127.0.0.1:0".into();
-    settings.argon2_memory_kib = 256;
-    settings.argon2_iterations = 1;
-    settings.allow_weak_password_hashing = true;
-    settings.pepper = Some(secret(TEST_PEPPER));
-    settings.key_encryption_key = Some(secret(STANDARD.encode([42u8; 32])));
-    settings.http_workers = Some(2);
-    settings.hash_workers = Some(2);
+    settings.server.bind = "127.0.0.1:0".into();
+    settings.crypto.argon2_memory_kib = 256;
+    settings.crypto.argon2_iterations = 1;
+    settings.crypto.allow_weak_password_hashing = true;
+    settings.crypto.pepper = Some(secret(TEST_PEPPER));
+    settings.crypto.key_encryption_key = Some(secret(STANDARD.encode([42u8; 32])));
+    settings.server.http_workers = Some(2);
+    settings.limits.hash_workers = Some(2);
     // Suites sign in hundreds of times from one address; the limit has its own test.
-    settings.sign_in_rate_per_ip = 0;
-    settings.sign_up_rate_per_ip = 0;
-    settings.admin_access_key_id = Some(ADMIN_KEY_ID.into());
-    settings.admin_secret_access_key = Some(secret(ADMIN_SECRET));
+    settings.limits.sign_in_rate_per_ip = 0;
+    settings.limits.sign_up_rate_per_ip = 0;
+    settings.admin.admin_access_key_id = Some(ADMIN_KEY_ID.into());
+    settings.admin.admin_secret_access_key = Some(secret(ADMIN_SECRET));
     settings
 }
 
@@ -94,27 +94,27 @@ impl TestApp {
             .expect("a test database for this backend");
         let mut settings = test_settings(&database.url);
         if options.aws_issuer {
-            settings.issuer_style = IssuerStyleSetting::Aws;
+            settings.server.issuer_style = IssuerStyleSetting::Aws;
         }
-        settings.key_rotation_days = options.key_rotation_days;
+        settings.crypto.key_rotation_days = options.key_rotation_days;
         if let Some(seconds) = options.request_timeout_seconds {
-            settings.request_header_timeout_seconds = seconds;
-            settings.request_body_timeout_seconds = seconds;
+            settings.limits.request_header_timeout_seconds = seconds;
+            settings.limits.request_body_timeout_seconds = seconds;
         }
         if let Some(hashing) = options.hashing {
-            settings.argon2_memory_kib = hashing.memory_kib;
-            settings.argon2_iterations = hashing.iterations;
-            settings.hash_workers = Some(hashing.workers);
-            settings.hash_queue = hashing.queue;
-            settings.hash_max_wait_ms = hashing.max_wait_ms;
+            settings.crypto.argon2_memory_kib = hashing.memory_kib;
+            settings.crypto.argon2_iterations = hashing.iterations;
+            settings.limits.hash_workers = Some(hashing.workers);
+            settings.limits.hash_queue = hashing.queue;
+            settings.limits.hash_max_wait_ms = hashing.max_wait_ms;
         }
         if let Some(url) = &options.smtp_url {
-            settings.smtp_url = Some(secret(url));
-            settings.outbox_interval_ms = 50;
+            settings.mail.smtp_url = Some(secret(url));
+            settings.mail.outbox_interval_ms = 50;
         }
-        settings.dev_outbox = options.dev_outbox;
+        settings.mail.dev_outbox = options.dev_outbox;
         // Tests run housekeeping themselves, against the fake clock.
-        settings.housekeeping_interval_seconds = 0;
+        settings.server.housekeeping_interval_seconds = 0;
         // Start at the real time so independent verifiers accept exp/iat; tests move it on.
         let clock = Arc::new(FakeClock::new(SystemClock.now()));
         let app = App::build_with_clock(settings, clock.clone())
@@ -398,4 +398,9 @@ pub fn python_with(modules: &str) -> Option<String> {
         return None;
     }
     Some(python)
+}
+
+/// The store's key of a lower-case username, to read the store directly.
+pub fn username_key(name: &str) -> UsernameKey {
+    UsernameKey::from_stored(name.to_owned())
 }

@@ -727,7 +727,7 @@ async fn every_endpoint_refuses_every_hostile_body_before_any_work(backend: Db) 
         assert!(
             app.services
                 .store
-                .failures(&scope, user)
+                .failures(&scope, &crate::helpers::username_key(user))
                 .await
                 .unwrap()
                 .is_none(),
@@ -737,7 +737,7 @@ async fn every_endpoint_refuses_every_hostile_body_before_any_work(backend: Db) 
     assert!(
         app.services
             .store
-            .user_by_key(&pool.id, "newbie")
+            .user_by_key(&pool.id, &crate::helpers::username_key("newbie"))
             .await
             .unwrap()
             .is_none()

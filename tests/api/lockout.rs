@@ -46,12 +46,12 @@ async fn seed_pool(app: &TestApp, name: &str, lockout: Value) {
         .unwrap();
 }
 
-/// The stored failure count of `username` in tenant `tenant`.
-async fn failure_count(services: &Services, tenant: &str, username: &str) -> Option<i64> {
-    let (pool, _) = services.find_pool(tenant).await.unwrap();
+/// The stored failure count of `username` in pool `pool_name`.
+async fn failure_count(services: &Services, pool_name: &str, username: &str) -> Option<i64> {
+    let (pool, _) = services.find_pool(pool_name).await.unwrap();
     services
         .store
-        .failures(pool.id.as_str(), username)
+        .failures(pool.id.as_str(), &crate::helpers::username_key(username))
         .await
         .unwrap()
         .map(|record| record.count)
@@ -236,8 +236,8 @@ async fn operators_set_lockout_thresholds_from_the_command_line(backend: Db) {
     // A server over that database applies the operator's thresholds: an unknown user of the
     // pool is locked after three failures.
     let mut settings = test_settings(&database.url);
-    settings.pepper = Some(gatehouse::domain::secret::secret("cli-test-pepper-secret"));
-    settings.key_encryption_key = Some(gatehouse::domain::secret::secret(
+    settings.crypto.pepper = Some(gatehouse::domain::secret::secret("cli-test-pepper-secret"));
+    settings.crypto.key_encryption_key = Some(gatehouse::domain::secret::secret(
         "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     ));
     let app = gatehouse::app::App::build(settings).await.unwrap();

@@ -187,7 +187,7 @@ async fn repeated_failures_lock_out_known_and_unknown_usernames_alike(backend: D
     let record = app
         .services
         .store
-        .failures(pool.id.as_str(), "nobody")
+        .failures(pool.id.as_str(), &crate::helpers::username_key("nobody"))
         .await
         .unwrap()
         .unwrap();

@@ -183,7 +183,7 @@ async fn metrics_move_to_their_own_listener_when_one_is_set(backend: Db) {
     let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let mut settings = crate::helpers::test_settings(&app.database_url());
-    settings.metrics_bind = Some("127.0.0.1:0".into());
+    settings.telemetry.metrics_bind = Some("127.0.0.1:0".into());
     let server = gatehouse::app::App::build(settings).await.unwrap();
     let public = format!("http://127.0.0.1:{}", server.port());
     let metrics_port = server.metrics_port().expect("a metrics listener");

@@ -17,9 +17,9 @@ async fn start(
     retired: Option<&str>,
 ) -> (String, actix_web::dev::ServerHandle) {
     let mut settings = test_settings(url);
-    settings.pepper_id = pepper_id.into();
-    settings.pepper = Some(secret(pepper));
-    settings.retired_peppers = retired.map(secret);
+    settings.crypto.pepper_id = pepper_id.into();
+    settings.crypto.pepper = Some(secret(pepper));
+    settings.crypto.retired_peppers = retired.map(secret);
     let app = gatehouse::app::App::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
@@ -50,7 +50,7 @@ async fn a_retired_pepper_verifies_until_the_next_sign_in_rehashes(backend: Db) 
         async move {
             services
                 .store
-                .user_by_key(&pool, "alice")
+                .user_by_key(&pool, &crate::helpers::username_key("alice"))
                 .await
                 .unwrap()
                 .unwrap()
@@ -81,9 +81,9 @@ async fn a_retired_pepper_verifies_until_the_next_sign_in_rehashes(backend: Db) 
     // Malformed retired-pepper lists are refused at start-up.
     for bad in ["no-colon", "2:same-id-as-current", ":empty-id", "1:"] {
         let mut settings = test_settings(&url);
-        settings.pepper_id = "2".into();
-        settings.pepper = Some(secret("a-brand-new-pepper"));
-        settings.retired_peppers = Some(secret(bad));
+        settings.crypto.pepper_id = "2".into();
+        settings.crypto.pepper = Some(secret("a-brand-new-pepper"));
+        settings.crypto.retired_peppers = Some(secret(bad));
         assert!(gatehouse::app::App::build(settings).await.is_err(), "{bad}");
     }
     app.stop().await;

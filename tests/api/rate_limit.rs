@@ -19,8 +19,8 @@ async fn limited(
     trusted: &str,
 ) -> (String, actix_web::dev::ServerHandle) {
     let mut settings = test_settings(&app.database_url());
-    settings.sign_in_rate_per_ip = per_minute;
-    settings.trusted_proxies = trusted.into();
+    settings.limits.sign_in_rate_per_ip = per_minute;
+    settings.limits.trusted_proxies = trusted.into();
     let server = gatehouse::app::App::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", server.port());
     let handle = server.handle();
@@ -128,9 +128,9 @@ async fn ipv6_clients_share_a_budget_per_64_and_mapped_ipv4_is_ipv4(backend: Db)
     let (pool, _) = app.create_pool("acme").await;
     app.create_user(&pool, "alice", false).await;
     let mut settings = test_settings(&app.database_url());
-    settings.bind = "[::]:0".into();
-    settings.sign_in_rate_per_ip = 2;
-    settings.trusted_proxies = "127.0.0.1".into();
+    settings.server.bind = "[::]:0".into();
+    settings.limits.sign_in_rate_per_ip = 2;
+    settings.limits.trusted_proxies = "127.0.0.1".into();
     let server = gatehouse::app::App::build(settings).await.unwrap();
     // Over IPv4 to the dual-stack socket: the peer is ::ffff:127.0.0.1.
     let address = format!("http://127.0.0.1:{}", server.port());

@@ -66,7 +66,7 @@ async fn sign_up_is_refused_while_only_operators_create_users(backend: Db) {
     let user = app
         .services
         .store
-        .user_by_key(&pool.id, "user0")
+        .user_by_key(&pool.id, &crate::helpers::username_key("user0"))
         .await
         .unwrap()
         .unwrap();
@@ -283,7 +283,7 @@ async fn confirm_sign_up_answers_every_user_that_is_not_unconfirmed_like_an_unkn
         .set_enabled(
             &app.services
                 .store
-                .user_by_key(&pool.id, "confirmed")
+                .user_by_key(&pool.id, &crate::helpers::username_key("confirmed"))
                 .await
                 .unwrap()
                 .unwrap()
@@ -335,7 +335,7 @@ async fn sign_ups_beyond_the_per_address_budget_get_429(backend: Db) {
     let (pool, client_id) = open_tenant(&app).await;
     app.create_user(&pool, "alice", false).await;
     let mut settings = test_settings(&app.database_url());
-    settings.sign_up_rate_per_ip = BUDGET;
+    settings.limits.sign_up_rate_per_ip = BUDGET;
     let server = gatehouse::app::App::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", server.port());
     let handle = server.handle();
@@ -378,7 +378,7 @@ async fn sign_ups_beyond_the_per_address_budget_get_429(backend: Db) {
     assert!(
         app.services
             .store
-            .user_by_key(&pool.id, "fresh-name")
+            .user_by_key(&pool.id, &crate::helpers::username_key("fresh-name"))
             .await
             .unwrap()
             .is_none()

@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,8 @@ use crate::cli::Cli;
 pub struct ServerProcess {
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
+    /// Set once the process's standard error has been read to its end.
+    log_closed: Arc<AtomicBool>,
     pub address: String,
 }
 
@@ -40,16 +43,20 @@ impl ServerProcess {
             .spawn()
             .unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
+        let log_closed = Arc::new(AtomicBool::new(false));
         let stderr = child.stderr.take().unwrap();
         let sink = log.clone();
+        let closed = log_closed.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 sink.lock().unwrap().push(line);
             }
+            closed.store(true, Ordering::SeqCst);
         });
         Self {
             child,
             log,
+            log_closed,
             address: String::new(),
         }
     }
@@ -104,13 +111,17 @@ impl ServerProcess {
         rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
     }
 
-    /// Waits for the process to exit, at most `deadline`.
+    /// Waits for the process to exit and its log to be read to the end, at most `deadline`
+    /// (a process that exits at once could otherwise be judged on a log not yet read).
     pub async fn exit_status(&mut self, deadline: Duration) -> ExitStatus {
         let mut status = None;
         let child = &mut self.child;
+        let log_closed = &self.log_closed;
         eventually("the server to exit", deadline, || {
-            status = child.try_wait().unwrap();
-            status.is_some()
+            if status.is_none() {
+                status = child.try_wait().unwrap();
+            }
+            status.is_some() && log_closed.load(Ordering::SeqCst)
         })
         .await;
         status.unwrap()

@@ -785,7 +785,7 @@ async fn every_password_setting_path_yields_a_verifier_srp_accepts(backend: Db) 
     // Operators: the use case behind the CLI's `user create`, and seed files.
     app.create_user(&pool, "operator-made", false).await;
     assert_signed_in(&srp_sign_in(&app, &pool, &client, "operator-made", PASSWORD).await);
-    let seed = json!({"Tenants": [{"Name": "acme", "Users": [
+    let seed = json!({"Pools": [{"Name": "acme", "Users": [
         {"Username": "seeded", "Password": PASSWORD}]}]});
     app.services
         .apply_seed(SeedFile::parse(&seed.to_string()).unwrap())
@@ -962,7 +962,7 @@ async fn the_database_holds_no_plain_verifier(backend: Db) {
     let user = app
         .services
         .store
-        .user_by_key(&pool.id, "alice")
+        .user_by_key(&pool.id, &crate::helpers::username_key("alice"))
         .await
         .unwrap()
         .unwrap();

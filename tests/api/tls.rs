@@ -17,9 +17,9 @@ async fn the_server_speaks_https_with_hsts(backend: Db) {
     std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
 
     let mut settings = test_settings(&database.url);
-    settings.tls_cert = Some(cert);
-    settings.tls_key = Some(key);
-    settings.public_url = Some("https://localhost".into());
+    settings.server.tls_cert = Some(cert);
+    settings.server.tls_key = Some(key);
+    settings.server.public_url = Some("https://localhost".into());
     let app = gatehouse::app::App::build(settings).await.unwrap();
     let port = app.port();
     let services = app.services().clone();

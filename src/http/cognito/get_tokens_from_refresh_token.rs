@@ -50,6 +50,6 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     // GetTokensFromRefreshToken's output is the AuthenticationResult alone.
     let result = CognitoToken::authenticated(&tokens)
         .into_authentication_result()
-        .ok_or_else(|| failed(AuthError::Internal("a refresh produced a challenge".into())))?;
+        .ok_or_else(|| failed(AuthError::internal("a refresh produced a challenge")))?;
     Ok(output(&result))
 }

@@ -32,7 +32,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::body::{AUTH_BODY_LIMIT, decode, read_body};
-use super::error::{ApiError, ErrorKind, Surface};
+use super::error::{ApiError, Surface, Transport};
 use super::fields;
 use super::rate_limit::{SignInLimiter, SignUpLimiter};
 use super::sigv4::AdminAuth;
@@ -67,7 +67,7 @@ async fn dispatch(
         .unwrap_or_default();
     let operation = target.strip_prefix(TARGET_PREFIX).ok_or_else(|| {
         ApiError::new(
-            ErrorKind::UnknownOperation,
+            Transport::UnknownOperation,
             "Missing or unknown X-Amz-Target; expected AWSCognitoIdentityProviderService.<Operation>",
             SURFACE,
         )
@@ -84,7 +84,7 @@ async fn dispatch(
     }
     if !ADMIN_OPERATIONS.contains(&operation) {
         return Err(ApiError::new(
-            ErrorKind::UnknownOperation,
+            Transport::UnknownOperation,
             format!(
                 "Operation {} is not supported by Gatehouse",
                 operation.chars().take(64).collect::<String>()
@@ -180,7 +180,7 @@ async fn admin_operation(
         "AdminResetUserPassword" => admin_reset_user_password::handle(services, body).await,
         "AdminConfirmSignUp" => admin_confirm_sign_up::handle(services, body).await,
         other => Err(ApiError::new(
-            ErrorKind::UnknownOperation,
+            Transport::UnknownOperation,
             format!("Operation {other} is not supported by Gatehouse"),
             SURFACE,
         )),

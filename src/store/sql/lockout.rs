@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use super::{SqlStore, get};
 use crate::domain::clock::UnixSeconds;
 use crate::domain::lockout::{FailureRecord, LockoutPolicy};
+use crate::domain::username::UsernameKey;
 use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
 use crate::store::{LockoutStore, Reservation, StoreError};
@@ -30,13 +31,13 @@ impl LockoutStore for SqlStore {
     async fn failures(
         &self,
         scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
     ) -> Result<Option<FailureRecord>, StoreError> {
         self.fetch_optional(
             "failures",
             "SELECT failure_count, locked_until, last_failure_at FROM login_failures \
              WHERE scope = $1 AND username_key = $2",
-            |q| q.bind(scope).bind(username_key),
+            |q| q.bind(scope).bind(username_key.as_str()),
             failure_from_row,
         )
         .await
@@ -45,7 +46,7 @@ impl LockoutStore for SqlStore {
     async fn reserve_attempt(
         &self,
         scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
         policy: &LockoutPolicy,
         now: UnixSeconds,
     ) -> Result<Reservation, StoreError> {
@@ -60,12 +61,16 @@ impl LockoutStore for SqlStore {
         )
     }
 
-    async fn clear_failures(&self, scope: &str, username_key: &str) -> Result<(), StoreError> {
+    async fn clear_failures(
+        &self,
+        scope: &str,
+        username_key: &UsernameKey,
+    ) -> Result<(), StoreError> {
         self.execute(
             "clear_failures",
             Replay::Safe,
             "DELETE FROM login_failures WHERE scope = $1 AND username_key = $2",
-            |q| q.bind(scope).bind(username_key),
+            |q| q.bind(scope).bind(username_key.as_str()),
         )
         .await?;
         Ok(())
@@ -74,13 +79,13 @@ impl LockoutStore for SqlStore {
     async fn record_failure(
         &self,
         scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
         policy: &LockoutPolicy,
         now: UnixSeconds,
     ) -> Result<FailureRecord, StoreError> {
         self.count_failure("record_failure", scope, username_key, policy, now, false)
             .await?
-            .ok_or_else(|| StoreError::Internal("a failure upsert returned no row".into()))
+            .ok_or_else(|| StoreError::internal("a failure upsert returned no row"))
     }
 }
 
@@ -95,7 +100,7 @@ impl SqlStore {
         &self,
         operation: &'static str,
         scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
         policy: &LockoutPolicy,
         now: UnixSeconds,
         unless_locked: bool,
@@ -120,7 +125,7 @@ impl SqlStore {
             let _turn = self.write_turn().await;
             let row = sqlx::query(upsert)
                 .bind(scope)
-                .bind(username_key)
+                .bind(username_key.as_str())
                 .bind(now)
                 .bind(quiet_since)
                 .fetch_optional(&mut *tx)
@@ -141,7 +146,7 @@ impl SqlStore {
                 )
                 .bind(until)
                 .bind(scope)
-                .bind(username_key)
+                .bind(username_key.as_str())
                 .execute(&mut *tx)
                 .await
                 .map_err(before_commit)?;

@@ -43,8 +43,8 @@ pub enum MigrateError {
     NewerSchema { database: i64, binary: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("migration failed: {0}")]
-    Failed(String),
+    #[error("migration failed")]
+    Failed(#[source] super::DbCause),
 }
 
 /// A statement on its way to the database, its parameters bound one by one.
@@ -136,7 +136,7 @@ impl SqlStore {
             idle_timeout,
         } = options;
         sqlx::any::install_default_drivers();
-        let backend = backend_of(url).map_err(StoreError::Internal)?;
+        let backend = backend_of(url).map_err(StoreError::internal)?;
         let url = match backend {
             Backend::Sqlite => sqlite::normalise_url(url),
             Backend::Postgres => url.to_owned(),
@@ -221,7 +221,7 @@ impl SqlStore {
         let report = migrate::runner(self.backend)
             .run_async(&mut Migrator(conn))
             .await
-            .map_err(|e| MigrateError::Failed(e.to_string()))?;
+            .map_err(|e| MigrateError::Failed(Box::new(e)))?;
         Ok(MigrationReport {
             applied: report
                 .applied_migrations()
@@ -366,7 +366,7 @@ fn get_flag(row: &AnyRow, column: &str) -> Result<bool, StoreError> {
 }
 
 fn corrupt(what: &str, detail: impl fmt::Display) -> StoreError {
-    StoreError::Internal(format!("stored {what} is invalid: {detail}"))
+    StoreError::internal(format!("stored {what} is invalid: {detail}"))
 }
 
 #[async_trait]

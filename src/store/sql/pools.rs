@@ -58,8 +58,7 @@ impl PoolStore for SqlStore {
         default_client: &AppClient,
     ) -> Result<(), StoreError> {
         self.retrying("create_pool", Replay::OnlyIfNothingWritten, || async move {
-            let settings = serde_json::to_string(&pool.settings)
-                .map_err(|e| StoreError::Internal(e.to_string()))?;
+            let settings = serde_json::to_string(&pool.settings).map_err(StoreError::internal)?;
             let mut tx = self.pool.begin().await.map_err(before_commit)?;
             sqlx::query(
                 "INSERT INTO user_pools (id, name, settings, created_at, updated_at) \
@@ -122,8 +121,7 @@ impl PoolStore for SqlStore {
         settings: &PoolSettings,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        let settings =
-            serde_json::to_string(settings).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let settings = serde_json::to_string(settings).map_err(StoreError::internal)?;
         self.execute_one(
             "update_pool_settings",
             Replay::Safe,
@@ -210,7 +208,7 @@ impl PoolStore for SqlStore {
 }
 
 fn client_settings_json(client: &AppClient) -> Result<String, StoreError> {
-    serde_json::to_string(&client.settings).map_err(|e| StoreError::Internal(e.to_string()))
+    serde_json::to_string(&client.settings).map_err(StoreError::internal)
 }
 
 async fn insert_client(

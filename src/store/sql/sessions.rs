@@ -11,6 +11,7 @@ use crate::domain::clock::{UnixMillis, UnixSeconds, seconds_of};
 use crate::domain::ids::{ClientId, Sub, UserPoolId};
 use crate::domain::secret::ExposeSecret;
 use crate::domain::user::{StoredPasswordHash, UserStatus};
+use crate::domain::username::UsernameKey;
 use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
 use crate::store::{
@@ -179,7 +180,7 @@ impl SessionStore for SqlStore {
         &self,
         session: &NewSession,
         failure_scope: &str,
-        username_key: &str,
+        username_key: &UsernameKey,
     ) -> Result<(), StoreError> {
         let mut attempts = 0;
         self.retrying("start_session", Replay::Safe, || {
@@ -196,7 +197,7 @@ impl SessionStore for SqlStore {
                 insert_session(&mut tx, session).await?;
                 sqlx::query("DELETE FROM login_failures WHERE scope = $1 AND username_key = $2")
                     .bind(failure_scope)
-                    .bind(username_key)
+                    .bind(username_key.as_str())
                     .execute(&mut *tx)
                     .await
                     .map_err(before_commit)?;

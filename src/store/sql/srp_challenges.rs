@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 use super::{SqlStore, corrupt, get};
 use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::{ClientId, UserPoolId};
+use crate::domain::username::UsernameKey;
 use crate::store::retry::Replay;
 use crate::store::{SrpChallengeRecord, SrpChallengeStore, StoreError};
 
@@ -21,7 +22,7 @@ fn from_row(row: &AnyRow) -> Result<SrpChallengeRecord, StoreError> {
         pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
         client_id: ClientId::parse(&client_id).map_err(|e| corrupt("client id", e))?,
         username: get(row, "username")?,
-        username_key: get(row, "username_key")?,
+        username_key: UsernameKey::from_stored(get(row, "username_key")?),
         client_public: get(row, "client_public")?,
         server_secret: get(row, "server_secret")?,
         expires_at: get(row, "expires_at")?,
@@ -46,7 +47,7 @@ impl SrpChallengeStore for SqlStore {
                     .bind(challenge.pool_id.as_str())
                     .bind(challenge.client_id.as_str())
                     .bind(&challenge.username)
-                    .bind(&challenge.username_key)
+                    .bind(challenge.username_key.as_str())
                     .bind(&challenge.client_public)
                     .bind(&challenge.server_secret)
                     .bind(challenge.expires_at)

@@ -14,6 +14,7 @@ use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::{Sub, UserPoolId};
 use crate::domain::secret::{ExposeSecret, secret};
 use crate::domain::user::{StoredPasswordHash, User, UserStatus};
+use crate::domain::username::UsernameKey;
 use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
 use crate::store::{
@@ -42,7 +43,7 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
         sub: Sub::parse(&sub).map_err(|e| corrupt("user sub", e))?,
         pool_id: UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?,
         username: get(row, "username")?,
-        username_key: get(row, "username_key")?,
+        username_key: UsernameKey::from_stored(get(row, "username_key")?),
         password,
         status: UserStatus::parse(&status).map_err(|e| corrupt("user status", e))?,
         enabled: get_flag(row, "enabled")?,
@@ -55,7 +56,7 @@ fn user_from_row(row: &AnyRow) -> Result<User, StoreError> {
 }
 
 pub(super) fn attributes_json(attributes: &UserAttributes) -> Result<String, StoreError> {
-    serde_json::to_string(attributes.as_map()).map_err(|e| StoreError::Internal(e.to_string()))
+    serde_json::to_string(attributes.as_map()).map_err(StoreError::internal)
 }
 
 #[async_trait]
@@ -73,7 +74,7 @@ impl UserStore for SqlStore {
                 q.bind(user.sub.to_string())
                     .bind(user.pool_id.as_str())
                     .bind(&user.username)
-                    .bind(&user.username_key)
+                    .bind(user.username_key.as_str())
                     .bind(
                         user.password
                             .as_ref()
@@ -102,14 +103,14 @@ impl UserStore for SqlStore {
     async fn user_by_key(
         &self,
         pool: &UserPoolId,
-        username_key: &str,
+        username_key: &UsernameKey,
     ) -> Result<Option<User>, StoreError> {
         let sql =
             format!("SELECT {USER_COLUMNS} FROM users WHERE pool_id = $1 AND username_key = $2");
         self.fetch_optional(
             "user_by_key",
             AssertSqlSafe(sql),
-            |q| q.bind(pool.as_str()).bind(username_key),
+            |q| q.bind(pool.as_str()).bind(username_key.as_str()),
             user_from_row,
         )
         .await
@@ -153,7 +154,7 @@ impl UserStore for SqlStore {
     async fn list_users_page(
         &self,
         pool: &UserPoolId,
-        after: Option<&str>,
+        after: Option<&UsernameKey>,
         limit: u32,
     ) -> Result<Vec<User>, StoreError> {
         let sql = format!(
@@ -163,7 +164,11 @@ impl UserStore for SqlStore {
         self.fetch_all(
             "list_users_page",
             AssertSqlSafe(sql),
-            |q| q.bind(pool.as_str()).bind(after).bind(i64::from(limit)),
+            |q| {
+                q.bind(pool.as_str())
+                    .bind(after.map(UsernameKey::as_str))
+                    .bind(i64::from(limit))
+            },
             user_from_row,
         )
         .await

@@ -10,6 +10,7 @@ use super::super::{constraint, failed, input, output};
 use super::{page, pool};
 use crate::auth::Services;
 use crate::domain::user::User;
+use crate::domain::username::UsernameKey;
 use crate::http::error::ApiError;
 
 #[derive(Deserialize)]
@@ -120,13 +121,15 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     }
     let limit = usize::try_from(if limit == 0 { 60 } else { limit }).unwrap_or(60);
     let filter = parse_filter(input.filter.as_deref().unwrap_or_default())?;
-    let mut after = page::decode("paginationToken", input.pagination_token.as_deref())?;
+    // The token is the last key of the previous page, as the store holds it.
+    let mut after = page::decode("paginationToken", input.pagination_token.as_deref())?
+        .map(UsernameKey::from_stored);
     // Walk the pool in key order, a batch at a time, until the page is full.
     let mut users = Vec::new();
     let mut more = false;
     'scan: loop {
         let batch = services
-            .list_users_page(&pool, after.as_deref(), 200)
+            .list_users_page(&pool, after.as_ref(), 200)
             .await
             .map_err(failed)?;
         let exhausted = batch.len() < 200;
@@ -145,7 +148,7 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         }
     }
     let pagination_token = more
-        .then(|| users.last().map(|u| page::encode(&u.username_key)))
+        .then(|| users.last().map(|u| page::encode(u.username_key.as_str())))
         .flatten();
     Ok(output(&Output {
         users: users.iter().map(shapes::user).collect(),
