@@ -152,9 +152,7 @@ impl Services {
     ) -> Result<Option<SecretString>, AuthError> {
         let now = self.clock.now();
         match self.store.confirmation_code(&user.sub, purpose).await? {
-            Some(record) if now < record.expires_at => {
-                Ok(Some(self.decrypt_code(&record, None)?))
-            }
+            Some(record) if now < record.expires_at => Ok(Some(self.decrypt_code(&record, None)?)),
             _ => Ok(None),
         }
     }

@@ -63,10 +63,7 @@ fn verifiable(name: &str) -> Result<Verifiable, AuthError> {
 
 /// A caller-supplied name, bounded, for an error message.
 fn printable(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_control())
-        .take(64)
-        .collect()
+    name.chars().filter(|c| !c.is_control()).take(64).collect()
 }
 
 /// The contact attributes a write left unverified with a value: each needs a code. A write
@@ -133,18 +130,19 @@ impl Services {
             .attributes
             .get(attribute.name)
             .ok_or_else(|| {
-                AuthError::InvalidParameter(format!(
-                    "User has no {} to verify",
-                    attribute.name
-                ))
+                AuthError::InvalidParameter(format!("User has no {} to verify", attribute.name))
             })?
             .to_owned();
         let delivery = self
             .send_verification_code(&caller.pool, &caller.user, attribute, &value)
             .await?;
-        audit("attribute_verification_code_sent", &caller, Outcome::Success)
-            .with_reason(attribute.name)
-            .emit();
+        audit(
+            "attribute_verification_code_sent",
+            &caller,
+            Outcome::Success,
+        )
+        .with_reason(attribute.name)
+        .emit();
         Ok(delivery)
     }
 
