@@ -1,5 +1,5 @@
-//! One-time codes, whatever they are for (sign-up confirmation, password reset): six random
-//! digits, stored encrypted under the key-encryption key, one per user and purpose, and
+//! One-time codes, whatever they are for (sign-up confirmation, password reset, attribute
+//! verification): six random digits, stored encrypted under the key-encryption key, one per user and purpose, and
 //! guessed at most five times. Each guess is counted in the statement that checks the limit,
 //! before the comparison, so a burst of parallel guesses gets five compared at most
 //! (docs/security.md, "Measures").
@@ -17,11 +17,18 @@ use crate::store::{CodeAttempt, CodePurpose, ConfirmationCodeRecord};
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
 
 /// What a stored code is bound to: sign-up codes to the user (as version 1 stored them),
-/// others to the user and the purpose, so a code cannot be moved from one purpose to another.
-fn context(record_sub: &crate::domain::ids::Sub, purpose: CodePurpose) -> String {
-    match purpose {
-        CodePurpose::SignUp => record_sub.to_string(),
-        other => format!("{record_sub}|{}", other.as_str()),
+/// others to the user and the purpose, so a code cannot be moved from one purpose to another;
+/// a verification code also to the address or number it was sent to (`bound_to`), so it
+/// opens only while the attribute still holds that value.
+fn context(
+    record_sub: &crate::domain::ids::Sub,
+    purpose: CodePurpose,
+    bound_to: Option<&str>,
+) -> String {
+    match (purpose, bound_to) {
+        (CodePurpose::SignUp, _) => record_sub.to_string(),
+        (other, None) => format!("{record_sub}|{}", other.as_str()),
+        (other, Some(value)) => format!("{record_sub}|{}|{value}", other.as_str()),
     }
 }
 
@@ -34,6 +41,18 @@ impl Services {
         purpose: CodePurpose,
         validity_seconds: i64,
     ) -> Result<SecretString, AuthError> {
+        self.issue_bound_code(user, purpose, validity_seconds, None)
+            .await
+    }
+
+    /// [`Self::issue_code`] for a code that is good only for `bound_to` (see `context`).
+    pub(crate) async fn issue_bound_code(
+        &self,
+        user: &User,
+        purpose: CodePurpose,
+        validity_seconds: i64,
+        bound_to: Option<&str>,
+    ) -> Result<SecretString, AuthError> {
         let mut bytes = [0u8; 4];
         SysRng
             .try_fill_bytes(&mut bytes)
@@ -42,7 +61,7 @@ impl Services {
         let now = self.clock.now();
         let code_encrypted = self
             .kek
-            .encrypt(code.as_bytes(), &context(&user.sub, purpose))
+            .encrypt(code.as_bytes(), &context(&user.sub, purpose, bound_to))
             .map_err(AuthError::internal)?;
         self.store
             .put_confirmation_code(
@@ -68,6 +87,18 @@ impl Services {
         purpose: CodePurpose,
         guess: &SecretString,
     ) -> Result<(), AuthError> {
+        self.check_bound_code(user, purpose, guess, None).await
+    }
+
+    /// [`Self::check_code`] for a code issued for `bound_to`. A code issued for another value
+    /// does not open: it is no code for this one (`ExpiredCodeException`, the guess counted).
+    pub(crate) async fn check_bound_code(
+        &self,
+        user: &User,
+        purpose: CodePurpose,
+        guess: &SecretString,
+        bound_to: Option<&str>,
+    ) -> Result<(), AuthError> {
         let now = self.clock.now();
         let record = match self
             .store
@@ -78,7 +109,11 @@ impl Services {
             CodeAttempt::Exhausted => return Err(AuthError::LimitExceeded),
             CodeAttempt::Missing => return Err(AuthError::ExpiredCode),
         };
-        let expected = self.decrypt_code(&record)?;
+        let expected = match (self.decrypt_code(&record, bound_to), bound_to) {
+            (Ok(expected), _) => expected,
+            (Err(_), Some(_)) => return Err(AuthError::ExpiredCode),
+            (Err(error), None) => return Err(error),
+        };
         let matches: bool = subtle::ConstantTimeEq::ct_eq(
             expected.expose_secret().as_bytes(),
             guess.expose_secret().as_bytes(),
@@ -94,12 +129,13 @@ impl Services {
     pub(crate) fn decrypt_code(
         &self,
         record: &ConfirmationCodeRecord,
+        bound_to: Option<&str>,
     ) -> Result<SecretString, AuthError> {
         let bytes = self
             .kek
             .decrypt(
                 &record.code_encrypted,
-                &context(&record.user_sub, record.purpose),
+                &context(&record.user_sub, record.purpose, bound_to),
             )
             .map_err(AuthError::internal)?;
         String::from_utf8(bytes)
@@ -116,7 +152,7 @@ impl Services {
     ) -> Result<Option<SecretString>, AuthError> {
         let now = self.clock.now();
         match self.store.confirmation_code(&user.sub, purpose).await? {
-            Some(record) if now < record.expires_at => Ok(Some(self.decrypt_code(&record)?)),
+            Some(record) if now < record.expires_at => Ok(Some(self.decrypt_code(&record, None)?)),
             _ => Ok(None),
         }
     }

@@ -21,6 +21,7 @@ pub mod sign_out;
 pub mod sign_up;
 pub mod srp_sign_in;
 pub mod update_attributes;
+pub mod verify_attribute;
 
 use std::sync::Arc;
 

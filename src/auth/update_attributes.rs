@@ -1,5 +1,7 @@
 //! `UpdateUserAttributes` and `DeleteUserAttributes`: a signed-in user changes their own
-//! attributes, within what the app client their access token was issued to may write.
+//! attributes, within what the app client their access token was issued to may write. A
+//! changed e-mail address or phone number stays unverified and is sent a code
+//! (`verify_attribute.rs`).
 
 use crate::domain::attribute_access::{WriteRefused, Writer, apply_delete, apply_write};
 use crate::domain::attributes::{UserAttributes, validate_name};
@@ -9,6 +11,7 @@ use crate::store::StoreError;
 
 use super::access::AccessContext;
 use super::audit::{AuditEvent, Outcome};
+use super::messages::CodeDelivery;
 use super::{AuthError, Services};
 
 const UPDATED: &str = "user_attributes_updated";
@@ -19,7 +22,7 @@ impl Services {
         &self,
         access_token: &SecretString,
         changes: &UserAttributes,
-    ) -> Result<(), AuthError> {
+    ) -> Result<Vec<CodeDelivery>, AuthError> {
         let caller = self.authenticate_access_token(access_token).await?;
         let writer = Writer::User(&caller.client.settings);
         self.change_attributes(&caller.user, |current| {
@@ -28,7 +31,8 @@ impl Services {
         .await
         .map_err(|e| audit_refusal(UPDATED, &caller, e))?;
         audit(UPDATED, &caller, Outcome::Success).emit();
-        Ok(())
+        self.send_codes_for_changed_contacts(&caller.pool, &caller.user, changes)
+            .await
     }
 
     pub async fn delete_own_attributes(

@@ -49,6 +49,9 @@ pub enum MessageKind {
     /// The invitation of a user an administrator created, with the temporary password in
     /// place of `{####}` (`AdminCreateUser`).
     Invitation,
+    /// The code that verifies an e-mail address or phone number
+    /// (`GetUserAttributeVerificationCode`, a changed address).
+    VerifyAttributeCode,
 }
 
 impl MessageKind {
@@ -57,6 +60,7 @@ impl MessageKind {
             Self::SignUpCode => "SIGN_UP_CODE",
             Self::ResetPasswordCode => "RESET_PASSWORD_CODE",
             Self::Invitation => "INVITATION",
+            Self::VerifyAttributeCode => "VERIFY_ATTRIBUTE_CODE",
         }
     }
 
@@ -65,6 +69,7 @@ impl MessageKind {
             "SIGN_UP_CODE" => Some(Self::SignUpCode),
             "RESET_PASSWORD_CODE" => Some(Self::ResetPasswordCode),
             "INVITATION" => Some(Self::Invitation),
+            "VERIFY_ATTRIBUTE_CODE" => Some(Self::VerifyAttributeCode),
             _ => None,
         }
     }
@@ -73,8 +78,8 @@ impl MessageKind {
     /// `{username}` for the user name.
     fn default_template(self) -> (&'static str, &'static str) {
         match self {
-            // Cognito sends reset codes with the pool's verification message too.
-            Self::SignUpCode | Self::ResetPasswordCode => (
+            // Cognito sends reset and attribute codes with the pool's verification message too.
+            Self::SignUpCode | Self::ResetPasswordCode | Self::VerifyAttributeCode => (
                 "Your verification code",
                 "Your verification code is {####}.",
             ),
@@ -248,7 +253,11 @@ mod tests {
         for medium in [Medium::Email, Medium::Sms] {
             assert_eq!(Medium::parse(medium.as_str()), Some(medium));
         }
-        for kind in [MessageKind::SignUpCode, MessageKind::ResetPasswordCode] {
+        for kind in [
+            MessageKind::SignUpCode,
+            MessageKind::ResetPasswordCode,
+            MessageKind::VerifyAttributeCode,
+        ] {
             assert_eq!(MessageKind::parse(kind.as_str()), Some(kind));
         }
     }

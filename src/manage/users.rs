@@ -171,6 +171,9 @@ impl Services {
         })
         .await?;
         AuditEvent::for_user("user_attributes_updated", &pool.id, &user).emit();
+        // As Cognito does: a changed address the call did not mark verified is sent a code.
+        self.send_codes_for_changed_contacts(pool, &user, changes)
+            .await?;
         Ok(())
     }
 

@@ -377,6 +377,8 @@ pub trait UserStore {
         max_attempts: i64,
         now: UnixSeconds,
     ) -> Result<CodeAttempt, StoreError>;
+    /// Spends the user's code of `purpose`; false if there was none (a concurrent use won).
+    async fn spend_code(&self, sub: &Sub, purpose: CodePurpose) -> Result<bool, StoreError>;
     /// Marks the user CONFIRMED and spends the sign-up code, in one transaction; false if the
     /// code was already spent (a concurrent confirmation won).
     async fn confirm_user(&self, sub: &Sub, now: UnixSeconds) -> Result<bool, StoreError>;
@@ -397,6 +399,11 @@ pub enum CodePurpose {
     SignUp,
     /// `ForgotPassword` → `ConfirmForgotPassword` (1 hour).
     ResetPassword,
+    /// `GetUserAttributeVerificationCode` (or a changed address) → `VerifyUserAttribute`
+    /// for `email` (24 hours).
+    VerifyEmail,
+    /// The same for `phone_number`.
+    VerifyPhoneNumber,
 }
 
 impl CodePurpose {
@@ -404,6 +411,8 @@ impl CodePurpose {
         match self {
             Self::SignUp => "sign_up",
             Self::ResetPassword => "reset_password",
+            Self::VerifyEmail => "verify_email",
+            Self::VerifyPhoneNumber => "verify_phone_number",
         }
     }
 
@@ -411,6 +420,8 @@ impl CodePurpose {
         match raw {
             "sign_up" => Some(Self::SignUp),
             "reset_password" => Some(Self::ResetPassword),
+            "verify_email" => Some(Self::VerifyEmail),
+            "verify_phone_number" => Some(Self::VerifyPhoneNumber),
             _ => None,
         }
     }

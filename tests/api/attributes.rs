@@ -496,7 +496,11 @@ async fn a_changed_email_is_unverified_again(backend: Db) {
     )
     .await)
     .await;
-    assert_eq!(body["CodeDeliveryDetailsList"], json!([]));
+    // The new address is sent a code for VerifyUserAttribute (tests/api/verify_attribute.rs).
+    assert_eq!(
+        body["CodeDeliveryDetailsList"],
+        json!([{"Destination": "d***@h***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}])
+    );
     assert_eq!(
         attributes_of(&app, &pool, "dave").await,
         json!({"email": "dave@home.example", "email_verified": "false"})

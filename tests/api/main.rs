@@ -50,3 +50,4 @@ mod sigv4;
 mod srp;
 mod tls;
 mod tokens;
+mod verify_attribute;

@@ -15,6 +15,7 @@ mod delete_user_attributes;
 mod forgot_password;
 mod get_tokens_from_refresh_token;
 mod get_user;
+mod get_user_attribute_verification_code;
 mod global_sign_out;
 mod initiate_auth;
 mod resend_confirmation_code;
@@ -23,6 +24,7 @@ mod revoke_token;
 mod shapes;
 mod sign_up;
 mod update_user_attributes;
+mod verify_user_attribute;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -103,6 +105,8 @@ const SIGN_IN_OPERATIONS: &[&str] = &[
     "ResendConfirmationCode",
     "ForgotPassword",
     "ConfirmForgotPassword",
+    "GetUserAttributeVerificationCode",
+    "VerifyUserAttribute",
     "AdminInitiateAuth",
     "AdminRespondToAuthChallenge",
 ];
@@ -199,6 +203,8 @@ const PUBLIC_OPERATIONS: &[&str] = &[
     "ForgotPassword",
     "ConfirmForgotPassword",
     "DeleteUser",
+    "GetUserAttributeVerificationCode",
+    "VerifyUserAttribute",
 ];
 
 /// The operation an `X-Amz-Target` names, as a metric label: one of the operations served,
@@ -237,6 +243,10 @@ async fn public(
         "ForgotPassword" => forgot_password::handle(services, body).await,
         "ConfirmForgotPassword" => confirm_forgot_password::handle(services, body).await,
         "DeleteUser" => delete_user::handle(services, body).await,
+        "GetUserAttributeVerificationCode" => {
+            get_user_attribute_verification_code::handle(services, body).await
+        }
+        "VerifyUserAttribute" => verify_user_attribute::handle(services, body).await,
         _ => return None,
     })
 }

@@ -1,4 +1,4 @@
-//! One-time codes (sign-up confirmation, password reset): stored encrypted, one per user and
+//! One-time codes (sign-up confirmation, password reset, attribute verification): stored encrypted, one per user and
 //! purpose, with a bounded number of guesses. These back the code methods of
 //! [`crate::store::UserStore`] (see `users.rs`).
 
@@ -91,6 +91,20 @@ impl SqlStore {
                     _ => CodeAttempt::Missing,
                 })
             },
+        )
+        .await
+    }
+
+    pub(super) async fn delete_code(
+        &self,
+        sub: &Sub,
+        purpose: CodePurpose,
+    ) -> Result<bool, StoreError> {
+        self.execute_one(
+            "spend_code",
+            Replay::OnlyIfNothingWritten,
+            "DELETE FROM user_codes WHERE user_sub = $1 AND purpose = $2",
+            |q| q.bind(sub.to_string()).bind(purpose.as_str()),
         )
         .await
     }

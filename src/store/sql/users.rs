@@ -353,6 +353,10 @@ impl UserStore for SqlStore {
             .await
     }
 
+    async fn spend_code(&self, sub: &Sub, purpose: CodePurpose) -> Result<bool, StoreError> {
+        self.delete_code(sub, purpose).await
+    }
+
     async fn confirm_user(&self, sub: &Sub, now: UnixSeconds) -> Result<bool, StoreError> {
         self.spend_code_and_confirm(sub, now).await
     }
