@@ -187,23 +187,14 @@ impl Services {
 mod tests {
     use super::*;
 
-    fn attributes(pairs: &[(&str, &str)]) -> UserAttributes {
-        UserAttributes::from_stored(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn reset_codes_go_only_to_verified_destinations() {
         assert_eq!(
-            reset_destination(&attributes(&[("email", "a@b.example")])),
+            reset_destination(&UserAttributes::from_pairs(&[("email", "a@b.example")])),
             None
         );
         assert_eq!(
-            reset_destination(&attributes(&[
+            reset_destination(&UserAttributes::from_pairs(&[
                 ("email", "a@b.example"),
                 ("email_verified", "true"),
                 ("phone_number", "+15555550123"),
@@ -212,7 +203,7 @@ mod tests {
             Some((Medium::Email, "a@b.example".to_owned()))
         );
         assert_eq!(
-            reset_destination(&attributes(&[
+            reset_destination(&UserAttributes::from_pairs(&[
                 ("email", "a@b.example"),
                 ("phone_number", "+15555550123"),
                 ("phone_number_verified", "true"),

@@ -225,15 +225,6 @@ fn audit<'a>(event: &'static str, caller: &'a AccessContext, outcome: Outcome) -
 mod tests {
     use super::*;
 
-    fn attrs(pairs: &[(&str, &str)]) -> UserAttributes {
-        UserAttributes::from_stored(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn only_email_and_phone_number_can_be_verified() {
         assert_eq!(verifiable("email").unwrap().flag, "email_verified");
@@ -248,8 +239,8 @@ mod tests {
 
     #[test]
     fn a_written_contact_needs_a_code_unless_it_is_verified() {
-        let changes = attrs(&[("email", "new@example.com"), ("name", "N")]);
-        let after = attrs(&[
+        let changes = UserAttributes::from_pairs(&[("email", "new@example.com"), ("name", "N")]);
+        let after = UserAttributes::from_pairs(&[
             ("email", "new@example.com"),
             ("email_verified", "false"),
             ("phone_number", "+15555550123"),
@@ -258,12 +249,16 @@ mod tests {
         assert_eq!(needed.len(), 1);
         assert_eq!(needed[0].0.name, "email");
         assert_eq!(needed[0].1, "new@example.com");
-        let vouched = attrs(&[("email", "new@example.com"), ("email_verified", "true")]);
+        let vouched =
+            UserAttributes::from_pairs(&[("email", "new@example.com"), ("email_verified", "true")]);
         assert!(needing_verification(&vouched, &vouched).is_empty());
-        let decided = attrs(&[("email", "new@example.com"), ("email_verified", "false")]);
+        let decided = UserAttributes::from_pairs(&[
+            ("email", "new@example.com"),
+            ("email_verified", "false"),
+        ]);
         assert!(needing_verification(&decided, &decided).is_empty());
         // A concurrent writer's value is not ours to send a code to.
-        let moved_on = attrs(&[("email", "other@example.com")]);
+        let moved_on = UserAttributes::from_pairs(&[("email", "other@example.com")]);
         assert!(needing_verification(&changes, &moved_on).is_empty());
     }
 }

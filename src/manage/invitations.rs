@@ -142,19 +142,13 @@ impl Services {
 mod tests {
     use super::*;
 
-    fn attributes(pairs: &[(&str, &str)]) -> UserAttributes {
-        UserAttributes::from_stored(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn invitations_go_where_asked_or_to_email_first() {
-        let both = attributes(&[("email", "a@example.com"), ("phone_number", "+15550100")]);
-        let mail_only = attributes(&[("email", "a@example.com")]);
+        let both = UserAttributes::from_pairs(&[
+            ("email", "a@example.com"),
+            ("phone_number", "+15550100"),
+        ]);
+        let mail_only = UserAttributes::from_pairs(&[("email", "a@example.com")]);
         assert_eq!(
             destinations(&both, None).unwrap(),
             vec![(Medium::Email, "a@example.com".to_owned())]
@@ -166,7 +160,11 @@ mod tests {
                 (Medium::Email, "a@example.com".to_owned())
             ]
         );
-        assert!(destinations(&attributes(&[]), None).unwrap().is_empty());
+        assert!(
+            destinations(&UserAttributes::from_pairs(&[]), None)
+                .unwrap()
+                .is_empty()
+        );
         let refused = destinations(&mail_only, Some(&[Medium::Sms])).unwrap_err();
         assert_eq!(
             refused.to_string(),
