@@ -145,22 +145,9 @@ async fn boto3_signs_in_refreshes_and_signs_out_unchanged(backend: Db) {
     );
     let endpoint = app.address.clone();
     let client_id = client.id.to_string();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .args([&endpoint, &client_id])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "boto3 run failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(stdout.contains("boto3: all checks passed"), "{stdout}");
+    let mut boto3 = Command::new(python);
+    boto3.arg(script).args([&endpoint, &client_id]);
+    crate::helpers::run_client(boto3, "boto3: all checks passed").await;
     app.stop().await;
 }
 
@@ -340,33 +327,23 @@ async fn the_aws_cli_session_of_the_readme_works(backend: Db) {
     let endpoint = app.address.clone();
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().to_path_buf();
-    let output = tokio::task::spawn_blocking(move || {
-        let path = format!(
-            "{}:{}",
-            bin.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        Command::new("bash")
-            .arg(script)
-            .args([
-                &endpoint,
-                crate::helpers::ADMIN_KEY_ID,
-                crate::helpers::ADMIN_SECRET,
-            ])
-            .env("PATH", path)
-            .env("HOME", &work)
-            .current_dir(&work)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("aws cli session: ok"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
     );
+    let mut session = Command::new("bash");
+    session
+        .arg(script)
+        .args([
+            &endpoint,
+            crate::helpers::ADMIN_KEY_ID,
+            crate::helpers::ADMIN_SECRET,
+        ])
+        .env("PATH", path)
+        .env("HOME", &work)
+        .current_dir(&work);
+    crate::helpers::run_client(session, "aws cli session: ok").await;
     app.stop().await;
 }
 
@@ -413,22 +390,9 @@ async fn javascript_sdks_and_verifiers_work_unchanged(backend: Db) {
             client.id.to_string(),
         ]);
     }
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg("cognito_clients.mjs")
-            .args(&args)
-            .current_dir(dir)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("js clients: all checks passed"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut node = Command::new("node");
+    node.arg("cognito_clients.mjs").args(&args).current_dir(dir);
+    crate::helpers::run_client(node, "js clients: all checks passed").await;
     own.stop().await;
     aws.stop().await;
 }

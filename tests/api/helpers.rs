@@ -330,6 +330,22 @@ pub fn http_client() -> reqwest::Client {
         .expect("the test HTTP client builds")
 }
 
+/// Runs a real client (a Python, Node or shell script) to its end off the async runtime, and
+/// asserts it exited cleanly having printed `passed`, the line it prints once every check
+/// held. Its standard output, for further checks.
+pub async fn run_client(mut command: std::process::Command, passed: &'static str) -> String {
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success() && stdout.contains(passed),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 pub async fn assert_error(response: reqwest::Response, status: u16, type_: &str, message: &str) {
     assert_eq!(response.status(), status);
     let headers = response.headers().clone();

@@ -1071,21 +1071,9 @@ async fn pycognito_signs_in_through_boto3(backend: Db) {
         secret_client.id.to_string(),
         secret.unwrap(),
     ];
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(python)
-            .arg(script)
-            .args(args)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("pycognito: all checks passed"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut pycognito = std::process::Command::new(python);
+    pycognito.arg(script).args(args);
+    crate::helpers::run_client(pycognito, "pycognito: all checks passed").await;
     app.stop().await;
 }
 
@@ -1103,22 +1091,9 @@ async fn amazon_cognito_identity_js_signs_in_with_srp_by_default(backend: Db) {
         pool.id.to_string(),
         client.id.to_string(),
     ];
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg("srp_clients.mjs")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("srp js clients: all checks passed"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let mut node = std::process::Command::new("node");
+    node.arg("srp_clients.mjs").args(args).current_dir(dir);
+    crate::helpers::run_client(node, "srp js clients: all checks passed").await;
     // The passwords the client set work over SRP from Rust too.
     assert_signed_in(&srp_sign_in(&app, &pool, &client, "invited", NEW_PASSWORD).await);
     assert_signed_in(&srp_sign_in(&app, &pool, &client, "alice", NEW_PASSWORD).await);
