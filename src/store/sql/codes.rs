@@ -15,6 +15,22 @@ use crate::store::{CodeAttempt, CodePurpose, ConfirmationCodeRecord, Revocation,
 
 use super::sessions::revoke_sessions;
 
+/// Deletes the user's code of `purpose` inside a transaction that acts on it: false if there
+/// was none (spent by a concurrent request, or never issued).
+async fn take_code(
+    tx: &mut sqlx::AnyConnection,
+    sub: &Sub,
+    purpose: CodePurpose,
+) -> Result<bool, StoreError> {
+    let spent = sqlx::query("DELETE FROM user_codes WHERE user_sub = $1 AND purpose = $2")
+        .bind(sub.to_string())
+        .bind(purpose.as_str())
+        .execute(tx)
+        .await
+        .map_err(before_commit)?;
+    Ok(spent.rows_affected() > 0)
+}
+
 impl SqlStore {
     pub(super) async fn upsert_confirmation_code(
         &self,
@@ -119,14 +135,7 @@ impl SqlStore {
             Replay::OnlyIfNothingWritten,
             || async move {
                 let mut tx = self.pool.begin().await.map_err(before_commit)?;
-                let spent =
-                    sqlx::query("DELETE FROM user_codes WHERE user_sub = $1 AND purpose = $2")
-                        .bind(sub.to_string())
-                        .bind(CodePurpose::SignUp.as_str())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(before_commit)?;
-                if spent.rows_affected() == 0 {
+                if !take_code(&mut tx, sub, CodePurpose::SignUp).await? {
                     tx.rollback().await.map_err(before_commit)?;
                     return Ok(false);
                 }
@@ -159,14 +168,7 @@ impl SqlStore {
             Replay::OnlyIfNothingWritten,
             || async move {
                 let mut tx = self.pool.begin().await.map_err(before_commit)?;
-                let spent =
-                    sqlx::query("DELETE FROM user_codes WHERE user_sub = $1 AND purpose = $2")
-                        .bind(sub.to_string())
-                        .bind(CodePurpose::ResetPassword.as_str())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(before_commit)?;
-                if spent.rows_affected() == 0 {
+                if !take_code(&mut tx, sub, CodePurpose::ResetPassword).await? {
                     tx.rollback().await.map_err(before_commit)?;
                     return Ok(false);
                 }
