@@ -37,6 +37,7 @@ mod logs;
 mod metrics;
 mod outbox;
 mod pepper_rotation;
+mod pool_config;
 mod progress;
 mod rate_limit;
 mod refresh;

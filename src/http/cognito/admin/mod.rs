@@ -21,12 +21,14 @@ pub(super) mod create_group;
 pub(super) mod create_user_pool;
 pub(super) mod create_user_pool_client;
 pub(super) mod delete_user_pool;
+pub(super) mod delete_user_pool_client;
 pub(super) mod describe_user_pool;
 pub(super) mod describe_user_pool_client;
 pub(super) mod list_groups;
 pub(super) mod list_user_pool_clients;
 pub(super) mod list_user_pools;
 pub(super) mod list_users;
+mod pool_config;
 pub(super) mod update_user_pool;
 pub(super) mod update_user_pool_client;
 
