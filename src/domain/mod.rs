@@ -14,6 +14,7 @@ pub mod lockout;
 pub mod message;
 pub mod password_policy;
 pub mod pool;
+pub mod schema;
 pub mod secret;
 pub mod telemetry;
 pub mod user;

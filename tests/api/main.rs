@@ -41,6 +41,7 @@ mod progress;
 mod rate_limit;
 mod refresh;
 mod replicas;
+mod schema;
 mod seed;
 mod self_registration;
 mod server_process;

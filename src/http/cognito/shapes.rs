@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::app_client::{AppClient, TimeUnit};
 use crate::domain::password_policy::PasswordPolicy;
 use crate::domain::pool::UserPool;
+use crate::domain::schema::SchemaAttribute;
 use crate::domain::user::User;
 use crate::manage::groups::GroupRecord;
 
@@ -111,6 +112,8 @@ pub(super) struct UserPoolType {
     pub policies: PoliciesType,
     pub admin_create_user_config: AdminCreateUserConfigType,
     pub email_configuration: EmailConfigurationType,
+    /// Every attribute of the pool's schema, standard ones first, in Cognito's shape.
+    pub schema_attributes: Vec<SchemaAttribute>,
     pub arn: String,
     pub creation_date: i64,
     pub last_modified_date: i64,
@@ -144,6 +147,7 @@ pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
             email_sending_account: "DEVELOPER",
             from: pool.settings.email_configuration.from.clone(),
         },
+        schema_attributes: pool.settings.schema().attributes().to_vec(),
         // Account id 000000000000: there is no AWS account behind a Gatehouse pool.
         arn: format!(
             "arn:aws:cognito-idp:{}:000000000000:userpool/{}",

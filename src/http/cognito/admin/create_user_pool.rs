@@ -6,9 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use super::super::shapes::{self, UserPoolType};
 use super::super::{failed, input, output, required};
+use super::schema_error;
 use crate::auth::Services;
 use crate::domain::password_policy::PasswordPolicy;
 use crate::domain::pool::{PoolName, PoolSettings};
+use crate::domain::schema::{Schema, SchemaAttributeSpec};
 use crate::http::error::ApiError;
 use crate::manage::pools::FixedIds;
 
@@ -19,6 +21,7 @@ struct Input {
     policies: Option<Policies>,
     admin_create_user_config: Option<AdminCreateUserConfig>,
     email_configuration: Option<EmailConfiguration>,
+    schema: Option<Vec<SchemaAttributeSpec>>,
 }
 
 /// Cognito's `EmailConfigurationType`; Gatehouse uses `From` (the sender of the pool's
@@ -76,6 +79,11 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     let input: Input = input(body)?;
     let name = required("poolName", input.pool_name)?;
     let name = PoolName::parse(&name).map_err(|e| super::super::constraint("poolName", &e))?;
+    // Without `Schema` the pool has the standard attributes and no custom one, as in Cognito.
+    let schema = match input.schema {
+        Some(entries) => Schema::declare(&entries).map_err(schema_error)?,
+        None => Schema::standard(),
+    };
     let settings = PoolSettings {
         password_policy: input
             .policies
@@ -83,6 +91,7 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
             .unwrap_or_default(),
         admin_create_user_config: admin_create_user_config(input.admin_create_user_config),
         email_configuration: email_configuration(input.email_configuration)?,
+        schema: Some(schema),
         ..PoolSettings::default()
     };
     let (pool, _) = services
