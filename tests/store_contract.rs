@@ -147,6 +147,7 @@ on_both_backends!(
     concurrent_claims_lease_each_message_to_one_worker,
     only_one_active_key_per_pool_and_purpose,
     pool_settings_update,
+    pool_settings_compare_and_set,
     concurrent_rotations_of_one_token_have_one_winner,
     a_consumed_token_is_regranted_once_and_only_while_its_successor_is_live,
     refresh_tokens_of_revoked_or_expired_sessions_do_not_rotate,
@@ -1387,6 +1388,32 @@ async fn pool_settings_update(backend: Db) {
     assert_eq!(
         store.pool_by_id(&acme.id).await.unwrap().unwrap().settings,
         settings
+    );
+}
+
+async fn pool_settings_compare_and_set(backend: Db) {
+    let (store, _db, acme, _, _) = populated(backend).await;
+    let before = acme.settings.clone();
+    let mut first = before.clone();
+    first.schema = Some(gatehouse::domain::schema::Schema::standard());
+    let mut second = before.clone();
+    second.password_policy.minimum_length = 12;
+    assert!(
+        store
+            .replace_pool_settings(&acme.id, &before, &first, NOW + 1)
+            .await
+            .unwrap()
+    );
+    // The second writer decided on settings that are no longer stored: refused, not lost.
+    assert!(
+        !store
+            .replace_pool_settings(&acme.id, &before, &second, NOW + 2)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.pool_by_id(&acme.id).await.unwrap().unwrap().settings,
+        first
     );
 }
 

@@ -225,7 +225,10 @@ impl From<StoreError> for AuthError {
 
 impl From<WriteRefused> for AuthError {
     fn from(refused: WriteRefused) -> Self {
-        Self::NotAuthorized(NotAuthorized::Other(refused.message()))
+        match refused {
+            WriteRefused::Schema(message) => Self::InvalidParameter(message),
+            refused => Self::NotAuthorized(NotAuthorized::Other(refused.message())),
+        }
     }
 }
 

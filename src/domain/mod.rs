@@ -16,6 +16,7 @@ pub mod message;
 pub mod password_policy;
 pub mod pool;
 pub mod pool_config;
+pub mod schema;
 pub mod secret;
 pub mod telemetry;
 pub mod user;

@@ -1,5 +1,7 @@
 //! User pools. The login API finds a pool by its unique name, which it calls `TenantName`.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use super::clock::UnixSeconds;
@@ -10,6 +12,7 @@ use super::pool_config::{
     AccountRecoverySetting, DeletionProtection, DeviceConfiguration, LambdaConfig,
     MfaConfiguration, SmsConfiguration, UserPoolAddOns,
 };
+use super::schema::Schema;
 
 /// A pool's name, which is the `TenantName` of the login API. Cognito's pattern
 /// (`[\w\s+=,.@-]+`, 1–128 characters) minus leading and trailing whitespace, which would
@@ -66,6 +69,20 @@ pub struct PoolSettings {
     pub device_configuration: Option<DeviceConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_pool_add_ons: Option<UserPoolAddOns>,
+    /// The declared attribute schema; None for pools that declared none (the CLI, seed files
+    /// without `Schema`, pools stored before schemas existed), whose schema is open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<Schema>,
+}
+
+impl PoolSettings {
+    /// The schema every attribute write is checked against (domain/schema.rs).
+    pub fn schema(&self) -> Cow<'_, Schema> {
+        match &self.schema {
+            Some(declared) => Cow::Borrowed(declared),
+            None => Cow::Owned(Schema::open()),
+        }
+    }
 }
 
 /// Cognito's `EmailConfiguration`, of which Gatehouse uses the sender address.

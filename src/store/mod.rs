@@ -279,6 +279,15 @@ pub trait PoolStore {
         settings: &PoolSettings,
         now: UnixSeconds,
     ) -> Result<bool, StoreError>;
+    /// Replaces a pool's settings only if they are still `expected` (compare-and-set), so
+    /// that of two concurrent changes neither is lost; false when they were not.
+    async fn replace_pool_settings(
+        &self,
+        id: &UserPoolId,
+        expected: &PoolSettings,
+        settings: &PoolSettings,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
     async fn default_client(&self, pool: &UserPoolId) -> Result<Option<AppClient>, StoreError>;
     async fn client_by_id(&self, id: &ClientId) -> Result<Option<AppClient>, StoreError>;
     async fn create_client(&self, client: &AppClient) -> Result<(), StoreError>;

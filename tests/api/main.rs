@@ -42,6 +42,7 @@ mod progress;
 mod rate_limit;
 mod refresh;
 mod replicas;
+mod schema;
 mod seed;
 mod self_registration;
 mod server_process;

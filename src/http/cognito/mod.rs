@@ -141,6 +141,7 @@ const ADMIN_OPERATIONS: &[&str] = &[
     "AdminListGroupsForUser",
     "AdminResetUserPassword",
     "AdminConfirmSignUp",
+    "AddCustomAttributes",
 ];
 
 async fn admin_operation(
@@ -181,6 +182,7 @@ async fn admin_operation(
         "AdminListGroupsForUser" => admin_list_groups_for_user::handle(services, body).await,
         "AdminResetUserPassword" => admin_reset_user_password::handle(services, body).await,
         "AdminConfirmSignUp" => admin_confirm_sign_up::handle(services, body).await,
+        "AddCustomAttributes" => add_custom_attributes::handle(services, body).await,
         other => Err(ApiError::new(
             Transport::UnknownOperation,
             format!("Operation {other} is not supported by Gatehouse"),

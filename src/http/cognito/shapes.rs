@@ -11,6 +11,7 @@ use crate::domain::pool_config::{
     AccountRecoverySetting, DeletionProtection, DeviceConfiguration, LambdaConfig,
     MfaConfiguration, SmsConfiguration, UserPoolAddOns,
 };
+use crate::domain::schema::SchemaAttribute;
 use crate::domain::user::User;
 use crate::manage::groups::GroupRecord;
 
@@ -130,6 +131,8 @@ pub(super) struct UserPoolType {
     pub device_configuration: Option<DeviceConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_pool_add_ons: Option<UserPoolAddOns>,
+    /// Every attribute of the pool's schema, standard ones first, in Cognito's shape.
+    pub schema_attributes: Vec<SchemaAttribute>,
     pub arn: String,
     pub creation_date: i64,
     pub last_modified_date: i64,
@@ -191,6 +194,7 @@ pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
         sms_configuration: pool.settings.sms_configuration.clone(),
         device_configuration: pool.settings.device_configuration.clone(),
         user_pool_add_ons: pool.settings.user_pool_add_ons.clone(),
+        schema_attributes: pool.settings.schema().attributes().to_vec(),
         // Account id 000000000000: there is no AWS account behind a Gatehouse pool.
         arn: format!(
             "arn:aws:cognito-idp:{}:000000000000:userpool/{}",

@@ -135,6 +135,31 @@ impl PoolStore for SqlStore {
         .await
     }
 
+    async fn replace_pool_settings(
+        &self,
+        id: &UserPoolId,
+        expected: &PoolSettings,
+        settings: &PoolSettings,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        // Settings are written by one serialiser, so equal settings have equal text; a row
+        // written in another spelling fails the comparison and the caller decides again.
+        let settings = serde_json::to_string(settings).map_err(StoreError::internal)?;
+        let expected = serde_json::to_string(expected).map_err(StoreError::internal)?;
+        self.execute_one(
+            "replace_pool_settings",
+            Replay::Safe,
+            "UPDATE user_pools SET settings = $1, updated_at = $2 WHERE id = $3 AND settings = $4",
+            |q| {
+                q.bind(settings.as_str())
+                    .bind(now)
+                    .bind(id.as_str())
+                    .bind(expected.as_str())
+            },
+        )
+        .await
+    }
+
     async fn default_client(&self, pool: &UserPoolId) -> Result<Option<AppClient>, StoreError> {
         let sql =
             format!("SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 AND is_default");

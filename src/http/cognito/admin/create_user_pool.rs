@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 use super::super::shapes::{self, UserPoolType};
 use super::super::{failed, input, output, required};
 use super::pool_config::{OtherMembers, PoolConfig};
+use super::schema_error;
 use crate::auth::Services;
 use crate::domain::pool::{PoolName, PoolSettings};
+use crate::domain::schema::{Schema, SchemaAttributeSpec};
 use crate::http::error::ApiError;
 use crate::manage::pools::FixedIds;
 
@@ -17,6 +19,8 @@ use crate::manage::pools::FixedIds;
 #[serde(rename_all = "PascalCase")]
 struct Input {
     pool_name: Option<String>,
+    /// The attribute schema (domain/schema.rs); `UpdateUserPool` cannot change it.
+    schema: Option<Vec<SchemaAttributeSpec>>,
     /// The settings [`PoolConfig`] reads; anything else is refused there.
     #[serde(flatten)]
     config: OtherMembers,
@@ -33,7 +37,15 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     let config: PoolConfig = input.config.read()?;
     let name = required("poolName", input.pool_name)?;
     let name = PoolName::parse(&name).map_err(|e| super::super::constraint("poolName", &e))?;
-    let settings = config.apply_to(PoolSettings::default())?;
+    // Without `Schema` the pool has the standard attributes and no custom one, as in Cognito.
+    let schema = match input.schema {
+        Some(entries) => Schema::declare(&entries).map_err(schema_error)?,
+        None => Schema::standard(),
+    };
+    let settings = config.apply_to(PoolSettings {
+        schema: Some(schema),
+        ..PoolSettings::default()
+    })?;
     let (pool, _) = services
         .create_pool(&name, settings, FixedIds::default())
         .await

@@ -1,6 +1,7 @@
 //! The admin operations (SigV4-signed): pools, clients, users and groups. The dispatcher
 //! verifies the signature before any of these run.
 
+pub(super) mod add_custom_attributes;
 pub(super) mod admin_add_user_to_group;
 pub(super) mod admin_confirm_sign_up;
 pub(super) mod admin_create_user;
@@ -38,6 +39,7 @@ use super::{constraint, failed, required, username};
 use crate::auth::{AuthError, Services};
 use crate::domain::ids::UserPoolId;
 use crate::domain::pool::UserPool;
+use crate::domain::schema::SchemaError;
 use crate::domain::username::Username;
 use crate::http::error::ApiError;
 
@@ -61,6 +63,15 @@ pub(super) async fn pool(services: &Services, raw: Option<String>) -> Result<Use
         .await
         .map_err(failed)?
         .ok_or_else(not_found)
+}
+
+/// A schema refused: a malformed member in AWS's validation wording, anything else as
+/// Cognito words it; both are `InvalidParameterException`.
+pub(super) fn schema_error(error: SchemaError) -> ApiError {
+    match error {
+        SchemaError::Member { member, rule } => constraint(&member, &rule),
+        SchemaError::Invalid(message) => failed(AuthError::InvalidParameter(message)),
+    }
 }
 
 /// Input naming a user of a pool.
