@@ -138,6 +138,10 @@ const ADMIN_OPERATIONS: &[&str] = &[
     "AdminAddUserToGroup",
     "AdminRemoveUserFromGroup",
     "AdminListGroupsForUser",
+    "GetGroup",
+    "UpdateGroup",
+    "DeleteGroup",
+    "ListUsersInGroup",
     "AdminResetUserPassword",
     "AdminConfirmSignUp",
 ];
@@ -177,6 +181,10 @@ async fn admin_operation(
         "AdminAddUserToGroup" => admin_add_user_to_group::handle(services, body).await,
         "AdminRemoveUserFromGroup" => admin_remove_user_from_group::handle(services, body).await,
         "AdminListGroupsForUser" => admin_list_groups_for_user::handle(services, body).await,
+        "GetGroup" => get_group::handle(services, body).await,
+        "UpdateGroup" => update_group::handle(services, body).await,
+        "DeleteGroup" => delete_group::handle(services, body).await,
+        "ListUsersInGroup" => list_users_in_group::handle(services, body).await,
         "AdminResetUserPassword" => admin_reset_user_password::handle(services, body).await,
         "AdminConfirmSignUp" => admin_confirm_sign_up::handle(services, body).await,
         other => Err(ApiError::new(
