@@ -272,6 +272,13 @@ fn migration_names() -> Vec<String> {
     names.into_iter().map(|(_, name)| name).collect()
 }
 
+/// The newest schema version this binary carries. Versions are numbered by who claimed
+/// them, not contiguously, so it is the last one's number, not how many there are.
+fn newest_version() -> i64 {
+    let newest = migration_names().pop().unwrap();
+    newest[1..newest.find("__").unwrap()].parse().unwrap()
+}
+
 async fn migrations_apply_once_and_the_schema_is_current(backend: Db) {
     let database = TestDatabase::create(backend).await.unwrap();
     let store = SqlStore::connect(&database.url, 2).await.unwrap();
@@ -337,8 +344,7 @@ async fn a_newer_schema_is_refused(backend: Db) {
     let store = SqlStore::connect(&database.url, 2).await.unwrap();
     match store.migrate().await {
         Err(MigrateError::NewerSchema { database, binary }) => {
-            let carried = i64::try_from(migration_names().len()).unwrap();
-            assert_eq!((database, binary), (99, carried));
+            assert_eq!((database, binary), (99, newest_version()));
         }
         other => panic!("expected NewerSchema, got {other:?}"),
     }
@@ -765,13 +771,15 @@ async fn user_searches_are_filtered_ordered_and_paged(backend: Db) {
         ("cal", "a1@x"),
     ] {
         let mut u = user(&acme, name);
-        u.attributes = UserAttributes::from_pairs(&[("email", email)]);
+        u.attributes =
+            UserAttributes::parse([("email".to_owned(), email.to_owned())].into()).unwrap();
         store.create_user(&u).await.unwrap();
     }
     let (other, other_client) = pool("other");
     store.create_pool(&other, &other_client).await.unwrap();
     let mut stranger = user(&other, "amy");
-    stranger.attributes = UserAttributes::from_pairs(&[("email", "a1@x")]);
+    stranger.attributes =
+        UserAttributes::parse([("email".to_owned(), "a1@x".to_owned())].into()).unwrap();
     store.create_user(&stranger).await.unwrap();
     let search = |filter: &str, after: Option<UserPageKey>, limit: u32| {
         let store = store.clone();

@@ -6,7 +6,6 @@
 use std::process::Command;
 
 use futures_util::future::join_all;
-use gatehouse::store::UserStore;
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, TestApp, jwt_part};
@@ -917,7 +916,7 @@ async fn populate(app: &TestApp, pool: &gatehouse::domain::pool::UserPool, count
                 password: None,
                 status: UserStatus::Confirmed,
                 enabled: i % 10 != 0,
-                attributes: UserAttributes::from_pairs(&[("email", email.as_str())]),
+                attributes: UserAttributes::parse([("email".to_owned(), email)].into()).unwrap(),
                 tokens_valid_after: 0,
                 temporary_password_expires_at: None,
                 created_at: now,
