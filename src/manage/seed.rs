@@ -122,6 +122,24 @@ pub struct SeedGroup {
     pub name: String,
     pub description: Option<String>,
     pub precedence: Option<i64>,
+    /// The IAM role in the `cognito:roles` and `cognito:preferred_role` claims.
+    pub role_arn: Option<String>,
+}
+
+/// A declared group, checked as `CreateGroup` checks it.
+fn check_group(group: &SeedGroup) -> Result<(), &'static str> {
+    use crate::domain::group::{
+        check_description, check_group_name, check_precedence, check_role_arn,
+    };
+    check_group_name(&group.name)?;
+    group
+        .description
+        .as_deref()
+        .map(check_description)
+        .transpose()?;
+    group.precedence.map(check_precedence).transpose()?;
+    group.role_arn.as_deref().map(check_role_arn).transpose()?;
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -301,9 +319,8 @@ impl Services {
         }
         let now = self.clock.now();
         for group in &entry.groups {
-            if group.name.is_empty() || group.name.chars().count() > 128 {
-                return Err(invalid(&context, "group names must be 1-128 characters"));
-            }
+            check_group(group)
+                .map_err(|e| invalid(&context, format!("group {:?}: {e}", group.name)))?;
             self.store
                 .put_group(
                     &GroupRecord {
@@ -311,6 +328,9 @@ impl Services {
                         name: group.name.clone(),
                         description: group.description.clone(),
                         precedence: group.precedence,
+                        role_arn: group.role_arn.clone(),
+                        created_at: now,
+                        updated_at: now,
                     },
                     now,
                 )

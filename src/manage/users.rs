@@ -11,7 +11,7 @@ use crate::domain::pool::UserPool;
 use crate::domain::schema::Moment;
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::{User, UserStatus};
-use crate::domain::username::{Username, UsernameKey};
+use crate::domain::username::Username;
 use crate::store::{Revocation, StoreError};
 
 #[derive(Debug)]
@@ -250,15 +250,5 @@ impl Services {
     /// Every user of a pool (the CLI's listing).
     pub async fn list_users(&self, pool: &UserPool) -> Result<Vec<User>, AuthError> {
         Ok(self.store.list_users(&pool.id).await?)
-    }
-
-    /// A page of a pool's users in lookup-key order, strictly after `after`, at most `limit`.
-    pub async fn list_users_page(
-        &self,
-        pool: &UserPool,
-        after: Option<&UsernameKey>,
-        limit: u32,
-    ) -> Result<Vec<User>, AuthError> {
-        Ok(self.store.list_users_page(&pool.id, after, limit).await?)
     }
 }

@@ -26,6 +26,7 @@ mod db_outage;
 mod delete_user;
 mod deployment_safety;
 mod discovery;
+mod groups;
 mod hashing;
 mod hostile_input;
 mod invitations;

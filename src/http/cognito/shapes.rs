@@ -331,7 +331,11 @@ pub(super) struct GroupType {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub precedence: Option<i64>,
+    pub last_modified_date: i64,
+    pub creation_date: i64,
 }
 
 pub(super) fn group(group: &GroupRecord) -> GroupType {
@@ -339,7 +343,10 @@ pub(super) fn group(group: &GroupRecord) -> GroupType {
         group_name: group.name.clone(),
         user_pool_id: group.pool_id.to_string(),
         description: group.description.clone(),
+        role_arn: group.role_arn.clone(),
         precedence: group.precedence,
+        last_modified_date: group.updated_at,
+        creation_date: group.created_at,
     }
 }
 
