@@ -15,6 +15,7 @@ pub mod message;
 pub mod password_policy;
 pub mod pool;
 pub mod secret;
+pub mod sign_in_names;
 pub mod telemetry;
 pub mod user;
 pub mod username;

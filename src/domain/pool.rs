@@ -6,6 +6,7 @@ use super::clock::UnixSeconds;
 use super::ids::UserPoolId;
 use super::lockout::LockoutPolicy;
 use super::password_policy::PasswordPolicy;
+use super::sign_in_names::SignInNames;
 
 /// A pool's name, which is the `TenantName` of the login API. Cognito's pattern
 /// (`[\w\s+=,.@-]+`, 1–128 characters) minus leading and trailing whitespace, which would
@@ -48,6 +49,8 @@ pub struct PoolSettings {
     pub lockout: LockoutPolicy,
     pub admin_create_user_config: AdminCreateUserConfig,
     pub email_configuration: EmailConfiguration,
+    /// `UsernameAttributes`, `AliasAttributes` and `UsernameConfiguration`.
+    pub sign_in_names: SignInNames,
 }
 
 /// Cognito's `EmailConfiguration`, of which Gatehouse uses the sender address.

@@ -19,6 +19,9 @@ struct Input {
     policies: Option<Policies>,
     admin_create_user_config: Option<AdminCreateUserConfig>,
     email_configuration: Option<EmailConfiguration>,
+    username_attributes: Option<Vec<String>>,
+    alias_attributes: Option<Vec<String>>,
+    username_configuration: Option<super::sign_in_names::UsernameConfiguration>,
 }
 
 /// Cognito's `EmailConfigurationType`; Gatehouse uses `From` (the sender of the pool's
@@ -83,6 +86,11 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
             .unwrap_or_default(),
         admin_create_user_config: admin_create_user_config(input.admin_create_user_config),
         email_configuration: email_configuration(input.email_configuration)?,
+        sign_in_names: super::sign_in_names::parse(
+            input.username_attributes,
+            input.alias_attributes,
+            input.username_configuration,
+        )?,
         ..PoolSettings::default()
     };
     let (pool, _) = services

@@ -37,6 +37,8 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         admin_create_user_config: admin_create_user_config(input.admin_create_user_config),
         email_configuration: email_configuration(input.email_configuration)?,
         lockout: pool.settings.lockout.clone(),
+        // Set once by CreateUserPool; UpdateUserPool has no member for them.
+        sign_in_names: pool.settings.sign_in_names.clone(),
     };
     services
         .replace_pool_settings(&pool, settings)
