@@ -160,6 +160,7 @@ on_both_backends!(
     resealing_a_key_is_compare_and_set,
     idle_connections_are_closed_after_the_idle_timeout,
     a_refresh_context_is_the_token_with_its_session_user_client_pool_and_groups,
+    sign_in_aliases_follow_attributes_and_belong_to_one_user,
 );
 
 /// Waits (up to `within`) for the pool to have closed every connection; false if it has not.
@@ -273,10 +274,10 @@ fn migration_names() -> Vec<String> {
     names.into_iter().map(|(_, name)| name).collect()
 }
 
-/// The newest schema version this binary carries. Versions are numbered by who claimed
-/// them, not contiguously, so it is the last one's number, not how many there are.
-fn newest_version() -> i64 {
-    let newest = migration_names().pop().unwrap();
+/// The newest version carried (not the count: versions numbered in parallel may leave gaps).
+fn newest_migration() -> i64 {
+    let names = migration_names();
+    let newest = names.last().unwrap();
     newest[1..newest.find("__").unwrap()].parse().unwrap()
 }
 
@@ -291,13 +292,7 @@ async fn migrations_apply_once_and_the_schema_is_current(backend: Db) {
     assert!(second.applied.is_empty());
     let status = store.schema_status().await.unwrap();
     assert!(status.is_current());
-    // Versions are numbered by who claimed them, not contiguously: the newest is the last.
-    let newest = migration_names().last().unwrap()[1..]
-        .split("__")
-        .next()
-        .unwrap()
-        .parse();
-    assert_eq!(status.database_version, Some(newest.unwrap()));
+    assert_eq!(status.database_version, Some(newest_migration()));
     store.ping().await.unwrap();
 }
 
@@ -345,7 +340,8 @@ async fn a_newer_schema_is_refused(backend: Db) {
     let store = SqlStore::connect(&database.url, 2).await.unwrap();
     match store.migrate().await {
         Err(MigrateError::NewerSchema { database, binary }) => {
-            assert_eq!((database, binary), (99, newest_version()));
+            let carried = newest_migration();
+            assert_eq!((database, binary), (99, carried));
         }
         other => panic!("expected NewerSchema, got {other:?}"),
     }
@@ -2125,4 +2121,111 @@ async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_gr
     // Gone with the user: no context at all.
     assert!(store.delete_user(&alice.sub).await.unwrap());
     assert!(store.refresh_context(&h("a1")).await.unwrap().is_none());
+}
+
+/// Attributes from name-value pairs.
+fn attributes_of(pairs: &[(&str, &str)]) -> UserAttributes {
+    UserAttributes::parse(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+    .unwrap()
+}
+
+/// Sign-in aliases: written with the user's attributes, found by one lookup (a username
+/// before an alias), held by one user of any number that claim one at once, released on
+/// request, and gone with the user.
+async fn sign_in_aliases_follow_attributes_and_belong_to_one_user(backend: Db) {
+    use gatehouse::domain::sign_in_names::{SignInAttribute, SignInNames};
+    let (store, _db) = store(backend).await;
+    let (mut acme, client) = pool("acme");
+    acme.settings.sign_in_names = SignInNames {
+        username_attributes: vec![],
+        alias_attributes: vec![SignInAttribute::Email, SignInAttribute::PreferredUsername],
+        case_sensitive: false,
+    };
+    store.create_pool(&acme, &client).await.unwrap();
+    let verified = |email: &str| attributes_of(&[("email", email), ("email_verified", "true")]);
+    let mut alice = user(&acme, "alice");
+    alice.attributes = verified("alice@example.com");
+    store.create_user(&alice).await.unwrap();
+    let found = |key: &str| {
+        let store = store.clone();
+        let pool = acme.id.clone();
+        let key = username_key(key);
+        async move {
+            store
+                .user_by_sign_in_name(&pool, &key)
+                .await
+                .unwrap()
+                .map(|u| u.username)
+        }
+    };
+    assert_eq!(found("alice@example.com").await.as_deref(), Some("alice"));
+    assert_eq!(found("alice").await.as_deref(), Some("alice"));
+    assert_eq!(found("nobody@example.com").await, None);
+
+    // Twenty users claim one address at once: exactly one holds it.
+    let mut racers = Vec::new();
+    for i in 0..20 {
+        let mut racer = user(&acme, &format!("racer{i}"));
+        racer.attributes = attributes_of(&[("email", "race@example.com")]);
+        store.create_user(&racer).await.unwrap();
+        racers.push(racer);
+    }
+    let claims = racers.iter().map(|racer| {
+        let store = store.clone();
+        async move {
+            store
+                .replace_attributes(
+                    &racer.sub,
+                    &racer.attributes,
+                    &verified("race@example.com"),
+                    NOW,
+                )
+                .await
+        }
+    });
+    let results = futures_util::future::join_all(claims).await;
+    let won = results.iter().filter(|r| matches!(r, Ok(true))).count();
+    assert_eq!(won, 1, "{results:?}");
+    for result in results.iter().filter(|r| !matches!(r, Ok(true))) {
+        let error = result.as_ref().unwrap_err();
+        assert_eq!(error.alias_taken(), Some("email"), "{error:?}");
+    }
+    let holder = found("race@example.com").await.unwrap();
+    assert!(holder.starts_with("racer"));
+
+    // A username wins over an alias spelt the same.
+    let mut shadow = user(&acme, "shadow");
+    shadow.attributes = attributes_of(&[("preferred_username", "alice")]);
+    store.create_user(&shadow).await.unwrap();
+    assert_eq!(found("alice").await.as_deref(), Some("alice"));
+
+    // Released, the alias can be claimed by another user; a changed address drops it.
+    let released = store
+        .release_sign_in_aliases(&acme.id, &[username_key("alice@example.com")], &shadow.sub)
+        .await
+        .unwrap();
+    assert_eq!(released, 1);
+    assert_eq!(found("alice@example.com").await, None);
+    assert!(
+        store
+            .set_attributes(&shadow.sub, &verified("alice@example.com"), NOW)
+            .await
+            .unwrap()
+    );
+    assert_eq!(found("alice@example.com").await.as_deref(), Some("shadow"));
+    assert!(
+        store
+            .set_attributes(&shadow.sub, &verified("shadow@example.com"), NOW)
+            .await
+            .unwrap()
+    );
+    assert_eq!(found("alice@example.com").await, None);
+    assert_eq!(found("shadow@example.com").await.as_deref(), Some("shadow"));
+    store.delete_user(&shadow.sub).await.unwrap();
+    assert_eq!(found("shadow@example.com").await, None);
 }

@@ -95,8 +95,13 @@ impl Services {
             .await?
             .filter(|u| u.enabled && u.status == UserStatus::ForceChangePassword)
             .ok_or_else(invalid_session)?;
+        // USERNAME, when given, must name this user: by username or by a sign-in alias.
         if let Some(username) = &answer.username
-            && *username.key() != user.username_key
+            && pool.settings.sign_in_names.key(username) != user.username_key
+            && self
+                .user_by_sign_in_name(&pool, username)
+                .await?
+                .is_none_or(|named| named.sub != user.sub)
         {
             return Err(invalid_session());
         }

@@ -166,7 +166,22 @@ impl Services {
             .as_ref()
             .map(|p| p.settings.lockout.clone())
             .unwrap_or_default();
-        let key = request.username.key();
+        let lookup_pool = pool
+            .as_ref()
+            .map_or_else(UserPoolId::never_assigned, |p| p.id.clone());
+        let typed = pool.as_ref().map_or_else(
+            || request.username.key().clone(),
+            |p| p.settings.sign_in_names.key(&request.username),
+        );
+        // The name may be a username or a sign-in alias: one indexed query either way, for
+        // known and unknown names alike.
+        let user = self
+            .store
+            .user_by_sign_in_name(&lookup_pool, &typed)
+            .await?;
+        // Failures count against the user the name resolved to, whichever of their names
+        // was typed; an unknown name is counted under itself, as an unknown username is.
+        let key = user.as_ref().map_or(&typed, |u| &u.username_key);
 
         // The attempt is counted before the password is verified, in the statement that
         // checks the lock: a burst of guesses gets no more verifications than the free
@@ -182,10 +197,6 @@ impl Services {
             }
         };
 
-        let lookup_pool = pool
-            .as_ref()
-            .map_or_else(UserPoolId::never_assigned, |p| p.id.clone());
-        let user = self.store.user_by_key(&lookup_pool, key).await?;
         let stored = user.as_ref().and_then(|u| u.password.as_ref());
         let verification = self
             .hasher

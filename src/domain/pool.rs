@@ -13,6 +13,7 @@ use super::pool_config::{
     MfaConfiguration, SmsConfiguration, UserPoolAddOns,
 };
 use super::schema::Schema;
+use super::sign_in_names::SignInNames;
 
 /// A pool's name, which is the `TenantName` of the login API. Cognito's pattern
 /// (`[\w\s+=,.@-]+`, 1–128 characters) minus leading and trailing whitespace, which would
@@ -73,6 +74,8 @@ pub struct PoolSettings {
     /// without `Schema`, pools stored before schemas existed), whose schema is open.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema: Option<Schema>,
+    /// `UsernameAttributes`, `AliasAttributes` and `UsernameConfiguration`.
+    pub sign_in_names: SignInNames,
 }
 
 impl PoolSettings {

@@ -63,7 +63,20 @@ pub enum StoreError {
     Internal(#[source] DbCause),
 }
 
+/// How the `Conflict` of a write that would give a user a sign-in alias another user holds
+/// begins (as opposed to a taken username); the attribute's name follows.
+pub const ALIAS_TAKEN: &str = "sign-in alias: ";
+
 impl StoreError {
+    /// The attribute (`email`, ...) whose sign-in alias another user holds, if that is
+    /// what this conflict is.
+    pub fn alias_taken(&self) -> Option<&str> {
+        match self {
+            Self::Conflict(what) => what.strip_prefix(ALIAS_TAKEN),
+            _ => None,
+        }
+    }
+
     /// A bug or corrupt data the store found itself (an error, or a message saying what).
     pub fn internal(cause: impl Into<DbCause>) -> Self {
         Self::Internal(cause.into())
@@ -316,6 +329,8 @@ pub trait PoolStore {
 
 #[async_trait]
 pub trait UserStore {
+    /// Creates the user with their sign-in aliases; `Conflict` when the username is taken,
+    /// `StoreError::alias_taken` when an alias is.
     async fn create_user(&self, user: &User) -> Result<(), StoreError>;
     async fn user_by_key(
         &self,
@@ -323,6 +338,22 @@ pub trait UserStore {
         username_key: &UsernameKey,
     ) -> Result<Option<User>, StoreError>;
     async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError>;
+    /// The user a name typed at sign-in names, in one indexed query: the user with that
+    /// username key, else the holder of that sign-in alias (docs/cognito-compatibility.md,
+    /// "Sign-in names").
+    async fn user_by_sign_in_name(
+        &self,
+        pool: &UserPoolId,
+        key: &UsernameKey,
+    ) -> Result<Option<User>, StoreError>;
+    /// Takes these sign-in aliases from whichever other users hold them (`ForceAliasCreation`);
+    /// how many moved.
+    async fn release_sign_in_aliases(
+        &self,
+        pool: &UserPoolId,
+        keys: &[UsernameKey],
+        keep: &Sub,
+    ) -> Result<u64, StoreError>;
     async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError>;
     async fn count_users(&self, pool: &UserPoolId) -> Result<i64, StoreError>;
     /// Users ordered by lookup key, strictly after `after` when given, at most `limit`.

@@ -14,6 +14,7 @@ mod helpers;
 
 mod access_tokens;
 mod account_recovery;
+mod aliases;
 mod amplify;
 mod attributes;
 mod audit;

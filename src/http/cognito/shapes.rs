@@ -138,6 +138,9 @@ pub(super) struct UserPoolType {
     pub last_modified_date: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimated_number_of_users: Option<usize>,
+    /// `UsernameAttributes`, `AliasAttributes`, `UsernameConfiguration`.
+    #[serde(flatten)]
+    pub sign_in_names: super::admin::sign_in_names::SignInNamesType,
 }
 
 #[derive(Serialize)]
@@ -204,6 +207,7 @@ pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
         creation_date: pool.created_at,
         last_modified_date: pool.created_at,
         estimated_number_of_users: users,
+        sign_in_names: super::admin::sign_in_names::shape(&pool.settings.sign_in_names),
     }
 }
 

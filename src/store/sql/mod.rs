@@ -9,6 +9,7 @@
 //! `sessions.rs` (sessions, refresh tokens, challenges), `lockout.rs`, `keys.rs` and
 //! `housekeeping.rs`.
 
+mod aliases;
 mod codes;
 mod groups;
 mod housekeeping;

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 
+use super::aliases::sync_aliases;
 use super::pools::{CLIENT_COLUMNS, client_from};
 use super::users::{USER_COLUMNS, attributes_json, user_from};
 use super::{Columns, SqlStore, aliased, corrupt, get};
@@ -383,6 +384,8 @@ impl SessionStore for SqlStore {
                 // Dropping the transaction rolls it back.
                 return Ok(false);
             }
+            sync_aliases(&mut tx, &session.pool_id, &session.user_sub, Some(expected), attributes)
+                .await?;
             insert_session(&mut tx, session).await?;
             tx.commit().await.map_err(classify)?;
             Ok(true)

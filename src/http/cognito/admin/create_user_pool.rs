@@ -19,6 +19,9 @@ use crate::manage::pools::FixedIds;
 #[serde(rename_all = "PascalCase")]
 struct Input {
     pool_name: Option<String>,
+    username_attributes: Option<Vec<String>>,
+    alias_attributes: Option<Vec<String>>,
+    username_configuration: Option<super::sign_in_names::UsernameConfiguration>,
     /// The attribute schema (domain/schema.rs); `UpdateUserPool` cannot change it.
     schema: Option<Vec<SchemaAttributeSpec>>,
     /// The settings [`PoolConfig`] reads; anything else is refused there.
@@ -44,6 +47,11 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     };
     let settings = config.apply_to(PoolSettings {
         schema: Some(schema),
+        sign_in_names: super::sign_in_names::parse(
+            input.username_attributes,
+            input.alias_attributes,
+            input.username_configuration,
+        )?,
         ..PoolSettings::default()
     })?;
     let (pool, _) = services
