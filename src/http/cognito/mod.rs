@@ -140,6 +140,9 @@ const ADMIN_OPERATIONS: &[&str] = &[
     "AdminListGroupsForUser",
     "AdminResetUserPassword",
     "AdminConfirmSignUp",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
 ];
 
 async fn admin_operation(
@@ -179,6 +182,9 @@ async fn admin_operation(
         "AdminListGroupsForUser" => admin_list_groups_for_user::handle(services, body).await,
         "AdminResetUserPassword" => admin_reset_user_password::handle(services, body).await,
         "AdminConfirmSignUp" => admin_confirm_sign_up::handle(services, body).await,
+        "TagResource" => tag_resource::handle(services, body).await,
+        "UntagResource" => untag_resource::handle(services, body).await,
+        "ListTagsForResource" => list_tags_for_resource::handle(services, body).await,
         other => Err(ApiError::new(
             Transport::UnknownOperation,
             format!("Operation {other} is not supported by Gatehouse"),

@@ -1,5 +1,9 @@
-//! `CreateUserPool`: the pool's name is the `TenantName` `/Login` uses, so it must be unique.
-//! Settings left out take Cognito's defaults, self-registration allowed included.
+//! `CreateUserPool`: a pool as Cognito makes it, with no app client and a name other pools
+//! may share. The login API serves it only if the `gatehouse:tenant` tag in `UserPoolTags`
+//! gives it a login name (its `TenantName`). Settings left out take Cognito's defaults,
+//! self-registration allowed included.
+
+use std::collections::BTreeMap;
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
@@ -8,9 +12,8 @@ use super::super::shapes::{self, UserPoolType};
 use super::super::{failed, input, output, required};
 use crate::auth::Services;
 use crate::domain::password_policy::PasswordPolicy;
-use crate::domain::pool::{PoolName, PoolSettings};
+use crate::domain::pool::{PoolName, PoolSettings, PoolTags};
 use crate::http::error::ApiError;
-use crate::manage::pools::FixedIds;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -19,6 +22,15 @@ struct Input {
     policies: Option<Policies>,
     admin_create_user_config: Option<AdminCreateUserConfig>,
     email_configuration: Option<EmailConfiguration>,
+    user_pool_tags: Option<BTreeMap<String, String>>,
+}
+
+/// `UserPoolTags` (or `TagResource`'s `Tags`) checked, the login name split out.
+pub(super) fn pool_tags(
+    member: &str,
+    tags: Option<BTreeMap<String, String>>,
+) -> Result<PoolTags, ApiError> {
+    PoolTags::parse(tags.unwrap_or_default()).map_err(|e| super::super::constraint(member, &e))
 }
 
 /// Cognito's `EmailConfigurationType`; Gatehouse uses `From` (the sender of the pool's
@@ -85,8 +97,9 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         email_configuration: email_configuration(input.email_configuration)?,
         ..PoolSettings::default()
     };
-    let (pool, _) = services
-        .create_pool(&name, settings, FixedIds::default())
+    let tags = pool_tags("userPoolTags", input.user_pool_tags)?;
+    let pool = services
+        .create_user_pool(&name, settings, tags)
         .await
         .map_err(failed)?;
     Ok(output(&Output {
