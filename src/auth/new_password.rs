@@ -55,9 +55,9 @@ impl Services {
 
         // Check everything cheap before the expensive hash, without consuming the session.
         let (pool, expected_client) = match &answer.target {
-            SignInTarget::PoolName(name) => (
+            SignInTarget::LoginName(name) => (
                 self.store
-                    .pool_by_name(name)
+                    .pool_by_login_name(name)
                     .await?
                     .ok_or_else(invalid_session)?,
                 None,

@@ -267,7 +267,7 @@ impl Services {
             .transpose()
             .map_err(|e| invalid(&context, e))?;
 
-        let (pool, default_client) = match self.store.pool_by_name(name.as_str()).await? {
+        let (pool, default_client) = match self.store.pool_by_login_name(name.as_str()).await? {
             Some(_) => self.find_pool(name.as_str()).await?,
             None => {
                 let settings = PoolSettings {

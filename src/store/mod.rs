@@ -145,14 +145,15 @@ impl RefreshTokenRecord {
 }
 
 /// Everything a refresh decides on, read with the presented token in one statement: the
-/// token, its session, the session's pool (its name), user and app client, and the user's
+/// token, its session, the session's pool (its login name), user and app client, and the user's
 /// groups for the new tokens. Read fresh on every refresh, so a client or pool changed, a
 /// user disabled or a session revoked on another replica counts at once.
 #[derive(Debug, Clone)]
 pub struct RefreshContext {
     pub token: RefreshTokenRecord,
     pub session: SessionRecord,
-    pub pool_name: String,
+    /// The pool's login name (the login API's `TenantName`), if it has one.
+    pub pool_login_name: Option<String>,
     pub user: User,
     pub client: AppClient,
     /// The user's groups, in precedence order then by name (as [`GroupStore::groups_of_user`]).
@@ -289,13 +290,24 @@ pub struct UserPageKey {
 /// Pools and their app clients.
 #[async_trait]
 pub trait PoolStore {
-    /// Creates a pool together with its default app client, atomically.
+    /// Creates a pool together with its default app client, if it has one, atomically;
+    /// `Conflict` when its id or login name is taken.
     async fn create_pool(
         &self,
         pool: &UserPool,
-        default_client: &AppClient,
+        default_client: Option<&AppClient>,
     ) -> Result<(), StoreError>;
-    async fn pool_by_name(&self, name: &str) -> Result<Option<UserPool>, StoreError>;
+    /// The pool the login API knows by this name (its `TenantName`). The one place a pool is
+    /// found by that name: every login-API flow and the CLI go through it.
+    async fn pool_by_login_name(&self, login_name: &str) -> Result<Option<UserPool>, StoreError>;
+    /// Gives a pool its login name, or takes it away (None); `Conflict` when another pool
+    /// has the name. False when the pool does not exist.
+    async fn set_pool_login_name(
+        &self,
+        id: &UserPoolId,
+        login_name: Option<&str>,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
     async fn pool_by_id(&self, id: &UserPoolId) -> Result<Option<UserPool>, StoreError>;
     async fn list_pools(&self) -> Result<Vec<UserPool>, StoreError>;
     /// Deletes a pool and everything in it.

@@ -146,6 +146,9 @@ const ADMIN_OPERATIONS: &[&str] = &[
     "AdminResetUserPassword",
     "AdminConfirmSignUp",
     "AddCustomAttributes",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
 ];
 
 async fn admin_operation(
@@ -191,6 +194,9 @@ async fn admin_operation(
         "AdminResetUserPassword" => admin_reset_user_password::handle(services, body).await,
         "AdminConfirmSignUp" => admin_confirm_sign_up::handle(services, body).await,
         "AddCustomAttributes" => add_custom_attributes::handle(services, body).await,
+        "TagResource" => tag_resource::handle(services, body).await,
+        "UntagResource" => untag_resource::handle(services, body).await,
+        "ListTagsForResource" => list_tags_for_resource::handle(services, body).await,
         other => Err(ApiError::new(
             Transport::UnknownOperation,
             format!("Operation {other} is not supported by Gatehouse"),
