@@ -48,6 +48,71 @@ pub struct PoolSettings {
     pub lockout: LockoutPolicy,
     pub admin_create_user_config: AdminCreateUserConfig,
     pub email_configuration: EmailConfiguration,
+    /// Whether users sign in with a second factor (`SetUserPoolMfaConfig`).
+    pub mfa_configuration: MfaConfiguration,
+    pub software_token_mfa_configuration: SoftwareTokenMfaConfiguration,
+    /// Stored and returned; e-mail codes as a sign-in factor are not implemented
+    /// (docs/cognito-compatibility.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_mfa_configuration: Option<EmailMfaConfiguration>,
+}
+
+/// Cognito's `UserPoolMfaType`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MfaConfiguration {
+    /// No second factor is asked for, whatever users have set up.
+    #[default]
+    Off,
+    /// Users who set up a factor are asked for it.
+    Optional,
+    /// Every user must sign in with a second factor, and sets one up at sign-in if needed.
+    On,
+}
+
+impl MfaConfiguration {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "OFF",
+            Self::Optional => "OPTIONAL",
+            Self::On => "ON",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "OFF" => Some(Self::Off),
+            "OPTIONAL" => Some(Self::Optional),
+            "ON" => Some(Self::On),
+            _ => None,
+        }
+    }
+}
+
+/// Cognito's `SoftwareTokenMfaConfigType`: whether TOTP authenticator apps are a factor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct SoftwareTokenMfaConfiguration {
+    pub enabled: bool,
+}
+
+/// Cognito's `EmailMfaConfigType`: the message and subject of e-mailed sign-in codes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EmailMfaConfiguration {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+impl PoolSettings {
+    /// Whether sign-ins in this pool may be asked for a TOTP code: MFA is `OPTIONAL` or `ON`
+    /// and authenticator apps are an enabled factor.
+    pub fn totp_mfa_active(&self) -> bool {
+        self.mfa_configuration != MfaConfiguration::Off
+            && self.software_token_mfa_configuration.enabled
+    }
 }
 
 /// Cognito's `EmailConfiguration`, of which Gatehouse uses the sender address.

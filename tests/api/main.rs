@@ -35,6 +35,7 @@ mod login;
 mod login_errors;
 mod logs;
 mod metrics;
+mod mfa;
 mod outbox;
 mod pepper_rotation;
 mod progress;

@@ -37,6 +37,10 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         admin_create_user_config: admin_create_user_config(input.admin_create_user_config),
         email_configuration: email_configuration(input.email_configuration)?,
         lockout: pool.settings.lockout.clone(),
+        // The MFA settings are SetUserPoolMfaConfig's.
+        mfa_configuration: pool.settings.mfa_configuration,
+        software_token_mfa_configuration: pool.settings.software_token_mfa_configuration,
+        email_mfa_configuration: pool.settings.email_mfa_configuration.clone(),
     };
     services
         .replace_pool_settings(&pool, settings)
