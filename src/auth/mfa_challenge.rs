@@ -117,6 +117,19 @@ impl Services {
             Ok(_) => crate::domain::telemetry::SignInResult::SignedIn,
             Err(error) => error.metric().into(),
         });
+        // A success is audited with its user inside; a refusal here, under the target asked.
+        if let Err(error) = &result {
+            let target = match &answer.target {
+                SignInTarget::PoolName(name) => name.clone(),
+                SignInTarget::Client(id) => id.to_string(),
+            };
+            let (outcome, reason) = error.audit();
+            let event = AuditEvent::new("sign_in", &target, outcome).with_reason(reason);
+            match &answer.username {
+                Some(name) => event.with_username(name.as_str()).emit(),
+                None => event.emit(),
+            }
+        }
         result
     }
 
