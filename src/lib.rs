@@ -8,5 +8,5 @@ pub mod fuzzing;
 pub mod http;
 pub mod mail;
 pub mod manage;
-pub mod startup_pages;
+pub mod memory_release;
 pub mod store;

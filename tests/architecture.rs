@@ -214,10 +214,10 @@ fn code_words_leave_out_comments_and_strings() {
     assert!(!code_words("let x = 1; // the tenant").contains("tenant"));
 }
 
-/// `unsafe` is denied crate-wide with one reviewed exception: handing start-up code pages back
-/// to the kernel (src/startup_pages.rs, docs/security.md). Anything else needs the same review.
+/// `unsafe` is denied crate-wide with one reviewed exception: handing unused memory back to
+/// the kernel (src/memory_release.rs, docs/security.md). Anything else needs the same review.
 #[test]
-fn unsafe_code_lives_only_in_startup_pages() {
+fn unsafe_code_lives_only_in_memory_release() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&root, &mut files);
@@ -229,5 +229,5 @@ fn unsafe_code_lives_only_in_startup_pages() {
         })
         .map(|file| file.strip_prefix(&root).unwrap().display().to_string())
         .collect();
-    assert_eq!(with_unsafe, vec!["startup_pages.rs".to_owned()]);
+    assert_eq!(with_unsafe, vec!["memory_release.rs".to_owned()]);
 }

@@ -23,16 +23,17 @@ pub(super) async fn serve(settings: Settings, seed: Option<PathBuf>) -> Result<(
         tracing::info!(port, "metrics listening");
     }
     tokio::spawn(release_startup_code_once_serving());
+    tokio::spawn(gatehouse::memory_release::return_freed_heap_when_quiet());
     app.run_until_stopped().await?;
     tracing::info!("gatehouse stopped");
     Ok(())
 }
 
-/// Hands the code that only start-up ran back to the kernel (src/startup_pages.rs): about
+/// Hands the code that only start-up ran back to the kernel (src/memory_release.rs): about
 /// 7 MiB less resident while idle, the pages requests use faulting back in on first use.
 async fn release_startup_code_once_serving() {
     tokio::time::sleep(STARTUP_SETTLE).await;
-    match gatehouse::startup_pages::release_executable_code_pages() {
+    match gatehouse::memory_release::release_executable_code_pages() {
         Ok(bytes) => tracing::debug!(bytes, "start-up code pages released"),
         Err(error) => tracing::debug!(%error, "start-up code pages kept"),
     }
