@@ -272,6 +272,16 @@ fn migration_names() -> Vec<String> {
     names.into_iter().map(|(_, name)| name).collect()
 }
 
+/// The newest migration's version. Versions are numbered, not counted: work done in
+/// parallel takes numbers apart, so they may have gaps.
+fn newest_migration_version() -> i64 {
+    migration_names()
+        .iter()
+        .map(|name| name[1..name.find("__").unwrap()].parse::<i64>().unwrap())
+        .max()
+        .unwrap()
+}
+
 async fn migrations_apply_once_and_the_schema_is_current(backend: Db) {
     let database = TestDatabase::create(backend).await.unwrap();
     let store = SqlStore::connect(&database.url, 2).await.unwrap();
@@ -283,12 +293,7 @@ async fn migrations_apply_once_and_the_schema_is_current(backend: Db) {
     assert!(second.applied.is_empty());
     let status = store.schema_status().await.unwrap();
     assert!(status.is_current());
-    // Versions are numbered, not counted: helpers working in parallel take numbers apart.
-    let newest = migration_names()
-        .iter()
-        .map(|name| name[1..name.find("__").unwrap()].parse::<i64>().unwrap())
-        .max();
-    assert_eq!(status.database_version, newest);
+    assert_eq!(status.database_version, Some(newest_migration_version()));
     store.ping().await.unwrap();
 }
 
@@ -336,8 +341,7 @@ async fn a_newer_schema_is_refused(backend: Db) {
     let store = SqlStore::connect(&database.url, 2).await.unwrap();
     match store.migrate().await {
         Err(MigrateError::NewerSchema { database, binary }) => {
-            let carried = i64::try_from(migration_names().len()).unwrap();
-            assert_eq!((database, binary), (99, carried));
+            assert_eq!((database, binary), (99, newest_migration_version()));
         }
         other => panic!("expected NewerSchema, got {other:?}"),
     }
