@@ -135,6 +135,8 @@ on_both_backends!(
     attribute_replacement_is_compare_and_set,
     deleting_a_user_removes_their_sessions,
     groups_are_upserted_and_listed_in_precedence_order,
+    groups_are_read_updated_deleted_and_paged,
+    user_searches_are_filtered_ordered_and_paged,
     sessions_start_with_a_hashed_refresh_token_and_clear_failures,
     completing_a_new_password_updates_the_user_and_starts_a_session,
     challenges_are_taken_exactly_once,
@@ -148,6 +150,7 @@ on_both_backends!(
     concurrent_claims_lease_each_message_to_one_worker,
     only_one_active_key_per_pool_and_purpose,
     pool_settings_update,
+    pool_settings_compare_and_set,
     concurrent_rotations_of_one_token_have_one_winner,
     a_consumed_token_is_regranted_once_and_only_while_its_successor_is_live,
     refresh_tokens_of_revoked_or_expired_sessions_do_not_rotate,
@@ -272,14 +275,11 @@ fn migration_names() -> Vec<String> {
     names.into_iter().map(|(_, name)| name).collect()
 }
 
-/// The newest migration's version. Versions are numbered, not counted: work done in
-/// parallel takes numbers apart, so they may have gaps.
-fn newest_migration_version() -> i64 {
-    migration_names()
-        .iter()
-        .map(|name| name[1..name.find("__").unwrap()].parse::<i64>().unwrap())
-        .max()
-        .unwrap()
+/// The newest schema version this binary carries. Versions are numbered by who claimed
+/// them, not contiguously, so it is the last one's number, not how many there are.
+fn newest_version() -> i64 {
+    let newest = migration_names().pop().unwrap();
+    newest[1..newest.find("__").unwrap()].parse().unwrap()
 }
 
 async fn migrations_apply_once_and_the_schema_is_current(backend: Db) {
@@ -293,7 +293,14 @@ async fn migrations_apply_once_and_the_schema_is_current(backend: Db) {
     assert!(second.applied.is_empty());
     let status = store.schema_status().await.unwrap();
     assert!(status.is_current());
-    assert_eq!(status.database_version, Some(newest_migration_version()));
+    assert_eq!(status.database_version, Some(newest_version()));
+    // Versions are numbered by who claimed them, not contiguously: the newest is the last.
+    let newest = migration_names().last().unwrap()[1..]
+        .split("__")
+        .next()
+        .unwrap()
+        .parse();
+    assert_eq!(status.database_version, Some(newest.unwrap()));
     store.ping().await.unwrap();
 }
 
@@ -341,7 +348,7 @@ async fn a_newer_schema_is_refused(backend: Db) {
     let store = SqlStore::connect(&database.url, 2).await.unwrap();
     match store.migrate().await {
         Err(MigrateError::NewerSchema { database, binary }) => {
-            assert_eq!((database, binary), (99, newest_migration_version()));
+            assert_eq!((database, binary), (99, newest_version()));
         }
         other => panic!("expected NewerSchema, got {other:?}"),
     }
@@ -645,6 +652,197 @@ async fn deleting_a_user_removes_their_sessions(backend: Db) {
     assert!(!store.delete_user(&alice.sub).await.unwrap());
 }
 
+async fn groups_are_read_updated_deleted_and_paged(backend: Db) {
+    let (store, _db, acme, _, alice) = populated(backend).await;
+    let bob = user(&acme, "bob");
+    store.create_user(&bob).await.unwrap();
+    let group = |name: &str, precedence: Option<i64>| GroupRecord {
+        pool_id: acme.id.clone(),
+        name: name.into(),
+        description: None,
+        precedence,
+        role_arn: Some(format!("arn:aws:iam::123456789012:role/{name}")),
+        created_at: NOW,
+        updated_at: NOW,
+    };
+    for (name, precedence) in [("c", Some(2)), ("a", None), ("b", Some(2)), ("d", Some(0))] {
+        store.create_group(&group(name, precedence)).await.unwrap();
+        for member in [&alice, &bob] {
+            store
+                .add_user_to_group(&acme.id, &member.sub, name)
+                .await
+                .unwrap();
+        }
+    }
+    assert!(matches!(
+        store.create_group(&group("a", None)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.group(&acme.id, "c").await.unwrap(),
+        Some(group("c", Some(2)))
+    );
+    assert_eq!(store.group(&acme.id, "zzz").await.unwrap(), None);
+
+    let mut changed = group("c", Some(1));
+    changed.description = Some("changed".into());
+    changed.role_arn = None;
+    changed.updated_at = NOW + 5;
+    assert!(store.update_group(&changed).await.unwrap());
+    assert_eq!(
+        store.group(&acme.id, "c").await.unwrap(),
+        Some(changed.clone())
+    );
+    assert!(!store.update_group(&group("zzz", None)).await.unwrap());
+
+    // Pages by name, and a user's groups by (precedence, name).
+    let page = store.groups_page(&acme.id, None, 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    let page = store.groups_page(&acme.id, Some("b"), 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+        ["c", "d"]
+    );
+    let first = store
+        .groups_of_user_page(&alice.sub, None, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        first.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+        ["d", "c"]
+    );
+    let rest = store
+        .groups_of_user_page(&alice.sub, Some((1, "c")), 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+        ["b", "a"]
+    );
+    let after_ranked = store
+        .groups_of_user_page(&alice.sub, Some((2, "b")), 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        after_ranked
+            .iter()
+            .map(|g| g.name.as_str())
+            .collect::<Vec<_>>(),
+        ["a"]
+    );
+
+    // Members by sub.
+    let mut subs = [alice.sub, bob.sub];
+    subs.sort_by_key(ToString::to_string);
+    let members = store
+        .users_in_group_page(&acme.id, "a", None, 1)
+        .await
+        .unwrap();
+    assert_eq!(members.iter().map(|u| u.sub).collect::<Vec<_>>(), [subs[0]]);
+    let members = store
+        .users_in_group_page(&acme.id, "a", Some(&subs[0]), 5)
+        .await
+        .unwrap();
+    assert_eq!(members.iter().map(|u| u.sub).collect::<Vec<_>>(), [subs[1]]);
+
+    // Deleting takes the memberships along.
+    assert!(store.delete_group(&acme.id, "d").await.unwrap());
+    assert!(!store.delete_group(&acme.id, "d").await.unwrap());
+    assert_eq!(
+        names(&store.groups_of_user(&alice.sub).await.unwrap()),
+        ["c", "b", "a"]
+    );
+    assert!(
+        store
+            .users_in_group_page(&acme.id, "d", None, 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn user_searches_are_filtered_ordered_and_paged(backend: Db) {
+    use gatehouse::domain::user_filter::UserFilter;
+    use gatehouse::store::UserPageKey;
+    let (store, _db, acme, _, _alice) = populated(backend).await;
+    for (name, email) in [
+        ("zed", "a2@x"),
+        ("amy", "a1@x"),
+        ("bea", "b@x"),
+        ("cal", "a1@x"),
+    ] {
+        let mut u = user(&acme, name);
+        u.attributes =
+            UserAttributes::parse([("email".to_owned(), email.to_owned())].into()).unwrap();
+        store.create_user(&u).await.unwrap();
+    }
+    let (other, other_client) = pool("other");
+    store.create_pool(&other, &other_client).await.unwrap();
+    let mut stranger = user(&other, "amy");
+    stranger.attributes =
+        UserAttributes::parse([("email".to_owned(), "a1@x".to_owned())].into()).unwrap();
+    store.create_user(&stranger).await.unwrap();
+    let search = |filter: &str, after: Option<UserPageKey>, limit: u32| {
+        let store = store.clone();
+        let pool = acme.id.clone();
+        let filter = UserFilter::parse(filter).unwrap();
+        async move {
+            store
+                .search_users(&pool, filter.as_ref(), after.as_ref(), limit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|u| u.username)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        search("", None, 10).await,
+        ["alice", "amy", "bea", "cal", "zed"]
+    );
+    // Ordered by the value, then the username key.
+    // alice's address is a@example.com: '@' sorts after the digits.
+    assert_eq!(
+        search("email ^= \"a\"", None, 10).await,
+        ["amy", "cal", "zed", "alice"]
+    );
+    assert_eq!(search("email = \"a1@x\"", None, 10).await, ["amy", "cal"]);
+    let after = UserPageKey {
+        value: Some("a1@x".into()),
+        username_key: username_key("cal"),
+    };
+    assert_eq!(
+        search("email ^= \"a\"", Some(after), 10).await,
+        ["zed", "alice"]
+    );
+    let after = UserPageKey {
+        value: None,
+        username_key: username_key("bea"),
+    };
+    assert_eq!(search("", Some(after), 2).await, ["cal", "zed"]);
+    assert_eq!(search("username ^= \"a\"", None, 1).await, ["alice"]);
+    assert!(search("status = \"Disabled\"", None, 10).await.is_empty());
+    assert_eq!(
+        search("status = \"Enabled\"", None, 2).await,
+        ["alice", "amy"]
+    );
+    assert!(search("status = \"enabled\"", None, 10).await.is_empty());
+    assert_eq!(
+        search("cognito:user_status = \"confirmed\"", None, 10)
+            .await
+            .len(),
+        5
+    );
+}
+
+/// The names of a user's groups, in their order.
+fn names(groups: &[gatehouse::domain::group::MemberGroup]) -> Vec<&str> {
+    groups.iter().map(|g| g.name.as_str()).collect()
+}
+
 async fn groups_are_upserted_and_listed_in_precedence_order(backend: Db) {
     let (store, _db, acme, _, alice) = populated(backend).await;
     let group = |name: &str, precedence: Option<i64>| GroupRecord {
@@ -652,6 +850,9 @@ async fn groups_are_upserted_and_listed_in_precedence_order(backend: Db) {
         name: name.into(),
         description: Some(format!("{name} group")),
         precedence,
+        role_arn: None,
+        created_at: NOW,
+        updated_at: NOW,
     };
     store.put_group(&group("zeta", Some(1)), NOW).await.unwrap();
     store.put_group(&group("alpha", None), NOW).await.unwrap();
@@ -667,7 +868,7 @@ async fn groups_are_upserted_and_listed_in_precedence_order(backend: Db) {
             .unwrap();
     }
     assert_eq!(
-        store.groups_of_user(&alice.sub).await.unwrap(),
+        names(&store.groups_of_user(&alice.sub).await.unwrap()),
         ["beta", "zeta", "alpha"]
     );
     assert!(
@@ -1398,6 +1599,32 @@ async fn pool_settings_update(backend: Db) {
     );
 }
 
+async fn pool_settings_compare_and_set(backend: Db) {
+    let (store, _db, acme, _, _) = populated(backend).await;
+    let before = acme.settings.clone();
+    let mut first = before.clone();
+    first.schema = Some(gatehouse::domain::schema::Schema::standard());
+    let mut second = before.clone();
+    second.password_policy.minimum_length = 12;
+    assert!(
+        store
+            .replace_pool_settings(&acme.id, &before, &first, NOW + 1)
+            .await
+            .unwrap()
+    );
+    // The second writer decided on settings that are no longer stored: refused, not lost.
+    assert!(
+        !store
+            .replace_pool_settings(&acme.id, &before, &second, NOW + 2)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.pool_by_id(&acme.id).await.unwrap().unwrap().settings,
+        first
+    );
+}
+
 #[test]
 fn both_migration_trees_have_the_same_versions_and_names() {
     let names = |dir: &str| {
@@ -1843,6 +2070,9 @@ async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_gr
             name: name.into(),
             description: None,
             precedence,
+            role_arn: None,
+            created_at: NOW,
+            updated_at: NOW,
         };
         store.put_group(&group, NOW).await.unwrap();
         store
@@ -1851,7 +2081,7 @@ async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_gr
             .unwrap();
     }
     let context = store.refresh_context(&h("a0")).await.unwrap().unwrap();
-    assert_eq!(context.groups, ["beta", "zeta", "alpha"]);
+    assert_eq!(names(&context.groups), ["beta", "zeta", "alpha"]);
     assert_eq!(
         context.groups,
         store.groups_of_user(&alice.sub).await.unwrap()

@@ -8,7 +8,8 @@
 use crate::crypto::opaque::{OpaqueToken, hash_secret_token};
 use crate::domain::app_client::{AppClient, USER_PASSWORD_AUTH};
 use crate::domain::clock::UnixSeconds;
-use crate::domain::pool::{MfaConfiguration, UserPool};
+use crate::domain::pool::UserPool;
+use crate::domain::pool_config::MfaConfiguration;
 use crate::domain::secret::SecretString;
 use crate::domain::user::User;
 use crate::domain::username::Username;
@@ -16,7 +17,7 @@ use crate::store::{ChallengeRecord, Reservation};
 
 use super::audit::{AuditEvent, Outcome};
 use super::issue::IssuedTokens;
-use super::sign_in::{CHALLENGE_SECONDS, SignInTarget};
+use super::sign_in::SignInTarget;
 use super::{AuthError, NotAuthorized, Services};
 
 pub const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
@@ -95,7 +96,7 @@ impl Services {
                     client_id: client.id.clone(),
                     user_sub: user.sub,
                     challenge_name: name.to_owned(),
-                    expires_at: now + CHALLENGE_SECONDS,
+                    expires_at: now + client.settings.auth_session_seconds(),
                 },
                 now,
             )

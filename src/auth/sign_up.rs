@@ -18,6 +18,7 @@ use crate::domain::attributes::UserAttributes;
 use crate::domain::ids::{ClientId, Sub};
 use crate::domain::message::{Medium, MessageContent, MessageKind};
 use crate::domain::pool::UserPool;
+use crate::domain::schema::Moment;
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
@@ -80,6 +81,8 @@ impl Services {
         }
         let attributes = apply_write(
             Writer::User(&client.settings),
+            &pool.settings.schema(),
+            Moment::Creation,
             &UserAttributes::default(),
             &request.attributes,
         )?;

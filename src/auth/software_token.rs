@@ -17,7 +17,6 @@ use crate::store::ChallengeRecord;
 
 use super::access::AccessContext;
 use super::mfa_challenge::{MFA_SETUP, MFA_SETUP_VERIFIED};
-use super::sign_in::CHALLENGE_SECONDS;
 use super::{AuthError, NotAuthorized, Services};
 
 /// 256 bits: the base32 secret is 52 characters, as long as Cognito's.
@@ -217,13 +216,18 @@ impl Services {
     }
 
     /// A new session continuing the sign-in of `taken` (same pool, client and user) as
-    /// `name`, valid for another three minutes.
+    /// `name`, valid for the client's session validity again.
     async fn next_challenge(
         &self,
         taken: &ChallengeRecord,
         name: &str,
         now: UnixSeconds,
     ) -> Result<SecretString, AuthError> {
+        let client = self
+            .store
+            .client_by_id(&taken.client_id)
+            .await?
+            .ok_or_else(invalid_session)?;
         let session = OpaqueToken::generate().map_err(AuthError::internal)?;
         self.store
             .create_challenge(
@@ -233,7 +237,7 @@ impl Services {
                     client_id: taken.client_id.clone(),
                     user_sub: taken.user_sub,
                     challenge_name: name.to_owned(),
-                    expires_at: now + CHALLENGE_SECONDS,
+                    expires_at: now + client.settings.auth_session_seconds(),
                 },
                 now,
             )

@@ -1,11 +1,18 @@
 //! User pools. The login API finds a pool by its unique name, which it calls `TenantName`.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use super::clock::UnixSeconds;
 use super::ids::UserPoolId;
 use super::lockout::LockoutPolicy;
 use super::password_policy::PasswordPolicy;
+use super::pool_config::{
+    AccountRecoverySetting, DeletionProtection, DeviceConfiguration, LambdaConfig,
+    MfaConfiguration, SmsConfiguration, UserPoolAddOns,
+};
+use super::schema::Schema;
 
 /// A pool's name, which is the `TenantName` of the login API. Cognito's pattern
 /// (`[\w\s+=,.@-]+`, 1–128 characters) minus leading and trailing whitespace, which would
@@ -48,45 +55,29 @@ pub struct PoolSettings {
     pub lockout: LockoutPolicy,
     pub admin_create_user_config: AdminCreateUserConfig,
     pub email_configuration: EmailConfiguration,
-    /// Whether users sign in with a second factor (`SetUserPoolMfaConfig`).
+    /// While `ACTIVE`, `DeleteUserPool` is refused.
+    pub deletion_protection: DeletionProtection,
+    /// Stored and returned; see [`MfaConfiguration`].
     pub mfa_configuration: MfaConfiguration,
+    /// The pool's Lambda triggers, stored and returned as given.
+    pub lambda_config: LambdaConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_recovery_setting: Option<AccountRecoverySetting>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_configuration: Option<SmsConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_configuration: Option<DeviceConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_pool_add_ons: Option<UserPoolAddOns>,
+    /// The declared attribute schema; None for pools that declared none (the CLI, seed files
+    /// without `Schema`, pools stored before schemas existed), whose schema is open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<Schema>,
     pub software_token_mfa_configuration: SoftwareTokenMfaConfiguration,
     /// Stored and returned; e-mail codes as a sign-in factor are not implemented
     /// (docs/cognito-compatibility.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_mfa_configuration: Option<EmailMfaConfiguration>,
-}
-
-/// Cognito's `UserPoolMfaType`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum MfaConfiguration {
-    /// No second factor is asked for, whatever users have set up.
-    #[default]
-    Off,
-    /// Users who set up a factor are asked for it.
-    Optional,
-    /// Every user must sign in with a second factor, and sets one up at sign-in if needed.
-    On,
-}
-
-impl MfaConfiguration {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Off => "OFF",
-            Self::Optional => "OPTIONAL",
-            Self::On => "ON",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "OFF" => Some(Self::Off),
-            "OPTIONAL" => Some(Self::Optional),
-            "ON" => Some(Self::On),
-            _ => None,
-        }
-    }
 }
 
 /// Cognito's `SoftwareTokenMfaConfigType`: whether TOTP authenticator apps are a factor.
@@ -115,6 +106,16 @@ impl PoolSettings {
     }
 }
 
+impl PoolSettings {
+    /// The schema every attribute write is checked against (domain/schema.rs).
+    pub fn schema(&self) -> Cow<'_, Schema> {
+        match &self.schema {
+            Some(declared) => Cow::Borrowed(declared),
+            None => Cow::Owned(Schema::open()),
+        }
+    }
+}
+
 /// Cognito's `EmailConfiguration`, of which Gatehouse uses the sender address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -123,6 +124,17 @@ pub struct EmailConfiguration {
     /// server's GATEHOUSE_MAIL_FROM.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// The rest of Cognito's `EmailConfiguration`, stored and returned as given: Gatehouse
+    /// sends through its own SMTP server (docs/operations.md), not SES.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to_email_address: Option<String>,
+    /// `COGNITO_DEFAULT` or `DEVELOPER`; None answers `DEVELOPER` (the pool's own sender).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_sending_account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration_set: Option<String>,
 }
 
 impl EmailConfiguration {
@@ -158,6 +170,10 @@ pub struct AdminCreateUserConfig {
     /// While true, only operators create users (AdminCreateUser, the CLI, seed files) and
     /// `SignUp` is refused.
     pub allow_admin_create_user_only: bool,
+    /// Cognito's older name for how long a temporary password lasts; stored and returned as
+    /// given (`TemporaryPasswordValidityDays` in the password policy is what Gatehouse applies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unused_account_validity_days: Option<u32>,
 }
 
 impl Default for AdminCreateUserConfig {
@@ -171,10 +187,12 @@ impl Default for AdminCreateUserConfig {
 impl AdminCreateUserConfig {
     pub const SELF_REGISTRATION_OFF: Self = Self {
         allow_admin_create_user_only: true,
+        unused_account_validity_days: None,
     };
     /// Cognito's default for `CreateUserPool` and `UpdateUserPool`.
     pub const COGNITO_DEFAULT: Self = Self {
         allow_admin_create_user_only: false,
+        unused_account_validity_days: None,
     };
 
     pub fn allows_sign_up(&self) -> bool {

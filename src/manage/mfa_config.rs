@@ -4,9 +4,8 @@
 
 use crate::auth::audit::{AuditEvent, Outcome};
 use crate::auth::{AuthError, Services};
-use crate::domain::pool::{
-    EmailMfaConfiguration, MfaConfiguration, SoftwareTokenMfaConfiguration, UserPool,
-};
+use crate::domain::pool::{EmailMfaConfiguration, SoftwareTokenMfaConfiguration, UserPool};
+use crate::domain::pool_config::MfaConfiguration;
 
 /// The part of a pool's settings SetUserPoolMfaConfig replaces.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -7,6 +7,8 @@ pub mod groups;
 pub mod health;
 pub mod invitations;
 pub mod mfa_config;
+pub mod paging;
 pub mod pools;
 pub mod seed;
+pub mod user_search;
 pub mod users;

@@ -7,7 +7,12 @@ use crate::domain::app_client::{AppClient, ClientSettings, TokenValidity};
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::lockout::LockoutChanges;
 use crate::domain::pool::{PoolName, PoolSettings, UserPool};
+use crate::domain::pool_config::DeletionProtection;
+use crate::domain::schema::SchemaAttribute;
 use crate::store::StoreError;
+
+/// Compare-and-set rounds before giving up while a pool's settings keep changing.
+const MAX_SETTINGS_ROUNDS: usize = 100;
 
 /// Ids to use instead of fresh random ones, so fixtures can pin them.
 #[derive(Debug, Clone, Default)]
@@ -138,6 +143,51 @@ impl Services {
         Ok(())
     }
 
+    /// `AddCustomAttributes`: appends custom attributes to the pool's schema. The settings
+    /// are replaced only if no one changed them meanwhile (else decided again on the fresh
+    /// ones), so of concurrent additions none is lost and the limit of 50 holds.
+    pub async fn add_custom_attributes(
+        &self,
+        pool: &UserPool,
+        attributes: Vec<SchemaAttribute>,
+    ) -> Result<(), AuthError> {
+        let not_found =
+            || AuthError::ResourceNotFound(format!("User pool {} does not exist.", pool.id));
+        let mut current = pool.settings.clone();
+        for _ in 0..MAX_SETTINGS_ROUNDS {
+            let mut schema = current.schema().into_owned();
+            schema
+                .add(attributes.clone())
+                .map_err(|e| AuthError::InvalidParameter(e.to_string()))?;
+            let mut next = current.clone();
+            next.schema = Some(schema);
+            let now = self.clock.now();
+            if self
+                .store
+                .replace_pool_settings(&pool.id, &current, &next, now)
+                .await?
+            {
+                AuditEvent::new("pool_schema_extended", pool.id.as_str(), Outcome::Success).emit();
+                return Ok(());
+            }
+            let stored = self
+                .store
+                .pool_by_id(&pool.id)
+                .await?
+                .ok_or_else(not_found)?;
+            if stored.settings == current {
+                // The same settings in another spelling (written by an older version):
+                // nothing to race with, so write them as decided.
+                self.store
+                    .update_pool_settings(&pool.id, &next, now)
+                    .await?;
+                return Ok(());
+            }
+            current = stored.settings;
+        }
+        Err(AuthError::TooManyRequests)
+    }
+
     /// The pool with this id, if it exists.
     pub async fn pool_by_id(&self, id: &UserPoolId) -> Result<Option<UserPool>, AuthError> {
         Ok(self.store.pool_by_id(id).await?)
@@ -148,8 +198,16 @@ impl Services {
         Ok(self.store.list_pools().await?)
     }
 
-    /// Deletes a pool with its clients, users and sessions; audited.
+    /// Deletes a pool with its clients, users and sessions; audited. A pool with deletion
+    /// protection on is refused, as Cognito refuses it, until an update turns it off.
     pub async fn delete_pool(&self, pool: &UserPool) -> Result<(), AuthError> {
+        if pool.settings.deletion_protection == DeletionProtection::Active {
+            return Err(AuthError::InvalidParameter(
+                "The user pool cannot be deleted because deletion protection is activated. \
+                 Deletion protection must be inactivated first."
+                    .into(),
+            ));
+        }
         self.store.delete_pool(&pool.id).await?;
         AuditEvent::new("pool_deleted", pool.id.as_str(), Outcome::Success).emit();
         Ok(())

@@ -14,6 +14,7 @@ use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::lockout::{LockoutChanges, LockoutPolicy};
 use crate::domain::password_policy::PasswordPolicy;
 use crate::domain::pool::{AdminCreateUserConfig, PoolName, PoolSettings, UserPool};
+use crate::domain::schema::{Moment, Schema, SchemaAttributeSpec};
 use crate::domain::secret::SecretString;
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
@@ -46,6 +47,10 @@ pub struct SeedPool {
     /// `{"AllowAdminCreateUserOnly": false}` lets anyone `SignUp`; left out, a new pool
     /// refuses self-registration and an existing one keeps what it has.
     pub admin_create_user_config: Option<AdminCreateUserConfig>,
+    /// The pool's attribute schema, as `CreateUserPool`'s `Schema` gives it; left out, the
+    /// pool takes any `custom:` attribute (an open schema) and an existing one keeps what
+    /// it has.
+    pub schema: Option<Vec<SchemaAttributeSpec>>,
     /// Lifetimes and grace of the default client (the one `/Login` uses).
     pub default_client: Option<SeedClientSettings>,
     #[serde(default)]
@@ -117,6 +122,24 @@ pub struct SeedGroup {
     pub name: String,
     pub description: Option<String>,
     pub precedence: Option<i64>,
+    /// The IAM role in the `cognito:roles` and `cognito:preferred_role` claims.
+    pub role_arn: Option<String>,
+}
+
+/// A declared group, checked as `CreateGroup` checks it.
+fn check_group(group: &SeedGroup) -> Result<(), &'static str> {
+    use crate::domain::group::{
+        check_description, check_group_name, check_precedence, check_role_arn,
+    };
+    check_group_name(&group.name)?;
+    group
+        .description
+        .as_deref()
+        .map(check_description)
+        .transpose()?;
+    group.precedence.map(check_precedence).transpose()?;
+    group.role_arn.as_deref().map(check_role_arn).transpose()?;
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -237,6 +260,12 @@ impl Services {
             .map(|changes| changes.apply_to(&LockoutPolicy::default()))
             .transpose()
             .map_err(|e| invalid(&context, e))?;
+        let schema = entry
+            .schema
+            .as_deref()
+            .map(Schema::declare)
+            .transpose()
+            .map_err(|e| invalid(&context, e))?;
 
         let (pool, default_client) = match self.store.pool_by_name(name.as_str()).await? {
             Some(_) => self.find_pool(name.as_str()).await?,
@@ -248,6 +277,7 @@ impl Services {
                         .admin_create_user_config
                         .clone()
                         .unwrap_or_default(),
+                    schema: schema.clone(),
                     ..PoolSettings::default()
                 };
                 report.pools_created += 1;
@@ -277,6 +307,7 @@ impl Services {
         let pool = self
             .align_admin_create_user_config(pool, entry.admin_create_user_config.clone())
             .await?;
+        let pool = self.align_schema(pool, schema).await?;
         if let Some(settings) = &entry.default_client {
             self.update_client(&default_client, &settings.changes())
                 .await
@@ -288,9 +319,8 @@ impl Services {
         }
         let now = self.clock.now();
         for group in &entry.groups {
-            if group.name.is_empty() || group.name.chars().count() > 128 {
-                return Err(invalid(&context, "group names must be 1-128 characters"));
-            }
+            check_group(group)
+                .map_err(|e| invalid(&context, format!("group {:?}: {e}", group.name)))?;
             self.store
                 .put_group(
                     &GroupRecord {
@@ -298,6 +328,9 @@ impl Services {
                         name: group.name.clone(),
                         description: group.description.clone(),
                         precedence: group.precedence,
+                        role_arn: group.role_arn.clone(),
+                        created_at: now,
+                        updated_at: now,
                     },
                     now,
                 )
@@ -373,6 +406,23 @@ impl Services {
         Ok(pool)
     }
 
+    /// A declared schema replaces the stored one: the file is the truth for its pools.
+    async fn align_schema(
+        &self,
+        pool: UserPool,
+        schema: Option<Schema>,
+    ) -> Result<UserPool, AuthError> {
+        if schema.is_none() || schema == pool.settings.schema {
+            return Ok(pool);
+        }
+        let mut pool = pool;
+        pool.settings.schema = schema;
+        self.store
+            .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
+            .await?;
+        Ok(pool)
+    }
+
     async fn apply_client(
         &self,
         pool: &UserPool,
@@ -439,6 +489,12 @@ impl Services {
         let username = Username::parse(&seed.username).map_err(|e| invalid(&context, e))?;
         let attributes =
             UserAttributes::parse(seed.attributes).map_err(|e| invalid(&context, e))?;
+        // The file states all of a user's attributes, so they are checked as on creation.
+        let attributes = pool
+            .settings
+            .schema()
+            .conform(Moment::Creation, &UserAttributes::default(), &attributes)
+            .map_err(|e| invalid(&context, e))?;
         let user = match self.store.user_by_key(&pool.id, username.key()).await? {
             None => {
                 let user = self

@@ -8,9 +8,10 @@ use crate::domain::attribute_access::{Writer, apply_delete, apply_write};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::ids::Sub;
 use crate::domain::pool::UserPool;
+use crate::domain::schema::Moment;
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::{User, UserStatus};
-use crate::domain::username::{Username, UsernameKey};
+use crate::domain::username::Username;
 use crate::store::{Revocation, StoreError};
 
 #[derive(Debug)]
@@ -24,7 +25,16 @@ pub struct NewUser {
 }
 
 impl Services {
+    /// Creates a user as an administrator (AdminCreateUser, the CLI, seed files): any
+    /// attribute the pool's schema has, the required ones included.
     pub async fn create_user(&self, pool: &UserPool, new: NewUser) -> Result<User, AuthError> {
+        let attributes = apply_write(
+            Writer::Administrator,
+            &pool.settings.schema(),
+            Moment::Creation,
+            &UserAttributes::default(),
+            &new.attributes,
+        )?;
         self.check_password_policy(pool, &new.password)?;
         let now = self.clock.now();
         let sub = Sub::generate();
@@ -47,7 +57,7 @@ impl Services {
             password: Some(hash),
             status,
             enabled: new.enabled,
-            attributes: new.attributes,
+            attributes,
             tokens_valid_after: 0,
             temporary_password_expires_at: temporary_expiry,
             created_at: now,
@@ -166,8 +176,15 @@ impl Services {
         changes: &UserAttributes,
     ) -> Result<(), AuthError> {
         let user = self.find_user(pool, username).await?;
+        let schema = pool.settings.schema();
         self.change_attributes(&user, |current| {
-            apply_write(Writer::Administrator, current, changes)
+            apply_write(
+                Writer::Administrator,
+                &schema,
+                Moment::Update,
+                current,
+                changes,
+            )
         })
         .await?;
         AuditEvent::for_user("user_attributes_updated", &pool.id, &user).emit();
@@ -185,8 +202,9 @@ impl Services {
     ) -> Result<(), AuthError> {
         check_names(names)?;
         let user = self.find_user(pool, username).await?;
+        let schema = pool.settings.schema();
         self.change_attributes(&user, |current| {
-            apply_delete(Writer::Administrator, current, names)
+            apply_delete(Writer::Administrator, &schema, current, names)
         })
         .await?;
         AuditEvent::for_user("user_attributes_deleted", &pool.id, &user).emit();
@@ -232,15 +250,5 @@ impl Services {
     /// Every user of a pool (the CLI's listing).
     pub async fn list_users(&self, pool: &UserPool) -> Result<Vec<User>, AuthError> {
         Ok(self.store.list_users(&pool.id).await?)
-    }
-
-    /// A page of a pool's users in lookup-key order, strictly after `after`, at most `limit`.
-    pub async fn list_users_page(
-        &self,
-        pool: &UserPool,
-        after: Option<&UsernameKey>,
-        limit: u32,
-    ) -> Result<Vec<User>, AuthError> {
-        Ok(self.store.list_users_page(&pool.id, after, limit).await?)
     }
 }

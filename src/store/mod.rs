@@ -14,11 +14,13 @@ use async_trait::async_trait;
 use crate::domain::app_client::AppClient;
 use crate::domain::attributes::UserAttributes;
 use crate::domain::clock::{UnixMillis, UnixSeconds};
+use crate::domain::group::MemberGroup;
 use crate::domain::ids::{ClientId, SessionId, Sub, TokenHash, UserPoolId};
 use crate::domain::lockout::{FailureRecord, LockoutPolicy};
 pub use crate::domain::message::{OutboxFilter, OutboxState};
 use crate::domain::pool::{PoolSettings, UserPool};
 use crate::domain::user::{StoredPasswordHash, User, UserStatus};
+use crate::domain::user_filter::UserFilter;
 use crate::domain::username::UsernameKey;
 
 pub use migrate::{MigrationReport, SchemaStatus};
@@ -140,8 +142,8 @@ pub struct RefreshContext {
     pub pool_name: String,
     pub user: User,
     pub client: AppClient,
-    /// Group names, in precedence order then by name (as [`GroupStore::groups_of_user`]).
-    pub groups: Vec<String>,
+    /// The user's groups, in precedence order then by name (as [`GroupStore::groups_of_user`]).
+    pub groups: Vec<MemberGroup>,
 }
 
 /// What an attempt to consume a refresh token found.
@@ -257,6 +259,18 @@ pub struct GroupRecord {
     pub name: String,
     pub description: Option<String>,
     pub precedence: Option<i64>,
+    /// The IAM role of the group's members (`cognito:roles`, `cognito:preferred_role`).
+    pub role_arn: Option<String>,
+    pub created_at: UnixSeconds,
+    pub updated_at: UnixSeconds,
+}
+
+/// Where a page of `ListUsers` ends: the last user's value of the filtered field (None
+/// without a field filter) and username key. The next page starts strictly after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPageKey {
+    pub value: Option<String>,
+    pub username_key: UsernameKey,
 }
 
 /// Pools and their app clients.
@@ -279,6 +293,15 @@ pub trait PoolStore {
         settings: &PoolSettings,
         now: UnixSeconds,
     ) -> Result<bool, StoreError>;
+    /// Replaces a pool's settings only if they are still `expected` (compare-and-set), so
+    /// that of two concurrent changes neither is lost; false when they were not.
+    async fn replace_pool_settings(
+        &self,
+        id: &UserPoolId,
+        expected: &PoolSettings,
+        settings: &PoolSettings,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
     async fn default_client(&self, pool: &UserPoolId) -> Result<Option<AppClient>, StoreError>;
     async fn client_by_id(&self, id: &ClientId) -> Result<Option<AppClient>, StoreError>;
     async fn create_client(&self, client: &AppClient) -> Result<(), StoreError>;
@@ -286,6 +309,9 @@ pub trait PoolStore {
     /// Updates a client's name, token lifetimes and refresh grace.
     async fn update_client(&self, client: &AppClient, now: UnixSeconds)
     -> Result<bool, StoreError>;
+    /// Deletes a client of a pool with its sessions, refresh tokens and open challenges;
+    /// false when the pool has no such client.
+    async fn delete_client(&self, pool: &UserPoolId, id: &ClientId) -> Result<bool, StoreError>;
 }
 
 #[async_trait]
@@ -306,6 +332,23 @@ pub trait UserStore {
         after: Option<&UsernameKey>,
         limit: u32,
     ) -> Result<Vec<User>, StoreError>;
+    /// `ListUsers`: users matching `filter` (all without one), in the order of the filtered
+    /// field's value then the username key, strictly after `after`, at most `limit`. One
+    /// bounded index range whatever the pool's size.
+    async fn search_users(
+        &self,
+        pool: &UserPoolId,
+        filter: Option<&UserFilter>,
+        after: Option<&UserPageKey>,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError>;
+    /// The database's own plan for the first page of a `ListUsers` filter, as text: tests
+    /// (and an operator wondering about a slow listing) check it reads an index.
+    async fn explain_user_search(
+        &self,
+        pool: &UserPoolId,
+        filter: &UserFilter,
+    ) -> Result<String, StoreError>;
     /// Sets a new hash and status and revokes sessions as asked, in one transaction.
     async fn set_password(
         &self,
@@ -450,11 +493,25 @@ pub enum CodeAttempt {
 
 #[async_trait]
 pub trait GroupStore {
-    /// Creates the group, or updates its description and precedence.
+    /// Creates the group, or updates its description, precedence and role (seed files).
     async fn put_group(&self, group: &GroupRecord, now: UnixSeconds) -> Result<(), StoreError>;
     async fn list_groups(&self, pool: &UserPoolId) -> Result<Vec<GroupRecord>, StoreError>;
+    async fn group(&self, pool: &UserPoolId, name: &str)
+    -> Result<Option<GroupRecord>, StoreError>;
+    /// A pool's groups by name, strictly after `after`, at most `limit`.
+    async fn groups_page(
+        &self,
+        pool: &UserPoolId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<GroupRecord>, StoreError>;
     /// Creates a group; `Conflict` if the name is taken.
-    async fn create_group(&self, group: &GroupRecord, now: UnixSeconds) -> Result<(), StoreError>;
+    async fn create_group(&self, group: &GroupRecord) -> Result<(), StoreError>;
+    /// Replaces the description, precedence, role and modification time; false if the
+    /// group is gone.
+    async fn update_group(&self, group: &GroupRecord) -> Result<bool, StoreError>;
+    /// Deletes the group and its memberships; false if there was none.
+    async fn delete_group(&self, pool: &UserPoolId, name: &str) -> Result<bool, StoreError>;
     async fn remove_user_from_group(&self, sub: &Sub, group: &str) -> Result<bool, StoreError>;
     async fn add_user_to_group(
         &self,
@@ -462,8 +519,24 @@ pub trait GroupStore {
         sub: &Sub,
         group: &str,
     ) -> Result<(), StoreError>;
-    /// Group names, in precedence order then by name.
-    async fn groups_of_user(&self, sub: &Sub) -> Result<Vec<String>, StoreError>;
+    /// The user's groups, in precedence order (none last), then by name.
+    async fn groups_of_user(&self, sub: &Sub) -> Result<Vec<MemberGroup>, StoreError>;
+    /// The user's groups in the same order, strictly after `after` (its rank, the
+    /// precedence or [`crate::domain::group::UNRANKED`], and name), at most `limit`.
+    async fn groups_of_user_page(
+        &self,
+        sub: &Sub,
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<GroupRecord>, StoreError>;
+    /// A group's members by sub, strictly after `after`, at most `limit`.
+    async fn users_in_group_page(
+        &self,
+        pool: &UserPoolId,
+        group: &str,
+        after: Option<&Sub>,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError>;
 }
 
 #[async_trait]

@@ -204,9 +204,12 @@ async fn the_pool_mfa_configuration_is_stored_and_returned(backend: Db) {
     assert_eq!(on["MfaConfiguration"], "ON");
     assert_eq!(on["SoftwareTokenMfaConfiguration"]["Enabled"], true);
     assert_eq!(on["EmailMfaConfiguration"], wanted["EmailMfaConfiguration"]);
-    // UpdateUserPool does not reset it.
+    // UpdateUserPool replaces MfaConfiguration as Cognito does (left out, it is OFF); the
+    // factors stay SetUserPoolMfaConfig's.
     json_of(admin(&app, "UpdateUserPool", &json!({"UserPoolId": id})).await).await;
-    assert_eq!(json_of(get().await).await["MfaConfiguration"], "ON");
+    let after = json_of(get().await).await;
+    assert_eq!(after["MfaConfiguration"], "OFF");
+    assert_eq!(after["SoftwareTokenMfaConfiguration"]["Enabled"], true);
     assert_error(
         admin(
             &app,

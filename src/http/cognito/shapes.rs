@@ -4,8 +4,14 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::app_client::{AppClient, TimeUnit};
+use crate::domain::client_oauth::OAuthSettings;
 use crate::domain::password_policy::PasswordPolicy;
-use crate::domain::pool::UserPool;
+use crate::domain::pool::{EmailConfiguration, UserPool};
+use crate::domain::pool_config::{
+    AccountRecoverySetting, DeletionProtection, DeviceConfiguration, LambdaConfig,
+    MfaConfiguration, SmsConfiguration, UserPoolAddOns,
+};
+use crate::domain::schema::SchemaAttribute;
 use crate::domain::user::User;
 use crate::manage::groups::GroupRecord;
 
@@ -101,6 +107,8 @@ fn policy(policy: &PasswordPolicy) -> PasswordPolicyType {
 #[serde(rename_all = "PascalCase")]
 pub(super) struct AdminCreateUserConfigType {
     pub allow_admin_create_user_only: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unused_account_validity_days: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -111,6 +119,20 @@ pub(super) struct UserPoolType {
     pub policies: PoliciesType,
     pub admin_create_user_config: AdminCreateUserConfigType,
     pub email_configuration: EmailConfigurationType,
+    pub deletion_protection: DeletionProtection,
+    pub mfa_configuration: MfaConfiguration,
+    /// Always present, `{}` without triggers, as Cognito answers.
+    pub lambda_config: LambdaConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_recovery_setting: Option<AccountRecoverySetting>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_configuration: Option<SmsConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_configuration: Option<DeviceConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_pool_add_ons: Option<UserPoolAddOns>,
+    /// Every attribute of the pool's schema, standard ones first, in Cognito's shape.
+    pub schema_attributes: Vec<SchemaAttribute>,
     pub arn: String,
     pub creation_date: i64,
     pub last_modified_date: i64,
@@ -121,10 +143,30 @@ pub(super) struct UserPoolType {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct EmailConfigurationType {
-    /// Cognito's name for "sent by the pool's own configuration" rather than its defaults.
-    pub email_sending_account: &'static str,
+    /// As set; `DEVELOPER` (Cognito's name for "sent by the pool's own configuration")
+    /// when the pool never said.
+    pub email_sending_account: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to_email_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration_set: Option<String>,
+}
+
+fn email_configuration(config: &EmailConfiguration) -> EmailConfigurationType {
+    EmailConfigurationType {
+        email_sending_account: config
+            .email_sending_account
+            .clone()
+            .unwrap_or_else(|| "DEVELOPER".to_owned()),
+        from: config.from.clone(),
+        source_arn: config.source_arn.clone(),
+        reply_to_email_address: config.reply_to_email_address.clone(),
+        configuration_set: config.configuration_set.clone(),
+    }
 }
 
 pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
@@ -139,11 +181,20 @@ pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
                 .settings
                 .admin_create_user_config
                 .allow_admin_create_user_only,
+            unused_account_validity_days: pool
+                .settings
+                .admin_create_user_config
+                .unused_account_validity_days,
         },
-        email_configuration: EmailConfigurationType {
-            email_sending_account: "DEVELOPER",
-            from: pool.settings.email_configuration.from.clone(),
-        },
+        email_configuration: email_configuration(&pool.settings.email_configuration),
+        deletion_protection: pool.settings.deletion_protection,
+        mfa_configuration: pool.settings.mfa_configuration,
+        lambda_config: pool.settings.lambda_config.clone(),
+        account_recovery_setting: pool.settings.account_recovery_setting.clone(),
+        sms_configuration: pool.settings.sms_configuration.clone(),
+        device_configuration: pool.settings.device_configuration.clone(),
+        user_pool_add_ons: pool.settings.user_pool_add_ons.clone(),
+        schema_attributes: pool.settings.schema().attributes().to_vec(),
         // Account id 000000000000: there is no AWS account behind a Gatehouse pool.
         arn: format!(
             "arn:aws:cognito-idp:{}:000000000000:userpool/{}",
@@ -212,6 +263,12 @@ pub(super) struct UserPoolClientType {
     pub read_attributes: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub write_attributes: Option<Vec<String>>,
+    /// `CallbackURLs` … `AllowedOAuthFlowsUserPoolClient`, under Cognito's names; the
+    /// lists only when set, as Cognito answers.
+    #[serde(flatten)]
+    pub oauth: OAuthSettings,
+    pub auth_session_validity: i64,
+    pub enable_propagate_additional_user_context_data: bool,
 }
 
 /// The client with its lifetimes in the units it was configured in.
@@ -250,6 +307,11 @@ pub(super) fn client(client: &AppClient, secret: Option<String>) -> UserPoolClie
         },
         read_attributes: client.settings.read_attributes.clone(),
         write_attributes: client.settings.write_attributes.clone(),
+        oauth: client.settings.oauth.clone(),
+        auth_session_validity: client.settings.auth_session_validity_minutes,
+        enable_propagate_additional_user_context_data: client
+            .settings
+            .enable_propagate_additional_user_context_data,
     }
 }
 
@@ -269,7 +331,11 @@ pub(super) struct GroupType {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub precedence: Option<i64>,
+    pub last_modified_date: i64,
+    pub creation_date: i64,
 }
 
 pub(super) fn group(group: &GroupRecord) -> GroupType {
@@ -277,7 +343,10 @@ pub(super) fn group(group: &GroupRecord) -> GroupType {
         group_name: group.name.clone(),
         user_pool_id: group.pool_id.to_string(),
         description: group.description.clone(),
+        role_arn: group.role_arn.clone(),
         precedence: group.precedence,
+        last_modified_date: group.updated_at,
+        creation_date: group.created_at,
     }
 }
 

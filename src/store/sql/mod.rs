@@ -19,6 +19,7 @@ mod outbox;
 mod pools;
 mod sessions;
 mod srp_challenges;
+mod user_search;
 mod users;
 
 use std::fmt;

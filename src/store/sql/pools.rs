@@ -135,6 +135,31 @@ impl PoolStore for SqlStore {
         .await
     }
 
+    async fn replace_pool_settings(
+        &self,
+        id: &UserPoolId,
+        expected: &PoolSettings,
+        settings: &PoolSettings,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        // Settings are written by one serialiser, so equal settings have equal text; a row
+        // written in another spelling fails the comparison and the caller decides again.
+        let settings = serde_json::to_string(settings).map_err(StoreError::internal)?;
+        let expected = serde_json::to_string(expected).map_err(StoreError::internal)?;
+        self.execute_one(
+            "replace_pool_settings",
+            Replay::Safe,
+            "UPDATE user_pools SET settings = $1, updated_at = $2 WHERE id = $3 AND settings = $4",
+            |q| {
+                q.bind(settings.as_str())
+                    .bind(now)
+                    .bind(id.as_str())
+                    .bind(expected.as_str())
+            },
+        )
+        .await
+    }
+
     async fn default_client(&self, pool: &UserPoolId) -> Result<Option<AppClient>, StoreError> {
         let sql =
             format!("SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 AND is_default");
@@ -193,6 +218,17 @@ impl PoolStore for SqlStore {
                     .bind(client.id.as_str())
                     .bind(settings.as_str())
             },
+        )
+        .await
+    }
+
+    async fn delete_client(&self, pool: &UserPoolId, id: &ClientId) -> Result<bool, StoreError> {
+        // Sessions, refresh tokens and challenges go with it (ON DELETE CASCADE).
+        self.execute_one(
+            "delete_client",
+            Replay::OnlyIfNothingWritten,
+            "DELETE FROM app_clients WHERE id = $1 AND pool_id = $2",
+            |q| q.bind(id.as_str()).bind(pool.as_str()),
         )
         .await
     }

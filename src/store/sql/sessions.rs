@@ -126,12 +126,17 @@ fn refresh_context_sql(backend: Backend) -> &'static str {
     // The order of `groups_of_user`: precedence (none last), then name.
     static POSTGRES: LazyLock<String> = LazyLock::new(|| {
         build(
-            "SELECT COALESCE(json_agg(g.name ORDER BY COALESCE(g.precedence, 2147483647), \
-             g.name), '[]')::text",
+            "SELECT COALESCE(json_agg(json_build_object('name', g.name, 'precedence', \
+             g.precedence, 'role_arn', g.role_arn) ORDER BY \
+             COALESCE(g.precedence, 9223372036854775807), g.name), '[]')::text",
         )
     });
     static SQLITE: LazyLock<String> = LazyLock::new(|| {
-        build("SELECT json_group_array(g.name ORDER BY COALESCE(g.precedence, 2147483647), g.name)")
+        build(
+            "SELECT json_group_array(json_object('name', g.name, 'precedence', g.precedence, \
+             'role_arn', g.role_arn) ORDER BY COALESCE(g.precedence, 9223372036854775807), \
+             g.name)",
+        )
     });
     match backend {
         Backend::Postgres => &POSTGRES,

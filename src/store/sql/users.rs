@@ -14,11 +14,13 @@ use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::{Sub, UserPoolId};
 use crate::domain::secret::{ExposeSecret, secret};
 use crate::domain::user::{StoredPasswordHash, User, UserStatus};
+use crate::domain::user_filter::UserFilter;
 use crate::domain::username::UsernameKey;
 use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
 use crate::store::{
-    CodeAttempt, CodePurpose, ConfirmationCodeRecord, Revocation, StoreError, UserStore,
+    CodeAttempt, CodePurpose, ConfirmationCodeRecord, Revocation, StoreError, UserPageKey,
+    UserStore,
 };
 
 pub(super) const USER_COLUMNS: &str = "sub, pool_id, username, username_key, password_hash, \
@@ -179,6 +181,24 @@ impl UserStore for SqlStore {
             user_from_row,
         )
         .await
+    }
+
+    async fn search_users(
+        &self,
+        pool: &UserPoolId,
+        filter: Option<&UserFilter>,
+        after: Option<&UserPageKey>,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError> {
+        self.search_users_page(pool, filter, after, limit).await
+    }
+
+    async fn explain_user_search(
+        &self,
+        pool: &UserPoolId,
+        filter: &UserFilter,
+    ) -> Result<String, StoreError> {
+        self.explain_search(pool, filter).await
     }
 
     async fn set_password(

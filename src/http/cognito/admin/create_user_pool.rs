@@ -1,14 +1,17 @@
 //! `CreateUserPool`: the pool's name is the `TenantName` `/Login` uses, so it must be unique.
-//! Settings left out take Cognito's defaults, self-registration allowed included.
+//! Settings left out take Cognito's defaults, self-registration allowed included; the
+//! settings both this and `UpdateUserPool` take are read in [`super::pool_config`].
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 
 use super::super::shapes::{self, UserPoolType};
 use super::super::{failed, input, output, required};
+use super::pool_config::{OtherMembers, PoolConfig};
+use super::schema_error;
 use crate::auth::Services;
-use crate::domain::password_policy::PasswordPolicy;
 use crate::domain::pool::{PoolName, PoolSettings};
+use crate::domain::schema::{Schema, SchemaAttributeSpec};
 use crate::http::error::ApiError;
 use crate::manage::pools::FixedIds;
 
@@ -16,54 +19,11 @@ use crate::manage::pools::FixedIds;
 #[serde(rename_all = "PascalCase")]
 struct Input {
     pool_name: Option<String>,
-    policies: Option<Policies>,
-    admin_create_user_config: Option<AdminCreateUserConfig>,
-    email_configuration: Option<EmailConfiguration>,
-}
-
-/// Cognito's `EmailConfigurationType`; Gatehouse uses `From` (the sender of the pool's
-/// mail) and accepts the rest without effect (docs/cognito-compatibility.md).
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct EmailConfiguration {
-    pub from: Option<String>,
-}
-
-/// The stored setting for an input that may leave it out (no `From`: the server's sender).
-pub(super) fn email_configuration(
-    input: Option<EmailConfiguration>,
-) -> Result<crate::domain::pool::EmailConfiguration, ApiError> {
-    let from = input
-        .and_then(|config| config.from)
-        .map(|from| crate::domain::pool::EmailConfiguration::parse_from(&from))
-        .transpose()
-        .map_err(|e| super::super::constraint("emailConfiguration.from", &e))?;
-    Ok(crate::domain::pool::EmailConfiguration { from })
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct Policies {
-    pub password_policy: Option<PasswordPolicy>,
-}
-
-/// Cognito's input shape; a member left out takes Cognito's default (self-registration on).
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(super) struct AdminCreateUserConfig {
-    pub allow_admin_create_user_only: Option<bool>,
-}
-
-/// The stored setting for an input that may leave it out.
-pub(super) fn admin_create_user_config(
-    input: Option<AdminCreateUserConfig>,
-) -> crate::domain::pool::AdminCreateUserConfig {
-    let default = crate::domain::pool::AdminCreateUserConfig::COGNITO_DEFAULT;
-    crate::domain::pool::AdminCreateUserConfig {
-        allow_admin_create_user_only: input
-            .and_then(|config| config.allow_admin_create_user_only)
-            .unwrap_or(default.allow_admin_create_user_only),
-    }
+    /// The attribute schema (domain/schema.rs); `UpdateUserPool` cannot change it.
+    schema: Option<Vec<SchemaAttributeSpec>>,
+    /// The settings [`PoolConfig`] reads; anything else is refused there.
+    #[serde(flatten)]
+    config: OtherMembers,
 }
 
 #[derive(Serialize)]
@@ -74,17 +34,18 @@ struct Output {
 
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
+    let config: PoolConfig = input.config.read()?;
     let name = required("poolName", input.pool_name)?;
     let name = PoolName::parse(&name).map_err(|e| super::super::constraint("poolName", &e))?;
-    let settings = PoolSettings {
-        password_policy: input
-            .policies
-            .and_then(|p| p.password_policy)
-            .unwrap_or_default(),
-        admin_create_user_config: admin_create_user_config(input.admin_create_user_config),
-        email_configuration: email_configuration(input.email_configuration)?,
-        ..PoolSettings::default()
+    // Without `Schema` the pool has the standard attributes and no custom one, as in Cognito.
+    let schema = match input.schema {
+        Some(entries) => Schema::declare(&entries).map_err(schema_error)?,
+        None => Schema::standard(),
     };
+    let settings = config.apply_to(PoolSettings {
+        schema: Some(schema),
+        ..PoolSettings::default()
+    })?;
     let (pool, _) = services
         .create_pool(&name, settings, FixedIds::default())
         .await

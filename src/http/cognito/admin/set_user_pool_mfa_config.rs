@@ -13,7 +13,8 @@ use super::get_user_pool_mfa_config::{
 };
 use super::pool;
 use crate::auth::Services;
-use crate::domain::pool::{EmailMfaConfiguration, MfaConfiguration, SoftwareTokenMfaConfiguration};
+use crate::domain::pool::{EmailMfaConfiguration, SoftwareTokenMfaConfiguration};
+use crate::domain::pool_config::MfaConfiguration;
 use crate::http::error::ApiError;
 use crate::manage::mfa_config::PoolMfaConfig;
 
