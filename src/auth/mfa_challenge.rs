@@ -121,7 +121,7 @@ impl Services {
         // A success is audited with its user inside; a refusal here, under the target asked.
         if let Err(error) = &result {
             let target = match &answer.target {
-                SignInTarget::PoolName(name) => name.clone(),
+                SignInTarget::LoginName(name) => name.clone(),
                 SignInTarget::Client(id) => id.to_string(),
             };
             let (outcome, reason) = error.audit();
@@ -138,9 +138,9 @@ impl Services {
         let now = self.clock.now();
         let session_hash = hash_secret_token(&answer.session);
         let (pool, expected_client) = match &answer.target {
-            SignInTarget::PoolName(name) => (
+            SignInTarget::LoginName(name) => (
                 self.store
-                    .pool_by_name(name)
+                    .pool_by_login_name(name)
                     .await?
                     .ok_or_else(invalid_session)?,
                 None,

@@ -55,9 +55,9 @@ impl Services {
 
         // Check everything cheap before the expensive hash, without consuming the session.
         let (pool, expected_client) = match &answer.target {
-            SignInTarget::PoolName(name) => (
+            SignInTarget::LoginName(name) => (
                 self.store
-                    .pool_by_name(name)
+                    .pool_by_login_name(name)
                     .await?
                     .ok_or_else(invalid_session)?,
                 None,
@@ -95,8 +95,13 @@ impl Services {
             .await?
             .filter(|u| u.enabled && u.status == UserStatus::ForceChangePassword)
             .ok_or_else(invalid_session)?;
+        // USERNAME, when given, must name this user: by username or by a sign-in alias.
         if let Some(username) = &answer.username
-            && *username.key() != user.username_key
+            && pool.settings.sign_in_names.key(username) != user.username_key
+            && self
+                .user_by_sign_in_name(&pool, username)
+                .await?
+                .is_none_or(|named| named.sub != user.sub)
         {
             return Err(invalid_session());
         }

@@ -19,6 +19,7 @@ pub mod pool;
 pub mod pool_config;
 pub mod schema;
 pub mod secret;
+pub mod sign_in_names;
 pub mod telemetry;
 pub mod user;
 pub mod user_filter;

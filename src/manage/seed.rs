@@ -267,7 +267,7 @@ impl Services {
             .transpose()
             .map_err(|e| invalid(&context, e))?;
 
-        let (pool, default_client) = match self.store.pool_by_name(name.as_str()).await? {
+        let (pool, default_client) = match self.store.pool_by_login_name(name.as_str()).await? {
             Some(_) => self.find_pool(name.as_str()).await?,
             None => {
                 let settings = PoolSettings {
@@ -495,7 +495,7 @@ impl Services {
             .schema()
             .conform(Moment::Creation, &UserAttributes::default(), &attributes)
             .map_err(|e| invalid(&context, e))?;
-        let user = match self.store.user_by_key(&pool.id, username.key()).await? {
+        let user = match self.user_by_sign_in_name(pool, &username).await? {
             None => {
                 let user = self
                     .create_user(

@@ -63,7 +63,20 @@ pub enum StoreError {
     Internal(#[source] DbCause),
 }
 
+/// How the `Conflict` of a write that would give a user a sign-in alias another user holds
+/// begins (as opposed to a taken username); the attribute's name follows.
+pub const ALIAS_TAKEN: &str = "sign-in alias: ";
+
 impl StoreError {
+    /// The attribute (`email`, ...) whose sign-in alias another user holds, if that is
+    /// what this conflict is.
+    pub fn alias_taken(&self) -> Option<&str> {
+        match self {
+            Self::Conflict(what) => what.strip_prefix(ALIAS_TAKEN),
+            _ => None,
+        }
+    }
+
     /// A bug or corrupt data the store found itself (an error, or a message saying what).
     pub fn internal(cause: impl Into<DbCause>) -> Self {
         Self::Internal(cause.into())
@@ -132,14 +145,15 @@ impl RefreshTokenRecord {
 }
 
 /// Everything a refresh decides on, read with the presented token in one statement: the
-/// token, its session, the session's pool (its name), user and app client, and the user's
+/// token, its session, the session's pool (its login name), user and app client, and the user's
 /// groups for the new tokens. Read fresh on every refresh, so a client or pool changed, a
 /// user disabled or a session revoked on another replica counts at once.
 #[derive(Debug, Clone)]
 pub struct RefreshContext {
     pub token: RefreshTokenRecord,
     pub session: SessionRecord,
-    pub pool_name: String,
+    /// The pool's login name (the login API's `TenantName`), if it has one.
+    pub pool_login_name: Option<String>,
     pub user: User,
     pub client: AppClient,
     /// The user's groups, in precedence order then by name (as [`GroupStore::groups_of_user`]).
@@ -276,13 +290,24 @@ pub struct UserPageKey {
 /// Pools and their app clients.
 #[async_trait]
 pub trait PoolStore {
-    /// Creates a pool together with its default app client, atomically.
+    /// Creates a pool together with its default app client, if it has one, atomically;
+    /// `Conflict` when its id or login name is taken.
     async fn create_pool(
         &self,
         pool: &UserPool,
-        default_client: &AppClient,
+        default_client: Option<&AppClient>,
     ) -> Result<(), StoreError>;
-    async fn pool_by_name(&self, name: &str) -> Result<Option<UserPool>, StoreError>;
+    /// The pool the login API knows by this name (its `TenantName`). The one place a pool is
+    /// found by that name: every login-API flow and the CLI go through it.
+    async fn pool_by_login_name(&self, login_name: &str) -> Result<Option<UserPool>, StoreError>;
+    /// Gives a pool its login name, or takes it away (None); `Conflict` when another pool
+    /// has the name. False when the pool does not exist.
+    async fn set_pool_login_name(
+        &self,
+        id: &UserPoolId,
+        login_name: Option<&str>,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
     async fn pool_by_id(&self, id: &UserPoolId) -> Result<Option<UserPool>, StoreError>;
     async fn list_pools(&self) -> Result<Vec<UserPool>, StoreError>;
     /// Deletes a pool and everything in it.
@@ -316,6 +341,8 @@ pub trait PoolStore {
 
 #[async_trait]
 pub trait UserStore {
+    /// Creates the user with their sign-in aliases; `Conflict` when the username is taken,
+    /// `StoreError::alias_taken` when an alias is.
     async fn create_user(&self, user: &User) -> Result<(), StoreError>;
     async fn user_by_key(
         &self,
@@ -323,6 +350,22 @@ pub trait UserStore {
         username_key: &UsernameKey,
     ) -> Result<Option<User>, StoreError>;
     async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError>;
+    /// The user a name typed at sign-in names, in one indexed query: the user with that
+    /// username key, else the holder of that sign-in alias (docs/cognito-compatibility.md,
+    /// "Sign-in names").
+    async fn user_by_sign_in_name(
+        &self,
+        pool: &UserPoolId,
+        key: &UsernameKey,
+    ) -> Result<Option<User>, StoreError>;
+    /// Takes these sign-in aliases from whichever other users hold them (`ForceAliasCreation`);
+    /// how many moved.
+    async fn release_sign_in_aliases(
+        &self,
+        pool: &UserPoolId,
+        keys: &[UsernameKey],
+        keep: &Sub,
+    ) -> Result<u64, StoreError>;
     async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError>;
     async fn count_users(&self, pool: &UserPoolId) -> Result<i64, StoreError>;
     /// Users ordered by lookup key, strictly after `after` when given, at most `limit`.

@@ -153,6 +153,9 @@ const ADMIN_OPERATIONS: &[&str] = &[
     "GetUserPoolMfaConfig",
     "AdminSetUserMFAPreference",
     "AddCustomAttributes",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
 ];
 
 async fn admin_operation(
@@ -201,6 +204,9 @@ async fn admin_operation(
         "GetUserPoolMfaConfig" => get_user_pool_mfa_config::handle(services, body).await,
         "AdminSetUserMFAPreference" => admin_set_user_mfa_preference::handle(services, body).await,
         "AddCustomAttributes" => add_custom_attributes::handle(services, body).await,
+        "TagResource" => tag_resource::handle(services, body).await,
+        "UntagResource" => untag_resource::handle(services, body).await,
+        "ListTagsForResource" => list_tags_for_resource::handle(services, body).await,
         other => Err(ApiError::new(
             Transport::UnknownOperation,
             format!("Operation {other} is not supported by Gatehouse"),

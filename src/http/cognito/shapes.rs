@@ -35,6 +35,16 @@ pub(super) fn parse_attributes(
         .map_err(|e| super::constraint("userAttributes", &e))
 }
 
+/// The pool's ARN, which `TagResource` and its kin name it by. Account id 000000000000:
+/// there is no AWS account behind a Gatehouse pool.
+pub(super) fn pool_arn(pool: &UserPool) -> String {
+    format!(
+        "arn:aws:cognito-idp:{}:000000000000:userpool/{}",
+        pool.id.region(),
+        pool.id
+    )
+}
+
 /// `sub` first, then the stored attributes.
 pub(super) fn attributes(user: &User) -> Vec<AttributeType> {
     std::iter::once(AttributeType {
@@ -53,6 +63,36 @@ pub(super) fn attributes(user: &User) -> Vec<AttributeType> {
     .collect()
 }
 
+/// Cognito's legacy `MFAOptionsType` (an SMS second factor per attribute).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct MfaOptionType {
+    pub delivery_medium: &'static str,
+    pub attribute_name: &'static str,
+}
+
+/// A user's second factors as Cognito reports them. Cognito leaves each member out for a
+/// user without MFA, and Gatehouse has no MFA yet, so for now every user is such a user
+/// (docs/cognito-compatibility.md, "What AdminGetUser and ListUsers show").
+#[derive(Serialize, Default)]
+pub(super) struct MfaSettings {
+    #[serde(rename = "MFAOptions", skip_serializing_if = "Option::is_none")]
+    pub mfa_options: Option<Vec<MfaOptionType>>,
+    #[serde(rename = "UserMFASettingList", skip_serializing_if = "Option::is_none")]
+    pub user_mfa_setting_list: Option<Vec<&'static str>>,
+    #[serde(
+        rename = "PreferredMfaSetting",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub preferred_mfa_setting: Option<&'static str>,
+}
+
+pub(super) fn mfa_settings(_user: &User) -> MfaSettings {
+    MfaSettings::default()
+}
+
+/// A user as `ListUsers` (and `AdminCreateUser`) show one: `UserCreateDate` and
+/// `UserLastModifiedDate` in epoch seconds, `sub` among the attributes.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct UserType {
@@ -62,6 +102,8 @@ pub(super) struct UserType {
     pub user_last_modified_date: i64,
     pub enabled: bool,
     pub user_status: &'static str,
+    #[serde(rename = "MFAOptions", skip_serializing_if = "Option::is_none")]
+    pub mfa_options: Option<Vec<MfaOptionType>>,
 }
 
 pub(super) fn user(user: &User) -> UserType {
@@ -72,6 +114,7 @@ pub(super) fn user(user: &User) -> UserType {
         user_last_modified_date: user.updated_at,
         enabled: user.enabled,
         user_status: user.status.as_str(),
+        mfa_options: mfa_settings(user).mfa_options,
     }
 }
 
@@ -138,6 +181,11 @@ pub(super) struct UserPoolType {
     pub last_modified_date: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimated_number_of_users: Option<usize>,
+    /// `UsernameAttributes`, `AliasAttributes`, `UsernameConfiguration`.
+    #[serde(flatten)]
+    pub sign_in_names: super::admin::sign_in_names::SignInNamesType,
+    /// With the login name as the `gatehouse:tenant` tag.
+    pub user_pool_tags: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -195,15 +243,12 @@ pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
         device_configuration: pool.settings.device_configuration.clone(),
         user_pool_add_ons: pool.settings.user_pool_add_ons.clone(),
         schema_attributes: pool.settings.schema().attributes().to_vec(),
-        // Account id 000000000000: there is no AWS account behind a Gatehouse pool.
-        arn: format!(
-            "arn:aws:cognito-idp:{}:000000000000:userpool/{}",
-            pool.id.region(),
-            pool.id
-        ),
+        arn: pool_arn(pool),
         creation_date: pool.created_at,
         last_modified_date: pool.created_at,
         estimated_number_of_users: users,
+        sign_in_names: super::admin::sign_in_names::shape(&pool.settings.sign_in_names),
+        user_pool_tags: pool.tags(),
     }
 }
 

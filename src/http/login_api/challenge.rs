@@ -116,7 +116,7 @@ pub(super) async fn respond_to_auth_challenge(
     }
     let tokens = services
         .answer_new_password(NewPasswordAnswer {
-            target: SignInTarget::PoolName(tenant_name(&body.tenant_name)?),
+            target: SignInTarget::LoginName(tenant_name(&body.tenant_name)?),
             username: named_user,
             session,
             new_password,
@@ -165,7 +165,7 @@ async fn answer_mfa(
     }
     let tokens = services
         .answer_mfa_challenge(MfaAnswer {
-            target: SignInTarget::PoolName(tenant_name(&tenant)?),
+            target: SignInTarget::LoginName(tenant_name(&tenant)?),
             challenge_name,
             username: named_user,
             session,

@@ -1,4 +1,6 @@
-//! `AdminGetUser`.
+//! `AdminGetUser`: what Cognito shows of a user: `UserAttributes` with `sub`, the status,
+//! `Enabled`, creation and last-modified dates (epoch seconds), and the MFA members Cognito
+//! sends for users who have MFA (none yet, so they are left out as Cognito leaves them out).
 
 use actix_web::HttpResponse;
 use serde::Serialize;

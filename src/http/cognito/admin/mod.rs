@@ -30,12 +30,16 @@ pub(super) mod describe_user_pool_client;
 pub(super) mod get_group;
 pub(super) mod get_user_pool_mfa_config;
 pub(super) mod list_groups;
+pub(super) mod list_tags_for_resource;
 pub(super) mod list_user_pool_clients;
 pub(super) mod list_user_pools;
 pub(super) mod list_users;
 pub(super) mod list_users_in_group;
 mod pool_config;
 pub(super) mod set_user_pool_mfa_config;
+pub(super) mod sign_in_names;
+pub(super) mod tag_resource;
+pub(super) mod untag_resource;
 pub(super) mod update_group;
 pub(super) mod update_user_pool;
 pub(super) mod update_user_pool_client;
@@ -82,6 +86,38 @@ pub(super) fn schema_error(error: SchemaError) -> ApiError {
         SchemaError::Member { member, rule } => constraint(&member, &rule),
         SchemaError::Invalid(message) => failed(AuthError::InvalidParameter(message)),
     }
+}
+
+/// The pool a tagging request names by its ARN
+/// (`arn:aws:cognito-idp:<region>:<account>:userpool/<id>`); a malformed ARN is
+/// `InvalidParameterException`, an unknown pool `ResourceNotFoundException`.
+pub(super) async fn pool_by_arn(
+    services: &Services,
+    raw: Option<String>,
+) -> Result<UserPool, ApiError> {
+    let raw = required("resourceArn", raw)?;
+    let length = raw.chars().count();
+    let id = raw
+        .strip_prefix("arn:aws:cognito-idp:")
+        .and_then(|rest| rest.split_once(":userpool/"))
+        .filter(|_| (20..=2048).contains(&length))
+        .and_then(|(_, id)| UserPoolId::parse(id).ok())
+        .ok_or_else(|| {
+            constraint(
+                "resourceArn",
+                "Member must satisfy regular expression pattern: \
+                 arn:[\\w+=/,.@-]+:[\\w+=/,.@-]+:([\\w+=/,.@-]*)?:[0-9]+:[\\w+=/,.@-]+(:[\\w+=/,.@-]+)?(:[\\w+=/,.@-]+)?",
+            )
+        })?;
+    services
+        .pool_by_id(&id)
+        .await
+        .map_err(failed)?
+        .ok_or_else(|| {
+            failed(AuthError::ResourceNotFound(format!(
+                "User pool {id} does not exist."
+            )))
+        })
 }
 
 /// Input naming a user of a pool.
