@@ -21,6 +21,7 @@ use gatehouse::domain::pool::{PoolSettings, UserPool};
 use gatehouse::domain::secret::{ExposeSecret, secret};
 use gatehouse::domain::user::{StoredPasswordHash, User, UserStatus};
 use gatehouse::domain::username::UsernameKey;
+use gatehouse::store::MfaStore;
 use gatehouse::store::sql::{ConnectOptions, MigrateError};
 use gatehouse::store::{
     ChallengeRecord, CodeAttempt, CodePurpose, ConfirmationCodeRecord, GroupRecord, GroupStore,
@@ -162,6 +163,7 @@ on_both_backends!(
     resealing_a_key_is_compare_and_set,
     idle_connections_are_closed_after_the_idle_timeout,
     a_refresh_context_is_the_token_with_its_session_user_client_pool_and_groups,
+    totp_secrets_are_activated_once_and_each_step_is_taken_once,
     sign_in_aliases_follow_attributes_and_belong_to_one_user,
 );
 
@@ -2314,6 +2316,88 @@ async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_gr
     // Gone with the user: no context at all.
     assert!(store.delete_user(&alice.sub).await.unwrap());
     assert!(store.refresh_context(&h("a1")).await.unwrap().is_none());
+}
+
+async fn totp_secrets_are_activated_once_and_each_step_is_taken_once(backend: Db) {
+    let (store, _db, _pool, _client, alice) = populated(backend).await;
+    assert_eq!(store.mfa_of(&alice.sub).await.unwrap(), None);
+    // Nothing to take or prefer before a secret is verified.
+    assert!(!store.use_totp_step(&alice.sub, 5, NOW).await.unwrap());
+    assert!(
+        !store
+            .set_totp_preference(&alice.sub, Some(true), None, NOW)
+            .await
+            .unwrap()
+    );
+    store
+        .put_pending_totp(&alice.sub, "sealed-1", NOW)
+        .await
+        .unwrap();
+    store
+        .put_pending_totp(&alice.sub, "sealed-2", NOW)
+        .await
+        .unwrap();
+    // Only the pending secret activates, once.
+    assert!(
+        !store
+            .activate_totp(&alice.sub, "sealed-1", 10, Some("phone"), NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .activate_totp(&alice.sub, "sealed-2", 10, Some("phone"), NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .activate_totp(&alice.sub, "sealed-2", 11, None, NOW)
+            .await
+            .unwrap()
+    );
+    let record = store.mfa_of(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(record.totp_secret.as_deref(), Some("sealed-2"));
+    assert_eq!(record.pending_totp_secret, None);
+    assert_eq!(record.totp_device_name.as_deref(), Some("phone"));
+    assert!(record.totp_enabled && !record.totp_preferred);
+    assert_eq!(record.last_totp_step, 10);
+    // The verifying step and earlier ones are spent; of 20 concurrent takes of a later one,
+    // exactly one wins.
+    assert!(!store.use_totp_step(&alice.sub, 10, NOW).await.unwrap());
+    assert!(!store.use_totp_step(&alice.sub, 9, NOW).await.unwrap());
+    let takes =
+        futures_util::future::join_all((0..20).map(|_| store.use_totp_step(&alice.sub, 11, NOW)))
+            .await;
+    assert_eq!(
+        takes.into_iter().filter(|t| *t.as_ref().unwrap()).count(),
+        1
+    );
+    // A new association waits beside the verified secret without replacing it.
+    store
+        .put_pending_totp(&alice.sub, "sealed-3", NOW)
+        .await
+        .unwrap();
+    let record = store.mfa_of(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(record.totp_secret.as_deref(), Some("sealed-2"));
+    assert_eq!(record.pending_totp_secret.as_deref(), Some("sealed-3"));
+    assert!(
+        store
+            .set_totp_preference(&alice.sub, None, Some(true), NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .set_totp_preference(&alice.sub, Some(false), Some(false), NOW)
+            .await
+            .unwrap()
+    );
+    let record = store.mfa_of(&alice.sub).await.unwrap().unwrap();
+    assert!(!record.totp_enabled && !record.totp_preferred);
+    // Deleting the user deletes the row.
+    store.delete_user(&alice.sub).await.unwrap();
+    assert_eq!(store.mfa_of(&alice.sub).await.unwrap(), None);
 }
 
 /// Attributes from name-value pairs.

@@ -125,6 +125,15 @@ pub enum AuthError {
     CodeMismatch,
     #[error("Invalid code provided, please request a code again.")]
     ExpiredCode,
+    /// A wrong (or already used) TOTP code answering a sign-in challenge.
+    #[error("Invalid code received for user")]
+    MfaCodeMismatch,
+    /// VerifySoftwareToken with a code the new secret does not produce.
+    #[error("Code mismatch")]
+    EnableSoftwareTokenMfa,
+    /// VerifySoftwareToken with no AssociateSoftwareToken before it.
+    #[error("Software Token MFA has not been set up")]
+    SoftwareTokenMfaNotFound,
     #[error("Attempt limit exceeded, please try after some time.")]
     LimitExceeded,
     #[error("{0}")]
@@ -184,6 +193,9 @@ impl AuthError {
             Self::GroupExists => failure("refused"),
             Self::CodeMismatch => failure("refused"),
             Self::ExpiredCode => failure("refused"),
+            Self::MfaCodeMismatch => failure("mfa_code_mismatch"),
+            Self::EnableSoftwareTokenMfa => failure("refused"),
+            Self::SoftwareTokenMfaNotFound => failure("refused"),
             Self::LimitExceeded => failure("refused"),
             Self::AlreadyExists(_) => failure("refused"),
             Self::InvalidOAuthFlow(_) => failure("invalid_parameter"),
@@ -214,6 +226,10 @@ impl AuthError {
             Self::GroupExists => Failure::Error,
             Self::CodeMismatch => Failure::Error,
             Self::ExpiredCode => Failure::Error,
+            // A wrong second factor counts as a wrong guess, like a wrong password.
+            Self::MfaCodeMismatch => Failure::IncorrectCredentials,
+            Self::EnableSoftwareTokenMfa => Failure::Error,
+            Self::SoftwareTokenMfaNotFound => Failure::Error,
             Self::LimitExceeded => Failure::Error,
             Self::AlreadyExists(_) => Failure::Error,
             Self::InvalidOAuthFlow(_) => Failure::Error,

@@ -45,6 +45,8 @@ pub struct PasswordSignIn {
 pub enum SignInOutcome {
     Authenticated(IssuedTokens),
     NewPasswordRequired(NewPasswordChallenge),
+    /// The password was right; a second factor must follow (`auth/mfa_challenge.rs`).
+    MfaRequired(super::mfa_challenge::MfaChallenge),
 }
 
 /// What the client needs to answer `NEW_PASSWORD_REQUIRED`.
@@ -117,7 +119,9 @@ impl Services {
 fn sign_in_result(result: &Result<SignInOutcome, AuthError>) -> SignInResult {
     match result {
         Ok(SignInOutcome::Authenticated(_)) => SignInResult::SignedIn,
-        Ok(SignInOutcome::NewPasswordRequired(_)) => SignInResult::Challenged,
+        Ok(SignInOutcome::NewPasswordRequired(_) | SignInOutcome::MfaRequired(_)) => {
+            SignInResult::Challenged
+        }
         Err(error) => error.metric().into(),
     }
 }
@@ -211,9 +215,9 @@ impl Services {
             .verify_admitted(admission, &request.password, stored)
             .await?;
 
-        let (client, user, needs_rehash) = match (verification, pool, client, user) {
-            (Verification::Match { needs_rehash }, Some(_), Some(client), Some(user)) => {
-                (client, user, needs_rehash)
+        let (pool, client, user, needs_rehash) = match (verification, pool, client, user) {
+            (Verification::Match { needs_rehash }, Some(pool), Some(client), Some(user)) => {
+                (pool, client, user, needs_rehash)
             }
             (_, pool, client, user) => {
                 return Err(self.refuse_unproven(
@@ -235,7 +239,7 @@ impl Services {
         if needs_rehash || lacks_verifier {
             self.rehash(&user, &request.password).await;
         }
-        self.admit_proven(&client, &user, scope, now).await
+        self.admit_proven(&pool, &client, &user, scope, now).await
     }
 
     /// The refusal of an attempt whose password (or SRP proof) was not proven, already
@@ -275,17 +279,20 @@ impl Services {
     /// settle the lockout reservation.
     pub(super) async fn admit_proven(
         &self,
+        pool: &UserPool,
         client: &AppClient,
         user: &User,
         scope: &str,
         now: UnixSeconds,
     ) -> Result<SignInOutcome, AuthError> {
-        let outcome = self.admit_user(client, user, scope, now).await;
+        let outcome = self.admit_user(pool, client, user, scope, now).await;
         // A new session cleared the counter in its own transaction; any other answer to the
         // right password (challenge, disabled, unconfirmed, …) gives the reservation back.
-        // (A server fault leaves it counted: the answer was not given.)
+        // (A server fault leaves it counted: the answer was not given.) A second factor
+        // still to come keeps it: the attempt counts until the code is proven, so signing in
+        // again with the password never wipes the count of wrong codes (docs/security.md).
         let kept = match &outcome {
-            Ok(SignInOutcome::Authenticated(_)) => true,
+            Ok(SignInOutcome::Authenticated(_) | SignInOutcome::MfaRequired(_)) => true,
             Ok(SignInOutcome::NewPasswordRequired(_)) => false,
             Err(error) => error.is_server_fault(),
         };
@@ -298,6 +305,7 @@ impl Services {
     /// The password was right: decide what this user may do next.
     async fn admit_user(
         &self,
+        pool: &UserPool,
         client: &AppClient,
         user: &User,
         scope: &str,
@@ -308,6 +316,12 @@ impl Services {
         }
         match user.status {
             UserStatus::Confirmed => {
+                if let Some(challenge) = self
+                    .second_factor_challenge(pool, client, user, now)
+                    .await?
+                {
+                    return Ok(SignInOutcome::MfaRequired(challenge));
+                }
                 let prepared = self.prepare_session(client, user, now).await?;
                 self.store
                     .start_session(&prepared.row, scope, &user.username_key)
@@ -403,6 +417,9 @@ fn audit_sign_in(pool: &str, username: &str, result: &Result<&SignInOutcome, &Au
         Ok(SignInOutcome::Authenticated(_)) => event.emit(),
         Ok(SignInOutcome::NewPasswordRequired(_)) => {
             event.with_reason("new_password_required").emit();
+        }
+        Ok(SignInOutcome::MfaRequired(challenge)) => {
+            event.with_reason(challenge.audit_reason()).emit();
         }
         Err(error) => {
             let (outcome, reason) = error.audit();

@@ -262,7 +262,9 @@ impl Services {
         let result = self.try_password_verifier(client, answer).await;
         self.telemetry.sign_in(match &result {
             Ok(SignInOutcome::Authenticated(_)) => SignInResult::SignedIn,
-            Ok(SignInOutcome::NewPasswordRequired(_)) => SignInResult::Challenged,
+            Ok(SignInOutcome::NewPasswordRequired(_) | SignInOutcome::MfaRequired(_)) => {
+                SignInResult::Challenged
+            }
             Err(error) => error.metric().into(),
         });
         let event = AuditEvent::new("sign_in", client.pool_id.as_str(), Outcome::Success)
@@ -271,6 +273,9 @@ impl Services {
             Ok(SignInOutcome::Authenticated(_)) => event.with_reason("srp").emit(),
             Ok(SignInOutcome::NewPasswordRequired(_)) => {
                 event.with_reason("new_password_required").emit();
+            }
+            Ok(SignInOutcome::MfaRequired(challenge)) => {
+                event.with_reason(challenge.audit_reason()).emit();
             }
             Err(error) => {
                 let (outcome, reason) = error.audit();
@@ -382,7 +387,9 @@ impl Services {
             .await?;
 
         match user {
-            Some(user) if proven && has_real => self.admit_proven(client, &user, &scope, now).await,
+            Some(user) if proven && has_real => {
+                self.admit_proven(&pool, client, &user, &scope, now).await
+            }
             user => Err(self.refuse_unproven(
                 &reserved,
                 Some(&pool),

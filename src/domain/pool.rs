@@ -83,6 +83,37 @@ pub struct PoolSettings {
     /// `login_name`, see [`PoolTags`]).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub user_pool_tags: BTreeMap<String, String>,
+    pub software_token_mfa_configuration: SoftwareTokenMfaConfiguration,
+    /// Stored and returned; e-mail codes as a sign-in factor are not implemented
+    /// (docs/cognito-compatibility.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_mfa_configuration: Option<EmailMfaConfiguration>,
+}
+
+/// Cognito's `SoftwareTokenMfaConfigType`: whether TOTP authenticator apps are a factor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct SoftwareTokenMfaConfiguration {
+    pub enabled: bool,
+}
+
+/// Cognito's `EmailMfaConfigType`: the message and subject of e-mailed sign-in codes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct EmailMfaConfiguration {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+impl PoolSettings {
+    /// Whether sign-ins in this pool may be asked for a TOTP code: MFA is `OPTIONAL` or `ON`
+    /// and authenticator apps are an enabled factor.
+    pub fn totp_mfa_active(&self) -> bool {
+        self.mfa_configuration != MfaConfiguration::Off
+            && self.software_token_mfa_configuration.enabled
+    }
 }
 
 impl PoolSettings {

@@ -16,7 +16,8 @@ pub enum DeletionProtection {
     Inactive,
 }
 
-/// `MfaConfiguration`. Stored and returned; Gatehouse does not yet ask for a second factor.
+/// `MfaConfiguration`: whether sign-ins ask for a second factor (`OPTIONAL`: users who set one
+/// up; `ON`: everyone, setting one up at sign-in if needed). See auth/mfa_challenge.rs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum MfaConfiguration {
@@ -24,6 +25,25 @@ pub enum MfaConfiguration {
     Off,
     On,
     Optional,
+}
+
+impl MfaConfiguration {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "OFF",
+            Self::Optional => "OPTIONAL",
+            Self::On => "ON",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "OFF" => Some(Self::Off),
+            "OPTIONAL" => Some(Self::Optional),
+            "ON" => Some(Self::On),
+            _ => None,
+        }
+    }
 }
 
 /// A Lambda version and function, as `PreTokenGenerationConfig`, `CustomSMSSender` and

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::auth::issue::IssuedTokens;
-use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, NewPasswordChallenge};
+use crate::auth::mfa_challenge::{MFA_SETUP, MfaChallenge, SOFTWARE_TOKEN_MFA};
+use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, NewPasswordChallenge, SignInOutcome};
 use crate::auth::srp_sign_in::{PASSWORD_VERIFIER, PasswordVerifierChallenge};
 use crate::domain::secret::ExposeSecret;
 
@@ -25,6 +26,13 @@ pub(crate) enum CognitoToken {
         challenge_name: &'static str,
         session: String,
         challenge_parameters: NewPasswordParameters,
+    },
+    /// A second factor (`SOFTWARE_TOKEN_MFA`, `MFA_SETUP`).
+    #[serde(rename_all = "PascalCase")]
+    Mfa {
+        challenge_name: &'static str,
+        session: String,
+        challenge_parameters: BTreeMap<&'static str, String>,
     },
     /// SRP's second step. No `Session`, as Cognito answers: the `SECRET_BLOCK` is the handle.
     #[serde(rename_all = "PascalCase")]
@@ -82,6 +90,32 @@ impl CognitoToken {
         }
     }
 
+    /// Tokens or the challenge a sign-in ended with.
+    pub(crate) fn from_outcome(outcome: SignInOutcome) -> Self {
+        match outcome {
+            SignInOutcome::Authenticated(tokens) => Self::authenticated(&tokens),
+            SignInOutcome::NewPasswordRequired(challenge) => Self::new_password_required(challenge),
+            SignInOutcome::MfaRequired(challenge) => Self::mfa(challenge),
+        }
+    }
+
+    /// Cognito's parameters: the user's name as SRP knows it, and for `MFA_SETUP` the
+    /// factors that can be set up, for `SOFTWARE_TOKEN_MFA` the app's name if it has one.
+    pub(crate) fn mfa(challenge: MfaChallenge) -> Self {
+        let mut parameters = BTreeMap::from([("USER_ID_FOR_SRP", challenge.username)]);
+        if challenge.name == MFA_SETUP {
+            parameters.insert("MFAS_CAN_SETUP", format!("[\"{SOFTWARE_TOKEN_MFA}\"]"));
+        }
+        if let Some(device) = challenge.device_name {
+            parameters.insert("FRIENDLY_DEVICE_NAME", device);
+        }
+        Self::Mfa {
+            challenge_name: challenge.name,
+            session: challenge.session.expose_secret().to_owned(),
+            challenge_parameters: parameters,
+        }
+    }
+
     pub(crate) fn password_verifier(challenge: PasswordVerifierChallenge) -> Self {
         Self::PasswordVerifier {
             challenge_name: PASSWORD_VERIFIER,
@@ -128,7 +162,7 @@ impl CognitoToken {
             } => Some(AuthenticationResultOnly {
                 authentication_result,
             }),
-            Self::Challenge { .. } | Self::PasswordVerifier { .. } => None,
+            Self::Challenge { .. } | Self::Mfa { .. } | Self::PasswordVerifier { .. } => None,
         }
     }
 }

@@ -56,6 +56,11 @@ fn exception(error: &AuthError, surface: Surface) -> (&'static str, StatusCode) 
         AuthError::GroupExists => ("GroupExistsException", S::BAD_REQUEST),
         AuthError::CodeMismatch => ("CodeMismatchException", S::BAD_REQUEST),
         AuthError::ExpiredCode => ("ExpiredCodeException", S::BAD_REQUEST),
+        AuthError::MfaCodeMismatch => ("CodeMismatchException", S::BAD_REQUEST),
+        AuthError::EnableSoftwareTokenMfa => ("EnableSoftwareTokenMFAException", S::BAD_REQUEST),
+        AuthError::SoftwareTokenMfaNotFound => {
+            ("SoftwareTokenMFANotFoundException", S::BAD_REQUEST)
+        }
         AuthError::LimitExceeded => ("LimitExceededException", S::BAD_REQUEST),
         AuthError::AlreadyExists(_) => ("ResourceExistsException", S::CONFLICT),
         AuthError::InvalidOAuthFlow(_) => ("InvalidOAuthFlowException", S::BAD_REQUEST),
@@ -275,6 +280,9 @@ mod tests {
             AuthError::GroupExists,
             AuthError::CodeMismatch,
             AuthError::ExpiredCode,
+            AuthError::MfaCodeMismatch,
+            AuthError::EnableSoftwareTokenMfa,
+            AuthError::SoftwareTokenMfaNotFound,
             AuthError::LimitExceeded,
             AuthError::AlreadyExists("taken".into()),
             AuthError::InvalidOAuthFlow("flows".into()),
@@ -301,6 +309,9 @@ mod tests {
                 | AuthError::GroupExists
                 | AuthError::CodeMismatch
                 | AuthError::ExpiredCode
+                | AuthError::MfaCodeMismatch
+                | AuthError::EnableSoftwareTokenMfa
+                | AuthError::SoftwareTokenMfaNotFound
                 | AuthError::LimitExceeded
                 | AuthError::AlreadyExists(_)
                 | AuthError::InvalidOAuthFlow(_)
@@ -422,6 +433,24 @@ mod tests {
             AuthError::ExpiredCode => (
                 ("ExpiredCodeException", 400),
                 ("ExpiredCodeException", 400),
+                (F, "refused"),
+                M::Error,
+            ),
+            AuthError::MfaCodeMismatch => (
+                ("CodeMismatchException", 400),
+                ("CodeMismatchException", 400),
+                (F, "mfa_code_mismatch"),
+                M::IncorrectCredentials,
+            ),
+            AuthError::EnableSoftwareTokenMfa => (
+                ("EnableSoftwareTokenMFAException", 400),
+                ("EnableSoftwareTokenMFAException", 400),
+                (F, "refused"),
+                M::Error,
+            ),
+            AuthError::SoftwareTokenMfaNotFound => (
+                ("SoftwareTokenMFANotFoundException", 400),
+                ("SoftwareTokenMFANotFoundException", 400),
                 (F, "refused"),
                 M::Error,
             ),

@@ -6,6 +6,7 @@ pub mod clients;
 pub mod groups;
 pub mod health;
 pub mod invitations;
+pub mod mfa_config;
 pub mod paging;
 pub mod pools;
 pub mod seed;

@@ -824,6 +824,63 @@ pub trait SrpChallengeStore {
     ) -> Result<Option<SrpChallengeRecord>, StoreError>;
 }
 
+/// A user's second factors as stored (`user_mfa`): TOTP secrets stay sealed here; only
+/// `auth/software_token.rs` opens them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaRecord {
+    /// The verified secret, sealed; codes are checked against it.
+    pub totp_secret: Option<String>,
+    /// A secret AssociateSoftwareToken made, sealed, waiting for VerifySoftwareToken.
+    pub pending_totp_secret: Option<String>,
+    pub totp_device_name: Option<String>,
+    pub totp_enabled: bool,
+    pub totp_preferred: bool,
+    /// The time step of the last code accepted; only later steps are accepted.
+    pub last_totp_step: i64,
+}
+
+/// The second factors of users (`user_mfa`).
+#[async_trait]
+pub trait MfaStore {
+    async fn mfa_of(&self, sub: &Sub) -> Result<Option<MfaRecord>, StoreError>;
+    /// Stores a new pending TOTP secret (sealed), replacing any earlier pending one.
+    async fn put_pending_totp(
+        &self,
+        sub: &Sub,
+        sealed_secret: &str,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
+    /// Makes the pending secret `sealed_secret` the verified one, enabled, with the step of
+    /// the code that proved it as used: only if that secret is still the pending one and the
+    /// step is later than the last accepted. Whether it applied.
+    async fn activate_totp(
+        &self,
+        sub: &Sub,
+        sealed_secret: &str,
+        step: i64,
+        device_name: Option<&str>,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+    /// Records `step` as used if it is later than the last accepted step of the verified
+    /// secret: one conditional update, so of concurrent presentations of one code exactly
+    /// one is accepted. Whether it applied.
+    async fn use_totp_step(
+        &self,
+        sub: &Sub,
+        step: i64,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+    /// Sets whether TOTP is enabled and preferred (`None` leaves a flag as it is). Whether a
+    /// verified TOTP secret exists to apply it to.
+    async fn set_totp_preference(
+        &self,
+        sub: &Sub,
+        enabled: Option<bool>,
+        preferred: Option<bool>,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Everything Gatehouse persists.
 #[async_trait]
 pub trait Store:
@@ -833,6 +890,7 @@ pub trait Store:
     + GroupStore
     + SessionStore
     + SrpChallengeStore
+    + MfaStore
     + LockoutStore
     + KeyStore
     + HousekeepingStore

@@ -37,6 +37,7 @@ mod login;
 mod login_errors;
 mod logs;
 mod metrics;
+mod mfa;
 mod outbox;
 mod pepper_rotation;
 mod pool_config;

@@ -1,10 +1,10 @@
-//! `GetUser`: the caller's username and the attributes their app client may read (`sub`
-//! always, as Cognito does).
+//! `GetUser`: the caller's username, the attributes their app client may read (`sub`
+//! always, as Cognito does) and their MFA settings.
 
 use actix_web::HttpResponse;
 use serde::Serialize;
 
-use super::{output, signed_in_caller};
+use super::{failed, output, signed_in_caller};
 use crate::auth::Services;
 use crate::http::error::ApiError;
 
@@ -20,6 +20,11 @@ struct Attribute {
 struct Output {
     username: String,
     user_attributes: Vec<Attribute>,
+    /// The enabled factors; absent when there are none, as Cognito answers.
+    #[serde(rename = "UserMFASettingList", skip_serializing_if = "Vec::is_empty")]
+    user_mfa_setting_list: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preferred_mfa_setting: Option<&'static str>,
 }
 
 pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
@@ -33,8 +38,11 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         name: name.clone(),
         value: value.clone(),
     }));
+    let mfa = services.mfa_settings(&caller.user).await.map_err(failed)?;
     Ok(output(&Output {
         username: caller.user.username.clone(),
         user_attributes,
+        user_mfa_setting_list: mfa.enabled,
+        preferred_mfa_setting: mfa.preferred,
     }))
 }

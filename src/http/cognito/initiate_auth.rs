@@ -13,7 +13,7 @@ use super::{
 };
 use crate::auth::Services;
 use crate::auth::refresh::CognitoRefresh;
-use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
+use crate::auth::sign_in::{PasswordSignIn, SignInTarget};
 use crate::auth::srp_sign_in::SrpStart;
 use crate::crypto::srp::ClientPublic;
 use crate::domain::app_client::{
@@ -180,10 +180,5 @@ pub(super) async fn start(
         })
         .await
         .map_err(failed)?;
-    Ok(output(&match outcome {
-        SignInOutcome::Authenticated(tokens) => CognitoToken::authenticated(&tokens),
-        SignInOutcome::NewPasswordRequired(challenge) => {
-            CognitoToken::new_password_required(challenge)
-        }
-    }))
+    Ok(output(&CognitoToken::from_outcome(outcome)))
 }

@@ -7,6 +7,7 @@
 //! is `UnknownOperationException`.
 
 mod admin;
+mod associate_software_token;
 mod change_password;
 mod confirm_forgot_password;
 mod confirm_sign_up;
@@ -21,9 +22,11 @@ mod initiate_auth;
 mod resend_confirmation_code;
 mod respond_to_auth_challenge;
 mod revoke_token;
+mod set_user_mfa_preference;
 mod shapes;
 mod sign_up;
 mod update_user_attributes;
+mod verify_software_token;
 mod verify_user_attribute;
 
 use actix_web::http::header;
@@ -109,6 +112,7 @@ const SIGN_IN_OPERATIONS: &[&str] = &[
     "VerifyUserAttribute",
     "AdminInitiateAuth",
     "AdminRespondToAuthChallenge",
+    "VerifySoftwareToken",
 ];
 
 const ADMIN_OPERATIONS: &[&str] = &[
@@ -145,6 +149,9 @@ const ADMIN_OPERATIONS: &[&str] = &[
     "ListUsersInGroup",
     "AdminResetUserPassword",
     "AdminConfirmSignUp",
+    "SetUserPoolMfaConfig",
+    "GetUserPoolMfaConfig",
+    "AdminSetUserMFAPreference",
     "AddCustomAttributes",
     "TagResource",
     "UntagResource",
@@ -193,6 +200,9 @@ async fn admin_operation(
         "ListUsersInGroup" => list_users_in_group::handle(services, body).await,
         "AdminResetUserPassword" => admin_reset_user_password::handle(services, body).await,
         "AdminConfirmSignUp" => admin_confirm_sign_up::handle(services, body).await,
+        "SetUserPoolMfaConfig" => set_user_pool_mfa_config::handle(services, body).await,
+        "GetUserPoolMfaConfig" => get_user_pool_mfa_config::handle(services, body).await,
+        "AdminSetUserMFAPreference" => admin_set_user_mfa_preference::handle(services, body).await,
         "AddCustomAttributes" => add_custom_attributes::handle(services, body).await,
         "TagResource" => tag_resource::handle(services, body).await,
         "UntagResource" => untag_resource::handle(services, body).await,
@@ -223,6 +233,9 @@ const PUBLIC_OPERATIONS: &[&str] = &[
     "DeleteUser",
     "GetUserAttributeVerificationCode",
     "VerifyUserAttribute",
+    "AssociateSoftwareToken",
+    "VerifySoftwareToken",
+    "SetUserMFAPreference",
 ];
 
 /// The operation an `X-Amz-Target` names, as a metric label: one of the operations served,
@@ -265,6 +278,9 @@ async fn public(
             get_user_attribute_verification_code::handle(services, body).await
         }
         "VerifyUserAttribute" => verify_user_attribute::handle(services, body).await,
+        "AssociateSoftwareToken" => associate_software_token::handle(services, body).await,
+        "VerifySoftwareToken" => verify_software_token::handle(services, body).await,
+        "SetUserMFAPreference" => set_user_mfa_preference::handle(services, body).await,
         _ => return None,
     })
 }

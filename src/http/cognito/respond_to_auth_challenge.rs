@@ -1,6 +1,6 @@
-//! `RespondToAuthChallenge` for `NEW_PASSWORD_REQUIRED` (the same use case as the login API's)
-//! and `PASSWORD_VERIFIER` (SRP's second step). `AdminRespondToAuthChallenge` shares
-//! [`answer`].
+//! `RespondToAuthChallenge` for `NEW_PASSWORD_REQUIRED` (the same use case as the login API's),
+//! `PASSWORD_VERIFIER` (SRP's second step), and the second factor: `SOFTWARE_TOKEN_MFA` and
+//! `MFA_SETUP`. `AdminRespondToAuthChallenge` shares [`answer`].
 
 use std::collections::BTreeMap;
 
@@ -13,8 +13,9 @@ use super::{
     SURFACE, client_id, constraint, failed, input, output, password, required, token, username,
 };
 use crate::auth::Services;
+use crate::auth::mfa_challenge::{MFA_SETUP, MfaAnswer, SOFTWARE_TOKEN_MFA};
 use crate::auth::new_password::NewPasswordAnswer;
-use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, SignInOutcome, SignInTarget};
+use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, SignInTarget};
 use crate::auth::srp_sign_in::{PASSWORD_VERIFIER, PasswordVerifierAnswer};
 use crate::domain::app_client::USER_SRP_AUTH;
 use crate::domain::ids::{ClientId, UserPoolId};
@@ -58,6 +59,22 @@ pub(super) async fn answer(
     if challenge == PASSWORD_VERIFIER {
         return answer_password_verifier(services, client_id, admin_pool, raw_responses).await;
     }
+    if challenge == SOFTWARE_TOKEN_MFA || challenge == MFA_SETUP {
+        let name = if challenge == MFA_SETUP {
+            MFA_SETUP
+        } else {
+            SOFTWARE_TOKEN_MFA
+        };
+        return answer_second_factor(
+            services,
+            client_id,
+            admin_pool,
+            name,
+            session,
+            raw_responses,
+        )
+        .await;
+    }
     if challenge != NEW_PASSWORD_REQUIRED {
         // Name a Cognito challenge we do not support; never repeat arbitrary input.
         let named = (1..=40).contains(&challenge.len())
@@ -72,7 +89,7 @@ pub(super) async fn answer(
         } else {
             constraint(
                 "challengeName",
-                "Member must satisfy enum value set: [NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER]",
+                "Member must satisfy enum value set: [NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER, SOFTWARE_TOKEN_MFA, MFA_SETUP]",
             )
         });
     }
@@ -128,6 +145,71 @@ pub(super) async fn answer(
             session,
             new_password: password("challengeResponses.NEW_PASSWORD", &new_password)?,
             attributes,
+        })
+        .await
+        .map_err(failed)?;
+    Ok(output(&CognitoToken::authenticated(&tokens)))
+}
+
+/// `SOFTWARE_TOKEN_MFA` (`USERNAME`, `SOFTWARE_TOKEN_MFA_CODE`) or `MFA_SETUP`
+/// (`USERNAME`; the code went to VerifySoftwareToken), with `SECRET_HASH` for a client that
+/// has a secret. Everything is checked before the session is looked up.
+async fn answer_second_factor(
+    services: &Services,
+    client_id: &ClientId,
+    admin_pool: Option<&UserPoolId>,
+    challenge: &'static str,
+    session: Option<SecretString>,
+    raw_responses: BTreeMap<String, Option<SecretString>>,
+) -> Result<HttpResponse, ApiError> {
+    let session = token("session", &required("session", session)?)?;
+    if !(20..=4096).contains(&session.expose_secret().chars().count()) {
+        return Err(constraint(
+            "session",
+            "Member must have length between 20 and 4096",
+        ));
+    }
+    let mut responses: BTreeMap<String, SecretString> = raw_responses
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect();
+    let named_user = username(
+        "challengeResponses.USERNAME",
+        required("challengeResponses.USERNAME", responses.remove("USERNAME"))?.expose_secret(),
+    )?;
+    let code = if challenge == SOFTWARE_TOKEN_MFA {
+        let code = required(
+            "challengeResponses.SOFTWARE_TOKEN_MFA_CODE",
+            responses.remove("SOFTWARE_TOKEN_MFA_CODE"),
+        )?;
+        super::verify_software_token::six_digits(
+            "challengeResponses.SOFTWARE_TOKEN_MFA_CODE",
+            &code,
+        )?;
+        Some(code)
+    } else {
+        None
+    };
+    let client = services
+        .client_by_id(client_id)
+        .await
+        .map_err(failed)?
+        .filter(|c| admin_pool.is_none_or(|pool| *pool == c.pool_id))
+        .ok_or_else(|| {
+            failed(crate::auth::AuthError::ResourceNotFound(format!(
+                "User pool client {client_id} does not exist."
+            )))
+        })?;
+    services
+        .check_secret_hash(&client, named_user.as_str(), responses.get("SECRET_HASH"))
+        .map_err(failed)?;
+    let tokens = services
+        .answer_mfa_challenge(MfaAnswer {
+            target: SignInTarget::Client(client_id.clone()),
+            challenge_name: challenge,
+            username: Some(named_user),
+            session,
+            code,
         })
         .await
         .map_err(failed)?;
@@ -223,12 +305,7 @@ async fn answer_password_verifier(
         )
         .await
         .map_err(failed)?;
-    Ok(output(&match outcome {
-        SignInOutcome::Authenticated(tokens) => CognitoToken::authenticated(&tokens),
-        SignInOutcome::NewPasswordRequired(challenge) => {
-            CognitoToken::new_password_required(challenge)
-        }
-    }))
+    Ok(output(&CognitoToken::from_outcome(outcome)))
 }
 
 /// Cognito's clients send `TIMESTAMP` as `ddd MMM D HH:mm:ss UTC YYYY` in English, the day

@@ -1,5 +1,6 @@
-//! `POST /RespondToAuthChallenge`: answering `NEW_PASSWORD_REQUIRED` with the session from
-//! `/Login` and a password the pool's policy accepts.
+//! `POST /RespondToAuthChallenge`: answering a challenge `/Login` returned with its session:
+//! `NEW_PASSWORD_REQUIRED` with a password the pool's policy accepts, `SOFTWARE_TOKEN_MFA`
+//! with a TOTP code, `MFA_SETUP` once the authenticator app is verified (docs/api.md).
 
 use std::collections::BTreeMap;
 
@@ -8,6 +9,7 @@ use serde::Deserialize;
 
 use super::{SURFACE, opaque_token, password, tenant_name, token_response, username};
 use crate::auth::Services;
+use crate::auth::mfa_challenge::{MFA_SETUP, MfaAnswer, SOFTWARE_TOKEN_MFA};
 use crate::auth::new_password::NewPasswordAnswer;
 use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, SignInTarget};
 use crate::domain::secret::{ExposeSecret, SecretString};
@@ -45,14 +47,18 @@ pub(super) async fn respond_to_auth_challenge(
 ) -> Result<HttpResponse, ApiError> {
     limiter.check(&request, SURFACE)?;
     let body: RespondRequest = read_json(&request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
-    if body.challenge_name != NEW_PASSWORD_REQUIRED {
-        return Err(ApiError::invalid_parameter(
-            format!(
-                "1 validation error detected: Value at 'ChallengeName' must be {NEW_PASSWORD_REQUIRED}"
-            ),
-            SURFACE,
-        ));
-    }
+    let challenge_name = [NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, MFA_SETUP]
+        .into_iter()
+        .find(|known| *known == body.challenge_name)
+        .ok_or_else(|| {
+            ApiError::invalid_parameter(
+                format!(
+                    "1 validation error detected: Value at 'ChallengeName' must be one of \
+                     {NEW_PASSWORD_REQUIRED}, {SOFTWARE_TOKEN_MFA}, {MFA_SETUP}"
+                ),
+                SURFACE,
+            )
+        })?;
     // Sessions are ours: anything not shaped like one is refused before a look-up.
     let session = opaque_token("Session", &body.session)?;
     if !SESSION_CHARS.contains(&session.expose_secret().chars().count()) {
@@ -66,6 +72,17 @@ pub(super) async fn respond_to_auth_challenge(
         .into_iter()
         .filter_map(|(name, value)| value.map(|v| (name, v)))
         .collect();
+    if challenge_name != NEW_PASSWORD_REQUIRED {
+        return answer_mfa(
+            services.get_ref(),
+            body.tenant_name,
+            body.user_name,
+            challenge_name,
+            session,
+            responses,
+        )
+        .await;
+    }
     let new_password = responses.remove("NEW_PASSWORD").ok_or_else(|| {
         ApiError::invalid_parameter(
             "1 validation error detected: ChallengeResponses must contain NEW_PASSWORD",
@@ -108,4 +125,66 @@ pub(super) async fn respond_to_auth_challenge(
         .await
         .map_err(|e| ApiError::from_auth(e, SURFACE))?;
     Ok(token_response(&CognitoToken::authenticated(&tokens)))
+}
+
+/// `SOFTWARE_TOKEN_MFA` (with `SOFTWARE_TOKEN_MFA_CODE`) or `MFA_SETUP` (nothing more: the
+/// code went to VerifySoftwareToken); `USERNAME` is optional, as on `NEW_PASSWORD_REQUIRED`.
+async fn answer_mfa(
+    services: &Services,
+    tenant: String,
+    user_name: Option<String>,
+    challenge_name: &'static str,
+    session: SecretString,
+    mut responses: BTreeMap<String, SecretString>,
+) -> Result<HttpResponse, ApiError> {
+    let response_username = responses.remove("USERNAME");
+    let named_user = match (&user_name, &response_username) {
+        (Some(name), _) => Some(username("UserName", name)?),
+        (None, Some(name)) => Some(username(
+            "ChallengeResponses.USERNAME",
+            name.expose_secret(),
+        )?),
+        (None, None) => None,
+    };
+    let code = if challenge_name == SOFTWARE_TOKEN_MFA {
+        let code = responses.remove("SOFTWARE_TOKEN_MFA_CODE").ok_or_else(|| {
+            ApiError::invalid_parameter(
+                "1 validation error detected: ChallengeResponses must contain SOFTWARE_TOKEN_MFA_CODE",
+                SURFACE,
+            )
+        })?;
+        Some(mfa_code(&code)?)
+    } else {
+        None
+    };
+    if let Some(name) = responses.keys().next() {
+        return Err(ApiError::invalid_parameter(
+            format!("1 validation error detected: unexpected challenge response {name:?}"),
+            SURFACE,
+        ));
+    }
+    let tokens = services
+        .answer_mfa_challenge(MfaAnswer {
+            target: SignInTarget::LoginName(tenant_name(&tenant)?),
+            challenge_name,
+            username: named_user,
+            session,
+            code,
+        })
+        .await
+        .map_err(|e| ApiError::from_auth(e, SURFACE))?;
+    Ok(token_response(&CognitoToken::authenticated(&tokens)))
+}
+
+/// A TOTP code: six digits, checked before any look-up.
+fn mfa_code(code: &SecretString) -> Result<SecretString, ApiError> {
+    let digits = code.expose_secret();
+    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code.clone())
+    } else {
+        Err(ApiError::invalid_parameter(
+            "1 validation error detected: SOFTWARE_TOKEN_MFA_CODE must be 6 digits",
+            SURFACE,
+        ))
+    }
 }

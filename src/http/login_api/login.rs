@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{SURFACE, password, tenant_name, token_response, username};
 use crate::auth::Services;
-use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
+use crate::auth::sign_in::{PasswordSignIn, SignInTarget};
 use crate::domain::secret::SecretString;
 use crate::domain::telemetry::SignInResult;
 use crate::http::auth_result::CognitoToken;
@@ -48,13 +48,7 @@ async fn sign_in(
         .sign_in_with_password(sign_in)
         .await
         .map_err(|e| ApiError::from_auth(e, SURFACE))?;
-    let token = match outcome {
-        SignInOutcome::Authenticated(tokens) => CognitoToken::authenticated(&tokens),
-        SignInOutcome::NewPasswordRequired(challenge) => {
-            CognitoToken::new_password_required(challenge)
-        }
-    };
-    Ok(token_response(&token))
+    Ok(token_response(&CognitoToken::from_outcome(outcome)))
 }
 
 /// Decodes and validates a `/Login` body: everything that happens before the database is

@@ -15,6 +15,7 @@ mod groups;
 mod housekeeping;
 mod keys;
 mod lockout;
+mod mfa;
 mod outbox;
 mod pools;
 mod sessions;

@@ -5,7 +5,7 @@
 use actix_web::HttpResponse;
 use serde::Serialize;
 
-use super::super::shapes::{self, AttributeType, MfaSettings};
+use super::super::shapes::{self, AttributeType};
 use super::super::{failed, input, output};
 use super::UserInPool;
 use crate::auth::Services;
@@ -20,13 +20,16 @@ struct Output {
     user_last_modified_date: i64,
     enabled: bool,
     user_status: &'static str,
-    #[serde(flatten)]
-    mfa: MfaSettings,
+    #[serde(rename = "UserMFASettingList", skip_serializing_if = "Vec::is_empty")]
+    user_mfa_setting_list: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preferred_mfa_setting: Option<&'static str>,
 }
 
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let (pool, name) = input::<UserInPool>(body)?.resolve(services).await?;
     let user = services.find_user(&pool, &name).await.map_err(failed)?;
+    let mfa = services.mfa_settings(&user).await.map_err(failed)?;
     Ok(output(&Output {
         username: user.username.clone(),
         user_attributes: shapes::attributes(&user),
@@ -34,6 +37,7 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         user_last_modified_date: user.updated_at,
         enabled: user.enabled,
         user_status: user.status.as_str(),
-        mfa: shapes::mfa_settings(&user),
+        user_mfa_setting_list: mfa.enabled,
+        preferred_mfa_setting: mfa.preferred,
     }))
 }

@@ -1,0 +1,255 @@
+//! The second factor of a sign-in: after the password (or SRP proof) of a user who must
+//! present one, the sign-in stops at `SOFTWARE_TOKEN_MFA` (a TOTP code) or, in a pool where
+//! MFA is `ON` and the user has no factor yet, at `MFA_SETUP` (associate and verify an
+//! authenticator app, then answer). Sessions work as `NEW_PASSWORD_REQUIRED`'s do: single
+//! use, three minutes, bound to the pool, app client and user. A wrong code counts toward
+//! the same lockout as a wrong password (docs/security.md, "Multi-factor authentication").
+
+use crate::crypto::opaque::{OpaqueToken, hash_secret_token};
+use crate::domain::app_client::{AppClient, USER_PASSWORD_AUTH};
+use crate::domain::clock::UnixSeconds;
+use crate::domain::pool::UserPool;
+use crate::domain::pool_config::MfaConfiguration;
+use crate::domain::secret::SecretString;
+use crate::domain::user::User;
+use crate::domain::username::Username;
+use crate::store::{ChallengeRecord, Reservation};
+
+use super::audit::{AuditEvent, Outcome};
+use super::issue::IssuedTokens;
+use super::sign_in::SignInTarget;
+use super::{AuthError, NotAuthorized, Services};
+
+pub const SOFTWARE_TOKEN_MFA: &str = "SOFTWARE_TOKEN_MFA";
+pub const MFA_SETUP: &str = "MFA_SETUP";
+/// The stored name of an `MFA_SETUP` session whose authenticator app has been verified:
+/// only such a session may be answered with `MFA_SETUP` for tokens. Never sent to clients.
+pub const MFA_SETUP_VERIFIED: &str = "MFA_SETUP:verified";
+
+/// A sign-in halted before its second factor.
+pub struct MfaChallenge {
+    /// [`SOFTWARE_TOKEN_MFA`] or [`MFA_SETUP`].
+    pub name: &'static str,
+    pub session: SecretString,
+    pub username: String,
+    /// The `FriendlyDeviceName` given when the app was verified.
+    pub device_name: Option<String>,
+}
+
+impl MfaChallenge {
+    pub fn audit_reason(&self) -> &'static str {
+        if self.name == MFA_SETUP {
+            "mfa_setup_required"
+        } else {
+            "mfa_required"
+        }
+    }
+}
+
+/// An answer to `SOFTWARE_TOKEN_MFA` or `MFA_SETUP`.
+#[derive(Debug)]
+pub struct MfaAnswer {
+    /// The pool (login API) or app client (Cognito API) the answer is sent to.
+    pub target: SignInTarget,
+    /// [`SOFTWARE_TOKEN_MFA`] or [`MFA_SETUP`].
+    pub challenge_name: &'static str,
+    /// Required by the Cognito API; optional on the login API. When given it must name
+    /// the challenged user.
+    pub username: Option<Username>,
+    pub session: SecretString,
+    /// `SOFTWARE_TOKEN_MFA_CODE`; unused by `MFA_SETUP`, whose code VerifySoftwareToken took.
+    pub code: Option<SecretString>,
+}
+
+fn invalid_session() -> AuthError {
+    AuthError::NotAuthorized(NotAuthorized::InvalidSession)
+}
+
+impl Services {
+    /// Whether a user who proved the password must now present a second factor, and if so
+    /// the challenge, stored. Pools with MFA `OFF` cost no query.
+    pub(super) async fn second_factor_challenge(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        user: &User,
+        now: UnixSeconds,
+    ) -> Result<Option<MfaChallenge>, AuthError> {
+        if !pool.settings.totp_mfa_active() {
+            return Ok(None);
+        }
+        let mfa = self.store.mfa_of(&user.sub).await?;
+        let verified = mfa.as_ref().filter(|m| m.totp_secret.is_some());
+        let name = match (verified, pool.settings.mfa_configuration) {
+            (Some(m), _) if m.totp_enabled => SOFTWARE_TOKEN_MFA,
+            // An ON pool lets nobody in without a factor: a user without one (or whose app
+            // an operator disabled) sets one up now.
+            (_, MfaConfiguration::On) => MFA_SETUP,
+            _ => return Ok(None),
+        };
+        let session = OpaqueToken::generate().map_err(AuthError::internal)?;
+        self.store
+            .create_challenge(
+                &ChallengeRecord {
+                    session_hash: session.hash,
+                    pool_id: pool.id.clone(),
+                    client_id: client.id.clone(),
+                    user_sub: user.sub,
+                    challenge_name: name.to_owned(),
+                    expires_at: now + client.settings.auth_session_seconds(),
+                },
+                now,
+            )
+            .await?;
+        Ok(Some(MfaChallenge {
+            name,
+            session: session.value,
+            username: user.username.clone(),
+            device_name: verified
+                .filter(|_| name == SOFTWARE_TOKEN_MFA)
+                .and_then(|m| m.totp_device_name.clone()),
+        }))
+    }
+
+    /// Answers `SOFTWARE_TOKEN_MFA` or `MFA_SETUP`: the tokens of the sign-in.
+    pub async fn answer_mfa_challenge(&self, answer: MfaAnswer) -> Result<IssuedTokens, AuthError> {
+        let result = self.try_mfa_answer(&answer).await;
+        self.telemetry.sign_in(match &result {
+            Ok(_) => crate::domain::telemetry::SignInResult::SignedIn,
+            Err(error) => error.metric().into(),
+        });
+        // A success is audited with its user inside; a refusal here, under the target asked.
+        if let Err(error) = &result {
+            let target = match &answer.target {
+                SignInTarget::LoginName(name) => name.clone(),
+                SignInTarget::Client(id) => id.to_string(),
+            };
+            let (outcome, reason) = error.audit();
+            let event = AuditEvent::new("sign_in", &target, outcome).with_reason(reason);
+            match &answer.username {
+                Some(name) => event.with_username(name.as_str()).emit(),
+                None => event.emit(),
+            }
+        }
+        result
+    }
+
+    async fn try_mfa_answer(&self, answer: &MfaAnswer) -> Result<IssuedTokens, AuthError> {
+        let now = self.clock.now();
+        let session_hash = hash_secret_token(&answer.session);
+        let (pool, expected_client) = match &answer.target {
+            SignInTarget::LoginName(name) => (
+                self.store
+                    .pool_by_login_name(name)
+                    .await?
+                    .ok_or_else(invalid_session)?,
+                None,
+            ),
+            SignInTarget::Client(id) => {
+                let (client, pool) = self.client_and_pool(id).await?;
+                (pool, Some(client.id))
+            }
+        };
+        let stored_name = if answer.challenge_name == MFA_SETUP {
+            MFA_SETUP_VERIFIED
+        } else {
+            SOFTWARE_TOKEN_MFA
+        };
+        // Checked without spending the session: a wrong code leaves it for another try.
+        let (challenge, user) = self.open_challenge(&session_hash, stored_name, now).await?;
+        if challenge.pool_id != pool.id
+            || expected_client
+                .as_ref()
+                .is_some_and(|id| *id != challenge.client_id)
+            || answer
+                .username
+                .as_ref()
+                .is_some_and(|name| *name.key() != user.username_key)
+        {
+            return Err(invalid_session());
+        }
+        let client = self
+            .store
+            .client_by_id(&challenge.client_id)
+            .await?
+            .ok_or_else(invalid_session)?;
+        // As for NEW_PASSWORD_REQUIRED: the login API answers only for a client that takes
+        // password sign-ins without a secret.
+        if expected_client.is_none() && !client.serves_login_api(USER_PASSWORD_AUTH) {
+            return Err(invalid_session());
+        }
+        let scope = pool.id.to_string();
+        if answer.challenge_name == SOFTWARE_TOKEN_MFA {
+            let code = answer.code.as_ref().ok_or_else(|| {
+                AuthError::InvalidParameter(
+                    "Missing required parameter SOFTWARE_TOKEN_MFA_CODE".into(),
+                )
+            })?;
+            self.check_mfa_code(&pool, &user, &scope, code, now).await?;
+        }
+        // Only now is the session spent; of two concurrent right answers one gets here
+        // (the code itself is accepted once, so the other already failed).
+        self.store
+            .take_challenge(&session_hash, now)
+            .await?
+            .ok_or_else(invalid_session)?;
+        let prepared = self.prepare_session(&client, &user, now).await?;
+        // Starting the session clears the failure counter in its transaction.
+        self.store
+            .start_session(&prepared.row, &scope, &user.username_key)
+            .await?;
+        AuditEvent::for_user("sign_in", &pool.id, &user)
+            .with_reason(if answer.challenge_name == MFA_SETUP {
+                "mfa_set_up"
+            } else {
+                "mfa_passed"
+            })
+            .emit();
+        Ok(prepared.tokens)
+    }
+
+    /// Checks a TOTP code under the lockout: the attempt is counted before the code is
+    /// checked, in the statement that checks the lock, and the code's time step is taken
+    /// by one conditional update, so a burst of guesses (or of one right code) gets
+    /// nothing more than the free failures allow.
+    async fn check_mfa_code(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        scope: &str,
+        code: &SecretString,
+        now: UnixSeconds,
+    ) -> Result<(), AuthError> {
+        let reserved = match self
+            .store
+            .reserve_attempt(scope, &user.username_key, &pool.settings.lockout, now)
+            .await?
+        {
+            Reservation::Granted(record) => record,
+            Reservation::Locked => {
+                return Err(AuthError::NotAuthorized(NotAuthorized::AttemptsExceeded));
+            }
+        };
+        let sealed = self
+            .store
+            .mfa_of(&user.sub)
+            .await?
+            .and_then(|m| m.totp_secret)
+            .ok_or_else(invalid_session)?;
+        let accepted = match self.totp_step(user, &sealed, code, now)? {
+            Some(step) => self.store.use_totp_step(&user.sub, step, now).await?,
+            None => false,
+        };
+        if accepted {
+            return Ok(());
+        }
+        if reserved.locked_until.is_some_and(|until| until > now) {
+            AuditEvent::new("lockout_started", pool.id.as_str(), Outcome::Success)
+                .with_user(user)
+                .with_failures(reserved.count)
+                .emit();
+            self.telemetry.lockout_started();
+        }
+        Err(AuthError::MfaCodeMismatch)
+    }
+}

@@ -1,0 +1,128 @@
+//! Users' second factors (`user_mfa`): sealed TOTP secrets, the TOTP preference, and the
+//! last time step accepted, raised only by a conditional update (docs/security.md,
+//! "Multi-factor authentication").
+
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+
+use super::{SqlStore, get, get_flag};
+use crate::domain::clock::UnixSeconds;
+use crate::domain::ids::Sub;
+use crate::store::retry::Replay;
+use crate::store::{MfaRecord, MfaStore, StoreError};
+
+fn from_row(row: &AnyRow) -> Result<MfaRecord, StoreError> {
+    Ok(MfaRecord {
+        totp_secret: get(row, "totp_secret")?,
+        pending_totp_secret: get(row, "pending_totp_secret")?,
+        totp_device_name: get(row, "totp_device_name")?,
+        totp_enabled: get_flag(row, "totp_enabled")?,
+        totp_preferred: get_flag(row, "totp_preferred")?,
+        last_totp_step: get(row, "last_totp_step")?,
+    })
+}
+
+#[async_trait]
+impl MfaStore for SqlStore {
+    async fn mfa_of(&self, sub: &Sub) -> Result<Option<MfaRecord>, StoreError> {
+        self.fetch_optional(
+            "mfa_of",
+            "SELECT totp_secret, pending_totp_secret, totp_device_name, totp_enabled, \
+             totp_preferred, last_totp_step FROM user_mfa WHERE sub = $1",
+            |q| q.bind(sub.to_string()),
+            from_row,
+        )
+        .await
+    }
+
+    async fn put_pending_totp(
+        &self,
+        sub: &Sub,
+        sealed_secret: &str,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError> {
+        // Idempotent: the same sealed value written again changes nothing more.
+        self.execute(
+            "put_pending_totp",
+            Replay::Safe,
+            "INSERT INTO user_mfa (sub, totp_secret, pending_totp_secret, totp_device_name, \
+             totp_enabled, totp_preferred, last_totp_step, updated_at) \
+             VALUES ($1, NULL, $2, NULL, $3, $3, 0, $4) \
+             ON CONFLICT (sub) DO UPDATE SET pending_totp_secret = $2, updated_at = $4",
+            |q| {
+                q.bind(sub.to_string())
+                    .bind(sealed_secret)
+                    .bind(false)
+                    .bind(now)
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn activate_totp(
+        &self,
+        sub: &Sub,
+        sealed_secret: &str,
+        step: i64,
+        device_name: Option<&str>,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        self.execute_one(
+            "activate_totp",
+            Replay::OnlyIfNothingWritten,
+            "UPDATE user_mfa SET totp_secret = pending_totp_secret, pending_totp_secret = NULL, \
+             totp_device_name = $3, totp_enabled = $5, last_totp_step = $4, updated_at = $6 \
+             WHERE sub = $1 AND pending_totp_secret = $2 AND last_totp_step < $4",
+            |q| {
+                q.bind(sub.to_string())
+                    .bind(sealed_secret)
+                    .bind(device_name)
+                    .bind(step)
+                    .bind(true)
+                    .bind(now)
+            },
+        )
+        .await
+    }
+
+    async fn use_totp_step(
+        &self,
+        sub: &Sub,
+        step: i64,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        // Not replayed: a retry after a lost commit would see its own step and refuse it.
+        self.execute_one(
+            "use_totp_step",
+            Replay::OnlyIfNothingWritten,
+            "UPDATE user_mfa SET last_totp_step = $2, updated_at = $3 \
+             WHERE sub = $1 AND totp_secret IS NOT NULL AND last_totp_step < $2",
+            |q| q.bind(sub.to_string()).bind(step).bind(now),
+        )
+        .await
+    }
+
+    async fn set_totp_preference(
+        &self,
+        sub: &Sub,
+        enabled: Option<bool>,
+        preferred: Option<bool>,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        self.execute_one(
+            "set_totp_preference",
+            Replay::Safe,
+            "UPDATE user_mfa SET totp_enabled = COALESCE($2, totp_enabled), \
+             totp_preferred = COALESCE($3, totp_preferred), updated_at = $4 \
+             WHERE sub = $1 AND totp_secret IS NOT NULL",
+            |q| {
+                q.bind(sub.to_string())
+                    .bind(enabled)
+                    .bind(preferred)
+                    .bind(now)
+            },
+        )
+        .await
+    }
+}
