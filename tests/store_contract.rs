@@ -23,11 +23,11 @@ use gatehouse::domain::user::{StoredPasswordHash, User, UserStatus};
 use gatehouse::domain::username::UsernameKey;
 use gatehouse::store::sql::{ConnectOptions, MigrateError};
 use gatehouse::store::{
-    ChallengeRecord, CodeAttempt, CodePurpose, ConfirmationCodeRecord, GroupRecord, GroupStore,
-    HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, OutboxFilter,
-    OutboxRecord, OutboxState, OutboxStore, PoolStore, Reservation, Revocation, Rotation,
-    SessionStore, SigningKeyRecord, SqlStore, SrpChallengeRecord, SrpChallengeStore, Store,
-    StoreError, UserStore,
+    ChallengeRecord, CodeAttempt, CodePurpose, CodeSpend, ConfirmationCodeRecord, GroupRecord,
+    GroupStore, HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession,
+    OutboxFilter, OutboxRecord, OutboxState, OutboxStore, PoolStore, Reservation, Revocation,
+    Rotation, SessionStore, SigningKeyRecord, SqlStore, SrpChallengeRecord, SrpChallengeStore,
+    Store, StoreError, UserStore,
 };
 use support::{Db, TestDatabase};
 
@@ -143,6 +143,8 @@ on_both_backends!(
     concurrent_reservations_pass_the_lock_no_more_than_the_free_failures,
     reservations_respect_the_quiet_window_and_are_cleared,
     concurrent_code_attempts_see_the_code_at_most_five_times,
+    concurrent_code_requests_count_exactly_the_cap,
+    spending_a_code_with_an_attribute_write_is_all_or_nothing,
     codes_of_different_purposes_are_separate_and_a_reset_spends_its_code,
     concurrent_claims_lease_each_message_to_one_worker,
     only_one_active_key_per_pool_and_purpose,
@@ -1014,6 +1016,7 @@ async fn concurrent_code_attempts_see_the_code_at_most_five_times(backend: Db) {
         code_encrypted: "sealed".into(),
         expires_at: NOW + 100,
         failed_attempts: 0,
+        pending_value: None,
     };
     store.put_confirmation_code(&code, NOW).await.unwrap();
     let sub = alice.sub;
@@ -1085,6 +1088,7 @@ async fn codes_of_different_purposes_are_separate_and_a_reset_spends_its_code(ba
         code_encrypted: sealed.into(),
         expires_at: NOW + 100,
         failed_attempts: 0,
+        pending_value: None,
     };
     store
         .put_confirmation_code(&code(CodePurpose::SignUp, "sign-up"), NOW)
@@ -1890,4 +1894,142 @@ async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_gr
     // Gone with the user: no context at all.
     assert!(store.delete_user(&alice.sub).await.unwrap());
     assert!(store.refresh_context(&h("a1")).await.unwrap().is_none());
+}
+
+async fn concurrent_code_requests_count_exactly_the_cap(backend: Db) {
+    let (store, _db, _, _, alice) = populated(backend).await;
+    let sub = alice.sub;
+    let requests = (0..50).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .count_code_request(&sub, CodePurpose::ResetPassword, 5, 3_600, NOW)
+                .await
+                .unwrap()
+        })
+    });
+    let admitted = futures_util::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|admitted| *admitted)
+        .count();
+    assert_eq!(admitted, 5);
+    // Another purpose has its own count; the window's end starts the count again.
+    assert!(
+        store
+            .count_code_request(&sub, CodePurpose::SignUp, 5, 3_600, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .count_code_request(&sub, CodePurpose::ResetPassword, 5, 3_600, NOW + 3_599)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .count_code_request(&sub, CodePurpose::ResetPassword, 5, 3_600, NOW + 3_600)
+            .await
+            .unwrap()
+    );
+}
+
+async fn spending_a_code_with_an_attribute_write_is_all_or_nothing(backend: Db) {
+    let (store, _db, _, _, alice) = populated(backend).await;
+    let code = ConfirmationCodeRecord {
+        user_sub: alice.sub,
+        purpose: CodePurpose::VerifyEmail,
+        code_encrypted: "sealed".into(),
+        expires_at: NOW + 100,
+        failed_attempts: 0,
+        pending_value: Some("new@example.com".into()),
+    };
+    store.put_confirmation_code(&code, NOW).await.unwrap();
+    assert_eq!(
+        store
+            .confirmation_code(&alice.sub, CodePurpose::VerifyEmail)
+            .await
+            .unwrap()
+            .unwrap()
+            .pending_value
+            .as_deref(),
+        Some("new@example.com")
+    );
+    let original = alice.attributes.clone();
+    let mut verified = original.clone();
+    verified.merge(
+        UserAttributes::parse(BTreeMap::from([
+            ("email".to_owned(), "new@example.com".to_owned()),
+            ("email_verified".to_owned(), "true".to_owned()),
+        ]))
+        .unwrap(),
+    );
+    // Decided on stale attributes: nothing written, and the code is kept.
+    assert_eq!(
+        store
+            .spend_code_and_replace_attributes(
+                &alice.sub,
+                CodePurpose::VerifyEmail,
+                &verified,
+                &verified,
+                NOW
+            )
+            .await
+            .unwrap(),
+        CodeSpend::AttributesChanged
+    );
+    assert!(
+        store
+            .confirmation_code(&alice.sub, CodePurpose::VerifyEmail)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store
+            .spend_code_and_replace_attributes(
+                &alice.sub,
+                CodePurpose::VerifyEmail,
+                &original,
+                &verified,
+                NOW + 1
+            )
+            .await
+            .unwrap(),
+        CodeSpend::Done
+    );
+    let stored = store.user_by_sub(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(stored.attributes, verified);
+    assert!(
+        store
+            .confirmation_code(&alice.sub, CodePurpose::VerifyEmail)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Spent: a second use finds no code and writes nothing.
+    assert_eq!(
+        store
+            .spend_code_and_replace_attributes(
+                &alice.sub,
+                CodePurpose::VerifyEmail,
+                &verified,
+                &original,
+                NOW + 2
+            )
+            .await
+            .unwrap(),
+        CodeSpend::CodeGone
+    );
+    assert_eq!(
+        store
+            .user_by_sub(&alice.sub)
+            .await
+            .unwrap()
+            .unwrap()
+            .attributes,
+        verified
+    );
 }

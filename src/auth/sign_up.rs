@@ -1,7 +1,8 @@
 //! Self-service sign-up: `SignUp` creates an `UNCONFIRMED` user and a six-digit code;
 //! `ConfirmSignUp` spends the code. The code (single use, 24 hours, five wrong guesses) is
 //! sent through the outbox (`messages.rs`) to the user's e-mail address, or by SMS to their
-//! phone number when they have no address; it is never logged. An operator can read it with
+//! phone number when they have no address, among the attributes the pool auto-verifies
+//! (`AutoVerifiedAttributes`); it is never logged. An operator can read it with
 //! `gatehouse user confirmation-code`.
 //!
 //! `SignUp` answers `UsernameExistsException` for a taken name, as Cognito does: the one
@@ -15,8 +16,9 @@ use super::{AuthError, NotAuthorized, Services};
 use crate::domain::app_client::AppClient;
 use crate::domain::attribute_access::{Writer, apply_write};
 use crate::domain::attributes::UserAttributes;
+use crate::domain::contact_verification::AutoVerifiedAttributes;
 use crate::domain::ids::{ClientId, Sub};
-use crate::domain::message::{Medium, MessageContent, MessageKind};
+use crate::domain::message::{Medium, MessageKind};
 use crate::domain::pool::UserPool;
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::{User, UserStatus};
@@ -40,14 +42,20 @@ pub struct SignedUp {
     pub delivery: Option<CodeDelivery>,
 }
 
-/// Where a user's codes go: their e-mail address, else their phone number by SMS.
-pub(crate) fn code_destination(attributes: &UserAttributes) -> Option<(Medium, String)> {
-    if let Some(email) = attributes.get("email") {
-        return Some((Medium::Email, email.to_owned()));
-    }
-    attributes
-        .get("phone_number")
-        .map(|phone| (Medium::Sms, phone.to_owned()))
+/// Where a user's sign-up code goes: among the pool's auto-verified attributes, their e-mail
+/// address, else their phone number by SMS; nowhere when the pool verifies neither they have.
+pub(crate) fn code_destination(
+    attributes: &UserAttributes,
+    auto_verified: &AutoVerifiedAttributes,
+) -> Option<(Medium, String)> {
+    [Medium::Email, Medium::Sms]
+        .into_iter()
+        .filter(|medium| auto_verified.contains(medium.attribute()))
+        .find_map(|medium| {
+            attributes
+                .get(medium.attribute())
+                .map(|value| (medium, value.to_owned()))
+        })
 }
 
 impl Services {
@@ -135,22 +143,19 @@ impl Services {
         let code = self
             .issue_code(user, CodePurpose::SignUp, CODE_VALIDITY_SECONDS)
             .await?;
-        let Some((medium, destination)) = code_destination(&user.attributes) else {
-            tracing::info!(pool = %pool.id, sub = %user.sub, "sign-up code stored; the user has no address to send it to");
+        let Some((medium, destination)) =
+            code_destination(&user.attributes, &pool.settings.auto_verified_attributes)
+        else {
+            tracing::info!(pool = %pool.id, sub = %user.sub, "sign-up code stored; the user has no address the pool verifies to send it to");
             return Ok(None);
         };
-        let content = MessageContent::render(
-            MessageKind::SignUpCode,
-            &user.username,
-            code.expose_secret(),
-        );
         let delivery = self
-            .queue_message(
+            .send_message(
                 pool,
-                medium,
-                &destination,
+                (medium, &destination),
                 MessageKind::SignUpCode,
-                &content,
+                &user.username,
+                code.expose_secret(),
             )
             .await?;
         Ok(Some(delivery))
@@ -191,15 +196,21 @@ impl Services {
         if !self.store.confirm_user(&user.sub, self.clock.now()).await? {
             return Err(AuthError::ExpiredCode);
         }
-        self.mark_code_destination_verified(&user).await?;
+        self.mark_code_destination_verified(&pool, &user).await?;
         tracing::info!(pool = %pool.id, sub = %user.sub, "sign-up confirmed");
         Ok(())
     }
 
     /// The code came back, so the address or number it was sent to is the user's: its
     /// `*_verified` flag is set, as Cognito does for the attribute it verified.
-    async fn mark_code_destination_verified(&self, user: &User) -> Result<(), AuthError> {
-        let Some((medium, destination)) = code_destination(&user.attributes) else {
+    async fn mark_code_destination_verified(
+        &self,
+        pool: &UserPool,
+        user: &User,
+    ) -> Result<(), AuthError> {
+        let Some((medium, destination)) =
+            code_destination(&user.attributes, &pool.settings.auto_verified_attributes)
+        else {
             return Ok(());
         };
         let flag = format!("{}_verified", medium.attribute());
@@ -230,7 +241,15 @@ impl Services {
         let user = self.store.user_by_key(&pool.id, username.key()).await?;
         match user {
             Some(user) if user.status == UserStatus::Unconfirmed => {
-                self.issue_confirmation_code(&pool, &user).await
+                // Over the cap, an existing user would get an answer an unknown one never
+                // gets: with existence errors prevented it is the simulated delivery.
+                match self.admit_code_request(&user, CodePurpose::SignUp).await {
+                    Ok(()) => self.issue_confirmation_code(&pool, &user).await,
+                    Err(AuthError::LimitExceeded) if hiding => {
+                        Ok(Some(simulated_delivery(username)))
+                    }
+                    Err(error) => Err(error),
+                }
             }
             _ if hiding => Ok(Some(simulated_delivery(username))),
             None => Err(AuthError::UserNotFound),

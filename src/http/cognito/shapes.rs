@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::app_client::{AppClient, TimeUnit};
+use crate::domain::contact_verification::UserAttributeUpdateSettings;
+use crate::domain::message_template::{InviteMessageTemplate, VerificationMessageTemplate};
 use crate::domain::password_policy::PasswordPolicy;
 use crate::domain::pool::UserPool;
 use crate::domain::user::User;
@@ -101,6 +103,8 @@ fn policy(policy: &PasswordPolicy) -> PasswordPolicyType {
 #[serde(rename_all = "PascalCase")]
 pub(super) struct AdminCreateUserConfigType {
     pub allow_admin_create_user_only: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_message_template: Option<InviteMessageTemplate>,
 }
 
 #[derive(Serialize)]
@@ -111,6 +115,21 @@ pub(super) struct UserPoolType {
     pub policies: PoliciesType,
     pub admin_create_user_config: AdminCreateUserConfigType,
     pub email_configuration: EmailConfigurationType,
+    /// Always present, with `DefaultEmailOption`, as Cognito answers.
+    pub verification_message_template: VerificationMessageTemplate,
+    /// The older names of three template members, kept in step with them as Cognito does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verification_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verification_subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_verification_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_authentication_message: Option<String>,
+    /// Only when the pool names some, as Cognito answers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub auto_verified_attributes: Vec<String>,
+    pub user_attribute_update_settings: UserAttributeUpdateSettings,
     pub arn: String,
     pub creation_date: i64,
     pub last_modified_date: i64,
@@ -139,7 +158,31 @@ pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
                 .settings
                 .admin_create_user_config
                 .allow_admin_create_user_only,
+            invite_message_template: pool
+                .settings
+                .admin_create_user_config
+                .invite_message_template
+                .clone(),
         },
+        verification_message_template: pool.settings.verification_message_template.clone(),
+        email_verification_message: pool
+            .settings
+            .verification_message_template
+            .email_message
+            .clone(),
+        email_verification_subject: pool
+            .settings
+            .verification_message_template
+            .email_subject
+            .clone(),
+        sms_verification_message: pool
+            .settings
+            .verification_message_template
+            .sms_message
+            .clone(),
+        sms_authentication_message: pool.settings.sms_authentication_message.clone(),
+        auto_verified_attributes: pool.settings.auto_verified_attributes.names().to_vec(),
+        user_attribute_update_settings: pool.settings.user_attribute_update_settings.clone(),
         email_configuration: EmailConfigurationType {
             email_sending_account: "DEVELOPER",
             from: pool.settings.email_configuration.from.clone(),

@@ -27,6 +27,7 @@ pub(super) mod list_groups;
 pub(super) mod list_user_pool_clients;
 pub(super) mod list_user_pools;
 pub(super) mod list_users;
+mod pool_messages;
 pub(super) mod update_user_pool;
 pub(super) mod update_user_pool_client;
 
