@@ -8,4 +8,5 @@ pub mod fuzzing;
 pub mod http;
 pub mod mail;
 pub mod manage;
+pub mod memory_release;
 pub mod store;

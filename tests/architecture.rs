@@ -213,3 +213,21 @@ fn code_words_leave_out_comments_and_strings() {
     assert!(code_words(r#"let s = "x"; let tenant = 1;"#).contains("tenant"));
     assert!(!code_words("let x = 1; // the tenant").contains("tenant"));
 }
+
+/// `unsafe` is denied crate-wide with one reviewed exception: handing unused memory back to
+/// the kernel (src/memory_release.rs, docs/security.md). Anything else needs the same review.
+#[test]
+fn unsafe_code_lives_only_in_memory_release() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let with_unsafe: Vec<_> = files
+        .iter()
+        .filter(|file| {
+            let text = std::fs::read_to_string(file).unwrap();
+            text.contains("unsafe {") || text.contains("unsafe fn") || text.contains("unsafe impl")
+        })
+        .map(|file| file.strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    assert_eq!(with_unsafe, vec!["memory_release.rs".to_owned()]);
+}

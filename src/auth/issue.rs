@@ -127,12 +127,32 @@ impl Services {
             .keys
             .signing_key(&user.pool_id, KeyPurpose::Access)
             .await?;
-        let id_token = jwt::sign(&id_claims, &id_kid, &id_key).map_err(AuthError::internal)?;
-        let access_token =
-            jwt::sign(&access_claims, &access_kid, &access_key).map_err(AuthError::internal)?;
+        // The two RSA signatures are the request's biggest piece of CPU work (about a
+        // millisecond). Signed on the HTTP worker's own thread, they hold up every other
+        // request that worker serves, database replies included, and a request whose reply
+        // waits keeps its pooled connection: at high concurrency the pool runs dry while the
+        // CPUs idle. So they run on blocking threads, at most one pair per core at a time
+        // (docs/benchmarks.md, "Signing off the event loop").
+        let _slot = SIGNING_SLOTS.acquire().await.map_err(AuthError::internal)?;
+        let (id_token, access_token) = tokio::task::spawn_blocking(move || {
+            Ok::<_, jwt::SigningFailed>((
+                jwt::sign(&id_claims, &id_kid, &id_key)?,
+                jwt::sign(&access_claims, &access_kid, &access_key)?,
+            ))
+        })
+        .await
+        .map_err(AuthError::internal)?
+        .map_err(AuthError::internal)?;
         Ok((secret(id_token), secret(access_token)))
     }
 }
+
+/// How many token pairs may be signed at once: one per core, so signing never queues more
+/// threads than can run and the HTTP workers always have a core to answer on.
+static SIGNING_SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from))
+    });
 
 /// Claims the token's own fields own; an attribute can never override them.
 const RESERVED_CLAIMS: &[&str] = &[

@@ -32,6 +32,7 @@ pub async fn observe(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
+    crate::memory_release::note_request();
     let request_id = uuid::Uuid::new_v4().to_string();
     let method = request.method().clone();
     // Paths are attacker-chosen; a bounded prefix is enough to read the log.

@@ -2,18 +2,11 @@
 //! always, as Cognito does).
 
 use actix_web::HttpResponse;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{failed, input, output, required, token};
+use super::{output, signed_in_caller};
 use crate::auth::Services;
-use crate::domain::secret::SecretString;
 use crate::http::error::ApiError;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Input {
-    access_token: Option<SecretString>,
-}
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -30,12 +23,7 @@ struct Output {
 }
 
 pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
-    let input: Input = input(body)?;
-    let access = token("accessToken", &required("accessToken", input.access_token)?)?;
-    let caller = services
-        .authenticate_access_token(&access)
-        .await
-        .map_err(failed)?;
+    let caller = signed_in_caller(services, body).await?;
     let mut user_attributes = vec![Attribute {
         name: "sub".into(),
         value: caller.user.sub.to_string(),

@@ -322,3 +322,25 @@ fn password(member: &str, raw: &SecretString) -> Result<SecretString, ApiError> 
 fn token(member: &str, raw: &SecretString) -> Result<SecretString, ApiError> {
     fields::token(SURFACE, member, raw, 8192)
 }
+
+/// The input of the operations that take nothing but the caller's `AccessToken`
+/// (`GetUser`, `GlobalSignOut`, `DeleteUser`).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AccessTokenOnly {
+    access_token: Option<SecretString>,
+}
+
+/// Decodes an [`AccessTokenOnly`] request and authenticates its token: the signed-in user
+/// and the app client the token was issued to.
+async fn signed_in_caller(
+    services: &Services,
+    body: &[u8],
+) -> Result<crate::auth::access::AccessContext, ApiError> {
+    let input: AccessTokenOnly = input(body)?;
+    let access = token("accessToken", &required("accessToken", input.access_token)?)?;
+    services
+        .authenticate_access_token(&access)
+        .await
+        .map_err(failed)
+}
