@@ -121,6 +121,12 @@ pub enum AuthError {
     LimitExceeded,
     #[error("{0}")]
     AlreadyExists(String),
+    /// An app client's OAuth flows that do not fit together or with its other settings.
+    #[error("{0}")]
+    InvalidOAuthFlow(String),
+    /// An OAuth scope the pool does not have.
+    #[error("{0}")]
+    ScopeDoesNotExist(String),
     /// The app client has the operation switched off (RevokeToken without token revocation).
     #[error("{0}")]
     UnsupportedOperation(String),
@@ -170,6 +176,8 @@ impl AuthError {
             Self::ExpiredCode => failure("refused"),
             Self::LimitExceeded => failure("refused"),
             Self::AlreadyExists(_) => failure("refused"),
+            Self::InvalidOAuthFlow(_) => failure("invalid_parameter"),
+            Self::ScopeDoesNotExist(_) => failure("invalid_parameter"),
             Self::UnsupportedOperation(_) => failure("operation_disabled"),
             Self::TooManyRequests => (Outcome::Error, "overloaded"),
             Self::Unavailable(_) => (Outcome::Error, "database_unavailable"),
@@ -196,6 +204,8 @@ impl AuthError {
             Self::ExpiredCode => Failure::Error,
             Self::LimitExceeded => Failure::Error,
             Self::AlreadyExists(_) => Failure::Error,
+            Self::InvalidOAuthFlow(_) => Failure::Error,
+            Self::ScopeDoesNotExist(_) => Failure::Error,
             Self::UnsupportedOperation(_) => Failure::Error,
             Self::TooManyRequests => Failure::Throttled,
             Self::Unavailable(_) => Failure::Unavailable,

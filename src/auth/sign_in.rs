@@ -24,8 +24,6 @@ use super::issue::IssuedTokens;
 use super::password_credential::CredentialOwner;
 use super::{AuthError, NotAuthorized, Services};
 
-/// How long a challenge session may be answered (Cognito's minimum and default).
-pub const CHALLENGE_SECONDS: i64 = 180;
 pub const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
 
 /// Where a sign-in is aimed: a pool by name (the login API's `TenantName`, with the pool's
@@ -328,7 +326,8 @@ impl Services {
                     client_id: client.id.clone(),
                     user_sub: user.sub,
                     challenge_name: NEW_PASSWORD_REQUIRED.to_owned(),
-                    expires_at: now + CHALLENGE_SECONDS,
+                    // The client's AuthSessionValidity (3 minutes unless it says otherwise).
+                    expires_at: now + client.settings.auth_session_seconds(),
                 },
                 now,
             )

@@ -29,7 +29,7 @@ use crate::store::{Reservation, SrpChallengeRecord};
 
 use super::audit::{AuditEvent, Outcome};
 use super::password_credential::CredentialOwner;
-use super::sign_in::{CHALLENGE_SECONDS, SignInOutcome};
+use super::sign_in::SignInOutcome;
 use super::{AuthError, Cause, NotAuthorized, Services};
 
 pub const PASSWORD_VERIFIER: &str = "PASSWORD_VERIFIER";
@@ -188,7 +188,7 @@ impl Services {
                     username_key: key.clone(),
                     client_public: start.client_public.to_hex(),
                     server_secret: sealed_secret,
-                    expires_at: now + CHALLENGE_SECONDS,
+                    expires_at: now + client.settings.auth_session_seconds(),
                 },
                 now,
             )

@@ -92,7 +92,7 @@ pub(super) async fn pool(services: &Services, command: PoolCommand) -> Result<()
                     .map_err(CliError::Usage)?,
                 admin_create_user_config: AdminCreateUserConfig {
                     allow_admin_create_user_only: allow_admin_create_user_only.unwrap_or(true),
-                    invite_message_template: None,
+                    ..AdminCreateUserConfig::default()
                 },
                 ..PoolSettings::default()
             };

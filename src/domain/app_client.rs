@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::client_oauth::OAuthSettings;
 use super::clock::UnixSeconds;
 use super::ids::{ClientId, UserPoolId};
 
@@ -49,6 +50,15 @@ pub struct ClientSettings {
     /// default; see [`super::attribute_access`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub write_attributes: Option<Vec<String>>,
+    /// Callback and sign-out URLs, OAuth flows and scopes, identity providers: stored and
+    /// returned as set (see [`super::client_oauth`]).
+    #[serde(flatten)]
+    pub oauth: OAuthSettings,
+    /// `AuthSessionValidity`: minutes a challenge's `Session` lasts (3–15).
+    #[serde(rename = "AuthSessionValidity")]
+    pub auth_session_validity_minutes: i64,
+    /// Stored and returned; Gatehouse has no threat protection to pass the context data to.
+    pub enable_propagate_additional_user_context_data: bool,
 }
 
 impl Default for ClientSettings {
@@ -68,11 +78,25 @@ impl Default for ClientSettings {
             token_validity_units: TokenValidityUnits::default(),
             read_attributes: None,
             write_attributes: None,
+            oauth: OAuthSettings::default(),
+            auth_session_validity_minutes: DEFAULT_AUTH_SESSION_MINUTES,
+            enable_propagate_additional_user_context_data: false,
         }
     }
 }
 
+/// Cognito's default `AuthSessionValidity`, and its range.
+pub const DEFAULT_AUTH_SESSION_MINUTES: i64 = 3;
+pub const AUTH_SESSION_MINUTES: std::ops::RangeInclusive<i64> = 3..=15;
+
 impl ClientSettings {
+    /// How long a challenge `Session` this client starts stays usable.
+    pub fn auth_session_seconds(&self) -> i64 {
+        self.auth_session_validity_minutes
+            .clamp(*AUTH_SESSION_MINUTES.start(), *AUTH_SESSION_MINUTES.end())
+            * 60
+    }
+
     pub fn allows(&self, flow: &str) -> bool {
         self.explicit_auth_flows.iter().any(|f| f == flow)
     }

@@ -9,6 +9,10 @@ use super::lockout::LockoutPolicy;
 use super::message::{Medium, MessageKind};
 use super::message_template::{InviteMessageTemplate, Template, VerificationMessageTemplate};
 use super::password_policy::PasswordPolicy;
+use super::pool_config::{
+    AccountRecoverySetting, DeletionProtection, DeviceConfiguration, LambdaConfig,
+    MfaConfiguration, SmsConfiguration, UserPoolAddOns,
+};
 
 /// A pool's name, which is the `TenantName` of the login API. Cognito's pattern
 /// (`[\w\s+=,.@-]+`, 1–128 characters) minus leading and trailing whitespace, which would
@@ -61,6 +65,21 @@ pub struct PoolSettings {
     pub auto_verified_attributes: AutoVerifiedAttributes,
     /// Contact attributes whose change waits for its code.
     pub user_attribute_update_settings: UserAttributeUpdateSettings,
+
+    /// While `ACTIVE`, `DeleteUserPool` is refused.
+    pub deletion_protection: DeletionProtection,
+    /// Stored and returned; see [`MfaConfiguration`].
+    pub mfa_configuration: MfaConfiguration,
+    /// The pool's Lambda triggers, stored and returned as given.
+    pub lambda_config: LambdaConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_recovery_setting: Option<AccountRecoverySetting>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_configuration: Option<SmsConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_configuration: Option<DeviceConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_pool_add_ons: Option<UserPoolAddOns>,
 }
 
 impl PoolSettings {
@@ -85,6 +104,17 @@ pub struct EmailConfiguration {
     /// server's GATEHOUSE_MAIL_FROM.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// The rest of Cognito's `EmailConfiguration`, stored and returned as given: Gatehouse
+    /// sends through its own SMTP server (docs/operations.md), not SES.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to_email_address: Option<String>,
+    /// `COGNITO_DEFAULT` or `DEVELOPER`; None answers `DEVELOPER` (the pool's own sender).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_sending_account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration_set: Option<String>,
 }
 
 impl EmailConfiguration {
@@ -123,6 +153,10 @@ pub struct AdminCreateUserConfig {
     /// The wording of invitations; None (or unset members) takes Cognito's defaults.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invite_message_template: Option<InviteMessageTemplate>,
+    /// Cognito's older name for how long a temporary password lasts; stored and returned as
+    /// given (`TemporaryPasswordValidityDays` in the password policy is what Gatehouse applies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unused_account_validity_days: Option<u32>,
 }
 
 impl Default for AdminCreateUserConfig {
@@ -137,11 +171,13 @@ impl AdminCreateUserConfig {
     pub const SELF_REGISTRATION_OFF: Self = Self {
         allow_admin_create_user_only: true,
         invite_message_template: None,
+        unused_account_validity_days: None,
     };
     /// Cognito's default for `CreateUserPool` and `UpdateUserPool`.
     pub const COGNITO_DEFAULT: Self = Self {
         allow_admin_create_user_only: false,
         invite_message_template: None,
+        unused_account_validity_days: None,
     };
 
     pub fn allows_sign_up(&self) -> bool {

@@ -185,6 +185,18 @@ pub fn decode<T: DeserializeOwned>(body: &[u8], surface: Surface) -> Result<T, A
     Ok(value)
 }
 
+/// Decodes members already read as JSON (part of a request an operation reads in two
+/// steps), with the same errors as [`decode`]; paths are relative to `value`.
+pub fn decode_value<T: DeserializeOwned>(
+    value: serde_json::Value,
+    surface: Surface,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        describe(&path, error.into_inner(), surface)
+    })
+}
+
 fn describe(path: &str, inner: serde_json::Error, surface: Surface) -> ApiError {
     let message = match inner.classify() {
         serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
@@ -206,6 +218,31 @@ fn describe_data_error(path: &str, detail: &str) -> String {
     } else {
         format!("'{path}'")
     };
+    // A member the operation does not have: named (names are never secrets), not dropped.
+    if let Some(rest) = detail.strip_prefix("unknown field `") {
+        let name: String = rest
+            .split('`')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(64)
+            .collect();
+        return format!(
+            "1 validation error detected: {}",
+            unknown_member(path, &name)
+        );
+    }
+    // A value outside an enum: AWS's wording, with the allowed values (not the one sent).
+    if detail.starts_with("unknown variant")
+        && let Some(expected) = detail.split(", expected ").nth(1)
+    {
+        let allowed: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        return format!(
+            "1 validation error detected: Value at {location} failed to satisfy constraint: \
+             Member must satisfy enum value set: [{}]",
+            allowed.join(", ")
+        );
+    }
     if let Some(expected) = detail.split(", expected ").nth(1) {
         return format!("1 validation error detected: Value at {location} must be {expected}");
     }
@@ -213,6 +250,19 @@ fn describe_data_error(path: &str, detail: &str) -> String {
         return format!("1 validation error detected: {detail}");
     }
     format!("1 validation error detected: Value at {location} is invalid")
+}
+
+/// The message for a request member the operation does not define, at `path` (the
+/// enclosing member, or the member itself).
+pub fn unknown_member(path: &str, name: &str) -> String {
+    let at = if path == "." || path.is_empty() || path == name {
+        name.to_owned()
+    } else if path.ends_with(&format!(".{name}")) {
+        path.to_owned()
+    } else {
+        format!("{path}.{name}")
+    };
+    format!("Unknown parameter in input: \"{at}\"")
 }
 
 #[cfg(test)]
@@ -275,6 +325,66 @@ mod tests {
             .unwrap_err()
             .message;
         assert!(error.contains("duplicate field `A`"), "{error}");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "PascalCase", deny_unknown_fields)]
+    #[allow(dead_code, reason = "fields exist to be decoded")]
+    struct Strict {
+        inner: Option<StrictInner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "PascalCase", deny_unknown_fields)]
+    #[allow(dead_code, reason = "fields exist to be decoded")]
+    struct StrictInner {
+        known: Option<bool>,
+    }
+
+    #[test]
+    fn unknown_members_are_named() {
+        let top = decode::<Strict>(br#"{"Bogus":1}"#, Surface::CognitoJson).unwrap_err();
+        assert_eq!(
+            top.message,
+            "1 validation error detected: Unknown parameter in input: \"Bogus\""
+        );
+        let nested = decode::<Strict>(
+            br#"{"Inner":{"Known":true,"Extra":"x"}}"#,
+            Surface::CognitoJson,
+        )
+        .unwrap_err();
+        assert_eq!(
+            nested.message,
+            "1 validation error detected: Unknown parameter in input: \"Inner.Extra\""
+        );
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code, reason = "fields exist to be decoded")]
+    enum Switch {
+        #[serde(rename = "ON")]
+        On,
+        #[serde(rename = "OFF")]
+        Off,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    #[allow(dead_code, reason = "fields exist to be decoded")]
+    struct WithEnum {
+        switch: Switch,
+    }
+
+    #[test]
+    fn enum_values_are_listed_not_echoed() {
+        let error = decode::<WithEnum>(br#"{"Switch":"SIDEWAYS"}"#, Surface::CognitoJson)
+            .unwrap_err()
+            .message;
+        assert_eq!(
+            error,
+            "1 validation error detected: Value at 'Switch' failed to satisfy constraint: \
+             Member must satisfy enum value set: [ON, OFF]"
+        );
     }
 
     #[test]

@@ -56,6 +56,8 @@ fn exception(error: &AuthError, surface: Surface) -> (&'static str, StatusCode) 
         AuthError::ExpiredCode => ("ExpiredCodeException", S::BAD_REQUEST),
         AuthError::LimitExceeded => ("LimitExceededException", S::BAD_REQUEST),
         AuthError::AlreadyExists(_) => ("ResourceExistsException", S::CONFLICT),
+        AuthError::InvalidOAuthFlow(_) => ("InvalidOAuthFlowException", S::BAD_REQUEST),
+        AuthError::ScopeDoesNotExist(_) => ("ScopeDoesNotExistException", S::BAD_REQUEST),
         AuthError::UnsupportedOperation(_) => ("UnsupportedOperationException", S::BAD_REQUEST),
         AuthError::TooManyRequests => ("TooManyRequestsException", S::TOO_MANY_REQUESTS),
         // The Cognito model has one server fault, InternalErrorException: SDKs raise it
@@ -271,6 +273,8 @@ mod tests {
             AuthError::ExpiredCode,
             AuthError::LimitExceeded,
             AuthError::AlreadyExists("taken".into()),
+            AuthError::InvalidOAuthFlow("flows".into()),
+            AuthError::ScopeDoesNotExist("scope".into()),
             AuthError::UnsupportedOperation("off".into()),
             AuthError::TooManyRequests,
             AuthError::unreachable_database("connection refused"),
@@ -293,6 +297,8 @@ mod tests {
                 | AuthError::ExpiredCode
                 | AuthError::LimitExceeded
                 | AuthError::AlreadyExists(_)
+                | AuthError::InvalidOAuthFlow(_)
+                | AuthError::ScopeDoesNotExist(_)
                 | AuthError::UnsupportedOperation(_)
                 | AuthError::TooManyRequests
                 | AuthError::Unavailable(_)
@@ -411,6 +417,18 @@ mod tests {
                 ("LimitExceededException", 400),
                 ("LimitExceededException", 400),
                 (F, "refused"),
+                M::Error,
+            ),
+            AuthError::InvalidOAuthFlow(_) => (
+                ("InvalidOAuthFlowException", 400),
+                ("InvalidOAuthFlowException", 400),
+                (F, "invalid_parameter"),
+                M::Error,
+            ),
+            AuthError::ScopeDoesNotExist(_) => (
+                ("ScopeDoesNotExistException", 400),
+                ("ScopeDoesNotExistException", 400),
+                (F, "invalid_parameter"),
                 M::Error,
             ),
             AuthError::AlreadyExists(_) => (

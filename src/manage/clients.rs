@@ -175,6 +175,26 @@ impl Services {
         Ok(updated)
     }
 
+    /// DeleteUserPoolClient: the client goes with its sessions, so its refresh tokens stop
+    /// working and its access tokens are refused from the next request (access tokens are
+    /// checked against their session). Any client may be deleted, the pool's default one too
+    /// (docs/cognito-compatibility.md).
+    pub async fn delete_client(&self, client: &AppClient) -> Result<(), AuthError> {
+        if !self
+            .store
+            .delete_client(&client.pool_id, &client.id)
+            .await?
+        {
+            return Err(AuthError::ResourceNotFound(
+                "User pool client does not exist.".into(),
+            ));
+        }
+        AuditEvent::new("client_deleted", client.pool_id.as_str(), Outcome::Success)
+            .with_client(client.id.as_str())
+            .emit();
+        Ok(())
+    }
+
     /// Applies changes to a client; returns it as stored. Existing sessions keep the absolute
     /// expiry they were created with.
     pub async fn update_client(

@@ -7,6 +7,7 @@ use crate::domain::app_client::{AppClient, ClientSettings, TokenValidity};
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::lockout::LockoutChanges;
 use crate::domain::pool::{PoolName, PoolSettings, UserPool};
+use crate::domain::pool_config::DeletionProtection;
 use crate::store::StoreError;
 
 /// Ids to use instead of fresh random ones, so fixtures can pin them.
@@ -148,8 +149,16 @@ impl Services {
         Ok(self.store.list_pools().await?)
     }
 
-    /// Deletes a pool with its clients, users and sessions; audited.
+    /// Deletes a pool with its clients, users and sessions; audited. A pool with deletion
+    /// protection on is refused, as Cognito refuses it, until an update turns it off.
     pub async fn delete_pool(&self, pool: &UserPool) -> Result<(), AuthError> {
+        if pool.settings.deletion_protection == DeletionProtection::Active {
+            return Err(AuthError::InvalidParameter(
+                "The user pool cannot be deleted because deletion protection is activated. \
+                 Deletion protection must be inactivated first."
+                    .into(),
+            ));
+        }
         self.store.delete_pool(&pool.id).await?;
         AuditEvent::new("pool_deleted", pool.id.as_str(), Outcome::Success).emit();
         Ok(())

@@ -286,6 +286,9 @@ pub trait PoolStore {
     /// Updates a client's name, token lifetimes and refresh grace.
     async fn update_client(&self, client: &AppClient, now: UnixSeconds)
     -> Result<bool, StoreError>;
+    /// Deletes a client of a pool with its sessions, refresh tokens and open challenges;
+    /// false when the pool has no such client.
+    async fn delete_client(&self, pool: &UserPoolId, id: &ClientId) -> Result<bool, StoreError>;
 }
 
 #[async_trait]

@@ -40,6 +40,7 @@ mod message_templates;
 mod metrics;
 mod outbox;
 mod pepper_rotation;
+mod pool_config;
 mod progress;
 mod rate_limit;
 mod refresh;

@@ -4,10 +4,15 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::app_client::{AppClient, TimeUnit};
+use crate::domain::client_oauth::OAuthSettings;
 use crate::domain::contact_verification::UserAttributeUpdateSettings;
 use crate::domain::message_template::{InviteMessageTemplate, VerificationMessageTemplate};
 use crate::domain::password_policy::PasswordPolicy;
-use crate::domain::pool::UserPool;
+use crate::domain::pool::{EmailConfiguration, UserPool};
+use crate::domain::pool_config::{
+    AccountRecoverySetting, DeletionProtection, DeviceConfiguration, LambdaConfig,
+    MfaConfiguration, SmsConfiguration, UserPoolAddOns,
+};
 use crate::domain::user::User;
 use crate::manage::groups::GroupRecord;
 
@@ -105,6 +110,8 @@ pub(super) struct AdminCreateUserConfigType {
     pub allow_admin_create_user_only: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invite_message_template: Option<InviteMessageTemplate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unused_account_validity_days: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -130,6 +137,18 @@ pub(super) struct UserPoolType {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub auto_verified_attributes: Vec<String>,
     pub user_attribute_update_settings: UserAttributeUpdateSettings,
+    pub deletion_protection: DeletionProtection,
+    pub mfa_configuration: MfaConfiguration,
+    /// Always present, `{}` without triggers, as Cognito answers.
+    pub lambda_config: LambdaConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_recovery_setting: Option<AccountRecoverySetting>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_configuration: Option<SmsConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_configuration: Option<DeviceConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_pool_add_ons: Option<UserPoolAddOns>,
     pub arn: String,
     pub creation_date: i64,
     pub last_modified_date: i64,
@@ -140,10 +159,30 @@ pub(super) struct UserPoolType {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct EmailConfigurationType {
-    /// Cognito's name for "sent by the pool's own configuration" rather than its defaults.
-    pub email_sending_account: &'static str,
+    /// As set; `DEVELOPER` (Cognito's name for "sent by the pool's own configuration")
+    /// when the pool never said.
+    pub email_sending_account: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to_email_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration_set: Option<String>,
+}
+
+fn email_configuration(config: &EmailConfiguration) -> EmailConfigurationType {
+    EmailConfigurationType {
+        email_sending_account: config
+            .email_sending_account
+            .clone()
+            .unwrap_or_else(|| "DEVELOPER".to_owned()),
+        from: config.from.clone(),
+        source_arn: config.source_arn.clone(),
+        reply_to_email_address: config.reply_to_email_address.clone(),
+        configuration_set: config.configuration_set.clone(),
+    }
 }
 
 pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
@@ -163,6 +202,10 @@ pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
                 .admin_create_user_config
                 .invite_message_template
                 .clone(),
+            unused_account_validity_days: pool
+                .settings
+                .admin_create_user_config
+                .unused_account_validity_days,
         },
         verification_message_template: pool.settings.verification_message_template.clone(),
         email_verification_message: pool
@@ -183,10 +226,14 @@ pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
         sms_authentication_message: pool.settings.sms_authentication_message.clone(),
         auto_verified_attributes: pool.settings.auto_verified_attributes.names().to_vec(),
         user_attribute_update_settings: pool.settings.user_attribute_update_settings.clone(),
-        email_configuration: EmailConfigurationType {
-            email_sending_account: "DEVELOPER",
-            from: pool.settings.email_configuration.from.clone(),
-        },
+        email_configuration: email_configuration(&pool.settings.email_configuration),
+        deletion_protection: pool.settings.deletion_protection,
+        mfa_configuration: pool.settings.mfa_configuration,
+        lambda_config: pool.settings.lambda_config.clone(),
+        account_recovery_setting: pool.settings.account_recovery_setting.clone(),
+        sms_configuration: pool.settings.sms_configuration.clone(),
+        device_configuration: pool.settings.device_configuration.clone(),
+        user_pool_add_ons: pool.settings.user_pool_add_ons.clone(),
         // Account id 000000000000: there is no AWS account behind a Gatehouse pool.
         arn: format!(
             "arn:aws:cognito-idp:{}:000000000000:userpool/{}",
@@ -255,6 +302,12 @@ pub(super) struct UserPoolClientType {
     pub read_attributes: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub write_attributes: Option<Vec<String>>,
+    /// `CallbackURLs` … `AllowedOAuthFlowsUserPoolClient`, under Cognito's names; the
+    /// lists only when set, as Cognito answers.
+    #[serde(flatten)]
+    pub oauth: OAuthSettings,
+    pub auth_session_validity: i64,
+    pub enable_propagate_additional_user_context_data: bool,
 }
 
 /// The client with its lifetimes in the units it was configured in.
@@ -293,6 +346,11 @@ pub(super) fn client(client: &AppClient, secret: Option<String>) -> UserPoolClie
         },
         read_attributes: client.settings.read_attributes.clone(),
         write_attributes: client.settings.write_attributes.clone(),
+        oauth: client.settings.oauth.clone(),
+        auth_session_validity: client.settings.auth_session_validity_minutes,
+        enable_propagate_additional_user_context_data: client
+            .settings
+            .enable_propagate_additional_user_context_data,
     }
 }
 

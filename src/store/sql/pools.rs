@@ -197,6 +197,17 @@ impl PoolStore for SqlStore {
         .await
     }
 
+    async fn delete_client(&self, pool: &UserPoolId, id: &ClientId) -> Result<bool, StoreError> {
+        // Sessions, refresh tokens and challenges go with it (ON DELETE CASCADE).
+        self.execute_one(
+            "delete_client",
+            Replay::OnlyIfNothingWritten,
+            "DELETE FROM app_clients WHERE id = $1 AND pool_id = $2",
+            |q| q.bind(id.as_str()).bind(pool.as_str()),
+        )
+        .await
+    }
+
     async fn list_clients(&self, pool: &UserPoolId) -> Result<Vec<AppClient>, StoreError> {
         let sql = format!(
             "SELECT {CLIENT_COLUMNS} FROM app_clients WHERE pool_id = $1 ORDER BY created_at, id"

@@ -1,5 +1,6 @@
 //! `UpdateUserPoolClient`: replaces a client's settings. As in Cognito, a setting the request
-//! leaves out returns to its default (the name and the secret stay unless given).
+//! leaves out returns to its default (the OAuth settings and URLs included; the name and the
+//! secret stay unless given).
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
@@ -8,6 +9,7 @@ use super::super::shapes::{self, UserPoolClientType};
 use super::super::{client_id, failed, input, output, required};
 use super::create_user_pool_client::ClientConfig;
 use super::pool;
+use super::pool_config::OtherMembers;
 use crate::auth::Services;
 use crate::domain::secret::ExposeSecret;
 use crate::http::error::ApiError;
@@ -19,8 +21,9 @@ struct Input {
     user_pool_id: Option<String>,
     client_id: Option<String>,
     client_name: Option<String>,
+    /// The settings [`ClientConfig`] reads; anything else is refused there.
     #[serde(flatten)]
-    config: ClientConfig,
+    config: OtherMembers,
 }
 
 #[derive(Serialize)]
@@ -31,10 +34,15 @@ struct Output {
 
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
+    let config: ClientConfig = input.config.read()?;
     let pool = pool(services, input.user_pool_id).await?;
     let id = client_id(&required("clientId", input.client_id)?)?;
-    let config = input.config.parse("updating")?;
     let current = services.client_of(&pool, Some(&id)).await.map_err(failed)?;
+    let config = config.parse(
+        "updating",
+        pool.id.as_str(),
+        current.secret_encrypted.is_some(),
+    )?;
     let updated = services
         .reconfigure_client(
             &current,
