@@ -44,6 +44,7 @@ fn pool(name: &str) -> (UserPool, AppClient) {
     let pool = UserPool {
         id: UserPoolId::generate(&Region::parse("eu-west-1").unwrap()),
         name: name.into(),
+        login_name: Some(name.into()),
         settings: PoolSettings::default(),
         created_at: NOW,
     };
@@ -116,7 +117,7 @@ fn new_session(user: &User, client: &AppClient, token_hash: &str) -> NewSession 
 async fn populated(backend: Db) -> (Arc<SqlStore>, TestDatabase, UserPool, AppClient, User) {
     let (store, database) = store(backend).await;
     let (pool, client) = pool("acme");
-    store.create_pool(&pool, &client).await.unwrap();
+    store.create_pool(&pool, Some(&client)).await.unwrap();
     let alice = user(&pool, "alice");
     store.create_user(&alice).await.unwrap();
     (store, database, pool, client, alice)
@@ -127,13 +128,16 @@ on_both_backends!(
     migrations_apply_once_and_the_schema_is_current,
     concurrent_migrations_apply_each_version_once,
     a_newer_schema_is_refused,
-    pools_and_clients_round_trip_and_names_are_unique,
+    pools_and_clients_round_trip_and_login_names_are_unique,
+    pools_from_before_login_names_keep_their_name_as_login_name,
     users_round_trip_and_usernames_are_unique_per_pool,
     disabling_and_password_changes_revoke_sessions,
     password_rehash_is_compare_and_set,
     attribute_replacement_is_compare_and_set,
     deleting_a_user_removes_their_sessions,
     groups_are_upserted_and_listed_in_precedence_order,
+    groups_are_read_updated_deleted_and_paged,
+    user_searches_are_filtered_ordered_and_paged,
     sessions_start_with_a_hashed_refresh_token_and_clear_failures,
     completing_a_new_password_updates_the_user_and_starts_a_session,
     challenges_are_taken_exactly_once,
@@ -149,6 +153,7 @@ on_both_backends!(
     concurrent_claims_lease_each_message_to_one_worker,
     only_one_active_key_per_pool_and_purpose,
     pool_settings_update,
+    pool_settings_compare_and_set,
     concurrent_rotations_of_one_token_have_one_winner,
     a_consumed_token_is_regranted_once_and_only_while_its_successor_is_live,
     refresh_tokens_of_revoked_or_expired_sessions_do_not_rotate,
@@ -159,6 +164,7 @@ on_both_backends!(
     resealing_a_key_is_compare_and_set,
     idle_connections_are_closed_after_the_idle_timeout,
     a_refresh_context_is_the_token_with_its_session_user_client_pool_and_groups,
+    sign_in_aliases_follow_attributes_and_belong_to_one_user,
 );
 
 /// Waits (up to `within`) for the pool to have closed every connection; false if it has not.
@@ -272,6 +278,13 @@ fn migration_names() -> Vec<String> {
     names.into_iter().map(|(_, name)| name).collect()
 }
 
+/// The newest version carried (not the count: versions numbered in parallel may leave gaps).
+fn newest_migration() -> i64 {
+    let names = migration_names();
+    let newest = names.last().unwrap();
+    newest[1..newest.find("__").unwrap()].parse().unwrap()
+}
+
 async fn migrations_apply_once_and_the_schema_is_current(backend: Db) {
     let database = TestDatabase::create(backend).await.unwrap();
     let store = SqlStore::connect(&database.url, 2).await.unwrap();
@@ -283,10 +296,7 @@ async fn migrations_apply_once_and_the_schema_is_current(backend: Db) {
     assert!(second.applied.is_empty());
     let status = store.schema_status().await.unwrap();
     assert!(status.is_current());
-    assert_eq!(
-        status.database_version,
-        Some(i64::try_from(migration_names().len()).unwrap())
-    );
+    assert_eq!(status.database_version, Some(newest_migration()));
     store.ping().await.unwrap();
 }
 
@@ -334,7 +344,7 @@ async fn a_newer_schema_is_refused(backend: Db) {
     let store = SqlStore::connect(&database.url, 2).await.unwrap();
     match store.migrate().await {
         Err(MigrateError::NewerSchema { database, binary }) => {
-            let carried = i64::try_from(migration_names().len()).unwrap();
+            let carried = newest_migration();
             assert_eq!((database, binary), (99, carried));
         }
         other => panic!("expected NewerSchema, got {other:?}"),
@@ -343,14 +353,144 @@ async fn a_newer_schema_is_refused(backend: Db) {
     assert!(status.is_newer_than_binary() && !status.is_current());
 }
 
-async fn pools_and_clients_round_trip_and_names_are_unique(backend: Db) {
+/// A database from before pool names stopped being unique (schema version 4, the last before
+/// the versions assigned with V7) holding a pool, its default client, a user and a session.
+/// Migrating keeps every row, gives the pool its name as login name, and leaves the other
+/// tables' foreign keys pointing at the rebuilt pools table (SQLite rebuilds it): deleting
+/// the pool still takes everything in it.
+async fn pools_from_before_login_names_keep_their_name_as_login_name(backend: Db) {
+    let database = TestDatabase::create(backend).await.unwrap();
+    let store = SqlStore::connect(&database.url, 2).await.unwrap();
+    let dir = match backend {
+        Db::Sqlite => concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"),
+        Db::Postgres => concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"),
+    };
+    let raw = sqlx::AnyPool::connect(&database.url).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE refinery_schema_history (version INT4 PRIMARY KEY, name VARCHAR(255), \
+         applied_on VARCHAR(255), checksum VARCHAR(255))",
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    for name in migration_names() {
+        let version: i32 = name[1..name.find("__").unwrap()].parse().unwrap();
+        if version > 4 {
+            continue;
+        }
+        let sql = std::fs::read_to_string(format!("{dir}/{name}.sql")).unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&raw)
+            .await
+            .unwrap();
+        // Recorded as refinery records it, so the runner takes these as applied.
+        let migration = refinery::Migration::unapplied(&name, &sql).unwrap();
+        sqlx::query(
+            "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) \
+             VALUES ($1, $2, '2026-01-01T00:00:00Z', $3)",
+        )
+        .bind(version)
+        .bind(migration.name().to_owned())
+        .bind(migration.checksum().to_string())
+        .execute(&raw)
+        .await
+        .unwrap();
+    }
+    let pool_id = UserPoolId::generate(&Region::parse("eu-west-1").unwrap());
+    let client_id = ClientId::generate();
+    let sub = Sub::generate();
+    let session_id = SessionId::generate();
+    for (sql, binds) in [
+        (
+            "INSERT INTO user_pools (id, name, settings, created_at, updated_at) \
+             VALUES ($1, 'acme', '{}', 1, 1)",
+            vec![pool_id.to_string()],
+        ),
+        (
+            "INSERT INTO app_clients (id, pool_id, name, is_default, id_token_seconds, \
+             access_token_seconds, refresh_token_seconds, refresh_grace_seconds, settings, \
+             created_at, updated_at) VALUES ($1, $2, 'acme default client', TRUE, 3600, 3600, \
+             86400, 0, '{}', 1, 1)",
+            vec![client_id.to_string(), pool_id.to_string()],
+        ),
+        (
+            "INSERT INTO users (sub, pool_id, username, username_key, status, enabled, \
+             attributes, tokens_valid_after, created_at, updated_at) \
+             VALUES ($1, $2, 'alice', 'alice', 'CONFIRMED', TRUE, '{}', 0, 1, 1)",
+            vec![sub.to_string(), pool_id.to_string()],
+        ),
+        (
+            "INSERT INTO sessions (id, pool_id, client_id, user_sub, auth_time, expires_at, \
+             created_at) VALUES ($1, $2, $3, $4, 1, 4102444800, 1)",
+            vec![
+                session_id.to_string(),
+                pool_id.to_string(),
+                client_id.to_string(),
+                sub.to_string(),
+            ],
+        ),
+    ] {
+        let mut query = sqlx::query(sql);
+        for value in binds {
+            query = query.bind(value);
+        }
+        query.execute(&raw).await.unwrap();
+    }
+    raw.close().await;
+
+    let report = store.migrate().await.unwrap();
+    assert!(
+        report
+            .applied
+            .iter()
+            .any(|m| m.contains("pool_login_names")),
+        "{report:?}"
+    );
+    let migrated = store.pool_by_login_name("acme").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            migrated.id.clone(),
+            migrated.name.as_str(),
+            migrated.login_name.as_deref()
+        ),
+        (pool_id.clone(), "acme", Some("acme"))
+    );
+    assert_eq!(
+        store.default_client(&pool_id).await.unwrap().unwrap().id,
+        client_id
+    );
+    assert!(store.user_by_sub(&sub).await.unwrap().is_some());
+    assert!(store.session(&session_id).await.unwrap().is_some());
+    // The name is no longer unique; the login name still is.
+    let (twin, _) = pool("acme");
+    let twin = UserPool {
+        login_name: None,
+        ..twin
+    };
+    store.create_pool(&twin, None).await.unwrap();
+    assert_eq!(
+        store.pool_by_login_name("acme").await.unwrap().unwrap().id,
+        pool_id
+    );
+    // Everything in the pool still hangs off the pools table.
+    assert!(store.delete_pool(&pool_id).await.unwrap());
+    assert!(store.client_by_id(&client_id).await.unwrap().is_none());
+    assert!(store.user_by_sub(&sub).await.unwrap().is_none());
+    assert!(store.session(&session_id).await.unwrap().is_none());
+    assert!(store.pool_by_id(&twin.id).await.unwrap().is_some());
+}
+
+async fn pools_and_clients_round_trip_and_login_names_are_unique(backend: Db) {
     let (store, _db) = store(backend).await;
     let (acme, acme_client) = pool("acme");
-    store.create_pool(&acme, &acme_client).await.unwrap();
-    assert_eq!(store.pool_by_name("acme").await.unwrap().unwrap(), acme);
+    store.create_pool(&acme, Some(&acme_client)).await.unwrap();
+    assert_eq!(
+        store.pool_by_login_name("acme").await.unwrap().unwrap(),
+        acme
+    );
     assert_eq!(store.pool_by_id(&acme.id).await.unwrap().unwrap(), acme);
     assert!(
-        store.pool_by_name("ACME").await.unwrap().is_none(),
+        store.pool_by_login_name("ACME").await.unwrap().is_none(),
         "names are exact"
     );
     assert_eq!(
@@ -364,9 +504,61 @@ async fn pools_and_clients_round_trip_and_names_are_unique(backend: Db) {
 
     let (duplicate, duplicate_client) = pool("acme");
     assert!(matches!(
-        store.create_pool(&duplicate, &duplicate_client).await,
+        store.create_pool(&duplicate, Some(&duplicate_client)).await,
         Err(StoreError::Conflict(_))
     ));
+    // The same pool name without a login name is allowed (Cognito's names are not unique),
+    // and so is a pool without a client; neither is found by login name.
+    let same_name = UserPool {
+        login_name: None,
+        ..pool("acme").0
+    };
+    store.create_pool(&same_name, None).await.unwrap();
+    assert_eq!(
+        store.pool_by_id(&same_name.id).await.unwrap().unwrap(),
+        same_name
+    );
+    assert!(store.default_client(&same_name.id).await.unwrap().is_none());
+    assert!(store.list_clients(&same_name.id).await.unwrap().is_empty());
+    assert_eq!(
+        store.pool_by_login_name("acme").await.unwrap().unwrap(),
+        acme
+    );
+    // A login name moves only to a pool that nobody else's name is.
+    assert!(matches!(
+        store
+            .set_pool_login_name(&same_name.id, Some("acme"), NOW)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        store
+            .set_pool_login_name(&same_name.id, Some("acme-two"), NOW)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .pool_by_login_name("acme-two")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        same_name.id
+    );
+    assert!(
+        store
+            .set_pool_login_name(&same_name.id, None, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .pool_by_login_name("acme-two")
+            .await
+            .unwrap()
+            .is_none()
+    );
     // The failed creation left nothing behind.
     assert!(
         store
@@ -401,7 +593,10 @@ async fn pools_and_clients_round_trip_and_names_are_unique(backend: Db) {
     assert!(clients.contains(&extra));
 
     let (globex, globex_client) = pool("globex");
-    store.create_pool(&globex, &globex_client).await.unwrap();
+    store
+        .create_pool(&globex, Some(&globex_client))
+        .await
+        .unwrap();
     let names: Vec<String> = store
         .list_pools()
         .await
@@ -409,7 +604,7 @@ async fn pools_and_clients_round_trip_and_names_are_unique(backend: Db) {
         .into_iter()
         .map(|p| p.name)
         .collect();
-    assert_eq!(names, ["acme", "globex"]);
+    assert_eq!(names, ["acme", "acme", "globex"], "by name");
 }
 
 async fn users_round_trip_and_usernames_are_unique_per_pool(backend: Db) {
@@ -449,7 +644,10 @@ async fn users_round_trip_and_usernames_are_unique_per_pool(backend: Db) {
         Err(StoreError::Conflict(_))
     ));
     let (globex, globex_client) = pool("globex");
-    store.create_pool(&globex, &globex_client).await.unwrap();
+    store
+        .create_pool(&globex, Some(&globex_client))
+        .await
+        .unwrap();
     store.create_user(&user(&globex, "alice")).await.unwrap();
 
     assert!(
@@ -639,6 +837,200 @@ async fn deleting_a_user_removes_their_sessions(backend: Db) {
     assert!(!store.delete_user(&alice.sub).await.unwrap());
 }
 
+async fn groups_are_read_updated_deleted_and_paged(backend: Db) {
+    let (store, _db, acme, _, alice) = populated(backend).await;
+    let bob = user(&acme, "bob");
+    store.create_user(&bob).await.unwrap();
+    let group = |name: &str, precedence: Option<i64>| GroupRecord {
+        pool_id: acme.id.clone(),
+        name: name.into(),
+        description: None,
+        precedence,
+        role_arn: Some(format!("arn:aws:iam::123456789012:role/{name}")),
+        created_at: NOW,
+        updated_at: NOW,
+    };
+    for (name, precedence) in [("c", Some(2)), ("a", None), ("b", Some(2)), ("d", Some(0))] {
+        store.create_group(&group(name, precedence)).await.unwrap();
+        for member in [&alice, &bob] {
+            store
+                .add_user_to_group(&acme.id, &member.sub, name)
+                .await
+                .unwrap();
+        }
+    }
+    assert!(matches!(
+        store.create_group(&group("a", None)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.group(&acme.id, "c").await.unwrap(),
+        Some(group("c", Some(2)))
+    );
+    assert_eq!(store.group(&acme.id, "zzz").await.unwrap(), None);
+
+    let mut changed = group("c", Some(1));
+    changed.description = Some("changed".into());
+    changed.role_arn = None;
+    changed.updated_at = NOW + 5;
+    assert!(store.update_group(&changed).await.unwrap());
+    assert_eq!(
+        store.group(&acme.id, "c").await.unwrap(),
+        Some(changed.clone())
+    );
+    assert!(!store.update_group(&group("zzz", None)).await.unwrap());
+
+    // Pages by name, and a user's groups by (precedence, name).
+    let page = store.groups_page(&acme.id, None, 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    let page = store.groups_page(&acme.id, Some("b"), 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+        ["c", "d"]
+    );
+    let first = store
+        .groups_of_user_page(&alice.sub, None, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        first.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+        ["d", "c"]
+    );
+    let rest = store
+        .groups_of_user_page(&alice.sub, Some((1, "c")), 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|g| g.name.as_str()).collect::<Vec<_>>(),
+        ["b", "a"]
+    );
+    let after_ranked = store
+        .groups_of_user_page(&alice.sub, Some((2, "b")), 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        after_ranked
+            .iter()
+            .map(|g| g.name.as_str())
+            .collect::<Vec<_>>(),
+        ["a"]
+    );
+
+    // Members by sub.
+    let mut subs = [alice.sub, bob.sub];
+    subs.sort_by_key(ToString::to_string);
+    let members = store
+        .users_in_group_page(&acme.id, "a", None, 1)
+        .await
+        .unwrap();
+    assert_eq!(members.iter().map(|u| u.sub).collect::<Vec<_>>(), [subs[0]]);
+    let members = store
+        .users_in_group_page(&acme.id, "a", Some(&subs[0]), 5)
+        .await
+        .unwrap();
+    assert_eq!(members.iter().map(|u| u.sub).collect::<Vec<_>>(), [subs[1]]);
+
+    // Deleting takes the memberships along.
+    assert!(store.delete_group(&acme.id, "d").await.unwrap());
+    assert!(!store.delete_group(&acme.id, "d").await.unwrap());
+    assert_eq!(
+        names(&store.groups_of_user(&alice.sub).await.unwrap()),
+        ["c", "b", "a"]
+    );
+    assert!(
+        store
+            .users_in_group_page(&acme.id, "d", None, 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn user_searches_are_filtered_ordered_and_paged(backend: Db) {
+    use gatehouse::domain::user_filter::UserFilter;
+    use gatehouse::store::UserPageKey;
+    let (store, _db, acme, _, _alice) = populated(backend).await;
+    for (name, email) in [
+        ("zed", "a2@x"),
+        ("amy", "a1@x"),
+        ("bea", "b@x"),
+        ("cal", "a1@x"),
+    ] {
+        let mut u = user(&acme, name);
+        u.attributes =
+            UserAttributes::parse([("email".to_owned(), email.to_owned())].into()).unwrap();
+        store.create_user(&u).await.unwrap();
+    }
+    let (other, other_client) = pool("other");
+    store
+        .create_pool(&other, Some(&other_client))
+        .await
+        .unwrap();
+    let mut stranger = user(&other, "amy");
+    stranger.attributes =
+        UserAttributes::parse([("email".to_owned(), "a1@x".to_owned())].into()).unwrap();
+    store.create_user(&stranger).await.unwrap();
+    let search = |filter: &str, after: Option<UserPageKey>, limit: u32| {
+        let store = store.clone();
+        let pool = acme.id.clone();
+        let filter = UserFilter::parse(filter).unwrap();
+        async move {
+            store
+                .search_users(&pool, filter.as_ref(), after.as_ref(), limit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|u| u.username)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        search("", None, 10).await,
+        ["alice", "amy", "bea", "cal", "zed"]
+    );
+    // Ordered by the value, then the username key.
+    // alice's address is a@example.com: '@' sorts after the digits.
+    assert_eq!(
+        search("email ^= \"a\"", None, 10).await,
+        ["amy", "cal", "zed", "alice"]
+    );
+    assert_eq!(search("email = \"a1@x\"", None, 10).await, ["amy", "cal"]);
+    let after = UserPageKey {
+        value: Some("a1@x".into()),
+        username_key: username_key("cal"),
+    };
+    assert_eq!(
+        search("email ^= \"a\"", Some(after), 10).await,
+        ["zed", "alice"]
+    );
+    let after = UserPageKey {
+        value: None,
+        username_key: username_key("bea"),
+    };
+    assert_eq!(search("", Some(after), 2).await, ["cal", "zed"]);
+    assert_eq!(search("username ^= \"a\"", None, 1).await, ["alice"]);
+    assert!(search("status = \"Disabled\"", None, 10).await.is_empty());
+    assert_eq!(
+        search("status = \"Enabled\"", None, 2).await,
+        ["alice", "amy"]
+    );
+    assert!(search("status = \"enabled\"", None, 10).await.is_empty());
+    assert_eq!(
+        search("cognito:user_status = \"confirmed\"", None, 10)
+            .await
+            .len(),
+        5
+    );
+}
+
+/// The names of a user's groups, in their order.
+fn names(groups: &[gatehouse::domain::group::MemberGroup]) -> Vec<&str> {
+    groups.iter().map(|g| g.name.as_str()).collect()
+}
+
 async fn groups_are_upserted_and_listed_in_precedence_order(backend: Db) {
     let (store, _db, acme, _, alice) = populated(backend).await;
     let group = |name: &str, precedence: Option<i64>| GroupRecord {
@@ -646,6 +1038,9 @@ async fn groups_are_upserted_and_listed_in_precedence_order(backend: Db) {
         name: name.into(),
         description: Some(format!("{name} group")),
         precedence,
+        role_arn: None,
+        created_at: NOW,
+        updated_at: NOW,
     };
     store.put_group(&group("zeta", Some(1)), NOW).await.unwrap();
     store.put_group(&group("alpha", None), NOW).await.unwrap();
@@ -661,7 +1056,7 @@ async fn groups_are_upserted_and_listed_in_precedence_order(backend: Db) {
             .unwrap();
     }
     assert_eq!(
-        store.groups_of_user(&alice.sub).await.unwrap(),
+        names(&store.groups_of_user(&alice.sub).await.unwrap()),
         ["beta", "zeta", "alpha"]
     );
     assert!(
@@ -830,7 +1225,7 @@ async fn srp_challenges_are_taken_exactly_once_and_only_in_time(backend: Db) {
     // Unknown users get challenges too: no user row is needed.
     let (store, _db) = store(backend).await;
     let (pool, client) = pool("acme");
-    store.create_pool(&pool, &client).await.unwrap();
+    store.create_pool(&pool, Some(&client)).await.unwrap();
     let record = srp_challenge(&pool, &client, "block-1");
     store.create_srp_challenge(&record, NOW).await.unwrap();
     let takers = (0..50).map(|_| {
@@ -1394,6 +1789,32 @@ async fn pool_settings_update(backend: Db) {
     );
 }
 
+async fn pool_settings_compare_and_set(backend: Db) {
+    let (store, _db, acme, _, _) = populated(backend).await;
+    let before = acme.settings.clone();
+    let mut first = before.clone();
+    first.schema = Some(gatehouse::domain::schema::Schema::standard());
+    let mut second = before.clone();
+    second.password_policy.minimum_length = 12;
+    assert!(
+        store
+            .replace_pool_settings(&acme.id, &before, &first, NOW + 1)
+            .await
+            .unwrap()
+    );
+    // The second writer decided on settings that are no longer stored: refused, not lost.
+    assert!(
+        !store
+            .replace_pool_settings(&acme.id, &before, &second, NOW + 2)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.pool_by_id(&acme.id).await.unwrap().unwrap().settings,
+        first
+    );
+}
+
 #[test]
 fn both_migration_trees_have_the_same_versions_and_names() {
     let names = |dir: &str| {
@@ -1819,7 +2240,7 @@ async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_gr
         context.session,
         store.session(&session.id).await.unwrap().unwrap()
     );
-    assert_eq!(context.pool_name, "acme");
+    assert_eq!(context.pool_login_name.as_deref(), Some("acme"));
     assert_eq!(context.client, client);
     assert_eq!(
         (
@@ -1839,6 +2260,9 @@ async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_gr
             name: name.into(),
             description: None,
             precedence,
+            role_arn: None,
+            created_at: NOW,
+            updated_at: NOW,
         };
         store.put_group(&group, NOW).await.unwrap();
         store
@@ -1847,7 +2271,7 @@ async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_gr
             .unwrap();
     }
     let context = store.refresh_context(&h("a0")).await.unwrap().unwrap();
-    assert_eq!(context.groups, ["beta", "zeta", "alpha"]);
+    assert_eq!(names(&context.groups), ["beta", "zeta", "alpha"]);
     assert_eq!(
         context.groups,
         store.groups_of_user(&alice.sub).await.unwrap()
@@ -2032,4 +2456,111 @@ async fn spending_a_code_with_an_attribute_write_is_all_or_nothing(backend: Db) 
             .attributes,
         verified
     );
+}
+
+/// Attributes from name-value pairs.
+fn attributes_of(pairs: &[(&str, &str)]) -> UserAttributes {
+    UserAttributes::parse(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+    .unwrap()
+}
+
+/// Sign-in aliases: written with the user's attributes, found by one lookup (a username
+/// before an alias), held by one user of any number that claim one at once, released on
+/// request, and gone with the user.
+async fn sign_in_aliases_follow_attributes_and_belong_to_one_user(backend: Db) {
+    use gatehouse::domain::sign_in_names::{SignInAttribute, SignInNames};
+    let (store, _db) = store(backend).await;
+    let (mut acme, client) = pool("acme");
+    acme.settings.sign_in_names = SignInNames {
+        username_attributes: vec![],
+        alias_attributes: vec![SignInAttribute::Email, SignInAttribute::PreferredUsername],
+        case_sensitive: false,
+    };
+    store.create_pool(&acme, Some(&client)).await.unwrap();
+    let verified = |email: &str| attributes_of(&[("email", email), ("email_verified", "true")]);
+    let mut alice = user(&acme, "alice");
+    alice.attributes = verified("alice@example.com");
+    store.create_user(&alice).await.unwrap();
+    let found = |key: &str| {
+        let store = store.clone();
+        let pool = acme.id.clone();
+        let key = username_key(key);
+        async move {
+            store
+                .user_by_sign_in_name(&pool, &key)
+                .await
+                .unwrap()
+                .map(|u| u.username)
+        }
+    };
+    assert_eq!(found("alice@example.com").await.as_deref(), Some("alice"));
+    assert_eq!(found("alice").await.as_deref(), Some("alice"));
+    assert_eq!(found("nobody@example.com").await, None);
+
+    // Twenty users claim one address at once: exactly one holds it.
+    let mut racers = Vec::new();
+    for i in 0..20 {
+        let mut racer = user(&acme, &format!("racer{i}"));
+        racer.attributes = attributes_of(&[("email", "race@example.com")]);
+        store.create_user(&racer).await.unwrap();
+        racers.push(racer);
+    }
+    let claims = racers.iter().map(|racer| {
+        let store = store.clone();
+        async move {
+            store
+                .replace_attributes(
+                    &racer.sub,
+                    &racer.attributes,
+                    &verified("race@example.com"),
+                    NOW,
+                )
+                .await
+        }
+    });
+    let results = futures_util::future::join_all(claims).await;
+    let won = results.iter().filter(|r| matches!(r, Ok(true))).count();
+    assert_eq!(won, 1, "{results:?}");
+    for result in results.iter().filter(|r| !matches!(r, Ok(true))) {
+        let error = result.as_ref().unwrap_err();
+        assert_eq!(error.alias_taken(), Some("email"), "{error:?}");
+    }
+    let holder = found("race@example.com").await.unwrap();
+    assert!(holder.starts_with("racer"));
+
+    // A username wins over an alias spelt the same.
+    let mut shadow = user(&acme, "shadow");
+    shadow.attributes = attributes_of(&[("preferred_username", "alice")]);
+    store.create_user(&shadow).await.unwrap();
+    assert_eq!(found("alice").await.as_deref(), Some("alice"));
+
+    // Released, the alias can be claimed by another user; a changed address drops it.
+    let released = store
+        .release_sign_in_aliases(&acme.id, &[username_key("alice@example.com")], &shadow.sub)
+        .await
+        .unwrap();
+    assert_eq!(released, 1);
+    assert_eq!(found("alice@example.com").await, None);
+    assert!(
+        store
+            .set_attributes(&shadow.sub, &verified("alice@example.com"), NOW)
+            .await
+            .unwrap()
+    );
+    assert_eq!(found("alice@example.com").await.as_deref(), Some("shadow"));
+    assert!(
+        store
+            .set_attributes(&shadow.sub, &verified("shadow@example.com"), NOW)
+            .await
+            .unwrap()
+    );
+    assert_eq!(found("alice@example.com").await, None);
+    assert_eq!(found("shadow@example.com").await.as_deref(), Some("shadow"));
+    store.delete_user(&shadow.sub).await.unwrap();
+    assert_eq!(found("shadow@example.com").await, None);
 }

@@ -38,7 +38,7 @@ fuzz_target!(|body: &[u8]| {
 });
 
 fn check_accepted(body: &[u8], accepted: &PasswordSignIn) {
-    let SignInTarget::PoolName(tenant) = &accepted.target else {
+    let SignInTarget::LoginName(tenant) = &accepted.target else {
         panic!("/Login aims at a pool by its TenantName");
     };
     let username = accepted.username.as_str();

@@ -106,6 +106,14 @@ pub enum AuthError {
     ResourceNotFound(String),
     #[error("User already exists")]
     UsernameExists,
+    /// Cognito's `UsernameExistsException` in a pool whose users are created under an
+    /// e-mail address or phone number (the attribute's name).
+    #[error("An account with the given {0} already exists.")]
+    UsernameAttributeExists(String),
+    /// The e-mail address, phone number or preferred username is another user's sign-in
+    /// alias (the attribute's name).
+    #[error("An account with the {0} already exists.")]
+    AliasExists(String),
     #[error("User does not exist.")]
     UserNotFound,
     /// The user's status forbids the operation (`RESEND` to a user who is not invited).
@@ -169,6 +177,8 @@ impl AuthError {
             Self::InvalidPassword(_) => failure("password_policy"),
             Self::ResourceNotFound(_) => failure("not_found"),
             Self::UsernameExists => failure("refused"),
+            Self::UsernameAttributeExists(_) => failure("refused"),
+            Self::AliasExists(_) => failure("alias_exists"),
             Self::UserNotFound => failure("user_not_found"),
             Self::UnsupportedUserState(_) => failure("unsupported_user_state"),
             Self::GroupExists => failure("refused"),
@@ -196,6 +206,8 @@ impl AuthError {
             Self::InvalidPassword(_) => Failure::Error,
             Self::ResourceNotFound(_) => Failure::Error,
             Self::UsernameExists => Failure::Error,
+            Self::UsernameAttributeExists(_) => Failure::Error,
+            Self::AliasExists(_) => Failure::Error,
             // Only a client without existence-error prevention hears it: a wrong guess.
             Self::UserNotFound => Failure::IncorrectCredentials,
             Self::UnsupportedUserState(_) => Failure::Error,
@@ -216,6 +228,9 @@ impl AuthError {
 
 impl From<StoreError> for AuthError {
     fn from(error: StoreError) -> Self {
+        if let Some(attribute) = error.alias_taken() {
+            return Self::AliasExists(attribute.to_owned());
+        }
         match error {
             StoreError::Unavailable(_) | StoreError::Transient(_) => Self::Unavailable(error),
             StoreError::Conflict(_) | StoreError::Internal(_) => Self::Internal(Box::new(error)),
@@ -225,7 +240,10 @@ impl From<StoreError> for AuthError {
 
 impl From<WriteRefused> for AuthError {
     fn from(refused: WriteRefused) -> Self {
-        Self::NotAuthorized(NotAuthorized::Other(refused.message()))
+        match refused {
+            WriteRefused::Schema(message) => Self::InvalidParameter(message),
+            refused => Self::NotAuthorized(NotAuthorized::Other(refused.message())),
+        }
     }
 }
 

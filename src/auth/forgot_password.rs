@@ -85,7 +85,7 @@ impl Services {
                 Err(error)
             }
         };
-        let Some(user) = self.store.user_by_key(&pool.id, username.key()).await? else {
+        let Some(user) = self.user_by_sign_in_name(&pool, username).await? else {
             return refuse(AuthError::UserNotFound);
         };
         if !user.enabled {
@@ -136,7 +136,7 @@ impl Services {
             .password_policy
             .check(proposed.expose_secret())
             .map_err(|violation| AuthError::InvalidPassword(violation.0))?;
-        let Some(user) = self.store.user_by_key(&pool.id, username.key()).await? else {
+        let Some(user) = self.user_by_sign_in_name(&pool, username).await? else {
             return Err(refuse(AuthError::UserNotFound));
         };
         if !user.enabled {

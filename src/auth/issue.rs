@@ -8,6 +8,7 @@ use crate::crypto::opaque::OpaqueToken;
 use crate::domain::app_client::AppClient;
 use crate::domain::claims::{ADMIN_SCOPE, AccessTokenClaims, IdTokenClaims, TokenUse};
 use crate::domain::clock::UnixSeconds;
+use crate::domain::group::{GroupClaims, MemberGroup};
 use crate::domain::ids::SessionId;
 use crate::domain::secret::{SecretString, secret};
 use crate::domain::user::User;
@@ -77,12 +78,14 @@ impl Services {
         &self,
         client: &AppClient,
         user: &User,
-        groups: Vec<String>,
+        groups: Vec<MemberGroup>,
         session: &SessionId,
         auth_time: UnixSeconds,
         now: UnixSeconds,
     ) -> Result<(SecretString, SecretString), AuthError> {
-        let groups = (!groups.is_empty()).then_some(groups);
+        let claims = GroupClaims::of(&groups);
+        let groups = (!claims.groups.is_empty()).then_some(claims.groups);
+        let roles = (!claims.roles.is_empty()).then_some(claims.roles);
         let issuer = self.issuer.issuer(&user.pool_id);
         let event_id = uuid::Uuid::new_v4().to_string();
         let sub = user.sub.to_string();
@@ -103,6 +106,8 @@ impl Services {
             event_id: event_id.clone(),
             cognito_username: user.username.clone(),
             cognito_groups: groups.clone(),
+            cognito_roles: roles,
+            cognito_preferred_role: claims.preferred_role,
             attributes,
         };
         let access_claims = AccessTokenClaims {

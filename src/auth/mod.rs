@@ -17,6 +17,7 @@ pub mod new_password;
 pub mod password_credential;
 pub mod refresh;
 pub mod sign_in;
+pub mod sign_in_names;
 pub mod sign_out;
 pub mod sign_up;
 pub mod srp_sign_in;

@@ -9,6 +9,7 @@ use crate::domain::app_client::USER_PASSWORD_AUTH;
 use crate::domain::attribute_access::{Writer, apply_write};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::password_policy::MAX_PASSWORD_CHARS;
+use crate::domain::schema::Moment;
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::UserStatus;
 use crate::domain::username::Username;
@@ -54,9 +55,9 @@ impl Services {
 
         // Check everything cheap before the expensive hash, without consuming the session.
         let (pool, expected_client) = match &answer.target {
-            SignInTarget::PoolName(name) => (
+            SignInTarget::LoginName(name) => (
                 self.store
-                    .pool_by_name(name)
+                    .pool_by_login_name(name)
                     .await?
                     .ok_or_else(invalid_session)?,
                 None,
@@ -94,8 +95,13 @@ impl Services {
             .await?
             .filter(|u| u.enabled && u.status == UserStatus::ForceChangePassword)
             .ok_or_else(invalid_session)?;
+        // USERNAME, when given, must name this user: by username or by a sign-in alias.
         if let Some(username) = &answer.username
-            && *username.key() != user.username_key
+            && pool.settings.sign_in_names.key(username) != user.username_key
+            && self
+                .user_by_sign_in_name(&pool, username)
+                .await?
+                .is_none_or(|named| named.sub != user.sub)
         {
             return Err(invalid_session());
         }
@@ -105,8 +111,17 @@ impl Services {
             .map_err(|violation| AuthError::InvalidPassword(violation.0))?;
         // The challenge may fill in what is missing, never overwrite what an administrator
         // set; a forged answer is refused here, before hashing, and leaves the session usable.
+        // It completes the user's creation, so immutable attributes may still be filled and
+        // the schema's required ones must be there after it.
         let writer = Writer::NewPasswordChallenge(&client.settings);
-        apply_write(writer, &user.attributes, &attributes)?;
+        let schema = pool.settings.schema();
+        apply_write(
+            writer,
+            &schema,
+            Moment::Creation,
+            &user.attributes,
+            &attributes,
+        )?;
 
         let hash = self
             .new_password_credential(
@@ -129,7 +144,13 @@ impl Services {
         let mut current = user.clone();
         for _ in 0..MAX_ROUNDS {
             let mut updated = current.clone();
-            updated.attributes = apply_write(writer, &current.attributes, &attributes)?;
+            updated.attributes = apply_write(
+                writer,
+                &schema,
+                Moment::Creation,
+                &current.attributes,
+                &attributes,
+            )?;
             updated.status = UserStatus::Confirmed;
             let prepared = self.prepare_session(&client, &updated, now).await?;
             if self

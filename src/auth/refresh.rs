@@ -75,14 +75,14 @@ impl Services {
     pub async fn refresh(
         &self,
         presented: &SecretString,
-        pool_name: Option<&str>,
+        login_name: Option<&str>,
     ) -> Result<IssuedTokens, AuthError> {
         let presented_hash = hash_secret_token(presented);
         let context = self.store.refresh_context(&presented_hash).await;
         self.refresh_tokens(
             &presented_hash,
             context,
-            RefreshBinding::LoginApi(pool_name),
+            RefreshBinding::LoginApi(login_name),
             RefreshMode::Rotate,
         )
         .await
@@ -186,7 +186,7 @@ impl Services {
         let RefreshContext {
             token,
             session,
-            pool_name,
+            pool_login_name,
             user,
             client,
             groups,
@@ -197,7 +197,9 @@ impl Services {
         // Everything that can refuse without consuming the token comes first.
         let via_login_api = matches!(binding, RefreshBinding::LoginApi(_));
         let bound = match binding {
-            RefreshBinding::LoginApi(name) => name.is_none_or(|name| name == pool_name),
+            RefreshBinding::LoginApi(name) => {
+                name.is_none_or(|name| pool_login_name.as_deref() == Some(name))
+            }
             RefreshBinding::Client { client, .. } => client.id == session.client_id,
         };
         if !bound || !user.enabled {

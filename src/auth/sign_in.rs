@@ -8,7 +8,7 @@
 
 use crate::crypto::opaque::OpaqueToken;
 use crate::crypto::password::Verification;
-use crate::domain::app_client::AppClient;
+use crate::domain::app_client::{AppClient, login_api_client};
 use crate::domain::clock::UnixSeconds;
 use crate::domain::error_chain::ErrorChain;
 use crate::domain::ids::{ClientId, UserPoolId};
@@ -26,11 +26,12 @@ use super::{AuthError, NotAuthorized, Services};
 
 pub const NEW_PASSWORD_REQUIRED: &str = "NEW_PASSWORD_REQUIRED";
 
-/// Where a sign-in is aimed: a pool by name (the login API's `TenantName`, with the pool's
-/// default client) or an app client by id (the Cognito API).
+/// Where a sign-in is aimed: a pool by login name (the login API's `TenantName`, with the
+/// client the login API acts for, see [`login_api_client`]) or an app client by id (the
+/// Cognito API).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignInTarget {
-    PoolName(String),
+    LoginName(String),
     Client(ClientId),
 }
 
@@ -74,14 +75,21 @@ impl Services {
         target: &SignInTarget,
     ) -> Result<(Option<UserPool>, Option<AppClient>, String), AuthError> {
         match target {
-            SignInTarget::PoolName(name) => {
-                let pool = self.store.pool_by_name(name).await?;
+            SignInTarget::LoginName(name) => {
+                let pool = self.store.pool_by_login_name(name).await?;
                 // An unknown pool runs the same query as a known one (against a pool id
                 // that is never generated), so response times do not tell pools apart.
                 let lookup_pool = pool
                     .as_ref()
                     .map_or_else(UserPoolId::never_assigned, |p| p.id.clone());
-                let client = self.store.default_client(&lookup_pool).await?;
+                let client = login_api_client(self.store.list_clients(&lookup_pool).await?);
+                if client.is_none()
+                    && let Some(pool) = &pool
+                {
+                    // Refused like an unknown pool: the caller learns nothing; the operator
+                    // is told why (docs/api.md, "Which app client").
+                    tracing::warn!(pool = %pool.id, "the login API has no app client to act for in this pool");
+                }
                 let scope = failure_scope(name, pool.as_ref());
                 Ok((pool, client, scope))
             }
@@ -134,7 +142,7 @@ impl Services {
             Ok(resolved) => resolved,
             Err(error) => {
                 let target = match &request.target {
-                    SignInTarget::PoolName(name) => name.clone(),
+                    SignInTarget::LoginName(name) => name.clone(),
                     SignInTarget::Client(id) => id.to_string(),
                 };
                 audit_sign_in(&target, username, &Err(&error));
@@ -166,7 +174,22 @@ impl Services {
             .as_ref()
             .map(|p| p.settings.lockout.clone())
             .unwrap_or_default();
-        let key = request.username.key();
+        let lookup_pool = pool
+            .as_ref()
+            .map_or_else(UserPoolId::never_assigned, |p| p.id.clone());
+        let typed = pool.as_ref().map_or_else(
+            || request.username.key().clone(),
+            |p| p.settings.sign_in_names.key(&request.username),
+        );
+        // The name may be a username or a sign-in alias: one indexed query either way, for
+        // known and unknown names alike.
+        let user = self
+            .store
+            .user_by_sign_in_name(&lookup_pool, &typed)
+            .await?;
+        // Failures count against the user the name resolved to, whichever of their names
+        // was typed; an unknown name is counted under itself, as an unknown username is.
+        let key = user.as_ref().map_or(&typed, |u| &u.username_key);
 
         // The attempt is counted before the password is verified, in the statement that
         // checks the lock: a burst of guesses gets no more verifications than the free
@@ -182,10 +205,6 @@ impl Services {
             }
         };
 
-        let lookup_pool = pool
-            .as_ref()
-            .map_or_else(UserPoolId::never_assigned, |p| p.id.clone());
-        let user = self.store.user_by_key(&lookup_pool, key).await?;
         let stored = user.as_ref().and_then(|u| u.password.as_ref());
         let verification = self
             .hasher

@@ -12,6 +12,7 @@
 use super::audit::AuditEvent;
 use super::messages::CodeDelivery;
 use super::password_credential::CredentialOwner;
+use super::sign_in_names::{creation_conflict, new_identity};
 use super::{AuthError, NotAuthorized, Services};
 use crate::domain::app_client::AppClient;
 use crate::domain::attribute_access::{Writer, apply_write};
@@ -20,10 +21,11 @@ use crate::domain::contact_verification::AutoVerifiedAttributes;
 use crate::domain::ids::{ClientId, Sub};
 use crate::domain::message::{Medium, MessageKind};
 use crate::domain::pool::UserPool;
+use crate::domain::schema::Moment;
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
-use crate::store::{CodePurpose, StoreError};
+use crate::store::CodePurpose;
 
 /// Cognito's validity for a sign-up confirmation code.
 const CODE_VALIDITY_SECONDS: i64 = 86_400;
@@ -86,8 +88,10 @@ impl Services {
                 "SignUp is not permitted for this user pool".into(),
             )));
         }
-        let attributes = apply_write(
+        let mut attributes = apply_write(
             Writer::User(&client.settings),
+            &pool.settings.schema(),
+            Moment::Creation,
             &UserAttributes::default(),
             &request.attributes,
         )?;
@@ -95,23 +99,23 @@ impl Services {
             .password_policy
             .check(request.password.expose_secret())
             .map_err(|violation| AuthError::InvalidPassword(violation.0))?;
+        let identity = new_identity(&pool, &request.username, &mut attributes)?;
         let now = self.clock.now();
-        let sub = Sub::generate();
         let hash = self
             .new_password_credential(
                 CredentialOwner {
                     pool_id: &pool.id,
-                    sub: &sub,
-                    username_key: request.username.key(),
+                    sub: &identity.sub,
+                    username_key: &identity.key,
                 },
                 &request.password,
             )
             .await?;
         let user = User {
-            sub,
+            sub: identity.sub,
             pool_id: pool.id.clone(),
-            username: request.username.as_str().to_owned(),
-            username_key: request.username.key().clone(),
+            username: identity.username,
+            username_key: identity.key,
             password: Some(hash),
             status: UserStatus::Unconfirmed,
             enabled: true,
@@ -121,11 +125,10 @@ impl Services {
             created_at: now,
             updated_at: now,
         };
-        match self.store.create_user(&user).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Err(AuthError::UsernameExists),
-            Err(e) => return Err(e.into()),
-        }
+        self.store
+            .create_user(&user)
+            .await
+            .map_err(|e| creation_conflict(&pool, e))?;
         let delivery = self.issue_confirmation_code(&pool, &user).await?;
         Ok(SignedUp {
             user_sub: user.sub,
@@ -167,6 +170,7 @@ impl Services {
         username: &Username,
         code: &SecretString,
         secret_hash: Option<&SecretString>,
+        force_alias_creation: bool,
     ) -> Result<(), AuthError> {
         let (client, pool) = self.client_and_pool(client).await?;
         self.check_secret_hash(&client, username.as_str(), secret_hash)?;
@@ -178,7 +182,7 @@ impl Services {
                 AuthError::UserNotFound
             }
         };
-        let Some(user) = self.store.user_by_key(&pool.id, username.key()).await? else {
+        let Some(user) = self.user_by_sign_in_name(&pool, username).await? else {
             return Err(unknown());
         };
         if user.status != UserStatus::Unconfirmed {
@@ -193,11 +197,39 @@ impl Services {
         // The attempt is counted before the guess is compared, in the statement that checks
         // the limit, so no burst of guesses gets more than five codes compared.
         self.check_code(&user, CodePurpose::SignUp, code).await?;
+        // The address the code went to becomes verified, and so perhaps a sign-in alias:
+        // refused before anything changes if another user holds it (Cognito's
+        // AliasExistsException), unless the caller asked to take it over.
+        let verified = verified_by_code(&user, &pool.settings.auto_verified_attributes);
+        if force_alias_creation {
+            self.force_aliases(&pool, &user.sub, &verified).await?;
+        } else {
+            self.check_aliases_free(&pool, &user, &verified).await?;
+        }
         if !self.store.confirm_user(&user.sub, self.clock.now()).await? {
             return Err(AuthError::ExpiredCode);
         }
         self.mark_code_destination_verified(&pool, &user).await?;
         tracing::info!(pool = %pool.id, sub = %user.sub, "sign-up confirmed");
+        Ok(())
+    }
+
+    /// Refuses when a sign-in alias `attributes` would give `user` is another user's.
+    async fn check_aliases_free(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        attributes: &UserAttributes,
+    ) -> Result<(), AuthError> {
+        for alias in pool.settings.sign_in_names.aliases(attributes) {
+            let holder = self
+                .store
+                .user_by_sign_in_name(&pool.id, &alias.key)
+                .await?;
+            if holder.is_some_and(|holder| holder.sub != user.sub) {
+                return Err(AuthError::AliasExists(alias.attribute.name().to_owned()));
+            }
+        }
         Ok(())
     }
 
@@ -238,7 +270,7 @@ impl Services {
         let (client, pool) = self.client_and_pool(client).await?;
         self.check_secret_hash(&client, username.as_str(), secret_hash)?;
         let hiding = client.settings.prevent_user_existence_errors;
-        let user = self.store.user_by_key(&pool.id, username.key()).await?;
+        let user = self.user_by_sign_in_name(&pool, username).await?;
         match user {
             Some(user) if user.status == UserStatus::Unconfirmed => {
                 // Over the cap, an existing user would get an answer an unknown one never
@@ -290,6 +322,15 @@ impl Services {
         let user = self.find_user(pool, username).await?;
         self.live_code(&user, CodePurpose::SignUp).await
     }
+}
+
+/// The user's attributes once the address or number their sign-up code went to is verified.
+fn verified_by_code(user: &User, auto_verified: &AutoVerifiedAttributes) -> UserAttributes {
+    let mut attributes = user.attributes.clone();
+    if let Some((medium, _)) = code_destination(&user.attributes, auto_verified) {
+        attributes.set(&format!("{}_verified", medium.attribute()), "true");
+    }
+    attributes
 }
 
 fn cannot_be_confirmed(user: &User) -> AuthError {

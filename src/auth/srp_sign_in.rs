@@ -124,6 +124,27 @@ impl Services {
         })
     }
 
+    /// The SRP identity given out for an unknown name in a pool whose usernames are UUIDs:
+    /// a UUID derived from the name, stable like the decoy verifier, so the answer does not
+    /// say whether the e-mail address or phone number has an account.
+    fn srp_decoy_user_id(
+        &self,
+        pool: &UserPoolId,
+        username_key: &UsernameKey,
+    ) -> Result<UsernameKey, AuthError> {
+        let key = self.kek.derive_key("gatehouse srp decoy user id v1");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret()).map_err(internal)?;
+        mac.update(format!("{pool}\n{username_key}").as_bytes());
+        let digest: [u8; 32] = mac.finalize().into_bytes().into();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        let id = uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string();
+        Ok(UsernameKey::from_stored(id))
+    }
+
     /// The user's opened salt and verifier, if they have one that opens.
     pub(super) fn user_srp_secret(
         &self,
@@ -152,8 +173,32 @@ impl Services {
         let admission = self.hasher.admit().await?;
         let now = self.clock.now();
         let pool_id = client.pool_id.clone();
-        let key = start.username.key().clone();
-        let user = self.store.user_by_key(&pool_id, &key).await?;
+        let names = self
+            .store
+            .pool_by_id(&pool_id)
+            .await?
+            .map(|pool| pool.settings.sign_in_names)
+            .unwrap_or_default();
+        let typed = names.key(&start.username);
+        let user = self.store.user_by_sign_in_name(&pool_id, &typed).await?;
+        // The SRP identity is the user's username, whichever of their names was typed, as
+        // in Cognito (USER_ID_FOR_SRP); the client hashes its proof over it.
+        // USERNAME in the challenge is the name typed, or the username when it was an alias.
+        let (key, username) = match &user {
+            Some(user) if user.username_key != typed => {
+                (user.username_key.clone(), user.username.clone())
+            }
+            Some(user) => (
+                user.username_key.clone(),
+                start.username.as_str().to_owned(),
+            ),
+            None if names.by_username_attribute() => {
+                let decoy = self.srp_decoy_user_id(&pool_id, &typed)?;
+                let name = decoy.as_str().to_owned();
+                (decoy, name)
+            }
+            None => (typed, start.username.as_str().to_owned()),
+        };
         let real = self.user_srp_secret(user.as_ref());
         let decoy = self.srp_decoy(&pool_id, &key)?;
         let secret = os_random::<EPHEMERAL_BYTES>().map_err(internal)?;
@@ -201,7 +246,7 @@ impl Services {
             salt: to_hex(&salt),
             server_public,
             secret_block: STANDARD.encode(secret_block),
-            username: start.username.as_str().to_owned(),
+            username,
             user_id_for_srp: key.as_str().to_owned(),
         })
     }
@@ -253,7 +298,7 @@ impl Services {
             .store
             .take_srp_challenge(&block_hash, now)
             .await?
-            .filter(|c| c.client_id == client.id && c.username_key == *answer.username.key())
+            .filter(|c| c.client_id == client.id)
             .ok_or_else(invalid_session)?;
         // Cognito's clients hash SECRET_HASH over either name: USERNAME (the id for SRP) or
         // the name first given.
@@ -269,6 +314,15 @@ impl Services {
             .pool_by_id(&challenge.pool_id)
             .await?
             .ok_or_else(invalid_session)?;
+        // USERNAME is the SRP identity the challenge gave out, or the name first typed.
+        let names = &pool.settings.sign_in_names;
+        let answered = names.key(&answer.username);
+        let first_typed = Username::parse(&challenge.username)
+            .map(|name| names.key(&name))
+            .map_err(internal)?;
+        if answered != challenge.username_key && answered != first_typed {
+            return Err(invalid_session());
+        }
         let scope = pool.id.to_string();
         let key = &challenge.username_key;
         let reserved = match self

@@ -6,6 +6,7 @@
 
 use crate::domain::attribute_access::{WriteRefused, Writer, apply_delete, apply_write};
 use crate::domain::attributes::{UserAttributes, validate_name};
+use crate::domain::schema::Moment;
 use crate::domain::secret::SecretString;
 use crate::domain::user::User;
 use crate::store::StoreError;
@@ -26,9 +27,10 @@ impl Services {
     ) -> Result<Vec<CodeDelivery>, AuthError> {
         let caller = self.authenticate_access_token(access_token).await?;
         let writer = Writer::User(&caller.client.settings);
+        let schema = caller.pool.settings.schema();
         let held = self
             .change_attributes_holding(&caller.pool, &caller.user, changes, |current| {
-                apply_write(writer, current, changes)
+                apply_write(writer, &schema, Moment::Update, current, changes)
             })
             .await
             .map_err(|e| audit_refusal(UPDATED, &caller, e))?;
@@ -45,9 +47,12 @@ impl Services {
         check_names(names)?;
         let caller = self.authenticate_access_token(access_token).await?;
         let writer = Writer::User(&caller.client.settings);
-        self.change_attributes(&caller.user, |current| apply_delete(writer, current, names))
-            .await
-            .map_err(|e| audit_refusal(DELETED, &caller, e))?;
+        let schema = caller.pool.settings.schema();
+        self.change_attributes(&caller.user, |current| {
+            apply_delete(writer, &schema, current, names)
+        })
+        .await
+        .map_err(|e| audit_refusal(DELETED, &caller, e))?;
         audit(DELETED, &caller, Outcome::Success).emit();
         Ok(())
     }
@@ -126,13 +131,17 @@ fn audit<'a>(event: &'static str, caller: &'a AccessContext, outcome: Outcome) -
         .with_client(caller.client.id.as_str())
 }
 
-/// A forbidden write is an attempt to raise one's own privileges: it is recorded.
+/// A forbidden write is an attempt to raise one's own privileges: it is recorded. Values
+/// that do not fit the schema are a mistake, not an attempt.
 fn audit_refusal(
     event: &'static str,
     caller: &AccessContext,
     error: AttributeChangeError,
 ) -> AuthError {
-    if let AttributeChangeError::Refused(_) = error {
+    if let AttributeChangeError::Refused(
+        WriteRefused::Unauthorized | WriteRefused::AlreadyProvided(_),
+    ) = error
+    {
         audit(event, caller, Outcome::Failure)
             .with_reason("unauthorized_attribute")
             .emit();

@@ -63,7 +63,7 @@ fn client_json(client: &gatehouse::domain::app_client::AppClient) -> serde_json:
 pub(super) async fn client(services: &Services, command: ClientCommand) -> Result<(), CliError> {
     match command {
         ClientCommand::List { pool, json } => {
-            let (pool, _) = services.find_pool(&pool).await?;
+            let pool = services.pool_named(&pool).await?;
             let clients = services.list_clients(&pool).await?;
             if json {
                 println!(
@@ -99,7 +99,7 @@ pub(super) async fn client(services: &Services, command: ClientCommand) -> Resul
             let names = |list: Option<Vec<String>>| {
                 list.map(|l| l.into_iter().filter(|n| !n.is_empty()).collect::<Vec<_>>())
             };
-            let (pool, _) = services.find_pool(&pool).await?;
+            let pool = services.pool_named(&pool).await?;
             let id = client_id
                 .as_deref()
                 .map(gatehouse::domain::ids::ClientId::parse)

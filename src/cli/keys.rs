@@ -30,7 +30,7 @@ pub(super) async fn keys(services: &Services, command: KeysCommand) -> Result<()
         KeysCommand::List { pool, json } => (pool, json, false),
         KeysCommand::Rotate { pool, json } => (pool, json, true),
     };
-    let (pool, _) = services.find_pool(&pool).await?;
+    let pool = services.pool_named(&pool).await?;
     if rotate {
         let pending = services.keys.rotate(&pool.id).await?;
         if !json {

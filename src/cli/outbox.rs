@@ -53,7 +53,7 @@ pub(super) async fn outbox(services: &Services, command: OutboxCommand) -> Resul
                     .id,
             )
         }
-        (None, Some(name)) => Some(services.find_pool(&name).await?.0.id),
+        (None, Some(name)) => Some(services.pool_named(&name).await?.id),
         (None, None) => None,
     };
     let messages = services

@@ -1,5 +1,7 @@
-//! `gatehouse pool` (alias `tenant`): create, update, list and show user pools. A pool's name
-//! is the `TenantName` of the login API; the JSON output keeps that key.
+//! `gatehouse pool` (alias `tenant`): create, update, list and show user pools. A pool made
+//! here has its name as its login name, the `TenantName` of the login API (the JSON output
+//! keeps that key), and a default client. Commands that name a pool take its login name or
+//! its pool id (pools made by `CreateUserPool` may have no login name).
 
 use clap::Subcommand;
 use gatehouse::auth::Services;
@@ -12,7 +14,8 @@ use super::CliError;
 
 #[derive(Subcommand)]
 pub(super) enum PoolCommand {
-    /// Create a pool; prints its id and its default client id.
+    /// Create a pool for the login API (NAME is its TenantName); prints its id and its
+    /// default client id.
     Create {
         name: String,
         #[arg(long)]
@@ -102,7 +105,7 @@ pub(super) async fn pool(services: &Services, command: PoolCommand) -> Result<()
             if json {
                 println!(
                     "{}",
-                    json!({"TenantName": pool.name, "UserPoolId": pool.id.to_string(), "ClientId": client.id.to_string()})
+                    json!({"TenantName": pool.login_name, "UserPoolId": pool.id.to_string(), "ClientId": client.id.to_string()})
                 );
             } else {
                 println!(
@@ -120,7 +123,7 @@ pub(super) async fn pool(services: &Services, command: PoolCommand) -> Result<()
             let pool = services
                 .update_pool(&name, &lockout.changes(), allow_admin_create_user_only)
                 .await?;
-            let value = json!({"TenantName": pool.name, "Settings": pool.settings});
+            let value = json!({"TenantName": pool.login_name, "PoolName": pool.name, "Settings": pool.settings});
             if json {
                 println!("{value}");
             } else {
@@ -136,7 +139,8 @@ pub(super) async fn pool(services: &Services, command: PoolCommand) -> Result<()
             for pool in pools {
                 let client = services.default_client(&pool).await?;
                 rows.push(json!({
-                    "TenantName": pool.name,
+                    "TenantName": pool.login_name,
+                    "PoolName": pool.name,
                     "UserPoolId": pool.id.to_string(),
                     "ClientId": client.map(|c| c.id.to_string()),
                 }));
@@ -147,7 +151,8 @@ pub(super) async fn pool(services: &Services, command: PoolCommand) -> Result<()
                 for row in rows {
                     println!(
                         "{}\t{}\t{}",
-                        row["TenantName"].as_str().unwrap_or_default(),
+                        // A pool made by CreateUserPool may have no login name.
+                        row["TenantName"].as_str().unwrap_or("-"),
                         row["UserPoolId"].as_str().unwrap_or_default(),
                         row["ClientId"].as_str().unwrap_or_default()
                     );
@@ -155,10 +160,11 @@ pub(super) async fn pool(services: &Services, command: PoolCommand) -> Result<()
             }
         }
         PoolCommand::Show { name, json } => {
-            let (pool, _) = services.find_pool(&name).await?;
+            let pool = services.pool_named(&name).await?;
             let clients = services.list_clients(&pool).await?;
             let value = json!({
-                "TenantName": pool.name,
+                "TenantName": pool.login_name,
+                "PoolName": pool.name,
                 "UserPoolId": pool.id.to_string(),
                 "Issuer": services.issuer.issuer(&pool.id),
                 "Settings": pool.settings,

@@ -112,7 +112,7 @@ pub(super) async fn user(services: &Services, command: UserCommand) -> Result<()
             temporary,
             disabled,
         } => {
-            let (pool, _) = services.find_pool(&pool).await?;
+            let pool = services.pool_named(&pool).await?;
             let mut map = BTreeMap::new();
             if let Some(email) = email {
                 map.insert("email".to_owned(), email);
@@ -150,7 +150,7 @@ pub(super) async fn user(services: &Services, command: UserCommand) -> Result<()
             username,
             temporary,
         } => {
-            let (pool, _) = services.find_pool(&pool).await?;
+            let pool = services.pool_named(&pool).await?;
             let username = parse_username(&username)?;
             let password = read_password()?;
             services
@@ -162,7 +162,7 @@ pub(super) async fn user(services: &Services, command: UserCommand) -> Result<()
             );
         }
         UserCommand::Disable { pool, username } => {
-            let (pool, _) = services.find_pool(&pool).await?;
+            let pool = services.pool_named(&pool).await?;
             let username = parse_username(&username)?;
             services.set_user_enabled(&pool, &username, false).await?;
             println!(
@@ -171,19 +171,19 @@ pub(super) async fn user(services: &Services, command: UserCommand) -> Result<()
             );
         }
         UserCommand::Enable { pool, username } => {
-            let (pool, _) = services.find_pool(&pool).await?;
+            let pool = services.pool_named(&pool).await?;
             let username = parse_username(&username)?;
             services.set_user_enabled(&pool, &username, true).await?;
             println!("enabled {}", username.as_str());
         }
         UserCommand::RequireReset { pool, username } => {
-            let (pool, _) = services.find_pool(&pool).await?;
+            let pool = services.pool_named(&pool).await?;
             let username = parse_username(&username)?;
             services.require_password_reset(&pool, &username).await?;
             println!("{} must reset their password", username.as_str());
         }
         UserCommand::ConfirmationCode { pool, username } => {
-            let (pool, _) = services.find_pool(&pool).await?;
+            let pool = services.pool_named(&pool).await?;
             let username = parse_username(&username)?;
             match services.pending_confirmation_code(&pool, &username).await? {
                 Some(code) => println!(
@@ -199,13 +199,13 @@ pub(super) async fn user(services: &Services, command: UserCommand) -> Result<()
             }
         }
         UserCommand::Delete { pool, username } => {
-            let (pool, _) = services.find_pool(&pool).await?;
+            let pool = services.pool_named(&pool).await?;
             let username = parse_username(&username)?;
             services.delete_user(&pool, &username).await?;
             println!("deleted {}", username.as_str());
         }
         UserCommand::List { pool, json } => {
-            let (pool, _) = services.find_pool(&pool).await?;
+            let pool = services.pool_named(&pool).await?;
             let users = services.list_users(&pool).await?;
             let rows: Vec<_> = users
                 .iter()

@@ -1,4 +1,6 @@
-//! App clients: who a token is for. Each pool has one default client, the one `/Login` uses.
+//! App clients: who a token is for. Pools made by the CLI and seed files have a default
+//! client, the one `/Login` uses; pools made by `CreateUserPool` have only the clients
+//! created for them (see [`login_api_client`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -267,6 +269,23 @@ impl AppClient {
     }
 }
 
+/// The client the login API acts for in a pool, of the pool's clients (oldest first): the
+/// default client, else the oldest client the Cognito API would let anyone sign in with by
+/// password without a secret (no secret, `ALLOW_USER_PASSWORD_AUTH`). None: the login API
+/// cannot sign in to the pool (docs/api.md, "Which app client").
+pub fn login_api_client(clients: Vec<AppClient>) -> Option<AppClient> {
+    let mut eligible = None;
+    for client in clients {
+        if client.is_default {
+            return Some(client);
+        }
+        if eligible.is_none() && client.usable_without_secret_for(USER_PASSWORD_AUTH) {
+            eligible = Some(client);
+        }
+    }
+    eligible
+}
+
 /// The Cognito API's two ways to refresh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshOperation {
@@ -334,6 +353,30 @@ mod tests {
         assert!(client(false, false, &[REFRESH_TOKEN_AUTH]).serves_login_api(REFRESH_TOKEN_AUTH));
         assert!(!client(false, true, &[REFRESH_TOKEN_AUTH]).serves_login_api(REFRESH_TOKEN_AUTH));
         assert!(!client(false, false, &[USER_PASSWORD_AUTH]).serves_login_api(REFRESH_TOKEN_AUTH));
+    }
+
+    #[test]
+    fn the_login_api_acts_for_the_default_client_else_the_oldest_public_password_client() {
+        let named = |name: &str, mut c: AppClient| {
+            c.name = name.into();
+            c
+        };
+        let pick = |clients: Vec<AppClient>| login_api_client(clients).map(|c| c.name);
+        let secret = named("secret", client(false, true, &[USER_PASSWORD_AUTH]));
+        let srp_only = named("srp", client(false, false, &[USER_SRP_AUTH]));
+        let public = named("public", client(false, false, &[USER_PASSWORD_AUTH]));
+        let later = named("later", client(false, false, &[USER_PASSWORD_AUTH]));
+        let default = named("default", client(true, true, &[]));
+        assert_eq!(pick(vec![]), None);
+        assert_eq!(pick(vec![secret.clone(), srp_only.clone()]), None);
+        assert_eq!(
+            pick(vec![secret.clone(), public.clone(), later.clone()]).as_deref(),
+            Some("public")
+        );
+        assert_eq!(
+            pick(vec![public, later, default]).as_deref(),
+            Some("default")
+        );
     }
 
     #[test]

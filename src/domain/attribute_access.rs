@@ -10,6 +10,7 @@
 
 use super::app_client::ClientSettings;
 use super::attributes::{BOOLEAN_ATTRIBUTES, STANDARD, UserAttributes, validate_name};
+use super::schema::{Moment, Schema};
 
 /// Cognito's message when a user writes an attribute their client may not write.
 pub const UNAUTHORIZED_WRITE: &str = "A client attempted to write unauthorized attribute";
@@ -108,6 +109,9 @@ pub enum WriteRefused {
     /// The challenge tried to change an attribute that already has a value
     /// (`NotAuthorizedException`, as Cognito answers).
     AlreadyProvided(String),
+    /// The attributes do not conform to the pool's schema (`InvalidParameterException`),
+    /// with Cognito's message.
+    Schema(String),
 }
 
 impl WriteRefused {
@@ -115,6 +119,7 @@ impl WriteRefused {
         match self {
             Self::Unauthorized => UNAUTHORIZED_WRITE.to_owned(),
             Self::AlreadyProvided(name) => format!("Cannot modify an already provided {name}"),
+            Self::Schema(message) => message.clone(),
         }
     }
 }
@@ -128,12 +133,16 @@ impl Writer<'_> {
     }
 }
 
-/// The user's attributes after `writer` sets `changes` on `current`, or why not. Nothing is
-/// applied unless every change is allowed. A contact attribute whose value changes loses its
-/// verification unless the same call sets the flag (which only a client listing the flag in
-/// `WriteAttributes`, or an administrator, can do).
+/// The user's attributes after `writer` sets `changes` on `current` at `moment`, or why not.
+/// Nothing is applied unless every change is allowed by the writer's permissions and
+/// conforms to the pool's `schema` (declared, typed, mutable after creation, required ones
+/// present at creation); values are stored in the schema's canonical form. A contact
+/// attribute whose value changes loses its verification unless the same call sets the flag
+/// (which only a client listing the flag in `WriteAttributes`, or an administrator, can do).
 pub fn apply_write(
     writer: Writer<'_>,
+    schema: &Schema,
+    moment: Moment,
     current: &UserAttributes,
     changes: &UserAttributes,
 ) -> Result<UserAttributes, WriteRefused> {
@@ -145,6 +154,9 @@ pub fn apply_write(
     {
         return Err(WriteRefused::AlreadyProvided(name.to_owned()));
     }
+    let changes = schema
+        .conform(moment, current, changes)
+        .map_err(WriteRefused::Schema)?;
     let mut next = current.clone();
     for (name, value) in changes.as_map() {
         next.set(name, value);
@@ -160,15 +172,18 @@ pub fn apply_write(
     Ok(next)
 }
 
-/// The user's attributes after `writer` deletes `names`, or why not.
+/// The user's attributes after `writer` deletes `names`, or why not: required and
+/// immutable attributes of the pool's `schema` stay.
 pub fn apply_delete(
     writer: Writer<'_>,
+    schema: &Schema,
     current: &UserAttributes,
     names: &[String],
 ) -> Result<UserAttributes, WriteRefused> {
     if names.iter().any(|name| !writer.may_write(name)) {
         return Err(WriteRefused::Unauthorized);
     }
+    schema.conform_delete(names).map_err(WriteRefused::Schema)?;
     let mut next = current.clone();
     for name in names {
         next.remove(name);
@@ -188,6 +203,10 @@ mod tests {
                 .collect(),
         )
         .unwrap()
+    }
+
+    fn open() -> Schema {
+        Schema::open()
     }
 
     fn names(list: &[&str]) -> Vec<String> {
@@ -238,7 +257,13 @@ mod tests {
             attrs(&[("given_name", "Eve"), ("phone_number_verified", "true")]),
         ] {
             assert_eq!(
-                apply_write(Writer::User(&defaults), &current, &forged),
+                apply_write(
+                    Writer::User(&defaults),
+                    &open(),
+                    Moment::Update,
+                    &current,
+                    &forged
+                ),
                 Err(WriteRefused::Unauthorized),
                 "{forged:?}"
             );
@@ -251,15 +276,34 @@ mod tests {
         let current = attrs(&[("email", "admin-set@example.com")]);
         let challenge = Writer::NewPasswordChallenge(&defaults);
         assert_eq!(
-            apply_write(challenge, &current, &attrs(&[("email", "eve@example.com")])),
+            apply_write(
+                challenge,
+                &open(),
+                Moment::Creation,
+                &current,
+                &attrs(&[("email", "eve@example.com")])
+            ),
             Err(WriteRefused::AlreadyProvided("email".into()))
         );
         // Unauthorized wins over already-provided, as the permission is checked first.
         assert_eq!(
-            apply_write(challenge, &current, &attrs(&[("email_verified", "true")])),
+            apply_write(
+                challenge,
+                &open(),
+                Moment::Creation,
+                &current,
+                &attrs(&[("email_verified", "true")])
+            ),
             Err(WriteRefused::Unauthorized)
         );
-        let next = apply_write(challenge, &current, &attrs(&[("given_name", "Bob")])).unwrap();
+        let next = apply_write(
+            challenge,
+            &open(),
+            Moment::Creation,
+            &current,
+            &attrs(&[("given_name", "Bob")]),
+        )
+        .unwrap();
         assert_eq!(next.get("given_name"), Some("Bob"));
         assert_eq!(next.get("email"), Some("admin-set@example.com"));
     }
@@ -270,6 +314,8 @@ mod tests {
         let user = ClientSettings::default();
         let next = apply_write(
             Writer::User(&user),
+            &open(),
+            Moment::Update,
             &current,
             &attrs(&[("email", "new@example.com")]),
         )
@@ -277,6 +323,8 @@ mod tests {
         assert_eq!(next.get("email_verified"), Some("false"));
         let same = apply_write(
             Writer::User(&user),
+            &open(),
+            Moment::Update,
             &current,
             &attrs(&[("email", "old@example.com")]),
         )
@@ -284,6 +332,8 @@ mod tests {
         assert_eq!(same.get("email_verified"), Some("true"));
         let admin = apply_write(
             Writer::Administrator,
+            &open(),
+            Moment::Update,
             &current,
             &attrs(&[("email", "new@example.com"), ("email_verified", "true")]),
         )
@@ -291,6 +341,8 @@ mod tests {
         assert_eq!(admin.get("email_verified"), Some("true"));
         let admin_alone = apply_write(
             Writer::Administrator,
+            &open(),
+            Moment::Update,
             &current,
             &attrs(&[("email", "new@example.com")]),
         )
@@ -303,10 +355,21 @@ mod tests {
         let current = attrs(&[("given_name", "A"), ("custom:role", "admin")]);
         let user = ClientSettings::default();
         assert_eq!(
-            apply_delete(Writer::User(&user), &current, &names(&["custom:role"])),
+            apply_delete(
+                Writer::User(&user),
+                &open(),
+                &current,
+                &names(&["custom:role"])
+            ),
             Err(WriteRefused::Unauthorized)
         );
-        let next = apply_delete(Writer::User(&user), &current, &names(&["given_name"])).unwrap();
+        let next = apply_delete(
+            Writer::User(&user),
+            &open(),
+            &current,
+            &names(&["given_name"]),
+        )
+        .unwrap();
         assert_eq!(next, attrs(&[("custom:role", "admin")]));
     }
 

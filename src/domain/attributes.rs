@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::schema::{canonical_boolean, name_char};
+
 /// The standard attributes a pool has (`sub` aside, which is never an attribute one sets).
 pub const STANDARD: &[&str] = &[
     "address",
@@ -40,7 +42,16 @@ pub struct UserAttributes(BTreeMap<String, String>);
 
 impl UserAttributes {
     /// Validates every name and value; `sub` is never settable.
-    pub fn parse(raw: BTreeMap<String, String>) -> Result<Self, String> {
+    /// The verification flags are taken as `true`/`false` in any case, as Cognito takes
+    /// them, and kept in that canonical form.
+    pub fn parse(mut raw: BTreeMap<String, String>) -> Result<Self, String> {
+        for (name, value) in raw.iter_mut() {
+            if BOOLEAN_ATTRIBUTES.contains(&name.as_str())
+                && let Some(canonical) = canonical_boolean(value)
+            {
+                *value = canonical.to_owned();
+            }
+        }
         for (name, value) in &raw {
             validate_name(name)?;
             if value.chars().count() > MAX_VALUE_CHARS {
@@ -128,16 +139,14 @@ impl UserAttributes {
 }
 
 /// Why a name is refused. The name itself is never repeated: it is whatever the caller sent.
-const BAD_NAME: &str =
-    "attribute names are standard attributes, or custom: followed by 1-20 of [A-Za-z0-9_]";
+const BAD_NAME: &str = "attribute names are standard attributes, or custom: followed by 1-20 \
+                        letters, digits, symbols or punctuation";
 
 pub fn validate_name(name: &str) -> Result<(), String> {
     if let Some(custom) = name.strip_prefix("custom:") {
         let ok = !custom.is_empty()
             && custom.chars().count() <= MAX_CUSTOM_NAME_CHARS
-            && custom
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            && custom.chars().all(name_char);
         return if ok { Ok(()) } else { Err(BAD_NAME.into()) };
     }
     if STANDARD.contains(&name) {
@@ -172,11 +181,19 @@ mod tests {
             "colour",
             "custom:",
             "custom:way_too_long_a_name_here",
-            "custom:a-b",
+            "custom:a b",
         ] {
             assert!(attrs(&[(bad, "x")]).is_err(), "{bad}");
         }
         assert!(attrs(&[("email_verified", "yes")]).is_err());
+        let flags = attrs(&[
+            ("email_verified", "TRUE"),
+            ("phone_number_verified", "False"),
+        ])
+        .unwrap();
+        assert_eq!(flags.get("email_verified"), Some("true"));
+        assert_eq!(flags.get("phone_number_verified"), Some("false"));
+        assert!(attrs(&[("custom:is-admin", "x")]).is_ok());
         assert!(attrs(&[("email", "a\u{0}b")]).is_err());
     }
 

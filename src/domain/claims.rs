@@ -43,6 +43,20 @@ pub struct IdTokenClaims {
     pub cognito_username: String,
     #[serde(rename = "cognito:groups", skip_serializing_if = "Option::is_none")]
     pub cognito_groups: Option<Vec<String>>,
+    /// The IAM roles of the user's groups (only when a group has one).
+    #[serde(
+        rename = "cognito:roles",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cognito_roles: Option<Vec<String>>,
+    /// The role of the group that takes precedence (docs/cognito-compatibility.md, "Groups").
+    #[serde(
+        rename = "cognito:preferred_role",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cognito_preferred_role: Option<String>,
     /// The user's attributes (`email`, `email_verified`, `custom:*`, …).
     #[serde(flatten)]
     pub attributes: BTreeMap<String, Value>,
@@ -113,6 +127,8 @@ mod tests {
             event_id: "e".into(),
             cognito_username: "alice".into(),
             cognito_groups: Some(vec!["admin".into()]),
+            cognito_roles: None,
+            cognito_preferred_role: None,
             attributes: BTreeMap::from([("email".into(), Value::String("a@b.c".into()))]),
         };
         let json = serde_json::to_value(&claims).unwrap();

@@ -1,4 +1,9 @@
-//! User pools. The login API finds a pool by its unique name, which it calls `TenantName`.
+//! User pools. Two pools may share a name, as in Cognito; the login API finds a pool by its
+//! login name (its `TenantName`), which is unique and which only some pools have.
+
+use std::collections::BTreeMap;
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,10 +18,12 @@ use super::pool_config::{
     AccountRecoverySetting, DeletionProtection, DeviceConfiguration, LambdaConfig,
     MfaConfiguration, SmsConfiguration, UserPoolAddOns,
 };
+use super::schema::Schema;
+use super::sign_in_names::SignInNames;
 
-/// A pool's name, which is the `TenantName` of the login API. Cognito's pattern
-/// (`[\w\s+=,.@-]+`, 1–128 characters) minus leading and trailing whitespace, which would
-/// make two pools look alike.
+/// A pool's name (Cognito's `PoolName`), and the form of a login name (the login API's
+/// `TenantName`). Cognito's pattern (`[\w\s+=,.@-]+`, 1–128 characters) minus leading and
+/// trailing whitespace, which would make two login names look alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolName(String);
 
@@ -80,6 +87,83 @@ pub struct PoolSettings {
     pub device_configuration: Option<DeviceConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_pool_add_ons: Option<UserPoolAddOns>,
+    /// The declared attribute schema; None for pools that declared none (the CLI, seed files
+    /// without `Schema`, pools stored before schemas existed), whose schema is open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<Schema>,
+    /// `UsernameAttributes`, `AliasAttributes` and `UsernameConfiguration`.
+    pub sign_in_names: SignInNames,
+    /// Cognito's `UserPoolTags`, without the login-name tag (that one is the pool's
+    /// `login_name`, see [`PoolTags`]).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub user_pool_tags: BTreeMap<String, String>,
+}
+
+impl PoolSettings {
+    /// The schema every attribute write is checked against (domain/schema.rs).
+    pub fn schema(&self) -> Cow<'_, Schema> {
+        match &self.schema {
+            Some(declared) => Cow::Borrowed(declared),
+            None => Cow::Owned(Schema::open()),
+        }
+    }
+}
+
+/// The tag through which the Cognito API gives a pool its login name (the login API's
+/// `TenantName`): docs/cognito-compatibility.md, "Pool names and the login API".
+pub const LOGIN_NAME_TAG: &str = "gatehouse:tenant";
+
+/// Cognito's limits on `UserPoolTags`.
+pub const MAX_TAGS: usize = 50;
+const MAX_TAG_KEY_CHARS: usize = 128;
+const MAX_TAG_VALUE_CHARS: usize = 256;
+
+/// A pool's tags as the Cognito API gives them, split into the login name (the
+/// [`LOGIN_NAME_TAG`]'s value) and the rest, which are stored as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PoolTags {
+    pub login_name: Option<PoolName>,
+    pub other: BTreeMap<String, String>,
+}
+
+impl PoolTags {
+    /// Checks tags as Cognito does (at most 50; keys 1–128 characters, values up to 256, of
+    /// letters, digits, spaces and `_ . : / = + - @`), and the login name as a pool name.
+    pub fn parse(tags: BTreeMap<String, String>) -> Result<Self, String> {
+        if tags.len() > MAX_TAGS {
+            return Err(format!("Member must have at most {MAX_TAGS} entries"));
+        }
+        let allowed = |c: char| {
+            c.is_alphanumeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
+        };
+        let mut parsed = Self::default();
+        for (key, value) in tags {
+            let key_chars = key.chars().count();
+            if key_chars == 0 || key_chars > MAX_TAG_KEY_CHARS || !key.chars().all(allowed) {
+                return Err(format!(
+                    "Map keys must satisfy constraint: [Member must have length between 1 and \
+                     {MAX_TAG_KEY_CHARS}, Member must satisfy regular expression pattern: \
+                     ^([\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]*)$]"
+                ));
+            }
+            if value.chars().count() > MAX_TAG_VALUE_CHARS || !value.chars().all(allowed) {
+                return Err(format!(
+                    "Map values must satisfy constraint: [Member must have length less than or \
+                     equal to {MAX_TAG_VALUE_CHARS}, Member must satisfy regular expression \
+                     pattern: ^([\\p{{L}}\\p{{Z}}\\p{{N}}_.:/=+\\-@]*)$]"
+                ));
+            }
+            if key == LOGIN_NAME_TAG {
+                parsed.login_name = Some(
+                    PoolName::parse(&value)
+                        .map_err(|e| format!("the {LOGIN_NAME_TAG} tag: {e}"))?,
+                );
+            } else {
+                parsed.other.insert(key, value);
+            }
+        }
+        Ok(parsed)
+    }
 }
 
 impl PoolSettings {
@@ -188,9 +272,25 @@ impl AdminCreateUserConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserPool {
     pub id: UserPoolId,
+    /// Cognito's `PoolName`; not unique.
     pub name: String,
+    /// The name the login API finds the pool by (its `TenantName`), unique among pools;
+    /// None for a pool the login API does not serve.
+    pub login_name: Option<String>,
     pub settings: PoolSettings,
     pub created_at: UnixSeconds,
+}
+
+impl UserPool {
+    /// Every tag, as `DescribeUserPool` and `ListTagsForResource` show them: the stored ones
+    /// and the login name as the [`LOGIN_NAME_TAG`].
+    pub fn tags(&self) -> BTreeMap<String, String> {
+        let mut tags = self.settings.user_pool_tags.clone();
+        if let Some(login_name) = &self.login_name {
+            tags.insert(LOGIN_NAME_TAG.to_owned(), login_name.clone());
+        }
+        tags
+    }
 }
 
 #[cfg(test)]
@@ -221,6 +321,36 @@ mod tests {
             serde_json::from_str(r#"{"AdminCreateUserConfig":{"AllowAdminCreateUserOnly":false}}"#)
                 .unwrap();
         assert!(open.admin_create_user_config.allows_sign_up());
+    }
+
+    #[test]
+    fn the_login_name_tag_is_split_from_the_others() {
+        let tags = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let parsed = PoolTags::parse(tags(&[(LOGIN_NAME_TAG, "acme"), ("team", "id")])).unwrap();
+        assert_eq!(parsed.login_name, Some(PoolName::parse("acme").unwrap()));
+        assert_eq!(parsed.other, tags(&[("team", "id")]));
+        assert_eq!(
+            PoolTags::parse(tags(&[("empty", "")])).unwrap().login_name,
+            None
+        );
+        for bad in [
+            tags(&[(LOGIN_NAME_TAG, "")]),
+            tags(&[(LOGIN_NAME_TAG, " acme")]),
+            tags(&[("", "v")]),
+            tags(&[("k", "no\nnewlines")]),
+            tags(&[("k#", "v")]),
+        ] {
+            assert!(PoolTags::parse(bad.clone()).is_err(), "{bad:?}");
+        }
+        let many: BTreeMap<_, _> = (0..=MAX_TAGS)
+            .map(|i| (format!("k{i}"), String::new()))
+            .collect();
+        assert!(PoolTags::parse(many).is_err());
     }
 
     #[test]

@@ -72,6 +72,17 @@ impl Username {
     pub fn key(&self) -> &UsernameKey {
         &self.key
     }
+
+    /// The key under a pool's case rule: the case-blind key, or for a case-sensitive pool
+    /// (`UsernameConfiguration.CaseSensitive`) the NFKC form with its case kept, so look-alike
+    /// widths still meet but `Alice` and `alice` are two names.
+    pub fn key_with_case(&self, case_sensitive: bool) -> UsernameKey {
+        if case_sensitive {
+            UsernameKey(self.as_given.nfkc().collect())
+        } else {
+            self.key.clone()
+        }
+    }
 }
 
 /// NFKC then lower case, then NFKC again because lower-casing can denormalise.

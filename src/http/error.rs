@@ -49,6 +49,8 @@ fn exception(error: &AuthError, surface: Surface) -> (&'static str, StatusCode) 
         AuthError::InvalidPassword(_) => ("InvalidPasswordException", S::BAD_REQUEST),
         AuthError::ResourceNotFound(_) => ("ResourceNotFoundException", S::NOT_FOUND),
         AuthError::UsernameExists => ("UsernameExistsException", S::CONFLICT),
+        AuthError::UsernameAttributeExists(_) => ("UsernameExistsException", S::CONFLICT),
+        AuthError::AliasExists(_) => ("AliasExistsException", S::CONFLICT),
         AuthError::UserNotFound => ("UserNotFoundException", S::NOT_FOUND),
         AuthError::UnsupportedUserState(_) => ("UnsupportedUserStateException", S::BAD_REQUEST),
         AuthError::GroupExists => ("GroupExistsException", S::BAD_REQUEST),
@@ -266,6 +268,8 @@ mod tests {
             AuthError::InvalidPassword("short".into()),
             AuthError::ResourceNotFound("gone".into()),
             AuthError::UsernameExists,
+            AuthError::UsernameAttributeExists("email".into()),
+            AuthError::AliasExists("email".into()),
             AuthError::UserNotFound,
             AuthError::UnsupportedUserState("invited".into()),
             AuthError::GroupExists,
@@ -290,6 +294,8 @@ mod tests {
                 | AuthError::InvalidPassword(_)
                 | AuthError::ResourceNotFound(_)
                 | AuthError::UsernameExists
+                | AuthError::UsernameAttributeExists(_)
+                | AuthError::AliasExists(_)
                 | AuthError::UserNotFound
                 | AuthError::UnsupportedUserState(_)
                 | AuthError::GroupExists
@@ -383,10 +389,16 @@ mod tests {
                 (F, "not_found"),
                 M::Error,
             ),
-            AuthError::UsernameExists => (
+            AuthError::UsernameExists | AuthError::UsernameAttributeExists(_) => (
                 ("UsernameExistsException", 409),
                 ("UsernameExistsException", 400),
                 (F, "refused"),
+                M::Error,
+            ),
+            AuthError::AliasExists(_) => (
+                ("AliasExistsException", 409),
+                ("AliasExistsException", 400),
+                (F, "alias_exists"),
                 M::Error,
             ),
             AuthError::UserNotFound => (

@@ -206,6 +206,8 @@ async fn openid_configuration(
                 "token_use",
                 "cognito:username",
                 "cognito:groups",
+                "cognito:roles",
+                "cognito:preferred_role",
                 "email",
                 "email_verified",
             ],

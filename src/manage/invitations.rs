@@ -5,6 +5,7 @@
 //! and a new message (docs/cognito-compatibility.md, "AdminCreateUser").
 
 use crate::auth::audit::AuditEvent;
+use crate::auth::sign_in_names::new_identity;
 use crate::auth::{AuthError, Services};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::message::{Medium, MessageKind};
@@ -32,6 +33,8 @@ pub struct Invitation {
     pub action: MessageAction,
     /// `DesiredDeliveryMediums`; None lets the user's attributes decide.
     pub mediums: Option<Vec<Medium>>,
+    /// `ForceAliasCreation`: take a verified e-mail or phone alias over from its holder.
+    pub force_alias_creation: bool,
 }
 
 /// Where the invitation goes. Mediums asked for must each have their attribute, with
@@ -94,9 +97,12 @@ impl Services {
             self.find_user(pool, &invitation.username).await?
         } else {
             if invitation.action == MessageAction::Send {
-                destinations(&invitation.attributes, invitation.mediums.as_deref())?;
+                // With the e-mail address or phone number the username puts in them.
+                let mut attributes = invitation.attributes.clone();
+                new_identity(pool, &invitation.username, &mut attributes)?;
+                destinations(&attributes, invitation.mediums.as_deref())?;
             }
-            self.create_user(
+            self.create_user_with_aliases(
                 pool,
                 NewUser {
                     username: invitation.username,
@@ -105,6 +111,7 @@ impl Services {
                     attributes: invitation.attributes,
                     enabled: true,
                 },
+                invitation.force_alias_creation,
             )
             .await?
         };

@@ -6,6 +6,8 @@ pub mod clients;
 pub mod groups;
 pub mod health;
 pub mod invitations;
+pub mod paging;
 pub mod pools;
 pub mod seed;
+pub mod user_search;
 pub mod users;

@@ -18,6 +18,7 @@ use crate::domain::message_template::{
 };
 use crate::domain::password_policy::PasswordPolicy;
 use crate::domain::pool::{AdminCreateUserConfig, PoolName, PoolSettings, UserPool};
+use crate::domain::schema::{Moment, Schema, SchemaAttributeSpec};
 use crate::domain::secret::SecretString;
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
@@ -60,6 +61,10 @@ pub struct SeedPool {
     pub auto_verified_attributes: Option<Vec<String>>,
     /// `{"AttributesRequireVerificationBeforeUpdate": ["email"]}`: a change waits for its code.
     pub user_attribute_update_settings: Option<SeedUserAttributeUpdateSettings>,
+    /// The pool's attribute schema, as `CreateUserPool`'s `Schema` gives it; left out, the
+    /// pool takes any `custom:` attribute (an open schema) and an existing one keeps what
+    /// it has.
+    pub schema: Option<Vec<SchemaAttributeSpec>>,
     /// Lifetimes and grace of the default client (the one `/Login` uses).
     pub default_client: Option<SeedClientSettings>,
     #[serde(default)]
@@ -138,6 +143,24 @@ pub struct SeedGroup {
     pub name: String,
     pub description: Option<String>,
     pub precedence: Option<i64>,
+    /// The IAM role in the `cognito:roles` and `cognito:preferred_role` claims.
+    pub role_arn: Option<String>,
+}
+
+/// A declared group, checked as `CreateGroup` checks it.
+fn check_group(group: &SeedGroup) -> Result<(), &'static str> {
+    use crate::domain::group::{
+        check_description, check_group_name, check_precedence, check_role_arn,
+    };
+    check_group_name(&group.name)?;
+    group
+        .description
+        .as_deref()
+        .map(check_description)
+        .transpose()?;
+    group.precedence.map(check_precedence).transpose()?;
+    group.role_arn.as_deref().map(check_role_arn).transpose()?;
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -258,6 +281,12 @@ impl Services {
             .map(|changes| changes.apply_to(&LockoutPolicy::default()))
             .transpose()
             .map_err(|e| invalid(&context, e))?;
+        let schema = entry
+            .schema
+            .as_deref()
+            .map(Schema::declare)
+            .transpose()
+            .map_err(|e| invalid(&context, e))?;
 
         // Templates are checked as CreateUserPool checks them, before anything is written.
         if let Some(template) = &entry.verification_message_template {
@@ -279,7 +308,7 @@ impl Services {
             .map(AutoVerifiedAttributes::parse)
             .transpose()
             .map_err(|e| invalid(&context, e))?;
-        let (pool, default_client) = match self.store.pool_by_name(name.as_str()).await? {
+        let (pool, default_client) = match self.store.pool_by_login_name(name.as_str()).await? {
             Some(_) => self.find_pool(name.as_str()).await?,
             None => {
                 let settings = PoolSettings {
@@ -295,6 +324,7 @@ impl Services {
                         .unwrap_or_default(),
                     sms_authentication_message: entry.sms_authentication_message.clone(),
                     auto_verified_attributes: auto_verified.clone().unwrap_or_default(),
+                    schema: schema.clone(),
                     ..PoolSettings::default()
                 };
                 report.pools_created += 1;
@@ -341,6 +371,7 @@ impl Services {
                     .map(|s| s.attributes_require_verification_before_update),
             )
             .await?;
+        let pool = self.align_schema(pool, schema).await?;
         if let Some(settings) = &entry.default_client {
             self.update_client(&default_client, &settings.changes())
                 .await
@@ -352,9 +383,8 @@ impl Services {
         }
         let now = self.clock.now();
         for group in &entry.groups {
-            if group.name.is_empty() || group.name.chars().count() > 128 {
-                return Err(invalid(&context, "group names must be 1-128 characters"));
-            }
+            check_group(group)
+                .map_err(|e| invalid(&context, format!("group {:?}: {e}", group.name)))?;
             self.store
                 .put_group(
                     &GroupRecord {
@@ -362,6 +392,9 @@ impl Services {
                         name: group.name.clone(),
                         description: group.description.clone(),
                         precedence: group.precedence,
+                        role_arn: group.role_arn.clone(),
+                        created_at: now,
+                        updated_at: now,
                     },
                     now,
                 )
@@ -496,6 +529,23 @@ impl Services {
         Ok(pool)
     }
 
+    /// A declared schema replaces the stored one: the file is the truth for its pools.
+    async fn align_schema(
+        &self,
+        pool: UserPool,
+        schema: Option<Schema>,
+    ) -> Result<UserPool, AuthError> {
+        if schema.is_none() || schema == pool.settings.schema {
+            return Ok(pool);
+        }
+        let mut pool = pool;
+        pool.settings.schema = schema;
+        self.store
+            .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
+            .await?;
+        Ok(pool)
+    }
+
     async fn apply_client(
         &self,
         pool: &UserPool,
@@ -562,7 +612,13 @@ impl Services {
         let username = Username::parse(&seed.username).map_err(|e| invalid(&context, e))?;
         let attributes =
             UserAttributes::parse(seed.attributes).map_err(|e| invalid(&context, e))?;
-        let user = match self.store.user_by_key(&pool.id, username.key()).await? {
+        // The file states all of a user's attributes, so they are checked as on creation.
+        let attributes = pool
+            .settings
+            .schema()
+            .conform(Moment::Creation, &UserAttributes::default(), &attributes)
+            .map_err(|e| invalid(&context, e))?;
+        let user = match self.user_by_sign_in_name(pool, &username).await? {
             None => {
                 let user = self
                     .create_user(

@@ -2,16 +2,17 @@
 
 use crate::auth::audit::AuditEvent;
 use crate::auth::password_credential::CredentialOwner;
+use crate::auth::sign_in_names::{creation_conflict, new_identity};
 use crate::auth::update_attributes::check_names;
 use crate::auth::{AuthError, Services};
 use crate::domain::attribute_access::{Writer, apply_delete, apply_write};
 use crate::domain::attributes::UserAttributes;
-use crate::domain::ids::Sub;
 use crate::domain::pool::UserPool;
+use crate::domain::schema::Moment;
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::{User, UserStatus};
-use crate::domain::username::{Username, UsernameKey};
-use crate::store::{Revocation, StoreError};
+use crate::domain::username::Username;
+use crate::store::Revocation;
 
 #[derive(Debug)]
 pub struct NewUser {
@@ -24,48 +25,74 @@ pub struct NewUser {
 }
 
 impl Services {
+    /// Creates a user as an administrator (AdminCreateUser, the CLI, seed files): any
+    /// attribute the pool's schema has, the required ones included.
     pub async fn create_user(&self, pool: &UserPool, new: NewUser) -> Result<User, AuthError> {
+        self.create_user_with_aliases(pool, new, false).await
+    }
+
+    /// Creates a user; with `force_alias_creation` (Cognito's `ForceAliasCreation`) the
+    /// sign-in aliases their attributes give them are taken from whoever holds them, else a
+    /// taken one is `AliasExistsException`.
+    pub async fn create_user_with_aliases(
+        &self,
+        pool: &UserPool,
+        new: NewUser,
+        force_alias_creation: bool,
+    ) -> Result<User, AuthError> {
         self.check_password_policy(pool, &new.password)?;
+        let mut attributes = new.attributes;
+        let identity = new_identity(pool, &new.username, &mut attributes)?;
+        // Checked once the username has filled in the address it stands for, so what is
+        // stored conforms to the schema.
+        let attributes = apply_write(
+            Writer::Administrator,
+            &pool.settings.schema(),
+            Moment::Creation,
+            &UserAttributes::default(),
+            &attributes,
+        )?;
         let now = self.clock.now();
-        let sub = Sub::generate();
         let hash = self
             .new_password_credential(
                 CredentialOwner {
                     pool_id: &pool.id,
-                    sub: &sub,
-                    username_key: new.username.key(),
+                    sub: &identity.sub,
+                    username_key: &identity.key,
                 },
                 &new.password,
             )
             .await?;
         let (status, temporary_expiry) = self.status_for(pool, new.temporary, now);
         let user = User {
-            sub,
+            sub: identity.sub,
             pool_id: pool.id.clone(),
-            username: new.username.as_str().to_owned(),
-            username_key: new.username.key().clone(),
+            username: identity.username,
+            username_key: identity.key,
             password: Some(hash),
             status,
             enabled: new.enabled,
-            attributes: new.attributes,
+            attributes,
             tokens_valid_after: 0,
             temporary_password_expires_at: temporary_expiry,
             created_at: now,
             updated_at: now,
         };
-        match self.store.create_user(&user).await {
-            Ok(()) => {
-                AuditEvent::for_user("user_created", &pool.id, &user).emit();
-                Ok(user)
-            }
-            Err(StoreError::Conflict(_)) => Err(AuthError::UsernameExists),
-            Err(e) => Err(e.into()),
+        if force_alias_creation && !pool.settings.sign_in_names.by_username_attribute() {
+            self.force_aliases(pool, &user.sub, &user.attributes)
+                .await?;
         }
+        self.store
+            .create_user(&user)
+            .await
+            .map_err(|e| creation_conflict(pool, e))?;
+        AuditEvent::for_user("user_created", &pool.id, &user).emit();
+        Ok(user)
     }
 
+    /// The user an administrator names: by username, sign-in alias or `sub`.
     pub async fn find_user(&self, pool: &UserPool, username: &Username) -> Result<User, AuthError> {
-        self.store
-            .user_by_key(&pool.id, username.key())
+        self.user_named_by_admin(pool, username)
             .await?
             .ok_or(AuthError::UserNotFound)
     }
@@ -166,9 +193,16 @@ impl Services {
         changes: &UserAttributes,
     ) -> Result<(), AuthError> {
         let user = self.find_user(pool, username).await?;
+        let schema = pool.settings.schema();
         let held = self
             .change_attributes_holding(pool, &user, changes, |current| {
-                apply_write(Writer::Administrator, current, changes)
+                apply_write(
+                    Writer::Administrator,
+                    &schema,
+                    Moment::Update,
+                    current,
+                    changes,
+                )
             })
             .await?;
         AuditEvent::for_user("user_attributes_updated", &pool.id, &user).emit();
@@ -187,8 +221,9 @@ impl Services {
     ) -> Result<(), AuthError> {
         check_names(names)?;
         let user = self.find_user(pool, username).await?;
+        let schema = pool.settings.schema();
         self.change_attributes(&user, |current| {
-            apply_delete(Writer::Administrator, current, names)
+            apply_delete(Writer::Administrator, &schema, current, names)
         })
         .await?;
         AuditEvent::for_user("user_attributes_deleted", &pool.id, &user).emit();
@@ -234,15 +269,5 @@ impl Services {
     /// Every user of a pool (the CLI's listing).
     pub async fn list_users(&self, pool: &UserPool) -> Result<Vec<User>, AuthError> {
         Ok(self.store.list_users(&pool.id).await?)
-    }
-
-    /// A page of a pool's users in lookup-key order, strictly after `after`, at most `limit`.
-    pub async fn list_users_page(
-        &self,
-        pool: &UserPool,
-        after: Option<&UsernameKey>,
-        limit: u32,
-    ) -> Result<Vec<User>, AuthError> {
-        Ok(self.store.list_users_page(&pool.id, after, limit).await?)
     }
 }

@@ -96,7 +96,23 @@ pub(super) async fn schema_status(
 }
 
 /// Adapts an sqlx connection to refinery's async traits (the orphan rule needs the newtype).
-pub(super) struct Migrator<'c>(pub &'c mut AnyConnection);
+/// On SQLite the caller runs it with foreign keys off (a table rebuild must not cascade,
+/// see [`foreign_keys`]); the migrations' result is checked before their commit instead.
+pub(super) struct Migrator<'c>(pub &'c mut AnyConnection, pub Backend);
+
+/// Turns SQLite's foreign-key enforcement off or on for this connection. Off while
+/// migrating, as SQLite's own procedure for changing a table's constraints requires:
+/// dropping a rebuilt table would otherwise delete every row that references it. The
+/// pragma is a no-op inside a transaction, so it is set around the migration's.
+pub(super) async fn foreign_keys(conn: &mut AnyConnection, on: bool) -> Result<(), sqlx::Error> {
+    let pragma = if on {
+        "PRAGMA foreign_keys = ON"
+    } else {
+        "PRAGMA foreign_keys = OFF"
+    };
+    sqlx::raw_sql(pragma).execute(&mut *conn).await?;
+    Ok(())
+}
 
 impl AsyncTransaction for Migrator<'_> {
     type Error = sqlx::Error;
@@ -113,6 +129,18 @@ impl AsyncTransaction for Migrator<'_> {
                 .execute(&mut *tx)
                 .await?;
             count += 1;
+        }
+        if self.1 == Backend::Sqlite {
+            // Foreign keys were off while the migrations ran: a row they left without its
+            // parent fails the whole group, before anything is committed.
+            let orphan = sqlx::raw_sql("PRAGMA foreign_key_check")
+                .fetch_optional(&mut *tx)
+                .await?;
+            if orphan.is_some() {
+                return Err(sqlx::Error::Protocol(
+                    "a migration left rows that violate a foreign key".into(),
+                ));
+            }
         }
         tx.commit().await?;
         Ok(count)

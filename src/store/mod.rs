@@ -14,11 +14,13 @@ use async_trait::async_trait;
 use crate::domain::app_client::AppClient;
 use crate::domain::attributes::UserAttributes;
 use crate::domain::clock::{UnixMillis, UnixSeconds};
+use crate::domain::group::MemberGroup;
 use crate::domain::ids::{ClientId, SessionId, Sub, TokenHash, UserPoolId};
 use crate::domain::lockout::{FailureRecord, LockoutPolicy};
 pub use crate::domain::message::{OutboxFilter, OutboxState};
 use crate::domain::pool::{PoolSettings, UserPool};
 use crate::domain::user::{StoredPasswordHash, User, UserStatus};
+use crate::domain::user_filter::UserFilter;
 use crate::domain::username::UsernameKey;
 
 pub use migrate::{MigrationReport, SchemaStatus};
@@ -61,7 +63,20 @@ pub enum StoreError {
     Internal(#[source] DbCause),
 }
 
+/// How the `Conflict` of a write that would give a user a sign-in alias another user holds
+/// begins (as opposed to a taken username); the attribute's name follows.
+pub const ALIAS_TAKEN: &str = "sign-in alias: ";
+
 impl StoreError {
+    /// The attribute (`email`, ...) whose sign-in alias another user holds, if that is
+    /// what this conflict is.
+    pub fn alias_taken(&self) -> Option<&str> {
+        match self {
+            Self::Conflict(what) => what.strip_prefix(ALIAS_TAKEN),
+            _ => None,
+        }
+    }
+
     /// A bug or corrupt data the store found itself (an error, or a message saying what).
     pub fn internal(cause: impl Into<DbCause>) -> Self {
         Self::Internal(cause.into())
@@ -130,18 +145,19 @@ impl RefreshTokenRecord {
 }
 
 /// Everything a refresh decides on, read with the presented token in one statement: the
-/// token, its session, the session's pool (its name), user and app client, and the user's
+/// token, its session, the session's pool (its login name), user and app client, and the user's
 /// groups for the new tokens. Read fresh on every refresh, so a client or pool changed, a
 /// user disabled or a session revoked on another replica counts at once.
 #[derive(Debug, Clone)]
 pub struct RefreshContext {
     pub token: RefreshTokenRecord,
     pub session: SessionRecord,
-    pub pool_name: String,
+    /// The pool's login name (the login API's `TenantName`), if it has one.
+    pub pool_login_name: Option<String>,
     pub user: User,
     pub client: AppClient,
-    /// Group names, in precedence order then by name (as [`GroupStore::groups_of_user`]).
-    pub groups: Vec<String>,
+    /// The user's groups, in precedence order then by name (as [`GroupStore::groups_of_user`]).
+    pub groups: Vec<MemberGroup>,
 }
 
 /// What an attempt to consume a refresh token found.
@@ -257,18 +273,41 @@ pub struct GroupRecord {
     pub name: String,
     pub description: Option<String>,
     pub precedence: Option<i64>,
+    /// The IAM role of the group's members (`cognito:roles`, `cognito:preferred_role`).
+    pub role_arn: Option<String>,
+    pub created_at: UnixSeconds,
+    pub updated_at: UnixSeconds,
+}
+
+/// Where a page of `ListUsers` ends: the last user's value of the filtered field (None
+/// without a field filter) and username key. The next page starts strictly after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPageKey {
+    pub value: Option<String>,
+    pub username_key: UsernameKey,
 }
 
 /// Pools and their app clients.
 #[async_trait]
 pub trait PoolStore {
-    /// Creates a pool together with its default app client, atomically.
+    /// Creates a pool together with its default app client, if it has one, atomically;
+    /// `Conflict` when its id or login name is taken.
     async fn create_pool(
         &self,
         pool: &UserPool,
-        default_client: &AppClient,
+        default_client: Option<&AppClient>,
     ) -> Result<(), StoreError>;
-    async fn pool_by_name(&self, name: &str) -> Result<Option<UserPool>, StoreError>;
+    /// The pool the login API knows by this name (its `TenantName`). The one place a pool is
+    /// found by that name: every login-API flow and the CLI go through it.
+    async fn pool_by_login_name(&self, login_name: &str) -> Result<Option<UserPool>, StoreError>;
+    /// Gives a pool its login name, or takes it away (None); `Conflict` when another pool
+    /// has the name. False when the pool does not exist.
+    async fn set_pool_login_name(
+        &self,
+        id: &UserPoolId,
+        login_name: Option<&str>,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
     async fn pool_by_id(&self, id: &UserPoolId) -> Result<Option<UserPool>, StoreError>;
     async fn list_pools(&self) -> Result<Vec<UserPool>, StoreError>;
     /// Deletes a pool and everything in it.
@@ -276,6 +315,15 @@ pub trait PoolStore {
     async fn update_pool_settings(
         &self,
         id: &UserPoolId,
+        settings: &PoolSettings,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+    /// Replaces a pool's settings only if they are still `expected` (compare-and-set), so
+    /// that of two concurrent changes neither is lost; false when they were not.
+    async fn replace_pool_settings(
+        &self,
+        id: &UserPoolId,
+        expected: &PoolSettings,
         settings: &PoolSettings,
         now: UnixSeconds,
     ) -> Result<bool, StoreError>;
@@ -293,6 +341,8 @@ pub trait PoolStore {
 
 #[async_trait]
 pub trait UserStore {
+    /// Creates the user with their sign-in aliases; `Conflict` when the username is taken,
+    /// `StoreError::alias_taken` when an alias is.
     async fn create_user(&self, user: &User) -> Result<(), StoreError>;
     async fn user_by_key(
         &self,
@@ -300,6 +350,22 @@ pub trait UserStore {
         username_key: &UsernameKey,
     ) -> Result<Option<User>, StoreError>;
     async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError>;
+    /// The user a name typed at sign-in names, in one indexed query: the user with that
+    /// username key, else the holder of that sign-in alias (docs/cognito-compatibility.md,
+    /// "Sign-in names").
+    async fn user_by_sign_in_name(
+        &self,
+        pool: &UserPoolId,
+        key: &UsernameKey,
+    ) -> Result<Option<User>, StoreError>;
+    /// Takes these sign-in aliases from whichever other users hold them (`ForceAliasCreation`);
+    /// how many moved.
+    async fn release_sign_in_aliases(
+        &self,
+        pool: &UserPoolId,
+        keys: &[UsernameKey],
+        keep: &Sub,
+    ) -> Result<u64, StoreError>;
     async fn list_users(&self, pool: &UserPoolId) -> Result<Vec<User>, StoreError>;
     async fn count_users(&self, pool: &UserPoolId) -> Result<i64, StoreError>;
     /// Users ordered by lookup key, strictly after `after` when given, at most `limit`.
@@ -309,6 +375,23 @@ pub trait UserStore {
         after: Option<&UsernameKey>,
         limit: u32,
     ) -> Result<Vec<User>, StoreError>;
+    /// `ListUsers`: users matching `filter` (all without one), in the order of the filtered
+    /// field's value then the username key, strictly after `after`, at most `limit`. One
+    /// bounded index range whatever the pool's size.
+    async fn search_users(
+        &self,
+        pool: &UserPoolId,
+        filter: Option<&UserFilter>,
+        after: Option<&UserPageKey>,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError>;
+    /// The database's own plan for the first page of a `ListUsers` filter, as text: tests
+    /// (and an operator wondering about a slow listing) check it reads an index.
+    async fn explain_user_search(
+        &self,
+        pool: &UserPoolId,
+        filter: &UserFilter,
+    ) -> Result<String, StoreError>;
     /// Sets a new hash and status and revokes sessions as asked, in one transaction.
     async fn set_password(
         &self,
@@ -488,11 +571,25 @@ pub enum CodeAttempt {
 
 #[async_trait]
 pub trait GroupStore {
-    /// Creates the group, or updates its description and precedence.
+    /// Creates the group, or updates its description, precedence and role (seed files).
     async fn put_group(&self, group: &GroupRecord, now: UnixSeconds) -> Result<(), StoreError>;
     async fn list_groups(&self, pool: &UserPoolId) -> Result<Vec<GroupRecord>, StoreError>;
+    async fn group(&self, pool: &UserPoolId, name: &str)
+    -> Result<Option<GroupRecord>, StoreError>;
+    /// A pool's groups by name, strictly after `after`, at most `limit`.
+    async fn groups_page(
+        &self,
+        pool: &UserPoolId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<GroupRecord>, StoreError>;
     /// Creates a group; `Conflict` if the name is taken.
-    async fn create_group(&self, group: &GroupRecord, now: UnixSeconds) -> Result<(), StoreError>;
+    async fn create_group(&self, group: &GroupRecord) -> Result<(), StoreError>;
+    /// Replaces the description, precedence, role and modification time; false if the
+    /// group is gone.
+    async fn update_group(&self, group: &GroupRecord) -> Result<bool, StoreError>;
+    /// Deletes the group and its memberships; false if there was none.
+    async fn delete_group(&self, pool: &UserPoolId, name: &str) -> Result<bool, StoreError>;
     async fn remove_user_from_group(&self, sub: &Sub, group: &str) -> Result<bool, StoreError>;
     async fn add_user_to_group(
         &self,
@@ -500,8 +597,24 @@ pub trait GroupStore {
         sub: &Sub,
         group: &str,
     ) -> Result<(), StoreError>;
-    /// Group names, in precedence order then by name.
-    async fn groups_of_user(&self, sub: &Sub) -> Result<Vec<String>, StoreError>;
+    /// The user's groups, in precedence order (none last), then by name.
+    async fn groups_of_user(&self, sub: &Sub) -> Result<Vec<MemberGroup>, StoreError>;
+    /// The user's groups in the same order, strictly after `after` (its rank, the
+    /// precedence or [`crate::domain::group::UNRANKED`], and name), at most `limit`.
+    async fn groups_of_user_page(
+        &self,
+        sub: &Sub,
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<GroupRecord>, StoreError>;
+    /// A group's members by sub, strictly after `after`, at most `limit`.
+    async fn users_in_group_page(
+        &self,
+        pool: &UserPoolId,
+        group: &str,
+        after: Option<&Sub>,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError>;
 }
 
 #[async_trait]

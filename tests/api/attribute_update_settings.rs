@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use gatehouse::domain::ids::UserPoolId;
 use serde_json::{Value, json};
 
 use crate::account_recovery::newest_code;
@@ -19,12 +18,31 @@ on_both_backends!(
     a_verified_email_stays_in_force_until_the_new_one_is_verified,
     auto_verified_attributes_decide_which_codes_are_sent,
     a_burst_of_right_codes_verifies_once,
+    a_held_email_moves_the_sign_in_alias_only_when_verified,
 );
 
 const OLD: &str = "alice@example.com";
 const NEW: &str = "alice.new@example.com";
 
-/// A pool made through `CreateUserPool` with `settings`, its default client, and `alice`
+/// An app client of `pool_id` that signs in with a password (`CreateUserPool` makes none).
+pub(crate) async fn password_client(app: &TestApp, pool_id: &str) -> String {
+    let response = admin(
+        app,
+        "CreateUserPoolClient",
+        &json!({"UserPoolId": pool_id, "ClientName": "app",
+                "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH",
+                                      "ALLOW_REFRESH_TOKEN_AUTH"]}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["UserPoolClient"]["ClientId"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A pool made through `CreateUserPool` with `settings`, an app client, and `alice`
 /// (verified `OLD`, permanent password).
 async fn pool_with_alice(app: &TestApp, settings: Value) -> (String, String) {
     let mut body = settings;
@@ -33,15 +51,7 @@ async fn pool_with_alice(app: &TestApp, settings: Value) -> (String, String) {
     assert_eq!(response.status(), 200);
     let created: Value = response.json().await.unwrap();
     let pool_id = created["UserPool"]["Id"].as_str().unwrap().to_owned();
-    let client = app
-        .services
-        .store
-        .default_client(&UserPoolId::parse(&pool_id).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-        .to_string();
+    let client = password_client(app, &pool_id).await;
     let response = admin(
         app,
         "AdminCreateUser",
@@ -331,4 +341,38 @@ async fn a_burst_of_right_codes_verifies_once(backend: Db) {
     );
     assert_eq!(attributes(&app, &access).await["email_verified"], "true");
     Arc::into_inner(app).unwrap().stop().await;
+}
+
+/// Whether `name` and the password sign in on `client`.
+async fn signs_in_as(app: &TestApp, client: &str, name: &str) -> bool {
+    let response = cognito(
+        app,
+        "InitiateAuth",
+        &json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+                "AuthParameters": {"USERNAME": name, "PASSWORD": PASSWORD}}),
+    )
+    .await;
+    response.status() == 200
+}
+
+/// In a pool that signs in by e-mail alias, a change held back until verified leaves the
+/// alias on the old address; verifying the new one moves it, in the verifying transaction.
+async fn a_held_email_moves_the_sign_in_alias_only_when_verified(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (_, client) = pool_with_alice(
+        &app,
+        json!({"AliasAttributes": ["email"], "AutoVerifiedAttributes": ["email"],
+               "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]}}),
+    )
+    .await;
+    assert!(signs_in_as(&app, &client, OLD).await);
+    let access = field(&sign_in(&app, &client).await, "AccessToken");
+    update_email(&app, &access, NEW).await;
+    let code = newest_code(&app, NEW).await;
+    // Held: the old, verified address still signs in; the new one does not yet.
+    assert!(signs_in_as(&app, &client, OLD).await);
+    assert!(!signs_in_as(&app, &client, NEW).await);
+    assert_eq!(verify(&app, &access, &code).await.status(), 200);
+    assert!(signs_in_as(&app, &client, NEW).await);
+    assert!(!signs_in_as(&app, &client, OLD).await);
 }

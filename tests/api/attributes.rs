@@ -545,7 +545,8 @@ async fn a_changed_email_is_unverified_again(backend: Db) {
         .await,
         "InvalidParameterException",
         "1 validation error detected: Value at 'userAttributes' failed to satisfy constraint: \
-         attribute names are standard attributes, or custom: followed by 1-20 of [A-Za-z0-9_]",
+         attribute names are standard attributes, or custom: followed by 1-20 letters, \
+         digits, symbols or punctuation",
     )
     .await;
     ok(admin(

@@ -319,15 +319,7 @@ async fn a_pools_templates_reach_its_users_through_smtp(backend: Db) {
         }),
     )
     .await;
-    let client = app
-        .services
-        .store
-        .default_client(&gatehouse::domain::ids::UserPoolId::parse(&pool_id).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-        .to_string();
+    let client = crate::attribute_update_settings::password_client(&app, &pool_id).await;
     // A name with characters that mean something in HTML.
     let name = "tom&jerry<3";
     let email = "tom@example.com";

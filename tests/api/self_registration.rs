@@ -81,22 +81,20 @@ async fn describe(app: &TestApp, pool_id: &str) -> Value {
     body["UserPool"].clone()
 }
 
-async fn default_client_id(app: &TestApp, pool_id: &str) -> String {
-    let pool = app
-        .services
-        .store
-        .pool_by_id(&gatehouse::domain::ids::UserPoolId::parse(pool_id).unwrap())
-        .await
+/// A client for a pool made by `CreateUserPool`, which (as in Cognito) has none of its own.
+async fn new_client_id(app: &TestApp, pool_id: &str) -> String {
+    let response = admin(
+        app,
+        "CreateUserPoolClient",
+        &json!({"UserPoolId": pool_id, "ClientName": "web"}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["UserPoolClient"]["ClientId"]
+        .as_str()
         .unwrap()
-        .unwrap();
-    let client = app
-        .services
-        .store
-        .default_client(&pool.id)
-        .await
-        .unwrap()
-        .unwrap();
-    client.id.to_string()
+        .to_owned()
 }
 
 async fn create_and_update_user_pool_set_admin_create_user_config(backend: Db) {
@@ -115,7 +113,7 @@ async fn create_and_update_user_pool_set_admin_create_user_config(backend: Db) {
         created["UserPool"]["AdminCreateUserConfig"],
         json!({"AllowAdminCreateUserOnly": false})
     );
-    let client_id = default_client_id(&app, &pool_id).await;
+    let client_id = new_client_id(&app, &pool_id).await;
     let long_password = json!({"ClientId": client_id, "Username": "erin",
                                "Password": "Long-Enough-Pass-1"});
     assert_eq!(cognito(&app, "SignUp", &long_password).await.status(), 200);

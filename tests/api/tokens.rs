@@ -126,6 +126,9 @@ async fn id_and_access_tokens_carry_exactly_cognitos_claims(backend: Db) {
         name: "admin".into(),
         description: None,
         precedence: Some(1),
+        role_arn: None,
+        created_at: now,
+        updated_at: now,
     };
     let staff = gatehouse::store::GroupRecord {
         name: "staff".into(),

@@ -100,8 +100,9 @@ def main():
         UserAttributes=[{"Name": "email", "Value": "carol@example.com"}], MessageAction="SUPPRESS",
     )["User"]
     assert created["UserStatus"] == "FORCE_CHANGE_PASSWORD" and created["Enabled"], created
+    # CreateUserPool without UsernameConfiguration is case-sensitive, as in Cognito.
     expect_error("UsernameExistsException", idp.admin_create_user, UserPoolId=pool_id,
-                 Username="CAROL", TemporaryPassword=TEMP + "0")
+                 Username="carol", TemporaryPassword=TEMP + "0")
     expect_error("InvalidPasswordException", idp.admin_create_user, UserPoolId=pool_id,
                  Username="weak", TemporaryPassword="Short-1")
     for name in ["dave", "erin"]:

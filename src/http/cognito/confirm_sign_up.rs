@@ -15,6 +15,8 @@ struct Input {
     username: Option<String>,
     confirmation_code: Option<SecretString>,
     secret_hash: Option<SecretString>,
+    /// Take a verified e-mail or phone alias over from the user holding it.
+    force_alias_creation: Option<bool>,
 }
 
 pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
@@ -26,7 +28,13 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         required("confirmationCode", input.confirmation_code)?,
     )?;
     services
-        .confirm_sign_up(&client, &name, &code, input.secret_hash.as_ref())
+        .confirm_sign_up(
+            &client,
+            &name,
+            &code,
+            input.secret_hash.as_ref(),
+            input.force_alias_creation.unwrap_or(false),
+        )
         .await
         .map_err(failed)?;
     Ok(empty())

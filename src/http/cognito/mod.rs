@@ -139,8 +139,16 @@ const ADMIN_OPERATIONS: &[&str] = &[
     "AdminAddUserToGroup",
     "AdminRemoveUserFromGroup",
     "AdminListGroupsForUser",
+    "GetGroup",
+    "UpdateGroup",
+    "DeleteGroup",
+    "ListUsersInGroup",
     "AdminResetUserPassword",
     "AdminConfirmSignUp",
+    "AddCustomAttributes",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
 ];
 
 async fn admin_operation(
@@ -179,8 +187,16 @@ async fn admin_operation(
         "AdminAddUserToGroup" => admin_add_user_to_group::handle(services, body).await,
         "AdminRemoveUserFromGroup" => admin_remove_user_from_group::handle(services, body).await,
         "AdminListGroupsForUser" => admin_list_groups_for_user::handle(services, body).await,
+        "GetGroup" => get_group::handle(services, body).await,
+        "UpdateGroup" => update_group::handle(services, body).await,
+        "DeleteGroup" => delete_group::handle(services, body).await,
+        "ListUsersInGroup" => list_users_in_group::handle(services, body).await,
         "AdminResetUserPassword" => admin_reset_user_password::handle(services, body).await,
         "AdminConfirmSignUp" => admin_confirm_sign_up::handle(services, body).await,
+        "AddCustomAttributes" => add_custom_attributes::handle(services, body).await,
+        "TagResource" => tag_resource::handle(services, body).await,
+        "UntagResource" => untag_resource::handle(services, body).await,
+        "ListTagsForResource" => list_tags_for_resource::handle(services, body).await,
         other => Err(ApiError::new(
             Transport::UnknownOperation,
             format!("Operation {other} is not supported by Gatehouse"),

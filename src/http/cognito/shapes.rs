@@ -13,6 +13,7 @@ use crate::domain::pool_config::{
     AccountRecoverySetting, DeletionProtection, DeviceConfiguration, LambdaConfig,
     MfaConfiguration, SmsConfiguration, UserPoolAddOns,
 };
+use crate::domain::schema::SchemaAttribute;
 use crate::domain::user::User;
 use crate::manage::groups::GroupRecord;
 
@@ -36,6 +37,16 @@ pub(super) fn parse_attributes(
         .map_err(|e| super::constraint("userAttributes", &e))
 }
 
+/// The pool's ARN, which `TagResource` and its kin name it by. Account id 000000000000:
+/// there is no AWS account behind a Gatehouse pool.
+pub(super) fn pool_arn(pool: &UserPool) -> String {
+    format!(
+        "arn:aws:cognito-idp:{}:000000000000:userpool/{}",
+        pool.id.region(),
+        pool.id
+    )
+}
+
 /// `sub` first, then the stored attributes.
 pub(super) fn attributes(user: &User) -> Vec<AttributeType> {
     std::iter::once(AttributeType {
@@ -54,6 +65,36 @@ pub(super) fn attributes(user: &User) -> Vec<AttributeType> {
     .collect()
 }
 
+/// Cognito's legacy `MFAOptionsType` (an SMS second factor per attribute).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct MfaOptionType {
+    pub delivery_medium: &'static str,
+    pub attribute_name: &'static str,
+}
+
+/// A user's second factors as Cognito reports them. Cognito leaves each member out for a
+/// user without MFA, and Gatehouse has no MFA yet, so for now every user is such a user
+/// (docs/cognito-compatibility.md, "What AdminGetUser and ListUsers show").
+#[derive(Serialize, Default)]
+pub(super) struct MfaSettings {
+    #[serde(rename = "MFAOptions", skip_serializing_if = "Option::is_none")]
+    pub mfa_options: Option<Vec<MfaOptionType>>,
+    #[serde(rename = "UserMFASettingList", skip_serializing_if = "Option::is_none")]
+    pub user_mfa_setting_list: Option<Vec<&'static str>>,
+    #[serde(
+        rename = "PreferredMfaSetting",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub preferred_mfa_setting: Option<&'static str>,
+}
+
+pub(super) fn mfa_settings(_user: &User) -> MfaSettings {
+    MfaSettings::default()
+}
+
+/// A user as `ListUsers` (and `AdminCreateUser`) show one: `UserCreateDate` and
+/// `UserLastModifiedDate` in epoch seconds, `sub` among the attributes.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct UserType {
@@ -63,6 +104,8 @@ pub(super) struct UserType {
     pub user_last_modified_date: i64,
     pub enabled: bool,
     pub user_status: &'static str,
+    #[serde(rename = "MFAOptions", skip_serializing_if = "Option::is_none")]
+    pub mfa_options: Option<Vec<MfaOptionType>>,
 }
 
 pub(super) fn user(user: &User) -> UserType {
@@ -73,6 +116,7 @@ pub(super) fn user(user: &User) -> UserType {
         user_last_modified_date: user.updated_at,
         enabled: user.enabled,
         user_status: user.status.as_str(),
+        mfa_options: mfa_settings(user).mfa_options,
     }
 }
 
@@ -149,11 +193,18 @@ pub(super) struct UserPoolType {
     pub device_configuration: Option<DeviceConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_pool_add_ons: Option<UserPoolAddOns>,
+    /// Every attribute of the pool's schema, standard ones first, in Cognito's shape.
+    pub schema_attributes: Vec<SchemaAttribute>,
     pub arn: String,
     pub creation_date: i64,
     pub last_modified_date: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimated_number_of_users: Option<usize>,
+    /// `UsernameAttributes`, `AliasAttributes`, `UsernameConfiguration`.
+    #[serde(flatten)]
+    pub sign_in_names: super::admin::sign_in_names::SignInNamesType,
+    /// With the login name as the `gatehouse:tenant` tag.
+    pub user_pool_tags: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -234,15 +285,13 @@ pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
         sms_configuration: pool.settings.sms_configuration.clone(),
         device_configuration: pool.settings.device_configuration.clone(),
         user_pool_add_ons: pool.settings.user_pool_add_ons.clone(),
-        // Account id 000000000000: there is no AWS account behind a Gatehouse pool.
-        arn: format!(
-            "arn:aws:cognito-idp:{}:000000000000:userpool/{}",
-            pool.id.region(),
-            pool.id
-        ),
+        schema_attributes: pool.settings.schema().attributes().to_vec(),
+        arn: pool_arn(pool),
         creation_date: pool.created_at,
         last_modified_date: pool.created_at,
         estimated_number_of_users: users,
+        sign_in_names: super::admin::sign_in_names::shape(&pool.settings.sign_in_names),
+        user_pool_tags: pool.tags(),
     }
 }
 
@@ -370,7 +419,11 @@ pub(super) struct GroupType {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub precedence: Option<i64>,
+    pub last_modified_date: i64,
+    pub creation_date: i64,
 }
 
 pub(super) fn group(group: &GroupRecord) -> GroupType {
@@ -378,7 +431,10 @@ pub(super) fn group(group: &GroupRecord) -> GroupType {
         group_name: group.name.clone(),
         user_pool_id: group.pool_id.to_string(),
         description: group.description.clone(),
+        role_arn: group.role_arn.clone(),
         precedence: group.precedence,
+        last_modified_date: group.updated_at,
+        creation_date: group.created_at,
     }
 }
 

@@ -99,7 +99,7 @@ pub(super) async fn respond_to_auth_challenge(
     }
     let tokens = services
         .answer_new_password(NewPasswordAnswer {
-            target: SignInTarget::PoolName(tenant_name(&body.tenant_name)?),
+            target: SignInTarget::LoginName(tenant_name(&body.tenant_name)?),
             username: named_user,
             session,
             new_password,

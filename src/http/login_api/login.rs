@@ -62,7 +62,7 @@ async fn sign_in(
 pub(crate) fn decode_request(body: &[u8]) -> Result<PasswordSignIn, ApiError> {
     let body: LoginRequest = decode(body, SURFACE)?;
     Ok(PasswordSignIn {
-        target: SignInTarget::PoolName(tenant_name(&body.tenant_name)?),
+        target: SignInTarget::LoginName(tenant_name(&body.tenant_name)?),
         username: username("UserName", &body.user_name)?,
         password: password("Password", &body.password)?,
     })

@@ -4,10 +4,11 @@
 
 use sqlx::any::AnyRow;
 
+use super::aliases::sync_aliases;
 use super::{SqlStore, corrupt, get};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::clock::UnixSeconds;
-use crate::domain::ids::Sub;
+use crate::domain::ids::{Sub, UserPoolId};
 use crate::domain::secret::ExposeSecret;
 use crate::domain::user::{StoredPasswordHash, UserStatus};
 use crate::store::errors::{before_commit, classify};
@@ -167,6 +168,7 @@ impl SqlStore {
         attributes: &UserAttributes,
         now: UnixSeconds,
     ) -> Result<CodeSpend, StoreError> {
+        let (new_attributes, expected_attributes) = (attributes, expected);
         let (attributes, expected) = (attributes_json(attributes)?, attributes_json(expected)?);
         let (attributes, expected) = (attributes.as_str(), expected.as_str());
         self.retrying(
@@ -180,22 +182,34 @@ impl SqlStore {
                 }
                 // Compare-and-set, as every attribute write: attributes are the JSON of a
                 // sorted map, so equal sets have equal text.
-                let written = sqlx::query(
+                let written: Option<(String,)> = sqlx::query_as(
                     "UPDATE users SET attributes = $1, updated_at = $2 \
-                     WHERE sub = $3 AND attributes = $4",
+                     WHERE sub = $3 AND attributes = $4 RETURNING pool_id",
                 )
                 .bind(attributes)
                 .bind(now)
                 .bind(sub.to_string())
                 .bind(expected)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(before_commit)?;
-                if written.rows_affected() == 0 {
+                let Some((pool,)) = written else {
                     // The code stays for the caller's next round on the fresh attributes.
                     tx.rollback().await.map_err(before_commit)?;
                     return Ok(CodeSpend::AttributesChanged);
-                }
+                };
+                // A newly verified address or number becomes a sign-in name in the same
+                // transaction, as every attribute write keeps them (`aliases.rs`); taken by
+                // another user, the whole verification rolls back, code unspent.
+                let pool = UserPoolId::parse(&pool).map_err(|e| corrupt("pool id", e))?;
+                sync_aliases(
+                    &mut tx,
+                    &pool,
+                    sub,
+                    Some(expected_attributes),
+                    new_attributes,
+                )
+                .await?;
                 tx.commit().await.map_err(classify)?;
                 Ok(CodeSpend::Done)
             },

@@ -9,6 +9,7 @@
 //! `sessions.rs` (sessions, refresh tokens, challenges), `lockout.rs`, `keys.rs` and
 //! `housekeeping.rs`.
 
+mod aliases;
 mod codes;
 mod groups;
 mod housekeeping;
@@ -18,6 +19,7 @@ mod outbox;
 mod pools;
 mod sessions;
 mod srp_challenges;
+mod user_search;
 mod users;
 
 use std::fmt;
@@ -192,7 +194,16 @@ impl SqlStore {
         match self.backend {
             Backend::Sqlite => {
                 let _lock = sqlite::take_migration_lock(&self.url).await?;
-                self.migrate_locked(&mut conn).await
+                migrate::foreign_keys(&mut conn, false)
+                    .await
+                    .map_err(classify)?;
+                let result = self.migrate_locked(&mut conn).await;
+                if let Err(error) = migrate::foreign_keys(&mut conn, true).await {
+                    // Never hand a connection without foreign keys back to the pool.
+                    tracing::warn!(%error, "could not turn foreign keys back on; closing the connection");
+                    conn.close_on_drop();
+                }
+                result
             }
             Backend::Postgres => {
                 postgres::take_migration_lock(&mut conn).await?;
@@ -219,7 +230,7 @@ impl SqlStore {
             });
         }
         let report = migrate::runner(self.backend)
-            .run_async(&mut Migrator(conn))
+            .run_async(&mut Migrator(conn, self.backend))
             .await
             .map_err(|e| MigrateError::Failed(Box::new(e)))?;
         Ok(MigrationReport {

@@ -13,7 +13,7 @@ use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
 use crate::store::{PoolStore, StoreError};
 
-const POOL_COLUMNS: &str = "id, name, settings, created_at";
+const POOL_COLUMNS: &str = "id, name, login_name, settings, created_at";
 
 fn pool_from_row(row: &AnyRow) -> Result<UserPool, StoreError> {
     let id: String = get(row, "id")?;
@@ -21,6 +21,7 @@ fn pool_from_row(row: &AnyRow) -> Result<UserPool, StoreError> {
     Ok(UserPool {
         id: UserPoolId::parse(&id).map_err(|e| corrupt("pool id", e))?,
         name: get(row, "name")?,
+        login_name: get(row, "login_name")?,
         settings: serde_json::from_str(&settings).map_err(|e| corrupt("pool settings", e))?,
         created_at: get(row, "created_at")?,
     })
@@ -59,35 +60,53 @@ impl PoolStore for SqlStore {
     async fn create_pool(
         &self,
         pool: &UserPool,
-        default_client: &AppClient,
+        default_client: Option<&AppClient>,
     ) -> Result<(), StoreError> {
         self.retrying("create_pool", Replay::OnlyIfNothingWritten, || async move {
             let settings = serde_json::to_string(&pool.settings).map_err(StoreError::internal)?;
             let mut tx = self.pool.begin().await.map_err(before_commit)?;
             sqlx::query(
-                "INSERT INTO user_pools (id, name, settings, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $4)",
+                "INSERT INTO user_pools (id, name, login_name, settings, created_at, updated_at) \
+                 VALUES ($1, $2, $5, $3, $4, $4)",
             )
             .bind(pool.id.as_str())
             .bind(&pool.name)
             .bind(settings)
             .bind(pool.created_at)
+            .bind(pool.login_name.as_deref())
             .execute(&mut *tx)
             .await
             .map_err(before_commit)?;
-            insert_client(&mut tx, default_client).await?;
+            if let Some(client) = default_client {
+                insert_client(&mut tx, client).await?;
+            }
             tx.commit().await.map_err(classify)
         })
         .await
     }
 
-    async fn pool_by_name(&self, name: &str) -> Result<Option<UserPool>, StoreError> {
-        let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE name = $1");
+    async fn pool_by_login_name(&self, login_name: &str) -> Result<Option<UserPool>, StoreError> {
+        let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools WHERE login_name = $1");
         self.fetch_optional(
-            "pool_by_name",
+            "pool_by_login_name",
             AssertSqlSafe(sql),
-            |q| q.bind(name),
+            |q| q.bind(login_name),
             pool_from_row,
+        )
+        .await
+    }
+
+    async fn set_pool_login_name(
+        &self,
+        id: &UserPoolId,
+        login_name: Option<&str>,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        self.execute_one(
+            "set_pool_login_name",
+            Replay::Safe,
+            "UPDATE user_pools SET login_name = $1, updated_at = $2 WHERE id = $3",
+            |q| q.bind(login_name).bind(now).bind(id.as_str()),
         )
         .await
     }
@@ -104,7 +123,7 @@ impl PoolStore for SqlStore {
     }
 
     async fn list_pools(&self) -> Result<Vec<UserPool>, StoreError> {
-        let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools ORDER BY name");
+        let sql = format!("SELECT {POOL_COLUMNS} FROM user_pools ORDER BY name, id");
         self.fetch_all("list_pools", AssertSqlSafe(sql), |q| q, pool_from_row)
             .await
     }
@@ -131,6 +150,31 @@ impl PoolStore for SqlStore {
             Replay::Safe,
             "UPDATE user_pools SET settings = $1, updated_at = $2 WHERE id = $3",
             |q| q.bind(settings.as_str()).bind(now).bind(id.as_str()),
+        )
+        .await
+    }
+
+    async fn replace_pool_settings(
+        &self,
+        id: &UserPoolId,
+        expected: &PoolSettings,
+        settings: &PoolSettings,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        // Settings are written by one serialiser, so equal settings have equal text; a row
+        // written in another spelling fails the comparison and the caller decides again.
+        let settings = serde_json::to_string(settings).map_err(StoreError::internal)?;
+        let expected = serde_json::to_string(expected).map_err(StoreError::internal)?;
+        self.execute_one(
+            "replace_pool_settings",
+            Replay::Safe,
+            "UPDATE user_pools SET settings = $1, updated_at = $2 WHERE id = $3 AND settings = $4",
+            |q| {
+                q.bind(settings.as_str())
+                    .bind(now)
+                    .bind(id.as_str())
+                    .bind(expected.as_str())
+            },
         )
         .await
     }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 
+use super::aliases::sync_aliases;
 use super::pools::{CLIENT_COLUMNS, client_from};
 use super::users::{USER_COLUMNS, attributes_json, user_from};
 use super::{Columns, SqlStore, aliased, corrupt, get};
@@ -108,7 +109,7 @@ pub(super) fn refresh_token_from(c: Columns<'_>) -> Result<RefreshTokenRecord, S
 fn refresh_context_sql(backend: Backend) -> &'static str {
     fn build(groups_json: &str) -> String {
         format!(
-            "SELECT {}, {}, {}, {}, p.name AS p_name, ({groups_json} \
+            "SELECT {}, {}, {}, {}, p.login_name AS p_login_name, ({groups_json} \
              FROM user_groups ug JOIN groups g ON g.pool_id = ug.pool_id \
              AND g.name = ug.group_name WHERE ug.user_sub = s.user_sub) AS user_groups \
              FROM refresh_tokens t \
@@ -126,12 +127,17 @@ fn refresh_context_sql(backend: Backend) -> &'static str {
     // The order of `groups_of_user`: precedence (none last), then name.
     static POSTGRES: LazyLock<String> = LazyLock::new(|| {
         build(
-            "SELECT COALESCE(json_agg(g.name ORDER BY COALESCE(g.precedence, 2147483647), \
-             g.name), '[]')::text",
+            "SELECT COALESCE(json_agg(json_build_object('name', g.name, 'precedence', \
+             g.precedence, 'role_arn', g.role_arn) ORDER BY \
+             COALESCE(g.precedence, 9223372036854775807), g.name), '[]')::text",
         )
     });
     static SQLITE: LazyLock<String> = LazyLock::new(|| {
-        build("SELECT json_group_array(g.name ORDER BY COALESCE(g.precedence, 2147483647), g.name)")
+        build(
+            "SELECT json_group_array(json_object('name', g.name, 'precedence', g.precedence, \
+             'role_arn', g.role_arn) ORDER BY COALESCE(g.precedence, 9223372036854775807), \
+             g.name)",
+        )
     });
     match backend {
         Backend::Postgres => &POSTGRES,
@@ -144,7 +150,7 @@ fn refresh_context_from_row(row: &AnyRow) -> Result<RefreshContext, StoreError> 
     Ok(RefreshContext {
         token: refresh_token_from(Columns::prefixed(row, "t_"))?,
         session: session_from(Columns::prefixed(row, "s_"))?,
-        pool_name: get(row, "p_name")?,
+        pool_login_name: get(row, "p_login_name")?,
         user: user_from(Columns::prefixed(row, "u_"))?,
         client: client_from(Columns::prefixed(row, "c_"))?,
         groups: serde_json::from_str(&groups).map_err(|e| corrupt("user groups", e))?,
@@ -378,6 +384,8 @@ impl SessionStore for SqlStore {
                 // Dropping the transaction rolls it back.
                 return Ok(false);
             }
+            sync_aliases(&mut tx, &session.pool_id, &session.user_sub, Some(expected), attributes)
+                .await?;
             insert_session(&mut tx, session).await?;
             tx.commit().await.map_err(classify)?;
             Ok(true)

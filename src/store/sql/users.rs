@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 
+use super::aliases::sync_aliases;
 use super::sessions::revoke_sessions;
 use super::{Columns, SqlStore, corrupt};
 use crate::domain::attributes::UserAttributes;
@@ -14,11 +15,13 @@ use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::{Sub, UserPoolId};
 use crate::domain::secret::{ExposeSecret, secret};
 use crate::domain::user::{StoredPasswordHash, User, UserStatus};
+use crate::domain::user_filter::UserFilter;
 use crate::domain::username::UsernameKey;
 use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
 use crate::store::{
-    CodeAttempt, CodePurpose, CodeSpend, ConfirmationCodeRecord, Revocation, StoreError, UserStore,
+    CodeAttempt, CodePurpose, CodeSpend, ConfirmationCodeRecord, Revocation, StoreError,
+    UserPageKey, UserStore,
 };
 
 pub(super) const USER_COLUMNS: &str = "sub, pool_id, username, username_key, password_hash, \
@@ -62,6 +65,12 @@ pub(super) fn user_from(c: Columns<'_>) -> Result<User, StoreError> {
     })
 }
 
+fn stored_attributes(json: &str) -> Result<UserAttributes, StoreError> {
+    let map: BTreeMap<String, String> =
+        serde_json::from_str(json).map_err(|e| corrupt("user attributes", e))?;
+    Ok(UserAttributes::from_stored(map))
+}
+
 pub(super) fn attributes_json(attributes: &UserAttributes) -> Result<String, StoreError> {
     serde_json::to_string(attributes.as_map()).map_err(StoreError::internal)
 }
@@ -69,42 +78,46 @@ pub(super) fn attributes_json(attributes: &UserAttributes) -> Result<String, Sto
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, user: &User) -> Result<(), StoreError> {
-        let attributes = attributes_json(&user.attributes)?;
-        self.execute(
-            "create_user",
-            Replay::OnlyIfNothingWritten,
-            "INSERT INTO users (sub, pool_id, username, username_key, password_hash, pepper_id, \
-             srp_verifier, status, enabled, attributes, tokens_valid_after, \
-             temporary_password_expires_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            |q| {
-                q.bind(user.sub.to_string())
-                    .bind(user.pool_id.as_str())
-                    .bind(&user.username)
-                    .bind(user.username_key.as_str())
-                    .bind(
-                        user.password
-                            .as_ref()
-                            .map(|p| p.phc.expose_secret().to_owned()),
-                    )
-                    .bind(user.password.as_ref().and_then(|p| p.pepper_id.clone()))
-                    .bind(
-                        user.password
-                            .as_ref()
-                            .and_then(|p| p.srp_verifier.as_ref())
-                            .map(|v| v.expose_secret().to_owned()),
-                    )
-                    .bind(user.status.as_str())
-                    .bind(user.enabled)
-                    .bind(attributes.as_str())
-                    .bind(user.tokens_valid_after)
-                    .bind(user.temporary_password_expires_at)
-                    .bind(user.created_at)
-                    .bind(user.updated_at)
-            },
-        )
-        .await?;
-        Ok(())
+        let attributes = &attributes_json(&user.attributes)?;
+        self.retrying("create_user", Replay::OnlyIfNothingWritten, || async move {
+            let mut tx = self.pool.begin().await.map_err(before_commit)?;
+            sqlx::query(
+                "INSERT INTO users (sub, pool_id, username, username_key, password_hash, pepper_id, \
+                 srp_verifier, status, enabled, attributes, tokens_valid_after, \
+                 temporary_password_expires_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            )
+            .bind(user.sub.to_string())
+            .bind(user.pool_id.as_str())
+            .bind(&user.username)
+            .bind(user.username_key.as_str())
+            .bind(
+                user.password
+                    .as_ref()
+                    .map(|p| p.phc.expose_secret().to_owned()),
+            )
+            .bind(user.password.as_ref().and_then(|p| p.pepper_id.clone()))
+            .bind(
+                user.password
+                    .as_ref()
+                    .and_then(|p| p.srp_verifier.as_ref())
+                    .map(|v| v.expose_secret().to_owned()),
+            )
+            .bind(user.status.as_str())
+            .bind(user.enabled)
+            .bind(attributes.as_str())
+            .bind(user.tokens_valid_after)
+            .bind(user.temporary_password_expires_at)
+            .bind(user.created_at)
+            .bind(user.updated_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(before_commit)?;
+            sync_aliases(&mut tx, &user.pool_id, &user.sub, None, &user.attributes).await?;
+            tx.commit().await.map_err(classify)?;
+            Ok(())
+        })
+        .await
     }
 
     async fn user_by_key(
@@ -121,6 +134,61 @@ impl UserStore for SqlStore {
             user_from_row,
         )
         .await
+    }
+
+    async fn user_by_sign_in_name(
+        &self,
+        pool: &UserPoolId,
+        key: &UsernameKey,
+    ) -> Result<Option<User>, StoreError> {
+        // Both halves are primary-key or unique-index lookups; a username wins over an
+        // alias that spells the same.
+        let aliased = USER_COLUMNS
+            .split(',')
+            .map(|column| format!("u.{}", column.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, 0 AS lookup_order FROM users \
+             WHERE pool_id = $1 AND username_key = $2 \
+             UNION ALL \
+             SELECT {aliased}, 1 AS lookup_order FROM user_sign_in_aliases a \
+             JOIN users u ON u.sub = a.user_sub \
+             WHERE a.pool_id = $1 AND a.alias_key = $2 \
+             ORDER BY lookup_order LIMIT 1"
+        );
+        self.fetch_optional(
+            "user_by_sign_in_name",
+            AssertSqlSafe(sql),
+            |q| q.bind(pool.as_str()).bind(key.as_str()),
+            user_from_row,
+        )
+        .await
+    }
+
+    async fn release_sign_in_aliases(
+        &self,
+        pool: &UserPoolId,
+        keys: &[UsernameKey],
+        keep: &Sub,
+    ) -> Result<u64, StoreError> {
+        let mut moved = 0;
+        for key in keys {
+            moved += self
+                .execute(
+                    "release_sign_in_aliases",
+                    Replay::Safe,
+                    "DELETE FROM user_sign_in_aliases \
+                     WHERE pool_id = $1 AND alias_key = $2 AND user_sub <> $3",
+                    |q| {
+                        q.bind(pool.as_str())
+                            .bind(key.as_str())
+                            .bind(keep.to_string())
+                    },
+                )
+                .await?;
+        }
+        Ok(moved)
     }
 
     async fn user_by_sub(&self, sub: &Sub) -> Result<Option<User>, StoreError> {
@@ -179,6 +247,24 @@ impl UserStore for SqlStore {
             user_from_row,
         )
         .await
+    }
+
+    async fn search_users(
+        &self,
+        pool: &UserPoolId,
+        filter: Option<&UserFilter>,
+        after: Option<&UserPageKey>,
+        limit: u32,
+    ) -> Result<Vec<User>, StoreError> {
+        self.search_users_page(pool, filter, after, limit).await
+    }
+
+    async fn explain_user_search(
+        &self,
+        pool: &UserPoolId,
+        filter: &UserFilter,
+    ) -> Result<String, StoreError> {
+        self.explain_search(pool, filter).await
     }
 
     async fn set_password(
@@ -293,13 +379,35 @@ impl UserStore for SqlStore {
         attributes: &UserAttributes,
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        let attributes = attributes_json(attributes)?;
-        self.execute_one(
-            "set_attributes",
-            Replay::Safe,
-            "UPDATE users SET attributes = $1, updated_at = $2 WHERE sub = $3",
-            |q| q.bind(attributes.as_str()).bind(now).bind(sub.to_string()),
-        )
+        let json = &attributes_json(attributes)?;
+        self.retrying("set_attributes", Replay::Safe, || async move {
+            let mut tx = self.pool.begin().await.map_err(before_commit)?;
+            let current: Option<(String, String)> =
+                sqlx::query_as("SELECT pool_id, attributes FROM users WHERE sub = $1")
+                    .bind(sub.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(before_commit)?;
+            let Some((pool_id, before)) = current else {
+                return Ok(false);
+            };
+            let result =
+                sqlx::query("UPDATE users SET attributes = $1, updated_at = $2 WHERE sub = $3")
+                    .bind(json.as_str())
+                    .bind(now)
+                    .bind(sub.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(before_commit)?;
+            if result.rows_affected() == 0 {
+                return Ok(false);
+            }
+            let pool = UserPoolId::parse(&pool_id).map_err(|e| corrupt("pool id", e))?;
+            let before = stored_attributes(&before)?;
+            sync_aliases(&mut tx, &pool, sub, Some(&before), attributes).await?;
+            tx.commit().await.map_err(classify)?;
+            Ok(true)
+        })
         .await
     }
 
@@ -311,18 +419,28 @@ impl UserStore for SqlStore {
         now: UnixSeconds,
     ) -> Result<bool, StoreError> {
         // Attributes are stored as the JSON of a sorted map, so equal sets have equal text.
-        let (attributes, expected) = (attributes_json(attributes)?, attributes_json(expected)?);
-        self.execute_one(
-            "replace_attributes",
-            Replay::Safe,
-            "UPDATE users SET attributes = $1, updated_at = $2 WHERE sub = $3 AND attributes = $4",
-            |q| {
-                q.bind(attributes.as_str())
-                    .bind(now)
-                    .bind(sub.to_string())
-                    .bind(expected.as_str())
-            },
-        )
+        let (json, expected_json) = (&attributes_json(attributes)?, &attributes_json(expected)?);
+        self.retrying("replace_attributes", Replay::Safe, || async move {
+            let mut tx = self.pool.begin().await.map_err(before_commit)?;
+            let pool: Option<(String,)> = sqlx::query_as(
+                "UPDATE users SET attributes = $1, updated_at = $2 \
+                 WHERE sub = $3 AND attributes = $4 RETURNING pool_id",
+            )
+            .bind(json.as_str())
+            .bind(now)
+            .bind(sub.to_string())
+            .bind(expected_json.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(before_commit)?;
+            let Some((pool,)) = pool else {
+                return Ok(false);
+            };
+            let pool = UserPoolId::parse(&pool).map_err(|e| corrupt("pool id", e))?;
+            sync_aliases(&mut tx, &pool, sub, Some(expected), attributes).await?;
+            tx.commit().await.map_err(classify)?;
+            Ok(true)
+        })
         .await
     }
 

@@ -25,6 +25,8 @@ struct Input {
     temporary_password: Option<SecretString>,
     message_action: Option<String>,
     desired_delivery_mediums: Option<Vec<String>>,
+    /// Take a verified e-mail or phone alias over from the user holding it.
+    force_alias_creation: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -85,6 +87,7 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
                 temporary_password,
                 action,
                 mediums,
+                force_alias_creation: input.force_alias_creation.unwrap_or(false),
             },
         )
         .await

@@ -1,9 +1,11 @@
-//! `AdminGetUser`.
+//! `AdminGetUser`: what Cognito shows of a user: `UserAttributes` with `sub`, the status,
+//! `Enabled`, creation and last-modified dates (epoch seconds), and the MFA members Cognito
+//! sends for users who have MFA (none yet, so they are left out as Cognito leaves them out).
 
 use actix_web::HttpResponse;
 use serde::Serialize;
 
-use super::super::shapes::{self, AttributeType};
+use super::super::shapes::{self, AttributeType, MfaSettings};
 use super::super::{failed, input, output};
 use super::UserInPool;
 use crate::auth::Services;
@@ -18,6 +20,8 @@ struct Output {
     user_last_modified_date: i64,
     enabled: bool,
     user_status: &'static str,
+    #[serde(flatten)]
+    mfa: MfaSettings,
 }
 
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
@@ -30,5 +34,6 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         user_last_modified_date: user.updated_at,
         enabled: user.enabled,
         user_status: user.status.as_str(),
+        mfa: shapes::mfa_settings(&user),
     }))
 }

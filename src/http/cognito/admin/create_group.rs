@@ -1,14 +1,14 @@
-//! `CreateGroup`.
+//! `CreateGroup`: a group with its description, precedence and role, each checked against
+//! Cognito's shapes; a taken name is `GroupExistsException`.
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 
 use super::super::shapes::{self, GroupType};
-use super::super::{failed, input, output, required};
-use super::pool;
+use super::super::{failed, input, output};
+use super::{group_name, group_settings, pool};
 use crate::auth::Services;
 use crate::http::error::ApiError;
-use crate::manage::groups::GroupRecord;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -17,6 +17,7 @@ struct Input {
     user_pool_id: Option<String>,
     description: Option<String>,
     precedence: Option<i64>,
+    role_arn: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -27,14 +28,11 @@ struct Output {
 
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
+    let name = group_name(input.group_name)?;
+    let settings = group_settings(input.description, input.precedence, input.role_arn)?;
     let pool = pool(services, input.user_pool_id).await?;
     let group = services
-        .create_group(GroupRecord {
-            pool_id: pool.id.clone(),
-            name: required("groupName", input.group_name)?,
-            description: input.description,
-            precedence: input.precedence,
-        })
+        .create_group(&pool, &name, settings)
         .await
         .map_err(failed)?;
     Ok(output(&Output {

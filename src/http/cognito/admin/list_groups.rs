@@ -1,11 +1,12 @@
-//! `ListGroups` (`Limit` 1–60, opaque `NextToken`).
+//! `ListGroups` (`Limit` 0–60, 0 or left out meaning 60; `NextToken` of the one paging
+//! type, bound to the pool).
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 
 use super::super::shapes::{self, GroupType};
-use super::super::{constraint, failed, input, output};
-use super::{page, pool};
+use super::super::{failed, input, output};
+use super::{page_request, pool};
 use crate::auth::Services;
 use crate::http::error::ApiError;
 
@@ -27,27 +28,14 @@ struct Output {
 
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
+    let request = page_request("limit", input.limit, 0..=60, "nextToken", input.next_token)?;
     let pool = pool(services, input.user_pool_id).await?;
-    let limit = input.limit.unwrap_or(60);
-    if !(1..=60).contains(&limit) {
-        return Err(constraint(
-            "limit",
-            "Member must have value between 1 and 60",
-        ));
-    }
-    let after = page::decode("nextToken", input.next_token.as_deref())?;
-    let mut groups: Vec<_> = services
-        .list_groups(&pool)
+    let page = services
+        .list_groups_page(&pool, &request)
         .await
-        .map_err(failed)?
-        .into_iter()
-        .filter(|g| after.as_deref().is_none_or(|a| g.name.as_str() > a))
-        .collect();
-    let limit = usize::try_from(limit).unwrap_or(60);
-    let next_token = (groups.len() > limit).then(|| page::encode(&groups[limit - 1].name));
-    groups.truncate(limit);
+        .map_err(failed)?;
     Ok(output(&Output {
-        groups: groups.iter().map(shapes::group).collect(),
-        next_token,
+        groups: page.items.iter().map(shapes::group).collect(),
+        next_token: page.next_token,
     }))
 }

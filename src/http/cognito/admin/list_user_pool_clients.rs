@@ -1,11 +1,12 @@
-//! `ListUserPoolClients` with `MaxResults` (1–60) and opaque `NextToken`.
+//! `ListUserPoolClients` with `MaxResults` (1–60, left out meaning 60) and the one paging
+//! type's `NextToken`, bound to the pool.
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 
 use super::super::shapes::UserPoolClientDescription;
-use super::super::{constraint, failed, input, output};
-use super::{page, pool};
+use super::super::{failed, input, output};
+use super::{page_request, pool};
 use crate::auth::Services;
 use crate::http::error::ApiError;
 
@@ -27,28 +28,21 @@ struct Output {
 
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
+    let request = page_request(
+        "maxResults",
+        input.max_results,
+        1..=60,
+        "nextToken",
+        input.next_token,
+    )?;
     let pool = pool(services, input.user_pool_id).await?;
-    let max = input.max_results.unwrap_or(60);
-    if !(1..=60).contains(&max) {
-        return Err(constraint(
-            "maxResults",
-            "Member must have value between 1 and 60",
-        ));
-    }
-    let after = page::decode("nextToken", input.next_token.as_deref())?;
-    let mut clients: Vec<_> = services
-        .list_clients(&pool)
+    let page = services
+        .list_clients_page(&pool, &request)
         .await
-        .map_err(failed)?
-        .into_iter()
-        .filter(|c| after.as_deref().is_none_or(|a| c.id.as_str() > a))
-        .collect();
-    clients.sort_by(|a, b| a.id.cmp(&b.id));
-    let limit = usize::try_from(max).unwrap_or(60);
-    let next_token = (clients.len() > limit).then(|| page::encode(clients[limit - 1].id.as_str()));
-    clients.truncate(limit);
+        .map_err(failed)?;
     Ok(output(&Output {
-        user_pool_clients: clients
+        user_pool_clients: page
+            .items
             .iter()
             .map(|c| UserPoolClientDescription {
                 client_id: c.id.to_string(),
@@ -56,6 +50,6 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
                 client_name: c.name.clone(),
             })
             .collect(),
-        next_token,
+        next_token: page.next_token,
     }))
 }

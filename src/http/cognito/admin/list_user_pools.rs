@@ -1,11 +1,11 @@
-//! `ListUserPools` with `MaxResults` (1–60, required) and opaque `NextToken`.
+//! `ListUserPools` with `MaxResults` (1–60, required) and the one paging type's `NextToken`.
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 
 use super::super::shapes::{self, UserPoolDescriptionType};
-use super::super::{constraint, failed, input, output, required};
-use super::page;
+use super::super::{failed, input, output, required};
+use super::page_request;
 use crate::auth::Services;
 use crate::http::error::ApiError;
 
@@ -27,26 +27,16 @@ struct Output {
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
     let max = required("maxResults", input.max_results)?;
-    if !(1..=60).contains(&max) {
-        return Err(constraint(
-            "maxResults",
-            "Member must have value between 1 and 60",
-        ));
-    }
-    let after = page::decode("nextToken", input.next_token.as_deref())?;
-    let pools = services.list_pools().await.map_err(failed)?;
-    // Pools are few; they are listed by id so pages are stable.
-    let mut remaining: Vec<_> = pools
-        .into_iter()
-        .filter(|p| after.as_deref().is_none_or(|a| p.id.as_str() > a))
-        .collect();
-    remaining.sort_by(|a, b| a.id.cmp(&b.id));
-    let limit = usize::try_from(max).unwrap_or(60);
-    let next_token =
-        (remaining.len() > limit).then(|| page::encode(remaining[limit - 1].id.as_str()));
-    remaining.truncate(limit);
+    let request = page_request(
+        "maxResults",
+        Some(max),
+        1..=60,
+        "nextToken",
+        input.next_token,
+    )?;
+    let page = services.list_pools_page(&request).await.map_err(failed)?;
     Ok(output(&Output {
-        user_pools: remaining.iter().map(shapes::pool_description).collect(),
-        next_token,
+        user_pools: page.items.iter().map(shapes::pool_description).collect(),
+        next_token: page.next_token,
     }))
 }

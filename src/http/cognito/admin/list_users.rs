@@ -1,22 +1,24 @@
-//! `ListUsers` with Cognito's filter grammar (`name = "value"` or `name ^= "prefix"` on
-//! username, email, phone_number, name, given_name, family_name, preferred_username, sub,
-//! cognito:user_status and status) and opaque pagination (`Limit` 0–60, default 60).
+//! `ListUsers`: Cognito's filter grammar (`attribute = "value"`, `attribute ^= "prefix"` on
+//! the fields Cognito searches), `AttributesToGet`, and the one paging type (`Limit` 0–60,
+//! 0 or left out meaning 60; `PaginationToken` bound to the pool and the filter). Each page
+//! is one bounded index range (docs/cognito-compatibility.md, "Lists and paging").
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 
 use super::super::shapes::{self, UserType};
 use super::super::{constraint, failed, input, output};
-use super::{page, pool};
-use crate::auth::Services;
-use crate::domain::user::User;
-use crate::domain::username::UsernameKey;
+use super::{page_request, pool};
+use crate::auth::{AuthError, Services};
+use crate::domain::attributes::validate_name;
+use crate::domain::user_filter::UserFilter;
 use crate::http::error::ApiError;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct Input {
     user_pool_id: Option<String>,
+    attributes_to_get: Option<Vec<String>>,
     limit: Option<i64>,
     pagination_token: Option<String>,
     filter: Option<String>,
@@ -30,148 +32,65 @@ struct Output {
     pagination_token: Option<String>,
 }
 
-const FILTERABLE: &[&str] = &[
-    "username",
-    "email",
-    "phone_number",
-    "name",
-    "given_name",
-    "family_name",
-    "preferred_username",
-    "sub",
-    "cognito:user_status",
-    "status",
-];
-
-#[derive(Debug, PartialEq, Eq)]
-struct Filter {
-    attribute: String,
-    prefix: bool,
-    value: String,
-}
-
-fn parse_filter(raw: &str) -> Result<Option<Filter>, ApiError> {
-    let raw = raw.trim();
-    if raw.is_empty() {
+/// `AttributesToGet`: names of attributes a pool can have (`sub` included).
+fn attributes_to_get(names: Option<Vec<String>>) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(names) = names else {
         return Ok(None);
-    }
-    let invalid = || {
-        constraint(
-            "filter",
-            "Member must look like: attribute = \"value\" or attribute ^= \"prefix\"",
-        )
     };
-    let (attribute, rest, prefix) = match raw.split_once("^=") {
-        Some((attribute, rest)) => (attribute, rest, true),
-        None => {
-            let (attribute, rest) = raw.split_once('=').ok_or_else(invalid)?;
-            (attribute, rest, false)
-        }
-    };
-    let attribute = attribute.trim();
-    let value = rest
-        .trim()
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .ok_or_else(invalid)?;
-    if !FILTERABLE.contains(&attribute) {
+    if names.len() > 100 {
         return Err(constraint(
-            "filter",
-            &format!("{attribute:?} cannot be filtered on"),
+            "attributesToGet",
+            "Member must have length less than or equal to 100",
         ));
     }
-    Ok(Some(Filter {
-        attribute: attribute.to_owned(),
-        prefix,
-        value: value.replace("\\\"", "\""),
-    }))
-}
-
-fn field(user: &User, attribute: &str) -> Option<String> {
-    match attribute {
-        "username" => Some(user.username.clone()),
-        "sub" => Some(user.sub.to_string()),
-        "cognito:user_status" => Some(user.status.as_str().to_owned()),
-        "status" => Some(if user.enabled { "Enabled" } else { "Disabled" }.to_owned()),
-        other => user.attributes.get(other).map(str::to_owned),
+    if names
+        .iter()
+        .any(|n| n != "sub" && validate_name(n).is_err())
+    {
+        return Err(failed(AuthError::InvalidParameter(
+            "One or more requested attributes do not exist.".into(),
+        )));
     }
-}
-
-impl Filter {
-    fn matches(&self, user: &User) -> bool {
-        field(user, &self.attribute).is_some_and(|actual| {
-            if self.prefix {
-                actual.starts_with(&self.value)
-            } else {
-                actual == self.value
-            }
-        })
-    }
+    Ok(Some(names))
 }
 
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
-    let pool = pool(services, input.user_pool_id).await?;
-    let limit = input.limit.unwrap_or(60);
-    if !(0..=60).contains(&limit) {
+    let filter_text = input.filter.unwrap_or_default();
+    if filter_text.chars().count() > 256 {
         return Err(constraint(
-            "limit",
-            "Member must have value between 0 and 60",
+            "filter",
+            "Member must have length less than or equal to 256",
         ));
     }
-    let limit = usize::try_from(if limit == 0 { 60 } else { limit }).unwrap_or(60);
-    let filter = parse_filter(input.filter.as_deref().unwrap_or_default())?;
-    // The token is the last key of the previous page, as the store holds it.
-    let mut after = page::decode("paginationToken", input.pagination_token.as_deref())?
-        .map(UsernameKey::from_stored);
-    // Walk the pool in key order, a batch at a time, until the page is full.
-    let mut users = Vec::new();
-    let mut more = false;
-    'scan: loop {
-        let batch = services
-            .list_users_page(&pool, after.as_ref(), 200)
-            .await
-            .map_err(failed)?;
-        let exhausted = batch.len() < 200;
-        for user in batch {
-            after = Some(user.username_key.clone());
-            if filter.as_ref().is_none_or(|f| f.matches(&user)) {
-                if users.len() == limit {
-                    more = true;
-                    break 'scan;
-                }
-                users.push(user);
+    let filter = UserFilter::parse(&filter_text)
+        .map_err(|e| failed(AuthError::InvalidParameter(e.to_string())))?;
+    let wanted = attributes_to_get(input.attributes_to_get)?;
+    let request = page_request(
+        "limit",
+        input.limit,
+        0..=60,
+        "paginationToken",
+        input.pagination_token,
+    )?;
+    let pool = pool(services, input.user_pool_id).await?;
+    let page = services
+        .search_users(&pool, filter.as_ref(), &request)
+        .await
+        .map_err(failed)?;
+    let users = page
+        .items
+        .iter()
+        .map(|user| {
+            let mut shape = shapes::user(user);
+            if let Some(wanted) = &wanted {
+                shape.attributes.retain(|a| wanted.contains(&a.name));
             }
-        }
-        if exhausted {
-            break;
-        }
-    }
-    let pagination_token = more
-        .then(|| users.last().map(|u| page::encode(u.username_key.as_str())))
-        .flatten();
+            shape
+        })
+        .collect();
     Ok(output(&Output {
-        users: users.iter().map(shapes::user).collect(),
-        pagination_token,
+        users,
+        pagination_token: page.next_token,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn filters_parse() {
-        assert_eq!(parse_filter("").unwrap(), None);
-        let exact = parse_filter("email = \"a@b.c\"").unwrap().unwrap();
-        assert_eq!(
-            (exact.attribute.as_str(), exact.prefix, exact.value.as_str()),
-            ("email", false, "a@b.c")
-        );
-        let prefix = parse_filter("username ^= \"al\"").unwrap().unwrap();
-        assert!(prefix.prefix);
-        assert!(parse_filter("colour = \"red\"").is_err());
-        assert!(parse_filter("email = a@b.c").is_err());
-        assert!(parse_filter("nonsense").is_err());
-    }
 }

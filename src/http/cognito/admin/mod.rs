@@ -1,6 +1,7 @@
 //! The admin operations (SigV4-signed): pools, clients, users and groups. The dispatcher
 //! verifies the signature before any of these run.
 
+pub(super) mod add_custom_attributes;
 pub(super) mod admin_add_user_to_group;
 pub(super) mod admin_confirm_sign_up;
 pub(super) mod admin_create_user;
@@ -20,16 +21,24 @@ pub(super) mod admin_user_global_sign_out;
 pub(super) mod create_group;
 pub(super) mod create_user_pool;
 pub(super) mod create_user_pool_client;
+pub(super) mod delete_group;
 pub(super) mod delete_user_pool;
 pub(super) mod delete_user_pool_client;
 pub(super) mod describe_user_pool;
 pub(super) mod describe_user_pool_client;
+pub(super) mod get_group;
 pub(super) mod list_groups;
+pub(super) mod list_tags_for_resource;
 pub(super) mod list_user_pool_clients;
 pub(super) mod list_user_pools;
 pub(super) mod list_users;
+pub(super) mod list_users_in_group;
 mod pool_config;
 mod pool_messages;
+pub(super) mod sign_in_names;
+pub(super) mod tag_resource;
+pub(super) mod untag_resource;
+pub(super) mod update_group;
 pub(super) mod update_user_pool;
 pub(super) mod update_user_pool_client;
 
@@ -37,10 +46,14 @@ use serde::Deserialize;
 
 use super::{constraint, failed, required, username};
 use crate::auth::{AuthError, Services};
+use crate::domain::group::{check_description, check_group_name, check_precedence, check_role_arn};
 use crate::domain::ids::UserPoolId;
 use crate::domain::pool::UserPool;
+use crate::domain::schema::SchemaError;
 use crate::domain::username::Username;
 use crate::http::error::ApiError;
+use crate::manage::groups::GroupSettings;
+use crate::manage::paging::{DEFAULT_PAGE_SIZE, PageRequest};
 
 /// The pool a request names; a malformed or unknown id is `ResourceNotFoundException`.
 pub(super) async fn pool(services: &Services, raw: Option<String>) -> Result<UserPool, ApiError> {
@@ -62,6 +75,47 @@ pub(super) async fn pool(services: &Services, raw: Option<String>) -> Result<Use
         .await
         .map_err(failed)?
         .ok_or_else(not_found)
+}
+
+/// A schema refused: a malformed member in AWS's validation wording, anything else as
+/// Cognito words it; both are `InvalidParameterException`.
+pub(super) fn schema_error(error: SchemaError) -> ApiError {
+    match error {
+        SchemaError::Member { member, rule } => constraint(&member, &rule),
+        SchemaError::Invalid(message) => failed(AuthError::InvalidParameter(message)),
+    }
+}
+
+/// The pool a tagging request names by its ARN
+/// (`arn:aws:cognito-idp:<region>:<account>:userpool/<id>`); a malformed ARN is
+/// `InvalidParameterException`, an unknown pool `ResourceNotFoundException`.
+pub(super) async fn pool_by_arn(
+    services: &Services,
+    raw: Option<String>,
+) -> Result<UserPool, ApiError> {
+    let raw = required("resourceArn", raw)?;
+    let length = raw.chars().count();
+    let id = raw
+        .strip_prefix("arn:aws:cognito-idp:")
+        .and_then(|rest| rest.split_once(":userpool/"))
+        .filter(|_| (20..=2048).contains(&length))
+        .and_then(|(_, id)| UserPoolId::parse(id).ok())
+        .ok_or_else(|| {
+            constraint(
+                "resourceArn",
+                "Member must satisfy regular expression pattern: \
+                 arn:[\\w+=/,.@-]+:[\\w+=/,.@-]+:([\\w+=/,.@-]*)?:[0-9]+:[\\w+=/,.@-]+(:[\\w+=/,.@-]+)?(:[\\w+=/,.@-]+)?",
+            )
+        })?;
+    services
+        .pool_by_id(&id)
+        .await
+        .map_err(failed)?
+        .ok_or_else(|| {
+            failed(AuthError::ResourceNotFound(format!(
+                "User pool {id} does not exist."
+            )))
+        })
 }
 
 /// Input naming a user of a pool.
@@ -102,34 +156,95 @@ impl GroupMembership {
             username: self.username,
         };
         let (pool, name) = user.resolve(services).await?;
-        let group = required("groupName", self.group_name)?;
+        let group = group_name(self.group_name)?;
         Ok((pool, name, group))
     }
 }
 
-/// Opaque pagination tokens: the last key of the previous page, base64url. Never empty.
-pub(super) mod page {
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-    use crate::http::cognito::constraint;
-    use crate::http::error::ApiError;
-
-    pub fn encode(key: &str) -> String {
-        URL_SAFE_NO_PAD.encode(key)
+/// A list operation's page size (`Limit` or `MaxResults`, within Cognito's `range` for
+/// that operation; left out, 60) and its page token, as the one paging type takes them
+/// (docs/cognito-compatibility.md, "Lists and paging").
+pub(super) fn page_request(
+    limit_member: &str,
+    limit: Option<i64>,
+    range: std::ops::RangeInclusive<i64>,
+    token_member: &str,
+    token: Option<String>,
+) -> Result<PageRequest, ApiError> {
+    let limit = limit.unwrap_or(i64::from(DEFAULT_PAGE_SIZE));
+    if limit < *range.start() {
+        return Err(constraint(
+            limit_member,
+            &format!(
+                "Member must have value greater than or equal to {}",
+                range.start()
+            ),
+        ));
     }
-
-    pub fn decode(member: &str, token: Option<&str>) -> Result<Option<String>, ApiError> {
-        token
-            .map(|t| {
-                URL_SAFE_NO_PAD
-                    .decode(t)
-                    .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok())
-                    .ok_or_else(|| {
-                        constraint(member, "Member must be a token from a previous page")
-                    })
-            })
-            .transpose()
+    if limit > *range.end() {
+        return Err(constraint(
+            limit_member,
+            &format!(
+                "Member must have value less than or equal to {}",
+                range.end()
+            ),
+        ));
     }
+    if let Some(token) = &token
+        && (token.is_empty() || token.len() > 131_072 || token.contains(char::is_whitespace))
+    {
+        return Err(constraint(
+            token_member,
+            "Member must satisfy regular expression pattern: [\\S]+",
+        ));
+    }
+    Ok(PageRequest {
+        limit: u32::try_from(limit).unwrap_or(DEFAULT_PAGE_SIZE),
+        token,
+    })
+}
+
+/// A group name as Cognito's `GroupNameType` allows it.
+pub(super) fn group_name(raw: Option<String>) -> Result<String, ApiError> {
+    let name = required("groupName", raw)?;
+    check_group_name(&name).map_err(|rule| constraint("groupName", rule))?;
+    Ok(name)
+}
+
+/// Input naming a group of a pool.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GroupInPool {
+    pub user_pool_id: Option<String>,
+    pub group_name: Option<String>,
+}
+
+impl GroupInPool {
+    pub(super) async fn resolve(self, services: &Services) -> Result<(UserPool, String), ApiError> {
+        let pool = pool(services, self.user_pool_id).await?;
+        Ok((pool, group_name(self.group_name)?))
+    }
+}
+
+/// `Description`, `Precedence` and `RoleArn` of `CreateGroup` and `UpdateGroup`, checked
+/// against Cognito's shapes.
+pub(super) fn group_settings(
+    description: Option<String>,
+    precedence: Option<i64>,
+    role_arn: Option<String>,
+) -> Result<GroupSettings, ApiError> {
+    if let Some(description) = &description {
+        check_description(description).map_err(|rule| constraint("description", rule))?;
+    }
+    if let Some(precedence) = precedence {
+        check_precedence(precedence).map_err(|rule| constraint("precedence", rule))?;
+    }
+    if let Some(role_arn) = &role_arn {
+        check_role_arn(role_arn).map_err(|rule| constraint("roleArn", rule))?;
+    }
+    Ok(GroupSettings {
+        description,
+        precedence,
+        role_arn,
+    })
 }
