@@ -318,7 +318,9 @@ def allow_self_sign_up():
     so the admin call needs no signature)."""
     client = Client(int(KNOBS["PORT"]))
     status, data = cognito(client, "UpdateUserPool", {
-        "UserPoolId": POOL_ID, "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": False}})
+        "UserPoolId": POOL_ID, "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": False},
+        # UpdateUserPool resets what it leaves out; keep sending codes as the seeded pool does.
+        "AutoVerifiedAttributes": ["email", "phone_number"]})
     client.close()
     if status != 200:
         raise RuntimeError(f"UpdateUserPool (self sign-up on) failed: {status} {data[:200]}")

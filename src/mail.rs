@@ -104,7 +104,14 @@ mod tests {
         let mail = OutgoingMail {
             from: "no-reply@localhost".into(),
             to: "not an address".into(),
-            content: MessageContent::render(MessageKind::SignUpCode, "u", "123456"),
+            content: MessageContent::render(
+                &crate::domain::pool::PoolSettings::default().message_template(
+                    MessageKind::SignUpCode,
+                    crate::domain::message::Medium::Email,
+                ),
+                "u",
+                "123456",
+            ),
         };
         assert!(matches!(message(&mail), Err(SendFailure::Permanent(_))));
     }

@@ -24,11 +24,11 @@ use gatehouse::domain::username::UsernameKey;
 use gatehouse::store::MfaStore;
 use gatehouse::store::sql::{ConnectOptions, MigrateError};
 use gatehouse::store::{
-    ChallengeRecord, CodeAttempt, CodePurpose, ConfirmationCodeRecord, GroupRecord, GroupStore,
-    HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession, OutboxFilter,
-    OutboxRecord, OutboxState, OutboxStore, PoolStore, Reservation, Revocation, Rotation,
-    SessionStore, SigningKeyRecord, SqlStore, SrpChallengeRecord, SrpChallengeStore, Store,
-    StoreError, UserStore,
+    ChallengeRecord, CodeAttempt, CodePurpose, CodeSpend, ConfirmationCodeRecord, GroupRecord,
+    GroupStore, HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession,
+    OutboxFilter, OutboxRecord, OutboxState, OutboxStore, PoolStore, Reservation, Revocation,
+    Rotation, SessionStore, SigningKeyRecord, SqlStore, SrpChallengeRecord, SrpChallengeStore,
+    Store, StoreError, UserStore,
 };
 use support::{Db, TestDatabase};
 
@@ -125,6 +125,7 @@ async fn populated(backend: Db) -> (Arc<SqlStore>, TestDatabase, UserPool, AppCl
 }
 
 on_both_backends!(
+    totp_secrets_are_activated_once_and_each_step_is_taken_once,
     srp_challenges_are_taken_exactly_once_and_only_in_time,
     migrations_apply_once_and_the_schema_is_current,
     concurrent_migrations_apply_each_version_once,
@@ -148,6 +149,8 @@ on_both_backends!(
     concurrent_reservations_pass_the_lock_no_more_than_the_free_failures,
     reservations_respect_the_quiet_window_and_are_cleared,
     concurrent_code_attempts_see_the_code_at_most_five_times,
+    concurrent_code_requests_count_exactly_the_cap,
+    spending_a_code_with_an_attribute_write_is_all_or_nothing,
     codes_of_different_purposes_are_separate_and_a_reset_spends_its_code,
     concurrent_claims_lease_each_message_to_one_worker,
     only_one_active_key_per_pool_and_purpose,
@@ -163,7 +166,6 @@ on_both_backends!(
     resealing_a_key_is_compare_and_set,
     idle_connections_are_closed_after_the_idle_timeout,
     a_refresh_context_is_the_token_with_its_session_user_client_pool_and_groups,
-    totp_secrets_are_activated_once_and_each_step_is_taken_once,
     sign_in_aliases_follow_attributes_and_belong_to_one_user,
 );
 
@@ -1411,6 +1413,7 @@ async fn concurrent_code_attempts_see_the_code_at_most_five_times(backend: Db) {
         code_encrypted: "sealed".into(),
         expires_at: NOW + 100,
         failed_attempts: 0,
+        pending_value: None,
     };
     store.put_confirmation_code(&code, NOW).await.unwrap();
     let sub = alice.sub;
@@ -1482,6 +1485,7 @@ async fn codes_of_different_purposes_are_separate_and_a_reset_spends_its_code(ba
         code_encrypted: sealed.into(),
         expires_at: NOW + 100,
         failed_attempts: 0,
+        pending_value: None,
     };
     store
         .put_confirmation_code(&code(CodePurpose::SignUp, "sign-up"), NOW)
@@ -2318,86 +2322,142 @@ async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_gr
     assert!(store.refresh_context(&h("a1")).await.unwrap().is_none());
 }
 
-async fn totp_secrets_are_activated_once_and_each_step_is_taken_once(backend: Db) {
-    let (store, _db, _pool, _client, alice) = populated(backend).await;
-    assert_eq!(store.mfa_of(&alice.sub).await.unwrap(), None);
-    // Nothing to take or prefer before a secret is verified.
-    assert!(!store.use_totp_step(&alice.sub, 5, NOW).await.unwrap());
+async fn concurrent_code_requests_count_exactly_the_cap(backend: Db) {
+    let (store, _db, _, _, alice) = populated(backend).await;
+    let sub = alice.sub;
+    let requests = (0..50).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .count_code_request(&sub, CodePurpose::ResetPassword, 5, 3_600, NOW)
+                .await
+                .unwrap()
+        })
+    });
+    let admitted = futures_util::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|admitted| *admitted)
+        .count();
+    assert_eq!(admitted, 5);
+    // Another purpose has its own count; the window's end starts the count again.
     assert!(
-        !store
-            .set_totp_preference(&alice.sub, Some(true), None, NOW)
+        store
+            .count_code_request(&sub, CodePurpose::SignUp, 5, 3_600, NOW)
             .await
             .unwrap()
     );
-    store
-        .put_pending_totp(&alice.sub, "sealed-1", NOW)
-        .await
-        .unwrap();
-    store
-        .put_pending_totp(&alice.sub, "sealed-2", NOW)
-        .await
-        .unwrap();
-    // Only the pending secret activates, once.
     assert!(
         !store
-            .activate_totp(&alice.sub, "sealed-1", 10, Some("phone"), NOW)
+            .count_code_request(&sub, CodePurpose::ResetPassword, 5, 3_600, NOW + 3_599)
             .await
             .unwrap()
     );
     assert!(
         store
-            .activate_totp(&alice.sub, "sealed-2", 10, Some("phone"), NOW)
+            .count_code_request(&sub, CodePurpose::ResetPassword, 5, 3_600, NOW + 3_600)
             .await
             .unwrap()
     );
-    assert!(
-        !store
-            .activate_totp(&alice.sub, "sealed-2", 11, None, NOW)
-            .await
-            .unwrap()
-    );
-    let record = store.mfa_of(&alice.sub).await.unwrap().unwrap();
-    assert_eq!(record.totp_secret.as_deref(), Some("sealed-2"));
-    assert_eq!(record.pending_totp_secret, None);
-    assert_eq!(record.totp_device_name.as_deref(), Some("phone"));
-    assert!(record.totp_enabled && !record.totp_preferred);
-    assert_eq!(record.last_totp_step, 10);
-    // The verifying step and earlier ones are spent; of 20 concurrent takes of a later one,
-    // exactly one wins.
-    assert!(!store.use_totp_step(&alice.sub, 10, NOW).await.unwrap());
-    assert!(!store.use_totp_step(&alice.sub, 9, NOW).await.unwrap());
-    let takes =
-        futures_util::future::join_all((0..20).map(|_| store.use_totp_step(&alice.sub, 11, NOW)))
-            .await;
+}
+
+async fn spending_a_code_with_an_attribute_write_is_all_or_nothing(backend: Db) {
+    let (store, _db, _, _, alice) = populated(backend).await;
+    let code = ConfirmationCodeRecord {
+        user_sub: alice.sub,
+        purpose: CodePurpose::VerifyEmail,
+        code_encrypted: "sealed".into(),
+        expires_at: NOW + 100,
+        failed_attempts: 0,
+        pending_value: Some("new@example.com".into()),
+    };
+    store.put_confirmation_code(&code, NOW).await.unwrap();
     assert_eq!(
-        takes.into_iter().filter(|t| *t.as_ref().unwrap()).count(),
-        1
-    );
-    // A new association waits beside the verified secret without replacing it.
-    store
-        .put_pending_totp(&alice.sub, "sealed-3", NOW)
-        .await
-        .unwrap();
-    let record = store.mfa_of(&alice.sub).await.unwrap().unwrap();
-    assert_eq!(record.totp_secret.as_deref(), Some("sealed-2"));
-    assert_eq!(record.pending_totp_secret.as_deref(), Some("sealed-3"));
-    assert!(
         store
-            .set_totp_preference(&alice.sub, None, Some(true), NOW)
+            .confirmation_code(&alice.sub, CodePurpose::VerifyEmail)
             .await
             .unwrap()
+            .unwrap()
+            .pending_value
+            .as_deref(),
+        Some("new@example.com")
+    );
+    let original = alice.attributes.clone();
+    let mut verified = original.clone();
+    verified.merge(
+        UserAttributes::parse(BTreeMap::from([
+            ("email".to_owned(), "new@example.com".to_owned()),
+            ("email_verified".to_owned(), "true".to_owned()),
+        ]))
+        .unwrap(),
+    );
+    // Decided on stale attributes: nothing written, and the code is kept.
+    assert_eq!(
+        store
+            .spend_code_and_replace_attributes(
+                &alice.sub,
+                CodePurpose::VerifyEmail,
+                &verified,
+                &verified,
+                NOW
+            )
+            .await
+            .unwrap(),
+        CodeSpend::AttributesChanged
     );
     assert!(
         store
-            .set_totp_preference(&alice.sub, Some(false), Some(false), NOW)
+            .confirmation_code(&alice.sub, CodePurpose::VerifyEmail)
             .await
             .unwrap()
+            .is_some()
     );
-    let record = store.mfa_of(&alice.sub).await.unwrap().unwrap();
-    assert!(!record.totp_enabled && !record.totp_preferred);
-    // Deleting the user deletes the row.
-    store.delete_user(&alice.sub).await.unwrap();
-    assert_eq!(store.mfa_of(&alice.sub).await.unwrap(), None);
+    assert_eq!(
+        store
+            .spend_code_and_replace_attributes(
+                &alice.sub,
+                CodePurpose::VerifyEmail,
+                &original,
+                &verified,
+                NOW + 1
+            )
+            .await
+            .unwrap(),
+        CodeSpend::Done
+    );
+    let stored = store.user_by_sub(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(stored.attributes, verified);
+    assert!(
+        store
+            .confirmation_code(&alice.sub, CodePurpose::VerifyEmail)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Spent: a second use finds no code and writes nothing.
+    assert_eq!(
+        store
+            .spend_code_and_replace_attributes(
+                &alice.sub,
+                CodePurpose::VerifyEmail,
+                &verified,
+                &original,
+                NOW + 2
+            )
+            .await
+            .unwrap(),
+        CodeSpend::CodeGone
+    );
+    assert_eq!(
+        store
+            .user_by_sub(&alice.sub)
+            .await
+            .unwrap()
+            .unwrap()
+            .attributes,
+        verified
+    );
 }
 
 /// Attributes from name-value pairs.
@@ -2505,4 +2565,86 @@ async fn sign_in_aliases_follow_attributes_and_belong_to_one_user(backend: Db) {
     assert_eq!(found("shadow@example.com").await.as_deref(), Some("shadow"));
     store.delete_user(&shadow.sub).await.unwrap();
     assert_eq!(found("shadow@example.com").await, None);
+}
+
+async fn totp_secrets_are_activated_once_and_each_step_is_taken_once(backend: Db) {
+    let (store, _db, _pool, _client, alice) = populated(backend).await;
+    assert_eq!(store.mfa_of(&alice.sub).await.unwrap(), None);
+    // Nothing to take or prefer before a secret is verified.
+    assert!(!store.use_totp_step(&alice.sub, 5, NOW).await.unwrap());
+    assert!(
+        !store
+            .set_totp_preference(&alice.sub, Some(true), None, NOW)
+            .await
+            .unwrap()
+    );
+    store
+        .put_pending_totp(&alice.sub, "sealed-1", NOW)
+        .await
+        .unwrap();
+    store
+        .put_pending_totp(&alice.sub, "sealed-2", NOW)
+        .await
+        .unwrap();
+    // Only the pending secret activates, once.
+    assert!(
+        !store
+            .activate_totp(&alice.sub, "sealed-1", 10, Some("phone"), NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .activate_totp(&alice.sub, "sealed-2", 10, Some("phone"), NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .activate_totp(&alice.sub, "sealed-2", 11, None, NOW)
+            .await
+            .unwrap()
+    );
+    let record = store.mfa_of(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(record.totp_secret.as_deref(), Some("sealed-2"));
+    assert_eq!(record.pending_totp_secret, None);
+    assert_eq!(record.totp_device_name.as_deref(), Some("phone"));
+    assert!(record.totp_enabled && !record.totp_preferred);
+    assert_eq!(record.last_totp_step, 10);
+    // The verifying step and earlier ones are spent; of 20 concurrent takes of a later one,
+    // exactly one wins.
+    assert!(!store.use_totp_step(&alice.sub, 10, NOW).await.unwrap());
+    assert!(!store.use_totp_step(&alice.sub, 9, NOW).await.unwrap());
+    let takes =
+        futures_util::future::join_all((0..20).map(|_| store.use_totp_step(&alice.sub, 11, NOW)))
+            .await;
+    assert_eq!(
+        takes.into_iter().filter(|t| *t.as_ref().unwrap()).count(),
+        1
+    );
+    // A new association waits beside the verified secret without replacing it.
+    store
+        .put_pending_totp(&alice.sub, "sealed-3", NOW)
+        .await
+        .unwrap();
+    let record = store.mfa_of(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(record.totp_secret.as_deref(), Some("sealed-2"));
+    assert_eq!(record.pending_totp_secret.as_deref(), Some("sealed-3"));
+    assert!(
+        store
+            .set_totp_preference(&alice.sub, None, Some(true), NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .set_totp_preference(&alice.sub, Some(false), Some(false), NOW)
+            .await
+            .unwrap()
+    );
+    let record = store.mfa_of(&alice.sub).await.unwrap().unwrap();
+    assert!(!record.totp_enabled && !record.totp_preferred);
+    // Deleting the user deletes the row.
+    store.delete_user(&alice.sub).await.unwrap();
+    assert_eq!(store.mfa_of(&alice.sub).await.unwrap(), None);
 }

@@ -16,6 +16,13 @@ use crate::store::{CodeAttempt, CodePurpose, ConfirmationCodeRecord};
 /// this is also the number of wrong guesses allowed).
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
 
+/// Codes a user may ask for, per purpose, in one window: `ForgotPassword`,
+/// `ResendConfirmationCode` and `GetUserAttributeVerificationCode` each start a fresh code with
+/// fresh guesses, so without a cap guessing could go on for ever by asking again. Five
+/// requests an hour bound it to 25 guesses an hour at a million codes (docs/security.md).
+pub const MAX_CODE_REQUESTS: i64 = 5;
+pub const CODE_REQUEST_WINDOW_SECONDS: i64 = 3_600;
+
 /// What a stored code is bound to: sign-up codes to the user (as version 1 stored them),
 /// others to the user and the purpose, so a code cannot be moved from one purpose to another;
 /// a verification code also to the address or number it was sent to (`bound_to`), so it
@@ -41,17 +48,19 @@ impl Services {
         purpose: CodePurpose,
         validity_seconds: i64,
     ) -> Result<SecretString, AuthError> {
-        self.issue_bound_code(user, purpose, validity_seconds, None)
+        self.issue_bound_code(user, purpose, validity_seconds, None, false)
             .await
     }
 
-    /// [`Self::issue_code`] for a code that is good only for `bound_to` (see `context`).
+    /// [`Self::issue_code`] for a code that is good only for `bound_to` (see `context`); with
+    /// `pending`, `bound_to` is a new value that waits for this code and is stored with it.
     pub(crate) async fn issue_bound_code(
         &self,
         user: &User,
         purpose: CodePurpose,
         validity_seconds: i64,
         bound_to: Option<&str>,
+        pending: bool,
     ) -> Result<SecretString, AuthError> {
         let mut bytes = [0u8; 4];
         SysRng
@@ -71,11 +80,38 @@ impl Services {
                     code_encrypted,
                     expires_at: now + validity_seconds,
                     failed_attempts: 0,
+                    pending_value: bound_to.filter(|_| pending).map(str::to_owned),
                 },
                 now,
             )
             .await?;
         Ok(secret(&code))
+    }
+
+    /// Counts a request for a code of `purpose` against the user's cap: Ok while within it,
+    /// `LimitExceededException` once the window's requests are spent (nothing is counted then,
+    /// and no code replaces the live one).
+    pub(crate) async fn admit_code_request(
+        &self,
+        user: &User,
+        purpose: CodePurpose,
+    ) -> Result<(), AuthError> {
+        if self
+            .store
+            .count_code_request(
+                &user.sub,
+                purpose,
+                MAX_CODE_REQUESTS,
+                CODE_REQUEST_WINDOW_SECONDS,
+                self.clock.now(),
+            )
+            .await?
+        {
+            Ok(())
+        } else {
+            tracing::info!(sub = %user.sub, purpose = purpose.as_str(), "code request refused: the user's requests for this window are spent");
+            Err(AuthError::LimitExceeded)
+        }
     }
 
     /// Counts one guess at the user's code and compares it: Ok when it is right (the caller
@@ -121,6 +157,45 @@ impl Services {
         .into();
         if matches {
             Ok(())
+        } else {
+            Err(AuthError::CodeMismatch)
+        }
+    }
+
+    /// [`Self::check_code`] for an attribute verification code: bound to the value waiting
+    /// for it when there is one, else to `current` (the value the attribute holds). Ok with
+    /// the waiting value, if any, when the guess is right.
+    pub(crate) async fn check_verification_code(
+        &self,
+        user: &User,
+        purpose: CodePurpose,
+        guess: &SecretString,
+        current: Option<&str>,
+    ) -> Result<Option<String>, AuthError> {
+        let now = self.clock.now();
+        let record = match self
+            .store
+            .take_code_attempt(&user.sub, purpose, MAX_CODE_ATTEMPTS, now)
+            .await?
+        {
+            CodeAttempt::Granted(record) => record,
+            CodeAttempt::Exhausted => return Err(AuthError::LimitExceeded),
+            CodeAttempt::Missing => return Err(AuthError::ExpiredCode),
+        };
+        let Some(bound) = record.pending_value.as_deref().or(current) else {
+            return Err(AuthError::ExpiredCode);
+        };
+        // A code sealed for another value does not open: it is no code for this one.
+        let expected = self
+            .decrypt_code(&record, Some(bound))
+            .map_err(|_| AuthError::ExpiredCode)?;
+        let matches: bool = subtle::ConstantTimeEq::ct_eq(
+            expected.expose_secret().as_bytes(),
+            guess.expose_secret().as_bytes(),
+        )
+        .into();
+        if matches {
+            Ok(record.pending_value)
         } else {
             Err(AuthError::CodeMismatch)
         }

@@ -14,7 +14,7 @@ use super::sign_up::simulated_delivery;
 use super::{AuthError, NotAuthorized, Services};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::ids::ClientId;
-use crate::domain::message::{Medium, MessageContent, MessageKind};
+use crate::domain::message::{Medium, MessageKind};
 use crate::domain::pool::UserPool;
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::{User, UserStatus};
@@ -59,17 +59,12 @@ impl Services {
                 RESET_CODE_VALIDITY_SECONDS,
             )
             .await?;
-        let content = MessageContent::render(
+        self.send_message(
+            pool,
+            (medium, &destination),
             MessageKind::ResetPasswordCode,
             &user.username,
             code.expose_secret(),
-        );
-        self.queue_message(
-            pool,
-            medium,
-            &destination,
-            MessageKind::ResetPasswordCode,
-            &content,
         )
         .await
     }
@@ -105,6 +100,14 @@ impl Services {
         let Some(destination) = reset_destination(&user.attributes) else {
             return refuse(AuthError::InvalidParameter(NO_VERIFIED_DESTINATION.into()));
         };
+        // Over the cap, an existing user would get an answer an unknown one never gets: with
+        // existence errors prevented it is the simulated delivery, and nothing is sent.
+        if let Err(limit) = self
+            .admit_code_request(&user, CodePurpose::ResetPassword)
+            .await
+        {
+            return refuse(limit);
+        }
         let delivery = self.send_reset_code(&pool, &user, destination).await?;
         AuditEvent::for_user("password_reset_code_sent", &pool.id, &user).emit();
         Ok(delivery)

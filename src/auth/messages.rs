@@ -114,6 +114,22 @@ fn binding(id: &str, pool: &UserPoolId, medium: &str, destination: &str) -> Stri
 }
 
 impl Services {
+    /// Renders a message of `kind` from the pool's template for `medium` (with `username` and
+    /// `code` filled in) and writes it to the outbox for `destination`.
+    pub(crate) async fn send_message(
+        &self,
+        pool: &UserPool,
+        (medium, destination): (Medium, &str),
+        kind: MessageKind,
+        username: &str,
+        code: &str,
+    ) -> Result<CodeDelivery, AuthError> {
+        let template = pool.settings.message_template(kind, medium);
+        let content = MessageContent::render(&template, username, code);
+        self.queue_message(pool, medium, destination, kind, &content)
+            .await
+    }
+
     /// Writes a message for `destination` to the outbox. E-mail waits there for the delivery
     /// worker when SMTP is configured; otherwise, and for SMS, it is held.
     pub(crate) async fn queue_message(

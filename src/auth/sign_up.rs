@@ -1,7 +1,8 @@
 //! Self-service sign-up: `SignUp` creates an `UNCONFIRMED` user and a six-digit code;
 //! `ConfirmSignUp` spends the code. The code (single use, 24 hours, five wrong guesses) is
 //! sent through the outbox (`messages.rs`) to the user's e-mail address, or by SMS to their
-//! phone number when they have no address; it is never logged. An operator can read it with
+//! phone number when they have no address, among the attributes the pool auto-verifies
+//! (`AutoVerifiedAttributes`); it is never logged. An operator can read it with
 //! `gatehouse user confirmation-code`.
 //!
 //! `SignUp` answers `UsernameExistsException` for a taken name, as Cognito does: the one
@@ -16,8 +17,9 @@ use super::{AuthError, NotAuthorized, Services};
 use crate::domain::app_client::AppClient;
 use crate::domain::attribute_access::{Writer, apply_write};
 use crate::domain::attributes::UserAttributes;
+use crate::domain::contact_verification::AutoVerifiedAttributes;
 use crate::domain::ids::{ClientId, Sub};
-use crate::domain::message::{Medium, MessageContent, MessageKind};
+use crate::domain::message::{Medium, MessageKind};
 use crate::domain::pool::UserPool;
 use crate::domain::schema::Moment;
 use crate::domain::secret::{ExposeSecret, SecretString};
@@ -42,14 +44,20 @@ pub struct SignedUp {
     pub delivery: Option<CodeDelivery>,
 }
 
-/// Where a user's codes go: their e-mail address, else their phone number by SMS.
-pub(crate) fn code_destination(attributes: &UserAttributes) -> Option<(Medium, String)> {
-    if let Some(email) = attributes.get("email") {
-        return Some((Medium::Email, email.to_owned()));
-    }
-    attributes
-        .get("phone_number")
-        .map(|phone| (Medium::Sms, phone.to_owned()))
+/// Where a user's sign-up code goes: among the pool's auto-verified attributes, their e-mail
+/// address, else their phone number by SMS; nowhere when the pool verifies neither they have.
+pub(crate) fn code_destination(
+    attributes: &UserAttributes,
+    auto_verified: &AutoVerifiedAttributes,
+) -> Option<(Medium, String)> {
+    [Medium::Email, Medium::Sms]
+        .into_iter()
+        .filter(|medium| auto_verified.contains(medium.attribute()))
+        .find_map(|medium| {
+            attributes
+                .get(medium.attribute())
+                .map(|value| (medium, value.to_owned()))
+        })
 }
 
 impl Services {
@@ -138,22 +146,19 @@ impl Services {
         let code = self
             .issue_code(user, CodePurpose::SignUp, CODE_VALIDITY_SECONDS)
             .await?;
-        let Some((medium, destination)) = code_destination(&user.attributes) else {
-            tracing::info!(pool = %pool.id, sub = %user.sub, "sign-up code stored; the user has no address to send it to");
+        let Some((medium, destination)) =
+            code_destination(&user.attributes, &pool.settings.auto_verified_attributes)
+        else {
+            tracing::info!(pool = %pool.id, sub = %user.sub, "sign-up code stored; the user has no address the pool verifies to send it to");
             return Ok(None);
         };
-        let content = MessageContent::render(
-            MessageKind::SignUpCode,
-            &user.username,
-            code.expose_secret(),
-        );
         let delivery = self
-            .queue_message(
+            .send_message(
                 pool,
-                medium,
-                &destination,
+                (medium, &destination),
                 MessageKind::SignUpCode,
-                &content,
+                &user.username,
+                code.expose_secret(),
             )
             .await?;
         Ok(Some(delivery))
@@ -195,7 +200,7 @@ impl Services {
         // The address the code went to becomes verified, and so perhaps a sign-in alias:
         // refused before anything changes if another user holds it (Cognito's
         // AliasExistsException), unless the caller asked to take it over.
-        let verified = verified_by_code(&user);
+        let verified = verified_by_code(&user, &pool.settings.auto_verified_attributes);
         if force_alias_creation {
             self.force_aliases(&pool, &user.sub, &verified).await?;
         } else {
@@ -204,7 +209,7 @@ impl Services {
         if !self.store.confirm_user(&user.sub, self.clock.now()).await? {
             return Err(AuthError::ExpiredCode);
         }
-        self.mark_code_destination_verified(&user).await?;
+        self.mark_code_destination_verified(&pool, &user).await?;
         tracing::info!(pool = %pool.id, sub = %user.sub, "sign-up confirmed");
         Ok(())
     }
@@ -230,8 +235,14 @@ impl Services {
 
     /// The code came back, so the address or number it was sent to is the user's: its
     /// `*_verified` flag is set, as Cognito does for the attribute it verified.
-    async fn mark_code_destination_verified(&self, user: &User) -> Result<(), AuthError> {
-        let Some((medium, destination)) = code_destination(&user.attributes) else {
+    async fn mark_code_destination_verified(
+        &self,
+        pool: &UserPool,
+        user: &User,
+    ) -> Result<(), AuthError> {
+        let Some((medium, destination)) =
+            code_destination(&user.attributes, &pool.settings.auto_verified_attributes)
+        else {
             return Ok(());
         };
         let flag = format!("{}_verified", medium.attribute());
@@ -262,7 +273,15 @@ impl Services {
         let user = self.user_by_sign_in_name(&pool, username).await?;
         match user {
             Some(user) if user.status == UserStatus::Unconfirmed => {
-                self.issue_confirmation_code(&pool, &user).await
+                // Over the cap, an existing user would get an answer an unknown one never
+                // gets: with existence errors prevented it is the simulated delivery.
+                match self.admit_code_request(&user, CodePurpose::SignUp).await {
+                    Ok(()) => self.issue_confirmation_code(&pool, &user).await,
+                    Err(AuthError::LimitExceeded) if hiding => {
+                        Ok(Some(simulated_delivery(username)))
+                    }
+                    Err(error) => Err(error),
+                }
             }
             _ if hiding => Ok(Some(simulated_delivery(username))),
             None => Err(AuthError::UserNotFound),
@@ -306,9 +325,9 @@ impl Services {
 }
 
 /// The user's attributes once the address or number their sign-up code went to is verified.
-fn verified_by_code(user: &User) -> UserAttributes {
+fn verified_by_code(user: &User, auto_verified: &AutoVerifiedAttributes) -> UserAttributes {
     let mut attributes = user.attributes.clone();
-    if let Some((medium, _)) = code_destination(&user.attributes) {
+    if let Some((medium, _)) = code_destination(&user.attributes, auto_verified) {
         attributes.set(&format!("{}_verified", medium.attribute()), "true");
     }
     attributes

@@ -1,7 +1,8 @@
 //! `UpdateUserAttributes` and `DeleteUserAttributes`: a signed-in user changes their own
 //! attributes, within what the app client their access token was issued to may write. A
-//! changed e-mail address or phone number stays unverified and is sent a code
-//! (`verify_attribute.rs`).
+//! changed e-mail address or phone number stays unverified and is sent a code when the pool
+//! auto-verifies it, or, when the pool requires verification before update, keeps its old
+//! value in force until the new one's code comes back (`verify_attribute.rs`).
 
 use crate::domain::attribute_access::{WriteRefused, Writer, apply_delete, apply_write};
 use crate::domain::attributes::{UserAttributes, validate_name};
@@ -27,13 +28,14 @@ impl Services {
         let caller = self.authenticate_access_token(access_token).await?;
         let writer = Writer::User(&caller.client.settings);
         let schema = caller.pool.settings.schema();
-        self.change_attributes(&caller.user, |current| {
-            apply_write(writer, &schema, Moment::Update, current, changes)
-        })
-        .await
-        .map_err(|e| audit_refusal(UPDATED, &caller, e))?;
+        let held = self
+            .change_attributes_holding(&caller.pool, &caller.user, changes, |current| {
+                apply_write(writer, &schema, Moment::Update, current, changes)
+            })
+            .await
+            .map_err(|e| audit_refusal(UPDATED, &caller, e))?;
         audit(UPDATED, &caller, Outcome::Success).emit();
-        self.send_codes_for_changed_contacts(&caller.pool, &caller.user, changes)
+        self.send_codes_for_changed_contacts(&caller.pool, &caller.user, changes, held)
             .await
     }
 

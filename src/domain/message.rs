@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ids::UserPoolId;
+use super::message_template::{Template, escape_html, fill, html_to_text};
 
 /// How a message reaches its user. SMS has no carrier in Gatehouse: such messages stay in
 /// the outbox (docs/operations.md, "Messages").
@@ -39,7 +40,7 @@ impl Medium {
     }
 }
 
-/// Why a message is sent; each has its default wording and, later, a per-pool template.
+/// Why a message is sent; each is rendered from its pool's template (`message_template.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageKind {
     /// The sign-up confirmation code (`SignUp`, `ResendConfirmationCode`).
@@ -73,22 +74,6 @@ impl MessageKind {
             _ => None,
         }
     }
-
-    /// Cognito's default wording: subject and message, with `{####}` for the code and
-    /// `{username}` for the user name.
-    fn default_template(self) -> (&'static str, &'static str) {
-        match self {
-            // Cognito sends reset and attribute codes with the pool's verification message too.
-            Self::SignUpCode | Self::ResetPasswordCode | Self::VerifyAttributeCode => (
-                "Your verification code",
-                "Your verification code is {####}.",
-            ),
-            Self::Invitation => (
-                "Your temporary password",
-                "Your username is {username} and temporary password is {####}.",
-            ),
-        }
-    }
 }
 
 /// What a message says: a subject and its body as text and as HTML. The bodies carry codes,
@@ -108,47 +93,29 @@ impl std::fmt::Debug for MessageContent {
 }
 
 impl MessageContent {
-    /// The message of `kind` for `username`, with `code` in place of `{####}`.
-    pub fn render(kind: MessageKind, username: &str, code: &str) -> Self {
-        let (subject, body) = kind.default_template();
-        let fill = |template: &str, escape: bool| {
-            // An invitation's code is a password an administrator may have chosen, so it
-            // is escaped in HTML like the user name.
-            let (username, code) = if escape {
-                (escape_html(username), escape_html(code))
-            } else {
-                (username.to_owned(), code.to_owned())
-            };
-            template
-                .replace("{####}", &code)
-                .replace("{username}", &username)
+    /// The message `template` makes for `username`, with `code` in place of `{####}`. An
+    /// e-mail template is HTML, as Cognito sends it: the values are escaped into it, and the
+    /// text part is its plain reading with the raw values filled in. A text message is plain
+    /// text; its HTML form (kept for the outbox's uniform shape) escapes it whole.
+    pub fn render(template: &Template, username: &str, code: &str) -> Self {
+        let (html_body, text_template) = match template.medium {
+            Medium::Email => (template.body.clone(), html_to_text(&template.body)),
+            Medium::Sms => (escape_html(&template.body), template.body.clone()),
         };
-        let text = fill(body, false);
-        let html = format!(
-            "<!DOCTYPE html><html><body><p>{}</p></body></html>",
-            fill(&escape_html(body), true)
-        );
+        // An invitation's code is a password an administrator may have chosen, so it is
+        // escaped in HTML like the user name.
+        let html = fill(&html_body, &escape_html(username), &escape_html(code));
+        let html = if html.to_ascii_lowercase().contains("<html") {
+            html
+        } else {
+            format!("<!DOCTYPE html><html><body>{html}</body></html>")
+        };
         Self {
-            subject: fill(subject, false),
-            text,
+            subject: fill(&template.subject, username, code),
+            text: fill(&text_template, username, code),
             html,
         }
     }
-}
-
-fn escape_html(raw: &str) -> String {
-    let mut escaped = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            _ => escaped.push(c),
-        }
-    }
-    escaped
 }
 
 /// What Cognito shows of the place a code went to (`CodeDeliveryDetails.Destination`):
@@ -241,11 +208,29 @@ mod tests {
 
     #[test]
     fn templates_fill_code_and_escape_html() {
-        let content = MessageContent::render(MessageKind::SignUpCode, "<b>", "123456");
-        assert_eq!(content.text, "Your verification code is 123456.");
-        assert!(content.html.contains("123456"));
-        assert!(!content.html.contains("<b>"));
+        let template = Template {
+            medium: Medium::Email,
+            subject: "Code for {username}".into(),
+            body: "<p>Hi {username}, your code is <b>{####}</b>.</p>".into(),
+        };
+        let content = MessageContent::render(&template, "<b>&", "123456");
+        assert_eq!(content.subject, "Code for <b>&");
+        assert_eq!(content.text, "Hi <b>&, your code is 123456.");
+        assert!(
+            content
+                .html
+                .contains("Hi &lt;b&gt;&amp;, your code is <b>123456</b>.")
+        );
+        assert!(content.html.starts_with("<!DOCTYPE html><html><body>"));
         assert!(!format!("{content:?}").contains("123456"));
+        let sms = Template {
+            medium: Medium::Sms,
+            subject: String::new(),
+            body: "Code <{####}>".into(),
+        };
+        let content = MessageContent::render(&sms, "u", "654321");
+        assert_eq!(content.text, "Code <654321>");
+        assert!(content.html.contains("Code &lt;654321&gt;"));
     }
 
     #[test]

@@ -8,8 +8,11 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::clock::UnixSeconds;
+use super::contact_verification::{AutoVerifiedAttributes, UserAttributeUpdateSettings};
 use super::ids::UserPoolId;
 use super::lockout::LockoutPolicy;
+use super::message::{Medium, MessageKind};
+use super::message_template::{InviteMessageTemplate, Template, VerificationMessageTemplate};
 use super::password_policy::PasswordPolicy;
 use super::pool_config::{
     AccountRecoverySetting, DeletionProtection, DeviceConfiguration, LambdaConfig,
@@ -59,6 +62,17 @@ pub struct PoolSettings {
     pub lockout: LockoutPolicy,
     pub admin_create_user_config: AdminCreateUserConfig,
     pub email_configuration: EmailConfiguration,
+    /// The wording of codes (sign-up, reset, attribute verification); unset members take
+    /// Cognito's defaults.
+    pub verification_message_template: VerificationMessageTemplate,
+    /// Cognito's `SmsAuthenticationMessage`: stored and returned; MFA is not served yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_authentication_message: Option<String>,
+    /// Contact attributes sent a code at sign-up and when changed.
+    pub auto_verified_attributes: AutoVerifiedAttributes,
+    /// Contact attributes whose change waits for its code.
+    pub user_attribute_update_settings: UserAttributeUpdateSettings,
+
     /// While `ACTIVE`, `DeleteUserPool` is refused.
     pub deletion_protection: DeletionProtection,
     /// Stored and returned; see [`MfaConfiguration`].
@@ -183,6 +197,20 @@ impl PoolTags {
     }
 }
 
+impl PoolSettings {
+    /// The template a message of `kind` on `medium` is rendered from.
+    pub fn message_template(&self, kind: MessageKind, medium: Medium) -> Template {
+        Template::select(
+            &self.verification_message_template,
+            self.admin_create_user_config
+                .invite_message_template
+                .as_ref(),
+            kind,
+            medium,
+        )
+    }
+}
+
 /// Cognito's `EmailConfiguration`, of which Gatehouse uses the sender address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
@@ -237,6 +265,9 @@ pub struct AdminCreateUserConfig {
     /// While true, only operators create users (AdminCreateUser, the CLI, seed files) and
     /// `SignUp` is refused.
     pub allow_admin_create_user_only: bool,
+    /// The wording of invitations; None (or unset members) takes Cognito's defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_message_template: Option<InviteMessageTemplate>,
     /// Cognito's older name for how long a temporary password lasts; stored and returned as
     /// given (`TemporaryPasswordValidityDays` in the password policy is what Gatehouse applies).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -254,11 +285,13 @@ impl Default for AdminCreateUserConfig {
 impl AdminCreateUserConfig {
     pub const SELF_REGISTRATION_OFF: Self = Self {
         allow_admin_create_user_only: true,
+        invite_message_template: None,
         unused_account_validity_days: None,
     };
     /// Cognito's default for `CreateUserPool` and `UpdateUserPool`.
     pub const COGNITO_DEFAULT: Self = Self {
         allow_admin_create_user_only: false,
+        invite_message_template: None,
         unused_account_validity_days: None,
     };
 

@@ -8,7 +8,7 @@ use crate::auth::audit::AuditEvent;
 use crate::auth::sign_in_names::new_identity;
 use crate::auth::{AuthError, Services};
 use crate::domain::attributes::UserAttributes;
-use crate::domain::message::{Medium, MessageContent, MessageKind};
+use crate::domain::message::{Medium, MessageKind};
 use crate::domain::pool::UserPool;
 use crate::domain::secret::{ExposeSecret, SecretString, secret};
 use crate::domain::user::{User, UserStatus};
@@ -116,20 +116,15 @@ impl Services {
             .await?
         };
         if invitation.action != MessageAction::Suppress {
-            let content = MessageContent::render(
-                MessageKind::Invitation,
-                &user.username,
-                password.expose_secret(),
-            );
             for (medium, destination) in
                 destinations(&user.attributes, invitation.mediums.as_deref())?
             {
-                self.queue_message(
+                self.send_message(
                     pool,
-                    medium,
-                    &destination,
+                    (medium, &destination),
                     MessageKind::Invitation,
-                    &content,
+                    &user.username,
+                    password.expose_secret(),
                 )
                 .await?;
             }

@@ -10,8 +10,12 @@ use crate::auth::{AuthError, Services};
 use crate::crypto::password::Verification;
 use crate::domain::app_client::TokenValidity;
 use crate::domain::attributes::UserAttributes;
+use crate::domain::contact_verification::{AutoVerifiedAttributes, UserAttributeUpdateSettings};
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::lockout::{LockoutChanges, LockoutPolicy};
+use crate::domain::message_template::{
+    VerificationMessageTemplate, validate_sms_authentication_message,
+};
 use crate::domain::password_policy::PasswordPolicy;
 use crate::domain::pool::{AdminCreateUserConfig, PoolName, PoolSettings, UserPool};
 use crate::domain::schema::{Moment, Schema, SchemaAttributeSpec};
@@ -47,6 +51,16 @@ pub struct SeedPool {
     /// `{"AllowAdminCreateUserOnly": false}` lets anyone `SignUp`; left out, a new pool
     /// refuses self-registration and an existing one keeps what it has.
     pub admin_create_user_config: Option<AdminCreateUserConfig>,
+    /// Cognito's `VerificationMessageTemplate` (the wording of codes); left out, a new pool
+    /// takes Cognito's defaults and an existing one keeps what it has.
+    pub verification_message_template: Option<VerificationMessageTemplate>,
+    /// Cognito's `SmsAuthenticationMessage` (stored; MFA is not served yet).
+    pub sms_authentication_message: Option<String>,
+    /// Contact attributes sent a code at sign-up and when changed; left out, a new pool sends
+    /// codes to both (`email` first) and an existing one keeps what it has.
+    pub auto_verified_attributes: Option<Vec<String>>,
+    /// `{"AttributesRequireVerificationBeforeUpdate": ["email"]}`: a change waits for its code.
+    pub user_attribute_update_settings: Option<SeedUserAttributeUpdateSettings>,
     /// The pool's attribute schema, as `CreateUserPool`'s `Schema` gives it; left out, the
     /// pool takes any `custom:` attribute (an open schema) and an existing one keeps what
     /// it has.
@@ -59,6 +73,13 @@ pub struct SeedPool {
     pub groups: Vec<SeedGroup>,
     #[serde(default)]
     pub users: Vec<SeedUser>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct SeedUserAttributeUpdateSettings {
+    #[serde(default)]
+    pub attributes_require_verification_before_update: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -267,6 +288,26 @@ impl Services {
             .transpose()
             .map_err(|e| invalid(&context, e))?;
 
+        // Templates are checked as CreateUserPool checks them, before anything is written.
+        if let Some(template) = &entry.verification_message_template {
+            template.validate().map_err(|e| invalid(&context, e))?;
+        }
+        if let Some(message) = &entry.sms_authentication_message {
+            validate_sms_authentication_message(message).map_err(|e| invalid(&context, e))?;
+        }
+        if let Some(invitation) = entry
+            .admin_create_user_config
+            .as_ref()
+            .and_then(|config| config.invite_message_template.as_ref())
+        {
+            invitation.validate().map_err(|e| invalid(&context, e))?;
+        }
+        let auto_verified = entry
+            .auto_verified_attributes
+            .clone()
+            .map(AutoVerifiedAttributes::parse)
+            .transpose()
+            .map_err(|e| invalid(&context, e))?;
         let (pool, default_client) = match self.store.pool_by_login_name(name.as_str()).await? {
             Some(_) => self.find_pool(name.as_str()).await?,
             None => {
@@ -277,6 +318,12 @@ impl Services {
                         .admin_create_user_config
                         .clone()
                         .unwrap_or_default(),
+                    verification_message_template: entry
+                        .verification_message_template
+                        .clone()
+                        .unwrap_or_default(),
+                    sms_authentication_message: entry.sms_authentication_message.clone(),
+                    auto_verified_attributes: auto_verified.clone().unwrap_or_default(),
                     schema: schema.clone(),
                     ..PoolSettings::default()
                 };
@@ -306,6 +353,23 @@ impl Services {
         let pool = self.align_lockout(pool, lockout).await?;
         let pool = self
             .align_admin_create_user_config(pool, entry.admin_create_user_config.clone())
+            .await?;
+        let pool = self
+            .align_messages(
+                pool,
+                entry.verification_message_template.clone(),
+                entry.sms_authentication_message.clone(),
+            )
+            .await?;
+        let pool = self
+            .align_verification(
+                &context,
+                pool,
+                auto_verified,
+                entry
+                    .user_attribute_update_settings
+                    .map(|s| s.attributes_require_verification_before_update),
+            )
             .await?;
         let pool = self.align_schema(pool, schema).await?;
         if let Some(settings) = &entry.default_client {
@@ -400,6 +464,65 @@ impl Services {
         }
         let mut pool = pool;
         pool.settings.admin_create_user_config = config;
+        self.store
+            .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
+            .await?;
+        Ok(pool)
+    }
+
+    /// The file's templates replace the pool's where the file gives them.
+    async fn align_messages(
+        &self,
+        pool: UserPool,
+        template: Option<VerificationMessageTemplate>,
+        sms_authentication_message: Option<String>,
+    ) -> Result<UserPool, AuthError> {
+        let mut settings = pool.settings.clone();
+        if let Some(template) = template {
+            settings.verification_message_template = template;
+        }
+        if sms_authentication_message.is_some() {
+            settings.sms_authentication_message = sms_authentication_message;
+        }
+        if settings == pool.settings {
+            return Ok(pool);
+        }
+        let mut pool = pool;
+        pool.settings = settings;
+        self.store
+            .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
+            .await?;
+        Ok(pool)
+    }
+
+    /// The file's `AutoVerifiedAttributes` and `UserAttributeUpdateSettings` replace the
+    /// pool's where the file gives them; together they must still fit (a change that waits
+    /// for a code needs the code to be sent).
+    async fn align_verification(
+        &self,
+        context: &str,
+        pool: UserPool,
+        auto_verified: Option<AutoVerifiedAttributes>,
+        held: Option<Vec<String>>,
+    ) -> Result<UserPool, AuthError> {
+        let mut settings = pool.settings.clone();
+        if let Some(auto) = auto_verified {
+            settings.auto_verified_attributes = auto;
+        }
+        let held = held.unwrap_or_else(|| {
+            settings
+                .user_attribute_update_settings
+                .attributes_require_verification_before_update
+                .clone()
+        });
+        settings.user_attribute_update_settings =
+            UserAttributeUpdateSettings::parse(held, &settings.auto_verified_attributes)
+                .map_err(|e| invalid(context, e))?;
+        if settings == pool.settings {
+            return Ok(pool);
+        }
+        let mut pool = pool;
+        pool.settings = settings;
         self.store
             .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
             .await?;

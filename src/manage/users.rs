@@ -194,19 +194,21 @@ impl Services {
     ) -> Result<(), AuthError> {
         let user = self.find_user(pool, username).await?;
         let schema = pool.settings.schema();
-        self.change_attributes(&user, |current| {
-            apply_write(
-                Writer::Administrator,
-                &schema,
-                Moment::Update,
-                current,
-                changes,
-            )
-        })
-        .await?;
+        let held = self
+            .change_attributes_holding(pool, &user, changes, |current| {
+                apply_write(
+                    Writer::Administrator,
+                    &schema,
+                    Moment::Update,
+                    current,
+                    changes,
+                )
+            })
+            .await?;
         AuditEvent::for_user("user_attributes_updated", &pool.id, &user).emit();
-        // As Cognito does: a changed address the call did not mark verified is sent a code.
-        self.send_codes_for_changed_contacts(pool, &user, changes)
+        // As Cognito does: a changed address the call did not mark verified is sent a code
+        // (or, held back until verified, its new value is).
+        self.send_codes_for_changed_contacts(pool, &user, changes, held)
             .await?;
         Ok(())
     }

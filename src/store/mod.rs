@@ -463,8 +463,29 @@ pub trait UserStore {
         max_attempts: i64,
         now: UnixSeconds,
     ) -> Result<CodeAttempt, StoreError>;
-    /// Spends the user's code of `purpose`; false if there was none (a concurrent use won).
-    async fn spend_code(&self, sub: &Sub, purpose: CodePurpose) -> Result<bool, StoreError>;
+    /// Counts one request for a code of `purpose` against the user's cap: true if it is
+    /// within `limit` requests in the current window of `window_seconds` (and counted),
+    /// false if the cap is reached (nothing counted). One statement checks and counts, so
+    /// of any number of concurrent requests exactly the remaining allowance gets through.
+    async fn count_code_request(
+        &self,
+        sub: &Sub,
+        purpose: CodePurpose,
+        limit: i64,
+        window_seconds: i64,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
+    /// Spends the user's code of `purpose` and replaces their attributes by compare-and-set
+    /// (only if they are still `expected`), in one transaction: either both happen or
+    /// neither does (`VerifyUserAttribute`).
+    async fn spend_code_and_replace_attributes(
+        &self,
+        sub: &Sub,
+        purpose: CodePurpose,
+        expected: &UserAttributes,
+        attributes: &UserAttributes,
+        now: UnixSeconds,
+    ) -> Result<CodeSpend, StoreError>;
     /// Marks the user CONFIRMED and spends the sign-up code, in one transaction; false if the
     /// code was already spent (a concurrent confirmation won).
     async fn confirm_user(&self, sub: &Sub, now: UnixSeconds) -> Result<bool, StoreError>;
@@ -521,6 +542,20 @@ pub struct ConfirmationCodeRecord {
     pub code_encrypted: String,
     pub expires_at: UnixSeconds,
     pub failed_attempts: i64,
+    /// A contact attribute's new value that waits for this code
+    /// (`AttributesRequireVerificationBeforeUpdate`); None for every other code.
+    pub pending_value: Option<String>,
+}
+
+/// What spending a code together with an attribute write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeSpend {
+    /// The code is spent and the attributes written.
+    Done,
+    /// There was no code to spend (a concurrent use won): nothing written.
+    CodeGone,
+    /// The attributes changed since they were read: nothing spent, nothing written.
+    AttributesChanged,
 }
 
 /// What an attempt at a confirmation code found.

@@ -813,7 +813,8 @@ async fn an_outage_is_logged_once_with_its_chain_of_causes() {
     let cause = event["fields"]["cause"].as_str().unwrap();
     // The use case's label, the store's, the operation that failed (the sign-in's first
     // read), then the driver's own words.
-    let store_label = "service unavailable: database unavailable: pool_by_login_name failed (attempts: ";
+    let store_label =
+        "service unavailable: database unavailable: pool_by_login_name failed (attempts: ";
     assert!(cause.starts_with(store_label), "{cause}");
     let (_, driver) = cause[store_label.len()..].split_once("): ").unwrap();
     assert!(

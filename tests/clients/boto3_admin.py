@@ -61,6 +61,7 @@ def main():
 
     pool = idp.create_user_pool(
         PoolName="boto-tenant",
+        AutoVerifiedAttributes=["email"],
         Policies={"PasswordPolicy": {"MinimumLength": 10, "RequireSymbols": True,
                                      "RequireUppercase": True, "RequireLowercase": True,
                                      "RequireNumbers": True}},

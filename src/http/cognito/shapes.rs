@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::app_client::{AppClient, TimeUnit};
 use crate::domain::client_oauth::OAuthSettings;
+use crate::domain::contact_verification::UserAttributeUpdateSettings;
+use crate::domain::message_template::{InviteMessageTemplate, VerificationMessageTemplate};
 use crate::domain::password_policy::PasswordPolicy;
 use crate::domain::pool::{EmailConfiguration, UserPool};
 use crate::domain::pool_config::{
@@ -151,6 +153,8 @@ fn policy(policy: &PasswordPolicy) -> PasswordPolicyType {
 pub(super) struct AdminCreateUserConfigType {
     pub allow_admin_create_user_only: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub invite_message_template: Option<InviteMessageTemplate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unused_account_validity_days: Option<u32>,
 }
 
@@ -162,6 +166,21 @@ pub(super) struct UserPoolType {
     pub policies: PoliciesType,
     pub admin_create_user_config: AdminCreateUserConfigType,
     pub email_configuration: EmailConfigurationType,
+    /// Always present, with `DefaultEmailOption`, as Cognito answers.
+    pub verification_message_template: VerificationMessageTemplate,
+    /// The older names of three template members, kept in step with them as Cognito does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verification_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verification_subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_verification_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_authentication_message: Option<String>,
+    /// Only when the pool names some, as Cognito answers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub auto_verified_attributes: Vec<String>,
+    pub user_attribute_update_settings: UserAttributeUpdateSettings,
     pub deletion_protection: DeletionProtection,
     pub mfa_configuration: MfaConfiguration,
     /// Always present, `{}` without triggers, as Cognito answers.
@@ -229,11 +248,35 @@ pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
                 .settings
                 .admin_create_user_config
                 .allow_admin_create_user_only,
+            invite_message_template: pool
+                .settings
+                .admin_create_user_config
+                .invite_message_template
+                .clone(),
             unused_account_validity_days: pool
                 .settings
                 .admin_create_user_config
                 .unused_account_validity_days,
         },
+        verification_message_template: pool.settings.verification_message_template.clone(),
+        email_verification_message: pool
+            .settings
+            .verification_message_template
+            .email_message
+            .clone(),
+        email_verification_subject: pool
+            .settings
+            .verification_message_template
+            .email_subject
+            .clone(),
+        sms_verification_message: pool
+            .settings
+            .verification_message_template
+            .sms_message
+            .clone(),
+        sms_authentication_message: pool.settings.sms_authentication_message.clone(),
+        auto_verified_attributes: pool.settings.auto_verified_attributes.names().to_vec(),
+        user_attribute_update_settings: pool.settings.user_attribute_update_settings.clone(),
         email_configuration: email_configuration(&pool.settings.email_configuration),
         deletion_protection: pool.settings.deletion_protection,
         mfa_configuration: pool.settings.mfa_configuration,

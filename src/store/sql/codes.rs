@@ -4,16 +4,21 @@
 
 use sqlx::any::AnyRow;
 
+use super::aliases::sync_aliases;
 use super::{SqlStore, corrupt, get};
+use crate::domain::attributes::UserAttributes;
 use crate::domain::clock::UnixSeconds;
-use crate::domain::ids::Sub;
+use crate::domain::ids::{Sub, UserPoolId};
 use crate::domain::secret::ExposeSecret;
 use crate::domain::user::{StoredPasswordHash, UserStatus};
 use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
-use crate::store::{CodeAttempt, CodePurpose, ConfirmationCodeRecord, Revocation, StoreError};
+use crate::store::{
+    CodeAttempt, CodePurpose, CodeSpend, ConfirmationCodeRecord, Revocation, StoreError,
+};
 
 use super::sessions::revoke_sessions;
+use super::users::attributes_json;
 
 /// Deletes the user's code of `purpose` inside a transaction that acts on it: false if there
 /// was none (spent by a concurrent request, or never issued).
@@ -41,16 +46,18 @@ impl SqlStore {
             "put_confirmation_code",
             Replay::Safe,
             "INSERT INTO user_codes (user_sub, purpose, code_encrypted, expires_at, \
-             failed_attempts, created_at) VALUES ($1, $2, $3, $4, 0, $5) \
+             failed_attempts, created_at, pending_value) VALUES ($1, $2, $3, $4, 0, $5, $6) \
              ON CONFLICT (user_sub, purpose) DO UPDATE SET \
              code_encrypted = excluded.code_encrypted, expires_at = excluded.expires_at, \
-             failed_attempts = 0, created_at = excluded.created_at",
+             failed_attempts = 0, created_at = excluded.created_at, \
+             pending_value = excluded.pending_value",
             |q| {
                 q.bind(code.user_sub.to_string())
                     .bind(code.purpose.as_str())
                     .bind(&code.code_encrypted)
                     .bind(code.expires_at)
                     .bind(now)
+                    .bind(code.pending_value.as_deref())
             },
         )
         .await?;
@@ -64,8 +71,8 @@ impl SqlStore {
     ) -> Result<Option<ConfirmationCodeRecord>, StoreError> {
         self.fetch_optional(
             "confirmation_code",
-            "SELECT user_sub, purpose, code_encrypted, expires_at, failed_attempts \
-             FROM user_codes WHERE user_sub = $1 AND purpose = $2",
+            "SELECT user_sub, purpose, code_encrypted, expires_at, failed_attempts, \
+             pending_value FROM user_codes WHERE user_sub = $1 AND purpose = $2",
             |q| q.bind(sub.to_string()).bind(purpose.as_str()),
             confirmation_code_from_row,
         )
@@ -89,7 +96,8 @@ impl SqlStore {
                     "UPDATE user_codes SET failed_attempts = failed_attempts + 1 \
                      WHERE user_sub = $1 AND purpose = $2 AND failed_attempts < $3 \
                      AND expires_at > $4 \
-                     RETURNING user_sub, purpose, code_encrypted, expires_at, failed_attempts",
+                     RETURNING user_sub, purpose, code_encrypted, expires_at, failed_attempts, \
+                     pending_value",
                 )
                 .bind(sub.to_string())
                 .bind(purpose.as_str())
@@ -111,16 +119,100 @@ impl SqlStore {
         .await
     }
 
-    pub(super) async fn delete_code(
+    pub(super) async fn count_code_request_in_window(
         &self,
         sub: &Sub,
         purpose: CodePurpose,
+        limit: i64,
+        window_seconds: i64,
+        now: UnixSeconds,
     ) -> Result<bool, StoreError> {
-        self.execute_one(
-            "spend_code",
+        // Count and check in one upsert: its WHERE sees the row as the last committed request
+        // left it (Postgres re-reads it under the row lock; SQLite has one writer at a time),
+        // so a burst of requests gets exactly `limit` through. A window that has run out
+        // starts again at one.
+        let counted = self
+            .fetch_optional_with(
+                "count_code_request",
+                Replay::OnlyIfNothingWritten,
+                "INSERT INTO code_requests (user_sub, purpose, window_started_at, requests) \
+                 VALUES ($1, $2, $3, 1) \
+                 ON CONFLICT (user_sub, purpose) DO UPDATE SET \
+                 requests = CASE WHEN code_requests.window_started_at <= $4 THEN 1 \
+                                 ELSE code_requests.requests + 1 END, \
+                 window_started_at = CASE WHEN code_requests.window_started_at <= $4 THEN $3 \
+                                          ELSE code_requests.window_started_at END \
+                 WHERE code_requests.window_started_at <= $4 OR code_requests.requests < $5 \
+                 RETURNING requests",
+                |q| {
+                    q.bind(sub.to_string())
+                        .bind(purpose.as_str())
+                        .bind(now)
+                        .bind(now - window_seconds)
+                        .bind(limit)
+                },
+                |row| {
+                    let requests: i64 = get(row, "requests")?;
+                    Ok(requests)
+                },
+            )
+            .await?;
+        Ok(counted.is_some())
+    }
+
+    pub(super) async fn spend_code_and_write_attributes(
+        &self,
+        sub: &Sub,
+        purpose: CodePurpose,
+        expected: &UserAttributes,
+        attributes: &UserAttributes,
+        now: UnixSeconds,
+    ) -> Result<CodeSpend, StoreError> {
+        let (new_attributes, expected_attributes) = (attributes, expected);
+        let (attributes, expected) = (attributes_json(attributes)?, attributes_json(expected)?);
+        let (attributes, expected) = (attributes.as_str(), expected.as_str());
+        self.retrying(
+            "spend_code_and_replace_attributes",
             Replay::OnlyIfNothingWritten,
-            "DELETE FROM user_codes WHERE user_sub = $1 AND purpose = $2",
-            |q| q.bind(sub.to_string()).bind(purpose.as_str()),
+            || async move {
+                let mut tx = self.pool.begin().await.map_err(before_commit)?;
+                if !take_code(&mut tx, sub, purpose).await? {
+                    tx.rollback().await.map_err(before_commit)?;
+                    return Ok(CodeSpend::CodeGone);
+                }
+                // Compare-and-set, as every attribute write: attributes are the JSON of a
+                // sorted map, so equal sets have equal text.
+                let written: Option<(String,)> = sqlx::query_as(
+                    "UPDATE users SET attributes = $1, updated_at = $2 \
+                     WHERE sub = $3 AND attributes = $4 RETURNING pool_id",
+                )
+                .bind(attributes)
+                .bind(now)
+                .bind(sub.to_string())
+                .bind(expected)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(before_commit)?;
+                let Some((pool,)) = written else {
+                    // The code stays for the caller's next round on the fresh attributes.
+                    tx.rollback().await.map_err(before_commit)?;
+                    return Ok(CodeSpend::AttributesChanged);
+                };
+                // A newly verified address or number becomes a sign-in name in the same
+                // transaction, as every attribute write keeps them (`aliases.rs`); taken by
+                // another user, the whole verification rolls back, code unspent.
+                let pool = UserPoolId::parse(&pool).map_err(|e| corrupt("pool id", e))?;
+                sync_aliases(
+                    &mut tx,
+                    &pool,
+                    sub,
+                    Some(expected_attributes),
+                    new_attributes,
+                )
+                .await?;
+                tx.commit().await.map_err(classify)?;
+                Ok(CodeSpend::Done)
+            },
         )
         .await
     }
@@ -204,5 +296,6 @@ fn confirmation_code_from_row(row: &AnyRow) -> Result<ConfirmationCodeRecord, St
         code_encrypted: get(row, "code_encrypted")?,
         expires_at: get(row, "expires_at")?,
         failed_attempts: get(row, "failed_attempts")?,
+        pending_value: get(row, "pending_value")?,
     })
 }

@@ -20,8 +20,8 @@ use crate::domain::username::UsernameKey;
 use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
 use crate::store::{
-    CodeAttempt, CodePurpose, ConfirmationCodeRecord, Revocation, StoreError, UserPageKey,
-    UserStore,
+    CodeAttempt, CodePurpose, CodeSpend, ConfirmationCodeRecord, Revocation, StoreError,
+    UserPageKey, UserStore,
 };
 
 pub(super) const USER_COLUMNS: &str = "sub, pool_id, username, username_key, password_hash, \
@@ -471,8 +471,28 @@ impl UserStore for SqlStore {
             .await
     }
 
-    async fn spend_code(&self, sub: &Sub, purpose: CodePurpose) -> Result<bool, StoreError> {
-        self.delete_code(sub, purpose).await
+    async fn count_code_request(
+        &self,
+        sub: &Sub,
+        purpose: CodePurpose,
+        limit: i64,
+        window_seconds: i64,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        self.count_code_request_in_window(sub, purpose, limit, window_seconds, now)
+            .await
+    }
+
+    async fn spend_code_and_replace_attributes(
+        &self,
+        sub: &Sub,
+        purpose: CodePurpose,
+        expected: &UserAttributes,
+        attributes: &UserAttributes,
+        now: UnixSeconds,
+    ) -> Result<CodeSpend, StoreError> {
+        self.spend_code_and_write_attributes(sub, purpose, expected, attributes, now)
+            .await
     }
 
     async fn confirm_user(&self, sub: &Sub, now: UnixSeconds) -> Result<bool, StoreError> {

@@ -1,22 +1,26 @@
 // Amplify JS v6 (aws-amplify), configured as an app would configure it for Cognito but with
 // userPoolEndpoint aimed at Gatehouse, runs under Node: signUp, confirmSignUp with the code
 // from the dev outbox, signIn (SRP, Amplify's default), fetchUserAttributes,
-// updateUserAttributes, signOut, resetPassword / confirmResetPassword, and signIn with the
-// new password.
+// updateUserAttributes, signOut, resetPassword / confirmResetPassword, signIn with the
+// new password, and an e-mail change: updateUserAttributes, sendUserAttributeVerificationCode
+// and confirmUserAttribute with the code from the outbox.
 //
 // Usage: node amplify_flows.mjs ENDPOINT POOL CLIENT
 // The pool allows self sign-up; the server runs with GATEHOUSE_DEV_OUTBOX=true. The script
-// signs up carol (carol@example.com) and ends with her password Brand-New-Horse-7.
+// signs up carol (carol@example.com) and ends with her password Brand-New-Horse-7 and her
+// address carol.danvers@example.com, verified.
 import assert from "node:assert/strict";
 
 import { Amplify } from "aws-amplify";
 import {
   confirmResetPassword,
   confirmSignUp,
+  confirmUserAttribute,
   fetchAuthSession,
   fetchUserAttributes,
   getCurrentUser,
   resetPassword,
+  sendUserAttributeVerificationCode,
   signIn,
   signOut,
   signUp,
@@ -29,6 +33,7 @@ const USERNAME = "carol";
 const EMAIL = "carol@example.com";
 const PASSWORD = "Correct-Horse-9";
 const NEW_PASSWORD = "Brand-New-Horse-7";
+const NEW_EMAIL = "carol.danvers@example.com";
 
 Amplify.configure({
   Auth: { Cognito: { userPoolId, userPoolClientId, userPoolEndpoint: endpoint } },
@@ -87,7 +92,7 @@ async function signUpAndConfirm() {
   return signedUp.userId;
 }
 
-async function signInWithSrp(password) {
+async function signInWithSrp(password, email = EMAIL) {
   const result = await signIn({ username: USERNAME, password });
   assert.equal(result.isSignedIn, true, JSON.stringify(result.nextStep));
   assert.equal(result.nextStep.signInStep, "DONE");
@@ -95,7 +100,7 @@ async function signInWithSrp(password) {
   assert.equal(user.username, USERNAME);
   const { tokens } = await fetchAuthSession();
   assert.equal(tokens.accessToken.payload.username, USERNAME);
-  assert.equal(tokens.idToken.payload.email, EMAIL);
+  assert.equal(tokens.idToken.payload.email, email);
   assert.ok([...store.keys()].some((key) => key.endsWith(".accessToken")), "tokens were stored");
   return user;
 }
@@ -158,7 +163,41 @@ async function resetAndSignIn() {
   console.log("ok: signIn (SRP) with the new password only");
 }
 
+async function changeEmail() {
+  await signInWithSrp(NEW_PASSWORD);
+  const updated = await updateUserAttributes({ userAttributes: { email: NEW_EMAIL } });
+  assert.equal(updated.email.isUpdated, false, JSON.stringify(updated));
+  assert.equal(updated.email.nextStep.updateAttributeStep, "CONFIRM_ATTRIBUTE_WITH_CODE");
+  assert.equal(updated.email.nextStep.codeDeliveryDetails.deliveryMedium, "EMAIL");
+  const pending = await fetchUserAttributes();
+  assert.equal(pending.email, NEW_EMAIL);
+  assert.equal(pending.email_verified, "false");
+
+  // Asked again: a fresh code replaces the first.
+  const sent = await sendUserAttributeVerificationCode({ userAttributeKey: "email" });
+  assert.equal(sent.deliveryMedium, "EMAIL");
+  assert.equal(sent.attributeName, "email");
+  await assert.rejects(
+    confirmUserAttribute({ userAttributeKey: "email", confirmationCode: "000000" }),
+    (error) => error.name === "CodeMismatchException",
+  );
+  await confirmUserAttribute({
+    userAttributeKey: "email",
+    confirmationCode: await codeSentTo(NEW_EMAIL, codes),
+  });
+  const verified = await fetchUserAttributes();
+  assert.equal(verified.email, NEW_EMAIL);
+  assert.equal(verified.email_verified, "true");
+  await signOut();
+  await signInWithSrp(NEW_PASSWORD, NEW_EMAIL);
+  await signOut();
+  console.log(
+    "ok: updateUserAttributes (email), sendUserAttributeVerificationCode, confirmUserAttribute",
+  );
+}
+
 const sub = await signUpAndConfirm();
 await signInAndAttributes(sub);
 await resetAndSignIn();
+await changeEmail();
 console.log("amplify: all checks passed");

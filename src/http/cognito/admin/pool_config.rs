@@ -5,6 +5,11 @@
 //! documents that an update resets what it does not name, so callers send the whole
 //! configuration (what `DescribeUserPool` returned, with their change).
 
+use super::pool_messages::{
+    InviteMessageTemplateInput, MessageInputs, UserAttributeUpdateSettingsInput,
+    VerificationMessageTemplateInput, invite_message_template, message_settings,
+    verification_settings,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -63,6 +68,13 @@ pub(super) struct PoolConfig {
     sms_configuration: Option<SmsConfiguration>,
     device_configuration: Option<DeviceConfiguration>,
     user_pool_add_ons: Option<UserPoolAddOns>,
+    verification_message_template: Option<VerificationMessageTemplateInput>,
+    email_verification_message: Option<String>,
+    email_verification_subject: Option<String>,
+    sms_verification_message: Option<String>,
+    sms_authentication_message: Option<String>,
+    auto_verified_attributes: Option<Vec<String>>,
+    user_attribute_update_settings: Option<UserAttributeUpdateSettingsInput>,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +118,7 @@ impl PasswordPolicyInput {
 struct AdminCreateUserConfig {
     allow_admin_create_user_only: Option<bool>,
     unused_account_validity_days: Option<u32>,
+    invite_message_template: Option<InviteMessageTemplateInput>,
 }
 
 /// Cognito's `EmailConfigurationType`. Gatehouse sends with `From` (or the server's sender)
@@ -207,12 +220,33 @@ impl PoolConfig {
                 "Member must have value less than or equal to 365",
             ));
         }
-        settings.admin_create_user_config = pool::AdminCreateUserConfig {
-            allow_admin_create_user_only: admin
-                .and_then(|a| a.allow_admin_create_user_only)
-                .unwrap_or(default.allow_admin_create_user_only),
-            unused_account_validity_days: unused_days,
+        let (only, invitation) = match admin {
+            Some(a) => (a.allow_admin_create_user_only, a.invite_message_template),
+            None => (None, None),
         };
+        settings.admin_create_user_config = pool::AdminCreateUserConfig {
+            allow_admin_create_user_only: only.unwrap_or(default.allow_admin_create_user_only),
+            unused_account_validity_days: unused_days,
+            invite_message_template: invite_message_template(invitation)?,
+        };
+        // The message templates and what they verify (`pool_messages.rs`); left out, each
+        // returns to Cognito's default.
+        let messages = message_settings(MessageInputs {
+            verification_message_template: self.verification_message_template,
+            email_verification_message: self.email_verification_message,
+            email_verification_subject: self.email_verification_subject,
+            sms_verification_message: self.sms_verification_message,
+            sms_authentication_message: self.sms_authentication_message,
+        })?;
+        settings.verification_message_template = messages.verification_message_template;
+        settings.sms_authentication_message = messages.sms_authentication_message;
+        (
+            settings.auto_verified_attributes,
+            settings.user_attribute_update_settings,
+        ) = verification_settings(
+            self.auto_verified_attributes,
+            self.user_attribute_update_settings,
+        )?;
         settings.email_configuration = email_configuration(self.email_configuration)?;
         settings.deletion_protection = self.deletion_protection.unwrap_or_default();
         settings.mfa_configuration = self.mfa_configuration.unwrap_or_default();
