@@ -2,40 +2,17 @@
 //! Cognito's shapes; a taken name is `GroupExistsException`.
 
 use actix_web::HttpResponse;
-use serde::{Deserialize, Serialize};
 
-use super::super::shapes::{self, GroupType};
-use super::super::{failed, input, output};
-use super::{group_name, group_settings, pool};
+use super::super::{failed, input};
+use super::{GroupDefinition, one_group};
 use crate::auth::Services;
 use crate::http::error::ApiError;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Input {
-    group_name: Option<String>,
-    user_pool_id: Option<String>,
-    description: Option<String>,
-    precedence: Option<i64>,
-    role_arn: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Output {
-    group: GroupType,
-}
-
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
-    let input: Input = input(body)?;
-    let name = group_name(input.group_name)?;
-    let settings = group_settings(input.description, input.precedence, input.role_arn)?;
-    let pool = pool(services, input.user_pool_id).await?;
+    let (pool, name, settings) = input::<GroupDefinition>(body)?.resolve(services).await?;
     let group = services
         .create_group(&pool, &name, settings)
         .await
         .map_err(failed)?;
-    Ok(output(&Output {
-        group: shapes::group(&group),
-    }))
+    Ok(one_group(&group))
 }

@@ -229,25 +229,53 @@ impl GroupInPool {
     }
 }
 
-/// `Description`, `Precedence` and `RoleArn` of `CreateGroup` and `UpdateGroup`, checked
-/// against Cognito's shapes.
-pub(super) fn group_settings(
+/// The input of `CreateGroup` and `UpdateGroup`, which Cognito shapes alike.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GroupDefinition {
+    group_name: Option<String>,
+    user_pool_id: Option<String>,
     description: Option<String>,
     precedence: Option<i64>,
     role_arn: Option<String>,
-) -> Result<GroupSettings, ApiError> {
-    if let Some(description) = &description {
-        check_description(description).map_err(|rule| constraint("description", rule))?;
+}
+
+impl GroupDefinition {
+    /// The pool, the group's name and its `Description`, `Precedence` and `RoleArn`, each
+    /// checked against Cognito's shapes before the pool is looked up.
+    pub(super) async fn resolve(
+        self,
+        services: &Services,
+    ) -> Result<(UserPool, String, GroupSettings), ApiError> {
+        let name = group_name(self.group_name)?;
+        if let Some(description) = &self.description {
+            check_description(description).map_err(|rule| constraint("description", rule))?;
+        }
+        if let Some(precedence) = self.precedence {
+            check_precedence(precedence).map_err(|rule| constraint("precedence", rule))?;
+        }
+        if let Some(role_arn) = &self.role_arn {
+            check_role_arn(role_arn).map_err(|rule| constraint("roleArn", rule))?;
+        }
+        let settings = GroupSettings {
+            description: self.description,
+            precedence: self.precedence,
+            role_arn: self.role_arn,
+        };
+        let pool = pool(services, self.user_pool_id).await?;
+        Ok((pool, name, settings))
     }
-    if let Some(precedence) = precedence {
-        check_precedence(precedence).map_err(|rule| constraint("precedence", rule))?;
+}
+
+/// The answer of the operations that return one group (`CreateGroup`, `GetGroup`,
+/// `UpdateGroup`).
+pub(super) fn one_group(group: &crate::manage::groups::GroupRecord) -> actix_web::HttpResponse {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Output {
+        group: super::shapes::GroupType,
     }
-    if let Some(role_arn) = &role_arn {
-        check_role_arn(role_arn).map_err(|rule| constraint("roleArn", rule))?;
-    }
-    Ok(GroupSettings {
-        description,
-        precedence,
-        role_arn,
+    super::output(&Output {
+        group: super::shapes::group(group),
     })
 }
