@@ -48,6 +48,7 @@ fn pool(name: &str) -> (UserPool, AppClient) {
         login_name: Some(name.into()),
         settings: PoolSettings::default(),
         created_at: NOW,
+        updated_at: NOW,
     };
     let client = AppClient {
         id: ClientId::generate(),
@@ -59,6 +60,7 @@ fn pool(name: &str) -> (UserPool, AppClient) {
         settings: ClientSettings::default(),
         secret_encrypted: None,
         created_at: NOW,
+        updated_at: NOW,
     };
     (pool, client)
 }
@@ -1785,10 +1787,10 @@ async fn pool_settings_update(backend: Db) {
             .await
             .unwrap()
     );
-    assert_eq!(
-        store.pool_by_id(&acme.id).await.unwrap().unwrap().settings,
-        settings
-    );
+    let stored = store.pool_by_id(&acme.id).await.unwrap().unwrap();
+    assert_eq!(stored.settings, settings);
+    assert_eq!(stored.created_at, NOW);
+    assert_eq!(stored.updated_at, NOW + 1, "the change is dated");
 }
 
 async fn pool_settings_compare_and_set(backend: Db) {
@@ -2214,6 +2216,7 @@ async fn clients_can_be_updated(backend: Db) {
             refresh_token_seconds: 7_200,
         },
         refresh_grace_seconds: 30,
+        updated_at: NOW + 1,
         ..client.clone()
     };
     assert!(store.update_client(&updated, NOW + 1).await.unwrap());
@@ -2286,6 +2289,7 @@ async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_gr
             access_token_seconds: 300,
             refresh_token_seconds: 7_200,
         },
+        updated_at: NOW + 1,
         ..client.clone()
     };
     assert!(store.update_client(&updated, NOW + 1).await.unwrap());

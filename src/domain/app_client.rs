@@ -236,6 +236,8 @@ pub struct AppClient {
     /// The client secret, encrypted under the key-encryption key; None for public clients.
     pub secret_encrypted: Option<String>,
     pub created_at: UnixSeconds,
+    /// When its settings last changed (Cognito's `LastModifiedDate`).
+    pub updated_at: UnixSeconds,
 }
 
 impl AppClient {
@@ -344,6 +346,7 @@ mod tests {
             },
             secret_encrypted: secret.then(|| "sealed".to_owned()),
             created_at: 0,
+            updated_at: 0,
         }
     }
 

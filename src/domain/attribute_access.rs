@@ -59,22 +59,27 @@ pub struct AttributeLists {
 }
 
 /// Parses `ReadAttributes` and `WriteAttributes` as Cognito validates them: every name an
-/// attribute of the pool (standard, or a well-formed `custom:` name), and nothing writable
-/// that the client could not read. Absent lists stay absent (Cognito's defaults).
+/// attribute of the pool's `schema` (a standard attribute, or a `custom:` attribute the
+/// schema declares, or any well-formed `custom:` name where the schema is open), and nothing
+/// writable that the client could not read. Absent lists stay absent (Cognito's defaults).
 pub fn parse_attribute_lists(
+    schema: &Schema,
     read: Option<&[String]>,
     write: Option<&[String]>,
 ) -> Result<AttributeLists, InvalidAttributeList> {
-    fn parse(raw: &[String]) -> Option<Vec<String>> {
+    let parse = |raw: &[String]| -> Option<Vec<String>> {
         let mut names: Vec<String> = Vec::with_capacity(raw.len());
         for name in raw {
             validate_name(name).ok()?;
+            if schema.get(name).is_none() && !schema.is_open() {
+                return None;
+            }
             if !names.contains(name) {
                 names.push(name.clone());
             }
         }
         Some(names)
-    }
+    };
     let read = read
         .map(|raw| parse(raw).ok_or(InvalidAttributeList::Read))
         .transpose()?;
@@ -376,32 +381,59 @@ mod tests {
     #[test]
     fn attribute_lists_are_validated_like_cognito() {
         assert_eq!(
-            parse_attribute_lists(None, None),
+            parse_attribute_lists(&open(), None, None),
             Ok(AttributeLists::default())
         );
         let read = names(&["email", "custom:team", "email"]);
         let write = names(&["custom:team"]);
         assert_eq!(
-            parse_attribute_lists(Some(read.as_slice()), Some(write.as_slice())),
+            parse_attribute_lists(&open(), Some(read.as_slice()), Some(write.as_slice())),
             Ok(AttributeLists {
                 read: Some(names(&["email", "custom:team"])),
                 write: Some(write.clone())
             })
         );
         assert_eq!(
-            parse_attribute_lists(Some(names(&["colour"]).as_slice()), None),
+            parse_attribute_lists(&open(), Some(names(&["colour"]).as_slice()), None),
             Err(InvalidAttributeList::Read)
         );
         assert_eq!(
-            parse_attribute_lists(None, Some(names(&["sub"]).as_slice())),
+            parse_attribute_lists(&open(), None, Some(names(&["sub"]).as_slice())),
             Err(InvalidAttributeList::Write)
         );
         assert_eq!(
             parse_attribute_lists(
+                &open(),
                 Some(names(&["email"]).as_slice()),
                 Some(names(&["given_name"]).as_slice())
             ),
             Err(InvalidAttributeList::Write)
+        );
+    }
+
+    #[test]
+    fn attribute_lists_name_only_what_a_declared_schema_has() {
+        use crate::domain::schema::SchemaAttributeSpec;
+        let declared = Schema::declare(&[SchemaAttributeSpec {
+            name: Some("team".into()),
+            attribute_data_type: Some("String".into()),
+            ..SchemaAttributeSpec::default()
+        }])
+        .unwrap();
+        let team = names(&["custom:team", "email"]);
+        assert!(parse_attribute_lists(&declared, Some(team.as_slice()), None).is_ok());
+        assert_eq!(
+            parse_attribute_lists(&declared, Some(names(&["custom:colour"]).as_slice()), None),
+            Err(InvalidAttributeList::Read)
+        );
+        assert_eq!(
+            parse_attribute_lists(&declared, None, Some(names(&["custom:colour"]).as_slice())),
+            Err(InvalidAttributeList::Write)
+        );
+        // Where the schema is open, any well-formed custom name will do.
+        assert!(
+            parse_attribute_lists(&open(), Some(names(&["custom:colour"]).as_slice()), None)
+                .is_ok()
         );
     }
 }

@@ -310,6 +310,8 @@ pub struct UserPool {
     pub login_name: Option<String>,
     pub settings: PoolSettings,
     pub created_at: UnixSeconds,
+    /// When its settings, tags or schema last changed (Cognito's `LastModifiedDate`).
+    pub updated_at: UnixSeconds,
 }
 
 impl UserPool {

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::attributes::UserAttributes;
+use super::message_template::SettingError;
 use super::username::{Username, UsernameKey};
 
 /// An attribute a user may sign in with, instead of or besides their username.
@@ -76,7 +77,80 @@ pub struct SignInAlias {
     pub key: UsernameKey,
 }
 
+/// Cognito's `UsernameConfigurationType`, as `CreateUserPool` and seed files declare it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct UsernameConfiguration {
+    pub case_sensitive: Option<bool>,
+}
+
+/// `member`'s names, each one of `allowed`, named twice kept once.
+fn declared_attributes(
+    member: &str,
+    raw: Option<Vec<String>>,
+    allowed: &[SignInAttribute],
+) -> Result<Vec<SignInAttribute>, SettingError> {
+    let mut parsed = Vec::new();
+    for value in raw.unwrap_or_default() {
+        let attribute = SignInAttribute::parse(&value)
+            .filter(|a| allowed.contains(a))
+            .ok_or_else(|| {
+                let names: Vec<&str> = allowed.iter().map(|a| a.name()).collect();
+                SettingError::constraint(
+                    member,
+                    &format!(
+                        "Member must satisfy constraint: [Member must satisfy enum value set: [{}]]",
+                        names.join(", ")
+                    ),
+                )
+            })?;
+        if !parsed.contains(&attribute) {
+            parsed.push(attribute);
+        }
+    }
+    Ok(parsed)
+}
+
 impl SignInNames {
+    /// The sign-in names `CreateUserPool` (or a seed file) declares, checked as Cognito
+    /// checks them. Without `UsernameConfiguration`, names are compared with their case
+    /// when `case_sensitive_by_default` (Cognito's API default).
+    pub fn declare(
+        username_attributes: Option<Vec<String>>,
+        alias_attributes: Option<Vec<String>>,
+        username_configuration: Option<UsernameConfiguration>,
+        case_sensitive_by_default: bool,
+    ) -> Result<Self, SettingError> {
+        let case_sensitive = match username_configuration {
+            Some(config) => config.case_sensitive.ok_or_else(|| {
+                SettingError::constraint(
+                    "usernameConfiguration.caseSensitive",
+                    "Member must not be null",
+                )
+            })?,
+            None => case_sensitive_by_default,
+        };
+        let names = Self {
+            username_attributes: declared_attributes(
+                "usernameAttributes",
+                username_attributes,
+                &[SignInAttribute::PhoneNumber, SignInAttribute::Email],
+            )?,
+            alias_attributes: declared_attributes(
+                "aliasAttributes",
+                alias_attributes,
+                &[
+                    SignInAttribute::PhoneNumber,
+                    SignInAttribute::Email,
+                    SignInAttribute::PreferredUsername,
+                ],
+            )?,
+            case_sensitive,
+        };
+        names.validate().map_err(SettingError::Invalid)?;
+        Ok(names)
+    }
+
     /// Checks the combination `CreateUserPool` was given, in Cognito's words.
     pub fn validate(&self) -> Result<(), String> {
         if !self.username_attributes.is_empty() && !self.alias_attributes.is_empty() {

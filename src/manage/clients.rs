@@ -3,10 +3,11 @@
 
 use crate::auth::audit::{AuditEvent, Outcome};
 use crate::auth::{AuthError, Services};
-use crate::domain::app_client::{AppClient, ClientSettings, TokenValidity};
+use crate::domain::app_client::{AppClient, ClientSettings, TimeUnit, TokenValidity};
 use crate::domain::attribute_access::{InvalidAttributeList, parse_attribute_lists};
 use crate::domain::ids::ClientId;
 use crate::domain::pool::UserPool;
+use crate::domain::schema::Schema;
 use crate::store::StoreError;
 
 /// Cognito's bounds for `RetryGracePeriodSeconds`.
@@ -26,8 +27,9 @@ pub struct ClientChanges {
 }
 
 impl ClientChanges {
-    /// The client as it would be after the changes, validated.
-    pub fn apply_to(&self, client: &AppClient) -> Result<AppClient, AuthError> {
+    /// The client as it would be after the changes, validated; the attribute lists against
+    /// the pool's `schema`.
+    pub fn apply_to(&self, client: &AppClient, schema: &Schema) -> Result<AppClient, AuthError> {
         let mut updated = client.clone();
         if let Some(name) = &self.name {
             if name.is_empty() || name.chars().count() > 128 {
@@ -37,14 +39,23 @@ impl ClientChanges {
             }
             updated.name = name.clone();
         }
+        // A lifetime given in seconds is shown in the client's unit only when it is a whole
+        // number of it; otherwise its unit becomes seconds.
+        let units = &mut updated.settings.token_validity_units;
+        let in_unit = |seconds: i64, unit: &mut TimeUnit| {
+            if seconds % unit.seconds() != 0 {
+                *unit = TimeUnit::Seconds;
+            }
+            seconds
+        };
         if let Some(seconds) = self.id_token_seconds {
-            updated.validity.id_token_seconds = seconds;
+            updated.validity.id_token_seconds = in_unit(seconds, &mut units.id_token);
         }
         if let Some(seconds) = self.access_token_seconds {
-            updated.validity.access_token_seconds = seconds;
+            updated.validity.access_token_seconds = in_unit(seconds, &mut units.access_token);
         }
         if let Some(seconds) = self.refresh_token_seconds {
-            updated.validity.refresh_token_seconds = seconds;
+            updated.validity.refresh_token_seconds = in_unit(seconds, &mut units.refresh_token);
         }
         if let Some(seconds) = self.refresh_grace_seconds {
             if !(0..=MAX_REFRESH_GRACE_SECONDS).contains(&seconds) {
@@ -63,18 +74,23 @@ impl ClientChanges {
                 .write_attributes
                 .as_ref()
                 .or(client.settings.write_attributes.as_ref());
-            let lists = parse_attribute_lists(read.map(Vec::as_slice), write.map(Vec::as_slice))
-                .map_err(|invalid| {
-                    AuthError::InvalidParameter(match invalid {
-                        InvalidAttributeList::Read => {
-                            "read attributes must be attribute names (standard or custom:...)"
-                                .into()
-                        }
-                        InvalidAttributeList::Write => "write attributes must be attribute names \
-                             (standard or custom:...) that the client can also read"
-                            .into(),
-                    })
-                })?;
+            let lists =
+                parse_attribute_lists(schema, read.map(Vec::as_slice), write.map(Vec::as_slice))
+                    .map_err(|invalid| {
+                        AuthError::InvalidParameter(match invalid {
+                            InvalidAttributeList::Read => {
+                                "read attributes must be attributes of the \
+                         pool (standard, or custom:... ones its schema has)"
+                                    .into()
+                            }
+                            InvalidAttributeList::Write => {
+                                "write attributes must be attributes of the \
+                         pool (standard, or custom:... ones its schema has) that the client \
+                         can also read"
+                                    .into()
+                            }
+                        })
+                    })?;
             updated.settings.read_attributes = lists.read;
             updated.settings.write_attributes = lists.write;
         }
@@ -104,6 +120,7 @@ impl Services {
         new: NewAppClient,
     ) -> Result<(AppClient, Option<crate::domain::secret::SecretString>), AuthError> {
         check_client(&new.name, &new.validity, new.refresh_grace_seconds)?;
+        let now = self.clock.now();
         let mut client = AppClient {
             id: ClientId::generate(),
             pool_id: pool.id.clone(),
@@ -113,7 +130,8 @@ impl Services {
             refresh_grace_seconds: new.refresh_grace_seconds,
             settings: new.settings,
             secret_encrypted: None,
-            created_at: self.clock.now(),
+            created_at: now,
+            updated_at: now,
         };
         let secret = if new.generate_secret {
             let (secret, sealed) = self.new_client_secret(&client)?;
@@ -162,9 +180,12 @@ impl Services {
             validity: new.validity,
             refresh_grace_seconds: new.refresh_grace_seconds,
             settings: new.settings,
+            updated_at: self.clock.now(),
             ..client.clone()
         };
-        self.store.update_client(&updated, self.clock.now()).await?;
+        self.store
+            .update_client(&updated, updated.updated_at)
+            .await?;
         crate::auth::audit::AuditEvent::new(
             "client_updated",
             client.pool_id.as_str(),
@@ -202,9 +223,22 @@ impl Services {
         client: &AppClient,
         changes: &ClientChanges,
     ) -> Result<AppClient, AuthError> {
-        let updated = changes.apply_to(client)?;
+        // The attribute lists are checked against the pool's schema, read only when they change.
+        let schema = match (&changes.read_attributes, &changes.write_attributes) {
+            (None, None) => Schema::open(),
+            _ => self
+                .store
+                .pool_by_id(&client.pool_id)
+                .await?
+                .map(|pool| pool.settings.schema().into_owned())
+                .ok_or_else(|| AuthError::ResourceNotFound("User pool does not exist.".into()))?,
+        };
+        let mut updated = changes.apply_to(client, &schema)?;
         if updated != *client {
-            self.store.update_client(&updated, self.clock.now()).await?;
+            updated.updated_at = self.clock.now();
+            self.store
+                .update_client(&updated, updated.updated_at)
+                .await?;
             crate::auth::audit::AuditEvent::new(
                 "client_updated",
                 client.pool_id.as_str(),
@@ -249,31 +283,36 @@ impl Services {
         Ok(self.store.default_client(&pool.id).await?)
     }
 
-    /// Adds another app client to a pool.
+    /// Adds another app client to a pool, with the settings Gatehouse gives the clients it
+    /// makes (seed files then declare the rest), and a secret if asked.
     pub async fn create_client(
         &self,
         pool: &UserPool,
         name: &str,
         id: Option<ClientId>,
-        validity: TokenValidity,
+        generate_secret: bool,
     ) -> Result<AppClient, AuthError> {
-        validity.validate().map_err(AuthError::InvalidParameter)?;
         if name.is_empty() || name.chars().count() > 128 {
             return Err(AuthError::InvalidParameter(
                 "client name must be 1-128 characters".into(),
             ));
         }
-        let client = AppClient {
+        let now = self.clock.now();
+        let mut client = AppClient {
             id: id.unwrap_or_else(ClientId::generate),
             pool_id: pool.id.clone(),
             name: name.to_owned(),
             is_default: false,
-            validity,
+            validity: TokenValidity::default(),
             refresh_grace_seconds: 0,
             settings: ClientSettings::default(),
             secret_encrypted: None,
-            created_at: self.clock.now(),
+            created_at: now,
+            updated_at: now,
         };
+        if generate_secret {
+            client.secret_encrypted = Some(self.new_client_secret(&client)?.1);
+        }
         match self.store.create_client(&client).await {
             Ok(()) => {
                 AuditEvent::new("client_created", pool.id.as_str(), Outcome::Success)
@@ -307,6 +346,7 @@ mod tests {
             settings: ClientSettings::default(),
             secret_encrypted: None,
             created_at: 0,
+            updated_at: 0,
         }
     }
 
@@ -317,7 +357,7 @@ mod tests {
             refresh_grace_seconds: Some(60),
             ..ClientChanges::default()
         }
-        .apply_to(&client())
+        .apply_to(&client(), &Schema::open())
         .unwrap();
         assert_eq!(changed.validity.access_token_seconds, 300);
         assert_eq!(changed.refresh_grace_seconds, 60);
@@ -343,7 +383,7 @@ mod tests {
                 ..ClientChanges::default()
             },
         ] {
-            assert!(bad.apply_to(&client()).is_err(), "{bad:?}");
+            assert!(bad.apply_to(&client(), &Schema::open()).is_err(), "{bad:?}");
         }
     }
 }

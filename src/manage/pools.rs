@@ -52,6 +52,7 @@ impl Services {
             settings: ClientSettings::default(),
             secret_encrypted: None,
             created_at: pool.created_at,
+            updated_at: pool.created_at,
         };
         let taken = AuthError::AlreadyExists(format!(
             "a pool named {:?} (or one with the same pool or client id) already exists",
@@ -94,12 +95,14 @@ impl Services {
             .lockout
             .validate()
             .map_err(AuthError::InvalidParameter)?;
+        let now = self.clock.now();
         Ok(UserPool {
             id: id.unwrap_or_else(|| UserPoolId::generate(&self.region)),
             name: name.as_str().to_owned(),
             login_name: login_name.map(|n| n.as_str().to_owned()),
             settings,
-            created_at: self.clock.now(),
+            created_at: now,
+            updated_at: now,
         })
     }
 
@@ -174,9 +177,10 @@ impl Services {
     async fn store_pool_tags(
         &self,
         pool: &UserPool,
-        updated: UserPool,
+        mut updated: UserPool,
     ) -> Result<UserPool, AuthError> {
         let now = self.clock.now();
+        updated.updated_at = now;
         let gone = || AuthError::ResourceNotFound(format!("User pool {} does not exist.", pool.id));
         if updated.login_name != pool.login_name {
             match self
@@ -256,8 +260,9 @@ impl Services {
         }
         if settings != pool.settings {
             pool.settings = settings;
+            pool.updated_at = self.clock.now();
             self.store
-                .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
+                .update_pool_settings(&pool.id, &pool.settings, pool.updated_at)
                 .await?;
             tracing::info!(pool = %pool.id, "pool settings changed");
         }

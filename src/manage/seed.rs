@@ -5,26 +5,26 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::auth::{AuthError, Services};
 use crate::crypto::password::Verification;
-use crate::domain::app_client::TokenValidity;
+use crate::domain::app_client::AppClient;
 use crate::domain::attributes::UserAttributes;
-use crate::domain::contact_verification::{AutoVerifiedAttributes, UserAttributeUpdateSettings};
+use crate::domain::client_declaration::ClientConfig;
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::lockout::{LockoutChanges, LockoutPolicy};
-use crate::domain::message_template::{
-    VerificationMessageTemplate, validate_sms_authentication_message,
-};
 use crate::domain::password_policy::PasswordPolicy;
-use crate::domain::pool::{AdminCreateUserConfig, PoolName, PoolSettings, UserPool};
+use crate::domain::pool::{LOGIN_NAME_TAG, PoolName, PoolSettings, PoolTags, UserPool};
+use crate::domain::pool_declaration::{Omitted, PoolConfig};
 use crate::domain::schema::{Moment, Schema, SchemaAttributeSpec};
 use crate::domain::secret::SecretString;
+use crate::domain::sign_in_names::{SignInNames, UsernameConfiguration};
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
 use crate::store::GroupRecord;
 
-use super::clients::ClientChanges;
+use super::clients::{ClientChanges, NewAppClient};
 use super::pools::FixedIds;
 use super::users::NewUser;
 
@@ -36,35 +36,36 @@ pub struct SeedFile {
     pub pools: Vec<SeedPool>,
 }
 
+/// A pool of the file. Besides Gatehouse's own members (its ids, `Lockout`, the default
+/// client, and the clients, groups and users to put in it), it takes every setting
+/// `CreateUserPool` takes, under the same names, read by the same code
+/// (`domain/pool_declaration.rs` and the schema and sign-in-name rules), so it is described as
+/// the same pool created through the Cognito API is (docs/operations.md, "Seed files").
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+#[serde(rename_all = "PascalCase")]
 pub struct SeedPool {
+    /// The pool's `PoolName`, and its login name (the login API's `TenantName`).
     pub name: String,
     /// Pin the pool id (`<region>_<alphanumerics>`) so app configuration can be static.
     pub pool_id: Option<String>,
     /// Pin the default client's id.
     pub client_id: Option<String>,
+    /// `Policies.PasswordPolicy` under its older name; a file gives one or the other.
     pub password_policy: Option<PasswordPolicy>,
     /// Lockout thresholds; members left out take Cognito's defaults (5 free failures, at
     /// most 900 s locked, forgotten after 900 quiet seconds).
     pub lockout: Option<LockoutChanges>,
-    /// `{"AllowAdminCreateUserOnly": false}` lets anyone `SignUp`; left out, a new pool
-    /// refuses self-registration and an existing one keeps what it has.
-    pub admin_create_user_config: Option<AdminCreateUserConfig>,
-    /// Cognito's `VerificationMessageTemplate` (the wording of codes); left out, a new pool
-    /// takes Cognito's defaults and an existing one keeps what it has.
-    pub verification_message_template: Option<VerificationMessageTemplate>,
-    /// Cognito's `SmsAuthenticationMessage` (stored; MFA is not served yet).
-    pub sms_authentication_message: Option<String>,
-    /// Contact attributes sent a code at sign-up and when changed; left out, a new pool sends
-    /// codes to both (`email` first) and an existing one keeps what it has.
-    pub auto_verified_attributes: Option<Vec<String>>,
-    /// `{"AttributesRequireVerificationBeforeUpdate": ["email"]}`: a change waits for its code.
-    pub user_attribute_update_settings: Option<SeedUserAttributeUpdateSettings>,
     /// The pool's attribute schema, as `CreateUserPool`'s `Schema` gives it; left out, the
     /// pool takes any `custom:` attribute (an open schema) and an existing one keeps what
     /// it has.
     pub schema: Option<Vec<SchemaAttributeSpec>>,
+    /// `UsernameAttributes`, `AliasAttributes` and `UsernameConfiguration`: set when the
+    /// pool is created, as in Cognito; a file may repeat them but not change them.
+    pub username_attributes: Option<Vec<String>>,
+    pub alias_attributes: Option<Vec<String>>,
+    pub username_configuration: Option<UsernameConfiguration>,
+    /// `UserPoolTags`; the `gatehouse:tenant` tag, if given, must be the pool's `Name`.
+    pub user_pool_tags: Option<BTreeMap<String, String>>,
     /// Lifetimes and grace of the default client (the one `/Login` uses).
     pub default_client: Option<SeedClientSettings>,
     #[serde(default)]
@@ -73,28 +74,89 @@ pub struct SeedPool {
     pub groups: Vec<SeedGroup>,
     #[serde(default)]
     pub users: Vec<SeedUser>,
+    /// Every other member: the settings `CreateUserPool` and `UpdateUserPool` share
+    /// (`Policies`, `AdminCreateUserConfig`, the message templates, `AutoVerifiedAttributes`,
+    /// `DeletionProtection`, `LambdaConfig`, ...), read as [`PoolConfig`], which refuses
+    /// members it does not know.
+    #[serde(flatten)]
+    pub settings: Map<String, Value>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct SeedUserAttributeUpdateSettings {
-    #[serde(default)]
-    pub attributes_require_verification_before_update: Vec<String>,
+impl SeedPool {
+    /// The pool's settings as the file declares them over `current` (what a new pool starts
+    /// with, or what an existing one has): what the file gives replaces the pool's, what it
+    /// leaves out stays, so applying the file again changes nothing.
+    fn settings(&self, current: &PoolSettings, exists: bool) -> Result<PoolSettings, String> {
+        let config: PoolConfig = serde_json::from_value(Value::Object(self.settings.clone()))
+            .map_err(|e| e.to_string())?;
+        if self.password_policy.is_some() && config.has_password_policy() {
+            return Err("give PasswordPolicy or Policies.PasswordPolicy, not both".into());
+        }
+        let mut settings = config
+            .apply_to(current.clone(), Omitted::Kept)
+            .map_err(|e| e.to_string())?;
+        if let Some(policy) = &self.password_policy {
+            settings.password_policy = policy.clone();
+        }
+        settings.password_policy.validate()?;
+        if let Some(lockout) = &self.lockout {
+            settings.lockout = lockout.apply_to(&LockoutPolicy::default())?;
+        }
+        if let Some(schema) = &self.schema {
+            settings.schema = Some(Schema::declare(schema).map_err(|e| e.to_string())?);
+        }
+        if self.username_attributes.is_some()
+            || self.alias_attributes.is_some()
+            || self.username_configuration.is_some()
+        {
+            // Gatehouse's pools compare names without their case unless told otherwise.
+            let names = SignInNames::declare(
+                self.username_attributes.clone(),
+                self.alias_attributes.clone(),
+                self.username_configuration.clone(),
+                false,
+            )
+            .map_err(|e| e.to_string())?;
+            if exists && names != current.sign_in_names {
+                return Err(
+                    "UsernameAttributes, AliasAttributes and UsernameConfiguration \
+                            cannot change once the pool exists"
+                        .into(),
+                );
+            }
+            settings.sign_in_names = names;
+        }
+        if let Some(tags) = &self.user_pool_tags {
+            let tags = PoolTags::parse(tags.clone())?;
+            if tags
+                .login_name
+                .as_ref()
+                .is_some_and(|n| n.as_str() != self.name)
+            {
+                return Err(format!("the {LOGIN_NAME_TAG} tag must be the pool's Name"));
+            }
+            settings.user_pool_tags = tags.other;
+        }
+        Ok(settings)
+    }
 }
 
+/// A client's settings in the file: every setting `CreateUserPoolClient` takes, under the
+/// same names, read by the same code (`domain/client_declaration.rs`), and Gatehouse's older
+/// members, lifetimes in seconds and the refresh grace, which win where both are given.
+/// What the file leaves out stays as the client has it (for a new client, what Gatehouse
+/// gives the clients it makes).
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+#[serde(rename_all = "PascalCase")]
 pub struct SeedClientSettings {
     pub id_token_validity_seconds: Option<i64>,
     pub access_token_validity_seconds: Option<i64>,
     pub refresh_token_validity_seconds: Option<i64>,
     /// Seconds a rotated refresh token's predecessor may be exchanged once more (0-60).
     pub refresh_token_grace_seconds: Option<i64>,
-    /// The client's `ReadAttributes`; absent keeps what the client has (Cognito's default
-    /// for a new one).
-    pub read_attributes: Option<Vec<String>>,
-    /// The client's `WriteAttributes`; absent keeps what the client has.
-    pub write_attributes: Option<Vec<String>>,
+    /// Every other member, read as [`ClientConfig`], which refuses members it does not know.
+    #[serde(flatten)]
+    pub settings: Map<String, Value>,
 }
 
 impl SeedClientSettings {
@@ -105,36 +167,47 @@ impl SeedClientSettings {
             access_token_seconds: self.access_token_validity_seconds,
             refresh_token_seconds: self.refresh_token_validity_seconds,
             refresh_grace_seconds: self.refresh_token_grace_seconds,
-            read_attributes: self.read_attributes.clone(),
-            write_attributes: self.write_attributes.clone(),
+            read_attributes: None,
+            write_attributes: None,
         }
+    }
+
+    /// `client` as the file declares it, checked as `UpdateUserPoolClient` checks a client.
+    fn declared(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        name: &str,
+    ) -> Result<AppClient, String> {
+        let config: ClientConfig = serde_json::from_value(Value::Object(self.settings.clone()))
+            .map_err(|e| e.to_string())?;
+        let parsed = config
+            .or_current(client)
+            .parse("updating", pool, client.secret_encrypted.is_some())
+            .map_err(|e| e.to_string())?;
+        let declared = AppClient {
+            name: name.to_owned(),
+            validity: parsed.validity,
+            refresh_grace_seconds: parsed.refresh_grace_seconds,
+            settings: parsed.settings,
+            ..client.clone()
+        };
+        self.changes()
+            .apply_to(&declared, &pool.settings.schema())
+            .map_err(|e| e.to_string())
     }
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+#[serde(rename_all = "PascalCase")]
 pub struct SeedClient {
     pub name: String,
     pub client_id: Option<String>,
-    pub id_token_validity_seconds: Option<i64>,
-    pub access_token_validity_seconds: Option<i64>,
-    pub refresh_token_validity_seconds: Option<i64>,
-    pub refresh_token_grace_seconds: Option<i64>,
-    pub read_attributes: Option<Vec<String>>,
-    pub write_attributes: Option<Vec<String>>,
-}
-
-impl SeedClient {
-    fn settings(&self) -> SeedClientSettings {
-        SeedClientSettings {
-            id_token_validity_seconds: self.id_token_validity_seconds,
-            access_token_validity_seconds: self.access_token_validity_seconds,
-            refresh_token_validity_seconds: self.refresh_token_validity_seconds,
-            refresh_token_grace_seconds: self.refresh_token_grace_seconds,
-            read_attributes: self.read_attributes.clone(),
-            write_attributes: self.write_attributes.clone(),
-        }
-    }
+    /// Whether the client has a secret (`CreateUserPoolClient`'s `GenerateSecret`); set when
+    /// the client is created, as in Cognito.
+    pub generate_secret: Option<bool>,
+    #[serde(flatten)]
+    pub settings: SeedClientSettings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -275,62 +348,20 @@ impl Services {
             .map(ClientId::parse)
             .transpose()
             .map_err(|e| invalid(&context, e))?;
-        let lockout = entry
-            .lockout
+        let existing = self.store.pool_by_login_name(name.as_str()).await?;
+        let current = existing
             .as_ref()
-            .map(|changes| changes.apply_to(&LockoutPolicy::default()))
-            .transpose()
+            .map_or_else(PoolSettings::default, |pool| pool.settings.clone());
+        let settings = entry
+            .settings(&current, existing.is_some())
             .map_err(|e| invalid(&context, e))?;
-        let schema = entry
-            .schema
-            .as_deref()
-            .map(Schema::declare)
-            .transpose()
-            .map_err(|e| invalid(&context, e))?;
-
-        // Templates are checked as CreateUserPool checks them, before anything is written.
-        if let Some(template) = &entry.verification_message_template {
-            template.validate().map_err(|e| invalid(&context, e))?;
-        }
-        if let Some(message) = &entry.sms_authentication_message {
-            validate_sms_authentication_message(message).map_err(|e| invalid(&context, e))?;
-        }
-        if let Some(invitation) = entry
-            .admin_create_user_config
-            .as_ref()
-            .and_then(|config| config.invite_message_template.as_ref())
-        {
-            invitation.validate().map_err(|e| invalid(&context, e))?;
-        }
-        let auto_verified = entry
-            .auto_verified_attributes
-            .clone()
-            .map(AutoVerifiedAttributes::parse)
-            .transpose()
-            .map_err(|e| invalid(&context, e))?;
-        let (pool, default_client) = match self.store.pool_by_login_name(name.as_str()).await? {
+        let (pool, default_client) = match existing {
             Some(_) => self.find_pool(name.as_str()).await?,
             None => {
-                let settings = PoolSettings {
-                    password_policy: entry.password_policy.clone().unwrap_or_default(),
-                    lockout: lockout.clone().unwrap_or_default(),
-                    admin_create_user_config: entry
-                        .admin_create_user_config
-                        .clone()
-                        .unwrap_or_default(),
-                    verification_message_template: entry
-                        .verification_message_template
-                        .clone()
-                        .unwrap_or_default(),
-                    sms_authentication_message: entry.sms_authentication_message.clone(),
-                    auto_verified_attributes: auto_verified.clone().unwrap_or_default(),
-                    schema: schema.clone(),
-                    ..PoolSettings::default()
-                };
                 report.pools_created += 1;
                 self.create_pool(
                     &name,
-                    settings,
+                    settings.clone(),
                     FixedIds {
                         pool_id: pool_id.clone(),
                         client_id: client_id.clone(),
@@ -349,31 +380,9 @@ impl Services {
                 "exists with a different PoolId or ClientId than the file pins",
             ));
         }
-        let pool = self.align_policy(pool, entry.password_policy).await?;
-        let pool = self.align_lockout(pool, lockout).await?;
-        let pool = self
-            .align_admin_create_user_config(pool, entry.admin_create_user_config.clone())
-            .await?;
-        let pool = self
-            .align_messages(
-                pool,
-                entry.verification_message_template.clone(),
-                entry.sms_authentication_message.clone(),
-            )
-            .await?;
-        let pool = self
-            .align_verification(
-                &context,
-                pool,
-                auto_verified,
-                entry
-                    .user_attribute_update_settings
-                    .map(|s| s.attributes_require_verification_before_update),
-            )
-            .await?;
-        let pool = self.align_schema(pool, schema).await?;
+        let pool = self.align_settings(pool, settings).await?;
         if let Some(settings) = &entry.default_client {
-            self.update_client(&default_client, &settings.changes())
+            self.align_client(&pool, &default_client, &default_client.name, settings)
                 .await
                 .map_err(|e| invalid(&context, e))?;
         }
@@ -412,136 +421,20 @@ impl Services {
         Ok(())
     }
 
-    async fn align_policy(
+    /// The pool's settings become the file's; written only if they differ.
+    async fn align_settings(
         &self,
         pool: UserPool,
-        policy: Option<PasswordPolicy>,
+        settings: PoolSettings,
     ) -> Result<UserPool, AuthError> {
-        let Some(policy) = policy else {
-            return Ok(pool);
-        };
-        if policy == pool.settings.password_policy {
-            return Ok(pool);
-        }
-        policy.validate().map_err(|e| invalid(&pool.name, e))?;
-        let mut pool = pool;
-        pool.settings.password_policy = policy;
-        self.store
-            .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
-            .await?;
-        Ok(pool)
-    }
-
-    async fn align_lockout(
-        &self,
-        pool: UserPool,
-        lockout: Option<LockoutPolicy>,
-    ) -> Result<UserPool, AuthError> {
-        let Some(lockout) = lockout else {
-            return Ok(pool);
-        };
-        if lockout == pool.settings.lockout {
-            return Ok(pool);
-        }
-        let mut pool = pool;
-        pool.settings.lockout = lockout;
-        self.store
-            .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
-            .await?;
-        Ok(pool)
-    }
-
-    async fn align_admin_create_user_config(
-        &self,
-        pool: UserPool,
-        config: Option<AdminCreateUserConfig>,
-    ) -> Result<UserPool, AuthError> {
-        let Some(config) = config else {
-            return Ok(pool);
-        };
-        if config == pool.settings.admin_create_user_config {
-            return Ok(pool);
-        }
-        let mut pool = pool;
-        pool.settings.admin_create_user_config = config;
-        self.store
-            .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
-            .await?;
-        Ok(pool)
-    }
-
-    /// The file's templates replace the pool's where the file gives them.
-    async fn align_messages(
-        &self,
-        pool: UserPool,
-        template: Option<VerificationMessageTemplate>,
-        sms_authentication_message: Option<String>,
-    ) -> Result<UserPool, AuthError> {
-        let mut settings = pool.settings.clone();
-        if let Some(template) = template {
-            settings.verification_message_template = template;
-        }
-        if sms_authentication_message.is_some() {
-            settings.sms_authentication_message = sms_authentication_message;
-        }
         if settings == pool.settings {
             return Ok(pool);
         }
         let mut pool = pool;
         pool.settings = settings;
+        pool.updated_at = self.clock.now();
         self.store
-            .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
-            .await?;
-        Ok(pool)
-    }
-
-    /// The file's `AutoVerifiedAttributes` and `UserAttributeUpdateSettings` replace the
-    /// pool's where the file gives them; together they must still fit (a change that waits
-    /// for a code needs the code to be sent).
-    async fn align_verification(
-        &self,
-        context: &str,
-        pool: UserPool,
-        auto_verified: Option<AutoVerifiedAttributes>,
-        held: Option<Vec<String>>,
-    ) -> Result<UserPool, AuthError> {
-        let mut settings = pool.settings.clone();
-        if let Some(auto) = auto_verified {
-            settings.auto_verified_attributes = auto;
-        }
-        let held = held.unwrap_or_else(|| {
-            settings
-                .user_attribute_update_settings
-                .attributes_require_verification_before_update
-                .clone()
-        });
-        settings.user_attribute_update_settings =
-            UserAttributeUpdateSettings::parse(held, &settings.auto_verified_attributes)
-                .map_err(|e| invalid(context, e))?;
-        if settings == pool.settings {
-            return Ok(pool);
-        }
-        let mut pool = pool;
-        pool.settings = settings;
-        self.store
-            .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
-            .await?;
-        Ok(pool)
-    }
-
-    /// A declared schema replaces the stored one: the file is the truth for its pools.
-    async fn align_schema(
-        &self,
-        pool: UserPool,
-        schema: Option<Schema>,
-    ) -> Result<UserPool, AuthError> {
-        if schema.is_none() || schema == pool.settings.schema {
-            return Ok(pool);
-        }
-        let mut pool = pool;
-        pool.settings.schema = schema;
-        self.store
-            .update_pool_settings(&pool.id, &pool.settings, self.clock.now())
+            .update_pool_settings(&pool.id, &pool.settings, pool.updated_at)
             .await?;
         Ok(pool)
     }
@@ -564,41 +457,55 @@ impl Services {
             Some(id) => c.id == *id,
             None => c.name == client.name && !c.is_default,
         });
-        if let Some(found) = found {
-            let changes = ClientChanges {
-                name: Some(client.name.clone()),
-                ..client.settings().changes()
-            };
-            self.update_client(found, &changes)
-                .await
-                .map_err(|e| invalid(&context, e))?;
-            return Ok(());
-        }
-        let defaults = TokenValidity::default();
-        let validity = TokenValidity {
-            id_token_seconds: client
-                .id_token_validity_seconds
-                .unwrap_or(defaults.id_token_seconds),
-            access_token_seconds: client
-                .access_token_validity_seconds
-                .unwrap_or(defaults.access_token_seconds),
-            refresh_token_seconds: client
-                .refresh_token_validity_seconds
-                .unwrap_or(defaults.refresh_token_seconds),
+        let wants_secret = client.generate_secret.unwrap_or(false);
+        let current = match found {
+            Some(found) => {
+                if client.generate_secret.is_some()
+                    && wants_secret != found.secret_encrypted.is_some()
+                {
+                    return Err(invalid(
+                        &context,
+                        "GenerateSecret cannot change once the client exists",
+                    ));
+                }
+                found.clone()
+            }
+            None => {
+                report.clients_created += 1;
+                self.create_client(pool, &client.name, id, wants_secret)
+                    .await?
+            }
         };
-        let created = self.create_client(pool, &client.name, id, validity).await?;
-        let changes = ClientChanges {
-            refresh_grace_seconds: client.refresh_token_grace_seconds,
-            read_attributes: client.read_attributes,
-            write_attributes: client.write_attributes,
-            ..ClientChanges::default()
-        };
-        if changes != ClientChanges::default() {
-            self.update_client(&created, &changes)
-                .await
-                .map_err(|e| invalid(&context, e))?;
+        self.align_client(pool, &current, &client.name, &client.settings)
+            .await
+            .map_err(|e| invalid(&context, e))?;
+        Ok(())
+    }
+
+    /// The client's settings become the file's; written only if they differ.
+    async fn align_client(
+        &self,
+        pool: &UserPool,
+        client: &AppClient,
+        name: &str,
+        settings: &SeedClientSettings,
+    ) -> Result<(), AuthError> {
+        let declared = settings
+            .declared(pool, client, name)
+            .map_err(AuthError::InvalidParameter)?;
+        if declared != *client {
+            self.reconfigure_client(
+                client,
+                NewAppClient {
+                    name: declared.name,
+                    generate_secret: false,
+                    validity: declared.validity,
+                    refresh_grace_seconds: declared.refresh_grace_seconds,
+                    settings: declared.settings,
+                },
+            )
+            .await?;
         }
-        report.clients_created += 1;
         Ok(())
     }
 

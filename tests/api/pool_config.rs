@@ -24,6 +24,7 @@ on_both_backends!(
     delete_user_pool_client_ends_its_sessions,
     boto3_provisions_a_pool_and_client_as_infrastructure_code,
     javascript_sdk_updates_and_deletes_clients,
+    last_modified_dates_follow_every_change,
 );
 
 const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:pre-sign-up";
@@ -943,5 +944,144 @@ async fn javascript_sdk_updates_and_deletes_clients(backend: Db) {
         ])
         .current_dir(dir);
     crate::helpers::run_client(node, "js pool config: all checks passed").await;
+    app.stop().await;
+}
+
+/// `CreationDate` stays; `LastModifiedDate` (pools, clients) and `UserLastModifiedDate` move
+/// with every change, as Cognito dates them. The clock is moved, not waited for.
+async fn last_modified_dates_follow_every_change(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let created =
+        ok(admin(&app, "CreateUserPool", &json!({"PoolName": "dated"})).await).await["UserPool"]
+            .clone();
+    let pool_id = created["Id"].as_str().unwrap().to_owned();
+    let born = created["CreationDate"].as_i64().unwrap();
+    assert_eq!(created["LastModifiedDate"].as_i64(), Some(born));
+    let dates = |pool: &Value| {
+        (
+            pool["CreationDate"].as_i64().unwrap(),
+            pool["LastModifiedDate"].as_i64().unwrap(),
+        )
+    };
+    let mut step = 0;
+    for (operation, body) in [
+        (
+            "UpdateUserPool",
+            json!({"UserPoolId": pool_id, "DeletionProtection": "INACTIVE"}),
+        ),
+        (
+            "AddCustomAttributes",
+            json!({"UserPoolId": pool_id, "CustomAttributes": [{"Name": "team", "AttributeDataType": "String"}]}),
+        ),
+        (
+            "SetUserPoolMfaConfig",
+            json!({"UserPoolId": pool_id, "MfaConfiguration": "OFF"}),
+        ),
+    ] {
+        step += 60;
+        app.clock.advance(60);
+        ok(admin(&app, operation, &body).await).await;
+        let described = describe_pool(&app, &pool_id).await;
+        assert_eq!(dates(&described), (born, born + step), "{operation}");
+        let listed = ok(admin(&app, "ListUserPools", &json!({"MaxResults": 60})).await).await;
+        let entry = listed["UserPools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["Id"] == pool_id.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(
+            dates(&entry),
+            (born, born + step),
+            "ListUserPools after {operation}"
+        );
+    }
+
+    let client = ok(admin(
+        &app,
+        "CreateUserPoolClient",
+        &json!({"UserPoolId": pool_id, "ClientName": "web"}),
+    )
+    .await)
+    .await["UserPoolClient"]
+        .clone();
+    let client_id = client["ClientId"].as_str().unwrap().to_owned();
+    let client_born = client["CreationDate"].as_i64().unwrap();
+    assert_eq!(client["LastModifiedDate"].as_i64(), Some(client_born));
+    app.clock.advance(60);
+    let updated = ok(admin(
+        &app,
+        "UpdateUserPoolClient",
+        &json!({"UserPoolId": pool_id, "ClientId": client_id, "AuthSessionValidity": 5}),
+    )
+    .await)
+    .await["UserPoolClient"]
+        .clone();
+    assert_eq!(updated["CreationDate"].as_i64(), Some(client_born));
+    assert_eq!(updated["LastModifiedDate"].as_i64(), Some(client_born + 60));
+    let described = describe_client(&app, &pool_id, &client_id).await;
+    assert_eq!(
+        described["LastModifiedDate"].as_i64(),
+        Some(client_born + 60)
+    );
+
+    // A user: every change moves UserLastModifiedDate, nothing moves UserCreateDate.
+    ok(admin(
+        &app,
+        "AdminCreateUser",
+        &json!({"UserPoolId": pool_id, "Username": "dana", "MessageAction": "SUPPRESS"}),
+    )
+    .await)
+    .await;
+    let user = || async {
+        ok(admin(
+            &app,
+            "AdminGetUser",
+            &json!({"UserPoolId": pool_id, "Username": "dana"}),
+        )
+        .await)
+        .await
+    };
+    let user_born = user().await["UserCreateDate"].as_i64().unwrap();
+    let mut step = 0;
+    for (operation, body) in [
+        (
+            "AdminUpdateUserAttributes",
+            json!({"UserPoolId": pool_id, "Username": "dana",
+                   "UserAttributes": [{"Name": "custom:team", "Value": "blue"}]}),
+        ),
+        (
+            "AdminDeleteUserAttributes",
+            json!({"UserPoolId": pool_id, "Username": "dana", "UserAttributeNames": ["custom:team"]}),
+        ),
+        (
+            "AdminDisableUser",
+            json!({"UserPoolId": pool_id, "Username": "dana"}),
+        ),
+        (
+            "AdminEnableUser",
+            json!({"UserPoolId": pool_id, "Username": "dana"}),
+        ),
+        (
+            "AdminSetUserPassword",
+            json!({"UserPoolId": pool_id, "Username": "dana", "Password": PASSWORD, "Permanent": true}),
+        ),
+    ] {
+        step += 60;
+        app.clock.advance(60);
+        ok(admin(&app, operation, &body).await).await;
+        let shown = user().await;
+        assert_eq!(
+            shown["UserCreateDate"].as_i64(),
+            Some(user_born),
+            "{operation}"
+        );
+        assert_eq!(
+            shown["UserLastModifiedDate"].as_i64(),
+            Some(user_born + step),
+            "{operation}"
+        );
+    }
     app.stop().await;
 }

@@ -1,6 +1,8 @@
 //! Seed files: the shipped example applies, and applying it twice changes nothing.
 
-use crate::helpers::TestApp;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, python_with};
 use crate::on_both_backends;
 use crate::support::Db;
 use gatehouse::manage::seed::SeedFile;
@@ -10,6 +12,7 @@ on_both_backends!(
     seed_files_are_validated,
     reseeding_renews_an_expired_temporary_password,
     files_that_say_tenants_still_apply,
+    a_seeded_pool_is_described_as_boto3_creates_it,
 );
 
 const EXAMPLE: &str = include_str!("../../examples/seed.json");
@@ -202,5 +205,156 @@ async fn files_that_say_tenants_still_apply(backend: Db) {
     let both = r#"{"Pools": [{"Name": "a"}], "Tenants": [{"Name": "b"}]}"#;
     let error = SeedFile::parse(both).expect_err("both keys");
     assert!(error.to_string().contains("duplicate field"), "{error}");
+    app.stop().await;
+}
+
+const LAMBDA: &str = "arn:aws:lambda:eu-west-1:123456789012:function:pre-sign-up";
+const ROLE: &str = "arn:aws:iam::123456789012:role/admins";
+
+/// One pool, client and group, in CreateUserPool's, CreateUserPoolClient's and CreateGroup's
+/// members, as infrastructure code would declare them.
+fn parity_declaration() -> Value {
+    json!({
+        "PoolName": "parity",
+        "Pool": {
+            "Policies": {"PasswordPolicy": {
+                "MinimumLength": 12, "RequireUppercase": true, "RequireLowercase": true,
+                "RequireNumbers": false, "RequireSymbols": true,
+                "TemporaryPasswordValidityDays": 3}},
+            "Schema": [
+                {"Name": "email", "AttributeDataType": "String", "Mutable": true, "Required": true},
+                {"Name": "team", "AttributeDataType": "String", "Mutable": true,
+                 "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "64"}},
+                {"Name": "level", "AttributeDataType": "Number", "Mutable": false,
+                 "NumberAttributeConstraints": {"MinValue": "0", "MaxValue": "10"}},
+            ],
+            "AliasAttributes": ["email", "preferred_username"],
+            "UsernameConfiguration": {"CaseSensitive": false},
+            "AutoVerifiedAttributes": ["email"],
+            "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
+            "VerificationMessageTemplate": {"EmailSubject": "Your code",
+                                            "EmailMessage": "Your code is {####}",
+                                            "DefaultEmailOption": "CONFIRM_WITH_CODE"},
+            "SmsAuthenticationMessage": "Sign-in code {####}",
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": true,
+                                      "InviteMessageTemplate": {"EmailSubject": "Welcome",
+                                                                "EmailMessage": "{username}: {####}"}},
+            "EmailConfiguration": {"EmailSendingAccount": "DEVELOPER",
+                                   "From": "Parity <no-reply@parity.example>"},
+            "AccountRecoverySetting": {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
+            "DeletionProtection": "ACTIVE",
+            "LambdaConfig": {"PreSignUp": LAMBDA},
+            "MfaConfiguration": "OFF",
+            "UserPoolTags": {"team": "identity"},
+        },
+        "Client": {
+            "ClientName": "web",
+            "GenerateSecret": true,
+            "RefreshTokenValidity": 10,
+            "AccessTokenValidity": 30,
+            "IdTokenValidity": 45,
+            "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes",
+                                   "RefreshToken": "days"},
+            "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            "PreventUserExistenceErrors": "ENABLED",
+            "EnableTokenRevocation": true,
+            "ReadAttributes": ["email", "email_verified", "preferred_username", "custom:team"],
+            "WriteAttributes": ["email", "preferred_username", "custom:team"],
+            "CallbackURLs": ["https://app.parity.example/callback"],
+            "LogoutURLs": ["https://app.parity.example/signed-out"],
+            "AllowedOAuthFlows": ["code"],
+            "AllowedOAuthScopes": ["openid", "email"],
+            "AllowedOAuthFlowsUserPoolClient": true,
+            "SupportedIdentityProviders": ["COGNITO"],
+            "AuthSessionValidity": 10,
+        },
+        "Groups": [
+            {"GroupName": "admins", "Description": "Administrators", "Precedence": 1,
+             "RoleArn": ROLE},
+        ],
+    })
+}
+
+/// The declaration as a seed file: the pool's members as they are, the client's and the
+/// groups' under the file's `Name`.
+fn seed_of(declaration: &Value) -> SeedFile {
+    let mut pool = declaration["Pool"].clone();
+    pool["Name"] = declaration["PoolName"].clone();
+    let mut client = declaration["Client"].clone();
+    let name = client
+        .as_object_mut()
+        .unwrap()
+        .remove("ClientName")
+        .unwrap();
+    client["Name"] = name;
+    pool["Clients"] = json!([client]);
+    let groups: Vec<Value> = declaration["Groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|group| {
+            let mut group = group.clone();
+            let name = group.as_object_mut().unwrap().remove("GroupName").unwrap();
+            group["Name"] = name;
+            group
+        })
+        .collect();
+    pool["Groups"] = json!(groups);
+    SeedFile::parse(&json!({"Pools": [pool]}).to_string()).unwrap()
+}
+
+/// The same pool, client and group, declared in a seed file and created through boto3, read
+/// back the same through DescribeUserPool, DescribeUserPoolClient and GetGroup
+/// (tests/clients/boto3_seed_parity.py compares them field by field); applied again later,
+/// the file changes nothing of the pool and client, not even their dates.
+async fn a_seeded_pool_is_described_as_boto3_creates_it(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let declaration = parity_declaration();
+    let report = app
+        .services
+        .apply_seed(seed_of(&declaration))
+        .await
+        .unwrap();
+    assert_eq!((report.pools_created, report.clients_created), (1, 1));
+    let (pool, _) = app.services.find_pool("parity").await.unwrap();
+    let clients = app.services.store.list_clients(&pool.id).await.unwrap();
+    let web = clients.iter().find(|c| c.name == "web").unwrap().clone();
+    assert!(web.secret_encrypted.is_some(), "GenerateSecret");
+
+    app.clock.advance(60);
+    let again = app
+        .services
+        .apply_seed(seed_of(&declaration))
+        .await
+        .unwrap();
+    assert_eq!((again.pools_created, again.clients_created), (0, 0));
+    let (reread, _) = app.services.find_pool("parity").await.unwrap();
+    assert_eq!(reread, pool, "applied again, nothing changed");
+    let reread_web = app.services.store.client_by_id(&web.id).await.unwrap();
+    assert_eq!(
+        reread_web.as_ref(),
+        Some(&web),
+        "applied again, nothing changed"
+    );
+
+    let Some(python) = python_with("boto3") else {
+        app.stop().await;
+        return;
+    };
+    let mut command = std::process::Command::new(python);
+    command
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/boto3_seed_parity.py"
+        ))
+        .args([
+            app.address.as_str(),
+            crate::helpers::ADMIN_KEY_ID,
+            crate::helpers::ADMIN_SECRET,
+            &declaration.to_string(),
+            pool.id.as_str(),
+            web.id.as_str(),
+        ]);
+    crate::helpers::run_client(command, "boto3 seed parity: all checks passed").await;
     app.stop().await;
 }

@@ -288,7 +288,7 @@ pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
         schema_attributes: pool.settings.schema().attributes().to_vec(),
         arn: pool_arn(pool),
         creation_date: pool.created_at,
-        last_modified_date: pool.created_at,
+        last_modified_date: pool.updated_at,
         estimated_number_of_users: users,
         sign_in_names: super::admin::sign_in_names::shape(&pool.settings.sign_in_names),
         user_pool_tags: pool.tags(),
@@ -309,7 +309,7 @@ pub(super) fn pool_description(pool: &UserPool) -> UserPoolDescriptionType {
         id: pool.id.to_string(),
         name: pool.name.clone(),
         creation_date: pool.created_at,
-        last_modified_date: pool.created_at,
+        last_modified_date: pool.updated_at,
     }
 }
 
@@ -368,7 +368,7 @@ pub(super) fn client(client: &AppClient, secret: Option<String>) -> UserPoolClie
         client_id: client.id.to_string(),
         client_secret: secret,
         creation_date: client.created_at,
-        last_modified_date: client.created_at,
+        last_modified_date: client.updated_at,
         refresh_token_validity: client.validity.refresh_token_seconds
             / units.refresh_token.seconds(),
         access_token_validity: client.validity.access_token_seconds / units.access_token.seconds(),

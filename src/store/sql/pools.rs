@@ -13,7 +13,7 @@ use crate::store::errors::{before_commit, classify};
 use crate::store::retry::Replay;
 use crate::store::{PoolStore, StoreError};
 
-const POOL_COLUMNS: &str = "id, name, login_name, settings, created_at";
+const POOL_COLUMNS: &str = "id, name, login_name, settings, created_at, updated_at";
 
 fn pool_from_row(row: &AnyRow) -> Result<UserPool, StoreError> {
     let id: String = get(row, "id")?;
@@ -24,11 +24,12 @@ fn pool_from_row(row: &AnyRow) -> Result<UserPool, StoreError> {
         login_name: get(row, "login_name")?,
         settings: serde_json::from_str(&settings).map_err(|e| corrupt("pool settings", e))?,
         created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
     })
 }
 
 pub(super) const CLIENT_COLUMNS: &str = "id, pool_id, name, is_default, secret_encrypted, id_token_seconds, \
-    access_token_seconds, refresh_token_seconds, refresh_grace_seconds, settings, created_at";
+    access_token_seconds, refresh_token_seconds, refresh_grace_seconds, settings, created_at, updated_at";
 
 fn client_from_row(row: &AnyRow) -> Result<AppClient, StoreError> {
     client_from(Columns::plain(row))
@@ -52,6 +53,7 @@ pub(super) fn client_from(c: Columns<'_>) -> Result<AppClient, StoreError> {
         settings: serde_json::from_str(&settings).map_err(|e| corrupt("client settings", e))?,
         secret_encrypted: c.get("secret_encrypted")?,
         created_at: c.get("created_at")?,
+        updated_at: c.get("updated_at")?,
     })
 }
 

@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use super::super::shapes::{self, UserPoolType};
 use super::super::{failed, input, output, required};
-use super::pool_config::{OtherMembers, PoolConfig};
+use super::pool_config::{OtherMembers, refused};
 use super::schema_error;
 use crate::auth::Services;
 use crate::domain::pool::{PoolName, PoolSettings, PoolTags};
+use crate::domain::pool_declaration::{Omitted, PoolConfig};
 use crate::domain::schema::{Schema, SchemaAttributeSpec};
 use crate::http::error::ApiError;
 
@@ -24,7 +25,7 @@ struct Input {
     pool_name: Option<String>,
     username_attributes: Option<Vec<String>>,
     alias_attributes: Option<Vec<String>>,
-    username_configuration: Option<super::sign_in_names::UsernameConfiguration>,
+    username_configuration: Option<crate::domain::sign_in_names::UsernameConfiguration>,
     /// The attribute schema (domain/schema.rs); `UpdateUserPool` cannot change it.
     schema: Option<Vec<SchemaAttributeSpec>>,
     /// The settings [`PoolConfig`] reads; anything else is refused there.
@@ -57,15 +58,20 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         Some(entries) => Schema::declare(&entries).map_err(schema_error)?,
         None => Schema::standard(),
     };
-    let settings = config.apply_to(PoolSettings {
-        schema: Some(schema),
-        sign_in_names: super::sign_in_names::parse(
-            input.username_attributes,
-            input.alias_attributes,
-            input.username_configuration,
-        )?,
-        ..PoolSettings::default()
-    })?;
+    let settings = config
+        .apply_to(
+            PoolSettings {
+                schema: Some(schema),
+                sign_in_names: super::sign_in_names::parse(
+                    input.username_attributes,
+                    input.alias_attributes,
+                    input.username_configuration,
+                )?,
+                ..PoolSettings::default()
+            },
+            Omitted::CognitoDefault,
+        )
+        .map_err(refused)?;
     let tags = pool_tags("userPoolTags", input.user_pool_tags)?;
     let pool = services
         .create_user_pool(&name, settings, tags)

@@ -36,7 +36,6 @@ pub(super) mod list_user_pools;
 pub(super) mod list_users;
 pub(super) mod list_users_in_group;
 mod pool_config;
-mod pool_messages;
 pub(super) mod set_user_pool_mfa_config;
 pub(super) mod sign_in_names;
 pub(super) mod tag_resource;

@@ -16,9 +16,10 @@ use serde::Deserialize;
 use super::super::{empty, failed, input};
 use super::create_user_pool::pool_tags;
 use super::pool;
-use super::pool_config::{OtherMembers, PoolConfig};
+use super::pool_config::{OtherMembers, refused};
 use crate::auth::Services;
 use crate::domain::pool::PoolSettings;
+use crate::domain::pool_declaration::{Omitted, PoolConfig};
 use crate::http::error::ApiError;
 
 #[derive(Deserialize)]
@@ -39,7 +40,9 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         .user_pool_tags
         .map(|tags| pool_tags("userPoolTags", Some(tags)))
         .transpose()?;
-    let settings = config.apply_to(pool.settings.clone())?;
+    let settings = config
+        .apply_to(pool.settings.clone(), Omitted::CognitoDefault)
+        .map_err(refused)?;
     // Tags first: a login name another pool has refuses the whole update.
     let pool = match tags {
         Some(tags) => services

@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use super::super::shapes::{self, UserPoolClientType};
 use super::super::{client_id, failed, input, output, required};
-use super::create_user_pool_client::ClientConfig;
+use super::create_user_pool_client::client_refused;
 use super::pool;
 use super::pool_config::OtherMembers;
 use crate::auth::Services;
+use crate::domain::client_declaration::ClientConfig;
 use crate::domain::secret::ExposeSecret;
 use crate::http::error::ApiError;
 use crate::manage::clients::NewAppClient;
@@ -38,11 +39,9 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     let pool = pool(services, input.user_pool_id).await?;
     let id = client_id(&required("clientId", input.client_id)?)?;
     let current = services.client_of(&pool, Some(&id)).await.map_err(failed)?;
-    let config = config.parse(
-        "updating",
-        pool.id.as_str(),
-        current.secret_encrypted.is_some(),
-    )?;
+    let config = config
+        .parse("updating", &pool, current.secret_encrypted.is_some())
+        .map_err(client_refused)?;
     let updated = services
         .reconfigure_client(
             &current,
