@@ -25,6 +25,7 @@ on_both_backends!(
     boto3_provisions_a_pool_and_client_as_infrastructure_code,
     javascript_sdk_updates_and_deletes_clients,
     last_modified_dates_follow_every_change,
+    client_attribute_lists_name_only_attributes_of_the_schema,
 );
 
 const LAMBDA: &str = "arn:aws:lambda:us-east-1:123456789012:function:pre-sign-up";
@@ -1083,5 +1084,149 @@ async fn last_modified_dates_follow_every_change(backend: Db) {
             "{operation}"
         );
     }
+    app.stop().await;
+}
+
+/// `ReadAttributes` and `WriteAttributes` may name only attributes the pool's schema has:
+/// Cognito refuses others when the client is created or updated. A custom attribute added
+/// with `AddCustomAttributes` may be listed from then on, and the lists are enforced on
+/// `UpdateUserAttributes`, `GetUser` and the ID token.
+async fn client_attribute_lists_name_only_attributes_of_the_schema(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let pool_id = ok(admin(
+        &app,
+        "CreateUserPool",
+        &json!({"PoolName": "lists", "Schema": [
+            {"Name": "team", "AttributeDataType": "String", "Mutable": true}]}),
+    )
+    .await)
+    .await["UserPool"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let create = |lists: Value| {
+        let mut body = json!({"UserPoolId": pool_id, "ClientName": "web",
+                              "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH"]});
+        for (member, list) in lists.as_object().unwrap() {
+            body[member] = list.clone();
+        }
+        body
+    };
+    for (lists, message) in [
+        (
+            json!({"ReadAttributes": ["email", "custom:colour"]}),
+            "Invalid read attributes specified while creating a client",
+        ),
+        (
+            json!({"WriteAttributes": ["custom:colour"]}),
+            "Invalid write attributes specified while creating a client",
+        ),
+    ] {
+        assert_error(
+            admin(&app, "CreateUserPoolClient", &create(lists)).await,
+            400,
+            "InvalidParameterException",
+            message,
+        )
+        .await;
+    }
+    ok(admin(
+        &app,
+        "AddCustomAttributes",
+        &json!({"UserPoolId": pool_id, "CustomAttributes": [
+            {"Name": "colour", "AttributeDataType": "String", "Mutable": true}]}),
+    )
+    .await)
+    .await;
+    let client = ok(admin(
+        &app,
+        "CreateUserPoolClient",
+        &create(json!({"ReadAttributes": ["email", "custom:colour"],
+                       "WriteAttributes": ["custom:colour"]})),
+    )
+    .await)
+    .await["UserPoolClient"]
+        .clone();
+    let client_id = client["ClientId"].as_str().unwrap().to_owned();
+    assert_eq!(client["ReadAttributes"], json!(["email", "custom:colour"]));
+    assert_error(
+        admin(
+            &app,
+            "UpdateUserPoolClient",
+            &json!({"UserPoolId": pool_id, "ClientId": client_id,
+                    "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH"],
+                    "ReadAttributes": ["email", "custom:colour", "custom:shape"]}),
+        )
+        .await,
+        400,
+        "InvalidParameterException",
+        "Invalid read attributes specified while updating a client",
+    )
+    .await;
+
+    // Enforced: the user writes and sees only what the lists name.
+    ok(admin(
+        &app,
+        "AdminCreateUser",
+        &json!({"UserPoolId": pool_id, "Username": "lee", "MessageAction": "SUPPRESS",
+                "UserAttributes": [{"Name": "email", "Value": "lee@example.com"},
+                                   {"Name": "custom:team", "Value": "red"}]}),
+    )
+    .await)
+    .await;
+    ok(admin(
+        &app,
+        "AdminSetUserPassword",
+        &json!({"UserPoolId": pool_id, "Username": "lee", "Password": PASSWORD, "Permanent": true}),
+    )
+    .await)
+    .await;
+    let signed_in = ok(cognito(
+        &app,
+        "InitiateAuth",
+        &json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
+                "AuthParameters": {"USERNAME": "lee", "PASSWORD": PASSWORD}}),
+    )
+    .await)
+    .await;
+    let access = signed_in["AuthenticationResult"]["AccessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(cognito(
+        &app,
+        "UpdateUserAttributes",
+        &json!({"AccessToken": access, "UserAttributes": [{"Name": "custom:colour", "Value": "blue"}]}),
+    )
+    .await)
+    .await;
+    assert_error(
+        cognito(
+            &app,
+            "UpdateUserAttributes",
+            &json!({"AccessToken": access, "UserAttributes": [{"Name": "custom:team", "Value": "blue"}]}),
+        )
+        .await,
+        400,
+        "NotAuthorizedException",
+        "A client attempted to write unauthorized attribute",
+    )
+    .await;
+    let user = ok(cognito(&app, "GetUser", &json!({"AccessToken": access})).await).await;
+    let names: Vec<&str> = user["UserAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["Name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"custom:colour"), "{user}");
+    assert!(names.contains(&"email"), "{user}");
+    assert!(!names.contains(&"custom:team"), "{user}");
+    let id_token = signed_in["AuthenticationResult"]["IdToken"]
+        .as_str()
+        .unwrap();
+    let claims = jwt_part(id_token, 1);
+    assert!(claims.get("custom:team").is_none(), "{claims}");
+    assert_eq!(claims["email"], "lee@example.com");
     app.stop().await;
 }
