@@ -3,12 +3,14 @@
 
 pub mod access;
 pub mod audit;
+pub mod authorization_code;
 pub mod change_password;
 pub mod client_secret;
 pub mod codes;
 pub mod delete_user;
 mod error;
 pub mod forgot_password;
+pub mod hosted_csrf;
 pub mod housekeeping;
 pub mod issue;
 pub mod keys;

@@ -57,6 +57,10 @@ pub struct IdTokenClaims {
         skip_serializing_if = "Option::is_none"
     )]
     pub cognito_preferred_role: Option<String>,
+    /// The `nonce` of the authorization request the token answers (OpenID Connect Core
+    /// 3.1.2.1); absent on tokens of the API's sign-ins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
     /// The user's attributes (`email`, `email_verified`, `custom:*`, …).
     #[serde(flatten)]
     pub attributes: BTreeMap<String, Value>,
@@ -129,6 +133,7 @@ mod tests {
             cognito_groups: Some(vec!["admin".into()]),
             cognito_roles: None,
             cognito_preferred_role: None,
+            nonce: None,
             attributes: BTreeMap::from([("email".into(), Value::String("a@b.c".into()))]),
         };
         let json = serde_json::to_value(&claims).unwrap();

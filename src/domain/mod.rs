@@ -6,6 +6,7 @@
 pub mod app_client;
 pub mod attribute_access;
 pub mod attributes;
+pub mod authorization_request;
 pub mod claims;
 pub mod client_oauth;
 pub mod clock;

@@ -916,6 +916,84 @@ pub trait MfaStore {
     ) -> Result<bool, StoreError>;
 }
 
+/// An issued authorization code, as stored (only the hash of its value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationCodeRecord {
+    pub code_hash: TokenHash,
+    pub pool_id: UserPoolId,
+    pub client_id: ClientId,
+    pub user_sub: Sub,
+    pub redirect_uri: String,
+    /// Granted scopes, space-separated.
+    pub scopes: String,
+    pub nonce: Option<String>,
+    /// The PKCE `S256` challenge (base64url of a SHA-256), when one was sent.
+    pub code_challenge: Option<String>,
+    pub auth_time: UnixSeconds,
+    pub expires_at: UnixSeconds,
+}
+
+/// What spending an authorization code found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRedemption {
+    /// This presentation spent the code; `session` is the session the exchange must start.
+    Spent(AuthorizationCodeRecord),
+    /// The code was spent before: the session its exchange started (if it got that far) is
+    /// to be revoked (RFC 9700).
+    Replayed { session: Option<SessionId> },
+    /// No such code, or it expired.
+    Unknown,
+}
+
+/// A browser's hosted sign-in (only the hash of the cookie's value is stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostedSessionRecord {
+    pub id_hash: TokenHash,
+    pub pool_id: UserPoolId,
+    pub user_sub: Sub,
+    /// The sign-in's session: revoked, it ends this one.
+    pub session_id: SessionId,
+    pub auth_time: UnixSeconds,
+    pub expires_at: UnixSeconds,
+}
+
+/// The OAuth 2.0 front channel: authorization codes and hosted sign-in sessions.
+#[async_trait]
+pub trait AuthorizationStore {
+    async fn create_authorization_code(
+        &self,
+        code: &AuthorizationCodeRecord,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
+    /// Spends the code in one conditional statement: of any number of concurrent
+    /// presentations, exactly one gets `Spent` (and binds `session` to the code); every other
+    /// one, then or later, gets `Replayed`, which is recorded on the code.
+    async fn redeem_authorization_code(
+        &self,
+        code_hash: &TokenHash,
+        session: &SessionId,
+        now: UnixSeconds,
+    ) -> Result<CodeRedemption, StoreError>;
+    /// Whether the code has been presented again since it was spent.
+    async fn authorization_code_replayed(&self, code_hash: &TokenHash) -> Result<bool, StoreError>;
+    async fn create_hosted_session(
+        &self,
+        session: &HostedSessionRecord,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
+    /// The live hosted session with this hash, if any (expired ones are not returned).
+    async fn hosted_session(
+        &self,
+        id_hash: &TokenHash,
+        now: UnixSeconds,
+    ) -> Result<Option<HostedSessionRecord>, StoreError>;
+    /// Removes and returns the hosted session (at `/logout`).
+    async fn end_hosted_session(
+        &self,
+        id_hash: &TokenHash,
+    ) -> Result<Option<HostedSessionRecord>, StoreError>;
+}
+
 /// Everything Gatehouse persists.
 #[async_trait]
 pub trait Store:
@@ -926,6 +1004,7 @@ pub trait Store:
     + SessionStore
     + SrpChallengeStore
     + MfaStore
+    + AuthorizationStore
     + LockoutStore
     + KeyStore
     + HousekeepingStore

@@ -10,6 +10,7 @@
 //! `housekeeping.rs`.
 
 mod aliases;
+mod authorization;
 mod codes;
 mod groups;
 mod housekeeping;
