@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit;
 pub mod change_password;
+pub mod client_credentials;
 pub mod client_secret;
 pub mod codes;
 pub mod delete_user;
@@ -16,6 +17,7 @@ pub mod messages;
 pub mod mfa_challenge;
 pub mod mfa_preference;
 pub mod new_password;
+pub mod oauth_client;
 pub mod password_credential;
 pub mod refresh;
 pub mod sign_in;

@@ -16,6 +16,7 @@ mod housekeeping;
 mod keys;
 mod lockout;
 mod mfa;
+mod oauth;
 mod outbox;
 mod pools;
 mod sessions;

@@ -1,0 +1,361 @@
+//! The OAuth 2.0 token endpoint (`POST /oauth2/token`, docs/oauth2.md): client
+//! authentication, the grants, and RFC 6749's errors with Cognito's statuses.
+
+use base64::Engine;
+use gatehouse::domain::app_client::{AppClient, ClientSettings, TokenValidity};
+use gatehouse::domain::pool::UserPool;
+use gatehouse::manage::clients::NewAppClient;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+use crate::cognito_api::call;
+use crate::helpers::{PASSWORD, TestApp, jwt_part};
+use crate::on_both_backends;
+use crate::support::Db;
+
+on_both_backends!(
+    refresh_token_grant_serves_public_and_confidential_clients,
+    refresh_token_grant_rotates_and_a_burst_exchanges_once,
+    client_authentication_failures_are_invalid_client,
+    malformed_token_requests_are_refused_with_rfc_6749_errors,
+);
+
+/// How a test client authenticates.
+pub(crate) enum Auth<'a> {
+    /// `client_id` alone (a public client).
+    Public(&'a str),
+    /// HTTP Basic `client_id:client_secret`.
+    Basic(&'a str, &'a str),
+    /// `client_id` and `client_secret` in the body.
+    Post(&'a str, &'a str),
+}
+
+/// `POST {path}` with a form body and the client's authentication.
+pub(crate) async fn post_form(
+    app: &TestApp,
+    path: &str,
+    auth: &Auth<'_>,
+    params: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params {
+        form.append_pair(name, value);
+    }
+    let mut request = app
+        .client
+        .post(format!("{}{path}", app.address))
+        .header("Content-Type", "application/x-www-form-urlencoded");
+    match auth {
+        Auth::Public(id) => {
+            form.append_pair("client_id", id);
+        }
+        Auth::Basic(id, secret) => {
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+            request = request.header("Authorization", format!("Basic {encoded}"));
+        }
+        Auth::Post(id, secret) => {
+            form.append_pair("client_id", id);
+            form.append_pair("client_secret", secret);
+        }
+    }
+    request.body(form.finish()).send().await.unwrap()
+}
+
+/// Asserts an RFC 6749 error answer and returns its body.
+pub(crate) async fn assert_oauth_error(
+    response: reqwest::Response,
+    status: u16,
+    error: &str,
+) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], error, "{body}");
+    assert!(body["error_description"].is_string(), "{body}");
+    body
+}
+
+/// A client with a secret, the flows of the default client, and `settings` changed by `with`.
+pub(crate) async fn confidential_client(
+    app: &TestApp,
+    pool: &UserPool,
+    with: impl FnOnce(&mut ClientSettings),
+) -> (AppClient, String) {
+    let mut settings = ClientSettings::default();
+    with(&mut settings);
+    let (client, secret) = app
+        .services
+        .create_app_client(
+            pool,
+            NewAppClient {
+                name: "backend".into(),
+                generate_secret: true,
+                validity: TokenValidity::default(),
+                refresh_grace_seconds: 0,
+                settings,
+            },
+        )
+        .await
+        .unwrap();
+    (client, secret.unwrap().expose_secret().to_owned())
+}
+
+/// Signs `username` in through `InitiateAuth` on a client with a secret.
+async fn sign_in_with_secret(app: &TestApp, client: &AppClient, secret: &str) -> Value {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(b"alice");
+    mac.update(client.id.as_str().as_bytes());
+    let hash = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let response = call(
+        app,
+        "InitiateAuth",
+        &json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client.id.to_string(),
+                "AuthParameters": {"USERNAME": "alice", "PASSWORD": PASSWORD, "SECRET_HASH": hash}}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["AuthenticationResult"].clone()
+}
+
+fn text<'a>(value: &'a Value, name: &str) -> &'a str {
+    value[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name} in {value}"))
+}
+
+async fn refreshed(response: reqwest::Response) -> Value {
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["pragma"], "no-cache");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    assert_eq!(jwt_part(text(&body, "id_token"), 1)["token_use"], "id");
+    assert_eq!(
+        jwt_part(text(&body, "access_token"), 1)["token_use"],
+        "access"
+    );
+    body
+}
+
+async fn refresh_token_grant_serves_public_and_confidential_clients(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (pool, public) = app.create_pool("acme").await;
+    let (other_pool, _) = app.create_pool("other").await;
+    app.create_user(&pool, "alice", false).await;
+    let signed_in = app.sign_in("acme", "alice", PASSWORD).await;
+    let refresh = text(&signed_in, "RefreshToken");
+    let public_id = public.id.to_string();
+    let grant = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+
+    // At the root and under the pool's own path; without rotation no new refresh token.
+    for path in [
+        "/oauth2/token".to_owned(),
+        format!("/{}/oauth2/token", pool.id),
+    ] {
+        let body = refreshed(post_form(&app, &path, &Auth::Public(&public_id), &grant).await).await;
+        assert!(body.get("refresh_token").is_none(), "{body}");
+        assert_eq!(
+            jwt_part(text(&body, "id_token"), 1)["cognito:username"],
+            "alice"
+        );
+    }
+    // Under another pool's path the client does not exist.
+    let elsewhere = format!("/{}/oauth2/token", other_pool.id);
+    let response = post_form(&app, &elsewhere, &Auth::Public(&public_id), &grant).await;
+    assert_oauth_error(response, 401, "invalid_client").await;
+
+    // A confidential client, by HTTP Basic and by client_secret_post.
+    let (backend_client, secret) = confidential_client(&app, &pool, |_| {}).await;
+    let signed_in = sign_in_with_secret(&app, &backend_client, &secret).await;
+    let refresh = text(&signed_in, "RefreshToken");
+    let id = backend_client.id.to_string();
+    let grant = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+    for auth in [Auth::Basic(&id, &secret), Auth::Post(&id, &secret)] {
+        let body = refreshed(post_form(&app, "/oauth2/token", &auth, &grant).await).await;
+        assert_eq!(jwt_part(text(&body, "access_token"), 1)["client_id"], id);
+    }
+    // Another client's refresh token is refused as an unknown one.
+    let response = post_form(&app, "/oauth2/token", &Auth::Public(&public_id), &grant).await;
+    assert_oauth_error(response, 400, "invalid_grant").await;
+    let unknown = [("grant_type", "refresh_token"), ("refresh_token", "nope")];
+    let response = post_form(&app, "/oauth2/token", &Auth::Basic(&id, &secret), &unknown).await;
+    assert_oauth_error(response, 400, "invalid_grant").await;
+}
+
+async fn refresh_token_grant_rotates_and_a_burst_exchanges_once(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (pool, _) = app.create_pool("acme").await;
+    app.create_user(&pool, "alice", false).await;
+    let (client, secret) =
+        confidential_client(&app, &pool, |s| s.refresh_token_rotation = true).await;
+    let id = client.id.to_string();
+    let auth = Auth::Basic(&id, &secret);
+    let first = sign_in_with_secret(&app, &client, &secret).await;
+    let first = text(&first, "RefreshToken").to_owned();
+
+    // 50 presentations of one token at once: exactly one is exchanged.
+    let grant = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", first.as_str()),
+    ];
+    let answers = futures_util::future::join_all(
+        (0..50).map(|_| post_form(&app, "/oauth2/token", &auth, &grant)),
+    )
+    .await;
+    let mut successors = Vec::new();
+    for answer in answers {
+        match answer.status().as_u16() {
+            200 => {
+                let body: Value = answer.json().await.unwrap();
+                successors.push(text(&body, "refresh_token").to_owned());
+            }
+            400 => {
+                let body: Value = answer.json().await.unwrap();
+                assert_eq!(body["error"], "invalid_grant", "{body}");
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(successors.len(), 1, "one exchange of one token");
+    let second = successors.pop().unwrap();
+    assert_ne!(second, first);
+
+    // The successor works (the right answer, last) and rotates again.
+    let grant = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", second.as_str()),
+    ];
+    let body = refreshed(post_form(&app, "/oauth2/token", &auth, &grant).await).await;
+    let third = text(&body, "refresh_token").to_owned();
+
+    // A spent token presented later is reuse: the whole family ends.
+    app.clock.advance(2);
+    let grant = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", first.as_str()),
+    ];
+    let response = post_form(&app, "/oauth2/token", &auth, &grant).await;
+    assert_oauth_error(response, 400, "invalid_grant").await;
+    let grant = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", third.as_str()),
+    ];
+    let response = post_form(&app, "/oauth2/token", &auth, &grant).await;
+    assert_oauth_error(response, 400, "invalid_grant").await;
+}
+
+async fn client_authentication_failures_are_invalid_client(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (pool, public) = app.create_pool("acme").await;
+    let (client, secret) = confidential_client(&app, &pool, |_| {}).await;
+    let id = client.id.to_string();
+    let public_id = public.id.to_string();
+    let grant = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", "whatever"),
+    ];
+    let wrong = format!("{}x", &secret[..secret.len() - 1]);
+
+    for (auth, basic) in [
+        (Auth::Basic(&id, &wrong), true),
+        (Auth::Post(&id, &wrong), false),
+        (Auth::Public(&id), false),
+        (Auth::Basic("1example23456789abcdefghij", &secret), true),
+        (Auth::Post("not a client id", &secret), false),
+        (Auth::Post(&public_id, "a-secret-it-does-not-have"), false),
+    ] {
+        let response = post_form(&app, "/oauth2/token", &auth, &grant).await;
+        let challenge = response.headers().get("www-authenticate").cloned();
+        assert_eq!(
+            challenge.is_some(),
+            basic,
+            "a Basic challenge only after Basic"
+        );
+        if let Some(challenge) = challenge {
+            assert!(challenge.to_str().unwrap().starts_with("Basic "));
+        }
+        assert_oauth_error(response, 401, "invalid_client").await;
+    }
+    // No client at all.
+    let response = app
+        .client
+        .post(format!("{}/oauth2/token", app.address))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("grant_type=refresh_token&refresh_token=x")
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(response, 401, "invalid_client").await;
+    // A malformed Authorization header.
+    let response = app
+        .client
+        .post(format!("{}/oauth2/token", app.address))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Authorization", "Basic not-base64!")
+        .body("grant_type=refresh_token&refresh_token=x")
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(response, 401, "invalid_client").await;
+}
+
+async fn malformed_token_requests_are_refused_with_rfc_6749_errors(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (_, public) = app.create_pool("acme").await;
+    let id = public.id.to_string();
+    let auth = Auth::Public(&id);
+
+    let json_body = app
+        .client
+        .post(format!("{}/oauth2/token", app.address))
+        .json(&json!({"grant_type": "refresh_token"}))
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(json_body, 400, "invalid_request").await;
+
+    let response = post_form(&app, "/oauth2/token", &auth, &[]).await;
+    let body = assert_oauth_error(response, 400, "invalid_request").await;
+    assert_eq!(body["error_description"], "grant_type is required");
+
+    let twice = [("grant_type", "refresh_token"), ("grant_type", "password")];
+    let response = post_form(&app, "/oauth2/token", &auth, &twice).await;
+    assert_oauth_error(response, 400, "invalid_request").await;
+
+    for grant_type in ["password", "authorization_code", "urn:x"] {
+        let response = post_form(&app, "/oauth2/token", &auth, &[("grant_type", grant_type)]).await;
+        assert_oauth_error(response, 400, "unsupported_grant_type").await;
+    }
+
+    let response = post_form(
+        &app,
+        "/oauth2/token",
+        &auth,
+        &[("grant_type", "refresh_token")],
+    )
+    .await;
+    let body = assert_oauth_error(response, 400, "invalid_request").await;
+    assert_eq!(body["error_description"], "refresh_token is required");
+
+    // HTTP Basic and client_secret together: one method per request.
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{id}:s"));
+    let response = app
+        .client
+        .post(format!("{}/oauth2/token", app.address))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Authorization", format!("Basic {encoded}"))
+        .body("grant_type=refresh_token&refresh_token=x&client_secret=s")
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(response, 400, "invalid_request").await;
+
+    // A body over the limit is refused before it is read whole.
+    let big = "a".repeat(20 * 1024);
+    let response = post_form(&app, "/oauth2/token", &auth, &[("grant_type", &big)]).await;
+    assert_oauth_error(response, 400, "invalid_request").await;
+}
