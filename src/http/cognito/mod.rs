@@ -161,6 +161,10 @@ const ADMIN_OPERATIONS: &[&str] = &[
     "ListResourceServers",
     "UpdateResourceServer",
     "DeleteResourceServer",
+    "CreateUserPoolDomain",
+    "DescribeUserPoolDomain",
+    "UpdateUserPoolDomain",
+    "DeleteUserPoolDomain",
 ];
 
 async fn admin_operation(
@@ -217,6 +221,10 @@ async fn admin_operation(
         "ListResourceServers" => list_resource_servers::handle(services, body).await,
         "UpdateResourceServer" => update_resource_server::handle(services, body).await,
         "DeleteResourceServer" => delete_resource_server::handle(services, body).await,
+        "CreateUserPoolDomain" => create_user_pool_domain::handle(services, body).await,
+        "DescribeUserPoolDomain" => describe_user_pool_domain::handle(services, body).await,
+        "UpdateUserPoolDomain" => update_user_pool_domain::handle(services, body).await,
+        "DeleteUserPoolDomain" => delete_user_pool_domain::handle(services, body).await,
         other => Err(ApiError::new(
             Transport::UnknownOperation,
             format!("Operation {other} is not supported by Gatehouse"),

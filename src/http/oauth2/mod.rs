@@ -13,7 +13,10 @@ pub mod token_client_credentials;
 pub mod token_refresh;
 pub mod user_info;
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, web};
+
+use crate::auth::Services;
 
 use crate::domain::ids::UserPoolId;
 use error::OAuthError;
@@ -39,13 +42,27 @@ pub fn routes(config: &mut web::ServiceConfig) {
     }
 }
 
-/// The pool the request was addressed to, if it named one in its path. A malformed pool id
-/// names no pool, so no client can belong to it.
-pub fn addressed_pool(request: &HttpRequest) -> Result<Option<UserPoolId>, OAuthError> {
-    match request.match_info().get("pool_id") {
-        None => Ok(None),
-        Some(raw) => UserPoolId::parse(raw)
+/// The pool the request was addressed to: by its path (`/{pool_id}/oauth2/...`), or at the
+/// root by a `Host` that is a pool's custom domain (docs/oauth2.md, "Domains"). A malformed
+/// pool id names no pool, so no client can belong to it.
+pub async fn addressed_pool(
+    services: &Services,
+    request: &HttpRequest,
+) -> Result<Option<UserPoolId>, OAuthError> {
+    if let Some(raw) = request.match_info().get("pool_id") {
+        return UserPoolId::parse(raw)
             .map(Some)
-            .map_err(|_| OAuthError::invalid_client("Client authentication failed")),
+            .map_err(|_| OAuthError::invalid_client("Client authentication failed"));
     }
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(|host| host.rsplit_once(':').map_or(host, |(name, _)| name))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    services
+        .pool_of_custom_domain(&host)
+        .await
+        .map_err(OAuthError::from_auth)
 }

@@ -22,7 +22,7 @@ pub async fn revoke(
     let token = form
         .secret("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    let pool = addressed_pool(&request)?;
+    let pool = addressed_pool(&services, &request).await?;
     let client = client_auth::authenticate(&services, &request, &form, pool.as_ref()).await?;
     // Refresh tokens are opaque; a JWT is an ID or access token, which cannot be revoked
     // on its own (revoking its refresh token ends it).

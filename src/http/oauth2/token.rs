@@ -23,7 +23,7 @@ pub async fn token(
 ) -> Result<HttpResponse, OAuthError> {
     let form = Form::read(&request, payload).await?;
     let grant_type = form.required("grant_type")?;
-    let pool = addressed_pool(&request)?;
+    let pool = addressed_pool(&services, &request).await?;
     let client = client_auth::authenticate(&services, &request, &form, pool.as_ref()).await?;
     match grant_type {
         "authorization_code" => {

@@ -23,13 +23,16 @@ pub(super) mod create_group;
 pub(super) mod create_resource_server;
 pub(super) mod create_user_pool;
 pub(super) mod create_user_pool_client;
+pub(super) mod create_user_pool_domain;
 pub(super) mod delete_group;
 pub(super) mod delete_resource_server;
 pub(super) mod delete_user_pool;
 pub(super) mod delete_user_pool_client;
+pub(super) mod delete_user_pool_domain;
 pub(super) mod describe_resource_server;
 pub(super) mod describe_user_pool;
 pub(super) mod describe_user_pool_client;
+pub(super) mod describe_user_pool_domain;
 pub(super) mod get_group;
 pub(super) mod get_user_pool_mfa_config;
 pub(super) mod list_groups;
@@ -50,6 +53,7 @@ pub(super) mod update_group;
 pub(super) mod update_resource_server;
 pub(super) mod update_user_pool;
 pub(super) mod update_user_pool_client;
+pub(super) mod update_user_pool_domain;
 
 use serde::Deserialize;
 
