@@ -27,6 +27,7 @@ on_both_backends!(
     boto3_manages_resource_servers_and_domains,
     discovery_names_the_oauth_endpoints,
     a_custom_domain_serves_its_pool_at_the_root,
+    bursts_of_creates_keep_one_domain_per_pool_and_unique_names,
 );
 
 /// How a test client authenticates.
@@ -714,4 +715,65 @@ async fn a_custom_domain_serves_its_pool_at_the_root(backend: Db) {
         .unwrap();
     assert_oauth_error(response, 400, "invalid_grant").await;
     let _ = other;
+}
+
+/// One domain per pool, one pool per domain name, one resource server per identifier: each
+/// attacked with 50 concurrent creates, exactly one of which may win.
+async fn bursts_of_creates_keep_one_domain_per_pool_and_unique_names(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let (pool, _) = app.create_pool("acme").await;
+    let names: Vec<String> = (0..50).map(|i| format!("acme-{i}")).collect();
+    let results = futures_util::future::join_all(
+        names
+            .iter()
+            .map(|name| app.services.create_domain(&pool, name, None)),
+    )
+    .await;
+    let won: Vec<_> = results.into_iter().filter_map(Result::ok).collect();
+    assert_eq!(won.len(), 1, "one domain per pool");
+    let kept = app.services.domain_of_pool(&pool).await.unwrap().unwrap();
+    assert_eq!(kept.domain, won[0].domain);
+
+    let mut pools = Vec::new();
+    for i in 0..50 {
+        pools.push(app.create_pool(&format!("pool-{i}")).await.0);
+    }
+    let results = futures_util::future::join_all(
+        pools
+            .iter()
+            .map(|p| app.services.create_domain(p, "shared-name", None)),
+    )
+    .await;
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "one pool per name"
+    );
+    let owner = app
+        .services
+        .describe_domain("shared-name")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(pools.iter().any(|p| p.id == owner.pool_id));
+
+    let results = futures_util::future::join_all((0..50).map(|i| {
+        app.services.create_resource_server(
+            &pool,
+            ResourceServerSpec {
+                identifier: "orders".into(),
+                name: format!("Orders {i}"),
+                scopes: Vec::new(),
+            },
+        )
+    }))
+    .await;
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "one server per identifier"
+    );
+    let server = app.services.resource_server(&pool, "orders").await.unwrap();
+    let winner = results.into_iter().find_map(Result::ok).unwrap();
+    assert_eq!(server.name, winner.name);
 }
