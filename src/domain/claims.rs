@@ -88,6 +88,22 @@ pub struct AccessTokenClaims {
     pub nbf: Option<UnixSeconds>,
 }
 
+/// The access token of the `client_credentials` grant: issued to an app client, not a user,
+/// so `sub` is the client id and there is no username, session or group (docs/oauth2.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientAccessTokenClaims {
+    pub sub: String,
+    pub token_use: TokenUse,
+    pub scope: String,
+    pub auth_time: UnixSeconds,
+    pub iss: String,
+    pub exp: UnixSeconds,
+    pub iat: UnixSeconds,
+    pub version: u8,
+    pub jti: String,
+    pub client_id: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,8 @@ pub mod message_template;
 pub mod password_policy;
 pub mod pool;
 pub mod pool_config;
+pub mod pool_domain;
+pub mod resource_server;
 pub mod schema;
 pub mod secret;
 pub mod sign_in_names;

@@ -19,6 +19,7 @@ use crate::domain::ids::{ClientId, SessionId, Sub, TokenHash, UserPoolId};
 use crate::domain::lockout::{FailureRecord, LockoutPolicy};
 pub use crate::domain::message::{OutboxFilter, OutboxState};
 use crate::domain::pool::{PoolSettings, UserPool};
+use crate::domain::resource_server::ResourceServer;
 use crate::domain::user::{StoredPasswordHash, User, UserStatus};
 use crate::domain::user_filter::UserFilter;
 use crate::domain::username::UsernameKey;
@@ -994,6 +995,53 @@ pub trait AuthorizationStore {
     ) -> Result<Option<HostedSessionRecord>, StoreError>;
 }
 
+/// A pool's domain (`CreateUserPoolDomain`): a prefix, or a custom domain name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainRecord {
+    pub domain: String,
+    pub pool_id: UserPoolId,
+    pub is_custom: bool,
+    /// The ACM certificate a custom domain was created with (stored and returned).
+    pub certificate_arn: Option<String>,
+    pub created_at: UnixSeconds,
+}
+
+/// OAuth 2.0 resource servers (their custom scopes) and pool domains.
+#[async_trait]
+pub trait OAuthStore {
+    /// The pool's resource servers by identifier.
+    async fn resource_servers(&self, pool: &UserPoolId) -> Result<Vec<ResourceServer>, StoreError>;
+    async fn resource_server(
+        &self,
+        pool: &UserPoolId,
+        identifier: &str,
+    ) -> Result<Option<ResourceServer>, StoreError>;
+    /// The pool's resource servers by identifier, strictly after `after`, at most `limit`.
+    async fn resource_servers_page(
+        &self,
+        pool: &UserPoolId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ResourceServer>, StoreError>;
+    /// Creates one; `Conflict` if the pool has one with that identifier.
+    async fn create_resource_server(&self, server: &ResourceServer) -> Result<(), StoreError>;
+    /// Replaces its name, scopes and modification time; false if it is gone.
+    async fn update_resource_server(&self, server: &ResourceServer) -> Result<bool, StoreError>;
+    async fn delete_resource_server(
+        &self,
+        pool: &UserPoolId,
+        identifier: &str,
+    ) -> Result<bool, StoreError>;
+    /// Creates the domain; `Conflict` if the name is taken or the pool has one.
+    async fn create_domain(&self, domain: &DomainRecord) -> Result<(), StoreError>;
+    async fn domain(&self, domain: &str) -> Result<Option<DomainRecord>, StoreError>;
+    async fn domain_of_pool(&self, pool: &UserPoolId) -> Result<Option<DomainRecord>, StoreError>;
+    /// Replaces a custom domain's certificate; false if the domain is gone.
+    async fn update_domain(&self, domain: &DomainRecord) -> Result<bool, StoreError>;
+    /// Deletes the pool's domain of that name; false if there was none.
+    async fn delete_domain(&self, pool: &UserPoolId, domain: &str) -> Result<bool, StoreError>;
+}
+
 /// Everything Gatehouse persists.
 #[async_trait]
 pub trait Store:
@@ -1001,6 +1049,7 @@ pub trait Store:
     + UserStore
     + OutboxStore
     + GroupStore
+    + OAuthStore
     + SessionStore
     + SrpChallengeStore
     + MfaStore

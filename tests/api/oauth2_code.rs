@@ -8,10 +8,9 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::future::join_all;
-use gatehouse::auth::authorization_code::{CodeExchange, CodeExchangeError};
 use gatehouse::domain::ids::ClientId;
 use gatehouse::domain::pool::UserPool;
-use gatehouse::domain::secret::{ExposeSecret, secret};
+use gatehouse::domain::secret::{ExposeSecret, SecretString, secret};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -283,21 +282,70 @@ fn authorize_with(client: &ClientId, challenge: &str, name: &str, value: Option<
     format!("/oauth2/authorize?{}", query.finish())
 }
 
+/// What `POST /oauth2/token` answered for a code.
+pub struct Exchanged {
+    pub id_token: SecretString,
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+}
+
+/// The RFC 6749 refusal of an exchange; every refusal here must be `invalid_grant`.
+#[derive(Debug)]
+pub enum Refused {
+    InvalidGrant,
+}
+
+/// `grant_type=authorization_code` at the token endpoint (the public client names itself).
 async fn exchange(
     app: &TestApp,
     client: &ClientId,
     code: &str,
     verifier: Option<&str>,
-) -> Result<gatehouse::auth::issue::IssuedTokens, CodeExchangeError> {
-    let client = app.services.app_client(client).await.unwrap().unwrap();
-    app.services
-        .exchange_authorization_code(CodeExchange {
-            client,
-            code: secret(code),
-            redirect_uri: Some(CALLBACK.to_owned()),
-            code_verifier: verifier.map(secret),
-        })
+) -> Result<Exchanged, Refused> {
+    exchange_at(app, client, code, CALLBACK, verifier).await
+}
+
+async fn exchange_at(
+    app: &TestApp,
+    client: &ClientId,
+    code: &str,
+    redirect_uri: &str,
+    verifier: Option<&str>,
+) -> Result<Exchanged, Refused> {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("client_id", client.as_str()),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
+    ];
+    if let Some(verifier) = verifier {
+        form.push(("code_verifier", verifier));
+    }
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let response = app
+        .client
+        .post(format!("{}/oauth2/token", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
         .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let answer: Value = response.json().await.unwrap();
+    if status == 200 {
+        let token = |name: &str| secret(answer[name].as_str().unwrap());
+        Ok(Exchanged {
+            id_token: token("id_token"),
+            access_token: token("access_token"),
+            refresh_token: Some(token("refresh_token")),
+        })
+    } else {
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["error"], "invalid_grant", "{answer}");
+        Err(Refused::InvalidGrant)
+    }
 }
 
 async fn refresh_with(app: &TestApp, client: &ClientId, refresh_token: &str) -> reqwest::Response {
@@ -494,10 +542,7 @@ async fn a_burst_of_50_exchanges_of_one_code_has_one_winner_and_the_replay_revok
     let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
     assert_eq!(winners.len(), 1, "exactly one exchange wins");
     for refused in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert!(
-            matches!(refused, CodeExchangeError::InvalidGrant(_)),
-            "{refused:?}"
-        );
+        assert!(matches!(refused, Refused::InvalidGrant), "{refused:?}");
     }
     // The replays revoked what the winner got.
     let refresh = winners[0].refresh_token.as_ref().unwrap().expose_secret();
@@ -506,7 +551,7 @@ async fn a_burst_of_50_exchanges_of_one_code_has_one_winner_and_the_replay_revok
     // And a replay after the fact is refused too.
     assert!(matches!(
         exchange(&app, &client, &code, Some(&verifier)).await,
-        Err(CodeExchangeError::InvalidGrant(_))
+        Err(Refused::InvalidGrant)
     ));
 }
 
@@ -547,7 +592,7 @@ async fn pkce_downgrades_are_refused(backend: Db) {
         let code = query_of(&answer.location())["code"].clone();
         assert!(matches!(
             exchange(&app, &client, &code, presented.as_deref()).await,
-            Err(CodeExchangeError::InvalidGrant(_))
+            Err(Refused::InvalidGrant)
         ));
         assert!(
             exchange(&app, &client, &code, Some(&verifier))
@@ -670,7 +715,15 @@ async fn a_code_of_one_client_is_refused_to_another(backend: Db) {
     let code = query_of(&answer.location())["code"].clone();
     assert!(matches!(
         exchange(&app, &other, &code, Some(&verifier)).await,
-        Err(CodeExchangeError::InvalidGrant(_))
+        Err(Refused::InvalidGrant)
+    ));
+    // A redirect_uri other than the request's is refused too.
+    let answer = browser.get(&authorize_url(&client, &challenge, &[])).await;
+    let code = query_of(&answer.location())["code"].clone();
+    let other_uri = "http://localhost:3000/callback";
+    assert!(matches!(
+        exchange_at(&app, &client, &code, other_uri, Some(&verifier)).await,
+        Err(Refused::InvalidGrant)
     ));
 }
 
@@ -860,15 +913,7 @@ async fn headless_chromium_signs_in_through_the_hosted_page(backend: Db) {
     let landed: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
     assert_eq!(landed["state"], "st-123");
     let code = landed["code"].as_str().unwrap();
-    let client_record = app.services.app_client(&client).await.unwrap().unwrap();
-    let tokens = app
-        .services
-        .exchange_authorization_code(CodeExchange {
-            client: client_record,
-            code: secret(code),
-            redirect_uri: Some(callback.to_owned()),
-            code_verifier: Some(secret(verifier)),
-        })
+    let tokens = exchange_at(&app, &client, code, callback, Some(&verifier))
         .await
         .unwrap();
     assert_eq!(

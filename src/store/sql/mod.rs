@@ -17,6 +17,7 @@ mod housekeeping;
 mod keys;
 mod lockout;
 mod mfa;
+mod oauth;
 mod outbox;
 mod pools;
 mod sessions;

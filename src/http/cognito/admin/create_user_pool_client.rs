@@ -123,7 +123,6 @@ fn refused(refusal: OAuthRefusal) -> ApiError {
     failed(match refusal {
         OAuthRefusal::InvalidParameter(message) => AuthError::InvalidParameter(message),
         OAuthRefusal::InvalidOAuthFlow(message) => AuthError::InvalidOAuthFlow(message),
-        OAuthRefusal::ScopeDoesNotExist(message) => AuthError::ScopeDoesNotExist(message),
     })
 }
 
