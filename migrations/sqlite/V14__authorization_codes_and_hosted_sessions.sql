@@ -1,4 +1,4 @@
--- The OAuth 2.0 front channel (docs/oauth2-hosted.md).
+-- The OAuth 2.0 front channel (docs/oauth2.md, "Authorization endpoint, hosted pages and logout").
 --
 -- An authorization code is stored only as the SHA-256 of its value, bound to the client,
 -- user, redirect_uri, scopes, nonce and PKCE challenge it was issued for. It is spent by one

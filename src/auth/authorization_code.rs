@@ -1,4 +1,4 @@
-//! The authorization-code grant's front half and its exchange (docs/oauth2-hosted.md):
+//! The authorization-code grant's front half and its exchange (docs/oauth2.md, "Authorization endpoint, hosted pages and logout"):
 //! checking `/oauth2/authorize` requests, the browser's hosted sign-in session, issuing
 //! codes, and spending a code at the token endpoint.
 //!

@@ -1,7 +1,7 @@
 //! The parameters of `GET /oauth2/authorize` (RFC 6749 4.1.1, RFC 7636, OpenID Connect Core
 //! 3.1.2.1), checked against the app client they name. Which failures may be sent back to the
 //! `redirect_uri` and which must be shown on the page is the heart of it: until the client
-//! and its redirect_uri are proven, nothing is redirected (docs/oauth2-hosted.md).
+//! and its redirect_uri are proven, nothing is redirected (docs/oauth2.md, "Authorization endpoint, hosted pages and logout").
 
 use std::collections::BTreeMap;
 

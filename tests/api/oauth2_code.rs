@@ -1,4 +1,4 @@
-//! The authorization-code flow through the hosted pages (docs/oauth2-hosted.md): authorize,
+//! The authorization-code flow through the hosted pages (docs/oauth2.md, "Authorization endpoint, hosted pages and logout"): authorize,
 //! the sign-in form with its CSRF token, the session cookie, codes and their exchange, PKCE,
 //! logout, and the attacks on each (redirect_uri variants, open redirects, code replay, PKCE
 //! downgrade, CSRF, framing, a code of one client at another, lockout through the form).
@@ -33,6 +33,7 @@ on_both_backends!(
     the_lockout_holds_through_the_hosted_form,
     a_new_user_sets_a_password_on_the_hosted_page,
     headless_chromium_signs_in_through_the_hosted_page,
+    openid_client_drives_the_code_flow_with_pkce_userinfo_and_refresh,
 );
 
 pub const CALLBACK: &str = "https://app.example/callback";
@@ -922,4 +923,20 @@ async fn headless_chromium_signs_in_through_the_hosted_page(backend: Db) {
     );
     assert!(std::fs::metadata(&screenshot).unwrap().len() > 1000);
     println!("sign-in page screenshot: {}", screenshot.display());
+}
+
+/// openid-client, a certified OpenID Connect relying party, unchanged: discovery, PKCE, state
+/// and nonce, the ID token verified by the library, userInfo and a refresh
+/// (tests/clients/js/oidc_code_flow.mjs; the script posts the sign-in form itself).
+async fn openid_client_drives_the_code_flow_with_pkce_userinfo_and_refresh(backend: Db) {
+    let Some(dir) = crate::cognito_api::js_clients() else {
+        return;
+    };
+    let (app, pool, client) = setup(backend).await;
+    let issuer = format!("{}/{}", app.address, pool.id);
+    let mut node = std::process::Command::new("node");
+    node.arg("oidc_code_flow.mjs")
+        .args([&issuer, client.as_str(), CALLBACK, "alice", PASSWORD])
+        .current_dir(dir);
+    crate::helpers::run_client(node, "openid-client code flow passed").await;
 }

@@ -1,4 +1,4 @@
-//! The hosted pages and the browser's side of OAuth 2.0 (docs/oauth2-hosted.md):
+//! The hosted pages and the browser's side of OAuth 2.0 (docs/oauth2.md, "Authorization endpoint, hosted pages and logout"):
 //! `GET /oauth2/authorize`, the sign-in page and the pages that follow it (new password,
 //! authenticator code), and `GET /logout`, each served at the root (the pool is found from
 //! the `client_id`) and under `/{pool_id}/` (the client must be of that pool). One file per

@@ -1,5 +1,5 @@
 //! The `authorization_code` grant: spends a code issued by the hosted pages
-//! ([`Services::exchange_authorization_code`], docs/oauth2-hosted.md "Authorization codes")
+//! ([`Services::exchange_authorization_code`], docs/oauth2.md, "Authorization endpoint, hosted pages and logout" "Authorization codes")
 //! and answers with the tokens it grants.
 
 use actix_web::HttpResponse;
