@@ -44,6 +44,19 @@ fn revoked(reason: &str) -> AuthError {
 /// and `nbf` with leeway, and the admin scope. Arithmetic saturates, because the claims are
 /// whatever a holder of our key signed, and `i64::MAX` must not overflow.
 pub(crate) fn check_claims(claims: &AccessTokenClaims, now: UnixSeconds) -> Result<(), AuthError> {
+    check_times(claims, now)?;
+    if !has_scope(claims, ADMIN_SCOPE) {
+        return Err(invalid("missing the aws.cognito.signin.user.admin scope"));
+    }
+    Ok(())
+}
+
+fn has_scope(claims: &AccessTokenClaims, scope: &str) -> bool {
+    claims.scope.split(' ').any(|s| s == scope)
+}
+
+/// `token_use`, `exp` and `nbf`: every check but the scope.
+fn check_times(claims: &AccessTokenClaims, now: UnixSeconds) -> Result<(), AuthError> {
     if claims.token_use != TokenUse::Access {
         return Err(invalid("not an access token"));
     }
@@ -56,16 +69,39 @@ pub(crate) fn check_claims(claims: &AccessTokenClaims, now: UnixSeconds) -> Resu
     {
         return Err(invalid("not yet valid"));
     }
-    if !claims.scope.split(' ').any(|s| s == ADMIN_SCOPE) {
-        return Err(invalid("missing the aws.cognito.signin.user.admin scope"));
-    }
     Ok(())
+}
+
+/// Which scope a use of an access token needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    /// The user's own API calls: `aws.cognito.signin.user.admin`.
+    Admin,
+    /// userInfo: `openid` or `aws.cognito.signin.user.admin`.
+    UserInfo,
 }
 
 impl Services {
     pub async fn authenticate_access_token(
         &self,
         token: &SecretString,
+    ) -> Result<AccessContext, AuthError> {
+        self.authenticate_access(token, Needs::Admin).await
+    }
+
+    /// An access token presented to userInfo, which takes `openid` as well as the admin
+    /// scope; what it then shows depends on the scopes (docs/oauth2.md, "userInfo").
+    pub async fn authenticate_user_info_token(
+        &self,
+        token: &SecretString,
+    ) -> Result<AccessContext, AuthError> {
+        self.authenticate_access(token, Needs::UserInfo).await
+    }
+
+    async fn authenticate_access(
+        &self,
+        token: &SecretString,
+        needs: Needs,
     ) -> Result<AccessContext, AuthError> {
         let token = token.expose_secret();
         let header = jwt::inspect_header(token).map_err(invalid)?;
@@ -82,7 +118,15 @@ impl Services {
         let claims: AccessTokenClaims = jwt::verify(token, &key, &issuer).map_err(invalid)?;
 
         let now = self.clock.now();
-        check_claims(&claims, now)?;
+        match needs {
+            Needs::Admin => check_claims(&claims, now)?,
+            Needs::UserInfo => {
+                check_times(&claims, now)?;
+                if !has_scope(&claims, ADMIN_SCOPE) && !has_scope(&claims, "openid") {
+                    return Err(invalid("missing the openid scope"));
+                }
+            }
+        }
         let pool = self
             .store
             .pool_by_id(&pool_id)

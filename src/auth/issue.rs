@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use crate::crypto::jwt;
 use crate::crypto::opaque::OpaqueToken;
 use crate::domain::app_client::AppClient;
-use crate::domain::claims::{ADMIN_SCOPE, AccessTokenClaims, IdTokenClaims, TokenUse};
+use crate::domain::claims::{
+    ADMIN_SCOPE, AccessTokenClaims, ClientAccessTokenClaims, IdTokenClaims, TokenUse,
+};
 use crate::domain::clock::UnixSeconds;
 use crate::domain::group::{GroupClaims, MemberGroup};
 use crate::domain::ids::SessionId;
@@ -40,6 +42,18 @@ pub struct PreparedSession {
     pub tokens: IssuedTokens,
 }
 
+/// What an OAuth 2.0 grant puts into the tokens besides the sign-in itself: the session id
+/// chosen in advance (the authorization code names it when it is spent), the scopes granted
+/// and the request's `nonce`.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub session: SessionId,
+    /// Space-separated, as the access token's `scope` claim carries them.
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub auth_time: UnixSeconds,
+}
+
 impl Services {
     /// Mints everything for a new sign-in session. Nothing is stored yet: the caller writes
     /// `row` in its transaction and only then returns `tokens` to the client.
@@ -49,17 +63,37 @@ impl Services {
         user: &User,
         now: UnixSeconds,
     ) -> Result<PreparedSession, AuthError> {
+        let grant = Grant {
+            session: SessionId::generate(),
+            scope: ADMIN_SCOPE.to_owned(),
+            nonce: None,
+            auth_time: now,
+        };
+        self.prepare_granted_session(client, user, &grant, now)
+            .await
+    }
+
+    /// As [`Self::prepare_session`], for an OAuth 2.0 grant: the tokens carry its scopes and
+    /// nonce, the session its id.
+    pub(crate) async fn prepare_granted_session(
+        &self,
+        client: &AppClient,
+        user: &User,
+        grant: &Grant,
+        now: UnixSeconds,
+    ) -> Result<PreparedSession, AuthError> {
         let refresh = OpaqueToken::generate().map_err(AuthError::internal)?;
-        let session = SessionId::generate();
         let groups = self.store.groups_of_user(&user.sub).await?;
-        let (id_token, access_token) = self.mint(client, user, groups, &session, now, now).await?;
+        let (id_token, access_token) = self
+            .mint_granted(client, user, groups, grant, grant.auth_time, now)
+            .await?;
         Ok(PreparedSession {
             row: NewSession {
-                id: session,
+                id: grant.session.clone(),
                 pool_id: user.pool_id.clone(),
                 client_id: client.id.clone(),
                 user_sub: user.sub,
-                auth_time: now,
+                auth_time: grant.auth_time,
                 expires_at: now + client.validity.refresh_token_seconds,
                 refresh_token_hash: refresh.hash,
             },
@@ -83,6 +117,26 @@ impl Services {
         auth_time: UnixSeconds,
         now: UnixSeconds,
     ) -> Result<(SecretString, SecretString), AuthError> {
+        let grant = Grant {
+            session: session.clone(),
+            scope: ADMIN_SCOPE.to_owned(),
+            nonce: None,
+            auth_time,
+        };
+        self.mint_granted(client, user, groups, &grant, auth_time, now)
+            .await
+    }
+
+    async fn mint_granted(
+        &self,
+        client: &AppClient,
+        user: &User,
+        groups: Vec<MemberGroup>,
+        grant: &Grant,
+        auth_time: UnixSeconds,
+        now: UnixSeconds,
+    ) -> Result<(SecretString, SecretString), AuthError> {
+        let session = &grant.session;
         let claims = GroupClaims::of(&groups);
         let groups = (!claims.groups.is_empty()).then_some(claims.groups);
         let roles = (!claims.roles.is_empty()).then_some(claims.roles);
@@ -108,6 +162,7 @@ impl Services {
             cognito_groups: groups.clone(),
             cognito_roles: roles,
             cognito_preferred_role: claims.preferred_role,
+            nonce: grant.nonce.clone(),
             attributes,
         };
         let access_claims = AccessTokenClaims {
@@ -115,7 +170,7 @@ impl Services {
             client_id: client.id.to_string(),
             iss: issuer,
             token_use: TokenUse::Access,
-            scope: ADMIN_SCOPE.to_owned(),
+            scope: grant.scope.clone(),
             auth_time,
             iat: now,
             exp: now + client.validity.access_token_seconds,
@@ -149,6 +204,41 @@ impl Services {
         .map_err(AuthError::internal)?
         .map_err(AuthError::internal)?;
         Ok((secret(id_token), secret(access_token)))
+    }
+}
+
+impl Services {
+    /// Signs the access token of a `client_credentials` grant for `client`, carrying
+    /// `scope` (space-separated custom scopes), with the client's access-token lifetime.
+    pub(crate) async fn mint_client_access_token(
+        &self,
+        client: &AppClient,
+        scope: String,
+        now: UnixSeconds,
+    ) -> Result<SecretString, AuthError> {
+        let claims = ClientAccessTokenClaims {
+            sub: client.id.to_string(),
+            token_use: TokenUse::Access,
+            scope,
+            auth_time: now,
+            iss: self.issuer.issuer(&client.pool_id),
+            exp: now + client.validity.access_token_seconds,
+            iat: now,
+            version: 2,
+            jti: uuid::Uuid::new_v4().to_string(),
+            client_id: client.id.to_string(),
+        };
+        let (kid, key) = self
+            .keys
+            .signing_key(&client.pool_id, KeyPurpose::Access)
+            .await?;
+        // Off the event loop, in the same slots as the user tokens (see `mint`).
+        let _slot = SIGNING_SLOTS.acquire().await.map_err(AuthError::internal)?;
+        let token = tokio::task::spawn_blocking(move || jwt::sign(&claims, &kid, &key))
+            .await
+            .map_err(AuthError::internal)?
+            .map_err(AuthError::internal)?;
+        Ok(secret(token))
     }
 }
 

@@ -3,12 +3,15 @@
 
 pub mod access;
 pub mod audit;
+pub mod authorization_code;
 pub mod change_password;
+pub mod client_credentials;
 pub mod client_secret;
 pub mod codes;
 pub mod delete_user;
 mod error;
 pub mod forgot_password;
+pub mod hosted_csrf;
 pub mod housekeeping;
 pub mod issue;
 pub mod keys;
@@ -16,6 +19,7 @@ pub mod messages;
 pub mod mfa_challenge;
 pub mod mfa_preference;
 pub mod new_password;
+pub mod oauth_client;
 pub mod password_credential;
 pub mod refresh;
 pub mod sign_in;

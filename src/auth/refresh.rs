@@ -24,6 +24,7 @@ use crate::store::{RefreshContext, RefreshTokenRecord, Rotation, SessionRecord};
 
 use super::audit::{AuditEvent, Outcome};
 use super::issue::IssuedTokens;
+use super::oauth_client::AuthenticatedClient;
 use super::{AuthError, NotAuthorized, Services};
 
 /// How long after a token's consumption a duplicate still counts as a concurrent retry
@@ -148,6 +149,43 @@ impl Services {
             &presented_hash,
             Ok(context),
             RefreshBinding::Client { client, refresh },
+            mode,
+        )
+        .await
+    }
+
+    /// The `refresh_token` grant of `/oauth2/token`, for a client that authenticated there
+    /// (its secret already proven). Rotation as for `GetTokensFromRefreshToken`: a new refresh
+    /// token only when the client rotates them; a token issued to another client is refused
+    /// like an unknown one.
+    pub async fn refresh_for_oauth_client(
+        &self,
+        presented: &SecretString,
+        client: &AuthenticatedClient,
+    ) -> Result<IssuedTokens, AuthError> {
+        let client = client.client();
+        if !client.allows_refresh(RefreshOperation::GetTokensFromRefreshToken) {
+            return Err(AuthError::UnsupportedOperation(format!(
+                "The refresh_token grant is not enabled for client {}",
+                client.id
+            )));
+        }
+        let mode = if client.settings.refresh_token_rotation {
+            RefreshMode::Rotate
+        } else {
+            RefreshMode::KeepRefreshToken
+        };
+        let presented_hash = hash_secret_token(presented);
+        let context = self.store.refresh_context(&presented_hash).await;
+        self.refresh_tokens(
+            &presented_hash,
+            context,
+            RefreshBinding::Client {
+                client,
+                refresh: CognitoRefresh::GetTokens {
+                    client_secret: None,
+                },
+            },
             mode,
         )
         .await

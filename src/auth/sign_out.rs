@@ -10,6 +10,7 @@ use crate::store::SessionRecord;
 
 use super::access::AccessContext;
 use super::audit::{AuditEvent, Outcome};
+use super::oauth_client::AuthenticatedClient;
 use super::{AuthError, Services};
 
 impl Services {
@@ -51,6 +52,27 @@ impl Services {
         client_secret: Option<&SecretString>,
     ) -> Result<(), AuthError> {
         self.check_client_secret(client, client_secret)?;
+        self.revoke_client_token(refresh_token, client).await
+    }
+
+    /// `POST /oauth2/revoke` (RFC 7009): as `RevokeToken`, for a client that authenticated
+    /// at the endpoint.
+    pub async fn revoke_for_oauth_client(
+        &self,
+        refresh_token: &SecretString,
+        client: &AuthenticatedClient,
+    ) -> Result<(), AuthError> {
+        self.revoke_client_token(refresh_token, client.client())
+            .await
+    }
+
+    /// Revocation by a proven client: refused when the client has it switched off; a token
+    /// of another client, or none, left alone with the same answer.
+    async fn revoke_client_token(
+        &self,
+        refresh_token: &SecretString,
+        client: &AppClient,
+    ) -> Result<(), AuthError> {
         if !client.allows_revocation() {
             return Err(AuthError::UnsupportedOperation(format!(
                 "Token revocation is not enabled for client {}",

@@ -57,6 +57,10 @@ pub struct IdTokenClaims {
         skip_serializing_if = "Option::is_none"
     )]
     pub cognito_preferred_role: Option<String>,
+    /// The `nonce` of the authorization request the token answers (OpenID Connect Core
+    /// 3.1.2.1); absent on tokens of the API's sign-ins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
     /// The user's attributes (`email`, `email_verified`, `custom:*`, …).
     #[serde(flatten)]
     pub attributes: BTreeMap<String, Value>,
@@ -82,6 +86,22 @@ pub struct AccessTokenClaims {
     /// Not among Cognito's claims and never issued, but honoured when a token carries it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<UnixSeconds>,
+}
+
+/// The access token of the `client_credentials` grant: issued to an app client, not a user,
+/// so `sub` is the client id and there is no username, session or group (docs/oauth2.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientAccessTokenClaims {
+    pub sub: String,
+    pub token_use: TokenUse,
+    pub scope: String,
+    pub auth_time: UnixSeconds,
+    pub iss: String,
+    pub exp: UnixSeconds,
+    pub iat: UnixSeconds,
+    pub version: u8,
+    pub jti: String,
+    pub client_id: String,
 }
 
 #[cfg(test)]
@@ -129,6 +149,7 @@ mod tests {
             cognito_groups: Some(vec!["admin".into()]),
             cognito_roles: None,
             cognito_preferred_role: None,
+            nonce: None,
             attributes: BTreeMap::from([("email".into(), Value::String("a@b.c".into()))]),
         };
         let json = serde_json::to_value(&claims).unwrap();

@@ -31,9 +31,7 @@ impl std::fmt::Display for ClientRefusal {
         match self {
             Self::Setting(error) => error.fmt(f),
             Self::OAuth(
-                OAuthRefusal::InvalidParameter(message)
-                | OAuthRefusal::InvalidOAuthFlow(message)
-                | OAuthRefusal::ScopeDoesNotExist(message),
+                OAuthRefusal::InvalidParameter(message) | OAuthRefusal::InvalidOAuthFlow(message),
             ) => f.write_str(message),
         }
     }

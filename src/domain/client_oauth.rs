@@ -1,12 +1,14 @@
 //! An app client's OAuth settings (`CallbackURLs`, `LogoutURLs`, `DefaultRedirectURI`,
 //! `AllowedOAuth*`, `SupportedIdentityProviders`), checked as Cognito checks them and stored
-//! as they were set. Gatehouse has no hosted UI or OAuth endpoints yet, so nothing acts on
-//! them; they are kept so that infrastructure code reads back what it wrote
+//! as they were set. The token endpoint acts on the flows and scopes (`client_credentials`
+//! and the custom scopes of the pool's resource servers, docs/oauth2.md); the rest waits for
+//! the hosted pages and is kept so that infrastructure code reads back what it wrote
 //! (docs/cognito-compatibility.md).
 
 use serde::{Deserialize, Serialize};
 
-/// The scopes every pool has; custom scopes need resource servers, which Gatehouse does not have.
+/// The scopes every pool has; custom scopes (`identifier/name`) come from its resource servers
+/// and are checked by the use case that stores the client, which can read them.
 pub const STANDARD_SCOPES: &[&str] = &[
     "phone",
     "email",
@@ -49,8 +51,6 @@ pub enum OAuthRefusal {
     InvalidParameter(String),
     /// `InvalidOAuthFlowException`.
     InvalidOAuthFlow(String),
-    /// `ScopeDoesNotExistException`.
-    ScopeDoesNotExist(String),
 }
 
 /// Cognito's rule for callback and sign-out URLs: absolute, no fragment, and HTTPS unless
@@ -96,6 +96,15 @@ fn lower_first(member: &str) -> String {
 }
 
 impl OAuthSettings {
+    /// The allowed scopes that are not standard ones: custom scopes of resource servers,
+    /// which must exist in the pool.
+    pub fn custom_scopes(&self) -> impl Iterator<Item = &str> {
+        self.allowed_oauth_scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|scope| !STANDARD_SCOPES.contains(scope))
+    }
+
     /// Checks the settings as Cognito does for a client of `pool_id` that has (or not) a
     /// secret. Duplicates are dropped, keeping the first.
     pub fn checked(mut self, pool_id: &str, has_secret: bool) -> Result<Self, OAuthRefusal> {
@@ -151,11 +160,6 @@ impl OAuthSettings {
                      pattern: [\\x21\\x23-\\x5B\\x5D-\\x7E]+]"
                         .into(),
                 ));
-            }
-            if !STANDARD_SCOPES.contains(&scope.as_str()) {
-                return Err(OAuthRefusal::ScopeDoesNotExist(format!(
-                    "Invalid scope requested: {scope}"
-                )));
             }
         }
         if let Some(provider) = self
@@ -264,10 +268,14 @@ mod tests {
             .checked(pool, true),
             Err(OAuthRefusal::InvalidOAuthFlow(_))
         ));
-        assert!(matches!(
-            oauth(&["code"], &["orders/read"], &["https://a.example"]).checked(pool, false),
-            Err(OAuthRefusal::ScopeDoesNotExist(m)) if m == "Invalid scope requested: orders/read"
-        ));
+        let custom = oauth(
+            &["code"],
+            &["openid", "orders/read"],
+            &["https://a.example"],
+        )
+        .checked(pool, false)
+        .unwrap();
+        assert_eq!(custom.custom_scopes().collect::<Vec<_>>(), ["orders/read"]);
         assert!(matches!(
             oauth(&["token"], &["openid"], &["https://a.example"]).checked(pool, false),
             Err(OAuthRefusal::InvalidParameter(_))

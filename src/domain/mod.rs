@@ -6,6 +6,7 @@
 pub mod app_client;
 pub mod attribute_access;
 pub mod attributes;
+pub mod authorization_request;
 pub mod claims;
 pub mod client_declaration;
 pub mod client_oauth;
@@ -21,6 +22,8 @@ pub mod password_policy;
 pub mod pool;
 pub mod pool_config;
 pub mod pool_declaration;
+pub mod pool_domain;
+pub mod resource_server;
 pub mod schema;
 pub mod secret;
 pub mod sign_in_names;

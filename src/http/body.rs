@@ -33,11 +33,24 @@ pub async fn read_json<T: DeserializeOwned>(
 /// pick the shape after reading).
 pub async fn read_body(
     request: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     limit: usize,
     surface: Surface,
 ) -> Result<BytesMut, ApiError> {
     check_content_type(request, surface)?;
+    let body = read_capped(request, payload, limit, surface).await?;
+    require_object(&body, surface)?;
+    Ok(body)
+}
+
+/// Reads a body of any content type, at most `limit` bytes, within the body deadline (for
+/// the form-encoded OAuth endpoints, which check their own content type).
+pub async fn read_capped(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+    surface: Surface,
+) -> Result<BytesMut, ApiError> {
     let too_large = || {
         ApiError::invalid_parameter(
             format!("Request body must be at most {limit} bytes"),
@@ -73,7 +86,6 @@ pub async fn read_body(
     match tokio::time::timeout(deadline, read).await {
         Ok(result) => {
             result?;
-            require_object(&body, surface)?;
             Ok(body)
         }
         Err(_) => Err(ApiError::new(

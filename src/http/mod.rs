@@ -10,6 +10,7 @@ pub mod dev_outbox;
 pub mod error;
 pub mod fields;
 pub mod health;
+pub mod hosted;
 pub mod limits;
 pub mod login_api;
 pub mod metrics;
@@ -36,6 +37,7 @@ pub fn configure(config: &mut web::ServiceConfig, with_metrics: bool) {
         .configure(login_api::routes)
         .configure(cognito::routes)
         .configure(oauth2::routes)
+        .configure(hosted::routes)
         .configure(well_known::routes)
         .default_service(web::to(not_found));
     if with_metrics {

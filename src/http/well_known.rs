@@ -159,16 +159,24 @@ fn hex_prefix(digest: &[u8]) -> String {
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-/// OIDC discovery, limited to what Gatehouse serves: issuer and keys. There is no
-/// authorization endpoint (no hosted UI), so none is advertised.
+/// OIDC discovery: issuer, keys, and the pool's OAuth 2.0 endpoints under its path on the
+/// public URL (docs/oauth2.md, "Routing").
 #[derive(Serialize)]
 struct OpenIdConfiguration {
     issuer: String,
     jwks_uri: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    userinfo_endpoint: String,
+    revocation_endpoint: String,
+    end_session_endpoint: String,
     subject_types_supported: [&'static str; 1],
     id_token_signing_alg_values_supported: [&'static str; 1],
     response_types_supported: [&'static str; 1],
-    scopes_supported: [&'static str; 1],
+    grant_types_supported: [&'static str; 3],
+    code_challenge_methods_supported: [&'static str; 1],
+    token_endpoint_auth_methods_supported: [&'static str; 3],
+    scopes_supported: &'static [&'static str],
     claims_supported: &'static [&'static str],
 }
 
@@ -179,10 +187,11 @@ async fn openid_configuration(
 ) -> Result<HttpResponse, ApiError> {
     let pool = pool(&services, &path).await?;
     let issuer = services.issuer.issuer(&pool.id);
-    // With the AWS issuer style the issuer is not our address; the keys still are.
+    // With the AWS issuer style the issuer is not our address; the endpoints still are.
+    let base = format!("{}/{}", public_url.0, pool.id);
     let jwks_uri = match &services.issuer {
         IssuerStyle::Gatehouse { .. } => format!("{issuer}/.well-known/jwks.json"),
-        IssuerStyle::Aws => format!("{}/{}/.well-known/jwks.json", public_url.0, pool.id),
+        IssuerStyle::Aws => format!("{base}/.well-known/jwks.json"),
     };
     Ok(HttpResponse::Ok()
         .insert_header((
@@ -192,10 +201,22 @@ async fn openid_configuration(
         .json(OpenIdConfiguration {
             issuer,
             jwks_uri,
+            authorization_endpoint: format!("{base}/oauth2/authorize"),
+            token_endpoint: format!("{base}/oauth2/token"),
+            userinfo_endpoint: format!("{base}/oauth2/userInfo"),
+            revocation_endpoint: format!("{base}/oauth2/revoke"),
+            end_session_endpoint: format!("{base}/logout"),
             subject_types_supported: ["public"],
             id_token_signing_alg_values_supported: [ALGORITHM],
-            response_types_supported: ["token"],
-            scopes_supported: [crate::domain::claims::ADMIN_SCOPE],
+            response_types_supported: ["code"],
+            grant_types_supported: ["authorization_code", "refresh_token", "client_credentials"],
+            code_challenge_methods_supported: ["S256"],
+            token_endpoint_auth_methods_supported: [
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
+            scopes_supported: crate::domain::client_oauth::STANDARD_SCOPES,
             claims_supported: &[
                 "sub",
                 "iss",

@@ -120,6 +120,8 @@ impl Services {
         new: NewAppClient,
     ) -> Result<(AppClient, Option<crate::domain::secret::SecretString>), AuthError> {
         check_client(&new.name, &new.validity, new.refresh_grace_seconds)?;
+        self.check_client_scopes(&pool.id, &new.settings.oauth)
+            .await?;
         let now = self.clock.now();
         let mut client = AppClient {
             id: ClientId::generate(),
@@ -175,6 +177,8 @@ impl Services {
         new: NewAppClient,
     ) -> Result<AppClient, AuthError> {
         check_client(&new.name, &new.validity, new.refresh_grace_seconds)?;
+        self.check_client_scopes(&client.pool_id, &new.settings.oauth)
+            .await?;
         let updated = AppClient {
             name: new.name,
             validity: new.validity,

@@ -3,12 +3,14 @@
 //! these; neither names the store (tests/architecture.rs).
 
 pub mod clients;
+pub mod domains;
 pub mod groups;
 pub mod health;
 pub mod invitations;
 pub mod mfa_config;
 pub mod paging;
 pub mod pools;
+pub mod resource_servers;
 pub mod seed;
 pub mod user_search;
 pub mod users;

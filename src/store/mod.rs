@@ -19,6 +19,7 @@ use crate::domain::ids::{ClientId, SessionId, Sub, TokenHash, UserPoolId};
 use crate::domain::lockout::{FailureRecord, LockoutPolicy};
 pub use crate::domain::message::{OutboxFilter, OutboxState};
 use crate::domain::pool::{PoolSettings, UserPool};
+use crate::domain::resource_server::ResourceServer;
 use crate::domain::user::{StoredPasswordHash, User, UserStatus};
 use crate::domain::user_filter::UserFilter;
 use crate::domain::username::UsernameKey;
@@ -916,6 +917,131 @@ pub trait MfaStore {
     ) -> Result<bool, StoreError>;
 }
 
+/// An issued authorization code, as stored (only the hash of its value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationCodeRecord {
+    pub code_hash: TokenHash,
+    pub pool_id: UserPoolId,
+    pub client_id: ClientId,
+    pub user_sub: Sub,
+    pub redirect_uri: String,
+    /// Granted scopes, space-separated.
+    pub scopes: String,
+    pub nonce: Option<String>,
+    /// The PKCE `S256` challenge (base64url of a SHA-256), when one was sent.
+    pub code_challenge: Option<String>,
+    pub auth_time: UnixSeconds,
+    pub expires_at: UnixSeconds,
+}
+
+/// What spending an authorization code found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRedemption {
+    /// This presentation spent the code; `session` is the session the exchange must start.
+    Spent(AuthorizationCodeRecord),
+    /// The code was spent before: the session its exchange started (if it got that far) is
+    /// to be revoked (RFC 9700).
+    Replayed { session: Option<SessionId> },
+    /// No such code, or it expired.
+    Unknown,
+}
+
+/// A browser's hosted sign-in (only the hash of the cookie's value is stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostedSessionRecord {
+    pub id_hash: TokenHash,
+    pub pool_id: UserPoolId,
+    pub user_sub: Sub,
+    /// The sign-in's session: revoked, it ends this one.
+    pub session_id: SessionId,
+    pub auth_time: UnixSeconds,
+    pub expires_at: UnixSeconds,
+}
+
+/// The OAuth 2.0 front channel: authorization codes and hosted sign-in sessions.
+#[async_trait]
+pub trait AuthorizationStore {
+    async fn create_authorization_code(
+        &self,
+        code: &AuthorizationCodeRecord,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
+    /// Spends the code in one conditional statement: of any number of concurrent
+    /// presentations, exactly one gets `Spent` (and binds `session` to the code); every other
+    /// one, then or later, gets `Replayed`, which is recorded on the code.
+    async fn redeem_authorization_code(
+        &self,
+        code_hash: &TokenHash,
+        session: &SessionId,
+        now: UnixSeconds,
+    ) -> Result<CodeRedemption, StoreError>;
+    /// Whether the code has been presented again since it was spent.
+    async fn authorization_code_replayed(&self, code_hash: &TokenHash) -> Result<bool, StoreError>;
+    async fn create_hosted_session(
+        &self,
+        session: &HostedSessionRecord,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
+    /// The live hosted session with this hash, if any (expired ones are not returned).
+    async fn hosted_session(
+        &self,
+        id_hash: &TokenHash,
+        now: UnixSeconds,
+    ) -> Result<Option<HostedSessionRecord>, StoreError>;
+    /// Removes and returns the hosted session (at `/logout`).
+    async fn end_hosted_session(
+        &self,
+        id_hash: &TokenHash,
+    ) -> Result<Option<HostedSessionRecord>, StoreError>;
+}
+
+/// A pool's domain (`CreateUserPoolDomain`): a prefix, or a custom domain name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainRecord {
+    pub domain: String,
+    pub pool_id: UserPoolId,
+    pub is_custom: bool,
+    /// The ACM certificate a custom domain was created with (stored and returned).
+    pub certificate_arn: Option<String>,
+    pub created_at: UnixSeconds,
+}
+
+/// OAuth 2.0 resource servers (their custom scopes) and pool domains.
+#[async_trait]
+pub trait OAuthStore {
+    /// The pool's resource servers by identifier.
+    async fn resource_servers(&self, pool: &UserPoolId) -> Result<Vec<ResourceServer>, StoreError>;
+    async fn resource_server(
+        &self,
+        pool: &UserPoolId,
+        identifier: &str,
+    ) -> Result<Option<ResourceServer>, StoreError>;
+    /// The pool's resource servers by identifier, strictly after `after`, at most `limit`.
+    async fn resource_servers_page(
+        &self,
+        pool: &UserPoolId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ResourceServer>, StoreError>;
+    /// Creates one; `Conflict` if the pool has one with that identifier.
+    async fn create_resource_server(&self, server: &ResourceServer) -> Result<(), StoreError>;
+    /// Replaces its name, scopes and modification time; false if it is gone.
+    async fn update_resource_server(&self, server: &ResourceServer) -> Result<bool, StoreError>;
+    async fn delete_resource_server(
+        &self,
+        pool: &UserPoolId,
+        identifier: &str,
+    ) -> Result<bool, StoreError>;
+    /// Creates the domain; `Conflict` if the name is taken or the pool has one.
+    async fn create_domain(&self, domain: &DomainRecord) -> Result<(), StoreError>;
+    async fn domain(&self, domain: &str) -> Result<Option<DomainRecord>, StoreError>;
+    async fn domain_of_pool(&self, pool: &UserPoolId) -> Result<Option<DomainRecord>, StoreError>;
+    /// Replaces a custom domain's certificate; false if the domain is gone.
+    async fn update_domain(&self, domain: &DomainRecord) -> Result<bool, StoreError>;
+    /// Deletes the pool's domain of that name; false if there was none.
+    async fn delete_domain(&self, pool: &UserPoolId, domain: &str) -> Result<bool, StoreError>;
+}
+
 /// Everything Gatehouse persists.
 #[async_trait]
 pub trait Store:
@@ -923,9 +1049,11 @@ pub trait Store:
     + UserStore
     + OutboxStore
     + GroupStore
+    + OAuthStore
     + SessionStore
     + SrpChallengeStore
     + MfaStore
+    + AuthorizationStore
     + LockoutStore
     + KeyStore
     + HousekeepingStore

@@ -41,6 +41,8 @@ mod logs;
 mod message_templates;
 mod metrics;
 mod mfa;
+mod oauth2_code;
+mod oauth2_token;
 mod outbox;
 mod pepper_rotation;
 mod pool_config;

@@ -156,6 +156,15 @@ const ADMIN_OPERATIONS: &[&str] = &[
     "TagResource",
     "UntagResource",
     "ListTagsForResource",
+    "CreateResourceServer",
+    "DescribeResourceServer",
+    "ListResourceServers",
+    "UpdateResourceServer",
+    "DeleteResourceServer",
+    "CreateUserPoolDomain",
+    "DescribeUserPoolDomain",
+    "UpdateUserPoolDomain",
+    "DeleteUserPoolDomain",
 ];
 
 async fn admin_operation(
@@ -207,6 +216,15 @@ async fn admin_operation(
         "TagResource" => tag_resource::handle(services, body).await,
         "UntagResource" => untag_resource::handle(services, body).await,
         "ListTagsForResource" => list_tags_for_resource::handle(services, body).await,
+        "CreateResourceServer" => create_resource_server::handle(services, body).await,
+        "DescribeResourceServer" => describe_resource_server::handle(services, body).await,
+        "ListResourceServers" => list_resource_servers::handle(services, body).await,
+        "UpdateResourceServer" => update_resource_server::handle(services, body).await,
+        "DeleteResourceServer" => delete_resource_server::handle(services, body).await,
+        "CreateUserPoolDomain" => create_user_pool_domain::handle(services, body).await,
+        "DescribeUserPoolDomain" => describe_user_pool_domain::handle(services, body).await,
+        "UpdateUserPoolDomain" => update_user_pool_domain::handle(services, body).await,
+        "DeleteUserPoolDomain" => delete_user_pool_domain::handle(services, body).await,
         other => Err(ApiError::new(
             Transport::UnknownOperation,
             format!("Operation {other} is not supported by Gatehouse"),

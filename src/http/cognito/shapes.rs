@@ -163,6 +163,12 @@ pub(super) struct AdminCreateUserConfigType {
 pub(super) struct UserPoolType {
     pub id: String,
     pub name: String,
+    /// The pool's domain prefix (DescribeUserPool only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// The pool's custom domain (DescribeUserPool only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_domain: Option<String>,
     pub policies: PoliciesType,
     pub admin_create_user_config: AdminCreateUserConfigType,
     pub email_configuration: EmailConfigurationType,
@@ -240,6 +246,8 @@ pub(super) fn pool(pool: &UserPool, users: Option<usize>) -> UserPoolType {
     UserPoolType {
         id: pool.id.to_string(),
         name: pool.name.clone(),
+        domain: None,
+        custom_domain: None,
         policies: PoliciesType {
             password_policy: policy(&pool.settings.password_policy),
         },

@@ -10,12 +10,14 @@
 //! `housekeeping.rs`.
 
 mod aliases;
+mod authorization;
 mod codes;
 mod groups;
 mod housekeeping;
 mod keys;
 mod lockout;
 mod mfa;
+mod oauth;
 mod outbox;
 mod pools;
 mod sessions;

@@ -44,7 +44,6 @@ pub(super) fn client_refused(refusal: ClientRefusal) -> ApiError {
         ClientRefusal::OAuth(refusal) => failed(match refusal {
             OAuthRefusal::InvalidParameter(message) => AuthError::InvalidParameter(message),
             OAuthRefusal::InvalidOAuthFlow(message) => AuthError::InvalidOAuthFlow(message),
-            OAuthRefusal::ScopeDoesNotExist(message) => AuthError::ScopeDoesNotExist(message),
         }),
     }
 }

@@ -25,7 +25,13 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     let input: Input = input(body)?;
     let pool = pool(services, input.user_pool_id).await?;
     let users = services.count_users(&pool).await.map_err(failed)?;
-    Ok(output(&Output {
-        user_pool: shapes::pool(&pool, Some(usize::try_from(users).unwrap_or_default())),
-    }))
+    let mut user_pool = shapes::pool(&pool, Some(usize::try_from(users).unwrap_or_default()));
+    if let Some(domain) = services.domain_of_pool(&pool).await.map_err(failed)? {
+        if domain.is_custom {
+            user_pool.custom_domain = Some(domain.domain);
+        } else {
+            user_pool.domain = Some(domain.domain);
+        }
+    }
+    Ok(output(&Output { user_pool }))
 }

@@ -1,0 +1,140 @@
+//! The sign-in page, `GET|POST /login`. The form posts the credentials through the password
+//! sign-in use case, so the pool's lockout and the same answer for an unknown user and a
+//! wrong password hold here as on the API. A right password may lead to the new-password or
+//! authenticator-code page instead of the redirect.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{Site, authorization, checked_form, form_page, sign_in_message, signed_in};
+use crate::auth::Services;
+use crate::auth::mfa_challenge::SOFTWARE_TOKEN_MFA;
+use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
+use crate::domain::authorization_request::AuthorizationRequest;
+use crate::domain::secret::{ExposeSecret, secret};
+use crate::domain::username::Username;
+
+pub(super) const FORM: &str = "login";
+
+pub(super) async fn show(request: HttpRequest, services: web::Data<Services>) -> HttpResponse {
+    let site = match Site::of(&request) {
+        Ok(site) => site,
+        Err(page) => return page,
+    };
+    if let Err(page) = authorization(&site, &request, &services).await {
+        return page;
+    }
+    login_form(&site, &request, &services, StatusCode::OK, "", None)
+}
+
+pub(super) fn login_form(
+    site: &Site,
+    request: &HttpRequest,
+    services: &Services,
+    status: StatusCode,
+    username: &str,
+    error: Option<&str>,
+) -> HttpResponse {
+    form_page(
+        site,
+        request,
+        services,
+        status,
+        "login.html",
+        FORM,
+        minijinja::context! {
+            title => "Sign in",
+            action => site.action("/login", request),
+            username => username,
+            error => error,
+        },
+    )
+}
+
+pub(super) async fn submit(
+    request: HttpRequest,
+    services: web::Data<Services>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let site = match Site::of(&request) {
+        Ok(site) => site,
+        Err(page) => return page,
+    };
+    let authorization = match authorization(&site, &request, &services).await {
+        Ok(authorization) => authorization,
+        Err(page) => return page,
+    };
+    let fields = match checked_form(&site, &request, &services, FORM, &body) {
+        Ok(fields) => fields,
+        Err(page) => return page,
+    };
+    let typed = fields.get("username").map_or("", String::as_str);
+    let password = fields.get("password").map_or("", String::as_str);
+    let Ok(username) = Username::parse(typed) else {
+        return login_form(
+            &site,
+            &request,
+            &services,
+            StatusCode::UNAUTHORIZED,
+            typed,
+            Some(crate::auth::NotAuthorized::IncorrectCredentials.message()),
+        );
+    };
+    let outcome = services
+        .sign_in_with_password(PasswordSignIn {
+            target: SignInTarget::Client(authorization.client_id.clone()),
+            username,
+            password: secret(password),
+        })
+        .await;
+    match outcome {
+        Ok(outcome) => continue_sign_in(&site, &request, &services, &authorization, outcome).await,
+        Err(error) => match sign_in_message(error) {
+            Ok((status, message)) => {
+                login_form(&site, &request, &services, status, typed, Some(&message))
+            }
+            Err(error) => site.failure_page(error),
+        },
+    }
+}
+
+/// What follows a step of the sign-in: the redirect, or the next page.
+pub(super) async fn continue_sign_in(
+    site: &Site,
+    request: &HttpRequest,
+    services: &Services,
+    authorization: &AuthorizationRequest,
+    outcome: SignInOutcome,
+) -> HttpResponse {
+    match outcome {
+        SignInOutcome::Authenticated(tokens) => {
+            signed_in(site, services, authorization, tokens).await
+        }
+        SignInOutcome::NewPasswordRequired(challenge) => super::new_password::page(
+            site,
+            request,
+            services,
+            StatusCode::OK,
+            challenge.session.expose_secret(),
+            &challenge.username,
+            None,
+        ),
+        SignInOutcome::MfaRequired(challenge) if challenge.name == SOFTWARE_TOKEN_MFA => {
+            super::mfa::page(
+                site,
+                request,
+                services,
+                StatusCode::OK,
+                challenge.session.expose_secret(),
+                &challenge.username,
+                challenge.device_name.as_deref(),
+                None,
+            )
+        }
+        SignInOutcome::MfaRequired(_) => site.error_page(
+            StatusCode::FORBIDDEN,
+            "This account must set up an authenticator app before signing in; the hosted \
+             pages do not offer that step yet. Use your application's own sign-in to set it up.",
+        ),
+    }
+}

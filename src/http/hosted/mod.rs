@@ -1,0 +1,404 @@
+//! The hosted pages and the browser's side of OAuth 2.0 (docs/oauth2.md, "Authorization endpoint, hosted pages and logout"):
+//! `GET /oauth2/authorize`, the sign-in page and the pages that follow it (new password,
+//! authenticator code), and `GET /logout`, each served at the root (the pool is found from
+//! the `client_id`) and under `/{pool_id}/` (the client must be of that pool). One file per
+//! page; what they share is here: rendering (minijinja, HTML auto-escaped), the security
+//! headers every page carries, the cookies and the CSRF check (docs/security.md, "Hosted
+//! pages").
+
+mod authorize;
+mod login;
+mod logout;
+mod mfa;
+mod new_password;
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use minijinja::Environment;
+use serde::Serialize;
+
+use super::error::{ApiError, Surface};
+use super::well_known::PublicUrl;
+use crate::auth::{AuthError, NotAuthorized, Services};
+use crate::domain::authorization_request::{self, AuthorizationRefusal, AuthorizationRequest};
+use crate::domain::ids::UserPoolId;
+use crate::domain::secret::{ExposeSecret, SecretString, secret};
+
+/// The browser's hosted sign-in (docs/security.md, "Hosted pages").
+const SESSION_COOKIE: &str = "gatehouse_session";
+/// The random value the CSRF tokens of a browser's forms are bound to.
+const PRE_SESSION_COOKIE: &str = "gatehouse_presession";
+/// Forms are a few fields; nothing larger is read.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub fn routes(config: &mut web::ServiceConfig) {
+    for prefix in ["", "/{pool_id}"] {
+        config
+            .service(
+                web::resource(format!("{prefix}/oauth2/authorize"))
+                    .route(web::get().to(authorize::authorize)),
+            )
+            .service(
+                web::resource(format!("{prefix}/login"))
+                    .route(web::get().to(login::show))
+                    .route(web::post().to(login::submit)),
+            )
+            .service(
+                web::resource(format!("{prefix}/login/newPassword"))
+                    .route(web::post().to(new_password::submit)),
+            )
+            .service(
+                web::resource(format!("{prefix}/login/mfa")).route(web::post().to(mfa::submit)),
+            )
+            .service(web::resource(format!("{prefix}/logout")).route(web::get().to(logout::logout)))
+            .service(
+                web::resource(format!("{prefix}/hosted/style.css"))
+                    .route(web::get().to(stylesheet)),
+            );
+    }
+}
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    for (name, source) in [
+        ("base.html", include_str!("templates/base.html")),
+        ("login.html", include_str!("templates/login.html")),
+        (
+            "new_password.html",
+            include_str!("templates/new_password.html"),
+        ),
+        ("mfa.html", include_str!("templates/mfa.html")),
+        ("error.html", include_str!("templates/error.html")),
+        ("signed_out.html", include_str!("templates/signed_out.html")),
+    ] {
+        // The templates are part of the binary; one that does not parse fails the unit
+        // test below, never a request.
+        if let Err(error) = env.add_template(name, source) {
+            tracing::error!(%error, name, "hosted page template does not parse");
+        }
+    }
+    env
+});
+
+/// Where a request came in: at the root or under a pool's path.
+pub(super) struct Site {
+    /// `""` at the root, `/{pool_id}` under a pool.
+    prefix: String,
+    pool: Option<UserPoolId>,
+    /// Cookies are marked `Secure` when the public URL is HTTPS.
+    secure: bool,
+}
+
+impl Site {
+    fn of(request: &HttpRequest) -> Result<Self, HttpResponse> {
+        let secure = request
+            .app_data::<web::Data<PublicUrl>>()
+            .is_some_and(|url| url.0.starts_with("https://"));
+        match request.match_info().get("pool_id") {
+            None => Ok(Self {
+                prefix: String::new(),
+                pool: None,
+                secure,
+            }),
+            Some(raw) => match UserPoolId::parse(raw) {
+                Ok(pool) => Ok(Self {
+                    prefix: format!("/{pool}"),
+                    pool: Some(pool),
+                    secure,
+                }),
+                Err(_) => Err(Self {
+                    prefix: String::new(),
+                    pool: None,
+                    secure,
+                }
+                .error_page(StatusCode::NOT_FOUND, "No such user pool.")),
+            },
+        }
+    }
+
+    fn path(&self, page: &str) -> String {
+        format!("{}{page}", self.prefix)
+    }
+
+    /// The page at `page` with the authorization request's own query string.
+    fn action(&self, page: &str, request: &HttpRequest) -> String {
+        format!("{}?{}", self.path(page), request.query_string())
+    }
+
+    fn render(&self, status: StatusCode, template: &str, context: impl Serialize) -> HttpResponse {
+        let stylesheet = self.path("/hosted/style.css");
+        let body = TEMPLATES.get_template(template).and_then(|t| {
+            t.render(minijinja::context! { stylesheet => stylesheet, ..minijinja::Value::from_serialize(&context) })
+        });
+        match body {
+            Ok(body) => page_headers(HttpResponse::build(status))
+                .content_type("text/html; charset=utf-8")
+                .body(body),
+            Err(error) => {
+                tracing::error!(%error, template, "hosted page did not render");
+                page_headers(HttpResponse::InternalServerError())
+                    .content_type("text/plain; charset=utf-8")
+                    .body("Internal error")
+            }
+        }
+    }
+
+    fn error_page(&self, status: StatusCode, message: &str) -> HttpResponse {
+        self.render(
+            status,
+            "error.html",
+            minijinja::context! { title => "Something went wrong", message => message },
+        )
+    }
+
+    /// The page for a use-case error that ends the flow (server faults are logged by the
+    /// one mapping in `http/error.rs`).
+    fn failure_page(&self, error: AuthError) -> HttpResponse {
+        let mapped = ApiError::from_auth(error, Surface::Plain);
+        self.error_page(mapped.status(), &mapped.to_string())
+    }
+
+    /// Refusal of an authorization request: an error page when the client or redirect_uri
+    /// is not proven, else a redirect to the redirect_uri with `error`.
+    fn refuse(&self, refusal: &AuthorizationRefusal) -> HttpResponse {
+        match (refusal, refusal.location()) {
+            (_, Some(location)) => redirect(&location),
+            (AuthorizationRefusal::Page(message), None) => {
+                self.error_page(StatusCode::BAD_REQUEST, message)
+            }
+            (AuthorizationRefusal::Redirect { .. }, None) => {
+                self.error_page(StatusCode::BAD_REQUEST, "Invalid request.")
+            }
+        }
+    }
+
+    fn cookie<'c>(&self, name: &'c str, value: String) -> Cookie<'c> {
+        let path = if self.prefix.is_empty() {
+            "/".to_owned()
+        } else {
+            self.prefix.clone()
+        };
+        Cookie::build(name, value)
+            .path(path)
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .finish()
+    }
+}
+
+/// The headers every hosted page carries.
+fn page_headers(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
+    builder
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .insert_header((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .insert_header((
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .insert_header((
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ));
+    builder
+}
+
+fn redirect(location: &str) -> HttpResponse {
+    page_headers(HttpResponse::Found())
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=300"),
+        ))
+        .insert_header((
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .body(include_str!("style.css"))
+}
+
+/// The authorization request carried in the page's query string, checked again on every
+/// step: the pages keep no state of their own.
+async fn authorization(
+    site: &Site,
+    request: &HttpRequest,
+    services: &Services,
+) -> Result<AuthorizationRequest, HttpResponse> {
+    let parameters =
+        authorization_request::parse_query(request.query_string()).map_err(|r| site.refuse(&r))?;
+    services
+        .check_authorization_request(&parameters, site.pool.as_ref())
+        .await
+        .map_err(|r| site.refuse(&r))
+}
+
+fn cookie_value(request: &HttpRequest, name: &str) -> Option<SecretString> {
+    request
+        .cookie(name)
+        .map(|c| secret(c.value().to_owned()))
+        .filter(|v| !v.expose_secret().is_empty())
+}
+
+/// The browser's pre-session value, and whether it is new (then the page sets the cookie).
+fn pre_session(
+    request: &HttpRequest,
+    services: &Services,
+) -> Result<(SecretString, bool), AuthError> {
+    match cookie_value(request, PRE_SESSION_COOKIE) {
+        Some(value) => Ok((value, false)),
+        None => Ok((services.new_pre_session()?, true)),
+    }
+}
+
+/// A page with a form: the CSRF token in the context, the pre-session cookie set if new.
+fn form_page(
+    site: &Site,
+    request: &HttpRequest,
+    services: &Services,
+    status: StatusCode,
+    template: &str,
+    form: &str,
+    context: minijinja::Value,
+) -> HttpResponse {
+    let (pre, fresh) = match pre_session(request, services) {
+        Ok(pre) => pre,
+        Err(error) => return site.failure_page(error),
+    };
+    let csrf = match services.csrf_token(form, &pre) {
+        Ok(token) => token,
+        Err(error) => return site.failure_page(error),
+    };
+    let mut response = site.render(
+        status,
+        template,
+        minijinja::context! { csrf => csrf, ..context },
+    );
+    if fresh {
+        let cookie = site.cookie(PRE_SESSION_COOKIE, pre.expose_secret().to_owned());
+        if let Err(error) = response.add_cookie(&cookie) {
+            tracing::error!(%error, "pre-session cookie not set");
+        }
+    }
+    response
+}
+
+/// A posted form's fields, after its CSRF token is checked against the pre-session cookie:
+/// a form posted from elsewhere, or without the cookie, is refused with 403.
+fn checked_form(
+    site: &Site,
+    request: &HttpRequest,
+    services: &Services,
+    form: &str,
+    body: &[u8],
+) -> Result<BTreeMap<String, String>, HttpResponse> {
+    if body.len() > MAX_FORM_BYTES {
+        return Err(site.error_page(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large."));
+    }
+    let fields: BTreeMap<String, String> = url::form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let forbidden = || {
+        site.error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired or was not sent from this site. Go back, reload the page \
+             and try again.",
+        )
+    };
+    let pre = cookie_value(request, PRE_SESSION_COOKIE).ok_or_else(forbidden)?;
+    let presented = fields.get("_csrf").ok_or_else(forbidden)?;
+    match services.csrf_token_matches(form, &pre, presented) {
+        Ok(true) => Ok(fields),
+        Ok(false) => Err(forbidden()),
+        Err(error) => Err(site.failure_page(error)),
+    }
+}
+
+/// The message a refused sign-in shows on the form. An unknown user and a wrong password
+/// read the same, whatever the client's existence-error setting: the form is public.
+fn sign_in_message(error: AuthError) -> Result<(StatusCode, String), AuthError> {
+    match error {
+        AuthError::UserNotFound | AuthError::NotAuthorized(NotAuthorized::IncorrectCredentials) => {
+            Ok((
+                StatusCode::UNAUTHORIZED,
+                NotAuthorized::IncorrectCredentials.message().to_owned(),
+            ))
+        }
+        error if error.is_server_fault() => Err(error),
+        error => {
+            let mapped = ApiError::from_auth(error, Surface::Plain);
+            let message = mapped
+                .to_string()
+                .split_once(": ")
+                .map(|(_, m)| m.to_owned())
+                .unwrap_or_default();
+            Ok((mapped.status(), message))
+        }
+    }
+}
+
+/// After a completed sign-in: the hosted-session cookie, a code, and the redirect.
+async fn signed_in(
+    site: &Site,
+    services: &Services,
+    request: &AuthorizationRequest,
+    tokens: crate::auth::issue::IssuedTokens,
+) -> HttpResponse {
+    let (cookie, user) = match services.start_hosted_session(&tokens).await {
+        Ok(started) => started,
+        Err(error) => return site.failure_page(error),
+    };
+    let location = match services.issue_authorization_code(request, &user).await {
+        Ok(location) => location,
+        Err(error) => return site.failure_page(error),
+    };
+    let mut response = redirect(&location);
+    let cookie = site.cookie(SESSION_COOKIE, cookie.expose_secret().to_owned());
+    if let Err(error) = response.add_cookie(&cookie) {
+        tracing::error!(%error, "session cookie not set");
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses_and_escapes_html() {
+        for name in [
+            "base.html",
+            "login.html",
+            "new_password.html",
+            "mfa.html",
+            "error.html",
+            "signed_out.html",
+        ] {
+            assert!(TEMPLATES.get_template(name).is_ok(), "{name}");
+        }
+        let html = TEMPLATES
+            .get_template("error.html")
+            .unwrap()
+            .render(minijinja::context! { title => "t", stylesheet => "/s", message => "<script>" })
+            .unwrap();
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(html.contains("<html lang=\"en\">"));
+    }
+}
