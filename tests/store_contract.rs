@@ -128,6 +128,7 @@ async fn populated(backend: Db) -> (Arc<SqlStore>, TestDatabase, UserPool, AppCl
 
 on_both_backends!(
     totp_secrets_are_activated_once_and_each_step_is_taken_once,
+    an_operator_puts_a_verified_totp_secret_and_removes_every_factor,
     srp_challenges_are_taken_exactly_once_and_only_in_time,
     migrations_apply_once_and_the_schema_is_current,
     concurrent_migrations_apply_each_version_once,
@@ -2651,4 +2652,59 @@ async fn totp_secrets_are_activated_once_and_each_step_is_taken_once(backend: Db
     // Deleting the user deletes the row.
     store.delete_user(&alice.sub).await.unwrap();
     assert_eq!(store.mfa_of(&alice.sub).await.unwrap(), None);
+}
+
+async fn an_operator_puts_a_verified_totp_secret_and_removes_every_factor(backend: Db) {
+    let (store, _db, _pool, _client, alice) = populated(backend).await;
+    assert!(
+        !store.remove_mfa(&alice.sub).await.unwrap(),
+        "nothing to remove"
+    );
+    // Put without any association: verified, enabled, no code used yet.
+    store
+        .put_verified_totp(&alice.sub, "sealed-1", NOW)
+        .await
+        .unwrap();
+    let record = store.mfa_of(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(record.totp_secret.as_deref(), Some("sealed-1"));
+    assert!(record.totp_enabled && !record.totp_preferred);
+    assert_eq!(record.last_totp_step, 0);
+    assert!(store.use_totp_step(&alice.sub, 7, NOW).await.unwrap());
+    // Over an app with a pending association and a preference: the secret, the pending one,
+    // the device name and the used steps are replaced; the preference is kept.
+    store
+        .put_pending_totp(&alice.sub, "sealed-2", NOW)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .activate_totp(&alice.sub, "sealed-2", 9, Some("phone"), NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .set_totp_preference(&alice.sub, None, Some(true), NOW)
+            .await
+            .unwrap()
+    );
+    store
+        .put_pending_totp(&alice.sub, "sealed-3", NOW)
+        .await
+        .unwrap();
+    store
+        .put_verified_totp(&alice.sub, "sealed-4", NOW)
+        .await
+        .unwrap();
+    let record = store.mfa_of(&alice.sub).await.unwrap().unwrap();
+    assert_eq!(record.totp_secret.as_deref(), Some("sealed-4"));
+    assert_eq!(record.pending_totp_secret, None);
+    assert_eq!(record.totp_device_name, None);
+    assert!(record.totp_enabled && record.totp_preferred);
+    assert_eq!(record.last_totp_step, 0);
+    // Removing forgets everything, once.
+    assert!(store.remove_mfa(&alice.sub).await.unwrap());
+    assert_eq!(store.mfa_of(&alice.sub).await.unwrap(), None);
+    assert!(!store.remove_mfa(&alice.sub).await.unwrap());
+    assert!(!store.use_totp_step(&alice.sub, 8, NOW).await.unwrap());
 }

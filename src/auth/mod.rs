@@ -20,6 +20,7 @@ pub mod mfa_challenge;
 pub mod mfa_preference;
 pub mod new_password;
 pub mod oauth_client;
+pub mod operator_mfa;
 pub mod password_credential;
 pub mod refresh;
 pub mod sign_in;

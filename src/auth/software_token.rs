@@ -20,7 +20,7 @@ use super::mfa_challenge::{MFA_SETUP, MFA_SETUP_VERIFIED};
 use super::{AuthError, NotAuthorized, Services};
 
 /// 256 bits: the base32 secret is 52 characters, as long as Cognito's.
-const SECRET_BYTES: usize = 32;
+pub(super) const SECRET_BYTES: usize = 32;
 
 /// The longest `FriendlyDeviceName` kept (Cognito's `StringType` allows more; a device
 /// label needs no more than this).
@@ -48,7 +48,7 @@ pub struct Verified {
 }
 
 /// What a sealed TOTP secret is bound to: a secret copied to another user's row does not open.
-fn binding(pool: &UserPoolId, sub: &Sub) -> String {
+pub(super) fn binding(pool: &UserPoolId, sub: &Sub) -> String {
     format!("totp-secret\n{pool}\n{sub}")
 }
 

@@ -6,7 +6,11 @@
 use clap::Subcommand;
 use gatehouse::auth::Services;
 use gatehouse::domain::lockout::{LockoutChanges, LockoutPolicy};
-use gatehouse::domain::pool::{AdminCreateUserConfig, PoolName, PoolSettings};
+use gatehouse::domain::pool::{
+    AdminCreateUserConfig, PoolName, PoolSettings, SoftwareTokenMfaConfiguration,
+};
+use gatehouse::domain::pool_config::MfaConfiguration;
+use gatehouse::manage::mfa_config::PoolMfaConfig;
 use gatehouse::manage::pools::FixedIds;
 use serde_json::json;
 
@@ -40,6 +44,17 @@ pub(super) enum PoolCommand {
         #[arg(long, value_name = "BOOL")]
         allow_admin_create_user_only: Option<bool>,
     },
+    /// Set whether sign-ins ask for a second factor (SetUserPoolMfaConfig): OFF, OPTIONAL
+    /// (users who enrolled an app) or ON (everyone; users without an app set one up at
+    /// sign-in). OPTIONAL and ON enable TOTP apps, the factor they ask for.
+    Mfa {
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
+        #[arg(long, value_name = "OFF|OPTIONAL|ON", value_parser = parse_mfa_mode)]
+        mode: MfaConfiguration,
+        #[arg(long)]
+        json: bool,
+    },
     /// List pools.
     List {
         #[arg(long)]
@@ -51,6 +66,10 @@ pub(super) enum PoolCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+fn parse_mfa_mode(raw: &str) -> Result<MfaConfiguration, String> {
+    MfaConfiguration::parse(raw).ok_or_else(|| format!("{raw:?} is not one of OFF, OPTIONAL, ON"))
 }
 
 /// Per-pool lockout thresholds; options left out keep their current value (Cognito's
@@ -124,6 +143,39 @@ pub(super) async fn pool(services: &Services, command: PoolCommand) -> Result<()
                 .update_pool(&name, &lockout.changes(), allow_admin_create_user_only)
                 .await?;
             let value = json!({"TenantName": pool.login_name, "PoolName": pool.name, "Settings": pool.settings});
+            if json {
+                println!("{value}");
+            } else {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&value).unwrap_or_default()
+                );
+            }
+        }
+        PoolCommand::Mfa { pool, mode, json } => {
+            let pool = services.pool_named(&pool).await?;
+            let current = PoolMfaConfig::of(&pool);
+            // TOTP is the factor OPTIONAL and ON ask for; OFF leaves the factors as they are.
+            let software_token = if mode == MfaConfiguration::Off {
+                current.software_token
+            } else {
+                SoftwareTokenMfaConfiguration { enabled: true }
+            };
+            let stored = services
+                .set_pool_mfa_config(
+                    &pool,
+                    PoolMfaConfig {
+                        mfa_configuration: mode,
+                        software_token,
+                        ..current
+                    },
+                )
+                .await?;
+            let value = json!({
+                "TenantName": pool.login_name,
+                "MfaConfiguration": stored.mfa_configuration.as_str(),
+                "SoftwareTokenMfaConfiguration": stored.software_token,
+            });
             if json {
                 println!("{value}");
             } else {

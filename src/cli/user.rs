@@ -2,11 +2,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 
 use clap::Subcommand;
 use gatehouse::auth::Services;
 use gatehouse::domain::attributes::UserAttributes;
-use gatehouse::domain::secret::{SecretString, secret};
+use gatehouse::domain::secret::{ExposeSecret, SecretString, secret};
+use gatehouse::domain::totp_uri::qr_png;
 use gatehouse::domain::username::Username;
 use gatehouse::manage::users::NewUser;
 use serde_json::json;
@@ -70,12 +72,40 @@ pub(super) enum UserCommand {
         pool: String,
         username: String,
     },
+    /// A user's second factors: enrol an authenticator app for them, or reset them all.
+    #[command(subcommand)]
+    Mfa(UserMfaCommand),
     /// List the users of a pool.
     List {
         #[arg(long, visible_alias = "tenant", value_name = "NAME")]
         pool: String,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(super) enum UserMfaCommand {
+    /// Enrol a TOTP authenticator app for the user: prints a new secret and its otpauth://
+    /// URI (and writes the QR code with --qr). The app is verified and enabled at once;
+    /// any earlier one stops working.
+    Associate {
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
+        username: String,
+        /// Write the URI's QR code to this PNG file (created or replaced).
+        #[arg(long, value_name = "FILE.png")]
+        qr: Option<PathBuf>,
+        /// The service name the app shows; the pool's name when left out.
+        #[arg(long, value_name = "NAME")]
+        issuer: Option<String>,
+    },
+    /// Forget all of the user's second factors (a lost phone): in an OPTIONAL pool they then
+    /// sign in with the password alone, in an ON pool they set up a new app at sign-in.
+    Reset {
+        #[arg(long, visible_alias = "tenant", value_name = "NAME")]
+        pool: String,
+        username: String,
     },
 }
 
@@ -186,10 +216,7 @@ pub(super) async fn user(services: &Services, command: UserCommand) -> Result<()
             let pool = services.pool_named(&pool).await?;
             let username = parse_username(&username)?;
             match services.pending_confirmation_code(&pool, &username).await? {
-                Some(code) => println!(
-                    "{}",
-                    gatehouse::domain::secret::ExposeSecret::expose_secret(&code)
-                ),
+                Some(code) => println!("{}", code.expose_secret()),
                 None => {
                     return Err(CliError::Usage(format!(
                         "{} has no pending confirmation code",
@@ -204,6 +231,7 @@ pub(super) async fn user(services: &Services, command: UserCommand) -> Result<()
             services.delete_user(&pool, &username).await?;
             println!("deleted {}", username.as_str());
         }
+        UserCommand::Mfa(command) => user_mfa(services, command).await?,
         UserCommand::List { pool, json } => {
             let pool = services.pool_named(&pool).await?;
             let users = services.list_users(&pool).await?;
@@ -231,6 +259,52 @@ pub(super) async fn user(services: &Services, command: UserCommand) -> Result<()
                         if u.enabled { "enabled" } else { "disabled" }
                     );
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn user_mfa(services: &Services, command: UserMfaCommand) -> Result<(), CliError> {
+    match command {
+        UserMfaCommand::Associate {
+            pool,
+            username,
+            qr,
+            issuer,
+        } => {
+            let pool = services.pool_named(&pool).await?;
+            let username = parse_username(&username)?;
+            let enrolment = services
+                .enrol_software_token(&pool, &username, issuer.as_deref())
+                .await?;
+            let uri = enrolment.uri.expose_secret();
+            if let Some(path) = &qr {
+                let png = qr_png(uri).map_err(|e| CliError::Usage(e.to_string()))?;
+                std::fs::write(path, png)?;
+            }
+            // The secret goes to standard output only, for the operator to hand over.
+            println!("secret: {}", enrolment.secret_code.expose_secret());
+            println!("uri:    {uri}");
+            if let Some(path) = qr {
+                println!("qr:     {}", path.display());
+            }
+            eprintln!(
+                "enrolled a TOTP app for {}; any earlier one no longer works",
+                username.as_str()
+            );
+        }
+        UserMfaCommand::Reset { pool, username } => {
+            let pool = services.pool_named(&pool).await?;
+            let username = parse_username(&username)?;
+            let had = services.reset_mfa(&pool, &username).await?;
+            if had {
+                println!("reset the second factors of {}", username.as_str());
+            } else {
+                println!(
+                    "{} had no second factor; nothing to reset",
+                    username.as_str()
+                );
             }
         }
     }

@@ -28,6 +28,7 @@ pub mod schema;
 pub mod secret;
 pub mod sign_in_names;
 pub mod telemetry;
+pub mod totp_uri;
 pub mod user;
 pub mod user_filter;
 pub mod username;

@@ -15,7 +15,10 @@ use crate::domain::client_declaration::ClientConfig;
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::lockout::{LockoutChanges, LockoutPolicy};
 use crate::domain::password_policy::PasswordPolicy;
-use crate::domain::pool::{LOGIN_NAME_TAG, PoolName, PoolSettings, PoolTags, UserPool};
+use crate::domain::pool::{
+    LOGIN_NAME_TAG, PoolName, PoolSettings, PoolTags, SoftwareTokenMfaConfiguration, UserPool,
+};
+use crate::domain::pool_config::MfaConfiguration;
 use crate::domain::pool_declaration::{Omitted, PoolConfig};
 use crate::domain::schema::{Moment, Schema, SchemaAttributeSpec};
 use crate::domain::secret::SecretString;
@@ -25,6 +28,7 @@ use crate::domain::username::Username;
 use crate::store::GroupRecord;
 
 use super::clients::{ClientChanges, NewAppClient};
+use super::mfa_config::PoolMfaConfig;
 use super::pools::FixedIds;
 use super::users::NewUser;
 
@@ -68,6 +72,12 @@ pub struct SeedPool {
     pub user_pool_tags: Option<BTreeMap<String, String>>,
     /// Lifetimes and grace of the default client (the one `/Login` uses).
     pub default_client: Option<SeedClientSettings>,
+    /// `OFF`, `OPTIONAL` or `ON`, as SetUserPoolMfaConfig takes it; left out, a new pool has
+    /// MFA off and an existing one keeps what it has.
+    pub mfa_configuration: Option<MfaConfiguration>,
+    /// `{"Enabled": true}`: TOTP authenticator apps are a factor (`OPTIONAL` and `ON` need
+    /// it); left out, the pool keeps what it has.
+    pub software_token_mfa_configuration: Option<SoftwareTokenMfaConfiguration>,
     #[serde(default)]
     pub clients: Vec<SeedClient>,
     #[serde(default)]
@@ -249,6 +259,9 @@ pub struct SeedUser {
     pub attributes: BTreeMap<String, String>,
     #[serde(default)]
     pub groups: Vec<String>,
+    /// A TOTP secret in base32, enrolled as the user's verified, enabled authenticator app,
+    /// so fixtures can sign in with codes computed from a known secret.
+    pub totp_secret: Option<SecretString>,
 }
 
 impl std::fmt::Debug for SeedUser {
@@ -381,6 +394,14 @@ impl Services {
             ));
         }
         let pool = self.align_settings(pool, settings).await?;
+        let pool = self
+            .align_mfa(
+                &context,
+                pool,
+                entry.mfa_configuration,
+                entry.software_token_mfa_configuration,
+            )
+            .await?;
         if let Some(settings) = &entry.default_client {
             self.align_client(&pool, &default_client, &default_client.name, settings)
                 .await
@@ -436,6 +457,34 @@ impl Services {
         self.store
             .update_pool_settings(&pool.id, &pool.settings, pool.updated_at)
             .await?;
+        Ok(pool)
+    }
+
+    /// The file's MFA configuration replaces the pool's where the file gives it, checked
+    /// as SetUserPoolMfaConfig checks it.
+    async fn align_mfa(
+        &self,
+        context: &str,
+        pool: UserPool,
+        mode: Option<MfaConfiguration>,
+        software_token: Option<SoftwareTokenMfaConfiguration>,
+    ) -> Result<UserPool, AuthError> {
+        let current = PoolMfaConfig::of(&pool);
+        let wanted = PoolMfaConfig {
+            mfa_configuration: mode.unwrap_or(current.mfa_configuration),
+            software_token: software_token.unwrap_or(current.software_token),
+            ..current.clone()
+        };
+        if wanted == current {
+            return Ok(pool);
+        }
+        let stored = self
+            .set_pool_mfa_config(&pool, wanted)
+            .await
+            .map_err(|e| invalid(context, e))?;
+        let mut pool = pool;
+        pool.settings.mfa_configuration = stored.mfa_configuration;
+        pool.settings.software_token_mfa_configuration = stored.software_token;
         Ok(pool)
     }
 
@@ -517,6 +566,12 @@ impl Services {
     ) -> Result<(), AuthError> {
         let context = format!("user {:?}", seed.username);
         let username = Username::parse(&seed.username).map_err(|e| invalid(&context, e))?;
+        let totp_secret = seed
+            .totp_secret
+            .as_ref()
+            .map(crate::auth::operator_mfa::decode_totp_secret)
+            .transpose()
+            .map_err(|e| invalid(&context, e))?;
         let attributes =
             UserAttributes::parse(seed.attributes).map_err(|e| invalid(&context, e))?;
         // The file states all of a user's attributes, so they are checked as on creation.
@@ -541,9 +596,16 @@ impl Services {
                     .await
                     .map_err(|e| invalid(&context, e))?;
                 report.users_created += 1;
+                if let Some(bytes) = &totp_secret {
+                    self.align_totp_secret(&user, bytes).await?;
+                }
                 user
             }
             Some(user) => {
+                let totp_changed = match &totp_secret {
+                    Some(bytes) => self.align_totp_secret(&user, bytes).await?,
+                    None => false,
+                };
                 if self
                     .align_user(
                         pool,
@@ -554,6 +616,7 @@ impl Services {
                         attributes,
                     )
                     .await?
+                    || totp_changed
                 {
                     report.users_updated += 1;
                 }

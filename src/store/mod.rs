@@ -915,6 +915,17 @@ pub trait MfaStore {
         preferred: Option<bool>,
         now: UnixSeconds,
     ) -> Result<bool, StoreError>;
+    /// Makes `sealed_secret` the user's verified TOTP secret, enabled, with no code used yet
+    /// and no pending secret: an operator's enrolment or a seed file's, which no
+    /// VerifySoftwareToken confirms. The preference is kept.
+    async fn put_verified_totp(
+        &self,
+        sub: &Sub,
+        sealed_secret: &str,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
+    /// Forgets every second factor of the user (an operator's reset). Whether there was one.
+    async fn remove_mfa(&self, sub: &Sub) -> Result<bool, StoreError>;
 }
 
 /// An issued authorization code, as stored (only the hash of its value).

@@ -125,4 +125,43 @@ impl MfaStore for SqlStore {
         )
         .await
     }
+
+    async fn put_verified_totp(
+        &self,
+        sub: &Sub,
+        sealed_secret: &str,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError> {
+        // Idempotent: writing the same secret again leaves the same row.
+        self.execute(
+            "put_verified_totp",
+            Replay::Safe,
+            "INSERT INTO user_mfa (sub, totp_secret, pending_totp_secret, totp_device_name, \
+             totp_enabled, totp_preferred, last_totp_step, updated_at) \
+             VALUES ($1, $2, NULL, NULL, $3, $4, 0, $5) \
+             ON CONFLICT (sub) DO UPDATE SET totp_secret = $2, pending_totp_secret = NULL, \
+             totp_device_name = NULL, totp_enabled = $3, last_totp_step = 0, updated_at = $5",
+            |q| {
+                q.bind(sub.to_string())
+                    .bind(sealed_secret)
+                    .bind(true)
+                    .bind(false)
+                    .bind(now)
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_mfa(&self, sub: &Sub) -> Result<bool, StoreError> {
+        // Replayed after a lost commit it finds nothing and says so; the caller audits the
+        // reset either way.
+        self.execute_one(
+            "remove_mfa",
+            Replay::Safe,
+            "DELETE FROM user_mfa WHERE sub = $1",
+            |q| q.bind(sub.to_string()),
+        )
+        .await
+    }
 }
