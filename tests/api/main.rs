@@ -41,6 +41,7 @@ mod logs;
 mod message_templates;
 mod metrics;
 mod mfa;
+mod mfa_email;
 mod outbox;
 mod pepper_rotation;
 mod pool_config;
