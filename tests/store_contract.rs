@@ -21,7 +21,6 @@ use gatehouse::domain::pool::{PoolSettings, UserPool};
 use gatehouse::domain::secret::{ExposeSecret, secret};
 use gatehouse::domain::user::{StoredPasswordHash, User, UserStatus};
 use gatehouse::domain::username::UsernameKey;
-use gatehouse::store::MfaStore;
 use gatehouse::store::sql::{ConnectOptions, MigrateError};
 use gatehouse::store::{
     ChallengeRecord, CodeAttempt, CodePurpose, CodeSpend, ConfirmationCodeRecord, GroupRecord,
@@ -30,6 +29,7 @@ use gatehouse::store::{
     Rotation, SessionStore, SigningKeyRecord, SqlStore, SrpChallengeRecord, SrpChallengeStore,
     Store, StoreError, UserStore,
 };
+use gatehouse::store::{MfaStore, OtpFactor};
 use support::{Db, TestDatabase};
 
 const NOW: i64 = 1_800_000_000;
@@ -129,6 +129,7 @@ async fn populated(backend: Db) -> (Arc<SqlStore>, TestDatabase, UserPool, AppCl
 on_both_backends!(
     totp_secrets_are_activated_once_and_each_step_is_taken_once,
     an_operator_puts_a_verified_totp_secret_and_removes_every_factor,
+    sent_codes_replace_each_other_and_are_spent_once,
     srp_challenges_are_taken_exactly_once_and_only_in_time,
     migrations_apply_once_and_the_schema_is_current,
     concurrent_migrations_apply_each_version_once,
@@ -2707,4 +2708,51 @@ async fn an_operator_puts_a_verified_totp_secret_and_removes_every_factor(backen
     assert_eq!(store.mfa_of(&alice.sub).await.unwrap(), None);
     assert!(!store.remove_mfa(&alice.sub).await.unwrap());
     assert!(!store.use_totp_step(&alice.sub, 8, NOW).await.unwrap());
+}
+
+async fn sent_codes_replace_each_other_and_are_spent_once(backend: Db) {
+    let (store, _db, _pool, _client, alice) = populated(backend).await;
+    // A preference makes the row; flags not given keep their value.
+    store
+        .set_otp_preference(&alice.sub, OtpFactor::Email, Some(true), None, NOW)
+        .await
+        .unwrap();
+    store
+        .set_otp_preference(&alice.sub, OtpFactor::Sms, None, Some(true), NOW)
+        .await
+        .unwrap();
+    let record = store.mfa_of(&alice.sub).await.unwrap().unwrap();
+    assert!(record.email_enabled && !record.email_preferred);
+    assert!(!record.sms_enabled && record.sms_preferred);
+    assert!(record.totp_secret.is_none() && !record.totp_enabled);
+    store
+        .set_otp_preference(&alice.sub, OtpFactor::Email, None, Some(true), NOW)
+        .await
+        .unwrap();
+    let record = store.mfa_of(&alice.sub).await.unwrap().unwrap();
+    assert!(record.email_enabled && record.email_preferred);
+    // A second code replaces the first; a code is for its factor, until it expires, once.
+    store
+        .put_otp_code(&alice.sub, OtpFactor::Email, "hash-1", NOW + 180, NOW)
+        .await
+        .unwrap();
+    store
+        .put_otp_code(&alice.sub, OtpFactor::Email, "hash-2", NOW + 180, NOW)
+        .await
+        .unwrap();
+    let used = |factor, hash: &'static str, at| store.use_otp_code(&alice.sub, factor, hash, at);
+    assert!(!used(OtpFactor::Email, "hash-1", NOW).await.unwrap());
+    assert!(!used(OtpFactor::Sms, "hash-2", NOW).await.unwrap());
+    assert!(!used(OtpFactor::Email, "hash-2", NOW + 180).await.unwrap());
+    let takes = futures_util::future::join_all(
+        (0..20).map(|_| store.use_otp_code(&alice.sub, OtpFactor::Email, "hash-2", NOW)),
+    )
+    .await;
+    assert_eq!(
+        takes.into_iter().filter(|t| *t.as_ref().unwrap()).count(),
+        1
+    );
+    assert!(!used(OtpFactor::Email, "hash-2", NOW).await.unwrap());
+    store.delete_user(&alice.sub).await.unwrap();
+    assert_eq!(store.mfa_of(&alice.sub).await.unwrap(), None);
 }

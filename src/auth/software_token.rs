@@ -217,7 +217,7 @@ impl Services {
 
     /// A new session continuing the sign-in of `taken` (same pool, client and user) as
     /// `name`, valid for the client's session validity again.
-    async fn next_challenge(
+    pub(super) async fn next_challenge(
         &self,
         taken: &ChallengeRecord,
         name: &str,

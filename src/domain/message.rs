@@ -53,6 +53,9 @@ pub enum MessageKind {
     /// The code that verifies an e-mail address or phone number
     /// (`GetUserAttributeVerificationCode`, a changed address).
     VerifyAttributeCode,
+    /// A sign-in code sent as the second factor (`EMAIL_OTP`, `SMS_MFA`), worded by the
+    /// pool's MFA configuration (`auth/otp_mfa.rs`).
+    MfaCode,
 }
 
 impl MessageKind {
@@ -62,6 +65,7 @@ impl MessageKind {
             Self::ResetPasswordCode => "RESET_PASSWORD_CODE",
             Self::Invitation => "INVITATION",
             Self::VerifyAttributeCode => "VERIFY_ATTRIBUTE_CODE",
+            Self::MfaCode => "MFA_CODE",
         }
     }
 
@@ -71,6 +75,7 @@ impl MessageKind {
             "RESET_PASSWORD_CODE" => Some(Self::ResetPasswordCode),
             "INVITATION" => Some(Self::Invitation),
             "VERIFY_ATTRIBUTE_CODE" => Some(Self::VerifyAttributeCode),
+            "MFA_CODE" => Some(Self::MfaCode),
             _ => None,
         }
     }
@@ -242,6 +247,7 @@ mod tests {
             MessageKind::SignUpCode,
             MessageKind::ResetPasswordCode,
             MessageKind::VerifyAttributeCode,
+            MessageKind::MfaCode,
         ] {
             assert_eq!(MessageKind::parse(kind.as_str()), Some(kind));
         }

@@ -351,7 +351,9 @@ impl Template {
         let (subject, email, sms, default_subject, default_body) = match kind {
             MessageKind::SignUpCode
             | MessageKind::ResetPasswordCode
-            | MessageKind::VerifyAttributeCode => (
+            | MessageKind::VerifyAttributeCode
+            // Sign-in codes take the pool's MFA wording when it has one (auth/otp_mfa.rs).
+            | MessageKind::MfaCode => (
                 verification.email_subject.as_deref(),
                 verification.email_message.as_deref(),
                 verification.sms_message.as_deref(),

@@ -98,10 +98,23 @@ pub struct PoolSettings {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub user_pool_tags: BTreeMap<String, String>,
     pub software_token_mfa_configuration: SoftwareTokenMfaConfiguration,
-    /// Stored and returned; e-mail codes as a sign-in factor are not implemented
-    /// (docs/cognito-compatibility.md).
+    /// Set: e-mailed sign-in codes (`EMAIL_OTP`) are a factor, worded by it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_mfa_configuration: Option<EmailMfaConfiguration>,
+    /// Set: texted sign-in codes (`SMS_MFA`, held in the outbox) are a factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_mfa_configuration: Option<SmsMfaConfiguration>,
+}
+
+/// Cognito's `SmsMfaConfigType`: the wording of texted sign-in codes and the SNS settings
+/// (stored and returned; Gatehouse has no carrier and holds texts in the outbox).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct SmsMfaConfiguration {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_authentication_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_configuration: Option<SmsConfiguration>,
 }
 
 /// Cognito's `SoftwareTokenMfaConfigType`: whether TOTP authenticator apps are a factor.
@@ -127,6 +140,14 @@ impl PoolSettings {
     pub fn totp_mfa_active(&self) -> bool {
         self.mfa_configuration != MfaConfiguration::Off
             && self.software_token_mfa_configuration.enabled
+    }
+
+    /// Whether sign-ins in this pool may be asked for any second factor.
+    pub fn mfa_active(&self) -> bool {
+        self.mfa_configuration != MfaConfiguration::Off
+            && (self.software_token_mfa_configuration.enabled
+                || self.email_mfa_configuration.is_some()
+                || self.sms_mfa_configuration.is_some())
     }
 }
 

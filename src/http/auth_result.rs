@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::auth::issue::IssuedTokens;
-use crate::auth::mfa_challenge::{MFA_SETUP, MfaChallenge, SOFTWARE_TOKEN_MFA};
+use crate::auth::mfa_challenge::{MFA_SETUP, MfaChallenge, SELECT_MFA_TYPE};
 use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, NewPasswordChallenge, SignInOutcome};
 use crate::auth::srp_sign_in::{PASSWORD_VERIFIER, PasswordVerifierChallenge};
 use crate::domain::secret::ExposeSecret;
@@ -27,7 +27,8 @@ pub(crate) enum CognitoToken {
         session: String,
         challenge_parameters: NewPasswordParameters,
     },
-    /// A second factor (`SOFTWARE_TOKEN_MFA`, `MFA_SETUP`).
+    /// A second factor (`SOFTWARE_TOKEN_MFA`, `EMAIL_OTP`, `SMS_MFA`, `SELECT_MFA_TYPE`,
+    /// `MFA_SETUP`).
     #[serde(rename_all = "PascalCase")]
     Mfa {
         challenge_name: &'static str,
@@ -100,11 +101,24 @@ impl CognitoToken {
     }
 
     /// Cognito's parameters: the user's name as SRP knows it, and for `MFA_SETUP` the
-    /// factors that can be set up, for `SOFTWARE_TOKEN_MFA` the app's name if it has one.
+    /// factors that can be set up, for `SELECT_MFA_TYPE` those to choose from (each a JSON
+    /// array in a string), for `SOFTWARE_TOKEN_MFA` the app's name if it has one, for
+    /// `EMAIL_OTP` and `SMS_MFA` where the code went (masked).
     pub(crate) fn mfa(challenge: MfaChallenge) -> Self {
         let mut parameters = BTreeMap::from([("USER_ID_FOR_SRP", challenge.username)]);
+        let factors = || serde_json::to_string(&challenge.factors).unwrap_or_default();
         if challenge.name == MFA_SETUP {
-            parameters.insert("MFAS_CAN_SETUP", format!("[\"{SOFTWARE_TOKEN_MFA}\"]"));
+            parameters.insert("MFAS_CAN_SETUP", factors());
+        }
+        if challenge.name == SELECT_MFA_TYPE {
+            parameters.insert("MFAS_CAN_CHOOSE", factors());
+        }
+        if let Some(delivery) = challenge.delivery {
+            parameters.insert(
+                "CODE_DELIVERY_DELIVERY_MEDIUM",
+                delivery.medium.as_str().to_owned(),
+            );
+            parameters.insert("CODE_DELIVERY_DESTINATION", delivery.destination);
         }
         if let Some(device) = challenge.device_name {
             parameters.insert("FRIENDLY_DEVICE_NAME", device);

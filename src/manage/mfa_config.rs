@@ -4,7 +4,9 @@
 
 use crate::auth::audit::{AuditEvent, Outcome};
 use crate::auth::{AuthError, Services};
-use crate::domain::pool::{EmailMfaConfiguration, SoftwareTokenMfaConfiguration, UserPool};
+use crate::domain::pool::{
+    EmailMfaConfiguration, SmsMfaConfiguration, SoftwareTokenMfaConfiguration, UserPool,
+};
 use crate::domain::pool_config::MfaConfiguration;
 
 /// The part of a pool's settings SetUserPoolMfaConfig replaces.
@@ -13,6 +15,7 @@ pub struct PoolMfaConfig {
     pub mfa_configuration: MfaConfiguration,
     pub software_token: SoftwareTokenMfaConfiguration,
     pub email: Option<EmailMfaConfiguration>,
+    pub sms: Option<SmsMfaConfiguration>,
 }
 
 impl PoolMfaConfig {
@@ -21,22 +24,25 @@ impl PoolMfaConfig {
             mfa_configuration: pool.settings.mfa_configuration,
             software_token: pool.settings.software_token_mfa_configuration,
             email: pool.settings.email_mfa_configuration.clone(),
+            sms: pool.settings.sms_mfa_configuration.clone(),
         }
     }
 }
 
 impl Services {
-    /// Stores a pool's MFA configuration. `OPTIONAL` and `ON` need a factor users can set
-    /// up, and the one Gatehouse has is TOTP: so they need software tokens enabled.
+    /// Stores a pool's MFA configuration. `OPTIONAL` and `ON` need at least one factor:
+    /// software tokens enabled, or an e-mail or SMS configuration.
     pub async fn set_pool_mfa_config(
         &self,
         pool: &UserPool,
         config: PoolMfaConfig,
     ) -> Result<PoolMfaConfig, AuthError> {
-        if config.mfa_configuration != MfaConfiguration::Off && !config.software_token.enabled {
+        let any_factor =
+            config.software_token.enabled || config.email.is_some() || config.sms.is_some();
+        if config.mfa_configuration != MfaConfiguration::Off && !any_factor {
             return Err(AuthError::InvalidParameter(
                 "Invalid MFA configuration given, can't turn on MFA without any enabled MFA \
-                 factor; enable SoftwareTokenMfaConfiguration"
+                 factor"
                     .into(),
             ));
         }
@@ -44,6 +50,12 @@ impl Services {
         settings.mfa_configuration = config.mfa_configuration;
         settings.software_token_mfa_configuration = config.software_token;
         settings.email_mfa_configuration = config.email.clone();
+        settings.sms_mfa_configuration = config.sms.clone();
+        // Cognito's SmsMfaConfiguration is the pool's SMS wording and configuration.
+        if let Some(sms) = &config.sms {
+            settings.sms_authentication_message = sms.sms_authentication_message.clone();
+            settings.sms_configuration = sms.sms_configuration.clone();
+        }
         if !self
             .store
             .update_pool_settings(&pool.id, &settings, self.clock.now())

@@ -873,6 +873,29 @@ pub struct MfaRecord {
     pub totp_preferred: bool,
     /// The time step of the last code accepted; only later steps are accepted.
     pub last_totp_step: i64,
+    /// Codes by e-mail (`EMAIL_OTP`) as a factor.
+    pub email_enabled: bool,
+    pub email_preferred: bool,
+    /// Codes by text message (`SMS_MFA`) as a factor.
+    pub sms_enabled: bool,
+    pub sms_preferred: bool,
+}
+
+/// A factor whose code Gatehouse sends: by e-mail (`EMAIL_OTP`) or text message (`SMS_MFA`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtpFactor {
+    Email,
+    Sms,
+}
+
+impl OtpFactor {
+    /// The stored name (`user_mfa.otp_code_factor`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "EMAIL",
+            Self::Sms => "SMS",
+        }
+    }
 }
 
 /// The second factors of users (`user_mfa`).
@@ -926,6 +949,36 @@ pub trait MfaStore {
     ) -> Result<(), StoreError>;
     /// Forgets every second factor of the user (an operator's reset). Whether there was one.
     async fn remove_mfa(&self, sub: &Sub) -> Result<bool, StoreError>;
+    /// Sets whether a sent-code factor is enabled and preferred (`None` leaves a flag as
+    /// it is), making the user's row if they have none.
+    async fn set_otp_preference(
+        &self,
+        sub: &Sub,
+        factor: OtpFactor,
+        enabled: Option<bool>,
+        preferred: Option<bool>,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
+    /// Stores the hash of the code just sent for `factor`, replacing the user's earlier
+    /// code of either factor (which stops working).
+    async fn put_otp_code(
+        &self,
+        sub: &Sub,
+        factor: OtpFactor,
+        code_hash: &str,
+        expires_at: UnixSeconds,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
+    /// Spends the user's live code if it is `code_hash` for `factor` and not expired: one
+    /// conditional update, so of concurrent presentations exactly one is accepted.
+    /// Whether it applied.
+    async fn use_otp_code(
+        &self,
+        sub: &Sub,
+        factor: OtpFactor,
+        code_hash: &str,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError>;
 }
 
 /// An issued authorization code, as stored (only the hash of its value).

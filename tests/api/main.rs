@@ -41,6 +41,7 @@ mod logs;
 mod message_templates;
 mod metrics;
 mod mfa;
+mod mfa_email;
 mod mfa_operator;
 mod oauth2_code;
 mod oauth2_token;

@@ -1,6 +1,7 @@
 //! `RespondToAuthChallenge` for `NEW_PASSWORD_REQUIRED` (the same use case as the login API's),
-//! `PASSWORD_VERIFIER` (SRP's second step), and the second factor: `SOFTWARE_TOKEN_MFA` and
-//! `MFA_SETUP`. `AdminRespondToAuthChallenge` shares [`answer`].
+//! `PASSWORD_VERIFIER` (SRP's second step), and the second factor: `SOFTWARE_TOKEN_MFA`,
+//! `EMAIL_OTP`, `SMS_MFA`, `SELECT_MFA_TYPE` and `MFA_SETUP`. `AdminRespondToAuthChallenge`
+//! shares [`answer`].
 
 use std::collections::BTreeMap;
 
@@ -13,8 +14,10 @@ use super::{
     SURFACE, client_id, constraint, failed, input, output, password, required, token, username,
 };
 use crate::auth::Services;
-use crate::auth::mfa_challenge::{MFA_SETUP, MfaAnswer, SOFTWARE_TOKEN_MFA};
+use crate::auth::mfa_challenge::{MFA_SETUP, MfaAnswer, SELECT_MFA_TYPE, SOFTWARE_TOKEN_MFA};
 use crate::auth::new_password::NewPasswordAnswer;
+use crate::auth::otp_mfa::{EMAIL_OTP, SMS_MFA, code_digits, otp_factor};
+use crate::auth::select_mfa_type::MfaChoice;
 use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, SignInTarget};
 use crate::auth::srp_sign_in::{PASSWORD_VERIFIER, PasswordVerifierAnswer};
 use crate::domain::app_client::USER_SRP_AUTH;
@@ -59,12 +62,14 @@ pub(super) async fn answer(
     if challenge == PASSWORD_VERIFIER {
         return answer_password_verifier(services, client_id, admin_pool, raw_responses).await;
     }
-    if challenge == SOFTWARE_TOKEN_MFA || challenge == MFA_SETUP {
-        let name = if challenge == MFA_SETUP {
-            MFA_SETUP
-        } else {
-            SOFTWARE_TOKEN_MFA
-        };
+    if challenge == SELECT_MFA_TYPE {
+        return answer_select_mfa_type(services, client_id, admin_pool, session, raw_responses)
+            .await;
+    }
+    if let Some(name) = [SOFTWARE_TOKEN_MFA, MFA_SETUP, EMAIL_OTP, SMS_MFA]
+        .into_iter()
+        .find(|known| *known == challenge)
+    {
         return answer_second_factor(
             services,
             client_id,
@@ -89,7 +94,7 @@ pub(super) async fn answer(
         } else {
             constraint(
                 "challengeName",
-                "Member must satisfy enum value set: [NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER, SOFTWARE_TOKEN_MFA, MFA_SETUP]",
+                "Member must satisfy enum value set: [NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER, SOFTWARE_TOKEN_MFA, EMAIL_OTP, SMS_MFA, SELECT_MFA_TYPE, MFA_SETUP]",
             )
         });
     }
@@ -151,9 +156,10 @@ pub(super) async fn answer(
     Ok(output(&CognitoToken::authenticated(&tokens)))
 }
 
-/// `SOFTWARE_TOKEN_MFA` (`USERNAME`, `SOFTWARE_TOKEN_MFA_CODE`) or `MFA_SETUP`
-/// (`USERNAME`; the code went to VerifySoftwareToken), with `SECRET_HASH` for a client that
-/// has a secret. Everything is checked before the session is looked up.
+/// `SOFTWARE_TOKEN_MFA` (`USERNAME`, `SOFTWARE_TOKEN_MFA_CODE`), `EMAIL_OTP`
+/// (`EMAIL_OTP_CODE`), `SMS_MFA` (`SMS_MFA_CODE`) or `MFA_SETUP` (`USERNAME`; the code went
+/// to VerifySoftwareToken), with `SECRET_HASH` for a client that has a secret. Everything is
+/// checked before the session is looked up.
 async fn answer_second_factor(
     services: &Services,
     client_id: &ClientId,
@@ -187,19 +193,24 @@ async fn answer_second_factor(
             &code,
         )?;
         Some(code)
+    } else if let Some(factor) = otp_factor(challenge) {
+        let name = format!("{challenge}_CODE");
+        let code = required(
+            &format!("challengeResponses.{name}"),
+            responses.remove(&name),
+        )?;
+        let digits = code.expose_secret();
+        if digits.len() != code_digits(factor) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::invalid_parameter(
+                format!("{name} must be {} digits", code_digits(factor)),
+                SURFACE,
+            ));
+        }
+        Some(code)
     } else {
         None
     };
-    let client = services
-        .client_by_id(client_id)
-        .await
-        .map_err(failed)?
-        .filter(|c| admin_pool.is_none_or(|pool| *pool == c.pool_id))
-        .ok_or_else(|| {
-            failed(crate::auth::AuthError::ResourceNotFound(format!(
-                "User pool client {client_id} does not exist."
-            )))
-        })?;
+    let client = lookup_client(services, client_id, admin_pool).await?;
     services
         .check_secret_hash(&client, named_user.as_str(), responses.get("SECRET_HASH"))
         .map_err(failed)?;
@@ -214,6 +225,73 @@ async fn answer_second_factor(
         .await
         .map_err(failed)?;
     Ok(output(&CognitoToken::authenticated(&tokens)))
+}
+
+/// The app client an answer is sent to; for AdminRespondToAuthChallenge, one of its pool.
+async fn lookup_client(
+    services: &Services,
+    client_id: &ClientId,
+    admin_pool: Option<&UserPoolId>,
+) -> Result<crate::domain::app_client::AppClient, ApiError> {
+    services
+        .client_by_id(client_id)
+        .await
+        .map_err(failed)?
+        .filter(|c| admin_pool.is_none_or(|pool| *pool == c.pool_id))
+        .ok_or_else(|| {
+            failed(crate::auth::AuthError::ResourceNotFound(format!(
+                "User pool client {client_id} does not exist."
+            )))
+        })
+}
+
+/// `SELECT_MFA_TYPE` (`USERNAME`, `ANSWER` naming a factor): the chosen factor's challenge.
+async fn answer_select_mfa_type(
+    services: &Services,
+    client_id: &ClientId,
+    admin_pool: Option<&UserPoolId>,
+    session: Option<SecretString>,
+    raw_responses: BTreeMap<String, Option<SecretString>>,
+) -> Result<HttpResponse, ApiError> {
+    let session = token("session", &required("session", session)?)?;
+    if !(20..=4096).contains(&session.expose_secret().chars().count()) {
+        return Err(constraint(
+            "session",
+            "Member must have length between 20 and 4096",
+        ));
+    }
+    let mut responses: BTreeMap<String, SecretString> = raw_responses
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect();
+    let named_user = username(
+        "challengeResponses.USERNAME",
+        required("challengeResponses.USERNAME", responses.remove("USERNAME"))?.expose_secret(),
+    )?;
+    let answer = required("challengeResponses.ANSWER", responses.remove("ANSWER"))?;
+    let factor = [SOFTWARE_TOKEN_MFA, EMAIL_OTP, SMS_MFA]
+        .into_iter()
+        .find(|known| *known == answer.expose_secret())
+        .ok_or_else(|| {
+            ApiError::invalid_parameter(
+                "ANSWER must be one of SOFTWARE_TOKEN_MFA, EMAIL_OTP, SMS_MFA",
+                SURFACE,
+            )
+        })?;
+    let client = lookup_client(services, client_id, admin_pool).await?;
+    services
+        .check_secret_hash(&client, named_user.as_str(), responses.get("SECRET_HASH"))
+        .map_err(failed)?;
+    let challenge = services
+        .choose_mfa_type(MfaChoice {
+            target: SignInTarget::Client(client_id.clone()),
+            username: Some(named_user),
+            session,
+            factor,
+        })
+        .await
+        .map_err(failed)?;
+    Ok(output(&CognitoToken::mfa(challenge)))
 }
 
 /// The longest `PASSWORD_CLAIM_SECRET_BLOCK` read (ours are 88 characters).

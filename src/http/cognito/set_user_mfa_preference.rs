@@ -1,14 +1,13 @@
-//! `SetUserMFAPreference`: the signed-in user turns their TOTP factor on or off and marks it
-//! preferred. `AdminSetUserMFAPreference` reads the same settings through
-//! [`MfaPreferences`]. SMS and e-mail factors are not implemented: enabling one is refused,
-//! disabling one is a no-op.
+//! `SetUserMFAPreference`: the signed-in user turns their factors (TOTP, e-mailed codes,
+//! texted codes) on or off and marks one preferred. `AdminSetUserMFAPreference` reads the
+//! same settings through [`MfaPreferences`].
 
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
-use super::{SURFACE, empty, failed, input, required, token};
+use super::{empty, failed, input, required, token};
 use crate::auth::Services;
-use crate::auth::mfa_preference::TotpPreference;
+use crate::auth::mfa_preference::{self, FactorPreference};
 use crate::domain::secret::SecretString;
 use crate::http::error::ApiError;
 
@@ -30,25 +29,26 @@ pub(super) struct MfaPreferences {
     email_mfa_settings: Option<FactorSettings>,
 }
 
-impl MfaPreferences {
-    /// The TOTP preference; turning on a factor Gatehouse lacks is refused.
-    pub(super) fn totp(self) -> Result<TotpPreference, ApiError> {
-        for (name, other) in [
-            ("SMS", self.sms_mfa_settings),
-            ("Email", self.email_mfa_settings),
-        ] {
-            if other.is_some_and(|s| s.enabled == Some(true) || s.preferred_mfa == Some(true)) {
-                return Err(ApiError::invalid_parameter(
-                    format!("{name} MFA is not supported by Gatehouse"),
-                    SURFACE,
-                ));
-            }
+impl FactorSettings {
+    fn preference(self) -> FactorPreference {
+        FactorPreference {
+            enabled: self.enabled,
+            preferred: self.preferred_mfa,
         }
-        let totp = self.software_token_mfa_settings.unwrap_or_default();
-        Ok(TotpPreference {
-            enabled: totp.enabled,
-            preferred: totp.preferred_mfa,
-        })
+    }
+}
+
+impl MfaPreferences {
+    /// Every factor's settings, as the use case takes them.
+    pub(super) fn preferences(self) -> mfa_preference::MfaPreferences {
+        mfa_preference::MfaPreferences {
+            totp: self
+                .software_token_mfa_settings
+                .unwrap_or_default()
+                .preference(),
+            email: self.email_mfa_settings.unwrap_or_default().preference(),
+            sms: self.sms_mfa_settings.unwrap_or_default().preference(),
+        }
     }
 }
 
@@ -63,13 +63,13 @@ struct Input {
 pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
     let access = token("accessToken", &required("accessToken", input.access_token)?)?;
-    let totp = input.preferences.totp()?;
+    let preferences = input.preferences.preferences();
     let caller = services
         .authenticate_access_token(&access)
         .await
         .map_err(failed)?;
     services
-        .set_mfa_preference(&caller.user, totp, false)
+        .set_mfa_preferences(&caller.user, preferences, false)
         .await
         .map_err(failed)?;
     Ok(empty())

@@ -1,6 +1,8 @@
 //! `POST /RespondToAuthChallenge`: answering a challenge `/Login` returned with its session:
 //! `NEW_PASSWORD_REQUIRED` with a password the pool's policy accepts, `SOFTWARE_TOKEN_MFA`
-//! with a TOTP code, `MFA_SETUP` once the authenticator app is verified (docs/api.md).
+//! with a TOTP code, `EMAIL_OTP` / `SMS_MFA` with the code sent, `SELECT_MFA_TYPE` with the
+//! chosen factor (answered by that factor's challenge), `MFA_SETUP` once the authenticator
+//! app is verified (docs/api.md).
 
 use std::collections::BTreeMap;
 
@@ -9,8 +11,10 @@ use serde::Deserialize;
 
 use super::{SURFACE, opaque_token, password, tenant_name, token_response, username};
 use crate::auth::Services;
-use crate::auth::mfa_challenge::{MFA_SETUP, MfaAnswer, SOFTWARE_TOKEN_MFA};
+use crate::auth::mfa_challenge::{MFA_SETUP, MfaAnswer, SELECT_MFA_TYPE, SOFTWARE_TOKEN_MFA};
 use crate::auth::new_password::NewPasswordAnswer;
+use crate::auth::otp_mfa::{EMAIL_OTP, SMS_MFA, code_digits, otp_factor};
+use crate::auth::select_mfa_type::MfaChoice;
 use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, SignInTarget};
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::http::auth_result::CognitoToken;
@@ -47,18 +51,26 @@ pub(super) async fn respond_to_auth_challenge(
 ) -> Result<HttpResponse, ApiError> {
     limiter.check(&request, SURFACE)?;
     let body: RespondRequest = read_json(&request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
-    let challenge_name = [NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, MFA_SETUP]
-        .into_iter()
-        .find(|known| *known == body.challenge_name)
-        .ok_or_else(|| {
-            ApiError::invalid_parameter(
-                format!(
-                    "1 validation error detected: Value at 'ChallengeName' must be one of \
-                     {NEW_PASSWORD_REQUIRED}, {SOFTWARE_TOKEN_MFA}, {MFA_SETUP}"
-                ),
-                SURFACE,
-            )
-        })?;
+    let challenge_name = [
+        NEW_PASSWORD_REQUIRED,
+        SOFTWARE_TOKEN_MFA,
+        EMAIL_OTP,
+        SMS_MFA,
+        SELECT_MFA_TYPE,
+        MFA_SETUP,
+    ]
+    .into_iter()
+    .find(|known| *known == body.challenge_name)
+    .ok_or_else(|| {
+        ApiError::invalid_parameter(
+            format!(
+                "1 validation error detected: Value at 'ChallengeName' must be one of \
+                 {NEW_PASSWORD_REQUIRED}, {SOFTWARE_TOKEN_MFA}, {EMAIL_OTP}, {SMS_MFA}, \
+                 {SELECT_MFA_TYPE}, {MFA_SETUP}"
+            ),
+            SURFACE,
+        )
+    })?;
     // Sessions are ours: anything not shaped like one is refused before a look-up.
     let session = opaque_token("Session", &body.session)?;
     if !SESSION_CHARS.contains(&session.expose_secret().chars().count()) {
@@ -127,8 +139,10 @@ pub(super) async fn respond_to_auth_challenge(
     Ok(token_response(&CognitoToken::authenticated(&tokens)))
 }
 
-/// `SOFTWARE_TOKEN_MFA` (with `SOFTWARE_TOKEN_MFA_CODE`) or `MFA_SETUP` (nothing more: the
-/// code went to VerifySoftwareToken); `USERNAME` is optional, as on `NEW_PASSWORD_REQUIRED`.
+/// `SOFTWARE_TOKEN_MFA` (with `SOFTWARE_TOKEN_MFA_CODE`), `EMAIL_OTP` (`EMAIL_OTP_CODE`),
+/// `SMS_MFA` (`SMS_MFA_CODE`), `SELECT_MFA_TYPE` (`ANSWER`, answered with the chosen
+/// factor's challenge) or `MFA_SETUP` (nothing more: the code went to VerifySoftwareToken);
+/// `USERNAME` is optional, as on `NEW_PASSWORD_REQUIRED`.
 async fn answer_mfa(
     services: &Services,
     tenant: String,
@@ -146,16 +160,21 @@ async fn answer_mfa(
         )?),
         (None, None) => None,
     };
-    let code = if challenge_name == SOFTWARE_TOKEN_MFA {
-        let code = responses.remove("SOFTWARE_TOKEN_MFA_CODE").ok_or_else(|| {
+    if challenge_name == SELECT_MFA_TYPE {
+        return answer_select_mfa_type(services, tenant, named_user, session, responses).await;
+    }
+    let code = if challenge_name == MFA_SETUP {
+        None
+    } else {
+        let name = format!("{challenge_name}_CODE");
+        let code = responses.remove(&name).ok_or_else(|| {
             ApiError::invalid_parameter(
-                "1 validation error detected: ChallengeResponses must contain SOFTWARE_TOKEN_MFA_CODE",
+                format!("1 validation error detected: ChallengeResponses must contain {name}"),
                 SURFACE,
             )
         })?;
-        Some(mfa_code(&code)?)
-    } else {
-        None
+        let digits = otp_factor(challenge_name).map_or(6, code_digits);
+        Some(mfa_code(&name, digits, &code)?)
     };
     if let Some(name) = responses.keys().next() {
         return Err(ApiError::invalid_parameter(
@@ -176,14 +195,57 @@ async fn answer_mfa(
     Ok(token_response(&CognitoToken::authenticated(&tokens)))
 }
 
-/// A TOTP code: six digits, checked before any look-up.
-fn mfa_code(code: &SecretString) -> Result<SecretString, ApiError> {
-    let digits = code.expose_secret();
-    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+/// `SELECT_MFA_TYPE`: `ANSWER` names the factor; the answer is that factor's challenge.
+async fn answer_select_mfa_type(
+    services: &Services,
+    tenant: String,
+    named_user: Option<crate::domain::username::Username>,
+    session: SecretString,
+    mut responses: BTreeMap<String, SecretString>,
+) -> Result<HttpResponse, ApiError> {
+    let answer = responses.remove("ANSWER").ok_or_else(|| {
+        ApiError::invalid_parameter(
+            "1 validation error detected: ChallengeResponses must contain ANSWER",
+            SURFACE,
+        )
+    })?;
+    let factor = [SOFTWARE_TOKEN_MFA, EMAIL_OTP, SMS_MFA]
+        .into_iter()
+        .find(|known| *known == answer.expose_secret())
+        .ok_or_else(|| {
+            ApiError::invalid_parameter(
+                "1 validation error detected: ANSWER must be one of SOFTWARE_TOKEN_MFA, \
+                 EMAIL_OTP, SMS_MFA",
+                SURFACE,
+            )
+        })?;
+    if let Some(name) = responses.keys().next() {
+        return Err(ApiError::invalid_parameter(
+            format!("1 validation error detected: unexpected challenge response {name:?}"),
+            SURFACE,
+        ));
+    }
+    let challenge = services
+        .choose_mfa_type(MfaChoice {
+            target: SignInTarget::LoginName(tenant_name(&tenant)?),
+            username: named_user,
+            session,
+            factor,
+        })
+        .await
+        .map_err(|e| ApiError::from_auth(e, SURFACE))?;
+    Ok(token_response(&CognitoToken::mfa(challenge)))
+}
+
+/// A code of `digits` digits (TOTP: six; e-mailed: eight; texted: six), checked before any
+/// look-up.
+fn mfa_code(name: &str, digits: usize, code: &SecretString) -> Result<SecretString, ApiError> {
+    let value = code.expose_secret();
+    if value.len() == digits && value.bytes().all(|b| b.is_ascii_digit()) {
         Ok(code.clone())
     } else {
         Err(ApiError::invalid_parameter(
-            "1 validation error detected: SOFTWARE_TOKEN_MFA_CODE must be 6 digits",
+            format!("1 validation error detected: {name} must be {digits} digits"),
             SURFACE,
         ))
     }

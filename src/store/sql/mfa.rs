@@ -9,7 +9,7 @@ use super::{SqlStore, get, get_flag};
 use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::Sub;
 use crate::store::retry::Replay;
-use crate::store::{MfaRecord, MfaStore, StoreError};
+use crate::store::{MfaRecord, MfaStore, OtpFactor, StoreError};
 
 fn from_row(row: &AnyRow) -> Result<MfaRecord, StoreError> {
     Ok(MfaRecord {
@@ -19,6 +19,10 @@ fn from_row(row: &AnyRow) -> Result<MfaRecord, StoreError> {
         totp_enabled: get_flag(row, "totp_enabled")?,
         totp_preferred: get_flag(row, "totp_preferred")?,
         last_totp_step: get(row, "last_totp_step")?,
+        email_enabled: get_flag(row, "email_mfa_enabled")?,
+        email_preferred: get_flag(row, "email_mfa_preferred")?,
+        sms_enabled: get_flag(row, "sms_mfa_enabled")?,
+        sms_preferred: get_flag(row, "sms_mfa_preferred")?,
     })
 }
 
@@ -28,7 +32,8 @@ impl MfaStore for SqlStore {
         self.fetch_optional(
             "mfa_of",
             "SELECT totp_secret, pending_totp_secret, totp_device_name, totp_enabled, \
-             totp_preferred, last_totp_step FROM user_mfa WHERE sub = $1",
+             totp_preferred, last_totp_step, email_mfa_enabled, email_mfa_preferred, \
+             sms_mfa_enabled, sms_mfa_preferred FROM user_mfa WHERE sub = $1",
             |q| q.bind(sub.to_string()),
             from_row,
         )
@@ -153,6 +158,73 @@ impl MfaStore for SqlStore {
         Ok(())
     }
 
+    async fn set_otp_preference(
+        &self,
+        sub: &Sub,
+        factor: OtpFactor,
+        enabled: Option<bool>,
+        preferred: Option<bool>,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError> {
+        // A new row takes the flags given (unset ones off); an existing row keeps the
+        // flags not given.
+        let sql = match factor {
+            OtpFactor::Email => {
+                "INSERT INTO user_mfa (sub, totp_secret, pending_totp_secret, totp_device_name, \
+                 totp_enabled, totp_preferred, last_totp_step, updated_at, email_mfa_enabled, \
+                 email_mfa_preferred) \
+                 VALUES ($1, NULL, NULL, NULL, $4, $4, 0, $5, COALESCE($2, $4), COALESCE($3, $4)) \
+                 ON CONFLICT (sub) DO UPDATE SET \
+                 email_mfa_enabled = COALESCE($2, user_mfa.email_mfa_enabled), \
+                 email_mfa_preferred = COALESCE($3, user_mfa.email_mfa_preferred), updated_at = $5"
+            }
+            OtpFactor::Sms => {
+                "INSERT INTO user_mfa (sub, totp_secret, pending_totp_secret, totp_device_name, \
+                 totp_enabled, totp_preferred, last_totp_step, updated_at, sms_mfa_enabled, \
+                 sms_mfa_preferred) \
+                 VALUES ($1, NULL, NULL, NULL, $4, $4, 0, $5, COALESCE($2, $4), COALESCE($3, $4)) \
+                 ON CONFLICT (sub) DO UPDATE SET \
+                 sms_mfa_enabled = COALESCE($2, user_mfa.sms_mfa_enabled), \
+                 sms_mfa_preferred = COALESCE($3, user_mfa.sms_mfa_preferred), updated_at = $5"
+            }
+        };
+        self.execute("set_otp_preference", Replay::Safe, sql, |q| {
+            q.bind(sub.to_string())
+                .bind(enabled)
+                .bind(preferred)
+                .bind(false)
+                .bind(now)
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn put_otp_code(
+        &self,
+        sub: &Sub,
+        factor: OtpFactor,
+        code_hash: &str,
+        expires_at: UnixSeconds,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError> {
+        // Replayed safely: the same hash written again is the same state.
+        self.execute(
+            "put_otp_code",
+            Replay::Safe,
+            "UPDATE user_mfa SET otp_code_hash = $2, otp_code_factor = $3, \
+             otp_code_expires_at = $4, updated_at = $5 WHERE sub = $1",
+            |q| {
+                q.bind(sub.to_string())
+                    .bind(code_hash)
+                    .bind(factor.as_str())
+                    .bind(expires_at)
+                    .bind(now)
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn remove_mfa(&self, sub: &Sub) -> Result<bool, StoreError> {
         // Replayed after a lost commit it finds nothing and says so; the caller audits the
         // reset either way.
@@ -161,6 +233,31 @@ impl MfaStore for SqlStore {
             Replay::Safe,
             "DELETE FROM user_mfa WHERE sub = $1",
             |q| q.bind(sub.to_string()),
+        )
+        .await
+    }
+
+    async fn use_otp_code(
+        &self,
+        sub: &Sub,
+        factor: OtpFactor,
+        code_hash: &str,
+        now: UnixSeconds,
+    ) -> Result<bool, StoreError> {
+        // Not replayed: a retry after a lost commit would find the code spent.
+        self.execute_one(
+            "use_otp_code",
+            Replay::OnlyIfNothingWritten,
+            "UPDATE user_mfa SET otp_code_hash = NULL, otp_code_factor = NULL, \
+             otp_code_expires_at = NULL, updated_at = $4 \
+             WHERE sub = $1 AND otp_code_factor = $2 AND otp_code_hash = $3 \
+             AND otp_code_expires_at > $4",
+            |q| {
+                q.bind(sub.to_string())
+                    .bind(factor.as_str())
+                    .bind(code_hash)
+                    .bind(now)
+            },
         )
         .await
     }

@@ -1,6 +1,7 @@
-//! `AdminSetUserMFAPreference`: an operator turns a user's TOTP factor on or off (how a user
-//! who lost their authenticator app is let back in: disable it, and in a pool where MFA is
-//! `ON` they set up a new one at the next sign-in) and marks it preferred.
+//! `AdminSetUserMFAPreference`: an operator turns a user's factors (TOTP, e-mailed codes,
+//! texted codes) on or off (how a user who lost their authenticator app is let back in:
+//! disable it, and in a pool where MFA is `ON` they set up a new one at the next sign-in)
+//! and marks one preferred.
 
 use actix_web::HttpResponse;
 use serde::Deserialize;
@@ -22,11 +23,11 @@ struct Input {
 
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
-    let totp = input.preferences.totp()?;
+    let preferences = input.preferences.preferences();
     let (pool, name) = input.user.resolve(services).await?;
     let user = services.find_user(&pool, &name).await.map_err(failed)?;
     services
-        .set_mfa_preference(&user, totp, true)
+        .set_mfa_preferences(&user, preferences, true)
         .await
         .map_err(failed)?;
     Ok(empty())

@@ -1,5 +1,5 @@
-//! `GetUserPoolMfaConfig`: the pool's MFA configuration, in the shape
-//! `SetUserPoolMfaConfig` also answers with.
+//! `GetUserPoolMfaConfig`: the pool's MFA configuration (the TOTP, e-mail and SMS factors),
+//! in the shape `SetUserPoolMfaConfig` also answers with.
 
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::super::{input, output};
 use super::pool;
 use crate::auth::Services;
+use crate::domain::pool_config::SmsConfiguration;
 use crate::http::error::ApiError;
 use crate::manage::mfa_config::PoolMfaConfig;
 
@@ -33,6 +34,16 @@ pub(super) struct EmailMfaConfigType {
     pub subject: Option<String>,
 }
 
+/// Cognito's `SmsMfaConfigType`.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct SmsMfaConfigType {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_authentication_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_configuration: Option<SmsConfiguration>,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct MfaConfigOutput {
@@ -40,6 +51,8 @@ pub(super) struct MfaConfigOutput {
     software_token_mfa_configuration: SoftwareTokenConfigType,
     #[serde(skip_serializing_if = "Option::is_none")]
     email_mfa_configuration: Option<EmailMfaConfigType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sms_mfa_configuration: Option<SmsMfaConfigType>,
 }
 
 impl From<&PoolMfaConfig> for MfaConfigOutput {
@@ -52,6 +65,10 @@ impl From<&PoolMfaConfig> for MfaConfigOutput {
             email_mfa_configuration: config.email.as_ref().map(|e| EmailMfaConfigType {
                 message: e.message.clone(),
                 subject: e.subject.clone(),
+            }),
+            sms_mfa_configuration: config.sms.as_ref().map(|s| SmsMfaConfigType {
+                sms_authentication_message: s.sms_authentication_message.clone(),
+                sms_configuration: s.sms_configuration.clone(),
             }),
         }
     }

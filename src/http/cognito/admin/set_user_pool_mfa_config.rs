@@ -1,19 +1,21 @@
 //! `SetUserPoolMfaConfig`: `MfaConfiguration` (`OFF`, `OPTIONAL`, `ON`),
-//! `SoftwareTokenMfaConfiguration` and `EmailMfaConfiguration` (stored and returned; e-mail
-//! codes are not yet a sign-in factor). SMS MFA needs a text-message carrier Gatehouse does
-//! not have: enabling it is refused. The answer is the configuration now in force, as
-//! `GetUserPoolMfaConfig` gives it.
+//! `SoftwareTokenMfaConfiguration`, `EmailMfaConfiguration` (e-mailed codes, `EMAIL_OTP`)
+//! and `SmsMfaConfiguration` (texted codes, `SMS_MFA`, held in the outbox: Gatehouse has
+//! no carrier). The answer is the configuration now in force, as `GetUserPoolMfaConfig`
+//! gives it.
 
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
 use super::super::{SURFACE, constraint, failed, input, output};
 use super::get_user_pool_mfa_config::{
-    EmailMfaConfigType, MfaConfigOutput, SoftwareTokenConfigType,
+    EmailMfaConfigType, MfaConfigOutput, SmsMfaConfigType, SoftwareTokenConfigType,
 };
 use super::pool;
 use crate::auth::Services;
-use crate::domain::pool::{EmailMfaConfiguration, SoftwareTokenMfaConfiguration};
+use crate::domain::pool::{
+    EmailMfaConfiguration, SmsMfaConfiguration, SoftwareTokenMfaConfiguration,
+};
 use crate::domain::pool_config::MfaConfiguration;
 use crate::http::error::ApiError;
 use crate::manage::mfa_config::PoolMfaConfig;
@@ -25,7 +27,7 @@ struct Input {
     mfa_configuration: Option<String>,
     software_token_mfa_configuration: Option<SoftwareTokenConfigType>,
     email_mfa_configuration: Option<EmailMfaConfigType>,
-    sms_mfa_configuration: Option<serde_json::Value>,
+    sms_mfa_configuration: Option<SmsMfaConfigType>,
 }
 
 /// Cognito's bounds on the e-mailed code's message and subject.
@@ -56,6 +58,29 @@ fn email_config(raw: EmailMfaConfigType) -> Result<EmailMfaConfiguration, ApiErr
     })
 }
 
+/// Cognito's bounds on the texted code's message.
+const SMS_MESSAGE_CHARS: std::ops::RangeInclusive<usize> = 6..=140;
+
+fn sms_config(raw: SmsMfaConfigType) -> Result<SmsMfaConfiguration, ApiError> {
+    if let Some(message) = &raw.sms_authentication_message
+        && (!SMS_MESSAGE_CHARS.contains(&message.chars().count()) || !message.contains("{####}"))
+    {
+        return Err(ApiError::invalid_parameter(
+            "SmsMfaConfiguration.SmsAuthenticationMessage must be 6-140 characters and \
+             contain {####}",
+            SURFACE,
+        ));
+    }
+    if let Some(sms) = &raw.sms_configuration {
+        sms.validate()
+            .map_err(|message| ApiError::invalid_parameter(message, SURFACE))?;
+    }
+    Ok(SmsMfaConfiguration {
+        sms_authentication_message: raw.sms_authentication_message,
+        sms_configuration: raw.sms_configuration,
+    })
+}
+
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
     let mfa_configuration = match input.mfa_configuration.as_deref() {
@@ -67,16 +92,7 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
             )
         })?),
     };
-    if input
-        .sms_mfa_configuration
-        .as_ref()
-        .is_some_and(|sms| !sms.is_null() && sms.as_object().is_none_or(|o| !o.is_empty()))
-    {
-        return Err(ApiError::invalid_parameter(
-            "SmsMfaConfiguration is not supported by Gatehouse: it has no text-message carrier",
-            SURFACE,
-        ));
-    }
+    let sms = input.sms_mfa_configuration.map(sms_config).transpose()?;
     let email = input
         .email_mfa_configuration
         .map(email_config)
@@ -93,6 +109,7 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
             },
         ),
         email: email.or(current.email),
+        sms: sms.or(current.sms),
     };
     let stored = services
         .set_pool_mfa_config(&pool, config)
