@@ -89,7 +89,7 @@ impl Services {
             .await?;
         Ok(PreparedSession {
             row: NewSession {
-                id: grant.session.clone(),
+                id: grant.session,
                 pool_id: user.pool_id.clone(),
                 client_id: client.id.clone(),
                 user_sub: user.sub,
@@ -118,7 +118,7 @@ impl Services {
         now: UnixSeconds,
     ) -> Result<(SecretString, SecretString), AuthError> {
         let grant = Grant {
-            session: session.clone(),
+            session: *session,
             scope: ADMIN_SCOPE.to_owned(),
             nonce: None,
             auth_time,

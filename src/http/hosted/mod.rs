@@ -6,6 +6,13 @@
 //! headers every page carries, the cookies and the CSRF check (docs/security.md, "Hosted
 //! pages").
 
+// The helpers here answer early with the page itself (`Err(HttpResponse)`), once per request;
+// boxing it would buy nothing.
+#![allow(
+    clippy::result_large_err,
+    reason = "an early answer is the response itself, built once per request"
+)]
+
 mod authorize;
 mod login;
 mod logout;
