@@ -23,13 +23,15 @@ use gatehouse::domain::user::{StoredPasswordHash, User, UserStatus};
 use gatehouse::domain::username::UsernameKey;
 use gatehouse::store::sql::{ConnectOptions, MigrateError};
 use gatehouse::store::{
+    AuthorizationCodeRecord, AuthorizationStore, HostedSessionRecord, MfaStore, OtpFactor,
+};
+use gatehouse::store::{
     ChallengeRecord, CodeAttempt, CodePurpose, CodeSpend, ConfirmationCodeRecord, GroupRecord,
     GroupStore, HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession,
     OutboxFilter, OutboxRecord, OutboxState, OutboxStore, PoolStore, Reservation, Revocation,
     Rotation, SessionStore, SigningKeyRecord, SqlStore, SrpChallengeRecord, SrpChallengeStore,
     Store, StoreError, UserStore,
 };
-use gatehouse::store::{MfaStore, OtpFactor};
 use support::{Db, TestDatabase};
 
 const NOW: i64 = 1_800_000_000;
@@ -113,6 +115,7 @@ fn new_session(user: &User, client: &AppClient, token_hash: &str) -> NewSession 
         auth_time: NOW,
         expires_at: NOW + 86_400,
         refresh_token_hash: h(token_hash),
+        scope: None,
     }
 }
 
@@ -166,6 +169,7 @@ on_both_backends!(
     password_change_can_keep_the_current_session,
     pending_keys_are_promoted_atomically,
     housekeeping_purges_in_bounded_batches,
+    housekeeping_purges_expired_codes_and_hosted_sessions,
     clients_can_be_updated,
     resealing_a_key_is_compare_and_set,
     idle_connections_are_closed_after_the_idle_timeout,
@@ -1092,6 +1096,21 @@ async fn sessions_start_with_a_hashed_refresh_token_and_clear_failures(backend: 
         (record.auth_time, record.expires_at, record.revoked_at),
         (NOW, NOW + 86_400, None)
     );
+    assert_eq!(
+        record.scope, None,
+        "the Cognito API's sessions carry the admin scope"
+    );
+    // An OAuth 2.0 grant's session keeps the scopes it was granted, for its refreshes.
+    let granted = NewSession {
+        scope: Some("openid email".into()),
+        ..new_session(&alice, &client, "granted-hash")
+    };
+    store
+        .start_session(&granted, acme.id.as_str(), &username_key("alice"))
+        .await
+        .unwrap();
+    let granted_record = store.session(&granted.id).await.unwrap().unwrap();
+    assert_eq!(granted_record.scope.as_deref(), Some("openid email"));
     let token = store
         .refresh_token(&h("token-hash"))
         .await
@@ -2127,6 +2146,56 @@ async fn pending_keys_are_promoted_atomically(backend: Db) {
     };
     assert_eq!(state("old"), Some((KeyState::Retired, Some(NOW + 1))));
     assert_eq!(state("new"), Some((KeyState::Active, None)));
+}
+
+/// Expired hosted sessions go at once; a code stays past its expiry as long as revoked
+/// sessions are kept (so a late replay still revokes what it issued), then goes.
+async fn housekeeping_purges_expired_codes_and_hosted_sessions(backend: Db) {
+    let (store, _db, acme, client, alice) = populated(backend).await;
+    store
+        .create_authorization_code(
+            &AuthorizationCodeRecord {
+                code_hash: h("code"),
+                pool_id: acme.id.clone(),
+                client_id: client.id.clone(),
+                user_sub: alice.sub,
+                redirect_uri: "https://app.example/callback".into(),
+                scopes: "openid".into(),
+                nonce: None,
+                code_challenge: None,
+                auth_time: NOW,
+                expires_at: NOW + 300,
+            },
+            NOW,
+        )
+        .await
+        .unwrap();
+    let hosted = |hash: &str, expires_at| HostedSessionRecord {
+        id_hash: h(hash),
+        pool_id: acme.id.clone(),
+        user_sub: alice.sub,
+        session_id: SessionId::generate(),
+        auth_time: NOW,
+        expires_at,
+    };
+    for record in [hosted("expired", NOW + 10), hosted("live", NOW + 5_000)] {
+        store.create_hosted_session(&record, NOW).await.unwrap();
+    }
+
+    let now = NOW + 1_000;
+    let first = store
+        .purge(now, now - 86_400, now - 900, NOW + 1, 10)
+        .await
+        .unwrap();
+    assert_eq!((first.sessions, first.challenges), (1, 0));
+    assert_eq!(store.end_hosted_session(&h("expired")).await.unwrap(), None);
+    let later = NOW + 300 + 86_400;
+    let second = store
+        .purge(later, later - 86_400, later - 900, NOW + 1, 10)
+        .await
+        .unwrap();
+    assert_eq!((second.sessions, second.challenges), (1, 1));
+    assert!(!store.authorization_code_replayed(&h("code")).await.unwrap());
 }
 
 async fn housekeeping_purges_in_bounded_batches(backend: Db) {

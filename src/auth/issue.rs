@@ -14,7 +14,7 @@ use crate::domain::group::{GroupClaims, MemberGroup};
 use crate::domain::ids::SessionId;
 use crate::domain::secret::{SecretString, secret};
 use crate::domain::user::User;
-use crate::store::{KeyPurpose, NewSession};
+use crate::store::{KeyPurpose, NewSession, SessionRecord};
 
 use super::{AuthError, Services};
 
@@ -96,6 +96,7 @@ impl Services {
                 auth_time: grant.auth_time,
                 expires_at: now + client.validity.refresh_token_seconds,
                 refresh_token_hash: refresh.hash,
+                scope: (grant.scope != ADMIN_SCOPE).then(|| grant.scope.clone()),
             },
             tokens: IssuedTokens {
                 id_token,
@@ -106,24 +107,24 @@ impl Services {
         })
     }
 
-    /// Signs an ID and an access token for one issuance event of a session; `groups` are
-    /// the user's, in precedence order (the caller read them with whatever else it needed).
+    /// Signs an ID and an access token for one issuance event of a session (a refresh);
+    /// `groups` are the user's, in precedence order (the caller read them with whatever else
+    /// it needed). The tokens carry the scopes the session was granted, never more.
     pub(crate) async fn mint(
         &self,
         client: &AppClient,
         user: &User,
         groups: Vec<MemberGroup>,
-        session: &SessionId,
-        auth_time: UnixSeconds,
+        session: &SessionRecord,
         now: UnixSeconds,
     ) -> Result<(SecretString, SecretString), AuthError> {
         let grant = Grant {
-            session: *session,
-            scope: ADMIN_SCOPE.to_owned(),
+            session: session.id,
+            scope: session.scope.as_deref().unwrap_or(ADMIN_SCOPE).to_owned(),
             nonce: None,
-            auth_time,
+            auth_time: session.auth_time,
         };
-        self.mint_granted(client, user, groups, &grant, auth_time, now)
+        self.mint_granted(client, user, groups, &grant, session.auth_time, now)
             .await
     }
 

@@ -260,9 +260,7 @@ impl Services {
         }
 
         if mode == RefreshMode::KeepRefreshToken && token.consumed_at.is_none() {
-            let (id_token, access_token) = self
-                .mint(&client, &user, groups, &session.id, session.auth_time, now)
-                .await?;
+            let (id_token, access_token) = self.mint(&client, &user, groups, &session, now).await?;
             return Ok(IssuedTokens {
                 id_token,
                 access_token,
@@ -275,9 +273,7 @@ impl Services {
         // rotation or re-exchange has committed, nothing but the reply stands between it and
         // the client, so a database failing at that moment cannot consume the token and leave
         // the client without its successor. Tokens of a request that loses never leave here.
-        let (id_token, access_token) = self
-            .mint(&client, &user, groups, &session.id, session.auth_time, now)
-            .await?;
+        let (id_token, access_token) = self.mint(&client, &user, groups, &session, now).await?;
         let refreshed = IssuedTokens {
             id_token,
             access_token,

@@ -100,6 +100,9 @@ pub struct NewSession {
     pub auth_time: UnixSeconds,
     pub expires_at: UnixSeconds,
     pub refresh_token_hash: TokenHash,
+    /// The scopes granted, space-separated, when they are not the Cognito API's
+    /// `aws.cognito.signin.user.admin` (an OAuth 2.0 grant's); refreshed tokens carry them.
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +114,8 @@ pub struct SessionRecord {
     pub auth_time: UnixSeconds,
     pub expires_at: UnixSeconds,
     pub revoked_at: Option<UnixSeconds>,
+    /// As [`NewSession::scope`]: None for the admin scope.
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,7 +190,9 @@ pub enum Revocation {
 /// What one housekeeping pass removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Purged {
+    /// Sessions, and the hosted pages' browser sessions.
     pub sessions: u64,
+    /// Challenge sessions, SRP challenges and authorization codes.
     pub challenges: u64,
     pub failures: u64,
     pub keys: u64,

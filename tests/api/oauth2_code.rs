@@ -22,6 +22,7 @@ use crate::support::Db;
 
 on_both_backends!(
     a_browser_signs_in_and_the_code_is_exchanged_for_tokens_with_nonce_and_scopes,
+    refreshed_tokens_carry_the_scopes_the_code_granted_and_no_more,
     redirect_uri_variants_get_an_error_page_and_no_redirect,
     request_errors_after_the_redirect_uri_is_proven_are_redirected_with_state,
     a_burst_of_50_exchanges_of_one_code_has_one_winner_and_the_replay_revokes_its_tokens,
@@ -452,6 +453,79 @@ async fn a_browser_signs_in_and_the_code_is_exchanged_for_tokens_with_nonce_and_
         .await;
     assert_eq!(elsewhere.status, 400);
     assert!(elsewhere.headers.get("location").is_none());
+}
+
+/// A session started by a code granted `openid email` refreshes into tokens with those
+/// scopes, on every refresh path: never into the admin scope that would let the token call
+/// GetUser or UpdateUserAttributes (docs/oauth2.md, "Authorization codes").
+async fn refreshed_tokens_carry_the_scopes_the_code_granted_and_no_more(backend: Db) {
+    let (app, _pool, client) = setup(backend).await;
+    let (verifier, challenge) = pkce();
+    let mut browser = Browser::new(&app);
+    let answer = browser
+        .sign_in(
+            &authorize_with(&client, &challenge, "scope", Some("openid email")),
+            "alice",
+            PASSWORD,
+        )
+        .await;
+    assert_eq!(answer.status, 302, "{}", answer.body);
+    let code = query_of(&answer.location())["code"].clone();
+    let tokens = exchange(&app, &client, &code, Some(&verifier))
+        .await
+        .unwrap();
+    let refresh_token = tokens.refresh_token.unwrap();
+    let refuses_user_api = |access: String| {
+        let app = &app;
+        async move {
+            let response = cognito(app, "GetUser", &json!({"AccessToken": access})).await;
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(status, 400, "{body}");
+            assert_eq!(body["__type"], "NotAuthorizedException", "{body}");
+        }
+    };
+    let scope_of = |access: &str| jwt_part(access, 1)["scope"].clone();
+    assert_eq!(
+        scope_of(tokens.access_token.expose_secret()),
+        "openid email"
+    );
+    refuses_user_api(tokens.access_token.expose_secret().to_owned()).await;
+
+    // REFRESH_TOKEN_AUTH on the Cognito API.
+    let refreshed = refresh_with(&app, &client, refresh_token.expose_secret()).await;
+    let status = refreshed.status();
+    let body: Value = refreshed.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let access = body["AuthenticationResult"]["AccessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(scope_of(&access), "openid email");
+    refuses_user_api(access).await;
+
+    // The refresh_token grant at the token endpoint.
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "refresh_token"),
+            ("client_id", client.as_str()),
+            ("refresh_token", refresh_token.expose_secret()),
+        ])
+        .finish();
+    let response = app
+        .client
+        .post(format!("{}/oauth2/token", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let access = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(scope_of(&access), "openid email");
+    refuses_user_api(access).await;
 }
 
 async fn redirect_uri_variants_get_an_error_page_and_no_redirect(backend: Db) {

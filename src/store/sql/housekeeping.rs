@@ -50,6 +50,26 @@ impl HousekeepingStore for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(classify)?;
+            // A spent code is kept as long as a revoked session is, so a replay in that
+            // time still revokes what the code issued; after it, a replay is only refused.
+            let codes = sqlx::query(
+                "DELETE FROM authorization_codes WHERE code_hash IN (SELECT code_hash \
+                 FROM authorization_codes WHERE expires_at <= $1 LIMIT $2)",
+            )
+            .bind(revoked_before)
+            .bind(batch)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+            let hosted_sessions = sqlx::query(
+                "DELETE FROM hosted_sessions WHERE id_hash IN (SELECT id_hash \
+                 FROM hosted_sessions WHERE expires_at <= $1 LIMIT $2)",
+            )
+            .bind(now)
+            .bind(batch)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
             let failures = sqlx::query(
                 "DELETE FROM login_failures WHERE (scope, username_key) IN (SELECT scope, \
                  username_key FROM login_failures WHERE last_failure_at <= $1 \
@@ -71,8 +91,10 @@ impl HousekeepingStore for SqlStore {
             .await
             .map_err(classify)?;
             Ok(Purged {
-                sessions: sessions.rows_affected(),
-                challenges: challenges.rows_affected() + srp_challenges.rows_affected(),
+                sessions: sessions.rows_affected() + hosted_sessions.rows_affected(),
+                challenges: challenges.rows_affected()
+                    + srp_challenges.rows_affected()
+                    + codes.rows_affected(),
                 failures: failures.rows_affected(),
                 keys: keys.rows_affected(),
             })

@@ -44,7 +44,8 @@ fn session_id(stored: &str) -> Result<SessionId, StoreError> {
     SessionId::parse(stored).map_err(|e| corrupt("session id", e))
 }
 
-const SESSION_COLUMNS: &str = "id, pool_id, client_id, user_sub, auth_time, expires_at, revoked_at";
+const SESSION_COLUMNS: &str =
+    "id, pool_id, client_id, user_sub, auth_time, expires_at, revoked_at, scope";
 
 fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
     session_from(Columns::plain(row))
@@ -62,6 +63,7 @@ pub(super) fn session_from(c: Columns<'_>) -> Result<SessionRecord, StoreError> 
         auth_time: c.get("auth_time")?,
         expires_at: c.get("expires_at")?,
         revoked_at: c.get("revoked_at")?,
+        scope: c.get("scope")?,
     })
 }
 
@@ -186,7 +188,7 @@ async fn insert_session(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sessions (id, pool_id, client_id, user_sub, auth_time, expires_at, \
-         revoked_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, NULL, $5)",
+         revoked_at, created_at, scope) VALUES ($1, $2, $3, $4, $5, $6, NULL, $5, $7)",
     )
     .bind(session.id.to_string())
     .bind(session.pool_id.as_str())
@@ -194,6 +196,7 @@ async fn insert_session(
     .bind(session.user_sub.to_string())
     .bind(session.auth_time)
     .bind(session.expires_at)
+    .bind(session.scope.as_deref())
     .execute(&mut *tx)
     .await
     .map_err(before_commit)?;
