@@ -46,6 +46,29 @@ const MAX_FORM_BYTES: usize = 16 * 1024;
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The policy of a page whose form, once posted, redirects the browser to the client's
+/// `redirect_uri`. Browsers apply `form-action` to every redirect that follows a form's
+/// submission, so with `'self'` alone a sign-in could never reach the application: the
+/// redirect_uri's origin (or, for an app scheme such as `myapp://callback`, its scheme) is
+/// allowed too, and nothing else.
+fn form_page_policy(redirect_uri: Option<&str>) -> String {
+    let destination = redirect_uri
+        .and_then(|raw| url::Url::parse(raw).ok())
+        .map(|url| match url.scheme() {
+            // ASCII serialization: punycode host, no characters that could end the directive.
+            "http" | "https" => url.origin().ascii_serialization(),
+            // Schemes are letters, digits, `+`, `-` and `.` (RFC 3986), safe in a policy.
+            scheme => format!("{scheme}:"),
+        });
+    match destination {
+        Some(destination) => CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'",
+            &format!("form-action 'self' {destination}"),
+        ),
+        None => CONTENT_SECURITY_POLICY.to_owned(),
+    }
+}
+
 pub fn routes(config: &mut web::ServiceConfig) {
     for prefix in ["", "/{pool_id}"] {
         config
@@ -298,6 +321,16 @@ fn form_page(
         template,
         minijinja::context! { csrf => csrf, ..context },
     );
+    // Every form page is rendered after the authorization request in its query string was
+    // checked (the pages keep no state), so its redirect_uri is one the client registered.
+    let redirect_uri = authorization_request::parse_query(request.query_string())
+        .ok()
+        .and_then(|parameters| parameters.get("redirect_uri").cloned());
+    if let Ok(policy) = HeaderValue::from_str(&form_page_policy(redirect_uri.as_deref())) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
     if fresh {
         let cookie = site.cookie(PRE_SESSION_COOKIE, pre.expose_secret().to_owned());
         if let Err(error) = response.add_cookie(&cookie) {
@@ -387,6 +420,22 @@ async fn signed_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_pages_may_post_on_to_the_redirect_uri_and_nowhere_else() {
+        let policy = form_page_policy(Some("https://app.example:8443/callback?x=1"));
+        assert!(
+            policy.contains("form-action 'self' https://app.example:8443;"),
+            "{policy}"
+        );
+        assert!(policy.contains("frame-ancestors 'none'"));
+        let policy = form_page_policy(Some("myapp://callback"));
+        assert!(policy.contains("form-action 'self' myapp:;"), "{policy}");
+        let policy = form_page_policy(Some("http://localhost:3000/cb; script-src *"));
+        assert!(!policy.contains("script-src"), "{policy}");
+        assert_eq!(form_page_policy(None), CONTENT_SECURITY_POLICY);
+        assert_eq!(form_page_policy(Some("not a url")), CONTENT_SECURITY_POLICY);
+    }
 
     #[test]
     fn every_template_parses_and_escapes_html() {

@@ -43,7 +43,16 @@ try {
   await page.getByLabel("Password").fill(password);
   await page.screenshot({ path: screenshot, fullPage: true });
   await page.getByRole("button", { name: "Sign in" }).click();
-  const query = new URL(await landed).searchParams;
+  // A sign-in that does not reach the callback (an error page, a challenge page) must fail
+  // the test with what the browser shows, not hang it.
+  let expired;
+  const deadline = new Promise((resolve) => (expired = setTimeout(resolve, 60_000, null)));
+  const url = await Promise.race([landed, deadline]);
+  clearTimeout(expired);
+  if (url === null) {
+    throw new Error(`the callback was not reached; the browser is at ${page.url()}:\n${await page.content()}`);
+  }
+  const query = new URL(url).searchParams;
   console.log(JSON.stringify({ code: query.get("code"), state: query.get("state") }));
   console.log("browser sign-in passed");
 } finally {
