@@ -336,10 +336,20 @@ async fn malformed_token_requests_are_refused_with_rfc_6749_errors(backend: Db) 
     let response = post_form(&app, "/oauth2/token", &auth, &twice).await;
     assert_oauth_error(response, 400, "invalid_request").await;
 
-    for grant_type in ["password", "authorization_code", "urn:x"] {
+    for grant_type in ["password", "urn:x"] {
         let response = post_form(&app, "/oauth2/token", &auth, &[("grant_type", grant_type)]).await;
         assert_oauth_error(response, 400, "unsupported_grant_type").await;
     }
+    // The code grant is served; without its code it is a malformed request.
+    let response = post_form(
+        &app,
+        "/oauth2/token",
+        &auth,
+        &[("grant_type", "authorization_code")],
+    )
+    .await;
+    let body = assert_oauth_error(response, 400, "invalid_request").await;
+    assert_eq!(body["error_description"], "code is required");
 
     let response = post_form(
         &app,
