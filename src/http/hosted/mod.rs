@@ -371,6 +371,21 @@ fn checked_form(
     }
 }
 
+/// A form posted to one of the sign-in pages: where it came in, the authorization request
+/// of its query string (checked again: the pages keep no state) and its fields, once the
+/// CSRF token is checked; or the page that answers instead.
+async fn posted_form(
+    request: &HttpRequest,
+    services: &Services,
+    form: &str,
+    body: &[u8],
+) -> Result<(Site, AuthorizationRequest, BTreeMap<String, String>), HttpResponse> {
+    let site = Site::of(request)?;
+    let authorization = authorization(&site, request, services).await?;
+    let fields = checked_form(&site, request, services, form, body)?;
+    Ok((site, authorization, fields))
+}
+
 /// The message a refused sign-in shows on the form. An unknown user and a wrong password
 /// read the same, whatever the client's existence-error setting: the form is public.
 fn sign_in_message(error: AuthError) -> Result<(StatusCode, String), AuthError> {

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::login::continue_sign_in;
-use super::{Site, authorization, checked_form, form_page, sign_in_message};
+use super::{Site, form_page, posted_form, sign_in_message};
 use crate::auth::Services;
 use crate::auth::new_password::NewPasswordAnswer;
 use crate::auth::sign_in::{SignInOutcome, SignInTarget};
@@ -48,16 +48,8 @@ pub(super) async fn submit(
     services: web::Data<Services>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let site = match Site::of(&request) {
-        Ok(site) => site,
-        Err(page) => return page,
-    };
-    let authorization = match authorization(&site, &request, &services).await {
-        Ok(authorization) => authorization,
-        Err(page) => return page,
-    };
-    let fields = match checked_form(&site, &request, &services, FORM, &body) {
-        Ok(fields) => fields,
+    let (site, authorization, fields) = match posted_form(&request, &services, FORM, &body).await {
+        Ok(posted) => posted,
         Err(page) => return page,
     };
     let field = |name: &str| fields.get(name).map_or("", String::as_str);

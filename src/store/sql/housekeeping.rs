@@ -8,6 +8,25 @@ use crate::store::errors::classify;
 use crate::store::retry::Replay;
 use crate::store::{HousekeepingStore, Purged, StoreError};
 
+impl SqlStore {
+    /// One bounded delete of what expired: `sql` takes the cut-off as `$1` and the batch
+    /// size as `$2`. How many rows went.
+    async fn delete_batch(
+        &self,
+        sql: &'static str,
+        bound: i64,
+        batch: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(sql)
+            .bind(bound)
+            .bind(batch)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(done.rows_affected())
+    }
+}
+
 #[async_trait]
 impl HousekeepingStore for SqlStore {
     async fn purge(
@@ -32,44 +51,40 @@ impl HousekeepingStore for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(classify)?;
-            let challenges = sqlx::query(
-                "DELETE FROM auth_challenges WHERE session_hash IN (SELECT session_hash \
+            let challenges = self
+                .delete_batch(
+                    "DELETE FROM auth_challenges WHERE session_hash IN (SELECT session_hash \
                  FROM auth_challenges WHERE expires_at <= $1 LIMIT $2)",
-            )
-            .bind(now)
-            .bind(batch)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-            let srp_challenges = sqlx::query(
-                "DELETE FROM srp_challenges WHERE secret_block_hash IN (SELECT \
+                    now,
+                    batch,
+                )
+                .await?;
+            let srp_challenges = self
+                .delete_batch(
+                    "DELETE FROM srp_challenges WHERE secret_block_hash IN (SELECT \
                  secret_block_hash FROM srp_challenges WHERE expires_at <= $1 LIMIT $2)",
-            )
-            .bind(now)
-            .bind(batch)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
+                    now,
+                    batch,
+                )
+                .await?;
             // A spent code is kept as long as a revoked session is, so a replay in that
             // time still revokes what the code issued; after it, a replay is only refused.
-            let codes = sqlx::query(
-                "DELETE FROM authorization_codes WHERE code_hash IN (SELECT code_hash \
+            let codes = self
+                .delete_batch(
+                    "DELETE FROM authorization_codes WHERE code_hash IN (SELECT code_hash \
                  FROM authorization_codes WHERE expires_at <= $1 LIMIT $2)",
-            )
-            .bind(revoked_before)
-            .bind(batch)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
-            let hosted_sessions = sqlx::query(
-                "DELETE FROM hosted_sessions WHERE id_hash IN (SELECT id_hash \
+                    revoked_before,
+                    batch,
+                )
+                .await?;
+            let hosted_sessions = self
+                .delete_batch(
+                    "DELETE FROM hosted_sessions WHERE id_hash IN (SELECT id_hash \
                  FROM hosted_sessions WHERE expires_at <= $1 LIMIT $2)",
-            )
-            .bind(now)
-            .bind(batch)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
+                    now,
+                    batch,
+                )
+                .await?;
             let failures = sqlx::query(
                 "DELETE FROM login_failures WHERE (scope, username_key) IN (SELECT scope, \
                  username_key FROM login_failures WHERE last_failure_at <= $1 \
@@ -81,22 +96,19 @@ impl HousekeepingStore for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(classify)?;
-            let keys = sqlx::query(
-                "DELETE FROM signing_keys WHERE kid IN (SELECT kid FROM signing_keys \
+            let keys = self
+                .delete_batch(
+                    "DELETE FROM signing_keys WHERE kid IN (SELECT kid FROM signing_keys \
                  WHERE state = 'retired' AND retired_at < $1 LIMIT $2)",
-            )
-            .bind(keys_retired_before)
-            .bind(batch)
-            .execute(&self.pool)
-            .await
-            .map_err(classify)?;
+                    keys_retired_before,
+                    batch,
+                )
+                .await?;
             Ok(Purged {
-                sessions: sessions.rows_affected() + hosted_sessions.rows_affected(),
-                challenges: challenges.rows_affected()
-                    + srp_challenges.rows_affected()
-                    + codes.rows_affected(),
+                sessions: sessions.rows_affected() + hosted_sessions,
+                challenges: challenges + srp_challenges + codes,
                 failures: failures.rows_affected(),
-                keys: keys.rows_affected(),
+                keys,
             })
         })
         .await
