@@ -28,6 +28,7 @@ on_both_backends!(
     a_user_with_two_factors_selects_one,
     the_login_api_returns_and_answers_email_otp_and_select_mfa_type,
     boto3_signs_in_with_email_and_sms_codes_from_the_dev_outbox,
+    amplify_confirms_sign_in_with_email_and_sms_codes,
 );
 
 const ALICE_EMAIL: &str = "alice@example.com";
@@ -813,5 +814,33 @@ async fn boto3_signs_in_with_email_and_sms_codes_from_the_dev_outbox(backend: Db
             crate::helpers::ADMIN_SECRET,
         ]);
     crate::helpers::run_client(command, "boto3 mfa email: all checks passed").await;
+    app.stop().await;
+}
+
+/// Runs tests/clients/js/mfa_email_amplify.mjs: Amplify JS v6 `signIn` stops at
+/// CONFIRM_SIGN_IN_WITH_EMAIL_CODE and CONFIRM_SIGN_IN_WITH_SMS_CODE, and `confirmSignIn`
+/// with the code from the dev outbox signs the user in.
+async fn amplify_confirms_sign_in_with_email_and_sms_codes(backend: Db) {
+    let Some(dir) = crate::cognito_api::js_clients() else {
+        return;
+    };
+    let app = TestApp::spawn_with(
+        backend,
+        Options {
+            dev_outbox: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let (pool, client) = pool_with_users(&app).await;
+    let mut node = std::process::Command::new("node");
+    node.arg("mfa_email_amplify.mjs")
+        .args([&app.address, &pool.id.to_string(), client.id.as_str()])
+        .current_dir(dir);
+    crate::helpers::run_client(node, "amplify mfa email: all checks passed").await;
+    // Two sign-ins each, two codes each: a wrong answer sends nothing more.
+    for destination in [ALICE_EMAIL, BOB_PHONE] {
+        assert_eq!(messages_to(&app, destination).await, 2, "{destination}");
+    }
     app.stop().await;
 }
