@@ -134,6 +134,57 @@ pub struct EmailMfaConfiguration {
     pub subject: Option<String>,
 }
 
+/// Cognito's bounds on the e-mailed MFA code's message and subject, and the texted one's.
+const EMAIL_MFA_MESSAGE_CHARS: std::ops::RangeInclusive<usize> = 6..=20_000;
+const EMAIL_MFA_SUBJECT_CHARS: std::ops::RangeInclusive<usize> = 1..=140;
+const SMS_MFA_MESSAGE_CHARS: std::ops::RangeInclusive<usize> = 6..=140;
+
+impl EmailMfaConfiguration {
+    /// Checks it as Cognito does: a message of 6-20000 characters with `{####}`, a subject of
+    /// 1-140 characters on one line. The refusal is `InvalidParameterException`'s message.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(message) = &self.message
+            && (!EMAIL_MFA_MESSAGE_CHARS.contains(&message.chars().count())
+                || !message.contains("{####}"))
+        {
+            return Err(
+                "EmailMfaConfiguration.Message must be 6-20000 characters and contain {####}"
+                    .into(),
+            );
+        }
+        if let Some(subject) = &self.subject
+            && (!EMAIL_MFA_SUBJECT_CHARS.contains(&subject.chars().count())
+                || subject.chars().any(char::is_control))
+        {
+            return Err(
+                "EmailMfaConfiguration.Subject must be 1-140 characters on one line".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl SmsMfaConfiguration {
+    /// Checks it as Cognito does: a message of 6-140 characters with `{####}`, and the SMS
+    /// configuration's own rules.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(message) = &self.sms_authentication_message
+            && (!SMS_MFA_MESSAGE_CHARS.contains(&message.chars().count())
+                || !message.contains("{####}"))
+        {
+            return Err(
+                "SmsMfaConfiguration.SmsAuthenticationMessage must be 6-140 characters \
+                        and contain {####}"
+                    .into(),
+            );
+        }
+        if let Some(sms) = &self.sms_configuration {
+            sms.validate()?;
+        }
+        Ok(())
+    }
+}
+
 impl PoolSettings {
     /// Whether sign-ins in this pool may be asked for a TOTP code: MFA is `OPTIONAL` or `ON`
     /// and authenticator apps are an enabled factor.

@@ -30,13 +30,23 @@ impl PoolMfaConfig {
 }
 
 impl Services {
-    /// Stores a pool's MFA configuration. `OPTIONAL` and `ON` need at least one factor:
-    /// software tokens enabled, or an e-mail or SMS configuration.
+    /// Stores a pool's MFA configuration, its messages checked as Cognito checks them.
+    /// `OPTIONAL` and `ON` need at least one factor: software tokens enabled, or an e-mail
+    /// or SMS configuration.
     pub async fn set_pool_mfa_config(
         &self,
         pool: &UserPool,
         config: PoolMfaConfig,
     ) -> Result<PoolMfaConfig, AuthError> {
+        for check in [
+            config.email.as_ref().map(EmailMfaConfiguration::check),
+            config.sms.as_ref().map(SmsMfaConfiguration::check),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            check.map_err(AuthError::InvalidParameter)?;
+        }
         let any_factor =
             config.software_token.enabled || config.email.is_some() || config.sms.is_some();
         if config.mfa_configuration != MfaConfiguration::Off && !any_factor {

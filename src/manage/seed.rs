@@ -16,7 +16,8 @@ use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::lockout::{LockoutChanges, LockoutPolicy};
 use crate::domain::password_policy::PasswordPolicy;
 use crate::domain::pool::{
-    LOGIN_NAME_TAG, PoolName, PoolSettings, PoolTags, SoftwareTokenMfaConfiguration, UserPool,
+    EmailMfaConfiguration, LOGIN_NAME_TAG, PoolName, PoolSettings, PoolTags, SmsMfaConfiguration,
+    SoftwareTokenMfaConfiguration, UserPool,
 };
 use crate::domain::pool_config::MfaConfiguration;
 use crate::domain::pool_declaration::{Omitted, PoolConfig};
@@ -78,6 +79,12 @@ pub struct SeedPool {
     /// `{"Enabled": true}`: TOTP authenticator apps are a factor (`OPTIONAL` and `ON` need
     /// it); left out, the pool keeps what it has.
     pub software_token_mfa_configuration: Option<SoftwareTokenMfaConfiguration>,
+    /// `{"Message": "... {####}", "Subject": "..."}`: e-mailed sign-in codes are a factor,
+    /// as SetUserPoolMfaConfig's `EmailMfaConfiguration`; left out, the pool keeps what it has.
+    pub email_mfa_configuration: Option<EmailMfaConfiguration>,
+    /// `{"SmsAuthenticationMessage": "... {####}"}`: texted codes (held in the outbox) are a
+    /// factor; left out, the pool keeps what it has.
+    pub sms_mfa_configuration: Option<SmsMfaConfiguration>,
     #[serde(default)]
     pub clients: Vec<SeedClient>,
     #[serde(default)]
@@ -322,6 +329,14 @@ impl SeedProgress for Silent {
     fn user_applied(&self) {}
 }
 
+/// A seed pool's MFA members, as SetUserPoolMfaConfig takes them; `None` keeps the pool's.
+struct SeedMfa {
+    mode: Option<MfaConfiguration>,
+    software_token: Option<SoftwareTokenMfaConfiguration>,
+    email: Option<EmailMfaConfiguration>,
+    sms: Option<SmsMfaConfiguration>,
+}
+
 impl Services {
     pub async fn apply_seed(&self, seed: SeedFile) -> Result<SeedReport, AuthError> {
         self.apply_seed_reporting(seed, &Silent).await
@@ -398,8 +413,12 @@ impl Services {
             .align_mfa(
                 &context,
                 pool,
-                entry.mfa_configuration,
-                entry.software_token_mfa_configuration,
+                SeedMfa {
+                    mode: entry.mfa_configuration,
+                    software_token: entry.software_token_mfa_configuration,
+                    email: entry.email_mfa_configuration.clone(),
+                    sms: entry.sms_mfa_configuration.clone(),
+                },
             )
             .await?;
         if let Some(settings) = &entry.default_client {
@@ -466,26 +485,24 @@ impl Services {
         &self,
         context: &str,
         pool: UserPool,
-        mode: Option<MfaConfiguration>,
-        software_token: Option<SoftwareTokenMfaConfiguration>,
+        file: SeedMfa,
     ) -> Result<UserPool, AuthError> {
         let current = PoolMfaConfig::of(&pool);
         let wanted = PoolMfaConfig {
-            mfa_configuration: mode.unwrap_or(current.mfa_configuration),
-            software_token: software_token.unwrap_or(current.software_token),
-            ..current.clone()
+            mfa_configuration: file.mode.unwrap_or(current.mfa_configuration),
+            software_token: file.software_token.unwrap_or(current.software_token),
+            email: file.email.or_else(|| current.email.clone()),
+            sms: file.sms.or_else(|| current.sms.clone()),
         };
         if wanted == current {
             return Ok(pool);
         }
-        let stored = self
-            .set_pool_mfa_config(&pool, wanted)
+        self.set_pool_mfa_config(&pool, wanted)
             .await
             .map_err(|e| invalid(context, e))?;
-        let mut pool = pool;
-        pool.settings.mfa_configuration = stored.mfa_configuration;
-        pool.settings.software_token_mfa_configuration = stored.software_token;
-        Ok(pool)
+        // The configuration moves other settings too (an SMS message is also the pool's
+        // SmsAuthenticationMessage), so the pool is read back whole.
+        Ok(self.pool_by_id(&pool.id).await?.unwrap_or(pool))
     }
 
     async fn apply_client(

@@ -25,6 +25,7 @@ on_both_backends!(
     an_enrolled_app_signs_in_with_codes_from_its_uri,
     a_reset_lets_the_user_in_without_the_app,
     seed_files_configure_mfa_and_enrol_known_secrets,
+    seed_files_configure_email_and_sms_codes,
     seeded_totp_secrets_are_checked,
     js_clients_set_up_and_answer_totp,
 );
@@ -394,6 +395,45 @@ fn mfa_seed(mode: &str, secret: &str) -> String {
         ],
     }]})
     .to_string()
+}
+
+/// A seed file's `EmailMfaConfiguration` and `SmsMfaConfiguration` are SetUserPoolMfaConfig's:
+/// stored, returned, checked (`{####}` required), and applying the file again changes nothing.
+async fn seed_files_configure_email_and_sms_codes(backend: Db) {
+    let app = TestApp::spawn(backend).await;
+    let seed = |message: &str| {
+        json!({"Pools": [{
+            "Name": "acme",
+            "MfaConfiguration": "OPTIONAL",
+            "EmailMfaConfiguration": {"Message": message, "Subject": "Acme sign-in"},
+            "SmsMfaConfiguration": {"SmsAuthenticationMessage": "Acme SMS {####}"},
+        }]})
+        .to_string()
+    };
+    for _ in 0..2 {
+        app.services
+            .apply_seed(SeedFile::parse(&seed("Acme code {####}")).unwrap())
+            .await
+            .unwrap();
+        let (pool, _) = app.services.find_pool("acme").await.unwrap();
+        let config = mfa_config(&app, &pool).await;
+        assert_eq!(config["MfaConfiguration"], "OPTIONAL", "{config}");
+        assert_eq!(
+            config["EmailMfaConfiguration"],
+            json!({"Message": "Acme code {####}", "Subject": "Acme sign-in"}),
+            "{config}"
+        );
+        assert_eq!(
+            config["SmsMfaConfiguration"]["SmsAuthenticationMessage"], "Acme SMS {####}",
+            "{config}"
+        );
+    }
+    let refused = app
+        .services
+        .apply_seed(SeedFile::parse(&seed("no placeholder here")).unwrap())
+        .await;
+    assert!(refused.is_err(), "a message without {{####}} is refused");
+    app.stop().await;
 }
 
 async fn seed_files_configure_mfa_and_enrol_known_secrets(backend: Db) {
