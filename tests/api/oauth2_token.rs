@@ -268,7 +268,9 @@ async fn client_authentication_failures_are_invalid_client(backend: Db) {
         ("grant_type", "refresh_token"),
         ("refresh_token", "whatever"),
     ];
-    let wrong = format!("{}x", &secret[..secret.len() - 1]);
+    // The secret with its last character changed (never to itself).
+    let last = if secret.ends_with('x') { 'y' } else { 'x' };
+    let wrong = format!("{}{last}", &secret[..secret.len() - 1]);
 
     for (auth, basic) in [
         (Auth::Basic(&id, &wrong), true),
