@@ -98,13 +98,7 @@ pub(super) async fn answer(
             )
         });
     }
-    let session = token("session", &required("session", session)?)?;
-    if !(20..=4096).contains(&session.expose_secret().chars().count()) {
-        return Err(constraint(
-            "session",
-            "Member must have length between 20 and 4096",
-        ));
-    }
+    let session = challenge_session(session)?;
     let client = services
         .client_by_id(client_id)
         .await
@@ -115,10 +109,7 @@ pub(super) async fn answer(
                 "User pool client {client_id} does not exist."
             )))
         })?;
-    let mut responses: BTreeMap<String, SecretString> = raw_responses
-        .into_iter()
-        .filter_map(|(name, value)| value.map(|v| (name, v)))
-        .collect();
+    let mut responses = given_responses(raw_responses);
     let new_password = required(
         "challengeResponses.NEW_PASSWORD",
         responses.remove("NEW_PASSWORD"),
@@ -168,21 +159,9 @@ async fn answer_second_factor(
     session: Option<SecretString>,
     raw_responses: BTreeMap<String, Option<SecretString>>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = token("session", &required("session", session)?)?;
-    if !(20..=4096).contains(&session.expose_secret().chars().count()) {
-        return Err(constraint(
-            "session",
-            "Member must have length between 20 and 4096",
-        ));
-    }
-    let mut responses: BTreeMap<String, SecretString> = raw_responses
-        .into_iter()
-        .filter_map(|(name, value)| value.map(|v| (name, v)))
-        .collect();
-    let named_user = username(
-        "challengeResponses.USERNAME",
-        required("challengeResponses.USERNAME", responses.remove("USERNAME"))?.expose_secret(),
-    )?;
+    let session = challenge_session(session)?;
+    let mut responses = given_responses(raw_responses);
+    let named_user = responding_user(&mut responses)?;
     let code = if challenge == SOFTWARE_TOKEN_MFA {
         let code = required(
             "challengeResponses.SOFTWARE_TOKEN_MFA_CODE",
@@ -253,21 +232,9 @@ async fn answer_select_mfa_type(
     session: Option<SecretString>,
     raw_responses: BTreeMap<String, Option<SecretString>>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = token("session", &required("session", session)?)?;
-    if !(20..=4096).contains(&session.expose_secret().chars().count()) {
-        return Err(constraint(
-            "session",
-            "Member must have length between 20 and 4096",
-        ));
-    }
-    let mut responses: BTreeMap<String, SecretString> = raw_responses
-        .into_iter()
-        .filter_map(|(name, value)| value.map(|v| (name, v)))
-        .collect();
-    let named_user = username(
-        "challengeResponses.USERNAME",
-        required("challengeResponses.USERNAME", responses.remove("USERNAME"))?.expose_secret(),
-    )?;
+    let session = challenge_session(session)?;
+    let mut responses = given_responses(raw_responses);
+    let named_user = responding_user(&mut responses)?;
     let answer = required("challengeResponses.ANSWER", responses.remove("ANSWER"))?;
     let factor = [SOFTWARE_TOKEN_MFA, EMAIL_OTP, SMS_MFA]
         .into_iter()
@@ -323,10 +290,7 @@ async fn answer_password_verifier(
     admin_pool: Option<&UserPoolId>,
     raw_responses: BTreeMap<String, Option<SecretString>>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut responses: BTreeMap<String, SecretString> = raw_responses
-        .into_iter()
-        .filter_map(|(name, value)| value.map(|v| (name, v)))
-        .collect();
+    let mut responses = given_responses(raw_responses);
     let mut take = |name: &str| {
         required(
             &format!("challengeResponses.{name}"),
@@ -393,6 +357,38 @@ async fn answer_password_verifier(
 fn is_cognito_timestamp(text: &str) -> bool {
     chrono::NaiveDateTime::parse_from_str(text, "%a %b %d %H:%M:%S UTC %Y").is_ok()
         && text.len() <= 32
+}
+
+/// The `Session` of a challenge answer, of the length Cognito's model allows.
+fn challenge_session(session: Option<SecretString>) -> Result<SecretString, ApiError> {
+    let session = token("session", &required("session", session)?)?;
+    if !(20..=4096).contains(&session.expose_secret().chars().count()) {
+        return Err(constraint(
+            "session",
+            "Member must have length between 20 and 4096",
+        ));
+    }
+    Ok(session)
+}
+
+/// `ChallengeResponses` without the members sent as null.
+fn given_responses(
+    raw_responses: BTreeMap<String, Option<SecretString>>,
+) -> BTreeMap<String, SecretString> {
+    raw_responses
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect()
+}
+
+/// The `USERNAME` a second-factor answer names (taken out of the responses).
+fn responding_user(
+    responses: &mut BTreeMap<String, SecretString>,
+) -> Result<crate::domain::username::Username, ApiError> {
+    username(
+        "challengeResponses.USERNAME",
+        required("challengeResponses.USERNAME", responses.remove("USERNAME"))?.expose_secret(),
+    )
 }
 
 #[cfg(test)]
