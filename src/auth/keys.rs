@@ -298,8 +298,15 @@ impl SigningKeys {
     /// expired. Creates the pool's keys on first call, so verifiers can fetch the JWKS
     /// before the first sign-in.
     pub async fn jwks(&self, pool: &UserPoolId) -> Result<Vec<PublicJwk>, AuthError> {
-        for purpose in [KeyPurpose::Id, KeyPurpose::Access] {
-            match self.signing_key(pool, purpose).await {
+        // A new pool's two keys are generated side by side: RSA prime search is the slow part
+        // of creating a pool, and each key is generated on its own blocking thread.
+        let (id, access) = futures_util::future::join(
+            self.signing_key(pool, KeyPurpose::Id),
+            self.signing_key(pool, KeyPurpose::Access),
+        )
+        .await;
+        for outcome in [id, access] {
+            match outcome {
                 // A refused active key is logged where it was found; the JWKS still lists the
                 // keys that pass, so verifiers of the pool's other tokens are not cut off.
                 Ok(_) | Err(AuthError::Internal(_)) => {}

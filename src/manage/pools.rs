@@ -117,7 +117,11 @@ impl Services {
             Err(StoreError::Conflict(_)) => return Err(taken),
             Err(e) => return Err(e.into()),
         }
-        // Create the signing keys now, so the JWKS is complete before the first sign-in.
+        // Create the signing keys now, so the first sign-in does not wait for RSA generation.
+        // Under the fuzzer (fuzz/) they are created on first use instead, the path a pool
+        // whose keys are missing takes anyway: RSA prime search instrumented by
+        // AddressSanitizer takes seconds per key, and the fuzzer is after the decoders.
+        #[cfg(not(fuzzing))]
         self.keys.jwks(&pool.id).await?;
         let event = AuditEvent::new("pool_created", pool.id.as_str(), Outcome::Success);
         match default_client {
