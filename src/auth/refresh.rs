@@ -259,8 +259,22 @@ impl Services {
             self.check_refresh_secret_hash(&client, &user, secret_hash)?;
         }
 
+        // The pool's PreTokenGeneration function sees every refresh.
+        let pool = self
+            .store
+            .pool_by_id(&user.pool_id)
+            .await?
+            .ok_or_else(invalid)?;
+        let no_metadata = std::collections::BTreeMap::new();
+        let event = super::issue::TokenEvent {
+            pool: &pool,
+            source: crate::triggers::pre_token_generation::TokenSource::RefreshTokens,
+            client_metadata: &no_metadata,
+        };
         if mode == RefreshMode::KeepRefreshToken && token.consumed_at.is_none() {
-            let (id_token, access_token) = self.mint(&client, &user, groups, &session, now).await?;
+            let (id_token, access_token) = self
+                .mint(&event, &client, &user, groups, &session, now)
+                .await?;
             return Ok(IssuedTokens {
                 id_token,
                 access_token,
@@ -273,7 +287,9 @@ impl Services {
         // rotation or re-exchange has committed, nothing but the reply stands between it and
         // the client, so a database failing at that moment cannot consume the token and leave
         // the client without its successor. Tokens of a request that loses never leave here.
-        let (id_token, access_token) = self.mint(&client, &user, groups, &session, now).await?;
+        let (id_token, access_token) = self
+            .mint(&event, &client, &user, groups, &session, now)
+            .await?;
         let refreshed = IssuedTokens {
             id_token,
             access_token,
