@@ -12,9 +12,9 @@ use crate::domain::claims::{
 use crate::domain::clock::UnixSeconds;
 use crate::domain::group::{GroupClaims, MemberGroup};
 use crate::domain::ids::SessionId;
+use crate::domain::pool::UserPool;
 use crate::domain::secret::{SecretString, secret};
 use crate::domain::user::User;
-use crate::domain::pool::UserPool;
 use crate::store::{KeyPurpose, NewSession, SessionRecord};
 use crate::triggers::Caller;
 use crate::triggers::pre_token_generation::{
@@ -250,7 +250,12 @@ impl Services {
         groups: &GroupClaims,
         scope: &str,
     ) -> Result<Option<TokenOverrides>, AuthError> {
-        let Some(config) = &event.pool.settings.lambda_config.pre_token_generation_config else {
+        let Some(config) = &event
+            .pool
+            .settings
+            .lambda_config
+            .pre_token_generation_config
+        else {
             return Ok(None);
         };
         let scopes: Vec<String> = scope.split(' ').map(str::to_owned).collect();

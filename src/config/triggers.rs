@@ -58,7 +58,9 @@ pub struct TriggerSettings {
 fn endpoint(variable: &'static str, raw: &str) -> Result<url::Url, ConfigError> {
     let url = url::Url::parse(raw)
         .map_err(|e| ConfigError::new(variable, format!("not a URL ({e}): {raw}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.fragment().is_some()
+    if !matches!(url.scheme(), "http" | "https")
+        || url.query().is_some()
+        || url.fragment().is_some()
     {
         return Err(ConfigError::new(
             variable,

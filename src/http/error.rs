@@ -293,7 +293,9 @@ mod tests {
             AuthError::UnsupportedOperation("off".into()),
             AuthError::TooManyRequests,
             AuthError::UserLambdaValidation("PreSignUp failed with error no.".into()),
-            AuthError::UnexpectedLambda("PreSignUp invocation failed due to error TimeoutError.".into()),
+            AuthError::UnexpectedLambda(
+                "PreSignUp invocation failed due to error TimeoutError.".into(),
+            ),
             AuthError::InvalidLambdaResponse("Unrecognizable lambda output".into()),
             AuthError::unreachable_database("connection refused"),
             AuthError::internal("SELECT secret FROM users failed"),

@@ -208,8 +208,12 @@ mod tests {
                 "arn:aws:lambda:eu-west-1:123456789012:function:other".to_owned(),
                 url::Url::parse("https://lambda.example").unwrap(),
             )]),
-            credentials: credentials
-                .then(|| ("AKIDEXAMPLE".to_owned(), SecretString::from("secret".to_owned()))),
+            credentials: credentials.then(|| {
+                (
+                    "AKIDEXAMPLE".to_owned(),
+                    SecretString::from("secret".to_owned()),
+                )
+            }),
             timeout: Duration::from_secs(5),
             concurrency: 4,
         })
@@ -242,7 +246,12 @@ mod tests {
             .1;
         assert!(authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"));
         assert!(authorization.contains("/eu-west-1/lambda/aws4_request"));
-        assert!(self::invoker(false).signature(ARN, &url, b"{}").unwrap().is_empty());
+        assert!(
+            self::invoker(false)
+                .signature(ARN, &url, b"{}")
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

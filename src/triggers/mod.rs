@@ -88,10 +88,15 @@ impl Triggers {
     /// error messages) and returns the `response` member of its answer (`Null` if absent).
     async fn call(&self, kind: &str, function: &str, event: Value) -> Result<Value, TriggerError> {
         let Some(invoker) = &self.invoker else {
-            tracing::warn!(trigger = kind, function, "no Lambda endpoint is configured (GATEHOUSE_LAMBDA_ENDPOINT)");
+            tracing::warn!(
+                trigger = kind,
+                function,
+                "no Lambda endpoint is configured (GATEHOUSE_LAMBDA_ENDPOINT)"
+            );
             return Err(unexpected(kind, "AccessDeniedException"));
         };
-        let body = serde_json::to_vec(&event).map_err(|_| unexpected(kind, "InvalidRequestContentException"))?;
+        let body = serde_json::to_vec(&event)
+            .map_err(|_| unexpected(kind, "InvalidRequestContentException"))?;
         let answer = match invoker.invoke(function, body).await {
             Ok(answer) => answer,
             Err(InvokeError::Function(message)) => {
@@ -105,12 +110,20 @@ impl Triggers {
                 return Err(unexpected(kind, "AccessDeniedException"));
             }
             Err(InvokeError::TimedOut) => {
-                tracing::warn!(trigger = kind, function, "the function did not answer in time");
+                tracing::warn!(
+                    trigger = kind,
+                    function,
+                    "the function did not answer in time"
+                );
                 return Err(unexpected(kind, "TimeoutError"));
             }
         };
         let Ok(Value::Object(mut answer)) = serde_json::from_slice::<Value>(&answer) else {
-            tracing::warn!(trigger = kind, function, "the function's answer is not a JSON object");
+            tracing::warn!(
+                trigger = kind,
+                function,
+                "the function's answer is not a JSON object"
+            );
             return Err(invalid_response());
         };
         Ok(answer.remove("response").unwrap_or(Value::Null))

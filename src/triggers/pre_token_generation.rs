@@ -384,7 +384,9 @@ mod tests {
 
     #[test]
     fn version_one_answers_take_strings_only() {
-        assert!(read_v1(json!({"claimsOverrideDetails": {"claimsToAddOrOverride": {"a": 1}}})).is_err());
+        assert!(
+            read_v1(json!({"claimsOverrideDetails": {"claimsToAddOrOverride": {"a": 1}}})).is_err()
+        );
         let overrides = read_v1(json!({"claimsOverrideDetails": {
             "claimsToAddOrOverride": {"a": "1"},
             "groupOverrideDetails": {"groupsToOverride": ["admins"]}
@@ -392,7 +394,10 @@ mod tests {
         .unwrap();
         let mut id = Map::new();
         overrides.apply_to_id_token(&mut id);
-        assert_eq!(Value::Object(id), json!({"a": "1", "cognito:groups": ["admins"]}));
+        assert_eq!(
+            Value::Object(id),
+            json!({"a": "1", "cognito:groups": ["admins"]})
+        );
         assert_eq!(read_v1(json!({})).unwrap(), TokenOverrides::default());
     }
 }

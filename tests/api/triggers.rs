@@ -51,7 +51,10 @@ impl LambdaHost {
         let port = tokio::task::spawn_blocking(move || {
             let mut line = String::new();
             BufReader::new(stdout).read_line(&mut line).unwrap();
-            line.trim().strip_prefix("listening on ").unwrap().to_owned()
+            line.trim()
+                .strip_prefix("listening on ")
+                .unwrap()
+                .to_owned()
         })
         .await
         .unwrap();
@@ -198,12 +201,18 @@ async fn pre_sign_up_sees_the_sign_up_and_its_answer_is_applied(backend: Db) {
     .await)
     .await;
     assert_eq!(signed_up["UserConfirmed"], true);
-    assert!(signed_up.get("CodeDeliveryDetails").is_none(), "{signed_up}");
+    assert!(
+        signed_up.get("CodeDeliveryDetails").is_none(),
+        "{signed_up}"
+    );
     let invocations = host.take().await;
     assert_eq!(invocations.len(), 1);
     let record = &invocations[0];
     assert_envelope(record, "PreSignUp_SignUp", &pool, "ada", &client);
-    assert_eq!(record["seen"]["user_attributes"]["email"], "ada@example.com");
+    assert_eq!(
+        record["seen"]["user_attributes"]["email"],
+        "ada@example.com"
+    );
     assert_eq!(record["seen"]["validation_data"], json!({"invite": "X-1"}));
     assert_eq!(
         record["seen"]["client_metadata"],
@@ -409,8 +418,14 @@ async fn sign_in_calls_pre_and_post_authentication_on_every_api(backend: Db) {
         ..LambdaConfig::default()
     };
     let (pool, client) = pool_with(&app, "signin", config).await;
-    app.create_user_with(&pool, "fay", PASSWORD, false, &[("email", "fay@example.com")])
-        .await;
+    app.create_user_with(
+        &pool,
+        "fay",
+        PASSWORD,
+        false,
+        &[("email", "fay@example.com")],
+    )
+    .await;
     app.create_user(&pool, "blocked-bo", false).await;
 
     // The login API.
@@ -556,7 +571,10 @@ async fn pre_token_generation_v1_changes_the_id_token_but_never_reserved_claims(
         &client,
     );
     assert_eq!(record["seen"]["groups"], json!(["staff"]));
-    assert_eq!(record["event"]["response"], json!({"claimsOverrideDetails": null}));
+    assert_eq!(
+        record["event"]["response"],
+        json!({"claimsOverrideDetails": null})
+    );
     let check = |tokens: &Value| {
         let id = jwt_part(tokens["IdToken"].as_str().unwrap(), 1);
         assert_eq!(id["tier"], "gold", "{id}");
@@ -580,9 +598,7 @@ async fn pre_token_generation_v1_changes_the_id_token_but_never_reserved_claims(
     check(&tokens);
 
     // Refresh: its own source, the same changes.
-    let refreshed = app
-        .refresh(tokens["RefreshToken"].as_str().unwrap())
-        .await;
+    let refreshed = app.refresh(tokens["RefreshToken"].as_str().unwrap()).await;
     assert_eq!(refreshed.status(), 200);
     let refreshed: Value = refreshed.json().await.unwrap();
     check(&refreshed["cognitoToken"]["AuthenticationResult"]);
@@ -607,8 +623,14 @@ async fn pre_token_generation_v2_changes_both_tokens_and_the_scopes(backend: Db)
         ..LambdaConfig::default()
     };
     let (pool, client) = pool_with(&app, "tokenstwo", config).await;
-    app.create_user_with(&pool, "hal", PASSWORD, false, &[("email", "hal@example.com")])
-        .await;
+    app.create_user_with(
+        &pool,
+        "hal",
+        PASSWORD,
+        false,
+        &[("email", "hal@example.com")],
+    )
+    .await;
     let tokens = ok(cognito(
         &app,
         "InitiateAuth",
@@ -619,7 +641,10 @@ async fn pre_token_generation_v2_changes_both_tokens_and_the_scopes(backend: Db)
     .await["AuthenticationResult"]
         .clone();
     let record = &host.take().await[0];
-    assert_eq!(record["seen"]["trigger_source"], "TokenGeneration_Authentication");
+    assert_eq!(
+        record["seen"]["trigger_source"],
+        "TokenGeneration_Authentication"
+    );
     assert_eq!(record["seen"]["version"], "2");
     assert_eq!(
         record["seen"]["scopes"],
