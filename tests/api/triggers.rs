@@ -24,6 +24,7 @@ on_both_backends!(
     a_refused_sign_up_leaves_no_user,
     post_confirmation_follows_confirm_sign_up_and_confirm_forgot_password,
     sign_in_calls_pre_and_post_authentication_on_every_api,
+    srp_and_new_password_sign_ins_call_the_triggers,
     pre_token_generation_v1_changes_the_id_token_but_never_reserved_claims,
     pre_token_generation_v2_changes_both_tokens_and_the_scopes,
     failing_functions_fail_the_operation_with_cognitos_errors,
@@ -521,6 +522,92 @@ async fn sign_in_calls_pre_and_post_authentication_on_every_api(backend: Db) {
         invocations
             .iter()
             .all(|r| r["function"] == "pre_authentication")
+    );
+    app.stop().await;
+}
+
+async fn srp_and_new_password_sign_ins_call_the_triggers(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let Some(python) = python_with("pycognito") else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        pre_authentication: Some(arn("pre_authentication")),
+        post_authentication: Some(arn("post_authentication")),
+        pre_token_generation: Some(arn("tokens_v1")),
+        ..LambdaConfig::default()
+    };
+    let (pool, _) = pool_with(&app, "srpnew", config).await;
+    app.create_user(&pool, "lee", false).await;
+    let created = ok(admin(
+        &app,
+        "CreateUserPoolClient",
+        &json!({"UserPoolId": pool.id.as_str(), "ClientName": "srp",
+                "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}),
+    )
+    .await)
+    .await;
+    let client = created["UserPoolClient"]["ClientId"].as_str().unwrap();
+
+    // SRP through pycognito: both authentication triggers, then the tokens'.
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/lambda/srp_sign_in.py"
+    );
+    let mut srp = Command::new(python);
+    srp.arg(script)
+        .args([&app.address, pool.id.as_str(), client, "lee", PASSWORD]);
+    let printed = crate::helpers::run_client(srp, "srp sign-in: passed").await;
+    let id = jwt_part(printed.lines().next().unwrap(), 1);
+    assert_eq!(id["tier"], "gold", "{id}");
+    let sources: Vec<Value> = host
+        .take()
+        .await
+        .iter()
+        .map(|r| r["seen"]["trigger_source"].clone())
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "PreAuthentication_Authentication",
+            "PostAuthentication_Authentication",
+            "TokenGeneration_Authentication"
+        ]
+    );
+
+    // NEW_PASSWORD_REQUIRED on the login API: the tokens come from the challenge's answer.
+    app.create_user(&pool, "nia", true).await;
+    let response = app.login("srpnew", "nia", PASSWORD).await;
+    let token = ok(response).await["cognitoToken"].clone();
+    assert_eq!(token["ChallengeName"], "NEW_PASSWORD_REQUIRED");
+    let answered = app
+        .respond_to_challenge(&json!({
+            "TenantName": "srpnew",
+            "UserName": "nia",
+            "ChallengeName": "NEW_PASSWORD_REQUIRED",
+            "Session": token["Session"],
+            "ChallengeResponses": {"NEW_PASSWORD": "Brand-New-Secret-7"},
+        }))
+        .await;
+    let tokens = ok(answered).await["cognitoToken"]["AuthenticationResult"].clone();
+    let id = jwt_part(tokens["IdToken"].as_str().unwrap(), 1);
+    assert_eq!(id["tier"], "gold", "{id}");
+    let sources: Vec<Value> = host
+        .take()
+        .await
+        .iter()
+        .map(|r| r["seen"]["trigger_source"].clone())
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "PreAuthentication_Authentication",
+            "PostAuthentication_Authentication",
+            "TokenGeneration_NewPasswordChallenge"
+        ]
     );
     app.stop().await;
 }
