@@ -25,6 +25,7 @@ on_both_backends!(
     post_confirmation_follows_confirm_sign_up_and_confirm_forgot_password,
     sign_in_calls_pre_and_post_authentication_on_every_api,
     srp_and_new_password_sign_ins_call_the_triggers,
+    hosted_sign_in_and_the_code_exchange_call_the_triggers,
     pre_token_generation_v1_changes_the_id_token_but_never_reserved_claims,
     pre_token_generation_v2_changes_both_tokens_and_the_scopes,
     failing_functions_fail_the_operation_with_cognitos_errors,
@@ -609,6 +610,75 @@ async fn srp_and_new_password_sign_ins_call_the_triggers(backend: Db) {
             "TokenGeneration_NewPasswordChallenge"
         ]
     );
+    app.stop().await;
+}
+
+async fn hosted_sign_in_and_the_code_exchange_call_the_triggers(backend: Db) {
+    use crate::oauth2_code::{Browser, CALLBACK, authorize_url, code_client, pkce, query_of};
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        pre_authentication: Some(arn("pre_authentication")),
+        post_authentication: Some(arn("post_authentication")),
+        pre_token_generation: Some(arn("tokens_v1")),
+        ..LambdaConfig::default()
+    };
+    let (pool, _) = pool_with(&app, "hosted", config).await;
+    app.create_user(&pool, "mo", false).await;
+    app.create_user(&pool, "blocked-max", false).await;
+    let client = code_client(&app, &pool, false).await;
+    let (verifier, challenge) = pkce();
+
+    // The function's refusal keeps the browser on the sign-in form: no code is issued.
+    let refused = Browser::new(&app)
+        .sign_in(
+            &authorize_url(&client, &challenge, &[]),
+            "blocked-max",
+            PASSWORD,
+        )
+        .await;
+    assert_ne!(refused.status, 302, "{}", refused.body);
+    host.take().await;
+
+    let mut browser = Browser::new(&app);
+    let answer = browser
+        .sign_in(&authorize_url(&client, &challenge, &[]), "mo", PASSWORD)
+        .await;
+    assert_eq!(answer.status, 302, "{}", answer.body);
+    let code = query_of(&answer.location())["code"].clone();
+    let sources = |records: Vec<Value>| -> Vec<Value> {
+        records
+            .iter()
+            .map(|r| r["seen"]["trigger_source"].clone())
+            .collect()
+    };
+    assert_eq!(
+        sources(host.take().await),
+        [
+            "PreAuthentication_Authentication",
+            "PostAuthentication_Authentication",
+            "TokenGeneration_Authentication"
+        ]
+    );
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "authorization_code"),
+            ("client_id", client.as_str()),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .finish();
+    let exchanged = app
+        .post_raw("/oauth2/token", "application/x-www-form-urlencoded", body)
+        .await;
+    let tokens = ok(exchanged).await;
+    let id = jwt_part(tokens["id_token"].as_str().unwrap(), 1);
+    assert_eq!(id["tier"], "gold", "{id}");
+    assert_eq!(id["cognito:username"], "mo");
+    assert_eq!(sources(host.take().await), ["TokenGeneration_HostedAuth"]);
     app.stop().await;
 }
 
