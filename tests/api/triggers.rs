@@ -30,6 +30,7 @@ on_both_backends!(
     pre_token_generation_v2_changes_both_tokens_and_the_scopes,
     failing_functions_fail_the_operation_with_cognitos_errors,
     invocations_are_signed_when_keys_are_configured,
+    a_slow_function_holds_up_only_the_sign_ins_that_call_it,
 );
 
 /// The Invoke API server with the test handlers, stopped when dropped.
@@ -105,7 +106,7 @@ async fn app_with(backend: Db, host: &LambdaHost, options: Options) -> TestApp {
         Options {
             lambda_endpoint: Some(host.address.clone()),
             lambda_function_urls: Some(json!({ arn("down"): down }).to_string()),
-            lambda_timeout_ms: Some(500),
+            lambda_timeout_ms: options.lambda_timeout_ms.or(Some(500)),
             ..options
         },
     )
@@ -917,4 +918,56 @@ async fn invocations_are_signed_when_keys_are_configured(backend: Db) {
     );
     assert!(!authorization.contains("lambda/secret+key"));
     app.stop().await;
+}
+
+async fn a_slow_function_holds_up_only_the_sign_ins_that_call_it(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    // The function sleeps 3 s, within this server's time limit.
+    let app = std::sync::Arc::new(
+        app_with(
+            backend,
+            &host,
+            Options {
+                lambda_timeout_ms: Some(10_000),
+                ..Options::default()
+            },
+        )
+        .await,
+    );
+    let slow_config = LambdaConfig {
+        pre_authentication: Some(arn("sleeps")),
+        ..LambdaConfig::default()
+    };
+    let (slow, _) = pool_with(&app, "slowpool", slow_config).await;
+    // One user each: concurrent attempts of one user are each a reserved lockout attempt.
+    for index in 0..6 {
+        app.create_user(&slow, &format!("sam{index}"), false).await;
+    }
+    let (fast, _) = app.create_pool("fastpool").await;
+    app.create_user(&fast, "fay", false).await;
+
+    // More sign-ins waiting on the function than the server has HTTP workers (2)...
+    let waiting: Vec<_> = (0..6)
+        .map(|index| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let name = format!("sam{index}");
+                app.login("slowpool", &name, PASSWORD).await.status()
+            })
+        })
+        .collect();
+    // ...and the other pool's users still sign in, while all of those are in flight.
+    for _ in 0..10 {
+        app.sign_in("fastpool", "fay", PASSWORD).await;
+    }
+    assert!(
+        waiting.iter().all(|task| !task.is_finished()),
+        "the slow sign-ins answered before the fast ones: the test proves nothing"
+    );
+    for task in waiting {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    assert_eq!(host.take().await.len(), 6);
 }
