@@ -293,7 +293,8 @@ impl Services {
             .ok_or(CodeExchangeError::InvalidGrant("user is not active"))?;
         let no_metadata = std::collections::BTreeMap::new();
         let event = super::issue::TokenEvent {
-            pool: &pool,
+            pool: &pool.id,
+            triggers: &pool.settings.lambda_config,
             source: crate::triggers::pre_token_generation::TokenSource::HostedAuth,
             client_metadata: &no_metadata,
         };

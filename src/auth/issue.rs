@@ -11,8 +11,8 @@ use crate::domain::claims::{
 };
 use crate::domain::clock::UnixSeconds;
 use crate::domain::group::{GroupClaims, MemberGroup};
-use crate::domain::ids::SessionId;
-use crate::domain::pool::UserPool;
+use crate::domain::ids::{SessionId, UserPoolId};
+use crate::domain::pool_config::LambdaConfig;
 use crate::domain::secret::{SecretString, secret};
 use crate::domain::user::User;
 use crate::store::{KeyPurpose, NewSession, SessionRecord};
@@ -41,10 +41,11 @@ impl std::fmt::Debug for IssuedTokens {
     }
 }
 
-/// What a token issuance tells the pool's `PreTokenGeneration` function: the pool (its
-/// `LambdaConfig`), why the tokens are made, and the operation's `ClientMetadata`.
+/// What a token issuance tells the pool's `PreTokenGeneration` function: the pool and its
+/// `LambdaConfig`, why the tokens are made, and the operation's `ClientMetadata`.
 pub(crate) struct TokenEvent<'a> {
-    pub pool: &'a UserPool,
+    pub pool: &'a UserPoolId,
+    pub triggers: &'a LambdaConfig,
     pub source: TokenSource,
     pub client_metadata: &'a BTreeMap<String, String>,
 }
@@ -250,12 +251,7 @@ impl Services {
         groups: &GroupClaims,
         scope: &str,
     ) -> Result<Option<TokenOverrides>, AuthError> {
-        let Some(config) = &event
-            .pool
-            .settings
-            .lambda_config
-            .pre_token_generation_config
-        else {
+        let Some(config) = &event.triggers.pre_token_generation_config else {
             return Ok(None);
         };
         let scopes: Vec<String> = scope.split(' ').map(str::to_owned).collect();
@@ -267,7 +263,7 @@ impl Services {
                     source: event.source,
                     version: EventVersion::parse(&config.lambda_version),
                     caller: Caller {
-                        pool: &event.pool.id,
+                        pool: event.pool,
                         client: Some(&client.id),
                         user_name: &user.username,
                     },

@@ -138,7 +138,8 @@ impl Services {
         self.post_authentication(&pool, &client, &user, &no_metadata)
             .await?;
         let event = super::issue::TokenEvent {
-            pool: &pool,
+            pool: &pool.id,
+            triggers: &pool.settings.lambda_config,
             source: crate::triggers::pre_token_generation::TokenSource::NewPasswordChallenge,
             client_metadata: &no_metadata,
         };

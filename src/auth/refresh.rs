@@ -225,6 +225,7 @@ impl Services {
             token,
             session,
             pool_login_name,
+            pool_triggers,
             user,
             client,
             groups,
@@ -260,14 +261,10 @@ impl Services {
         }
 
         // The pool's PreTokenGeneration function sees every refresh.
-        let pool = self
-            .store
-            .pool_by_id(&user.pool_id)
-            .await?
-            .ok_or_else(invalid)?;
         let no_metadata = std::collections::BTreeMap::new();
         let event = super::issue::TokenEvent {
-            pool: &pool,
+            pool: &user.pool_id,
+            triggers: &pool_triggers,
             source: crate::triggers::pre_token_generation::TokenSource::RefreshTokens,
             client_metadata: &no_metadata,
         };

@@ -345,7 +345,8 @@ impl Services {
                 self.post_authentication(pool, client, user, client_metadata)
                     .await?;
                 let event = TokenEvent {
-                    pool,
+                    pool: &pool.id,
+                    triggers: &pool.settings.lambda_config,
                     source: TokenSource::Authentication,
                     client_metadata,
                 };
