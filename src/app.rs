@@ -81,6 +81,7 @@ pub async fn open_services(settings: &Settings) -> Result<Services, StartupError
             crypto: config.crypto,
             hashing: config.limits.hashing,
             mail: &config.mail,
+            triggers: &config.triggers,
             public_url: &public_url,
         },
         store,
@@ -95,6 +96,8 @@ struct ServiceConfig<'a> {
     crypto: CryptoConfig,
     hashing: HasherLimits,
     mail: &'a MailConfig,
+    /// Where and how trigger functions are invoked.
+    triggers: &'a crate::triggers::InvokerConfig,
     /// Where clients reach this server: the issuer of Gatehouse-style tokens.
     public_url: &'a str,
 }
@@ -111,6 +114,7 @@ fn build_services(
         crypto,
         hashing,
         mail,
+        triggers,
         public_url,
     } = config;
     let backend = crate::store::Store::backend(&*store);
@@ -132,7 +136,11 @@ fn build_services(
         smtp: mail.smtp_url.is_some(),
         default_sender: mail.default_sender.clone(),
     };
+    let invoker = crate::triggers::HttpInvoker::new(triggers.clone()).map_err(|e| {
+        StartupError::Config(ConfigError::new("GATEHOUSE_LAMBDA_ENDPOINT", e.to_string()))
+    })?;
     Ok(Services {
+        triggers: crate::triggers::Triggers::new(Arc::new(invoker)),
         mail,
         keys: SigningKeys::new(store.clone(), clock.clone(), kek.clone(), keys),
         kek,
@@ -296,6 +304,7 @@ impl App {
             admin,
             mail,
             telemetry,
+            triggers,
         } = config;
         let bind = server_config.bind.clone();
         let listener = TcpListener::bind(&bind).map_err(|e| StartupError::Bind {
@@ -352,6 +361,7 @@ impl App {
                 crypto,
                 hashing: limits.hashing,
                 mail: &mail,
+                triggers: &triggers,
                 public_url: &public_url,
             },
             store,

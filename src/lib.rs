@@ -10,3 +10,4 @@ pub mod mail;
 pub mod manage;
 pub mod memory_release;
 pub mod store;
+pub mod triggers;

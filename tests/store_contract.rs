@@ -2317,6 +2317,7 @@ async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_gr
         store.session(&session.id).await.unwrap().unwrap()
     );
     assert_eq!(context.pool_login_name.as_deref(), Some("acme"));
+    assert_eq!(context.pool_triggers, acme.settings.lambda_config);
     assert_eq!(context.client, client);
     assert_eq!(
         (
@@ -2348,6 +2349,19 @@ async fn a_refresh_context_is_the_token_with_its_session_user_client_pool_and_gr
     }
     let context = store.refresh_context(&h("a0")).await.unwrap().unwrap();
     assert_eq!(names(&context.groups), ["beta", "zeta", "alpha"]);
+
+    // The pool's triggers, as they are now (a refresh calls its PreTokenGeneration).
+    let mut triggered = acme.settings.clone();
+    triggered.lambda_config.pre_token_generation =
+        Some("arn:aws:lambda:us-east-1:123456789012:function:tokens".into());
+    assert!(
+        store
+            .update_pool_settings(&acme.id, &triggered, NOW)
+            .await
+            .unwrap()
+    );
+    let context = store.refresh_context(&h("a0")).await.unwrap().unwrap();
+    assert_eq!(context.pool_triggers, triggered.lambda_config);
     assert_eq!(
         context.groups,
         store.groups_of_user(&alice.sub).await.unwrap()

@@ -286,8 +286,20 @@ impl Services {
             nonce: code.nonce.clone(),
             auth_time: code.auth_time,
         };
+        let pool = self
+            .store
+            .pool_by_id(&code.pool_id)
+            .await?
+            .ok_or(CodeExchangeError::InvalidGrant("user is not active"))?;
+        let no_metadata = std::collections::BTreeMap::new();
+        let event = super::issue::TokenEvent {
+            pool: &pool.id,
+            triggers: &pool.settings.lambda_config,
+            source: crate::triggers::pre_token_generation::TokenSource::HostedAuth,
+            client_metadata: &no_metadata,
+        };
         let prepared = self
-            .prepare_granted_session(&exchange.client, &user, &grant, now)
+            .prepare_granted_session(&event, &exchange.client, &user, &grant, now)
             .await?;
         self.store
             .start_session(&prepared.row, code.pool_id.as_str(), &user.username_key)

@@ -11,6 +11,7 @@ use crate::crypto::password::HashError;
 use crate::domain::attribute_access::WriteRefused;
 use crate::domain::telemetry::Failure;
 use crate::store::StoreError;
+use crate::triggers::TriggerError;
 
 use super::audit::Outcome;
 
@@ -149,6 +150,15 @@ pub enum AuthError {
     UnsupportedOperation(String),
     #[error("Too many requests")]
     TooManyRequests,
+    /// A trigger function refused the operation (it threw): Cognito's message.
+    #[error("{0}")]
+    UserLambdaValidation(String),
+    /// A trigger function could not be invoked or did not answer in time.
+    #[error("{0}")]
+    UnexpectedLambda(String),
+    /// A trigger function answered what its source's response cannot be read from.
+    #[error("{0}")]
+    InvalidLambdaResponse(String),
     /// The database is unreachable: fail closed, tell the client to retry.
     #[error("service unavailable")]
     Unavailable(#[source] StoreError),
@@ -202,6 +212,9 @@ impl AuthError {
             Self::ScopeDoesNotExist(_) => failure("invalid_parameter"),
             Self::UnsupportedOperation(_) => failure("operation_disabled"),
             Self::TooManyRequests => (Outcome::Error, "overloaded"),
+            Self::UserLambdaValidation(_) => failure("trigger_refused"),
+            Self::UnexpectedLambda(_) => (Outcome::Error, "trigger_unreachable"),
+            Self::InvalidLambdaResponse(_) => (Outcome::Error, "trigger_invalid_response"),
             Self::Unavailable(_) => (Outcome::Error, "database_unavailable"),
             Self::Internal(_) => (Outcome::Error, "internal_error"),
         }
@@ -236,6 +249,9 @@ impl AuthError {
             Self::ScopeDoesNotExist(_) => Failure::Error,
             Self::UnsupportedOperation(_) => Failure::Error,
             Self::TooManyRequests => Failure::Throttled,
+            Self::UserLambdaValidation(_) => Failure::Refused,
+            Self::UnexpectedLambda(_) => Failure::Error,
+            Self::InvalidLambdaResponse(_) => Failure::Error,
             Self::Unavailable(_) => Failure::Unavailable,
             Self::Internal(_) => Failure::Error,
         }
@@ -250,6 +266,16 @@ impl From<StoreError> for AuthError {
         match error {
             StoreError::Unavailable(_) | StoreError::Transient(_) => Self::Unavailable(error),
             StoreError::Conflict(_) | StoreError::Internal(_) => Self::Internal(Box::new(error)),
+        }
+    }
+}
+
+impl From<TriggerError> for AuthError {
+    fn from(error: TriggerError) -> Self {
+        match error {
+            TriggerError::Refused(message) => Self::UserLambdaValidation(message),
+            TriggerError::Unexpected(message) => Self::UnexpectedLambda(message),
+            TriggerError::InvalidResponse(message) => Self::InvalidLambdaResponse(message),
         }
     }
 }

@@ -120,6 +120,7 @@ impl Services {
         code: &SecretString,
         proposed: &SecretString,
         secret_hash: Option<&SecretString>,
+        client_metadata: &std::collections::BTreeMap<String, String>,
     ) -> Result<(), AuthError> {
         let (client, pool) = self.client_and_pool(client).await?;
         self.check_secret_hash(&client, username.as_str(), secret_hash)?;
@@ -168,6 +169,22 @@ impl Services {
         AuditEvent::for_user("password_reset", &pool.id, &user)
             .with_reason("sessions_revoked")
             .emit();
+        if let Some(function) = &pool.settings.lambda_config.post_confirmation {
+            // As Cognito: the new password stands, but the caller hears the function's error.
+            self.triggers
+                .post_confirmation(
+                    function,
+                    crate::triggers::post_confirmation::PostConfirmationSource::ConfirmForgotPassword,
+                    crate::triggers::Caller {
+                        pool: &pool.id,
+                        client: Some(&client.id),
+                        user_name: &user.username,
+                    },
+                    &user,
+                    client_metadata,
+                )
+                .await?;
+        }
         Ok(())
     }
 

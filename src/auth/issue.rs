@@ -11,10 +11,15 @@ use crate::domain::claims::{
 };
 use crate::domain::clock::UnixSeconds;
 use crate::domain::group::{GroupClaims, MemberGroup};
-use crate::domain::ids::SessionId;
+use crate::domain::ids::{SessionId, UserPoolId};
+use crate::domain::pool_config::LambdaConfig;
 use crate::domain::secret::{SecretString, secret};
 use crate::domain::user::User;
 use crate::store::{KeyPurpose, NewSession, SessionRecord};
+use crate::triggers::Caller;
+use crate::triggers::pre_token_generation::{
+    EventVersion, TokenOverrides, TokenRequest, TokenSource,
+};
 
 use super::{AuthError, Services};
 
@@ -34,6 +39,15 @@ impl std::fmt::Debug for IssuedTokens {
             .field("expires_in", &self.expires_in)
             .finish_non_exhaustive()
     }
+}
+
+/// What a token issuance tells the pool's `PreTokenGeneration` function: the pool and its
+/// `LambdaConfig`, why the tokens are made, and the operation's `ClientMetadata`.
+pub(crate) struct TokenEvent<'a> {
+    pub pool: &'a UserPoolId,
+    pub triggers: &'a LambdaConfig,
+    pub source: TokenSource,
+    pub client_metadata: &'a BTreeMap<String, String>,
 }
 
 /// A session ready to be written, and the refresh token that belongs to it.
@@ -59,6 +73,7 @@ impl Services {
     /// `row` in its transaction and only then returns `tokens` to the client.
     pub(crate) async fn prepare_session(
         &self,
+        event: &TokenEvent<'_>,
         client: &AppClient,
         user: &User,
         now: UnixSeconds,
@@ -69,7 +84,7 @@ impl Services {
             nonce: None,
             auth_time: now,
         };
-        self.prepare_granted_session(client, user, &grant, now)
+        self.prepare_granted_session(event, client, user, &grant, now)
             .await
     }
 
@@ -77,6 +92,7 @@ impl Services {
     /// nonce, the session its id.
     pub(crate) async fn prepare_granted_session(
         &self,
+        event: &TokenEvent<'_>,
         client: &AppClient,
         user: &User,
         grant: &Grant,
@@ -85,7 +101,7 @@ impl Services {
         let refresh = OpaqueToken::generate().map_err(AuthError::internal)?;
         let groups = self.store.groups_of_user(&user.sub).await?;
         let (id_token, access_token) = self
-            .mint_granted(client, user, groups, grant, grant.auth_time, now)
+            .mint_granted(event, client, user, groups, grant, now)
             .await?;
         Ok(PreparedSession {
             row: NewSession {
@@ -112,6 +128,7 @@ impl Services {
     /// it needed). The tokens carry the scopes the session was granted, never more.
     pub(crate) async fn mint(
         &self,
+        event: &TokenEvent<'_>,
         client: &AppClient,
         user: &User,
         groups: Vec<MemberGroup>,
@@ -124,21 +141,26 @@ impl Services {
             nonce: None,
             auth_time: session.auth_time,
         };
-        self.mint_granted(client, user, groups, &grant, session.auth_time, now)
+        self.mint_granted(event, client, user, groups, &grant, now)
             .await
     }
 
     async fn mint_granted(
         &self,
+        event: &TokenEvent<'_>,
         client: &AppClient,
         user: &User,
         groups: Vec<MemberGroup>,
         grant: &Grant,
-        auth_time: UnixSeconds,
         now: UnixSeconds,
     ) -> Result<(SecretString, SecretString), AuthError> {
         let session = &grant.session;
+        let auth_time = grant.auth_time;
         let claims = GroupClaims::of(&groups);
+        // The function is called before anything is signed: its refusal issues nothing.
+        let overrides = self
+            .pre_token_generation(event, client, user, &claims, &grant.scope)
+            .await?;
         let groups = (!claims.groups.is_empty()).then_some(claims.groups);
         let roles = (!claims.roles.is_empty()).then_some(claims.roles);
         let issuer = self.issuer.issuer(&user.pool_id);
@@ -196,9 +218,19 @@ impl Services {
         // (docs/benchmarks.md, "Signing off the event loop").
         let _slot = SIGNING_SLOTS.acquire().await.map_err(AuthError::internal)?;
         let (id_token, access_token) = tokio::task::spawn_blocking(move || {
-            Ok::<_, jwt::SigningFailed>((
-                jwt::sign(&id_claims, &id_kid, &id_key)?,
-                jwt::sign(&access_claims, &access_kid, &access_key)?,
+            let Some(overrides) = overrides else {
+                return Ok::<_, jwt::SigningFailed>((
+                    jwt::sign(&id_claims, &id_kid, &id_key)?,
+                    jwt::sign(&access_claims, &access_kid, &access_key)?,
+                ));
+            };
+            let mut id = claims_object(&id_claims);
+            overrides.apply_to_id_token(&mut id);
+            let mut access = claims_object(&access_claims);
+            overrides.apply_to_access_token(&mut access);
+            Ok((
+                jwt::sign(&id, &id_kid, &id_key)?,
+                jwt::sign(&access, &access_kid, &access_key)?,
             ))
         })
         .await
@@ -209,6 +241,42 @@ impl Services {
 }
 
 impl Services {
+    /// Calls the pool's `PreTokenGeneration` function, if it has one, with what the tokens
+    /// are about to carry; its answer, to apply to them.
+    async fn pre_token_generation(
+        &self,
+        event: &TokenEvent<'_>,
+        client: &AppClient,
+        user: &User,
+        groups: &GroupClaims,
+        scope: &str,
+    ) -> Result<Option<TokenOverrides>, AuthError> {
+        let Some(config) = &event.triggers.pre_token_generation_config else {
+            return Ok(None);
+        };
+        let scopes: Vec<String> = scope.split(' ').map(str::to_owned).collect();
+        let overrides = self
+            .triggers
+            .pre_token_generation(
+                &config.lambda_arn,
+                TokenRequest {
+                    source: event.source,
+                    version: EventVersion::parse(&config.lambda_version),
+                    caller: Caller {
+                        pool: event.pool,
+                        client: Some(&client.id),
+                        user_name: &user.username,
+                    },
+                    user,
+                    groups,
+                    scopes: &scopes,
+                    client_metadata: event.client_metadata,
+                },
+            )
+            .await?;
+        Ok(Some(overrides))
+    }
+
     /// Signs the access token of a `client_credentials` grant for `client`, carrying
     /// `scope` (space-separated custom scopes), with the client's access-token lifetime.
     pub(crate) async fn mint_client_access_token(
@@ -240,6 +308,14 @@ impl Services {
             .map_err(AuthError::internal)?
             .map_err(AuthError::internal)?;
         Ok(secret(token))
+    }
+}
+
+/// A token's claims as a JSON object, for a trigger's changes to apply to.
+fn claims_object(claims: &impl serde::Serialize) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::to_value(claims) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
     }
 }
 

@@ -317,13 +317,23 @@ impl Services {
             self.check_mfa_code(&pool, &user, &scope, proof, now)
                 .await?;
         }
+        // The triggers run (and may refuse) before the session is spent.
+        let no_metadata = std::collections::BTreeMap::new();
+        self.post_authentication(&pool, &client, &user, &no_metadata)
+            .await?;
+        let event = super::issue::TokenEvent {
+            pool: &pool.id,
+            triggers: &pool.settings.lambda_config,
+            source: crate::triggers::pre_token_generation::TokenSource::Authentication,
+            client_metadata: &no_metadata,
+        };
+        let prepared = self.prepare_session(&event, &client, &user, now).await?;
         // Only now is the session spent; of two concurrent right answers one gets here
         // (the code itself is accepted once, so the other already failed).
         self.store
             .take_challenge(&session_hash, now)
             .await?
             .ok_or_else(invalid_session)?;
-        let prepared = self.prepare_session(&client, &user, now).await?;
         // Starting the session clears the failure counter in its transaction.
         self.store
             .start_session(&prepared.row, &scope, &user.username_key)

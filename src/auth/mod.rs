@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+mod authentication_triggers;
 pub mod authorization_code;
 pub mod change_password;
 pub mod client_credentials;
@@ -90,6 +91,8 @@ pub struct Services {
     pub telemetry: Arc<dyn Telemetry>,
     /// Whether mail leaves the outbox, and the default sender.
     pub mail: messages::MailSettings,
+    /// Calls the pools' Lambda trigger functions (docs/triggers.md).
+    pub triggers: crate::triggers::Triggers,
 }
 
 #[cfg(test)]

@@ -133,6 +133,16 @@ impl Services {
                 &answer.new_password,
             )
             .await?;
+        // The PostAuthentication function may still refuse: before the session is spent.
+        let no_metadata = std::collections::BTreeMap::new();
+        self.post_authentication(&pool, &client, &user, &no_metadata)
+            .await?;
+        let event = super::issue::TokenEvent {
+            pool: &pool.id,
+            triggers: &pool.settings.lambda_config,
+            source: crate::triggers::pre_token_generation::TokenSource::NewPasswordChallenge,
+            client_metadata: &no_metadata,
+        };
         // Only now is the session spent; of two concurrent answers exactly one gets here.
         self.store
             .take_challenge(&session_hash, now)
@@ -152,7 +162,7 @@ impl Services {
                 &attributes,
             )?;
             updated.status = UserStatus::Confirmed;
-            let prepared = self.prepare_session(&client, &updated, now).await?;
+            let prepared = self.prepare_session(&event, &client, &updated, now).await?;
             if self
                 .store
                 .complete_new_password(

@@ -225,6 +225,7 @@ impl Services {
             token,
             session,
             pool_login_name,
+            pool_triggers,
             user,
             client,
             groups,
@@ -259,8 +260,18 @@ impl Services {
             self.check_refresh_secret_hash(&client, &user, secret_hash)?;
         }
 
+        // The pool's PreTokenGeneration function sees every refresh.
+        let no_metadata = std::collections::BTreeMap::new();
+        let event = super::issue::TokenEvent {
+            pool: &user.pool_id,
+            triggers: &pool_triggers,
+            source: crate::triggers::pre_token_generation::TokenSource::RefreshTokens,
+            client_metadata: &no_metadata,
+        };
         if mode == RefreshMode::KeepRefreshToken && token.consumed_at.is_none() {
-            let (id_token, access_token) = self.mint(&client, &user, groups, &session, now).await?;
+            let (id_token, access_token) = self
+                .mint(&event, &client, &user, groups, &session, now)
+                .await?;
             return Ok(IssuedTokens {
                 id_token,
                 access_token,
@@ -273,7 +284,9 @@ impl Services {
         // rotation or re-exchange has committed, nothing but the reply stands between it and
         // the client, so a database failing at that moment cannot consume the token and leave
         // the client without its successor. Tokens of a request that loses never leave here.
-        let (id_token, access_token) = self.mint(&client, &user, groups, &session, now).await?;
+        let (id_token, access_token) = self
+            .mint(&event, &client, &user, groups, &session, now)
+            .await?;
         let refreshed = IssuedTokens {
             id_token,
             access_token,

@@ -6,6 +6,8 @@
 //! nothing to verify against). Account state (disabled, reset required, …) is
 //! revealed only to someone who knows the password.
 
+use std::collections::BTreeMap;
+
 use crate::crypto::opaque::OpaqueToken;
 use crate::crypto::password::Verification;
 use crate::domain::app_client::{AppClient, login_api_client};
@@ -18,9 +20,10 @@ use crate::domain::telemetry::SignInResult;
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
 use crate::store::{ChallengeRecord, Reservation};
+use crate::triggers::pre_token_generation::TokenSource;
 
 use super::audit::{AuditEvent, Outcome};
-use super::issue::IssuedTokens;
+use super::issue::{IssuedTokens, TokenEvent};
 use super::password_credential::CredentialOwner;
 use super::{AuthError, NotAuthorized, Services};
 
@@ -40,6 +43,9 @@ pub struct PasswordSignIn {
     pub target: SignInTarget,
     pub username: Username,
     pub password: SecretString,
+    /// `ClientMetadata`: the `PreAuthentication` function's `validationData`, and the
+    /// `clientMetadata` of `PostAuthentication` and `PreTokenGeneration`.
+    pub client_metadata: BTreeMap<String, String>,
 }
 
 pub enum SignInOutcome {
@@ -239,7 +245,8 @@ impl Services {
         if needs_rehash || lacks_verifier {
             self.rehash(&user, &request.password).await;
         }
-        self.admit_proven(&pool, &client, &user, scope, now).await
+        self.admit_proven(&pool, &client, &user, scope, &request.client_metadata, now)
+            .await
     }
 
     /// The refusal of an attempt whose password (or SRP proof) was not proven, already
@@ -283,9 +290,21 @@ impl Services {
         client: &AppClient,
         user: &User,
         scope: &str,
+        client_metadata: &BTreeMap<String, String>,
         now: UnixSeconds,
     ) -> Result<SignInOutcome, AuthError> {
-        let outcome = self.admit_user(pool, client, user, scope, now).await;
+        // The PreAuthentication function sees only sign-ins whose password was proven
+        // (docs/triggers.md, "PreAuthentication"); its refusal ends the attempt.
+        let outcome = match self
+            .pre_authentication(pool, client, user, client_metadata)
+            .await
+        {
+            Ok(()) => {
+                self.admit_user(pool, client, user, scope, client_metadata, now)
+                    .await
+            }
+            Err(refused) => Err(refused),
+        };
         // A new session cleared the counter in its own transaction; any other answer to the
         // right password (challenge, disabled, unconfirmed, …) gives the reservation back.
         // (A server fault leaves it counted: the answer was not given.) A second factor
@@ -309,6 +328,7 @@ impl Services {
         client: &AppClient,
         user: &User,
         scope: &str,
+        client_metadata: &BTreeMap<String, String>,
         now: UnixSeconds,
     ) -> Result<SignInOutcome, AuthError> {
         if !user.enabled {
@@ -322,7 +342,15 @@ impl Services {
                 {
                     return Ok(SignInOutcome::MfaRequired(challenge));
                 }
-                let prepared = self.prepare_session(client, user, now).await?;
+                self.post_authentication(pool, client, user, client_metadata)
+                    .await?;
+                let event = TokenEvent {
+                    pool: &pool.id,
+                    triggers: &pool.settings.lambda_config,
+                    source: TokenSource::Authentication,
+                    client_metadata,
+                };
+                let prepared = self.prepare_session(&event, client, user, now).await?;
                 self.store
                     .start_session(&prepared.row, scope, &user.username_key)
                     .await?;

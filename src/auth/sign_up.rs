@@ -9,6 +9,8 @@
 //! deliberate existence oracle, bounded per address by the HTTP layer's sign-up budget. It
 //! is refused outright while the pool allows only operators to create users.
 
+use std::collections::BTreeMap;
+
 use super::audit::AuditEvent;
 use super::messages::CodeDelivery;
 use super::password_credential::CredentialOwner;
@@ -26,6 +28,9 @@ use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
 use crate::store::CodePurpose;
+use crate::triggers::Caller;
+use crate::triggers::post_confirmation::PostConfirmationSource;
+use crate::triggers::pre_sign_up::{PreSignUp, PreSignUpAnswer, PreSignUpSource};
 
 /// Cognito's validity for a sign-up confirmation code.
 const CODE_VALIDITY_SECONDS: i64 = 86_400;
@@ -36,10 +41,15 @@ pub struct SignUpRequest {
     pub password: SecretString,
     pub attributes: UserAttributes,
     pub secret_hash: Option<SecretString>,
+    /// `ValidationData` and `ClientMetadata`: passed to the `PreSignUp` function only.
+    pub validation_data: BTreeMap<String, String>,
+    pub client_metadata: BTreeMap<String, String>,
 }
 
 pub struct SignedUp {
     pub user_sub: Sub,
+    /// Confirmed at once (a `PreSignUp` function's `autoConfirmUser`).
+    pub confirmed: bool,
     /// Where the code went (masked), if the user has an address or phone number.
     pub delivery: Option<CodeDelivery>,
 }
@@ -99,6 +109,29 @@ impl Services {
             .password_policy
             .check(request.password.expose_secret())
             .map_err(|violation| AuthError::InvalidPassword(violation.0))?;
+        // The function decides before anything is written: a refusal leaves no user behind.
+        let answer = match &pool.settings.lambda_config.pre_sign_up {
+            Some(function) => {
+                self.triggers
+                    .pre_sign_up(
+                        function,
+                        PreSignUp {
+                            source: PreSignUpSource::SignUp,
+                            caller: Caller {
+                                pool: &pool.id,
+                                client: Some(&client.id),
+                                user_name: request.username.as_str(),
+                            },
+                            attributes: &attributes,
+                            validation_data: &request.validation_data,
+                            client_metadata: &request.client_metadata,
+                        },
+                    )
+                    .await?
+            }
+            None => PreSignUpAnswer::default(),
+        };
+        apply_auto_verification(&answer, &mut attributes);
         let identity = new_identity(&pool, &request.username, &mut attributes)?;
         let now = self.clock.now();
         let hash = self
@@ -117,7 +150,11 @@ impl Services {
             username: identity.username,
             username_key: identity.key,
             password: Some(hash),
-            status: UserStatus::Unconfirmed,
+            status: if answer.auto_confirm_user {
+                UserStatus::Confirmed
+            } else {
+                UserStatus::Unconfirmed
+            },
             enabled: true,
             attributes,
             tokens_valid_after: 0,
@@ -129,9 +166,15 @@ impl Services {
             .create_user(&user)
             .await
             .map_err(|e| creation_conflict(&pool, e))?;
-        let delivery = self.issue_confirmation_code(&pool, &user).await?;
+        // A user confirmed by the function has nothing to confirm: no code is sent.
+        let delivery = if answer.auto_confirm_user {
+            None
+        } else {
+            self.issue_confirmation_code(&pool, &user).await?
+        };
         Ok(SignedUp {
             user_sub: user.sub,
+            confirmed: answer.auto_confirm_user,
             delivery,
         })
     }
@@ -171,6 +214,7 @@ impl Services {
         code: &SecretString,
         secret_hash: Option<&SecretString>,
         force_alias_creation: bool,
+        client_metadata: &BTreeMap<String, String>,
     ) -> Result<(), AuthError> {
         let (client, pool) = self.client_and_pool(client).await?;
         self.check_secret_hash(&client, username.as_str(), secret_hash)?;
@@ -211,6 +255,23 @@ impl Services {
         }
         self.mark_code_destination_verified(&pool, &user).await?;
         tracing::info!(pool = %pool.id, sub = %user.sub, "sign-up confirmed");
+        if let Some(function) = &pool.settings.lambda_config.post_confirmation {
+            // As Cognito: the confirmation stands, but the caller hears the function's error.
+            let confirmed = self.store.user_by_sub(&user.sub).await?.unwrap_or(user);
+            self.triggers
+                .post_confirmation(
+                    function,
+                    PostConfirmationSource::ConfirmSignUp,
+                    Caller {
+                        pool: &pool.id,
+                        client: Some(&client.id),
+                        user_name: &confirmed.username,
+                    },
+                    &confirmed,
+                    client_metadata,
+                )
+                .await?;
+        }
         Ok(())
     }
 
@@ -321,6 +382,19 @@ impl Services {
     ) -> Result<Option<SecretString>, AuthError> {
         let user = self.find_user(pool, username).await?;
         self.live_code(&user, CodePurpose::SignUp).await
+    }
+}
+
+/// A `PreSignUp` function's `autoVerifyEmail` and `autoVerifyPhone`: the address or number
+/// the user gives is marked verified (nothing happens for one they do not give).
+pub(crate) fn apply_auto_verification(answer: &PreSignUpAnswer, attributes: &mut UserAttributes) {
+    for (wanted, attribute) in [
+        (answer.auto_verify_email, "email"),
+        (answer.auto_verify_phone, "phone_number"),
+    ] {
+        if wanted && attributes.get(attribute).is_some() {
+            attributes.set(&format!("{attribute}_verified"), "true");
+        }
     }
 }
 

@@ -10,6 +10,8 @@
 //! is taken by one statement), counted against the lockout like a password attempt, and
 //! reveals account state only to a client that proved the password, as password sign-in does.
 
+use std::collections::BTreeMap;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
@@ -388,7 +390,8 @@ impl Services {
 
         match user {
             Some(user) if proven && has_real => {
-                self.admit_proven(&pool, client, &user, &scope, now).await
+                self.admit_proven(&pool, client, &user, &scope, &BTreeMap::new(), now)
+                    .await
             }
             user => Err(self.refuse_unproven(
                 &reserved,

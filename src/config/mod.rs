@@ -2,8 +2,8 @@
 //! A `.env` file in the working directory is read first when present. Secrets are
 //! `SecretString`s: `Debug` shows `[REDACTED]`, and help output never prints their values.
 //!
-//! The settings come in seven sections, one file each: [`server`], [`database`], [`crypto`],
-//! [`limits`], [`admin`], [`mail`] and [`telemetry`]. Each file declares its flags with their defaults
+//! The settings come in eight sections, one file each: [`server`], [`database`], [`crypto`],
+//! [`limits`], [`admin`], [`mail`], [`telemetry`] and [`triggers`]. Each file declares its flags with their defaults
 //! (the only place a default is written) and the validation that turns them into that
 //! section's typed configuration. [`Settings::validate`] runs them all once, at start-up;
 //! `app.rs` then only wires what it gets. docs/operations.md's table is checked against
@@ -16,6 +16,7 @@ pub mod limits;
 pub mod mail;
 pub mod server;
 pub mod telemetry;
+pub mod triggers;
 
 use clap::{Args, FromArgMatches};
 use secrecy::SecretString;
@@ -27,6 +28,7 @@ pub use limits::{LimitSettings, LimitsConfig};
 pub use mail::{MailConfig, MailSettings};
 pub use server::{IssuerStyleSetting, ServerConfig, ServerSettings, TlsFiles};
 pub use telemetry::{LogFormat, TelemetryConfig, TelemetrySettings};
+pub use triggers::TriggerSettings;
 
 /// A setting that cannot be used, named by its environment variable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +64,8 @@ pub struct Settings {
     pub mail: MailSettings,
     #[command(flatten)]
     pub telemetry: TelemetrySettings,
+    #[command(flatten)]
+    pub triggers: TriggerSettings,
 }
 
 /// The settings validated: what the server and the commands run on.
@@ -74,6 +78,7 @@ pub struct Config {
     pub admin: AdminConfig,
     pub mail: MailConfig,
     pub telemetry: TelemetryConfig,
+    pub triggers: crate::triggers::InvokerConfig,
 }
 
 impl Settings {
@@ -111,6 +116,7 @@ impl Settings {
             admin: self.admin.validate()?,
             mail: self.mail.validate()?,
             telemetry: self.telemetry.validate()?,
+            triggers: self.triggers.validate()?,
             database,
         })
     }

@@ -55,8 +55,8 @@ pub struct VersionedLambda {
     pub lambda_arn: String,
 }
 
-/// `LambdaConfig`: the pool's triggers, stored and returned as given (Gatehouse does not
-/// invoke them yet). Every member is an ARN.
+/// `LambdaConfig`: the pool's triggers, stored and returned as given; `triggers/` invokes
+/// those docs/triggers.md lists. Every member is an ARN.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default, deny_unknown_fields)]
 pub struct LambdaConfig {

@@ -67,6 +67,9 @@ fn exception(error: &AuthError, surface: Surface) -> (&'static str, StatusCode) 
         AuthError::ScopeDoesNotExist(_) => ("ScopeDoesNotExistException", S::BAD_REQUEST),
         AuthError::UnsupportedOperation(_) => ("UnsupportedOperationException", S::BAD_REQUEST),
         AuthError::TooManyRequests => ("TooManyRequestsException", S::TOO_MANY_REQUESTS),
+        AuthError::UserLambdaValidation(_) => ("UserLambdaValidationException", S::BAD_REQUEST),
+        AuthError::UnexpectedLambda(_) => ("UnexpectedLambdaException", S::BAD_REQUEST),
+        AuthError::InvalidLambdaResponse(_) => ("InvalidLambdaResponseException", S::BAD_REQUEST),
         // The Cognito model has one server fault, InternalErrorException: SDKs raise it
         // as a known, server-side error and retry on the 503 status. The login API,
         // whose clients are not SDKs, says plainly what happened.
@@ -289,6 +292,11 @@ mod tests {
             AuthError::ScopeDoesNotExist("scope".into()),
             AuthError::UnsupportedOperation("off".into()),
             AuthError::TooManyRequests,
+            AuthError::UserLambdaValidation("PreSignUp failed with error no.".into()),
+            AuthError::UnexpectedLambda(
+                "PreSignUp invocation failed due to error TimeoutError.".into(),
+            ),
+            AuthError::InvalidLambdaResponse("Unrecognizable lambda output".into()),
             AuthError::unreachable_database("connection refused"),
             AuthError::internal("SELECT secret FROM users failed"),
         ];
@@ -318,6 +326,9 @@ mod tests {
                 | AuthError::ScopeDoesNotExist(_)
                 | AuthError::UnsupportedOperation(_)
                 | AuthError::TooManyRequests
+                | AuthError::UserLambdaValidation(_)
+                | AuthError::UnexpectedLambda(_)
+                | AuthError::InvalidLambdaResponse(_)
                 | AuthError::Unavailable(_)
                 | AuthError::Internal(_) => {}
             }
@@ -495,6 +506,24 @@ mod tests {
                 ("TooManyRequestsException", 429),
                 (E, "overloaded"),
                 M::Throttled,
+            ),
+            AuthError::UserLambdaValidation(_) => (
+                ("UserLambdaValidationException", 400),
+                ("UserLambdaValidationException", 400),
+                (F, "trigger_refused"),
+                M::Refused,
+            ),
+            AuthError::UnexpectedLambda(_) => (
+                ("UnexpectedLambdaException", 400),
+                ("UnexpectedLambdaException", 400),
+                (E, "trigger_unreachable"),
+                M::Error,
+            ),
+            AuthError::InvalidLambdaResponse(_) => (
+                ("InvalidLambdaResponseException", 400),
+                ("InvalidLambdaResponseException", 400),
+                (E, "trigger_invalid_response"),
+                M::Error,
             ),
             AuthError::Unavailable(_) => (
                 ("ServiceUnavailableException", 503),

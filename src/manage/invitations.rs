@@ -4,6 +4,8 @@
 //! an existing `FORCE_CHANGE_PASSWORD` user a new temporary password, a new validity period
 //! and a new message (docs/cognito-compatibility.md, "AdminCreateUser").
 
+use std::collections::BTreeMap;
+
 use crate::auth::audit::AuditEvent;
 use crate::auth::sign_in_names::new_identity;
 use crate::auth::{AuthError, Services};
@@ -14,6 +16,8 @@ use crate::domain::secret::{ExposeSecret, SecretString, secret};
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
 use crate::manage::users::NewUser;
+use crate::triggers::Caller;
+use crate::triggers::pre_sign_up::{PreSignUp, PreSignUpSource};
 
 /// Cognito's `MessageAction`; `Send` is its absence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +39,9 @@ pub struct Invitation {
     pub mediums: Option<Vec<Medium>>,
     /// `ForceAliasCreation`: take a verified e-mail or phone alias over from its holder.
     pub force_alias_creation: bool,
+    /// `ValidationData` and `ClientMetadata`: passed to the `PreSignUp` function only.
+    pub validation_data: BTreeMap<String, String>,
+    pub client_metadata: BTreeMap<String, String>,
 }
 
 /// Where the invitation goes. Mediums asked for must each have their attribute, with
@@ -96,9 +103,32 @@ impl Services {
                 .await?;
             self.find_user(pool, &invitation.username).await?
         } else {
+            let mut attributes = invitation.attributes;
+            // The function decides before anything is written; an administrator's user is
+            // always invited (`autoConfirmUser` does not apply), but may be verified.
+            if let Some(function) = &pool.settings.lambda_config.pre_sign_up {
+                let answer = self
+                    .triggers
+                    .pre_sign_up(
+                        function,
+                        PreSignUp {
+                            source: PreSignUpSource::AdminCreateUser,
+                            caller: Caller {
+                                pool: &pool.id,
+                                client: None,
+                                user_name: invitation.username.as_str(),
+                            },
+                            attributes: &attributes,
+                            validation_data: &invitation.validation_data,
+                            client_metadata: &invitation.client_metadata,
+                        },
+                    )
+                    .await?;
+                crate::auth::sign_up::apply_auto_verification(&answer, &mut attributes);
+            }
             if invitation.action == MessageAction::Send {
                 // With the e-mail address or phone number the username puts in them.
-                let mut attributes = invitation.attributes.clone();
+                let mut attributes = attributes.clone();
                 new_identity(pool, &invitation.username, &mut attributes)?;
                 destinations(&attributes, invitation.mediums.as_deref())?;
             }
@@ -108,7 +138,7 @@ impl Services {
                     username: invitation.username,
                     password: password.clone(),
                     temporary: true,
-                    attributes: invitation.attributes,
+                    attributes,
                     enabled: true,
                 },
                 invitation.force_alias_creation,

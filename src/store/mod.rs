@@ -160,6 +160,8 @@ pub struct RefreshContext {
     pub session: SessionRecord,
     /// The pool's login name (the login API's `TenantName`), if it has one.
     pub pool_login_name: Option<String>,
+    /// The pool's Lambda triggers: a refresh calls its `PreTokenGeneration` function.
+    pub pool_triggers: crate::domain::pool_config::LambdaConfig,
     pub user: User,
     pub client: AppClient,
     /// The user's groups, in precedence order then by name (as [`GroupStore::groups_of_user`]).

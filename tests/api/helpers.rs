@@ -45,6 +45,12 @@ pub struct Options {
     pub smtp_url: Option<String>,
     /// GATEHOUSE_DEV_OUTBOX.
     pub dev_outbox: bool,
+    /// GATEHOUSE_LAMBDA_ENDPOINT, GATEHOUSE_LAMBDA_FUNCTION_URLS and GATEHOUSE_LAMBDA_TIMEOUT_MS.
+    pub lambda_endpoint: Option<String>,
+    pub lambda_function_urls: Option<String>,
+    pub lambda_timeout_ms: Option<u64>,
+    /// GATEHOUSE_LAMBDA_ACCESS_KEY_ID and GATEHOUSE_LAMBDA_SECRET_ACCESS_KEY.
+    pub lambda_keys: Option<(String, String)>,
 }
 
 #[derive(Clone, Copy)]
@@ -113,6 +119,15 @@ impl TestApp {
             settings.mail.outbox_interval_ms = 50;
         }
         settings.mail.dev_outbox = options.dev_outbox;
+        settings.triggers.lambda_endpoint = options.lambda_endpoint;
+        settings.triggers.lambda_function_urls = options.lambda_function_urls;
+        if let Some(timeout) = options.lambda_timeout_ms {
+            settings.triggers.lambda_timeout_ms = timeout;
+        }
+        if let Some((key_id, key)) = options.lambda_keys {
+            settings.triggers.lambda_access_key_id = Some(key_id);
+            settings.triggers.lambda_secret_access_key = Some(secret(&key));
+        }
         // Tests run housekeeping themselves, against the fake clock.
         settings.server.housekeeping_interval_seconds = 0;
         // Start at the real time so independent verifiers accept exp/iat; tests move it on.

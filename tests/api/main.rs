@@ -63,5 +63,6 @@ mod sigv4;
 mod srp;
 mod tls;
 mod tokens;
+mod triggers;
 mod user_fields;
 mod verify_attribute;

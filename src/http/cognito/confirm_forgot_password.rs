@@ -1,6 +1,8 @@
 //! `ConfirmForgotPassword`: spends the reset code and sets the new password; every session
 //! of the user ends.
 
+use std::collections::BTreeMap;
+
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
@@ -17,6 +19,9 @@ struct Input {
     confirmation_code: Option<SecretString>,
     password: Option<SecretString>,
     secret_hash: Option<SecretString>,
+    /// Passed to the `PostConfirmation` function.
+    #[serde(default)]
+    client_metadata: BTreeMap<String, String>,
 }
 
 pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
@@ -29,7 +34,14 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     )?;
     let proposed = password("password", &required("password", input.password)?)?;
     services
-        .confirm_forgot_password(&client, &name, &code, &proposed, input.secret_hash.as_ref())
+        .confirm_forgot_password(
+            &client,
+            &name,
+            &code,
+            &proposed,
+            input.secret_hash.as_ref(),
+            &input.client_metadata,
+        )
         .await
         .map_err(failed)?;
     Ok(empty())

@@ -1,5 +1,7 @@
 //! `ConfirmSignUp`: spends the code `SignUp` issued; the user becomes `CONFIRMED`.
 
+use std::collections::BTreeMap;
+
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
@@ -17,6 +19,9 @@ struct Input {
     secret_hash: Option<SecretString>,
     /// Take a verified e-mail or phone alias over from the user holding it.
     force_alias_creation: Option<bool>,
+    /// Passed to the `PostConfirmation` function.
+    #[serde(default)]
+    client_metadata: BTreeMap<String, String>,
 }
 
 pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
@@ -34,6 +39,7 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
             &code,
             input.secret_hash.as_ref(),
             input.force_alias_creation.unwrap_or(false),
+            &input.client_metadata,
         )
         .await
         .map_err(failed)?;

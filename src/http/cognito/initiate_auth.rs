@@ -33,13 +33,24 @@ struct Input {
     /// Values may be null (browser SDKs send `DEVICE_KEY: null`); nulls are ignored.
     #[serde(default, deserialize_with = "crate::http::body::unique_keys")]
     auth_parameters: BTreeMap<String, Option<SecretString>>,
+    /// Passed to the sign-in triggers (docs/triggers.md).
+    #[serde(default)]
+    client_metadata: BTreeMap<String, String>,
 }
 
 pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
     let flow = required("authFlow", input.auth_flow)?;
     let client = client_id(&required("clientId", input.client_id)?)?;
-    start(services, &client, None, &flow, input.auth_parameters).await
+    start(
+        services,
+        &client,
+        None,
+        &flow,
+        input.auth_parameters,
+        input.client_metadata,
+    )
+    .await
 }
 
 /// Which API a sign-in came through: admin flows only through the signed one.
@@ -85,6 +96,7 @@ pub(super) async fn start(
     admin_pool: Option<&UserPoolId>,
     flow: &str,
     raw_parameters: BTreeMap<String, Option<SecretString>>,
+    client_metadata: BTreeMap<String, String>,
 ) -> Result<HttpResponse, ApiError> {
     let required_flow = flow_requirement(flow, admin_pool.is_some())?;
     let mut parameters: BTreeMap<String, SecretString> = raw_parameters
@@ -177,6 +189,7 @@ pub(super) async fn start(
             target: SignInTarget::Client(client_id.clone()),
             username: name,
             password,
+            client_metadata,
         })
         .await
         .map_err(failed)?;

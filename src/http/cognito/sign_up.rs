@@ -1,5 +1,7 @@
 //! `SignUp`: an `UNCONFIRMED` user and a confirmation code, sent through the outbox.
 
+use std::collections::BTreeMap;
+
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +21,10 @@ struct Input {
     secret_hash: Option<SecretString>,
     #[serde(default)]
     user_attributes: Vec<AttributeType>,
+    #[serde(default)]
+    validation_data: Vec<AttributeType>,
+    #[serde(default)]
+    client_metadata: BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -36,6 +42,12 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
     let name = username("username", &required("username", input.username)?)?;
     let chosen = password("password", &required("password", input.password)?)?;
     let attributes = shapes::parse_attributes(input.user_attributes)?;
+    // ValidationData is free-form (only a PreSignUp function reads it): names and values as given.
+    let validation_data = input
+        .validation_data
+        .into_iter()
+        .map(|attribute| (attribute.name, attribute.value.unwrap_or_default()))
+        .collect();
     let signed_up = services
         .sign_up(SignUpRequest {
             client,
@@ -43,11 +55,13 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
             password: chosen,
             attributes,
             secret_hash: input.secret_hash,
+            validation_data,
+            client_metadata: input.client_metadata,
         })
         .await
         .map_err(failed)?;
     Ok(output(&Output {
-        user_confirmed: false,
+        user_confirmed: signed_up.confirmed,
         user_sub: signed_up.user_sub.to_string(),
         code_delivery_details: signed_up.delivery.map(shapes::code_delivery),
     }))

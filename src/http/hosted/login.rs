@@ -77,6 +77,7 @@ pub(super) async fn submit(
             target: SignInTarget::Client(authorization.client_id.clone()),
             username,
             password: secret(password),
+            client_metadata: Default::default(),
         })
         .await;
     match outcome {

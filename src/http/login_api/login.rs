@@ -59,5 +59,6 @@ pub(crate) fn decode_request(body: &[u8]) -> Result<PasswordSignIn, ApiError> {
         target: SignInTarget::LoginName(tenant_name(&body.tenant_name)?),
         username: username("UserName", &body.user_name)?,
         password: password("Password", &body.password)?,
+        client_metadata: Default::default(),
     })
 }

@@ -109,7 +109,11 @@ impl OAuthError {
             | AuthError::UserNotConfirmed
             | AuthError::UserNotFound
             | AuthError::CodeMismatch
-            | AuthError::ExpiredCode => C::InvalidGrant,
+            | AuthError::ExpiredCode
+            // The pool's PreTokenGeneration function refused the tokens.
+            | AuthError::UserLambdaValidation(_) => C::InvalidGrant,
+            // The function failed to answer: the server's fault as far as the client sees.
+            AuthError::UnexpectedLambda(_) | AuthError::InvalidLambdaResponse(_) => C::ServerError,
             AuthError::UnsupportedOperation(_) | AuthError::InvalidOAuthFlow(_) => {
                 C::UnauthorizedClient
             }

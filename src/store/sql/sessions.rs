@@ -111,7 +111,7 @@ pub(super) fn refresh_token_from(c: Columns<'_>) -> Result<RefreshTokenRecord, S
 fn refresh_context_sql(backend: Backend) -> &'static str {
     fn build(groups_json: &str) -> String {
         format!(
-            "SELECT {}, {}, {}, {}, p.login_name AS p_login_name, ({groups_json} \
+            "SELECT {}, {}, {}, {}, p.login_name AS p_login_name, p.settings AS p_settings, ({groups_json} \
              FROM user_groups ug JOIN groups g ON g.pool_id = ug.pool_id \
              AND g.name = ug.group_name WHERE ug.user_sub = s.user_sub) AS user_groups \
              FROM refresh_tokens t \
@@ -147,12 +147,24 @@ fn refresh_context_sql(backend: Backend) -> &'static str {
     }
 }
 
+/// The one member of a pool's settings a refresh needs.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PoolTriggers {
+    #[serde(default)]
+    lambda_config: crate::domain::pool_config::LambdaConfig,
+}
+
 fn refresh_context_from_row(row: &AnyRow) -> Result<RefreshContext, StoreError> {
     let groups: String = get(row, "user_groups")?;
+    let settings: String = get(row, "p_settings")?;
+    let triggers: PoolTriggers =
+        serde_json::from_str(&settings).map_err(|e| corrupt("pool settings", e))?;
     Ok(RefreshContext {
         token: refresh_token_from(Columns::prefixed(row, "t_"))?,
         session: session_from(Columns::prefixed(row, "s_"))?,
         pool_login_name: get(row, "p_login_name")?,
+        pool_triggers: triggers.lambda_config,
         user: user_from(Columns::prefixed(row, "u_"))?,
         client: client_from(Columns::prefixed(row, "c_"))?,
         groups: serde_json::from_str(&groups).map_err(|e| corrupt("user groups", e))?,

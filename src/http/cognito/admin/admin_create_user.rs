@@ -3,6 +3,8 @@
 //! generated to meet the pool's policy; `MessageAction` and `DesiredDeliveryMediums` are
 //! Cognito's.
 
+use std::collections::BTreeMap;
+
 use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +29,11 @@ struct Input {
     desired_delivery_mediums: Option<Vec<String>>,
     /// Take a verified e-mail or phone alias over from the user holding it.
     force_alias_creation: Option<bool>,
+    /// Passed to the `PreSignUp` function only.
+    #[serde(default)]
+    validation_data: Vec<AttributeType>,
+    #[serde(default)]
+    client_metadata: BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -88,6 +95,12 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
                 action,
                 mediums,
                 force_alias_creation: input.force_alias_creation.unwrap_or(false),
+                validation_data: input
+                    .validation_data
+                    .into_iter()
+                    .map(|attribute| (attribute.name, attribute.value.unwrap_or_default()))
+                    .collect(),
+                client_metadata: input.client_metadata,
             },
         )
         .await

@@ -21,6 +21,9 @@ struct Input {
     auth_flow: Option<String>,
     #[serde(default, deserialize_with = "crate::http::body::unique_keys")]
     auth_parameters: BTreeMap<String, Option<SecretString>>,
+    /// Passed to the sign-in triggers (docs/triggers.md).
+    #[serde(default)]
+    client_metadata: BTreeMap<String, String>,
 }
 
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
@@ -34,6 +37,7 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         Some(&pool.id),
         &flow,
         input.auth_parameters,
+        input.client_metadata,
     )
     .await
 }

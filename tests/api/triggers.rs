@@ -1,0 +1,973 @@
+//! Lambda triggers (issue #17): a pool's `LambdaConfig` calls functions through the AWS
+//! Lambda Invoke API. The functions are real Lambda handlers (tests/clients/lambda/handlers.py)
+//! served by a small Invoke API server (tests/clients/lambda_host.py); each parses its event
+//! with aws-lambda-powertools' Cognito data classes and records what it read. The tests
+//! assert the events and that the answers were applied, and the failures: a function error,
+//! a function too slow, a malformed answer and an endpoint that is down each fail the
+//! operation with Cognito's error and leave nothing half-written.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use gatehouse::domain::pool::UserPool;
+use gatehouse::domain::pool_config::{LambdaConfig, VersionedLambda};
+use serde_json::{Value, json};
+
+use crate::account_recovery::newest_code;
+use crate::helpers::{Options, PASSWORD, TestApp, jwt_part, python_with};
+use crate::hostile_input::{admin, cognito};
+use crate::on_both_backends;
+use crate::support::Db;
+
+on_both_backends!(
+    pre_sign_up_sees_the_sign_up_and_its_answer_is_applied,
+    a_refused_sign_up_leaves_no_user,
+    post_confirmation_follows_confirm_sign_up_and_confirm_forgot_password,
+    sign_in_calls_pre_and_post_authentication_on_every_api,
+    srp_and_new_password_sign_ins_call_the_triggers,
+    hosted_sign_in_and_the_code_exchange_call_the_triggers,
+    pre_token_generation_v1_changes_the_id_token_but_never_reserved_claims,
+    pre_token_generation_v2_changes_both_tokens_and_the_scopes,
+    failing_functions_fail_the_operation_with_cognitos_errors,
+    invocations_are_signed_when_keys_are_configured,
+    a_slow_function_holds_up_only_the_sign_ins_that_call_it,
+);
+
+/// The Invoke API server with the test handlers, stopped when dropped.
+struct LambdaHost {
+    child: Child,
+    address: String,
+    client: reqwest::Client,
+}
+
+impl LambdaHost {
+    /// None (the test is skipped) when the Python packages are missing outside CI.
+    async fn start() -> Option<Self> {
+        let python = python_with("aws_lambda_powertools")?;
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/lambda_host.py");
+        let mut child = Command::new(python)
+            .args([script, "--port", "0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let port = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).unwrap();
+            line.trim()
+                .strip_prefix("listening on ")
+                .unwrap()
+                .to_owned()
+        })
+        .await
+        .unwrap();
+        Some(Self {
+            child,
+            address: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+        })
+    }
+
+    /// Every invocation since the last [`Self::take`], in order.
+    async fn take(&self) -> Vec<Value> {
+        let url = format!("{}/_invocations", self.address);
+        let seen: Vec<Value> = self
+            .client
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        self.client.delete(&url).send().await.unwrap();
+        seen
+    }
+}
+
+impl Drop for LambdaHost {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn arn(function: &str) -> String {
+    format!("arn:aws:lambda:us-east-1:123456789012:function:{function}")
+}
+
+/// A server whose functions are reached at `host`; `down` is routed to a closed port.
+async fn app_with(backend: Db, host: &LambdaHost, options: Options) -> TestApp {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    TestApp::spawn_with(
+        backend,
+        Options {
+            lambda_endpoint: Some(host.address.clone()),
+            lambda_function_urls: Some(json!({ arn("down"): down }).to_string()),
+            lambda_timeout_ms: options.lambda_timeout_ms.or(Some(500)),
+            ..options
+        },
+    )
+    .await
+}
+
+/// A pool open to sign-up whose triggers are `config`, and its client's id.
+async fn pool_with(app: &TestApp, name: &str, config: LambdaConfig) -> (UserPool, String) {
+    let (pool, client) = app.create_pool(name).await;
+    let mut pool = app.allow_self_sign_up(&pool).await;
+    pool.settings.lambda_config = config.normalised().unwrap();
+    app.services
+        .replace_pool_settings(&pool, pool.settings.clone())
+        .await
+        .unwrap();
+    (pool, client.id.to_string())
+}
+
+async fn ok(response: reqwest::Response) -> Value {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn assert_error(response: reqwest::Response, type_: &str, message: &str) {
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["__type"], type_, "{body}");
+    if !message.is_empty() {
+        assert_eq!(body["message"], message, "{body}");
+    }
+}
+
+/// Whether the pool has a user by that name (AdminGetUser).
+async fn user_exists(app: &TestApp, pool: &UserPool, name: &str) -> bool {
+    let response = admin(
+        app,
+        "AdminGetUser",
+        &json!({"UserPoolId": pool.id.as_str(), "Username": name}),
+    )
+    .await;
+    match response.status().as_u16() {
+        200 => true,
+        _ => {
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["__type"], "UserNotFoundException", "{body}");
+            false
+        }
+    }
+}
+
+fn attribute<'a>(user: &'a Value, name: &str) -> Option<&'a str> {
+    user["UserAttributes"]
+        .as_array()
+        .or_else(|| user["Attributes"].as_array())
+        .unwrap()
+        .iter()
+        .find(|a| a["Name"] == name)
+        .and_then(|a| a["Value"].as_str())
+}
+
+/// Asserts the envelope of one recorded invocation, as the handler read it.
+fn assert_envelope(record: &Value, source: &str, pool: &UserPool, user: &str, client: &str) {
+    let seen = &record["seen"];
+    assert_eq!(seen["trigger_source"], source, "{record}");
+    assert_eq!(seen["version"], "1", "{record}");
+    assert_eq!(seen["region"], "us-east-1");
+    assert_eq!(seen["user_pool_id"], pool.id.as_str());
+    assert_eq!(seen["user_name"], user);
+    assert_eq!(seen["aws_sdk_version"], "aws-sdk-unknown-unknown");
+    assert_eq!(seen["client_id"], client);
+}
+
+async fn pre_sign_up_sees_the_sign_up_and_its_answer_is_applied(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        pre_sign_up: Some(arn("pre_sign_up")),
+        ..LambdaConfig::default()
+    };
+    let (pool, client) = pool_with(&app, "presignup", config).await;
+
+    // Confirmed and verified by the function: no code is sent, and the user can sign in.
+    let signed_up = ok(cognito(
+        &app,
+        "SignUp",
+        &json!({"ClientId": client, "Username": "ada", "Password": PASSWORD,
+                "UserAttributes": [{"Name": "email", "Value": "ada@example.com"}],
+                "ValidationData": [{"Name": "invite", "Value": "X-1"}],
+                "ClientMetadata": {"autoConfirmUser": "true", "autoVerifyEmail": "true"}}),
+    )
+    .await)
+    .await;
+    assert_eq!(signed_up["UserConfirmed"], true);
+    assert!(
+        signed_up.get("CodeDeliveryDetails").is_none(),
+        "{signed_up}"
+    );
+    let invocations = host.take().await;
+    assert_eq!(invocations.len(), 1);
+    let record = &invocations[0];
+    assert_envelope(record, "PreSignUp_SignUp", &pool, "ada", &client);
+    assert_eq!(
+        record["seen"]["user_attributes"]["email"],
+        "ada@example.com"
+    );
+    assert_eq!(record["seen"]["validation_data"], json!({"invite": "X-1"}));
+    assert_eq!(
+        record["seen"]["client_metadata"],
+        json!({"autoConfirmUser": "true", "autoVerifyEmail": "true"})
+    );
+    // No password reaches the function.
+    assert!(!record["event"].to_string().contains(PASSWORD));
+    let ada = ok(admin(
+        &app,
+        "AdminGetUser",
+        &json!({"UserPoolId": pool.id.as_str(), "Username": "ada"}),
+    )
+    .await)
+    .await;
+    assert_eq!(ada["UserStatus"], "CONFIRMED");
+    assert_eq!(attribute(&ada, "email_verified"), Some("true"));
+    app.sign_in("presignup", "ada", PASSWORD).await;
+
+    // Left as they were, the answer changes nothing.
+    let signed_up = ok(cognito(
+        &app,
+        "SignUp",
+        &json!({"ClientId": client, "Username": "bob", "Password": PASSWORD,
+                "UserAttributes": [{"Name": "email", "Value": "bob@example.com"}]}),
+    )
+    .await)
+    .await;
+    assert_eq!(signed_up["UserConfirmed"], false);
+    let record = &host.take().await[0];
+    assert_eq!(record["event"]["request"]["validationData"], Value::Null);
+    assert_eq!(record["seen"]["client_metadata"], json!({}));
+
+    // AdminCreateUser: its own source, no client, and the user is still invited.
+    let created = ok(admin(
+        &app,
+        "AdminCreateUser",
+        &json!({"UserPoolId": pool.id.as_str(), "Username": "cy", "MessageAction": "SUPPRESS",
+                "UserAttributes": [{"Name": "phone_number", "Value": "+15555550100"}],
+                "ClientMetadata": {"autoConfirmUser": "true", "autoVerifyPhone": "true"}}),
+    )
+    .await)
+    .await;
+    assert_eq!(created["User"]["UserStatus"], "FORCE_CHANGE_PASSWORD");
+    assert_eq!(
+        attribute(&created["User"], "phone_number_verified"),
+        Some("true")
+    );
+    let record = &host.take().await[0];
+    assert_envelope(
+        record,
+        "PreSignUp_AdminCreateUser",
+        &pool,
+        "cy",
+        "CLIENT_ID_NOT_APPLICABLE",
+    );
+    app.stop().await;
+}
+
+async fn a_refused_sign_up_leaves_no_user(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        pre_sign_up: Some(arn("pre_sign_up")),
+        ..LambdaConfig::default()
+    };
+    let (pool, client) = pool_with(&app, "refusing", config).await;
+    assert_error(
+        cognito(
+            &app,
+            "SignUp",
+            &json!({"ClientId": client, "Username": "eve", "Password": PASSWORD,
+                    "ClientMetadata": {"refuse": "Not on the guest list"}}),
+        )
+        .await,
+        "UserLambdaValidationException",
+        "PreSignUp failed with error Not on the guest list.",
+    )
+    .await;
+    assert!(!user_exists(&app, &pool, "eve").await);
+    assert_error(
+        admin(
+            &app,
+            "AdminCreateUser",
+            &json!({"UserPoolId": pool.id.as_str(), "Username": "eve",
+                    "ClientMetadata": {"refuse": "No"}}),
+        )
+        .await,
+        "UserLambdaValidationException",
+        "PreSignUp failed with error No.",
+    )
+    .await;
+    assert!(!user_exists(&app, &pool, "eve").await);
+    // The name is free: the same sign-up goes through once the function lets it.
+    ok(cognito(
+        &app,
+        "SignUp",
+        &json!({"ClientId": client, "Username": "eve", "Password": PASSWORD}),
+    )
+    .await)
+    .await;
+    assert!(user_exists(&app, &pool, "eve").await);
+    app.stop().await;
+}
+
+async fn post_confirmation_follows_confirm_sign_up_and_confirm_forgot_password(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        post_confirmation: Some(arn("post_confirmation")),
+        ..LambdaConfig::default()
+    };
+    let (pool, client) = pool_with(&app, "confirming", config).await;
+    for name in ["dora", "unwelcome-ugo"] {
+        ok(cognito(
+            &app,
+            "SignUp",
+            &json!({"ClientId": client, "Username": name, "Password": PASSWORD,
+                    "UserAttributes": [{"Name": "email", "Value": format!("{name}@example.com")}]}),
+        )
+        .await)
+        .await;
+    }
+    let code = newest_code(&app, "dora@example.com").await;
+    ok(cognito(
+        &app,
+        "ConfirmSignUp",
+        &json!({"ClientId": client, "Username": "dora", "ConfirmationCode": code,
+                "ClientMetadata": {"source": "web"}}),
+    )
+    .await)
+    .await;
+    let invocations = host.take().await;
+    assert_eq!(invocations.len(), 1);
+    let record = &invocations[0];
+    assert_envelope(
+        record,
+        "PostConfirmation_ConfirmSignUp",
+        &pool,
+        "dora",
+        &client,
+    );
+    let attributes = &record["seen"]["user_attributes"];
+    assert_eq!(attributes["cognito:user_status"], "CONFIRMED");
+    assert_eq!(attributes["email"], "dora@example.com");
+    assert!(attributes["sub"].as_str().is_some_and(|s| s.len() == 36));
+    assert_eq!(record["seen"]["client_metadata"], json!({"source": "web"}));
+
+    // A function error is the caller's answer; the confirmation itself stands, as in Cognito.
+    let code = newest_code(&app, "unwelcome-ugo@example.com").await;
+    assert_error(
+        cognito(
+            &app,
+            "ConfirmSignUp",
+            &json!({"ClientId": client, "Username": "unwelcome-ugo", "ConfirmationCode": code}),
+        )
+        .await,
+        "UserLambdaValidationException",
+        "PostConfirmation failed with error Welcome mail bounced.",
+    )
+    .await;
+    host.take().await;
+
+    // ConfirmForgotPassword: its own source.
+    ok(cognito(
+        &app,
+        "ForgotPassword",
+        &json!({"ClientId": client, "Username": "dora"}),
+    )
+    .await)
+    .await;
+    let code = newest_code(&app, "dora@example.com").await;
+    ok(cognito(
+        &app,
+        "ConfirmForgotPassword",
+        &json!({"ClientId": client, "Username": "dora", "ConfirmationCode": code,
+                "Password": "Brand-New-Secret-7"}),
+    )
+    .await)
+    .await;
+    let record = &host.take().await[0];
+    assert_envelope(
+        record,
+        "PostConfirmation_ConfirmForgotPassword",
+        &pool,
+        "dora",
+        &client,
+    );
+    app.stop().await;
+}
+
+async fn sign_in_calls_pre_and_post_authentication_on_every_api(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        pre_authentication: Some(arn("pre_authentication")),
+        post_authentication: Some(arn("post_authentication")),
+        ..LambdaConfig::default()
+    };
+    let (pool, client) = pool_with(&app, "signin", config).await;
+    app.create_user_with(
+        &pool,
+        "fay",
+        PASSWORD,
+        false,
+        &[("email", "fay@example.com")],
+    )
+    .await;
+    app.create_user(&pool, "blocked-bo", false).await;
+
+    // The login API.
+    app.sign_in("signin", "fay", PASSWORD).await;
+    let invocations = host.take().await;
+    let sources: Vec<&Value> = invocations
+        .iter()
+        .map(|r| &r["seen"]["trigger_source"])
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "PreAuthentication_Authentication",
+            "PostAuthentication_Authentication"
+        ]
+    );
+    assert_envelope(
+        &invocations[0],
+        "PreAuthentication_Authentication",
+        &pool,
+        "fay",
+        &client,
+    );
+    assert_eq!(
+        invocations[0]["seen"]["user_attributes"]["email"],
+        "fay@example.com"
+    );
+    assert_eq!(invocations[0]["seen"]["user_not_found"], false);
+    assert_eq!(invocations[1]["seen"]["new_device_used"], false);
+
+    // InitiateAuth: ClientMetadata is the PreAuthentication function's validationData.
+    ok(cognito(
+        &app,
+        "InitiateAuth",
+        &json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
+                "AuthParameters": {"USERNAME": "fay", "PASSWORD": PASSWORD},
+                "ClientMetadata": {"app": "mobile"}}),
+    )
+    .await)
+    .await;
+    let invocations = host.take().await;
+    assert_eq!(invocations.len(), 2);
+    assert_eq!(
+        invocations[0]["seen"]["validation_data"],
+        json!({"app": "mobile"})
+    );
+    assert_eq!(
+        invocations[1]["seen"]["client_metadata"],
+        json!({"app": "mobile"})
+    );
+
+    // AdminInitiateAuth.
+    ok(admin(
+        &app,
+        "AdminInitiateAuth",
+        &json!({"UserPoolId": pool.id.as_str(), "ClientId": client,
+                "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
+                "AuthParameters": {"USERNAME": "fay", "PASSWORD": PASSWORD}}),
+    )
+    .await)
+    .await;
+    assert_eq!(host.take().await.len(), 2);
+
+    // A wrong password never reaches the functions.
+    let refused = app.login("signin", "fay", "Wrong-Password-1").await;
+    assert_eq!(refused.status(), 401);
+    assert!(host.take().await.is_empty());
+
+    // The function's refusal ends the sign-in on both APIs, before PostAuthentication.
+    let refused = app.login("signin", "blocked-bo", PASSWORD).await;
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["__type"], "UserLambdaValidationException");
+    assert_eq!(
+        body["message"],
+        "PreAuthentication failed with error This account is blocked."
+    );
+    assert_error(
+        cognito(
+            &app,
+            "InitiateAuth",
+            &json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
+                    "AuthParameters": {"USERNAME": "blocked-bo", "PASSWORD": PASSWORD}}),
+        )
+        .await,
+        "UserLambdaValidationException",
+        "PreAuthentication failed with error This account is blocked.",
+    )
+    .await;
+    let invocations = host.take().await;
+    assert_eq!(invocations.len(), 2);
+    assert!(
+        invocations
+            .iter()
+            .all(|r| r["function"] == "pre_authentication")
+    );
+    app.stop().await;
+}
+
+async fn srp_and_new_password_sign_ins_call_the_triggers(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let Some(python) = python_with("pycognito") else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        pre_authentication: Some(arn("pre_authentication")),
+        post_authentication: Some(arn("post_authentication")),
+        pre_token_generation: Some(arn("tokens_v1")),
+        ..LambdaConfig::default()
+    };
+    let (pool, _) = pool_with(&app, "srpnew", config).await;
+    app.create_user(&pool, "lee", false).await;
+    let created = ok(admin(
+        &app,
+        "CreateUserPoolClient",
+        &json!({"UserPoolId": pool.id.as_str(), "ClientName": "srp",
+                "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}),
+    )
+    .await)
+    .await;
+    let client = created["UserPoolClient"]["ClientId"].as_str().unwrap();
+
+    // SRP through pycognito: both authentication triggers, then the tokens'.
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/lambda/srp_sign_in.py"
+    );
+    let mut srp = Command::new(python);
+    srp.arg(script)
+        .args([&app.address, pool.id.as_str(), client, "lee", PASSWORD]);
+    let printed = crate::helpers::run_client(srp, "srp sign-in: passed").await;
+    let id = jwt_part(printed.lines().next().unwrap(), 1);
+    assert_eq!(id["tier"], "gold", "{id}");
+    let sources: Vec<Value> = host
+        .take()
+        .await
+        .iter()
+        .map(|r| r["seen"]["trigger_source"].clone())
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "PreAuthentication_Authentication",
+            "PostAuthentication_Authentication",
+            "TokenGeneration_Authentication"
+        ]
+    );
+
+    // NEW_PASSWORD_REQUIRED on the login API: the tokens come from the challenge's answer.
+    app.create_user(&pool, "nia", true).await;
+    let response = app.login("srpnew", "nia", PASSWORD).await;
+    let token = ok(response).await["cognitoToken"].clone();
+    assert_eq!(token["ChallengeName"], "NEW_PASSWORD_REQUIRED");
+    let answered = app
+        .respond_to_challenge(&json!({
+            "TenantName": "srpnew",
+            "UserName": "nia",
+            "ChallengeName": "NEW_PASSWORD_REQUIRED",
+            "Session": token["Session"],
+            "ChallengeResponses": {"NEW_PASSWORD": "Brand-New-Secret-7"},
+        }))
+        .await;
+    let tokens = ok(answered).await["cognitoToken"]["AuthenticationResult"].clone();
+    let id = jwt_part(tokens["IdToken"].as_str().unwrap(), 1);
+    assert_eq!(id["tier"], "gold", "{id}");
+    let sources: Vec<Value> = host
+        .take()
+        .await
+        .iter()
+        .map(|r| r["seen"]["trigger_source"].clone())
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "PreAuthentication_Authentication",
+            "PostAuthentication_Authentication",
+            "TokenGeneration_NewPasswordChallenge"
+        ]
+    );
+    app.stop().await;
+}
+
+async fn hosted_sign_in_and_the_code_exchange_call_the_triggers(backend: Db) {
+    use crate::oauth2_code::{Browser, CALLBACK, authorize_url, code_client, pkce, query_of};
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        pre_authentication: Some(arn("pre_authentication")),
+        post_authentication: Some(arn("post_authentication")),
+        pre_token_generation: Some(arn("tokens_v1")),
+        ..LambdaConfig::default()
+    };
+    let (pool, _) = pool_with(&app, "hosted", config).await;
+    app.create_user(&pool, "mo", false).await;
+    app.create_user(&pool, "blocked-max", false).await;
+    let client = code_client(&app, &pool, false).await;
+    let (verifier, challenge) = pkce();
+
+    // The function's refusal keeps the browser on the sign-in form: no code is issued.
+    let refused = Browser::new(&app)
+        .sign_in(
+            &authorize_url(&client, &challenge, &[]),
+            "blocked-max",
+            PASSWORD,
+        )
+        .await;
+    assert_ne!(refused.status, 302, "{}", refused.body);
+    host.take().await;
+
+    let mut browser = Browser::new(&app);
+    let answer = browser
+        .sign_in(&authorize_url(&client, &challenge, &[]), "mo", PASSWORD)
+        .await;
+    assert_eq!(answer.status, 302, "{}", answer.body);
+    let code = query_of(&answer.location())["code"].clone();
+    let sources = |records: Vec<Value>| -> Vec<Value> {
+        records
+            .iter()
+            .map(|r| r["seen"]["trigger_source"].clone())
+            .collect()
+    };
+    assert_eq!(
+        sources(host.take().await),
+        [
+            "PreAuthentication_Authentication",
+            "PostAuthentication_Authentication",
+            "TokenGeneration_Authentication"
+        ]
+    );
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "authorization_code"),
+            ("client_id", client.as_str()),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .finish();
+    let exchanged = app
+        .post_raw("/oauth2/token", "application/x-www-form-urlencoded", body)
+        .await;
+    let tokens = ok(exchanged).await;
+    let id = jwt_part(tokens["id_token"].as_str().unwrap(), 1);
+    assert_eq!(id["tier"], "gold", "{id}");
+    assert_eq!(id["cognito:username"], "mo");
+    assert_eq!(sources(host.take().await), ["TokenGeneration_HostedAuth"]);
+    app.stop().await;
+}
+
+async fn pre_token_generation_v1_changes_the_id_token_but_never_reserved_claims(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        pre_token_generation: Some(arn("tokens_v1")),
+        ..LambdaConfig::default()
+    };
+    let (pool, client) = pool_with(&app, "tokensone", config).await;
+    app.create_user_with(
+        &pool,
+        "gus",
+        PASSWORD,
+        false,
+        &[
+            ("email", "gus@example.com"),
+            ("phone_number", "+15555550111"),
+        ],
+    )
+    .await;
+    ok(admin(
+        &app,
+        "CreateGroup",
+        &json!({"UserPoolId": pool.id.as_str(), "GroupName": "staff"}),
+    )
+    .await)
+    .await;
+    ok(admin(
+        &app,
+        "AdminAddUserToGroup",
+        &json!({"UserPoolId": pool.id.as_str(), "GroupName": "staff", "Username": "gus"}),
+    )
+    .await)
+    .await;
+
+    let tokens = app.sign_in("tokensone", "gus", PASSWORD).await;
+    let record = &host.take().await[0];
+    assert_envelope(
+        record,
+        "TokenGeneration_Authentication",
+        &pool,
+        "gus",
+        &client,
+    );
+    assert_eq!(record["seen"]["groups"], json!(["staff"]));
+    assert_eq!(
+        record["event"]["response"],
+        json!({"claimsOverrideDetails": null})
+    );
+    let check = |tokens: &Value| {
+        let id = jwt_part(tokens["IdToken"].as_str().unwrap(), 1);
+        assert_eq!(id["tier"], "gold", "{id}");
+        assert_eq!(id["email"], "override@example.com");
+        assert!(id.get("phone_number").is_none(), "{id}");
+        assert_eq!(id["cognito:groups"], json!(["from-trigger"]));
+        assert_eq!(
+            id["cognito:preferred_role"],
+            "arn:aws:iam::123456789012:role/trigger"
+        );
+        // Reserved claims stay as Gatehouse made them.
+        assert_ne!(id["sub"], "forged-sub");
+        assert_eq!(id["cognito:username"], "gus");
+        assert_eq!(id["aud"], client.as_str());
+        // V1 leaves the access token's own claims alone (only the groups follow).
+        let access = jwt_part(tokens["AccessToken"].as_str().unwrap(), 1);
+        assert!(access.get("tier").is_none(), "{access}");
+        assert_eq!(access["cognito:groups"], json!(["from-trigger"]));
+        assert_eq!(access["scope"], "aws.cognito.signin.user.admin");
+    };
+    check(&tokens);
+
+    // Refresh: its own source, the same changes.
+    let refreshed = app.refresh(tokens["RefreshToken"].as_str().unwrap()).await;
+    assert_eq!(refreshed.status(), 200);
+    let refreshed: Value = refreshed.json().await.unwrap();
+    check(&refreshed["cognitoToken"]["AuthenticationResult"]);
+    let record = &host.take().await[0];
+    assert_eq!(
+        record["seen"]["trigger_source"],
+        "TokenGeneration_RefreshTokens"
+    );
+    app.stop().await;
+}
+
+async fn pre_token_generation_v2_changes_both_tokens_and_the_scopes(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        pre_token_generation_config: Some(VersionedLambda {
+            lambda_version: "V2_0".into(),
+            lambda_arn: arn("tokens_v2"),
+        }),
+        ..LambdaConfig::default()
+    };
+    let (pool, client) = pool_with(&app, "tokenstwo", config).await;
+    app.create_user_with(
+        &pool,
+        "hal",
+        PASSWORD,
+        false,
+        &[("email", "hal@example.com")],
+    )
+    .await;
+    let tokens = ok(cognito(
+        &app,
+        "InitiateAuth",
+        &json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
+                "AuthParameters": {"USERNAME": "hal", "PASSWORD": PASSWORD}}),
+    )
+    .await)
+    .await["AuthenticationResult"]
+        .clone();
+    let record = &host.take().await[0];
+    assert_eq!(
+        record["seen"]["trigger_source"],
+        "TokenGeneration_Authentication"
+    );
+    assert_eq!(record["seen"]["version"], "2");
+    assert_eq!(
+        record["seen"]["scopes"],
+        json!(["aws.cognito.signin.user.admin"])
+    );
+    let id = jwt_part(tokens["IdToken"].as_str().unwrap(), 1);
+    assert_eq!(id["tier"], json!({"level": 3, "tags": ["a", "b"]}));
+    assert!(id.get("email").is_none(), "{id}");
+    assert_ne!(id["iss"], "forged");
+    let access = jwt_part(tokens["AccessToken"].as_str().unwrap(), 1);
+    assert_eq!(access["org"], json!(["north", "south"]));
+    assert_eq!(access["client_id"], client.as_str());
+    assert_eq!(access["token_use"], "access");
+    assert_eq!(access["scope"], "api/read");
+    app.stop().await;
+}
+
+async fn failing_functions_fail_the_operation_with_cognitos_errors(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let cases = [
+        (
+            "throws",
+            "UserLambdaValidationException",
+            "PreSignUp failed with error No sign-ups from this domain.",
+        ),
+        (
+            "sleeps",
+            "UnexpectedLambdaException",
+            "PreSignUp invocation failed due to error TimeoutError.",
+        ),
+        (
+            "malformed",
+            "InvalidLambdaResponseException",
+            "Unrecognizable lambda output",
+        ),
+        (
+            "down",
+            "UnexpectedLambdaException",
+            "PreSignUp invocation failed due to error AccessDeniedException.",
+        ),
+        (
+            "no_such_function",
+            "UnexpectedLambdaException",
+            "PreSignUp invocation failed due to error AccessDeniedException.",
+        ),
+    ];
+    for (index, (function, type_, message)) in cases.into_iter().enumerate() {
+        let config = LambdaConfig {
+            pre_sign_up: Some(arn(function)),
+            pre_token_generation: Some(arn(function)),
+            ..LambdaConfig::default()
+        };
+        let name = format!("failing{index}");
+        let (pool, client) = pool_with(&app, &name, config).await;
+        assert_error(
+            cognito(
+                &app,
+                "SignUp",
+                &json!({"ClientId": client, "Username": "ivy", "Password": PASSWORD}),
+            )
+            .await,
+            type_,
+            message,
+        )
+        .await;
+        assert!(!user_exists(&app, &pool, "ivy").await, "{function}");
+
+        // The same failure ends a sign-in before any token is issued.
+        app.create_user(&pool, "jo", false).await;
+        let refused = app.login(&name, "jo", PASSWORD).await;
+        assert_eq!(refused.status(), 400, "{function}");
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["__type"], type_, "{body}");
+        assert_eq!(
+            body["message"],
+            message.replace("PreSignUp", "PreTokenGeneration"),
+            "{body}"
+        );
+    }
+    app.stop().await;
+}
+
+async fn invocations_are_signed_when_keys_are_configured(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(
+        backend,
+        &host,
+        Options {
+            lambda_keys: Some(("AKIDLAMBDATEST".into(), "lambda/secret+key".into())),
+            ..Options::default()
+        },
+    )
+    .await;
+    let config = LambdaConfig {
+        pre_authentication: Some(arn("pre_authentication")),
+        ..LambdaConfig::default()
+    };
+    let (pool, _) = pool_with(&app, "signed", config).await;
+    app.create_user(&pool, "kim", false).await;
+    app.sign_in("signed", "kim", PASSWORD).await;
+    let record = &host.take().await[0];
+    assert_eq!(record["signed"], true, "{record}");
+    let authorization = record["authorization"].as_str().unwrap();
+    assert!(
+        authorization.contains("Credential=AKIDLAMBDATEST/")
+            && authorization.contains("/us-east-1/lambda/aws4_request"),
+        "{authorization}"
+    );
+    assert!(!authorization.contains("lambda/secret+key"));
+    app.stop().await;
+}
+
+async fn a_slow_function_holds_up_only_the_sign_ins_that_call_it(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    // The function sleeps 3 s, within this server's time limit.
+    let app = std::sync::Arc::new(
+        app_with(
+            backend,
+            &host,
+            Options {
+                lambda_timeout_ms: Some(10_000),
+                ..Options::default()
+            },
+        )
+        .await,
+    );
+    let slow_config = LambdaConfig {
+        pre_authentication: Some(arn("sleeps")),
+        ..LambdaConfig::default()
+    };
+    let (slow, _) = pool_with(&app, "slowpool", slow_config).await;
+    // One user each: concurrent attempts of one user are each a reserved lockout attempt.
+    for index in 0..6 {
+        app.create_user(&slow, &format!("sam{index}"), false).await;
+    }
+    let (fast, _) = app.create_pool("fastpool").await;
+    app.create_user(&fast, "fay", false).await;
+
+    // More sign-ins waiting on the function than the server has HTTP workers (2)...
+    let waiting: Vec<_> = (0..6)
+        .map(|index| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let name = format!("sam{index}");
+                app.login("slowpool", &name, PASSWORD).await.status()
+            })
+        })
+        .collect();
+    // ...and the other pool's users still sign in, while all of those are in flight.
+    for _ in 0..10 {
+        app.sign_in("fastpool", "fay", PASSWORD).await;
+    }
+    assert!(
+        waiting.iter().all(|task| !task.is_finished()),
+        "the slow sign-ins answered before the fast ones: the test proves nothing"
+    );
+    for task in waiting {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    assert_eq!(host.take().await.len(), 6);
+}

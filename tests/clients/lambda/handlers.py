@@ -1,0 +1,155 @@
+"""Trigger functions for the tests, written as real Lambda handlers. Each parses its event
+with aws-lambda-powertools' Cognito event data classes (not ours), records what it read
+through `context.record`, and answers as a Cognito trigger answers.
+
+The ARN's function name picks the handler: `arn:aws:lambda:...:function:pre_sign_up` runs
+`pre_sign_up`.
+"""
+
+import time
+
+from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import (
+    PostAuthenticationTriggerEvent,
+    PostConfirmationTriggerEvent,
+    PreAuthenticationTriggerEvent,
+    PreSignUpTriggerEvent,
+    PreTokenGenerationTriggerEvent,
+    PreTokenGenerationV2TriggerEvent,
+)
+
+
+def common(event, context):
+    """The envelope, read through the data class."""
+    context.record(
+        version=event.version,
+        trigger_source=event.trigger_source,
+        region=event.region,
+        user_pool_id=event.user_pool_id,
+        user_name=event.user_name,
+        aws_sdk_version=event.caller_context.aws_sdk_version,
+        client_id=event.caller_context.client_id,
+    )
+
+
+def pre_sign_up(raw, context):
+    """Refuses a `refuse` client metadata; confirms and verifies as the metadata asks."""
+    event = PreSignUpTriggerEvent(raw)
+    common(event, context)
+    metadata = event.request.client_metadata or {}
+    context.record(
+        user_attributes=event.request.user_attributes,
+        validation_data=event.request.validation_data,
+        client_metadata=metadata,
+    )
+    if "refuse" in metadata:
+        raise Exception(metadata["refuse"])
+    event.response.auto_confirm_user = metadata.get("autoConfirmUser") == "true"
+    event.response.auto_verify_email = metadata.get("autoVerifyEmail") == "true"
+    event.response.auto_verify_phone = metadata.get("autoVerifyPhone") == "true"
+    return event.raw_event
+
+
+def post_confirmation(raw, context):
+    """Refuses users whose name starts with "unwelcome" (after their confirmation)."""
+    event = PostConfirmationTriggerEvent(raw)
+    common(event, context)
+    context.record(
+        user_attributes=event.request.user_attributes,
+        client_metadata=event.request.client_metadata,
+    )
+    if event.user_name.startswith("unwelcome"):
+        raise Exception("Welcome mail bounced")
+    return event.raw_event
+
+
+def pre_authentication(raw, context):
+    """Refuses users whose name starts with "blocked"."""
+    event = PreAuthenticationTriggerEvent(raw)
+    common(event, context)
+    context.record(
+        user_attributes=event.request.user_attributes,
+        validation_data=event.request.validation_data,
+        user_not_found=event.request.user_not_found,
+    )
+    if event.user_name.startswith("blocked"):
+        raise Exception("This account is blocked")
+    return event.raw_event
+
+
+def post_authentication(raw, context):
+    event = PostAuthenticationTriggerEvent(raw)
+    common(event, context)
+    context.record(
+        user_attributes=event.request.user_attributes,
+        new_device_used=event.request.new_device_used,
+        client_metadata=event.request.client_metadata,
+    )
+    return event.raw_event
+
+
+def tokens_v1(raw, context):
+    """Adds and overrides ID-token claims, tries reserved ones, overrides the groups."""
+    event = PreTokenGenerationTriggerEvent(raw)
+    common(event, context)
+    groups = event.request.group_configuration
+    context.record(
+        user_attributes=event.request.user_attributes,
+        groups=groups.groups_to_override,
+        roles=groups.iam_roles_to_override,
+        preferred_role=groups.preferred_role,
+        client_metadata=event.request.client_metadata,
+    )
+    details = event.response.claims_override_details
+    details.claims_to_add_or_override = {
+        "tier": "gold",
+        "email": "override@example.com",
+        "sub": "forged-sub",
+        "cognito:username": "forged-user",
+    }
+    details.claims_to_suppress = ["phone_number", "aud"]
+    details.set_group_configuration_groups_to_override(["from-trigger"])
+    details.set_group_configuration_preferred_role("arn:aws:iam::123456789012:role/trigger")
+    return event.raw_event
+
+
+def tokens_v2(raw, context):
+    """Changes both tokens with JSON values, and the access token's scopes."""
+    event = PreTokenGenerationV2TriggerEvent(raw)
+    common(event, context)
+    context.record(
+        user_attributes=event.request.user_attributes,
+        scopes=event.request.scopes,
+        groups=event.request.group_configuration.groups_to_override,
+    )
+    raw["response"]["claimsAndScopeOverrideDetails"] = {
+        "idTokenGeneration": {
+            "claimsToAddOrOverride": {"tier": {"level": 3, "tags": ["a", "b"]}, "iss": "forged"},
+            "claimsToSuppress": ["email"],
+        },
+        "accessTokenGeneration": {
+            "claimsToAddOrOverride": {"org": ["north", "south"], "client_id": "forged"},
+            "claimsToSuppress": ["token_use"],
+            "scopesToAdd": ["api/read"],
+            "scopesToSuppress": ["aws.cognito.signin.user.admin"],
+        },
+    }
+    return raw
+
+
+def throws(raw, context):
+    context.record(trigger_source=raw["triggerSource"])
+    raise Exception("No sign-ups from this domain")
+
+
+def sleeps(raw, context):
+    """Slower than the server's (lowered) time limit."""
+    context.record(trigger_source=raw["triggerSource"])
+    time.sleep(3)
+    return raw
+
+
+def malformed(raw, context):
+    """An answer no source can read: a response member of the wrong type."""
+    context.record(trigger_source=raw["triggerSource"])
+    raw["response"] = {"autoConfirmUser": "yes", "claimsOverrideDetails": "no"}
+    return raw
