@@ -178,8 +178,9 @@ impl AuthError {
     }
 
     /// For the token operations whose Cognito model declares no `UserNotFoundException`
-    /// (`GlobalSignOut`, `AssociateSoftwareToken`): a deleted user's token is answered as a
-    /// revoked one there.
+    /// (`GlobalSignOut`, `AssociateSoftwareToken`), and for the login API, whose contract
+    /// answers every refused access token with `NotAuthorizedException` (docs/api.md): a
+    /// deleted user's token is answered as a revoked one there.
     pub fn user_gone_as_revoked(self) -> Self {
         match self {
             Self::UserNotFound => Self::NotAuthorized(NotAuthorized::AccessTokenRevoked),
