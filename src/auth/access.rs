@@ -8,7 +8,7 @@ use crate::crypto::jwt;
 use crate::domain::app_client::AppClient;
 use crate::domain::claims::{ADMIN_SCOPE, AccessTokenClaims, TokenUse};
 use crate::domain::clock::UnixSeconds;
-use crate::domain::ids::{ClientId, SessionId};
+use crate::domain::ids::{ClientId, SessionId, Sub};
 use crate::domain::pool::UserPool;
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::User;
@@ -90,12 +90,16 @@ impl Services {
     }
 
     /// An access token presented to userInfo, which takes `openid` as well as the admin
-    /// scope; what it then shows depends on the scopes (docs/oauth2.md, "userInfo").
+    /// scope; what it then shows depends on the scopes (docs/oauth2.md, "userInfo"). A
+    /// deleted user's token is simply no longer valid there, as a bearer token.
     pub async fn authenticate_user_info_token(
         &self,
         token: &SecretString,
     ) -> Result<AccessContext, AuthError> {
-        self.authenticate_access(token, Needs::UserInfo).await
+        match self.authenticate_access(token, Needs::UserInfo).await {
+            Err(AuthError::UserNotFound) => Err(revoked("user no longer exists")),
+            other => other,
+        }
     }
 
     async fn authenticate_access(
@@ -144,7 +148,11 @@ impl Services {
             Ok(id) => self.store.session(&id).await?,
             Err(_) => None,
         };
-        let session = session.ok_or_else(|| revoked("session no longer exists"))?;
+        let Some(session) = session else {
+            // A deleted user's sessions go with it. Cognito names that cause to the holder of
+            // a token signed for them (docs/cognito-compatibility.md, "Errors by operation").
+            return Err(self.missing_session(&claims).await?);
+        };
         if session.revoked_at.is_some() || session.expires_at <= now {
             return Err(revoked("session revoked or expired"));
         }
@@ -155,7 +163,7 @@ impl Services {
             .store
             .user_by_sub(&session.user_sub)
             .await?
-            .ok_or_else(|| revoked("user no longer exists"))?;
+            .ok_or(AuthError::UserNotFound)?;
         if !user.enabled || claims.iat < user.tokens_valid_after {
             return Err(revoked("user disabled or signed out since"));
         }
@@ -165,6 +173,21 @@ impl Services {
             user,
             session,
             claims,
+        })
+    }
+}
+
+impl Services {
+    /// Why a verified token names no session: its user was deleted (`UserNotFoundException`),
+    /// or the session was (revoked).
+    async fn missing_session(&self, claims: &AccessTokenClaims) -> Result<AuthError, AuthError> {
+        let user = match Sub::parse(&claims.sub) {
+            Ok(sub) => self.store.user_by_sub(&sub).await?,
+            Err(_) => None,
+        };
+        Ok(match user {
+            None => AuthError::UserNotFound,
+            Some(_) => revoked("session no longer exists"),
         })
     }
 }

@@ -148,6 +148,14 @@ pub enum AuthError {
     /// The app client has the operation switched off (RevokeToken without token revocation).
     #[error("{0}")]
     UnsupportedOperation(String),
+    /// A token of a kind the operation does not take (an ID or access token given to
+    /// RevokeToken, which revokes refresh tokens only).
+    #[error("Only refresh tokens can be revoked")]
+    UnsupportedTokenType,
+    /// RevokeToken's client proof (its secret) missing or wrong: Cognito's model declares
+    /// `UnauthorizedException` for it rather than `NotAuthorizedException`.
+    #[error("{0}")]
+    Unauthorized(String),
     #[error("Too many requests")]
     TooManyRequests,
     /// A trigger function refused the operation (it threw): Cognito's message.
@@ -177,6 +185,17 @@ impl AuthError {
     #[cfg(test)]
     pub(crate) fn unreachable_database(why: &'static str) -> Self {
         Self::Unavailable(StoreError::Unavailable(why.into()))
+    }
+
+    /// For the token operations whose Cognito model declares no `UserNotFoundException`
+    /// (`GlobalSignOut`, `AssociateSoftwareToken`), and for the login API, whose contract
+    /// answers every refused access token with `NotAuthorizedException` (docs/api.md): a
+    /// deleted user's token is answered as a revoked one there.
+    pub fn user_gone_as_revoked(self) -> Self {
+        match self {
+            Self::UserNotFound => Self::NotAuthorized(NotAuthorized::AccessTokenRevoked),
+            other => other,
+        }
     }
 
     /// Whether the server, not the request, failed: the cause is logged, never shown.
@@ -211,6 +230,8 @@ impl AuthError {
             Self::InvalidOAuthFlow(_) => failure("invalid_parameter"),
             Self::ScopeDoesNotExist(_) => failure("invalid_parameter"),
             Self::UnsupportedOperation(_) => failure("operation_disabled"),
+            Self::UnsupportedTokenType => failure("unsupported_token_type"),
+            Self::Unauthorized(_) => failure("client_unauthorized"),
             Self::TooManyRequests => (Outcome::Error, "overloaded"),
             Self::UserLambdaValidation(_) => failure("trigger_refused"),
             Self::UnexpectedLambda(_) => (Outcome::Error, "trigger_unreachable"),
@@ -248,6 +269,8 @@ impl AuthError {
             Self::InvalidOAuthFlow(_) => Failure::Error,
             Self::ScopeDoesNotExist(_) => Failure::Error,
             Self::UnsupportedOperation(_) => Failure::Error,
+            Self::UnsupportedTokenType => Failure::Error,
+            Self::Unauthorized(_) => Failure::Refused,
             Self::TooManyRequests => Failure::Throttled,
             Self::UserLambdaValidation(_) => Failure::Refused,
             Self::UnexpectedLambda(_) => Failure::Error,

@@ -5,7 +5,7 @@
 use crate::crypto::opaque::hash_secret_token;
 use crate::domain::app_client::{AppClient, REFRESH_TOKEN_AUTH};
 use crate::domain::ids::SessionId;
-use crate::domain::secret::SecretString;
+use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::store::SessionRecord;
 
 use super::access::AccessContext;
@@ -41,17 +41,24 @@ impl Services {
     }
 
     /// `RevokeToken`, for `client`, the one the request names. The client's own rules come
-    /// first and answer the same whatever the token: its secret (for a confidential client),
-    /// then `EnableTokenRevocation`. A token issued to another client is then left alone,
-    /// with the answer an unknown token gets, as Cognito revokes only through the client the
-    /// token was issued to.
+    /// first and answer the same whatever the token: its secret (for a confidential client;
+    /// `UnauthorizedException`, the one refusal Cognito's model declares for the operation),
+    /// then the token's kind, then `EnableTokenRevocation`. A token issued to another client
+    /// is then left alone, with the answer an unknown token gets, as Cognito revokes only
+    /// through the client the token was issued to.
     pub async fn revoke_refresh_token(
         &self,
         refresh_token: &SecretString,
         client: &AppClient,
         client_secret: Option<&SecretString>,
     ) -> Result<(), AuthError> {
-        self.check_client_secret(client, client_secret)?;
+        self.check_client_secret(client, client_secret)
+            .map_err(|refused| match refused {
+                AuthError::NotAuthorized(reason) => {
+                    AuthError::Unauthorized(reason.message().to_owned())
+                }
+                other => other,
+            })?;
         self.revoke_client_token(refresh_token, client).await
     }
 
@@ -66,13 +73,18 @@ impl Services {
             .await
     }
 
-    /// Revocation by a proven client: refused when the client has it switched off; a token
-    /// of another client, or none, left alone with the same answer.
+    /// Revocation by a proven client: an ID or access token refused as the wrong kind (it
+    /// cannot be revoked on its own: revoking its refresh token ends it); refused when the
+    /// client has revocation switched off; a token of another client, or none, left alone
+    /// with the same answer.
     async fn revoke_client_token(
         &self,
         refresh_token: &SecretString,
         client: &AppClient,
     ) -> Result<(), AuthError> {
+        if looks_like_jwt(refresh_token.expose_secret()) {
+            return Err(AuthError::UnsupportedTokenType);
+        }
         if !client.allows_revocation() {
             return Err(AuthError::UnsupportedOperation(format!(
                 "Token revocation is not enabled for client {}",
@@ -140,4 +152,9 @@ impl Services {
         AuditEvent::for_user("global_sign_out", &caller.pool.id, &caller.user).emit();
         Ok(())
     }
+}
+
+/// Whether a token is a JWT (an ID or access token) rather than an opaque refresh token.
+fn looks_like_jwt(token: &str) -> bool {
+    token.split('.').count() == 3 && token.starts_with("eyJ")
 }

@@ -66,6 +66,8 @@ fn exception(error: &AuthError, surface: Surface) -> (&'static str, StatusCode) 
         AuthError::InvalidOAuthFlow(_) => ("InvalidOAuthFlowException", S::BAD_REQUEST),
         AuthError::ScopeDoesNotExist(_) => ("ScopeDoesNotExistException", S::BAD_REQUEST),
         AuthError::UnsupportedOperation(_) => ("UnsupportedOperationException", S::BAD_REQUEST),
+        AuthError::UnsupportedTokenType => ("UnsupportedTokenTypeException", S::BAD_REQUEST),
+        AuthError::Unauthorized(_) => ("UnauthorizedException", S::UNAUTHORIZED),
         AuthError::TooManyRequests => ("TooManyRequestsException", S::TOO_MANY_REQUESTS),
         AuthError::UserLambdaValidation(_) => ("UserLambdaValidationException", S::BAD_REQUEST),
         AuthError::UnexpectedLambda(_) => ("UnexpectedLambdaException", S::BAD_REQUEST),
@@ -291,6 +293,8 @@ mod tests {
             AuthError::InvalidOAuthFlow("flows".into()),
             AuthError::ScopeDoesNotExist("scope".into()),
             AuthError::UnsupportedOperation("off".into()),
+            AuthError::UnsupportedTokenType,
+            AuthError::Unauthorized("secret".into()),
             AuthError::TooManyRequests,
             AuthError::UserLambdaValidation("PreSignUp failed with error no.".into()),
             AuthError::UnexpectedLambda(
@@ -325,6 +329,8 @@ mod tests {
                 | AuthError::InvalidOAuthFlow(_)
                 | AuthError::ScopeDoesNotExist(_)
                 | AuthError::UnsupportedOperation(_)
+                | AuthError::UnsupportedTokenType
+                | AuthError::Unauthorized(_)
                 | AuthError::TooManyRequests
                 | AuthError::UserLambdaValidation(_)
                 | AuthError::UnexpectedLambda(_)
@@ -500,6 +506,18 @@ mod tests {
                 ("UnsupportedOperationException", 400),
                 (F, "operation_disabled"),
                 M::Error,
+            ),
+            AuthError::UnsupportedTokenType => (
+                ("UnsupportedTokenTypeException", 400),
+                ("UnsupportedTokenTypeException", 400),
+                (F, "unsupported_token_type"),
+                M::Error,
+            ),
+            AuthError::Unauthorized(_) => (
+                ("UnauthorizedException", 401),
+                ("UnauthorizedException", 400),
+                (F, "client_unauthorized"),
+                M::Refused,
             ),
             AuthError::TooManyRequests => (
                 ("TooManyRequestsException", 429),

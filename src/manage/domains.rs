@@ -62,8 +62,14 @@ impl Services {
         }
     }
 
-    /// `DescribeUserPoolDomain`: None for a name no pool has.
+    /// `DescribeUserPoolDomain`: None for a name no pool has; a name that is neither a
+    /// prefix nor a host name could be nobody's, and is refused as malformed.
     pub async fn describe_domain(&self, domain: &str) -> Result<Option<DomainRecord>, AuthError> {
+        if domain.contains('.') {
+            check_custom_domain(domain).map_err(AuthError::InvalidParameter)?;
+        } else {
+            check_prefix(domain).map_err(AuthError::InvalidParameter)?;
+        }
         Ok(self.store.domain(domain).await?)
     }
 

@@ -668,7 +668,7 @@ async fn revoke_token_needs_the_clients_secret_and_revocation_enabled(backend: D
     let refresh = field(result, "RefreshToken");
     assert_cognito_error(
         cognito(&app, "RevokeToken", &revoke(&refresh, &confidential, None)).await,
-        "NotAuthorizedException",
+        "UnauthorizedException",
         &wrong,
     )
     .await;
@@ -677,7 +677,7 @@ async fn revoke_token_needs_the_clients_secret_and_revocation_enabled(backend: D
         .collect();
     let burst = bodies.iter().map(|body| cognito(&app, "RevokeToken", body));
     for response in futures_util::future::join_all(burst).await {
-        assert_cognito_error(response, "NotAuthorizedException", &wrong).await;
+        assert_cognito_error(response, "UnauthorizedException", &wrong).await;
     }
     assert!(session_alive(&app, &field(result, "AccessToken")).await);
     let response = cognito(

@@ -41,8 +41,9 @@ async fn a_user_deletes_their_own_account_and_its_sessions(backend: Db) {
         app.refresh(&field(&second, "RefreshToken")).await.status(),
         401
     );
+    // A token of the deleted user names the cause, as Cognito does.
     let again = error_type(delete(field(&second, "AccessToken")).await).await;
-    assert_eq!(again, (400, "NotAuthorizedException".to_owned()));
+    assert_eq!(again, (400, "UserNotFoundException".to_owned()));
     let get_user = cognito(
         &app,
         "GetUser",

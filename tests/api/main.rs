@@ -29,6 +29,7 @@ mod db_outage;
 mod delete_user;
 mod deployment_safety;
 mod discovery;
+mod error_fidelity;
 mod groups;
 mod hashing;
 mod hostile_input;

@@ -28,10 +28,14 @@ struct Output {
 
 /// Who is calling: exactly one of `AccessToken` and `Session`, well formed. An access
 /// token is authenticated here; a session is checked by the use case.
+/// `user_not_found_declared`: whether the operation's model declares
+/// `UserNotFoundException` for a deleted user's token (VerifySoftwareToken does,
+/// AssociateSoftwareToken does not and answers it as revoked).
 pub(super) async fn caller(
     services: &Services,
     access_token: Option<SecretString>,
     session: Option<SecretString>,
+    user_not_found_declared: bool,
 ) -> Result<TokenCaller, ApiError> {
     match (access_token, session) {
         (Some(access), None) => {
@@ -39,7 +43,13 @@ pub(super) async fn caller(
             let context = services
                 .authenticate_access_token(&access)
                 .await
-                .map_err(failed)?;
+                .map_err(|error| {
+                    failed(if user_not_found_declared {
+                        error
+                    } else {
+                        error.user_gone_as_revoked()
+                    })
+                })?;
             Ok(TokenCaller::Signed(Box::new(context)))
         }
         (None, Some(session)) => {
@@ -61,7 +71,7 @@ pub(super) async fn caller(
 
 pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
     let input: Input = input(body)?;
-    let caller = caller(services, input.access_token, input.session).await?;
+    let caller = caller(services, input.access_token, input.session, false).await?;
     let association = services
         .associate_software_token(caller)
         .await

@@ -62,7 +62,7 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
             }
         })
         .transpose()?;
-    let caller = caller(services, input.access_token, input.session).await?;
+    let caller = caller(services, input.access_token, input.session, true).await?;
     let verified = services
         .verify_software_token(caller, &code, device_name.as_deref())
         .await

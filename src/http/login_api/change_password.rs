@@ -31,7 +31,7 @@ pub(super) async fn change_password(
     let caller = services
         .authenticate_access_token(&token)
         .await
-        .map_err(|e| ApiError::from_auth(e, SURFACE))?;
+        .map_err(|e| ApiError::from_auth(e.user_gone_as_revoked(), SURFACE))?;
     services
         .change_password(&caller, &previous, &proposed)
         .await

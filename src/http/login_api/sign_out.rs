@@ -39,7 +39,7 @@ pub(super) async fn global_sign_out(
     let caller = services
         .authenticate_access_token(&token)
         .await
-        .map_err(|e| ApiError::from_auth(e, SURFACE))?;
+        .map_err(|e| ApiError::from_auth(e.user_gone_as_revoked(), SURFACE))?;
     services
         .global_sign_out(&caller)
         .await

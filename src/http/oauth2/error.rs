@@ -102,7 +102,10 @@ impl OAuthError {
     pub fn from_auth(error: AuthError) -> Self {
         use OAuthErrorCode as C;
         let code = match &error {
-            AuthError::NotAuthorized(NotAuthorized::Other(_)) => C::InvalidClient,
+            AuthError::NotAuthorized(NotAuthorized::Other(_)) | AuthError::Unauthorized(_) => {
+                C::InvalidClient
+            }
+            AuthError::UnsupportedTokenType => C::UnsupportedTokenType,
             AuthError::NotAuthorized(_)
             | AuthError::RefreshTokenReuse
             | AuthError::PasswordResetRequired

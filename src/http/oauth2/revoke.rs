@@ -7,11 +7,10 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::error::{OAuthError, OAuthErrorCode};
+use super::error::OAuthError;
 use super::form::Form;
 use super::{addressed_pool, client_auth};
 use crate::auth::{AuthError, Services};
-use crate::domain::secret::ExposeSecret;
 
 pub async fn revoke(
     request: HttpRequest,
@@ -24,14 +23,6 @@ pub async fn revoke(
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let pool = addressed_pool(&services, &request).await?;
     let client = client_auth::authenticate(&services, &request, &form, pool.as_ref()).await?;
-    // Refresh tokens are opaque; a JWT is an ID or access token, which cannot be revoked
-    // on its own (revoking its refresh token ends it).
-    if looks_like_jwt(token.expose_secret()) {
-        return Err(OAuthError::new(
-            OAuthErrorCode::UnsupportedTokenType,
-            "Only refresh tokens can be revoked",
-        ));
-    }
     services
         .revoke_for_oauth_client(&token, &client)
         .await
@@ -43,8 +34,4 @@ pub async fn revoke(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
-}
-
-fn looks_like_jwt(token: &str) -> bool {
-    token.split('.').count() == 3 && token.starts_with("eyJ")
 }
