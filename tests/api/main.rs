@@ -32,6 +32,7 @@ mod discovery;
 mod groups;
 mod hashing;
 mod hostile_input;
+mod hosted_signup;
 mod invitations;
 mod key_rotation;
 mod lockout;
