@@ -70,9 +70,8 @@ impl Services {
         }
         let username_attributes = settings.sign_in_names.username_attributes.clone();
         // The name typed as the username already is this attribute.
-        let is_the_username = |name: &str| {
-            matches!(username_attributes.as_slice(), [only] if only.name() == name)
-        };
+        let is_the_username =
+            |name: &str| matches!(username_attributes.as_slice(), [only] if only.name() == name);
         let schema = settings.schema();
         let mut attributes: Vec<SignUpField> = schema
             .attributes()

@@ -131,7 +131,7 @@ impl Page {
     }
 }
 
-fn html_unescape(text: &str) -> String {
+pub fn html_unescape(text: &str) -> String {
     text.replace("&amp;", "&")
         .replace("&#x2f;", "/")
         .replace("&#x2F;", "/")
@@ -262,7 +262,12 @@ pub fn authorize_url(client: &ClientId, challenge: &str, extra: &[(&str, &str)])
 }
 
 /// The same with one parameter replaced (or dropped when `value` is None).
-pub fn authorize_with(client: &ClientId, challenge: &str, name: &str, value: Option<&str>) -> String {
+pub fn authorize_with(
+    client: &ClientId,
+    challenge: &str,
+    name: &str,
+    value: Option<&str>,
+) -> String {
     let url = url::Url::parse(&format!(
         "http://x{}",
         authorize_url(client, challenge, &[])

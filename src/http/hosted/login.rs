@@ -6,9 +6,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{
-    Site, authorization, form_page, page_links, posted_form, sign_in_message, signed_in,
-};
+use super::{Site, authorization, form_page, page_links, posted_form, sign_in_message, signed_in};
 use crate::auth::Services;
 use crate::auth::mfa_challenge::SOFTWARE_TOKEN_MFA;
 use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};

@@ -133,7 +133,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("error.html", include_str!("templates/error.html")),
         ("signed_out.html", include_str!("templates/signed_out.html")),
         ("sign_up.html", include_str!("templates/sign_up.html")),
-        ("confirm_user.html", include_str!("templates/confirm_user.html")),
+        (
+            "confirm_user.html",
+            include_str!("templates/confirm_user.html"),
+        ),
         (
             "forgot_password.html",
             include_str!("templates/forgot_password.html"),

@@ -35,10 +35,7 @@ async fn sign_up_form(
     services: &Services,
     authorization: &AuthorizationRequest,
 ) -> Result<SignUpForm, HttpResponse> {
-    match services
-        .hosted_sign_up_form(&authorization.client_id)
-        .await
-    {
+    match services.hosted_sign_up_form(&authorization.client_id).await {
         Ok(Some(form)) => Ok(form),
         Ok(None) => Err(site.error_page(StatusCode::FORBIDDEN, NOT_OFFERED)),
         Err(error) => Err(site.failure_page(error)),
@@ -290,7 +287,10 @@ mod tests {
         policy.require_uppercase = false;
         policy.require_lowercase = false;
         policy.require_symbols = false;
-        assert_eq!(password_rules(&policy), "At least 8 characters, with a number.");
+        assert_eq!(
+            password_rules(&policy),
+            "At least 8 characters, with a number."
+        );
         policy.require_numbers = false;
         assert_eq!(password_rules(&policy), "At least 8 characters.");
     }

@@ -69,6 +69,8 @@ try {
     if (url === null) {
       throw new Error(`the callback was not reached; the browser is at ${page.url()}:\n${await page.content()}`);
     }
+    // The navigation to the callback must finish before the next one starts.
+    await page.waitForURL(`${callback}**`);
     const query = new URL(url).searchParams;
     console.log(JSON.stringify({ code: query.get("code"), state: query.get("state") }));
   }
