@@ -27,6 +27,7 @@ on_both_backends!(
     a_confirmation_from_another_browser_or_with_its_ticket_signs_nobody_in,
     a_burst_of_wrong_codes_on_the_confirmation_page_gets_five_compared,
     sign_ups_on_the_page_draw_on_the_per_address_budget,
+    a_client_with_a_secret_is_served_under_the_pool_path_without_the_browser_knowing_it,
     the_new_forms_refuse_posts_without_their_csrf_token,
     forgot_password_shows_an_unknown_user_what_a_known_one_sees,
     a_password_is_reset_through_the_pages_and_the_new_one_signs_in,
@@ -478,6 +479,72 @@ async fn a_burst_of_wrong_codes_on_the_confirmation_page_gets_five_compared(back
     .await;
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert_eq!(status_of(&app, &pool, "erin").await, "UNCONFIRMED");
+    app.stop().await;
+}
+
+/// The pages act for the client the authorization request proved: a confidential client's
+/// sign-up and reset need the SECRET_HASH on the API, and the pages send it for the browser.
+async fn a_client_with_a_secret_is_served_under_the_pool_path_without_the_browser_knowing_it(
+    backend: Db,
+) {
+    let (app, pool, _) = setup(backend).await;
+    let client = code_client(&app, &pool, true).await;
+    let (_, challenge) = pkce();
+    let authorize = format!("/{}{}", pool.id, authorize_url(&client, &challenge, &[]));
+    let mut browser = Browser::new(&app);
+    let confirm = fill(
+        &mut browser,
+        "/signup",
+        &authorize,
+        &[
+            ("username", "gina"),
+            ("password", PASSWORD),
+            ("email", "gina@example.com"),
+        ],
+    )
+    .await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    assert!(
+        confirm
+            .action()
+            .starts_with(&format!("/{}/confirmUser?", pool.id))
+    );
+    let code = newest_code(&app, "gina@example.com").await;
+    let landed = submit(
+        &mut browser,
+        &confirm,
+        &[("username", "gina"), ("code", &code)],
+    )
+    .await;
+    assert_eq!(landed.status, 302, "{}", landed.body);
+    assert!(landed.location().starts_with(CALLBACK));
+    let reset = fill(
+        &mut browser,
+        "/forgotPassword",
+        &authorize,
+        &[("username", "gina")],
+    )
+    .await;
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    assert!(
+        reset.body.contains("we sent a code to g***@e***."),
+        "{}",
+        reset.body
+    );
+    let code = newest_code(&app, "gina@example.com").await;
+    let done = submit(
+        &mut browser,
+        &reset,
+        &[
+            ("username", "gina"),
+            ("code", &code),
+            ("new_password", NEW_PASSWORD),
+            ("confirm_password", NEW_PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Your password was changed."));
     app.stop().await;
 }
 
