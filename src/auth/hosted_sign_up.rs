@@ -156,8 +156,8 @@ impl Services {
     ) -> Result<Option<SignInOutcome>, AuthError> {
         let (app_client, pool) = self.client_and_pool(client).await?;
         let secret_hash = self.own_secret_hash(&app_client, username.as_str())?;
-        // Who the name names before the confirmation: once confirmed, an e-mail alias may
-        // name someone else's account no longer, but the ticket must name this user.
+        // The user the name resolves to, looked up before the confirmation: the ticket must
+        // name this very user, the one whose code is about to be spent.
         let named = self.user_by_sign_in_name(&pool, username).await?;
         self.confirm_sign_up(client, username, code, secret_hash.as_ref(), false)
             .await?;
