@@ -17,6 +17,19 @@ use crate::domain::user::User;
 /// Cognito secrets are 24–64 characters of `[\w+]`; real ones look like 51 of `[a-z0-9]`.
 const SECRET_LEN: usize = 51;
 
+/// Base64(HMAC-SHA256(secret, username + client id)).
+fn secret_hash(
+    client: &AppClient,
+    client_secret: &SecretString,
+    username: &str,
+) -> Result<String, AuthError> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(client_secret.expose_secret().as_bytes())
+        .map_err(AuthError::internal)?;
+    mac.update(username.as_bytes());
+    mac.update(client.id.as_str().as_bytes());
+    Ok(STANDARD.encode(mac.finalize().into_bytes()))
+}
+
 fn refused(client: &AppClient, message: String) -> AuthError {
     tracing::debug!(client = %client.id, %message, "client secret check failed");
     AuthError::NotAuthorized(NotAuthorized::Other(message))
@@ -72,11 +85,7 @@ impl Services {
                 ),
             ));
         };
-        let mut mac = Hmac::<Sha256>::new_from_slice(client_secret.expose_secret().as_bytes())
-            .map_err(AuthError::internal)?;
-        mac.update(username.as_bytes());
-        mac.update(client.id.as_str().as_bytes());
-        let expected = STANDARD.encode(mac.finalize().into_bytes());
+        let expected = secret_hash(client, &client_secret, username)?;
         if expected
             .as_bytes()
             .ct_eq(provided.expose_secret().as_bytes())
@@ -89,6 +98,21 @@ impl Services {
                 format!("Unable to verify secret hash for client {}", client.id),
             ))
         }
+    }
+
+    /// The `SECRET_HASH` the client itself would send for `username` (None for a client
+    /// without a secret): the hosted pages act for the client whose `client_id` their
+    /// authorization request proved, as Cognito's managed login does, so they hold no
+    /// secret of their own to send.
+    pub(super) fn own_secret_hash(
+        &self,
+        client: &AppClient,
+        username: &str,
+    ) -> Result<Option<SecretString>, AuthError> {
+        let Some(client_secret) = self.client_secret(client)? else {
+            return Ok(None);
+        };
+        Ok(Some(secret(secret_hash(client, &client_secret, username)?)))
     }
 
     /// Refuses a missing `SECRET_HASH` for a client that has a secret, before anything else

@@ -13,6 +13,8 @@ pub mod delete_user;
 mod error;
 pub mod forgot_password;
 pub mod hosted_csrf;
+pub mod hosted_password_reset;
+pub mod hosted_sign_up;
 pub mod housekeeping;
 pub mod issue;
 pub mod keys;

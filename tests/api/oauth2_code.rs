@@ -87,6 +87,8 @@ pub async fn code_client(app: &TestApp, pool: &UserPool, with_secret: bool) -> C
 }
 
 /// A browser: no automatic redirects, and a cookie jar kept by hand (the test client has none).
+/// A clone is another tab of the same browser (the same cookies, from then on its own).
+#[derive(Clone)]
 pub struct Browser {
     pub base: String,
     client: reqwest::Client,
@@ -129,7 +131,7 @@ impl Page {
     }
 }
 
-fn html_unescape(text: &str) -> String {
+pub fn html_unescape(text: &str) -> String {
     text.replace("&amp;", "&")
         .replace("&#x2f;", "/")
         .replace("&#x2F;", "/")
@@ -260,7 +262,12 @@ pub fn authorize_url(client: &ClientId, challenge: &str, extra: &[(&str, &str)])
 }
 
 /// The same with one parameter replaced (or dropped when `value` is None).
-fn authorize_with(client: &ClientId, challenge: &str, name: &str, value: Option<&str>) -> String {
+pub fn authorize_with(
+    client: &ClientId,
+    challenge: &str,
+    name: &str,
+    value: Option<&str>,
+) -> String {
     let url = url::Url::parse(&format!(
         "http://x{}",
         authorize_url(client, challenge, &[])
@@ -307,7 +314,7 @@ async fn exchange(
     exchange_at(app, client, code, CALLBACK, verifier).await
 }
 
-async fn exchange_at(
+pub async fn exchange_at(
     app: &TestApp,
     client: &ClientId,
     code: &str,
@@ -954,18 +961,32 @@ async fn a_new_user_sets_a_password_on_the_hosted_page(backend: Db) {
     );
 }
 
-/// Debian's Chromium, driven by playwright-core (tests/clients/js/hosted_browser.mjs). Skipped,
-/// with a message, only when /usr/bin/chromium is absent outside CI; in CI it must run.
-async fn headless_chromium_signs_in_through_the_hosted_page(backend: Db) {
+/// The directory of the browser scripts, when Debian's Chromium and the JS clients are
+/// installed. Skipped, with a message, only when /usr/bin/chromium is absent outside CI; in
+/// CI it must run.
+pub fn chromium_clients() -> Option<std::path::PathBuf> {
     if !std::path::Path::new("/usr/bin/chromium").exists() {
         assert!(
             std::env::var_os("CI").is_none(),
             "CI is set but /usr/bin/chromium is absent: apt-get install -y chromium"
         );
         eprintln!("SKIPPED: /usr/bin/chromium is absent (apt-get install -y chromium)");
-        return;
+        return None;
     }
-    let Some(dir) = crate::cognito_api::js_clients() else {
+    crate::cognito_api::js_clients()
+}
+
+/// Where a test keeps a file for people to look at (screenshots): target/test-artefacts.
+pub fn artefact(name: &str) -> std::path::PathBuf {
+    let artefacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artefacts");
+    std::fs::create_dir_all(&artefacts).unwrap();
+    artefacts.join(name.to_lowercase())
+}
+
+/// Debian's Chromium, driven by playwright-core (tests/clients/js/hosted_browser.mjs). Skipped,
+/// with a message, only when /usr/bin/chromium is absent outside CI; in CI it must run.
+async fn headless_chromium_signs_in_through_the_hosted_page(backend: Db) {
+    let Some(dir) = chromium_clients() else {
         return;
     };
     let (app, _pool, client) = setup(backend).await;
@@ -976,9 +997,7 @@ async fn headless_chromium_signs_in_through_the_hosted_page(backend: Db) {
         app.address,
         authorize_with(&client, &challenge, "redirect_uri", Some(callback))
     );
-    let artefacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artefacts");
-    std::fs::create_dir_all(&artefacts).unwrap();
-    let screenshot = artefacts.join(format!("hosted-login-{backend:?}.png").to_lowercase());
+    let screenshot = artefact(&format!("hosted-login-{backend:?}.png"));
     let mut node = std::process::Command::new("node");
     node.arg("hosted_browser.mjs")
         .args([&authorize, callback, "alice", PASSWORD])

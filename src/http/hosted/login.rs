@@ -6,11 +6,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{Site, authorization, form_page, posted_form, sign_in_message, signed_in};
+use super::{Site, authorization, form_page, page_links, posted_form, sign_in_message, signed_in};
 use crate::auth::Services;
 use crate::auth::mfa_challenge::SOFTWARE_TOKEN_MFA;
 use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
 use crate::domain::authorization_request::AuthorizationRequest;
+use crate::domain::ids::ClientId;
 use crate::domain::secret::{ExposeSecret, secret};
 use crate::domain::username::Username;
 
@@ -21,20 +22,57 @@ pub(super) async fn show(request: HttpRequest, services: web::Data<Services>) ->
         Ok(site) => site,
         Err(page) => return page,
     };
-    if let Err(page) = authorization(&site, &request, &services).await {
-        return page;
-    }
-    login_form(&site, &request, &services, StatusCode::OK, "", None)
+    let authorization = match authorization(&site, &request, &services).await {
+        Ok(authorization) => authorization,
+        Err(page) => return page,
+    };
+    login_form(
+        &site,
+        &request,
+        &services,
+        &authorization.client_id,
+        StatusCode::OK,
+        "",
+        Said::Nothing,
+    )
+    .await
 }
 
-pub(super) fn login_form(
+/// What the sign-in page says above its form.
+pub(super) enum Said<'a> {
+    Nothing,
+    /// Why the last attempt was refused (an alert).
+    Error(&'a str),
+    /// What the page before achieved (a status), e.g. a password changed.
+    Notice(&'a str),
+}
+
+impl<'a> Said<'a> {
+    /// The template's `error` and `notice`.
+    pub(super) fn split(self) -> (Option<&'a str>, Option<&'a str>) {
+        match self {
+            Said::Nothing => (None, None),
+            Said::Error(error) => (Some(error), None),
+            Said::Notice(notice) => (None, Some(notice)),
+        }
+    }
+}
+
+pub(super) async fn login_form(
     site: &Site,
     request: &HttpRequest,
     services: &Services,
+    client: &ClientId,
     status: StatusCode,
     username: &str,
-    error: Option<&str>,
+    said: Said<'_>,
 ) -> HttpResponse {
+    // The sign-up link only where the pool lets users sign themselves up.
+    let sign_up = match services.hosted_sign_up_form(client).await {
+        Ok(form) => form.is_some(),
+        Err(error) => return site.failure_page(error),
+    };
+    let (error, notice) = said.split();
     form_page(
         site,
         request,
@@ -47,6 +85,9 @@ pub(super) fn login_form(
             action => site.action("/login", request),
             username => username,
             error => error,
+            notice => notice,
+            sign_up => sign_up,
+            ..page_links(site, request)
         },
     )
 }
@@ -67,10 +108,12 @@ pub(super) async fn submit(
             &site,
             &request,
             &services,
+            &authorization.client_id,
             StatusCode::UNAUTHORIZED,
             typed,
-            Some(crate::auth::NotAuthorized::IncorrectCredentials.message()),
-        );
+            Said::Error(crate::auth::NotAuthorized::IncorrectCredentials.message()),
+        )
+        .await;
     };
     let outcome = services
         .sign_in_with_password(PasswordSignIn {
@@ -84,7 +127,16 @@ pub(super) async fn submit(
         Ok(outcome) => continue_sign_in(&site, &request, &services, &authorization, outcome).await,
         Err(error) => match sign_in_message(error) {
             Ok((status, message)) => {
-                login_form(&site, &request, &services, status, typed, Some(&message))
+                login_form(
+                    &site,
+                    &request,
+                    &services,
+                    &authorization.client_id,
+                    status,
+                    typed,
+                    Said::Error(&message),
+                )
+                .await
             }
             Err(error) => site.failure_page(error),
         },

@@ -14,10 +14,14 @@
 )]
 
 mod authorize;
+mod confirm_forgot_password;
+mod confirm_user;
+mod forgot_password;
 mod login;
 mod logout;
 mod mfa;
 mod new_password;
+mod sign_up;
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -90,6 +94,26 @@ pub fn routes(config: &mut web::ServiceConfig) {
             )
             .service(web::resource(format!("{prefix}/logout")).route(web::get().to(logout::logout)))
             .service(
+                web::resource(format!("{prefix}/signup"))
+                    .route(web::get().to(sign_up::show))
+                    .route(web::post().to(sign_up::submit)),
+            )
+            .service(
+                web::resource(format!("{prefix}/confirmUser"))
+                    .route(web::get().to(confirm_user::show))
+                    .route(web::post().to(confirm_user::submit)),
+            )
+            .service(
+                web::resource(format!("{prefix}/forgotPassword"))
+                    .route(web::get().to(forgot_password::show))
+                    .route(web::post().to(forgot_password::submit)),
+            )
+            .service(
+                web::resource(format!("{prefix}/confirmForgotPassword"))
+                    .route(web::get().to(confirm_forgot_password::show))
+                    .route(web::post().to(confirm_forgot_password::submit)),
+            )
+            .service(
                 web::resource(format!("{prefix}/hosted/style.css"))
                     .route(web::get().to(stylesheet)),
             );
@@ -108,6 +132,19 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("mfa.html", include_str!("templates/mfa.html")),
         ("error.html", include_str!("templates/error.html")),
         ("signed_out.html", include_str!("templates/signed_out.html")),
+        ("sign_up.html", include_str!("templates/sign_up.html")),
+        (
+            "confirm_user.html",
+            include_str!("templates/confirm_user.html"),
+        ),
+        (
+            "forgot_password.html",
+            include_str!("templates/forgot_password.html"),
+        ),
+        (
+            "confirm_forgot_password.html",
+            include_str!("templates/confirm_forgot_password.html"),
+        ),
     ] {
         // The templates are part of the binary; one that does not parse fails the unit
         // test below, never a request.
@@ -396,16 +433,41 @@ fn sign_in_message(error: AuthError) -> Result<(StatusCode, String), AuthError> 
                 NotAuthorized::IncorrectCredentials.message().to_owned(),
             ))
         }
-        error if error.is_server_fault() => Err(error),
-        error => {
-            let mapped = ApiError::from_auth(error, Surface::Plain);
-            let message = mapped
-                .to_string()
-                .split_once(": ")
-                .map(|(_, m)| m.to_owned())
-                .unwrap_or_default();
-            Ok((mapped.status(), message))
-        }
+        error => form_message(error),
+    }
+}
+
+/// The status and message a refused form shows: the use case's own message, as the API
+/// gives it (server faults are not shown: the caller answers with the failure page).
+fn form_message(error: AuthError) -> Result<(StatusCode, String), AuthError> {
+    if error.is_server_fault() {
+        return Err(error);
+    }
+    let mapped = ApiError::from_auth(error, Surface::Plain);
+    let text = mapped.to_string();
+    let message = text.split_once(": ").map_or(text.as_str(), |(_, m)| m);
+    Ok((mapped.status(), message.to_owned()))
+}
+
+/// A refused form shown again with `show`, or the failure page for a server fault.
+fn refused_form(
+    site: &Site,
+    error: AuthError,
+    show: impl FnOnce(StatusCode, &str) -> HttpResponse,
+) -> HttpResponse {
+    match form_message(error) {
+        Ok((status, message)) => show(status, &message),
+        Err(error) => site.failure_page(error),
+    }
+}
+
+/// The links under a form to the other pages, each with the authorization request's query
+/// (so the flow continues to the application from any of them).
+fn page_links(site: &Site, request: &HttpRequest) -> minijinja::Value {
+    minijinja::context! {
+        login_url => site.action("/login", request),
+        sign_up_url => site.action("/signup", request),
+        forgot_url => site.action("/forgotPassword", request),
     }
 }
 
@@ -461,6 +523,10 @@ mod tests {
             "mfa.html",
             "error.html",
             "signed_out.html",
+            "sign_up.html",
+            "confirm_user.html",
+            "forgot_password.html",
+            "confirm_forgot_password.html",
         ] {
             assert!(TEMPLATES.get_template(name).is_ok(), "{name}");
         }
