@@ -31,6 +31,7 @@ mod deployment_safety;
 mod discovery;
 mod groups;
 mod hashing;
+mod hosted_branding;
 mod hostile_input;
 mod invitations;
 mod key_rotation;

@@ -260,7 +260,12 @@ pub fn authorize_url(client: &ClientId, challenge: &str, extra: &[(&str, &str)])
 }
 
 /// The same with one parameter replaced (or dropped when `value` is None).
-fn authorize_with(client: &ClientId, challenge: &str, name: &str, value: Option<&str>) -> String {
+pub fn authorize_with(
+    client: &ClientId,
+    challenge: &str,
+    name: &str,
+    value: Option<&str>,
+) -> String {
     let url = url::Url::parse(&format!(
         "http://x{}",
         authorize_url(client, challenge, &[])
@@ -307,7 +312,7 @@ async fn exchange(
     exchange_at(app, client, code, CALLBACK, verifier).await
 }
 
-async fn exchange_at(
+pub async fn exchange_at(
     app: &TestApp,
     client: &ClientId,
     code: &str,
