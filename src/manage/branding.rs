@@ -62,6 +62,28 @@ impl Services {
         Ok(stored)
     }
 
+    /// A seed file's pool-wide branding: set only if it differs from what is stored, so
+    /// applying the same file again changes nothing (not even `LastModifiedDate`).
+    pub(crate) async fn align_ui_customization(
+        &self,
+        pool: &UserPool,
+        css: Option<&str>,
+        image_base64: Option<&str>,
+    ) -> Result<(), AuthError> {
+        let image = image_base64
+            .map(check_image)
+            .transpose()
+            .map_err(AuthError::InvalidParameter)?
+            .map(|(bytes, _)| STANDARD.encode(bytes));
+        let current = self.store.ui_customization(&pool.id, ALL_CLIENTS).await?;
+        if current.is_some_and(|c| c.css.as_deref() == css && c.image == image) {
+            return Ok(());
+        }
+        self.set_ui_customization(pool, None, css, image_base64)
+            .await
+            .map(|_| ())
+    }
+
     /// `GetUICustomization`: the branding `client` is shown (its own, else the pool's), or
     /// None when there is none. A client must be of the pool.
     pub async fn ui_customization(

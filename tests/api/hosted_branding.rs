@@ -29,6 +29,7 @@ on_both_backends!(
     a_user_without_a_factor_sets_up_an_authenticator_on_the_hosted_pages,
     a_user_with_two_factors_chooses_the_emailed_code_on_the_hosted_pages,
     headless_chromium_sets_up_an_authenticator_on_a_branded_sign_in,
+    a_seed_file_brands_its_pool_and_applying_it_again_changes_nothing,
 );
 
 const BRAND_CSS: &str = ".submitButton-customizable { background-color: rgb(20, 110, 60) }\n\
@@ -488,5 +489,46 @@ async fn a_user_with_two_factors_chooses_the_emailed_code_on_the_hosted_pages(ba
     exchange_at(&app, &client, &query["code"], CALLBACK, Some(&verifier))
         .await
         .unwrap();
+    app.stop().await;
+}
+
+async fn a_seed_file_brands_its_pool_and_applying_it_again_changes_nothing(backend: Db) {
+    use gatehouse::manage::seed::SeedFile;
+    let app = TestApp::spawn(backend).await;
+    let logo = STANDARD.encode(logo_png());
+    let file = |css: &str| {
+        json!({"Pools": [{"Name": "branded", "PoolId": "us-east-1_Branded1",
+                          "UICustomization": {"CSS": css, "ImageFile": logo}}]})
+        .to_string()
+    };
+    let get = || async {
+        let answer = admin(
+            &app,
+            "GetUICustomization",
+            &json!({"UserPoolId": "us-east-1_Branded1"}),
+        )
+        .await;
+        json_of(answer).await["UICustomization"].clone()
+    };
+    app.services
+        .apply_seed(SeedFile::parse(&file(BRAND_CSS)).unwrap())
+        .await
+        .unwrap();
+    let first = get().await;
+    assert_eq!(first["CSS"], BRAND_CSS, "{first}");
+    assert!(first["ImageUrl"].is_string(), "{first}");
+    app.clock.advance(60);
+    app.services
+        .apply_seed(SeedFile::parse(&file(BRAND_CSS)).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(get().await, first);
+    // CSS the API refuses, a seed file refuses too.
+    let refused = app
+        .services
+        .apply_seed(SeedFile::parse(&file("body { color: red }")).unwrap())
+        .await;
+    assert!(refused.is_err());
+    assert_eq!(get().await, first);
     app.stop().await;
 }
