@@ -2905,6 +2905,33 @@ async fn ui_customizations_are_kept_per_key_replaced_whole_and_gone_with_the_poo
     );
     assert_eq!(last.created_at, NOW);
 
+    // A client's branding goes with the client; the pool's stays.
+    let extra = AppClient {
+        id: ClientId::generate(),
+        is_default: false,
+        ..client.clone()
+    };
+    store.create_client(&extra).await.unwrap();
+    store
+        .put_ui_customization(&branding(&pool, extra.id.as_str(), None, NOW))
+        .await
+        .unwrap();
+    assert!(store.delete_client(&pool.id, &extra.id).await.unwrap());
+    assert_eq!(
+        store
+            .ui_customization(&pool.id, extra.id.as_str())
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .ui_customization(&pool.id, "ALL")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
     assert!(store.delete_pool(&pool.id).await.unwrap());
     assert_eq!(store.ui_customization(&pool.id, "ALL").await.unwrap(), None);
     assert_eq!(

@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::{SqlStore, corrupt, get};
 use crate::domain::ids::UserPoolId;
+use crate::domain::ui_customization::ALL_CLIENTS;
 use crate::store::retry::Replay;
 use crate::store::{BrandingStore, StoreError, UiCustomizationRecord};
 
@@ -30,10 +31,13 @@ impl BrandingStore for SqlStore {
         &self,
         record: &UiCustomizationRecord,
     ) -> Result<UiCustomizationRecord, StoreError> {
+        // A client's row names the client too, so that deleting the client deletes it.
+        let client_id = (record.client_key != ALL_CLIENTS).then(|| record.client_key.clone());
         // One statement, so two concurrent settings of one key leave one of them whole, and
         // running it again after a lost answer writes the same row.
         let sql = format!(
-            "INSERT INTO ui_customizations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            "INSERT INTO ui_customizations ({COLUMNS}, client_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (pool_id, client_key) DO UPDATE SET css = excluded.css, \
              image = excluded.image, image_type = excluded.image_type, \
              updated_at = excluded.updated_at RETURNING {COLUMNS}"
@@ -50,6 +54,7 @@ impl BrandingStore for SqlStore {
                     .bind(record.image_type.clone())
                     .bind(record.created_at)
                     .bind(record.updated_at)
+                    .bind(client_id.clone())
             },
             record_from,
         )
