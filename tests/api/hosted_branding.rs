@@ -30,6 +30,7 @@ on_both_backends!(
     a_user_with_two_factors_chooses_the_emailed_code_on_the_hosted_pages,
     headless_chromium_sets_up_an_authenticator_on_a_branded_sign_in,
     a_seed_file_brands_its_pool_and_applying_it_again_changes_nothing,
+    a_burst_of_50_set_up_posts_with_the_right_code_signs_in_once,
 );
 
 const BRAND_CSS: &str = ".submitButton-customizable { background-color: rgb(20, 110, 60) }\n\
@@ -530,5 +531,61 @@ async fn a_seed_file_brands_its_pool_and_applying_it_again_changes_nothing(backe
         .await;
     assert!(refused.is_err());
     assert_eq!(get().await, first);
+    app.stop().await;
+}
+
+/// The set-up form posted 50 times at once with the right code: one sign-in reaches the
+/// application, every other post is refused with a page (the session and the code's time
+/// step are each taken once), none fails.
+async fn a_burst_of_50_set_up_posts_with_the_right_code_signs_in_once(backend: Db) {
+    let (app, _pool, client) = on_pool(backend).await;
+    let (_, challenge) = pkce();
+    let mut browser = Browser::new(&app);
+    let setup = browser
+        .sign_in(&authorize_url(&client, &challenge, &[]), "alice", PASSWORD)
+        .await;
+    assert_eq!(setup.status, 200, "{}", setup.body);
+    let key = text_of(&setup, "secret-code");
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("_csrf", setup.hidden("_csrf")),
+            ("session", setup.hidden("session")),
+            ("username", setup.hidden("username")),
+            ("secret_code", key.clone()),
+            ("code", code_at(&key, app.clock_now())),
+        ])
+        .finish();
+    let cookie = browser
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let url = format!("{}{}", app.address, setup.action());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answers = futures_util::future::join_all((0..50).map(|_| {
+        http.post(&url)
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+    }))
+    .await;
+    let statuses: Vec<u16> = answers
+        .into_iter()
+        .map(|answer| answer.unwrap().status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 302).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 302 || (400..500).contains(s)),
+        "{statuses:?}"
+    );
     app.stop().await;
 }
