@@ -25,6 +25,7 @@ use gatehouse::store::sql::{ConnectOptions, MigrateError};
 use gatehouse::store::{
     AuthorizationCodeRecord, AuthorizationStore, HostedSessionRecord, MfaStore, OtpFactor,
 };
+use gatehouse::store::{BrandingStore, UiCustomizationRecord};
 use gatehouse::store::{
     ChallengeRecord, CodeAttempt, CodePurpose, CodeSpend, ConfirmationCodeRecord, GroupRecord,
     GroupStore, HousekeepingStore, KeyPurpose, KeyState, KeyStore, LockoutStore, NewSession,
@@ -175,6 +176,7 @@ on_both_backends!(
     idle_connections_are_closed_after_the_idle_timeout,
     a_refresh_context_is_the_token_with_its_session_user_client_pool_and_groups,
     sign_in_aliases_follow_attributes_and_belong_to_one_user,
+    ui_customizations_are_kept_per_key_replaced_whole_and_gone_with_the_pool,
 );
 
 /// Waits (up to `within`) for the pool to have closed every connection; false if it has not.
@@ -2838,4 +2840,119 @@ async fn sent_codes_replace_each_other_and_are_spent_once(backend: Db) {
     assert!(!used(OtpFactor::Email, "hash-2", NOW).await.unwrap());
     store.delete_user(&alice.sub).await.unwrap();
     assert_eq!(store.mfa_of(&alice.sub).await.unwrap(), None);
+}
+
+fn branding(pool: &UserPool, key: &str, css: Option<&str>, at: i64) -> UiCustomizationRecord {
+    UiCustomizationRecord {
+        pool_id: pool.id.clone(),
+        client_key: key.into(),
+        css: css.map(str::to_owned),
+        image: Some("iVBORw0KGgo=".into()),
+        image_type: Some("png".into()),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+async fn ui_customizations_are_kept_per_key_replaced_whole_and_gone_with_the_pool(backend: Db) {
+    let (store, _db, pool, client, _) = populated(backend).await;
+    assert_eq!(store.ui_customization(&pool.id, "ALL").await.unwrap(), None);
+
+    let all = branding(&pool, "ALL", Some(".banner-customizable{padding:0}"), NOW);
+    assert_eq!(store.put_ui_customization(&all).await.unwrap(), all);
+    let own = branding(&pool, client.id.as_str(), None, NOW + 1);
+    store.put_ui_customization(&own).await.unwrap();
+    assert_eq!(
+        store.ui_customization(&pool.id, "ALL").await.unwrap(),
+        Some(all.clone())
+    );
+    assert_eq!(
+        store
+            .ui_customization(&pool.id, client.id.as_str())
+            .await
+            .unwrap(),
+        Some(own)
+    );
+
+    // A replacement takes every field but the creation time, which stays the first one.
+    let mut replaced = branding(&pool, "ALL", None, NOW + 60);
+    replaced.image = None;
+    replaced.image_type = None;
+    let stored = store.put_ui_customization(&replaced).await.unwrap();
+    assert_eq!(stored.created_at, NOW);
+    assert_eq!(stored.updated_at, NOW + 60);
+    assert_eq!(
+        (stored.css, stored.image, stored.image_type),
+        (None, None, None)
+    );
+    assert_eq!(
+        store
+            .ui_customization(&pool.id, "ALL")
+            .await
+            .unwrap()
+            .unwrap()
+            .updated_at,
+        NOW + 60
+    );
+
+    // Concurrent settings of one key leave one of them whole.
+    let writes = (0..20).map(|i| {
+        let store = store.clone();
+        let record = branding(
+            &pool,
+            "ALL",
+            Some(&format!(".banner-customizable{{padding:{i}px}}")),
+            NOW + 100 + i,
+        );
+        async move { store.put_ui_customization(&record).await.unwrap() }
+    });
+    futures_util::future::join_all(writes).await;
+    let last = store
+        .ui_customization(&pool.id, "ALL")
+        .await
+        .unwrap()
+        .unwrap();
+    let i = last.updated_at - NOW - 100;
+    assert_eq!(
+        last.css,
+        Some(format!(".banner-customizable{{padding:{i}px}}"))
+    );
+    assert_eq!(last.created_at, NOW);
+
+    // A client's branding goes with the client; the pool's stays.
+    let extra = AppClient {
+        id: ClientId::generate(),
+        is_default: false,
+        ..client.clone()
+    };
+    store.create_client(&extra).await.unwrap();
+    store
+        .put_ui_customization(&branding(&pool, extra.id.as_str(), None, NOW))
+        .await
+        .unwrap();
+    assert!(store.delete_client(&pool.id, &extra.id).await.unwrap());
+    assert_eq!(
+        store
+            .ui_customization(&pool.id, extra.id.as_str())
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .ui_customization(&pool.id, "ALL")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    assert!(store.delete_pool(&pool.id).await.unwrap());
+    assert_eq!(store.ui_customization(&pool.id, "ALL").await.unwrap(), None);
+    assert_eq!(
+        store
+            .ui_customization(&pool.id, client.id.as_str())
+            .await
+            .unwrap(),
+        None
+    );
 }

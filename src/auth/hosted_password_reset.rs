@@ -34,7 +34,14 @@ impl Services {
     ) -> Result<(), AuthError> {
         let (app_client, _) = self.client_and_pool(client).await?;
         let secret_hash = self.own_secret_hash(&app_client, username.as_str())?;
-        self.confirm_forgot_password(client, username, code, proposed, secret_hash.as_ref())
-            .await
+        self.confirm_forgot_password(
+            client,
+            username,
+            code,
+            proposed,
+            secret_hash.as_ref(),
+            &std::collections::BTreeMap::new(),
+        )
+        .await
     }
 }

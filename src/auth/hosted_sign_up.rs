@@ -10,6 +10,8 @@
 //! the user the ticket names, and only in the request that confirmed them (a user is
 //! confirmed once), so a ticket never signs anyone in twice.
 
+use std::collections::BTreeMap;
+
 use super::audit::AuditEvent;
 use super::messages::CodeDelivery;
 use super::sign_in::SignInOutcome;
@@ -122,6 +124,9 @@ impl Services {
                 password,
                 attributes,
                 secret_hash,
+                // The page has no ClientMetadata or ValidationData to pass to the triggers.
+                validation_data: BTreeMap::new(),
+                client_metadata: BTreeMap::new(),
             })
             .await?;
         let sub = signed_up.user_sub;
@@ -159,8 +164,15 @@ impl Services {
         // The user the name resolves to, looked up before the confirmation: the ticket must
         // name this very user, the one whose code is about to be spent.
         let named = self.user_by_sign_in_name(&pool, username).await?;
-        self.confirm_sign_up(client, username, code, secret_hash.as_ref(), false)
-            .await?;
+        self.confirm_sign_up(
+            client,
+            username,
+            code,
+            secret_hash.as_ref(),
+            false,
+            &BTreeMap::new(),
+        )
+        .await?;
         let Some((ticket, pre_session)) = ticket else {
             return Ok(None);
         };
@@ -186,7 +198,14 @@ impl Services {
         AuditEvent::for_user("signed_in_after_sign_up", &pool.id, &user).emit();
         let now = self.clock.now();
         let outcome = self
-            .admit_proven(&pool, &app_client, &user, pool.id.as_str(), now)
+            .admit_proven(
+                &pool,
+                &app_client,
+                &user,
+                pool.id.as_str(),
+                &BTreeMap::new(),
+                now,
+            )
             .await?;
         Ok(Some(outcome))
     }

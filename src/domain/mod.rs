@@ -29,6 +29,7 @@ pub mod secret;
 pub mod sign_in_names;
 pub mod telemetry;
 pub mod totp_uri;
+pub mod ui_customization;
 pub mod user;
 pub mod user_filter;
 pub mod username;

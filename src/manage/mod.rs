@@ -2,6 +2,7 @@
 //! declarative seed files and database health. The CLI and the Cognito admin operations call
 //! these; neither names the store (tests/architecture.rs).
 
+pub mod branding;
 pub mod clients;
 pub mod domains;
 pub mod groups;

@@ -85,6 +85,10 @@ pub struct SeedPool {
     /// `{"SmsAuthenticationMessage": "... {####}"}`: texted codes (held in the outbox) are a
     /// factor; left out, the pool keeps what it has.
     pub sms_mfa_configuration: Option<SmsMfaConfiguration>,
+    /// `{"CSS": "...", "ImageFile": "<base64>"}`: the hosted pages' pool-wide branding, as
+    /// SetUICustomization takes it and checks it; left out, the pool keeps what it has.
+    #[serde(rename = "UICustomization")]
+    pub ui_customization: Option<SeedUiCustomization>,
     #[serde(default)]
     pub clients: Vec<SeedClient>,
     #[serde(default)]
@@ -97,6 +101,16 @@ pub struct SeedPool {
     /// members it does not know.
     #[serde(flatten)]
     pub settings: Map<String, Value>,
+}
+
+/// A pool's branding in a seed file.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct SeedUiCustomization {
+    #[serde(rename = "CSS")]
+    pub css: Option<String>,
+    /// The logo, base64-encoded.
+    pub image_file: Option<String>,
 }
 
 impl SeedPool {
@@ -421,6 +435,15 @@ impl Services {
                 },
             )
             .await?;
+        if let Some(branding) = &entry.ui_customization {
+            self.align_ui_customization(
+                &pool,
+                branding.css.as_deref(),
+                branding.image_file.as_deref(),
+            )
+            .await
+            .map_err(|e| invalid(&context, e))?;
+        }
         if let Some(settings) = &entry.default_client {
             self.align_client(&pool, &default_client, &default_client.name, settings)
                 .await

@@ -1115,6 +1115,38 @@ pub trait OAuthStore {
     async fn delete_domain(&self, pool: &UserPoolId, domain: &str) -> Result<bool, StoreError>;
 }
 
+/// A pool's or an app client's hosted-page branding (`SetUICustomization`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UiCustomizationRecord {
+    pub pool_id: UserPoolId,
+    /// The app client's id, or `ALL` for the pool-wide settings.
+    pub client_key: String,
+    /// The CSS as given (already checked).
+    pub css: Option<String>,
+    /// The logo, base64-encoded, and its format (`png` or `jpeg`).
+    pub image: Option<String>,
+    pub image_type: Option<String>,
+    pub created_at: UnixSeconds,
+    pub updated_at: UnixSeconds,
+}
+
+/// Hosted-page branding.
+#[async_trait]
+pub trait BrandingStore {
+    /// Creates or replaces the branding of `record.client_key`; a replaced one keeps its
+    /// creation time. The row as stored.
+    async fn put_ui_customization(
+        &self,
+        record: &UiCustomizationRecord,
+    ) -> Result<UiCustomizationRecord, StoreError>;
+    /// The branding stored under exactly that key (no fallback to `ALL`).
+    async fn ui_customization(
+        &self,
+        pool: &UserPoolId,
+        client_key: &str,
+    ) -> Result<Option<UiCustomizationRecord>, StoreError>;
+}
+
 /// Everything Gatehouse persists.
 #[async_trait]
 pub trait Store:
@@ -1123,6 +1155,7 @@ pub trait Store:
     + OutboxStore
     + GroupStore
     + OAuthStore
+    + BrandingStore
     + SessionStore
     + SrpChallengeStore
     + MfaStore

@@ -32,6 +32,7 @@ mod discovery;
 mod error_fidelity;
 mod groups;
 mod hashing;
+mod hosted_branding;
 mod hosted_signup;
 mod hostile_input;
 mod invitations;

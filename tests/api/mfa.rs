@@ -68,7 +68,7 @@ pub(crate) async fn json_of(response: reqwest::Response) -> Value {
     body
 }
 
-async fn set_mfa(app: &TestApp, pool: &UserPool, mode: &str) -> Value {
+pub(crate) async fn set_mfa(app: &TestApp, pool: &UserPool, mode: &str) -> Value {
     json_of(
         admin(
             app,

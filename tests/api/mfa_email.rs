@@ -53,7 +53,7 @@ async fn newest_message(app: &TestApp, destination: &str) -> (String, String) {
 }
 
 /// The `digits`-digit code in the newest message to `destination`.
-async fn newest_code(app: &TestApp, destination: &str, digits: usize) -> String {
+pub(crate) async fn newest_code(app: &TestApp, destination: &str, digits: usize) -> String {
     let (_, text) = newest_message(app, destination).await;
     text.split(|c: char| !c.is_ascii_digit())
         .find(|part| part.len() == digits)

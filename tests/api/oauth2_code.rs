@@ -761,7 +761,7 @@ async fn every_page_refuses_framing_and_caching(backend: Db) {
     // Accessible: a language, a label for every input, no script.
     assert!(login.body.contains("<html lang=\"en\">"));
     for id in ["username", "password"] {
-        assert!(login.body.contains(&format!("<label for=\"{id}\">")));
+        assert!(login.body.contains(&format!("<label for=\"{id}\"")));
         assert!(login.body.contains(&format!("id=\"{id}\"")));
     }
     assert!(!login.body.contains("<script"));

@@ -39,6 +39,7 @@ use super::error::{ApiError, Surface, Transport};
 use super::fields;
 use super::rate_limit::{SignInLimiter, SignUpLimiter};
 use super::sigv4::AdminAuth;
+use super::well_known::PublicUrl;
 use crate::auth::{AuthError, Services};
 use crate::domain::ids::ClientId;
 use crate::domain::secret::SecretString;
@@ -46,6 +47,8 @@ use crate::domain::username::Username;
 
 const SURFACE: Surface = Surface::CognitoJson;
 const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+/// Cognito's bound on a `SetUICustomization` request.
+const UI_CUSTOMIZATION_BODY_LIMIT: usize = 135 * 1024;
 
 pub fn routes(config: &mut web::ServiceConfig) {
     config.service(
@@ -81,7 +84,14 @@ async fn dispatch(
     if operation == "SignUp" {
         sign_up_limiter.0.check(&request, SURFACE)?;
     }
-    let body = read_body(&request, payload, AUTH_BODY_LIMIT, SURFACE).await?;
+    // SetUICustomization carries a logo of up to 100 KB, base64-encoded in the JSON: its
+    // request may be as large as Cognito's (135 KB); every other stays small.
+    let limit = if operation == "SetUICustomization" {
+        UI_CUSTOMIZATION_BODY_LIMIT
+    } else {
+        AUTH_BODY_LIMIT
+    };
+    let body = read_body(&request, payload, limit, SURFACE).await?;
     if let Some(result) = public(operation, &services, &body).await {
         return result;
     }
@@ -96,7 +106,11 @@ async fn dispatch(
         ));
     }
     admin_auth.verify(&request, &body, services.clock.now())?;
-    admin_operation(operation, &services, &body).await
+    let public_url = request
+        .app_data::<web::Data<PublicUrl>>()
+        .map(|url| url.0.clone())
+        .unwrap_or_default();
+    admin_operation(operation, &services, &body, &public_url).await
 }
 
 /// Operations that try a password or a code: rate-limited per client address.
@@ -165,12 +179,15 @@ const ADMIN_OPERATIONS: &[&str] = &[
     "DescribeUserPoolDomain",
     "UpdateUserPoolDomain",
     "DeleteUserPoolDomain",
+    "SetUICustomization",
+    "GetUICustomization",
 ];
 
 async fn admin_operation(
     operation: &str,
     services: &Services,
     body: &[u8],
+    public_url: &str,
 ) -> Result<HttpResponse, ApiError> {
     use admin::*;
     match operation {
@@ -225,6 +242,8 @@ async fn admin_operation(
         "DescribeUserPoolDomain" => describe_user_pool_domain::handle(services, body).await,
         "UpdateUserPoolDomain" => update_user_pool_domain::handle(services, body).await,
         "DeleteUserPoolDomain" => delete_user_pool_domain::handle(services, body).await,
+        "SetUICustomization" => set_ui_customization::handle(services, body, public_url).await,
+        "GetUICustomization" => get_ui_customization::handle(services, body, public_url).await,
         other => Err(ApiError::new(
             Transport::UnknownOperation,
             format!("Operation {other} is not supported by Gatehouse"),

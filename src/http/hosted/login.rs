@@ -1,14 +1,14 @@
 //! The sign-in page, `GET|POST /login`. The form posts the credentials through the password
 //! sign-in use case, so the pool's lockout and the same answer for an unknown user and a
-//! wrong password hold here as on the API. A right password may lead to the new-password or
-//! authenticator-code page instead of the redirect.
+//! wrong password hold here as on the API. A right password may lead to the new-password,
+//! second-factor code, factor choice or authenticator set-up page instead of the redirect.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{Site, authorization, form_page, page_links, posted_form, sign_in_message, signed_in};
 use crate::auth::Services;
-use crate::auth::mfa_challenge::SOFTWARE_TOKEN_MFA;
+use crate::auth::mfa_challenge::{MFA_SETUP, SELECT_MFA_TYPE};
 use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
 use crate::domain::authorization_request::AuthorizationRequest;
 use crate::domain::ids::ClientId;
@@ -164,22 +164,37 @@ pub(super) async fn continue_sign_in(
             &challenge.username,
             None,
         ),
-        SignInOutcome::MfaRequired(challenge) if challenge.name == SOFTWARE_TOKEN_MFA => {
-            super::mfa::page(
+        SignInOutcome::MfaRequired(challenge) => match challenge.name {
+            MFA_SETUP => {
+                super::mfa_setup::start(site, request, services, authorization, challenge).await
+            }
+            SELECT_MFA_TYPE => super::select_mfa::page(
                 site,
                 request,
                 services,
-                StatusCode::OK,
                 challenge.session.expose_secret(),
                 &challenge.username,
-                challenge.device_name.as_deref(),
-                None,
-            )
-        }
-        SignInOutcome::MfaRequired(_) => site.error_page(
-            StatusCode::FORBIDDEN,
-            "This account must set up an authenticator app before signing in; the hosted \
-             pages do not offer that step yet. Use your application's own sign-in to set it up.",
-        ),
+                &challenge.factors,
+            ),
+            name => match super::mfa::code_challenge(name) {
+                Some(code_challenge) => super::mfa::page(
+                    site,
+                    request,
+                    services,
+                    StatusCode::OK,
+                    &super::mfa::CodePrompt {
+                        challenge: code_challenge,
+                        session: challenge.session.expose_secret(),
+                        username: &challenge.username,
+                        device: challenge.device_name.as_deref(),
+                        destination: challenge.delivery.as_ref().map(|d| d.destination.as_str()),
+                    },
+                    None,
+                ),
+                None => site.failure_page(crate::auth::AuthError::internal(format!(
+                    "the hosted pages have no page for the challenge {name}"
+                ))),
+            },
+        },
     }
 }

@@ -1,6 +1,7 @@
-//! The authenticator-code page: a user whose second factor is an authenticator app
-//! (`SOFTWARE_TOKEN_MFA`) enters its code, through the MFA challenge use case (each code
-//! used once, wrong codes counted by the lockout).
+//! The second-factor code page: a user whose factor is an authenticator app
+//! (`SOFTWARE_TOKEN_MFA`), or a code sent by e-mail (`EMAIL_OTP`) or SMS (`SMS_MFA`), enters
+//! the code, through the MFA challenge use case (each code used once, wrong codes counted by
+//! the lockout).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::login::continue_sign_in;
 use super::{Site, form_page, posted_form, sign_in_message};
 use crate::auth::mfa_challenge::{MfaAnswer, SOFTWARE_TOKEN_MFA};
+use crate::auth::otp_mfa::{EMAIL_OTP, SMS_MFA};
 use crate::auth::sign_in::{SignInOutcome, SignInTarget};
 use crate::auth::{AuthError, Services};
 use crate::domain::secret::secret;
@@ -15,20 +17,38 @@ use crate::domain::username::Username;
 
 const FORM: &str = "mfa";
 
-#[allow(
-    clippy::too_many_arguments,
-    reason = "each is a separate fact of the page"
-)]
+/// The challenges this page answers.
+const CODE_CHALLENGES: [&str; 3] = [SOFTWARE_TOKEN_MFA, EMAIL_OTP, SMS_MFA];
+
+/// What the page asks for: the challenge and its session, and what it shows of the factor.
+pub(super) struct CodePrompt<'a> {
+    pub challenge: &'static str,
+    pub session: &'a str,
+    pub username: &'a str,
+    /// The authenticator app's `FriendlyDeviceName`.
+    pub device: Option<&'a str>,
+    /// Where a sent code went, masked.
+    pub destination: Option<&'a str>,
+}
+
+/// One of [`CODE_CHALLENGES`], by name.
+pub(super) fn code_challenge(name: &str) -> Option<&'static str> {
+    CODE_CHALLENGES.into_iter().find(|known| *known == name)
+}
+
 pub(super) fn page(
     site: &Site,
     request: &HttpRequest,
     services: &Services,
     status: StatusCode,
-    session: &str,
-    username: &str,
-    device: Option<&str>,
+    prompt: &CodePrompt<'_>,
     error: Option<&str>,
 ) -> HttpResponse {
+    let title = if prompt.challenge == SOFTWARE_TOKEN_MFA {
+        "Enter your authenticator code"
+    } else {
+        "Enter the code we sent you"
+    };
     form_page(
         site,
         request,
@@ -37,11 +57,13 @@ pub(super) fn page(
         "mfa.html",
         FORM,
         minijinja::context! {
-            title => "Enter your authenticator code",
+            title => title,
             action => site.action("/login/mfa", request),
-            session => session,
-            username => username,
-            device => device,
+            challenge => prompt.challenge,
+            session => prompt.session,
+            username => prompt.username,
+            device => prompt.device,
+            destination => prompt.destination,
             error => error,
         },
     )
@@ -56,14 +78,25 @@ pub(super) async fn submit(
         Ok(posted) => posted,
         Err(page) => return page,
     };
-    let field = |name: &str| fields.get(name).map_or("", String::as_str);
-    let (session, typed) = (field("session"), field("username"));
+    let field = |name: &str| {
+        fields
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    let (session, typed) = (
+        field("session").unwrap_or(""),
+        field("username").unwrap_or(""),
+    );
+    let Some(challenge) = code_challenge(field("challenge").unwrap_or_default()) else {
+        return site.error_page(StatusCode::BAD_REQUEST, "Unknown challenge.");
+    };
     let answer = MfaAnswer {
         target: SignInTarget::Client(authorization.client_id.clone()),
-        challenge_name: SOFTWARE_TOKEN_MFA,
+        challenge_name: challenge,
         username: Username::parse(typed).ok(),
         session: secret(session),
-        code: Some(secret(field("code"))),
+        code: Some(secret(field("code").unwrap_or(""))),
     };
     match services.answer_mfa_challenge(answer).await {
         Ok(tokens) => {
@@ -82,9 +115,13 @@ pub(super) async fn submit(
             &request,
             &services,
             StatusCode::BAD_REQUEST,
-            session,
-            typed,
-            None,
+            &CodePrompt {
+                challenge,
+                session,
+                username: typed,
+                device: field("device"),
+                destination: field("destination"),
+            },
             Some("Invalid code received for user"),
         ),
         Err(error) => match sign_in_message(error) {

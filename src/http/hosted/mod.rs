@@ -1,6 +1,7 @@
 //! The hosted pages and the browser's side of OAuth 2.0 (docs/oauth2.md, "Authorization endpoint, hosted pages and logout"):
 //! `GET /oauth2/authorize`, the sign-in page and the pages that follow it (new password,
-//! authenticator code), and `GET /logout`, each served at the root (the pool is found from
+//! second-factor code, factor choice, authenticator set-up), `GET /logout`, and the logo of
+//! a pool's branding (under `/{pool_id}/` only); the others are served at the root (the pool is found from
 //! the `client_id`) and under `/{pool_id}/` (the client must be of that pool). One file per
 //! page; what they share is here: rendering (minijinja, HTML auto-escaped), the security
 //! headers every page carries, the cookies and the CSRF check (docs/security.md, "Hosted
@@ -20,7 +21,9 @@ mod forgot_password;
 mod login;
 mod logout;
 mod mfa;
+mod mfa_setup;
 mod new_password;
+mod select_mfa;
 mod sign_up;
 
 use std::collections::BTreeMap;
@@ -29,7 +32,7 @@ use std::sync::LazyLock;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use minijinja::Environment;
 use serde::Serialize;
 
@@ -39,6 +42,10 @@ use crate::auth::{AuthError, NotAuthorized, Services};
 use crate::domain::authorization_request::{self, AuthorizationRefusal, AuthorizationRequest};
 use crate::domain::ids::UserPoolId;
 use crate::domain::secret::{ExposeSecret, SecretString, secret};
+use crate::manage::branding::HostedBranding;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
 
 /// The browser's hosted sign-in (docs/security.md, "Hosted pages").
 const SESSION_COOKIE: &str = "gatehouse_session";
@@ -92,6 +99,14 @@ pub fn routes(config: &mut web::ServiceConfig) {
             .service(
                 web::resource(format!("{prefix}/login/mfa")).route(web::post().to(mfa::submit)),
             )
+            .service(
+                web::resource(format!("{prefix}/login/mfaSetup"))
+                    .route(web::post().to(mfa_setup::submit)),
+            )
+            .service(
+                web::resource(format!("{prefix}/login/selectMfa"))
+                    .route(web::post().to(select_mfa::submit)),
+            )
             .service(web::resource(format!("{prefix}/logout")).route(web::get().to(logout::logout)))
             .service(
                 web::resource(format!("{prefix}/signup"))
@@ -118,6 +133,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
                     .route(web::get().to(stylesheet)),
             );
     }
+    // The logo of `SetUICustomization`'s `ImageUrl`: under the pool's path only, so the
+    // pool is known without a client.
+    config.service(web::resource("/{pool_id}/hosted/logo/{client_key}").route(web::get().to(logo)));
 }
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -130,6 +148,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("templates/new_password.html"),
         ),
         ("mfa.html", include_str!("templates/mfa.html")),
+        ("mfa_setup.html", include_str!("templates/mfa_setup.html")),
+        ("select_mfa.html", include_str!("templates/select_mfa.html")),
         ("error.html", include_str!("templates/error.html")),
         ("signed_out.html", include_str!("templates/signed_out.html")),
         ("sign_up.html", include_str!("templates/sign_up.html")),
@@ -311,10 +331,88 @@ async fn authorization(
 ) -> Result<AuthorizationRequest, HttpResponse> {
     let parameters =
         authorization_request::parse_query(request.query_string()).map_err(|r| site.refuse(&r))?;
-    services
+    let checked = services
         .check_authorization_request(&parameters, site.pool.as_ref())
         .await
-        .map_err(|r| site.refuse(&r))
+        .map_err(|r| site.refuse(&r))?;
+    // The client's branding, for the form page this request renders (`form_page`).
+    let branding = services
+        .hosted_branding(&checked.pool_id, &checked.client_id)
+        .await
+        .map_err(|error| site.failure_page(error))?;
+    request
+        .extensions_mut()
+        .insert(PageBranding::of(&checked.pool_id, branding));
+    Ok(checked)
+}
+
+/// What a form page shows of its client's branding (docs/oauth2.md, "Branding"): the checked
+/// CSS, inlined and allowed by its hash in the page's policy, and the logo's path.
+#[derive(Clone, Default)]
+struct PageBranding {
+    css: Option<String>,
+    logo_url: Option<String>,
+}
+
+impl PageBranding {
+    fn of(pool: &UserPoolId, branding: HostedBranding) -> Self {
+        Self {
+            logo_url: branding
+                .logo
+                .map(|(key, version)| format!("/{pool}/hosted/logo/{key}?v={version}")),
+            css: branding.css,
+        }
+    }
+
+    /// The policy with the inline stylesheet allowed, by the hash of exactly its text.
+    fn allow_in(&self, policy: String) -> String {
+        match &self.css {
+            Some(css) => {
+                let hash = STANDARD.encode(Sha256::digest(css.as_bytes()));
+                policy.replace(
+                    "style-src 'self'",
+                    &format!("style-src 'self' 'sha256-{hash}'"),
+                )
+            }
+            None => policy,
+        }
+    }
+}
+
+/// `GET /{pool_id}/hosted/logo/{client_key}`: a logo set by `SetUICustomization`.
+async fn logo(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    services: web::Data<Services>,
+) -> HttpResponse {
+    let site = match Site::of(&request) {
+        Ok(site) => site,
+        Err(page) => return page,
+    };
+    let (_, client_key) = path.into_inner();
+    let Some(pool) = site.pool.as_ref() else {
+        return site.error_page(StatusCode::NOT_FOUND, "No such user pool.");
+    };
+    match services.branding_logo(pool, &client_key).await {
+        Ok(Some((bytes, kind))) => HttpResponse::Ok()
+            .content_type(kind.media_type())
+            .insert_header((
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("max-age=300"),
+            ))
+            .insert_header((
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            // An image opened on its own runs nothing.
+            .insert_header((
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; sandbox"),
+            ))
+            .body(bytes),
+        Ok(None) => site.error_page(StatusCode::NOT_FOUND, "No such logo."),
+        Err(error) => site.failure_page(error),
+    }
 }
 
 fn cookie_value(request: &HttpRequest, name: &str) -> Option<SecretString> {
@@ -353,17 +451,28 @@ fn form_page(
         Ok(token) => token,
         Err(error) => return site.failure_page(error),
     };
+    let branding = request
+        .extensions()
+        .get::<PageBranding>()
+        .cloned()
+        .unwrap_or_default();
     let mut response = site.render(
         status,
         template,
-        minijinja::context! { csrf => csrf, ..context },
+        minijinja::context! {
+            csrf => csrf,
+            branding_css => branding.css,
+            logo_url => branding.logo_url,
+            ..context
+        },
     );
     // Every form page is rendered after the authorization request in its query string was
     // checked (the pages keep no state), so its redirect_uri is one the client registered.
     let redirect_uri = authorization_request::parse_query(request.query_string())
         .ok()
         .and_then(|parameters| parameters.get("redirect_uri").cloned());
-    if let Ok(policy) = HeaderValue::from_str(&form_page_policy(redirect_uri.as_deref())) {
+    let policy = branding.allow_in(form_page_policy(redirect_uri.as_deref()));
+    if let Ok(policy) = HeaderValue::from_str(&policy) {
         response
             .headers_mut()
             .insert(header::CONTENT_SECURITY_POLICY, policy);
@@ -515,12 +624,33 @@ mod tests {
     }
 
     #[test]
+    fn branded_pages_allow_their_own_inline_css_by_hash_and_nothing_else() {
+        let branding = PageBranding {
+            css: Some(".banner-customizable{padding:0;}".into()),
+            logo_url: None,
+        };
+        let policy = branding.allow_in(CONTENT_SECURITY_POLICY.to_owned());
+        let hash = STANDARD.encode(Sha256::digest(b".banner-customizable{padding:0;}"));
+        assert!(
+            policy.contains(&format!("style-src 'self' 'sha256-{hash}';")),
+            "{policy}"
+        );
+        assert!(!policy.contains("unsafe-inline"));
+        assert_eq!(
+            PageBranding::default().allow_in(CONTENT_SECURITY_POLICY.to_owned()),
+            CONTENT_SECURITY_POLICY
+        );
+    }
+
+    #[test]
     fn every_template_parses_and_escapes_html() {
         for name in [
             "base.html",
             "login.html",
             "new_password.html",
             "mfa.html",
+            "mfa_setup.html",
+            "select_mfa.html",
             "error.html",
             "signed_out.html",
             "sign_up.html",

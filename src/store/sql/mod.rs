@@ -11,6 +11,7 @@
 
 mod aliases;
 mod authorization;
+mod branding;
 mod codes;
 mod groups;
 mod housekeeping;
