@@ -4,16 +4,12 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{SESSION_COOKIE, Site, authorization, cookie_value, redirect};
+use super::{SESSION_COOKIE, checked_page_request, cookie_value, redirect};
 use crate::auth::Services;
 
 pub(super) async fn authorize(request: HttpRequest, services: web::Data<Services>) -> HttpResponse {
-    let site = match Site::of(&request) {
-        Ok(site) => site,
-        Err(page) => return page,
-    };
-    let authorization = match authorization(&site, &request, &services).await {
-        Ok(authorization) => authorization,
+    let (site, authorization) = match checked_page_request(&request, &services).await {
+        Ok(checked) => checked,
         Err(page) => return page,
     };
     if let Some(cookie) = cookie_value(&request, SESSION_COOKIE) {

@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::login::{Said, login_form};
-use super::{Site, authorization, form_page, page_links, posted_form, refused_form};
+use super::{Site, checked_page_request, form_page, page_links, posted_form, refused_form};
 use crate::auth::Services;
 use crate::domain::secret::secret;
 use crate::domain::username::Username;
@@ -44,13 +44,10 @@ pub(super) fn page(
 }
 
 pub(super) async fn show(request: HttpRequest, services: web::Data<Services>) -> HttpResponse {
-    let site = match Site::of(&request) {
-        Ok(site) => site,
+    let site = match checked_page_request(&request, &services).await {
+        Ok((site, _)) => site,
         Err(page) => return page,
     };
-    if let Err(page) = authorization(&site, &request, &services).await {
-        return page;
-    }
     page(
         &site,
         &request,

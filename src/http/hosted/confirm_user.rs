@@ -9,8 +9,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::login::{Said, continue_sign_in, login_form};
 use super::{
-    PRE_SESSION_COOKIE, Site, authorization, cookie_value, form_page, page_links, posted_form,
-    refused_form,
+    PRE_SESSION_COOKIE, Site, checked_page_request, cookie_value, form_page, page_links,
+    posted_form, refused_form,
 };
 use crate::auth::Services;
 use crate::domain::secret::secret;
@@ -58,13 +58,10 @@ pub(super) fn page(
 }
 
 pub(super) async fn show(request: HttpRequest, services: web::Data<Services>) -> HttpResponse {
-    let site = match Site::of(&request) {
-        Ok(site) => site,
+    let site = match checked_page_request(&request, &services).await {
+        Ok((site, _)) => site,
         Err(page) => return page,
     };
-    if let Err(page) = authorization(&site, &request, &services).await {
-        return page;
-    }
     page(
         &site,
         &request,

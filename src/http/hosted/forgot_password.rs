@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::confirm_forgot_password;
 use super::login::Said;
-use super::{Site, authorization, form_page, page_links, posted_form, refused_form};
+use super::{Site, checked_page_request, form_page, page_links, posted_form, refused_form};
 use crate::auth::Services;
 use crate::domain::username::Username;
 
@@ -40,13 +40,10 @@ fn page(
 }
 
 pub(super) async fn show(request: HttpRequest, services: web::Data<Services>) -> HttpResponse {
-    let site = match Site::of(&request) {
-        Ok(site) => site,
+    let site = match checked_page_request(&request, &services).await {
+        Ok((site, _)) => site,
         Err(page) => return page,
     };
-    if let Err(page) = authorization(&site, &request, &services).await {
-        return page;
-    }
     page(&site, &request, &services, StatusCode::OK, "", None)
 }
 

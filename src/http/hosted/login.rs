@@ -6,7 +6,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{Site, authorization, form_page, page_links, posted_form, sign_in_message, signed_in};
+use super::{
+    Site, checked_page_request, form_page, page_links, posted_form, sign_in_message, signed_in,
+};
 use crate::auth::Services;
 use crate::auth::mfa_challenge::{MFA_SETUP, SELECT_MFA_TYPE};
 use crate::auth::sign_in::{PasswordSignIn, SignInOutcome, SignInTarget};
@@ -18,12 +20,8 @@ use crate::domain::username::Username;
 pub(super) const FORM: &str = "login";
 
 pub(super) async fn show(request: HttpRequest, services: web::Data<Services>) -> HttpResponse {
-    let site = match Site::of(&request) {
-        Ok(site) => site,
-        Err(page) => return page,
-    };
-    let authorization = match authorization(&site, &request, &services).await {
-        Ok(authorization) => authorization,
+    let (site, authorization) = match checked_page_request(&request, &services).await {
+        Ok(checked) => checked,
         Err(page) => return page,
     };
     login_form(

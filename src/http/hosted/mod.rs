@@ -322,6 +322,17 @@ async fn stylesheet() -> HttpResponse {
         .body(include_str!("style.css"))
 }
 
+/// A page opened by GET: where it is served, and the authorization request its query carries,
+/// checked (or the error page to answer instead).
+async fn checked_page_request(
+    request: &HttpRequest,
+    services: &Services,
+) -> Result<(Site, AuthorizationRequest), HttpResponse> {
+    let site = Site::of(request)?;
+    let checked = authorization(&site, request, services).await?;
+    Ok((site, checked))
+}
+
 /// The authorization request carried in the page's query string, checked again on every
 /// step: the pages keep no state of their own.
 async fn authorization(

@@ -10,8 +10,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::confirm_user;
 use super::login::Said;
 use super::{
-    PRE_SESSION_COOKIE, Site, authorization, cookie_value, form_page, page_links, posted_form,
-    refused_form,
+    PRE_SESSION_COOKIE, Site, checked_page_request, cookie_value, form_page, page_links,
+    posted_form, refused_form,
 };
 use crate::auth::Services;
 use crate::auth::hosted_sign_up::{SignUpField, SignUpForm};
@@ -43,14 +43,11 @@ async fn sign_up_form(
 }
 
 pub(super) async fn show(request: HttpRequest, services: web::Data<Services>) -> HttpResponse {
-    let site = match Site::of(&request) {
-        Ok(site) => site,
+    let (site, authorization) = match checked_page_request(&request, &services).await {
+        Ok(checked) => checked,
         Err(page) => return page,
     };
-    let form = match authorization(&site, &request, &services).await {
-        Ok(authorization) => sign_up_form(&site, &services, &authorization).await,
-        Err(page) => return page,
-    };
+    let form = sign_up_form(&site, &services, &authorization).await;
     match form {
         Ok(form) => page(
             &site,

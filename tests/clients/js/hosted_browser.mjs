@@ -4,27 +4,11 @@
 // page is saved to the path given.
 //
 // Usage: node hosted_browser.mjs <authorize URL> <callback prefix> <username> <password> <screenshot path>
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [authorizeUrl, callback, username, password, screenshot] = process.argv.slice(2);
-const profile = mkdtempSync(join(tmpdir(), "gatehouse-chromium-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
+const { context } = browser;
 try {
   const page = await context.newPage();
   // The application behind the callback does not exist: the browser's request to it is
@@ -56,6 +40,5 @@ try {
   console.log(JSON.stringify({ code: query.get("code"), state: query.get("state") }));
   console.log("browser sign-in passed");
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }

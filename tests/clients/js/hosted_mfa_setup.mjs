@@ -9,28 +9,12 @@
 // Usage: node hosted_mfa_setup.mjs <authorize URL> <callback prefix> <username> <password>
 //        <sign-in screenshot> <set-up screenshot> <python> <server time> <branded button colour>
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [authorizeUrl, callback, username, password, signInShot, setupShot, python, serverTime, buttonColour] =
   process.argv.slice(2);
-const profile = mkdtempSync(join(tmpdir(), "gatehouse-chromium-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
+const { context } = browser;
 try {
   const page = await context.newPage();
   // Anything the policy blocked (an inline style, an image) shows up as a console error.
@@ -94,6 +78,5 @@ try {
   console.log(JSON.stringify({ code: query.get("code"), state: query.get("state"), key }));
   console.log("browser mfa set-up passed");
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }

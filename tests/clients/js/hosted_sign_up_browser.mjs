@@ -8,28 +8,12 @@
 //
 // Usage: node hosted_sign_up_browser.mjs <authorize URL> <callback prefix> <server URL>
 //   <username> <email> <password> <new password> <sign-up screenshot> <forgot screenshot>
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [authorizeUrl, callback, server, username, email, password, newPassword, signUpShot, forgotShot] =
   process.argv.slice(2);
-const profile = mkdtempSync(join(tmpdir(), "gatehouse-chromium-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
+const { context } = browser;
 
 // The newest six-digit code sent to `to`, from the dev outbox (newest message first).
 async function newestCode(to) {
@@ -109,6 +93,5 @@ try {
   await landAfter(page.getByRole("button", { name: "Sign in" }));
   console.log("browser sign-up and reset passed");
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser.close();
 }
