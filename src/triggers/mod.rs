@@ -13,6 +13,7 @@ pub mod post_confirmation;
 pub mod pre_authentication;
 pub mod pre_sign_up;
 pub mod pre_token_generation;
+pub mod user_migration;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

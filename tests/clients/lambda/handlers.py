@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import
     PreSignUpTriggerEvent,
     PreTokenGenerationTriggerEvent,
     PreTokenGenerationV2TriggerEvent,
+    UserMigrationTriggerEvent,
 )
 
 
@@ -134,6 +135,43 @@ def tokens_v2(raw, context):
         },
     }
     return raw
+
+
+# The users of the system the pool migrates from: name -> (password, attributes).
+LEGACY_USERS = {
+    "legacy-alice": ("Legacy-Passw0rd!", {"email": "alice@legacy.example", "email_verified": "true"}),
+    "legacy-bob": ("Legacy-Passw0rd!", {"email": "bob@legacy.example"}),
+    "legacy-carol": ("Legacy-Passw0rd!", {"email": "carol@legacy.example"}),
+    "legacy-dave": ("Legacy-Passw0rd!", {"email": "dave@legacy.example"}),
+    "legacy-erin": ("Legacy-Passw0rd!", {"email": "erin@legacy.example"}),
+    "legacy-frank": ("Legacy-Passw0rd!", {"email": "frank@legacy.example", "email_verified": "true"}),
+}
+
+
+def user_migration(raw, context):
+    """Vouches for the legacy users with their legacy password; throws for anyone else, as
+    Cognito's documentation has a migration function do. `legacy-bob` must reset his
+    password; `finalStatus` in the validation data or metadata overrides it."""
+    event = UserMigrationTriggerEvent(raw)
+    common(event, context)
+    request = raw["request"]
+    context.record(
+        password=request.get("password") and event.request.password,
+        validation_data=event.request.validation_data,
+        client_metadata=event.request.client_metadata,
+    )
+    legacy = LEGACY_USERS.get(event.user_name)
+    if legacy is None:
+        raise Exception("User does not exist")
+    password, attributes = legacy
+    if event.trigger_source == "UserMigration_Authentication" and event.request.password != password:
+        raise Exception("Bad password")
+    event.response.user_attributes = dict(attributes)
+    event.response.final_user_status = (
+        "RESET_REQUIRED" if event.user_name == "legacy-bob" else "CONFIRMED"
+    )
+    event.response.message_action = "SUPPRESS"
+    return event.raw_event
 
 
 def throws(raw, context):
