@@ -70,7 +70,7 @@ impl Services {
             .create_migrated_user(pool, username, Some(password), migrated)
             .await?
         {
-            Created::New(user) => user,
+            Created::New(user) => *user,
             Created::Refused => return Ok(None),
             Created::Taken => {
                 // Another sign-in created them first: this one must prove the password
@@ -131,7 +131,7 @@ impl Services {
             .create_migrated_user(pool, username, None, migrated)
             .await?
         {
-            Created::New(user) => user,
+            Created::New(user) => *user,
             Created::Refused => return Ok(None),
             Created::Taken => {
                 let key = pool.settings.sign_in_names.key(username);
@@ -205,7 +205,7 @@ impl Services {
             updated_at: now,
         };
         match self.store.create_user(&user).await {
-            Ok(()) => Ok(Created::New(user)),
+            Ok(()) => Ok(Created::New(Box::new(user))),
             Err(StoreError::Conflict(_)) => Ok(Created::Taken),
             Err(error) => Err(error.into()),
         }
@@ -213,7 +213,7 @@ impl Services {
 }
 
 enum Created {
-    New(User),
+    New(Box<User>),
     /// The name (or one of the user's aliases) is taken.
     Taken,
     /// The function's description does not fit the pool.
