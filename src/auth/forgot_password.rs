@@ -20,6 +20,7 @@ use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
 use crate::store::CodePurpose;
+use crate::triggers::custom_message::CustomMessageSource;
 
 /// Cognito's validity for a password-reset code.
 pub const RESET_CODE_VALIDITY_SECONDS: i64 = 3_600;
@@ -63,7 +64,7 @@ impl Services {
             pool,
             (medium, &destination),
             MessageKind::ResetPasswordCode,
-            &user.username,
+            (CustomMessageSource::ForgotPassword, user),
             code.expose_secret(),
         )
         .await

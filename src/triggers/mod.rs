@@ -7,6 +7,7 @@
 //! No call is made while a database connection or transaction is held: the use cases call
 //! here between store calls, and every store call returns its connection when it ends.
 
+pub mod custom_message;
 pub mod invoke;
 pub mod post_authentication;
 pub mod post_confirmation;

@@ -34,6 +34,7 @@ on_both_backends!(
     user_migration_creates_the_user_a_sign_in_names,
     parallel_sign_ins_of_one_migrating_user_create_one_user,
     forgot_password_migrates_the_user_without_a_password,
+    custom_message_words_the_messages_and_never_sees_the_code,
 );
 
 /// The Invoke API server with the test handlers, stopped when dropped.
@@ -1213,6 +1214,124 @@ async fn forgot_password_migrates_the_user_without_a_password(backend: Db) {
         password_auth(&app, &client, "legacy-frank", LEGACY_PASSWORD).await,
         "NotAuthorizedException",
         "Incorrect username or password.",
+    )
+    .await;
+    app.stop().await;
+}
+
+/// The newest message to `destination`.
+async fn newest_message(
+    app: &TestApp,
+    destination: &str,
+) -> gatehouse::domain::message::MessageContent {
+    let messages = app
+        .services
+        .outbox(&gatehouse::store::OutboxFilter {
+            pool: None,
+            destination: Some(destination.into()),
+            limit: 1,
+        })
+        .await
+        .unwrap();
+    messages
+        .first()
+        .expect("a message was sent")
+        .content
+        .clone()
+}
+
+async fn custom_message_words_the_messages_and_never_sees_the_code(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        custom_message: Some(arn("custom_message")),
+        ..LambdaConfig::default()
+    };
+    let (pool, client) = pool_with(&app, "wording", config).await;
+
+    // SignUp: the function's wording, the code filled in where it put the placeholder.
+    ok(cognito(
+        &app,
+        "SignUp",
+        &json!({"ClientId": client, "Username": "cora", "Password": PASSWORD,
+                "UserAttributes": [{"Name": "email", "Value": "cora@example.com"}]}),
+    )
+    .await)
+    .await;
+    let message = newest_message(&app, "cora@example.com").await;
+    let code = newest_code(&app, "cora@example.com").await;
+    assert_eq!(message.subject, "Custom CustomMessage_SignUp");
+    assert_eq!(message.text, format!("Hello cora, your code is {code}."));
+    let invocations = host.take().await;
+    assert_eq!(invocations.len(), 1);
+    let record = &invocations[0];
+    assert_eq!(record["seen"]["trigger_source"], "CustomMessage_SignUp");
+    assert_eq!(record["seen"]["code_parameter"], "{####}");
+    assert_eq!(record["seen"]["username_parameter"], Value::Null);
+    assert_eq!(
+        record["seen"]["user_attributes"]["email"],
+        "cora@example.com"
+    );
+    assert!(!record["event"].to_string().contains(&code), "{record}");
+
+    // ResendConfirmationCode: its own source.
+    ok(cognito(
+        &app,
+        "ResendConfirmationCode",
+        &json!({"ClientId": client, "Username": "cora"}),
+    )
+    .await)
+    .await;
+    let message = newest_message(&app, "cora@example.com").await;
+    assert_eq!(message.subject, "Custom CustomMessage_ResendCode");
+    let code = newest_code(&app, "cora@example.com").await;
+    let record = &host.take().await[0];
+    assert_eq!(record["seen"]["trigger_source"], "CustomMessage_ResendCode");
+    assert!(!record["event"].to_string().contains(&code), "{record}");
+
+    // AdminCreateUser: the user name's placeholder too; the temporary password never goes
+    // to the function.
+    ok(admin(
+        &app,
+        "AdminCreateUser",
+        &json!({"UserPoolId": pool.id.as_str(), "Username": "dina",
+                "TemporaryPassword": "Temp-Passw0rd-42",
+                "UserAttributes": [{"Name": "email", "Value": "dina@example.com"}]}),
+    )
+    .await)
+    .await;
+    let message = newest_message(&app, "dina@example.com").await;
+    assert_eq!(message.subject, "Custom CustomMessage_AdminCreateUser");
+    assert_eq!(message.text, "Hello dina, your code is Temp-Passw0rd-42.");
+    let record = &host.take().await[0];
+    assert_eq!(
+        record["seen"]["trigger_source"],
+        "CustomMessage_AdminCreateUser"
+    );
+    assert_eq!(record["seen"]["username_parameter"], "{username}");
+    assert!(
+        !record["event"].to_string().contains("Temp-Passw0rd-42"),
+        "{record}"
+    );
+
+    // An answer without the code's placeholder is refused, as Cognito refuses it.
+    let config = LambdaConfig {
+        custom_message: Some(arn("custom_message_without_code")),
+        ..LambdaConfig::default()
+    };
+    let (_, client) = pool_with(&app, "wording-bad", config).await;
+    assert_error(
+        cognito(
+            &app,
+            "SignUp",
+            &json!({"ClientId": client, "Username": "cora", "Password": PASSWORD,
+                    "UserAttributes": [{"Name": "email", "Value": "cora2@example.com"}]}),
+        )
+        .await,
+        "InvalidLambdaResponseException",
+        "Unrecognizable lambda output",
     )
     .await;
     app.stop().await;

@@ -9,6 +9,7 @@ The ARN's function name picks the handler: `arn:aws:lambda:...:function:pre_sign
 import time
 
 from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import (
+    CustomMessageTriggerEvent,
     PostAuthenticationTriggerEvent,
     PostConfirmationTriggerEvent,
     PreAuthenticationTriggerEvent,
@@ -171,6 +172,33 @@ def user_migration(raw, context):
         "RESET_REQUIRED" if event.user_name == "legacy-bob" else "CONFIRMED"
     )
     event.response.message_action = "SUPPRESS"
+    return event.raw_event
+
+
+def custom_message(raw, context):
+    """Words every message its own way, with the placeholders it was given."""
+    event = CustomMessageTriggerEvent(raw)
+    common(event, context)
+    code = event.request.code_parameter
+    username = raw["request"].get("usernameParameter") and event.request.username_parameter
+    context.record(
+        code_parameter=code,
+        username_parameter=username,
+        user_attributes=event.request.user_attributes,
+        client_metadata=event.request.client_metadata,
+    )
+    who = username or event.user_name
+    event.response.email_subject = f"Custom {event.trigger_source}"
+    event.response.email_message = f"Hello {who}, your code is {code}."
+    event.response.sms_message = f"{code} is your code"
+    return event.raw_event
+
+
+def custom_message_without_code(raw, context):
+    """Forgets the code's placeholder: an answer Cognito refuses."""
+    event = CustomMessageTriggerEvent(raw)
+    common(event, context)
+    event.response.email_message = "Hello, there is no code in this message."
     return event.raw_event
 
 
