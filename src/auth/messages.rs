@@ -6,6 +6,8 @@
 //! carrier), messages are held in the outbox, where `gatehouse outbox list` and the dev
 //! endpoint read them (docs/operations.md, "Messages").
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 
 use super::{AuthError, Services};
@@ -13,7 +15,10 @@ use crate::domain::clock::UnixSeconds;
 use crate::domain::ids::UserPoolId;
 use crate::domain::message::{Medium, MessageContent, MessageKind, mask_destination};
 use crate::domain::pool::UserPool;
+use crate::domain::user::User;
 use crate::store::{OutboxFilter, OutboxRecord, OutboxState};
+use crate::triggers::custom_message::{CustomMessage, CustomMessageSource};
+use crate::triggers::{Caller, user_attributes};
 
 /// How long a worker holds a message it is sending. Well above the SMTP timeout (`mail.rs`),
 /// so a lease never runs out while its holder is still talking to the server.
@@ -114,18 +119,47 @@ fn binding(id: &str, pool: &UserPoolId, medium: &str, destination: &str) -> Stri
 }
 
 impl Services {
-    /// Renders a message of `kind` from the pool's template for `medium` (with `username` and
-    /// `code` filled in) and writes it to the outbox for `destination`.
+    /// Renders a message of `kind` to `user` from the pool's template for `medium` (or the
+    /// wording of the pool's `CustomMessage` function, asked as `source`), with the user name
+    /// and `code` filled in, and writes it to the outbox for `destination`. The function sees
+    /// only the placeholders, never the code; it is called before anything is written, and
+    /// no transaction is held while it runs.
     pub(crate) async fn send_message(
         &self,
         pool: &UserPool,
         (medium, destination): (Medium, &str),
         kind: MessageKind,
-        username: &str,
+        (source, user): (CustomMessageSource, &User),
         code: &str,
     ) -> Result<CodeDelivery, AuthError> {
-        let template = pool.settings.message_template(kind, medium);
-        let content = MessageContent::render(&template, username, code);
+        let mut template = pool.settings.message_template(kind, medium);
+        if let Some(function) = &pool.settings.lambda_config.custom_message {
+            let no_metadata = BTreeMap::new();
+            let wording = self
+                .triggers
+                .custom_message(
+                    function,
+                    CustomMessage {
+                        source,
+                        caller: Caller {
+                            pool: &pool.id,
+                            client: None,
+                            user_name: &user.username,
+                        },
+                        user_attributes: user_attributes(user),
+                        client_metadata: &no_metadata,
+                        medium,
+                    },
+                )
+                .await?;
+            if let Some(message) = wording.message {
+                template.body = message;
+            }
+            if let Some(subject) = wording.subject {
+                template.subject = subject;
+            }
+        }
+        let content = MessageContent::render(&template, &user.username, code);
         self.queue_message(pool, medium, destination, kind, &content)
             .await
     }

@@ -35,6 +35,7 @@ pub mod sign_up;
 pub mod software_token;
 pub mod srp_sign_in;
 pub mod update_attributes;
+mod user_migration;
 pub mod verify_attribute;
 
 use std::sync::Arc;

@@ -225,6 +225,36 @@ impl Services {
             (Verification::Match { needs_rehash }, Some(pool), Some(client), Some(user)) => {
                 (pool, client, user, needs_rehash)
             }
+            // A name the pool does not know: its migration function may vouch for the user
+            // and this password (auth/user_migration.rs). The attempt was counted like any
+            // other; a vouched-for user is then signed in as if they had existed.
+            (_, Some(pool), Some(client), None)
+                if pool.settings.lambda_config.user_migration.is_some() =>
+            {
+                match self
+                    .migrate_signing_in(
+                        &pool,
+                        &client,
+                        &request.username,
+                        &request.password,
+                        &request.client_metadata,
+                    )
+                    .await?
+                {
+                    Some(migrated) => (pool, client, migrated, false),
+                    None => {
+                        return Err(self.refuse_unproven(
+                            &reserved,
+                            Some(&pool),
+                            Some(&client),
+                            false,
+                            scope,
+                            request.username.as_str(),
+                            now,
+                        ));
+                    }
+                }
+            }
             (_, pool, client, user) => {
                 return Err(self.refuse_unproven(
                     &reserved,

@@ -29,6 +29,7 @@ use crate::domain::user::{User, UserStatus};
 use crate::domain::username::Username;
 use crate::store::CodePurpose;
 use crate::triggers::Caller;
+use crate::triggers::custom_message::CustomMessageSource;
 use crate::triggers::post_confirmation::PostConfirmationSource;
 use crate::triggers::pre_sign_up::{PreSignUp, PreSignUpAnswer, PreSignUpSource};
 
@@ -170,7 +171,8 @@ impl Services {
         let delivery = if answer.auto_confirm_user {
             None
         } else {
-            self.issue_confirmation_code(&pool, &user).await?
+            self.issue_confirmation_code(&pool, &user, CustomMessageSource::SignUp)
+                .await?
         };
         Ok(SignedUp {
             user_sub: user.sub,
@@ -185,6 +187,7 @@ impl Services {
         &self,
         pool: &UserPool,
         user: &User,
+        source: CustomMessageSource,
     ) -> Result<Option<CodeDelivery>, AuthError> {
         let code = self
             .issue_code(user, CodePurpose::SignUp, CODE_VALIDITY_SECONDS)
@@ -200,7 +203,7 @@ impl Services {
                 pool,
                 (medium, &destination),
                 MessageKind::SignUpCode,
-                &user.username,
+                (source, user),
                 code.expose_secret(),
             )
             .await?;
@@ -337,7 +340,10 @@ impl Services {
                 // Over the cap, an existing user would get an answer an unknown one never
                 // gets: with existence errors prevented it is the simulated delivery.
                 match self.admit_code_request(&user, CodePurpose::SignUp).await {
-                    Ok(()) => self.issue_confirmation_code(&pool, &user).await,
+                    Ok(()) => {
+                        self.issue_confirmation_code(&pool, &user, CustomMessageSource::ResendCode)
+                            .await
+                    }
                     Err(AuthError::LimitExceeded) if hiding => {
                         Ok(Some(simulated_delivery(username)))
                     }

@@ -11,6 +11,7 @@
 //! was sent to: once the attribute changes, the old code verifies nothing
 //! (docs/cognito-compatibility.md, "Attribute verification").
 
+use crate::triggers::custom_message::CustomMessageSource;
 use std::sync::{Mutex, PoisonError};
 
 use super::access::AccessContext;
@@ -116,7 +117,15 @@ impl Services {
             pool,
             (attribute.medium, value),
             MessageKind::VerifyAttributeCode,
-            &user.username,
+            // A changed value waits for its code; otherwise the user asked for one.
+            (
+                if pending {
+                    CustomMessageSource::UpdateUserAttribute
+                } else {
+                    CustomMessageSource::VerifyUserAttribute
+                },
+                user,
+            ),
             code.expose_secret(),
         )
         .await

@@ -4,6 +4,7 @@
 //! an existing `FORCE_CHANGE_PASSWORD` user a new temporary password, a new validity period
 //! and a new message (docs/cognito-compatibility.md, "AdminCreateUser").
 
+use crate::triggers::custom_message::CustomMessageSource;
 use std::collections::BTreeMap;
 
 use crate::auth::audit::AuditEvent;
@@ -153,7 +154,7 @@ impl Services {
                     pool,
                     (medium, &destination),
                     MessageKind::Invitation,
-                    &user.username,
+                    (CustomMessageSource::AdminCreateUser, &user),
                     password.expose_secret(),
                 )
                 .await?;

@@ -7,12 +7,14 @@
 //! No call is made while a database connection or transaction is held: the use cases call
 //! here between store calls, and every store call returns its connection when it ends.
 
+pub mod custom_message;
 pub mod invoke;
 pub mod post_authentication;
 pub mod post_confirmation;
 pub mod pre_authentication;
 pub mod pre_sign_up;
 pub mod pre_token_generation;
+pub mod user_migration;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -31,6 +31,10 @@ on_both_backends!(
     failing_functions_fail_the_operation_with_cognitos_errors,
     invocations_are_signed_when_keys_are_configured,
     a_slow_function_holds_up_only_the_sign_ins_that_call_it,
+    user_migration_creates_the_user_a_sign_in_names,
+    parallel_sign_ins_of_one_migrating_user_create_one_user,
+    forgot_password_migrates_the_user_without_a_password,
+    custom_message_words_the_messages_and_never_sees_the_code,
 );
 
 /// The Invoke API server with the test handlers, stopped when dropped.
@@ -970,4 +974,365 @@ async fn a_slow_function_holds_up_only_the_sign_ins_that_call_it(backend: Db) {
         assert_eq!(task.await.unwrap(), 200);
     }
     assert_eq!(host.take().await.len(), 6);
+}
+
+const LEGACY_PASSWORD: &str = "Legacy-Passw0rd!";
+
+async fn password_auth(
+    app: &TestApp,
+    client: &str,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
+    cognito(
+        app,
+        "InitiateAuth",
+        &json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
+                "AuthParameters": {"USERNAME": user, "PASSWORD": password},
+                "ClientMetadata": {"app": "web"}}),
+    )
+    .await
+}
+
+async fn user_status(app: &TestApp, pool: &UserPool, name: &str) -> Value {
+    ok(admin(
+        app,
+        "AdminGetUser",
+        &json!({"UserPoolId": pool.id.as_str(), "Username": name}),
+    )
+    .await)
+    .await
+}
+
+async fn user_migration_creates_the_user_a_sign_in_names(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        user_migration: Some(arn("user_migration")),
+        ..LambdaConfig::default()
+    };
+    let (pool, client) = pool_with(&app, "migrate", config).await;
+
+    // InitiateAuth: the function gets the password and the metadata, and the user it
+    // vouched for is created and signed in at once.
+    let signed_in = ok(password_auth(&app, &client, "legacy-alice", LEGACY_PASSWORD).await).await;
+    assert!(
+        signed_in["AuthenticationResult"]["IdToken"].is_string(),
+        "{signed_in}"
+    );
+    let invocations = host.take().await;
+    assert_eq!(invocations.len(), 1);
+    assert_envelope(
+        &invocations[0],
+        "UserMigration_Authentication",
+        &pool,
+        "legacy-alice",
+        &client,
+    );
+    let seen = &invocations[0]["seen"];
+    assert_eq!(seen["password"], LEGACY_PASSWORD);
+    assert_eq!(seen["validation_data"], json!({"app": "web"}));
+    assert_eq!(seen["client_metadata"], json!({"app": "web"}));
+    let alice = user_status(&app, &pool, "legacy-alice").await;
+    assert_eq!(alice["UserStatus"], "CONFIRMED");
+    assert_eq!(attribute(&alice, "email"), Some("alice@legacy.example"));
+    assert_eq!(attribute(&alice, "email_verified"), Some("true"));
+
+    // Once migrated, the stored password is hers: no more calls, the wrong one is refused.
+    ok(password_auth(&app, &client, "legacy-alice", LEGACY_PASSWORD).await).await;
+    assert_error(
+        password_auth(&app, &client, "legacy-alice", "Another-Passw0rd!").await,
+        "NotAuthorizedException",
+        "Incorrect username or password.",
+    )
+    .await;
+    assert!(host.take().await.is_empty());
+
+    // A function that throws (unknown user, wrong legacy password) leaves the name unknown,
+    // with the answer any unknown user gets.
+    for (name, password) in [
+        ("nobody", LEGACY_PASSWORD),
+        ("legacy-bob", "Wrong-Passw0rd!"),
+    ] {
+        assert_error(
+            password_auth(&app, &client, name, password).await,
+            "NotAuthorizedException",
+            "Incorrect username or password.",
+        )
+        .await;
+        assert!(!user_exists(&app, &pool, name).await);
+    }
+    assert_eq!(host.take().await.len(), 2);
+
+    // RESET_REQUIRED: created, and the sign-in asks for a new password as for any such user.
+    assert_error(
+        password_auth(&app, &client, "legacy-bob", LEGACY_PASSWORD).await,
+        "PasswordResetRequiredException",
+        "",
+    )
+    .await;
+    assert_eq!(
+        user_status(&app, &pool, "legacy-bob").await["UserStatus"],
+        "RESET_REQUIRED"
+    );
+
+    // The login API and AdminInitiateAuth migrate too.
+    app.sign_in("migrate", "legacy-carol", LEGACY_PASSWORD)
+        .await;
+    ok(admin(
+        &app,
+        "AdminInitiateAuth",
+        &json!({"UserPoolId": pool.id.as_str(), "ClientId": client,
+                "AuthFlow": "ADMIN_USER_PASSWORD_AUTH",
+                "AuthParameters": {"USERNAME": "legacy-dave", "PASSWORD": LEGACY_PASSWORD}}),
+    )
+    .await)
+    .await;
+    let invocations = host.take().await;
+    let users: Vec<&Value> = invocations
+        .iter()
+        .map(|r| &r["seen"]["user_name"])
+        .collect();
+    assert_eq!(users, ["legacy-bob", "legacy-carol", "legacy-dave"]);
+    assert!(user_exists(&app, &pool, "legacy-carol").await);
+    assert!(user_exists(&app, &pool, "legacy-dave").await);
+    app.stop().await;
+}
+
+async fn parallel_sign_ins_of_one_migrating_user_create_one_user(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        user_migration: Some(arn("user_migration")),
+        ..LambdaConfig::default()
+    };
+    let (pool, client) = pool_with(&app, "migrate-burst", config).await;
+    let attempts = (0..50).map(|_| password_auth(&app, &client, "legacy-erin", LEGACY_PASSWORD));
+    let mut signed_in = 0;
+    for response in futures_util::future::join_all(attempts).await {
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        match status {
+            200 => signed_in += 1,
+            // Attempts beyond the lockout's free failures (counted before the password is
+            // checked) are refused before any call; every other one signs in, including those
+            // that lost the race to create the user.
+            _ => {
+                assert_eq!(body["__type"], "NotAuthorizedException", "{body}");
+                assert_eq!(body["message"], "Password attempts exceeded", "{body}");
+            }
+        }
+    }
+    assert!(signed_in >= 1);
+    // Only attempts that found no user called the function, and each of them signed in.
+    let calls = host.take().await.len();
+    assert!(
+        (1..=signed_in).contains(&calls),
+        "{calls} calls, {signed_in} sign-ins"
+    );
+    let listed = ok(admin(
+        &app,
+        "ListUsers",
+        &json!({"UserPoolId": pool.id.as_str(), "Filter": "username = \"legacy-erin\""}),
+    )
+    .await)
+    .await;
+    assert_eq!(listed["Users"].as_array().unwrap().len(), 1, "{listed}");
+    ok(password_auth(&app, &client, "legacy-erin", LEGACY_PASSWORD).await).await;
+    app.stop().await;
+}
+
+async fn forgot_password_migrates_the_user_without_a_password(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        user_migration: Some(arn("user_migration")),
+        ..LambdaConfig::default()
+    };
+    let (pool, client) = pool_with(&app, "migrate-reset", config).await;
+
+    // An unknown name the function does not know: the simulated delivery any unknown user
+    // gets, and nobody is created.
+    let unknown = ok(cognito(
+        &app,
+        "ForgotPassword",
+        &json!({"ClientId": client, "Username": "nobody"}),
+    )
+    .await)
+    .await;
+    assert!(unknown["CodeDeliveryDetails"].is_object(), "{unknown}");
+    assert!(!user_exists(&app, &pool, "nobody").await);
+    host.take().await;
+
+    // A legacy user: created without a password, RESET_REQUIRED, and the code is sent.
+    let sent = ok(cognito(
+        &app,
+        "ForgotPassword",
+        &json!({"ClientId": client, "Username": "legacy-frank"}),
+    )
+    .await)
+    .await;
+    assert_eq!(
+        sent["CodeDeliveryDetails"]["DeliveryMedium"], "EMAIL",
+        "{sent}"
+    );
+    let invocations = host.take().await;
+    assert_eq!(invocations.len(), 1);
+    assert_envelope(
+        &invocations[0],
+        "UserMigration_ForgotPassword",
+        &pool,
+        "legacy-frank",
+        &client,
+    );
+    // No password in this event.
+    assert!(
+        invocations[0]["event"]["request"].get("password").is_none(),
+        "{}",
+        invocations[0]
+    );
+    let frank = user_status(&app, &pool, "legacy-frank").await;
+    assert_eq!(frank["UserStatus"], "RESET_REQUIRED");
+    let code = newest_code(&app, "frank@legacy.example").await;
+    ok(cognito(
+        &app,
+        "ConfirmForgotPassword",
+        &json!({"ClientId": client, "Username": "legacy-frank", "ConfirmationCode": code,
+                "Password": "Brand-New-Secret-7"}),
+    )
+    .await)
+    .await;
+    ok(password_auth(&app, &client, "legacy-frank", "Brand-New-Secret-7").await).await;
+    // The old system's password never became his.
+    assert_error(
+        password_auth(&app, &client, "legacy-frank", LEGACY_PASSWORD).await,
+        "NotAuthorizedException",
+        "Incorrect username or password.",
+    )
+    .await;
+    app.stop().await;
+}
+
+/// The newest message to `destination`.
+async fn newest_message(
+    app: &TestApp,
+    destination: &str,
+) -> gatehouse::domain::message::MessageContent {
+    let messages = app
+        .services
+        .outbox(&gatehouse::store::OutboxFilter {
+            pool: None,
+            destination: Some(destination.into()),
+            limit: 1,
+        })
+        .await
+        .unwrap();
+    messages
+        .first()
+        .expect("a message was sent")
+        .content
+        .clone()
+}
+
+async fn custom_message_words_the_messages_and_never_sees_the_code(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let config = LambdaConfig {
+        custom_message: Some(arn("custom_message")),
+        ..LambdaConfig::default()
+    };
+    let (pool, client) = pool_with(&app, "wording", config).await;
+
+    // SignUp: the function's wording, the code filled in where it put the placeholder.
+    ok(cognito(
+        &app,
+        "SignUp",
+        &json!({"ClientId": client, "Username": "cora", "Password": PASSWORD,
+                "UserAttributes": [{"Name": "email", "Value": "cora@example.com"}]}),
+    )
+    .await)
+    .await;
+    let message = newest_message(&app, "cora@example.com").await;
+    let code = newest_code(&app, "cora@example.com").await;
+    assert_eq!(message.subject, "Custom CustomMessage_SignUp");
+    assert_eq!(message.text, format!("Hello cora, your code is {code}."));
+    let invocations = host.take().await;
+    assert_eq!(invocations.len(), 1);
+    let record = &invocations[0];
+    assert_eq!(record["seen"]["trigger_source"], "CustomMessage_SignUp");
+    assert_eq!(record["seen"]["code_parameter"], "{####}");
+    assert_eq!(record["seen"]["username_parameter"], Value::Null);
+    assert_eq!(
+        record["seen"]["user_attributes"]["email"],
+        "cora@example.com"
+    );
+    assert!(!record["event"].to_string().contains(&code), "{record}");
+
+    // ResendConfirmationCode: its own source.
+    ok(cognito(
+        &app,
+        "ResendConfirmationCode",
+        &json!({"ClientId": client, "Username": "cora"}),
+    )
+    .await)
+    .await;
+    let message = newest_message(&app, "cora@example.com").await;
+    assert_eq!(message.subject, "Custom CustomMessage_ResendCode");
+    let code = newest_code(&app, "cora@example.com").await;
+    let record = &host.take().await[0];
+    assert_eq!(record["seen"]["trigger_source"], "CustomMessage_ResendCode");
+    assert!(!record["event"].to_string().contains(&code), "{record}");
+
+    // AdminCreateUser: the user name's placeholder too; the temporary password never goes
+    // to the function.
+    ok(admin(
+        &app,
+        "AdminCreateUser",
+        &json!({"UserPoolId": pool.id.as_str(), "Username": "dina",
+                "TemporaryPassword": "Temp-Passw0rd-42",
+                "UserAttributes": [{"Name": "email", "Value": "dina@example.com"}]}),
+    )
+    .await)
+    .await;
+    let message = newest_message(&app, "dina@example.com").await;
+    assert_eq!(message.subject, "Custom CustomMessage_AdminCreateUser");
+    assert_eq!(message.text, "Hello dina, your code is Temp-Passw0rd-42.");
+    let record = &host.take().await[0];
+    assert_eq!(
+        record["seen"]["trigger_source"],
+        "CustomMessage_AdminCreateUser"
+    );
+    assert_eq!(record["seen"]["username_parameter"], "{username}");
+    assert!(
+        !record["event"].to_string().contains("Temp-Passw0rd-42"),
+        "{record}"
+    );
+
+    // An answer without the code's placeholder is refused, as Cognito refuses it.
+    let config = LambdaConfig {
+        custom_message: Some(arn("custom_message_without_code")),
+        ..LambdaConfig::default()
+    };
+    let (_, client) = pool_with(&app, "wording-bad", config).await;
+    assert_error(
+        cognito(
+            &app,
+            "SignUp",
+            &json!({"ClientId": client, "Username": "cora", "Password": PASSWORD,
+                    "UserAttributes": [{"Name": "email", "Value": "cora2@example.com"}]}),
+        )
+        .await,
+        "InvalidLambdaResponseException",
+        "Unrecognizable lambda output",
+    )
+    .await;
+    app.stop().await;
 }

@@ -9,12 +9,14 @@ The ARN's function name picks the handler: `arn:aws:lambda:...:function:pre_sign
 import time
 
 from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import (
+    CustomMessageTriggerEvent,
     PostAuthenticationTriggerEvent,
     PostConfirmationTriggerEvent,
     PreAuthenticationTriggerEvent,
     PreSignUpTriggerEvent,
     PreTokenGenerationTriggerEvent,
     PreTokenGenerationV2TriggerEvent,
+    UserMigrationTriggerEvent,
 )
 
 
@@ -134,6 +136,70 @@ def tokens_v2(raw, context):
         },
     }
     return raw
+
+
+# The users of the system the pool migrates from: name -> (password, attributes).
+LEGACY_USERS = {
+    "legacy-alice": ("Legacy-Passw0rd!", {"email": "alice@legacy.example", "email_verified": "true"}),
+    "legacy-bob": ("Legacy-Passw0rd!", {"email": "bob@legacy.example"}),
+    "legacy-carol": ("Legacy-Passw0rd!", {"email": "carol@legacy.example"}),
+    "legacy-dave": ("Legacy-Passw0rd!", {"email": "dave@legacy.example"}),
+    "legacy-erin": ("Legacy-Passw0rd!", {"email": "erin@legacy.example"}),
+    "legacy-frank": ("Legacy-Passw0rd!", {"email": "frank@legacy.example", "email_verified": "true"}),
+}
+
+
+def user_migration(raw, context):
+    """Vouches for the legacy users with their legacy password; throws for anyone else, as
+    Cognito's documentation has a migration function do. `legacy-bob` must reset his
+    password; `finalStatus` in the validation data or metadata overrides it."""
+    event = UserMigrationTriggerEvent(raw)
+    common(event, context)
+    request = raw["request"]
+    context.record(
+        password=request.get("password") and event.request.password,
+        validation_data=event.request.validation_data,
+        client_metadata=event.request.client_metadata,
+    )
+    legacy = LEGACY_USERS.get(event.user_name)
+    if legacy is None:
+        raise Exception("User does not exist")
+    password, attributes = legacy
+    if event.trigger_source == "UserMigration_Authentication" and event.request.password != password:
+        raise Exception("Bad password")
+    event.response.user_attributes = dict(attributes)
+    event.response.final_user_status = (
+        "RESET_REQUIRED" if event.user_name == "legacy-bob" else "CONFIRMED"
+    )
+    event.response.message_action = "SUPPRESS"
+    return event.raw_event
+
+
+def custom_message(raw, context):
+    """Words every message its own way, with the placeholders it was given."""
+    event = CustomMessageTriggerEvent(raw)
+    common(event, context)
+    code = event.request.code_parameter
+    username = raw["request"].get("usernameParameter") and event.request.username_parameter
+    context.record(
+        code_parameter=code,
+        username_parameter=username,
+        user_attributes=event.request.user_attributes,
+        client_metadata=event.request.client_metadata,
+    )
+    who = username or event.user_name
+    event.response.email_subject = f"Custom {event.trigger_source}"
+    event.response.email_message = f"Hello {who}, your code is {code}."
+    event.response.sms_message = f"{code} is your code"
+    return event.raw_event
+
+
+def custom_message_without_code(raw, context):
+    """Forgets the code's placeholder: an answer Cognito refuses."""
+    event = CustomMessageTriggerEvent(raw)
+    common(event, context)
+    event.response.email_message = "Hello, there is no code in this message."
+    return event.raw_event
 
 
 def throws(raw, context):
