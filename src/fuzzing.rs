@@ -8,13 +8,13 @@
 //! call by its own path.
 
 use crate::auth::AuthError;
-use crate::auth::sign_in::PasswordSignIn;
 use crate::domain::claims::AccessTokenClaims;
 use crate::domain::clock::UnixSeconds;
 use crate::http::error::ApiError;
+use crate::http::login_api::LoginStart;
 
 /// `POST /Login`'s body decoding and field validation: all it does before the database.
-pub fn login_request(body: &[u8]) -> Result<PasswordSignIn, ApiError> {
+pub fn login_request(body: &[u8]) -> Result<LoginStart, ApiError> {
     crate::http::login_api::decode_login_request(body)
 }
 

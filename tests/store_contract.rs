@@ -33,6 +33,7 @@ use gatehouse::store::{
     Rotation, SessionStore, SigningKeyRecord, SqlStore, SrpChallengeRecord, SrpChallengeStore,
     Store, StoreError, UserStore,
 };
+use gatehouse::store::{CustomAuthRecord, CustomAuthStore};
 use support::{Db, TestDatabase};
 
 const NOW: i64 = 1_800_000_000;
@@ -135,6 +136,7 @@ on_both_backends!(
     an_operator_puts_a_verified_totp_secret_and_removes_every_factor,
     sent_codes_replace_each_other_and_are_spent_once,
     srp_challenges_are_taken_exactly_once_and_only_in_time,
+    custom_auth_sessions_are_taken_exactly_once_and_go_with_the_pool,
     migrations_apply_once_and_the_schema_is_current,
     concurrent_migrations_apply_each_version_once,
     a_newer_schema_is_refused,
@@ -1277,6 +1279,82 @@ async fn srp_challenges_are_taken_exactly_once_and_only_in_time(backend: Db) {
     // …and the expired row is gone with that attempt.
     assert_eq!(
         store.take_srp_challenge("block-2", NOW + 1).await.unwrap(),
+        None
+    );
+}
+
+fn custom_auth(pool: &UserPool, client: &AppClient, session: &str) -> CustomAuthRecord {
+    CustomAuthRecord {
+        session_hash: h(session),
+        pool_id: pool.id.clone(),
+        client_id: client.id.clone(),
+        username: "Alice".into(),
+        username_key: username_key("alice"),
+        challenge_name: "CUSTOM_CHALLENGE".into(),
+        state: "v2.sealed".into(),
+        expires_at: NOW + 180,
+    }
+}
+
+async fn custom_auth_sessions_are_taken_exactly_once_and_go_with_the_pool(backend: Db) {
+    // A name no user has gets a session too: no user row is needed.
+    let (store, _db) = store(backend).await;
+    let (pool, client) = pool("acme");
+    store.create_pool(&pool, Some(&client)).await.unwrap();
+    let record = custom_auth(&pool, &client, "custom-1");
+    store.create_custom_auth(&record, NOW).await.unwrap();
+    let takers = (0..50).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .take_custom_auth(&h("custom-1"), NOW + 1)
+                .await
+                .unwrap()
+        })
+    });
+    let taken: Vec<_> = futures_util::future::join_all(takers)
+        .await
+        .into_iter()
+        .filter_map(|r| r.unwrap())
+        .collect();
+    assert_eq!(taken, vec![record]);
+    // Expired: refused, and gone with that attempt.
+    store
+        .create_custom_auth(&custom_auth(&pool, &client, "custom-2"), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .take_custom_auth(&h("custom-2"), NOW + 180)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .take_custom_auth(&h("custom-2"), NOW + 1)
+            .await
+            .unwrap(),
+        None
+    );
+    // Housekeeping purges expired sessions; deleting the pool deletes the open ones.
+    store
+        .create_custom_auth(&custom_auth(&pool, &client, "custom-3"), NOW)
+        .await
+        .unwrap();
+    let open = CustomAuthRecord {
+        expires_at: NOW + 10_000,
+        ..custom_auth(&pool, &client, "custom-4")
+    };
+    store.create_custom_auth(&open, NOW).await.unwrap();
+    let purged = store.purge(NOW + 200, NOW, NOW, NOW, 100).await.unwrap();
+    assert_eq!(purged.challenges, 1);
+    assert!(store.delete_pool(&pool.id).await.unwrap());
+    assert_eq!(
+        store
+            .take_custom_auth(&h("custom-4"), NOW + 1001)
+            .await
+            .unwrap(),
         None
     );
 }

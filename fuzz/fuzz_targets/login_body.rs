@@ -7,17 +7,20 @@
 
 #![no_main]
 
+use gatehouse::auth::custom_auth::CustomAuthStart;
 use gatehouse::auth::sign_in::{PasswordSignIn, SignInTarget};
 use gatehouse::domain::password_policy::MAX_PASSWORD_CHARS;
 use gatehouse::domain::pool::MAX_POOL_NAME_CHARS;
 use gatehouse::domain::username::MAX_USERNAME_CHARS;
 use gatehouse::fuzzing::login_request;
+use gatehouse::http::login_api::LoginStart;
 use libfuzzer_sys::fuzz_target;
 use secrecy::ExposeSecret;
 
 fuzz_target!(|body: &[u8]| {
     match login_request(body) {
-        Ok(accepted) => check_accepted(body, &accepted),
+        Ok(LoginStart::Password(accepted)) => check_accepted(body, &accepted),
+        Ok(LoginStart::Custom(start)) => check_custom(&start),
         Err(error) => {
             assert_eq!(error.type_name(), "InvalidParameterException", "{error}");
             assert_eq!(error.status().as_u16(), 400, "{error}");
@@ -37,12 +40,11 @@ fuzz_target!(|body: &[u8]| {
     }
 });
 
-fn check_accepted(body: &[u8], accepted: &PasswordSignIn) {
-    let SignInTarget::LoginName(tenant) = &accepted.target else {
+/// The TenantName and UserName rules, whichever flow was asked for.
+fn check_names(target: &SignInTarget, username: &str) -> String {
+    let SignInTarget::LoginName(tenant) = target else {
         panic!("/Login aims at a pool by its TenantName");
     };
-    let username = accepted.username.as_str();
-    let password = accepted.password.expose_secret();
     assert!((1..=MAX_POOL_NAME_CHARS).contains(&tenant.chars().count()));
     assert!(!tenant.chars().any(char::is_control));
     assert!((1..=MAX_USERNAME_CHARS).contains(&username.chars().count()));
@@ -51,6 +53,26 @@ fn check_accepted(body: &[u8], accepted: &PasswordSignIn) {
             .chars()
             .any(|c| c.is_control() || c.is_whitespace())
     );
+    tenant.clone()
+}
+
+/// A `CUSTOM_AUTH` start obeys the same name rules.
+fn check_custom(start: &CustomAuthStart) {
+    check_names(&start.target, start.username.as_str());
+}
+
+/// A body without `AuthFlow` is a password sign-in.
+fn password_sign_in(start: LoginStart) -> PasswordSignIn {
+    match start {
+        LoginStart::Password(sign_in) => sign_in,
+        LoginStart::Custom(_) => panic!("a body without AuthFlow is a password sign-in"),
+    }
+}
+
+fn check_accepted(body: &[u8], accepted: &PasswordSignIn) {
+    let username = accepted.username.as_str();
+    let tenant = check_names(&accepted.target, username);
+    let password = accepted.password.expose_secret();
     assert!((1..=MAX_PASSWORD_CHARS).contains(&password.chars().count()));
     assert!(!password.chars().any(char::is_control));
 
@@ -61,14 +83,18 @@ fn check_accepted(body: &[u8], accepted: &PasswordSignIn) {
         "Password": password,
     }))
     .expect("strings always encode");
-    let decoded = login_request(&again).expect("accepted fields re-encode to an accepted body");
+    let decoded = password_sign_in(
+        login_request(&again).expect("accepted fields re-encode to an accepted body"),
+    );
     assert_eq!(decoded.target, accepted.target);
     assert_eq!(decoded.username, accepted.username);
     assert_eq!(decoded.password.expose_secret(), password);
 
     // JSON allows whitespace around the value; strictness must not refuse it.
     let padded = [b" \n\t".as_slice(), body, b"\r\n "].concat();
-    let decoded = login_request(&padded).expect("whitespace around an accepted body");
+    let decoded = password_sign_in(
+        login_request(&padded).expect("whitespace around an accepted body"),
+    );
     assert_eq!(decoded.username, accepted.username);
 }
 

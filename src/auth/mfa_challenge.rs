@@ -72,6 +72,9 @@ pub struct MfaAnswer {
     /// `SOFTWARE_TOKEN_MFA_CODE`, `EMAIL_OTP_CODE` or `SMS_MFA_CODE`; unused by
     /// `MFA_SETUP`, whose code VerifySoftwareToken took.
     pub code: Option<SecretString>,
+    /// `ClientMetadata`: the `clientMetadata` of `PostAuthentication` and
+    /// `PreTokenGeneration`.
+    pub client_metadata: std::collections::BTreeMap<String, String>,
 }
 
 /// The factors a pool offers, in Cognito's order (`MFAS_CAN_SETUP`).
@@ -318,14 +321,13 @@ impl Services {
                 .await?;
         }
         // The triggers run (and may refuse) before the session is spent.
-        let no_metadata = std::collections::BTreeMap::new();
-        self.post_authentication(&pool, &client, &user, &no_metadata)
+        self.post_authentication(&pool, &client, &user, &answer.client_metadata)
             .await?;
         let event = super::issue::TokenEvent {
             pool: &pool.id,
             triggers: &pool.settings.lambda_config,
             source: crate::triggers::pre_token_generation::TokenSource::Authentication,
-            client_metadata: &no_metadata,
+            client_metadata: &answer.client_metadata,
         };
         let prepared = self.prepare_session(&event, &client, &user, now).await?;
         // Only now is the session spent; of two concurrent right answers one gets here

@@ -9,6 +9,7 @@ pub mod change_password;
 pub mod client_credentials;
 pub mod client_secret;
 pub mod codes;
+pub mod custom_auth;
 pub mod delete_user;
 mod error;
 pub mod forgot_password;

@@ -29,6 +29,9 @@ pub struct NewPasswordAnswer {
     pub new_password: SecretString,
     /// `userAttributes.<name>` responses, without the prefix.
     pub attributes: BTreeMap<String, String>,
+    /// `ClientMetadata`: the `clientMetadata` of `PostAuthentication` and
+    /// `PreTokenGeneration`.
+    pub client_metadata: BTreeMap<String, String>,
 }
 
 /// Compare-and-set rounds before giving up while attributes keep changing under the answer.
@@ -134,14 +137,13 @@ impl Services {
             )
             .await?;
         // The PostAuthentication function may still refuse: before the session is spent.
-        let no_metadata = std::collections::BTreeMap::new();
-        self.post_authentication(&pool, &client, &user, &no_metadata)
+        self.post_authentication(&pool, &client, &user, &answer.client_metadata)
             .await?;
         let event = super::issue::TokenEvent {
             pool: &pool.id,
             triggers: &pool.settings.lambda_config,
             source: crate::triggers::pre_token_generation::TokenSource::NewPasswordChallenge,
-            client_metadata: &no_metadata,
+            client_metadata: &answer.client_metadata,
         };
         // Only now is the session spent; of two concurrent answers exactly one gets here.
         self.store

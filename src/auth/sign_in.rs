@@ -78,7 +78,7 @@ pub fn failure_scope(pool_name: &str, pool: Option<&UserPool>) -> String {
 impl Services {
     /// The pool and client a sign-in is aimed at. An unknown pool is not an error here (it
     /// must cost what a known one costs); an unknown client id is, as in Cognito.
-    async fn resolve_target(
+    pub(super) async fn resolve_target(
         &self,
         target: &SignInTarget,
     ) -> Result<(Option<UserPool>, Option<AppClient>, String), AuthError> {
@@ -351,8 +351,9 @@ impl Services {
         outcome
     }
 
-    /// The password was right: decide what this user may do next.
-    async fn admit_user(
+    /// The password (or a custom challenge sequence) was right: decide what this user may do
+    /// next.
+    pub(super) async fn admit_user(
         &self,
         pool: &UserPool,
         client: &AppClient,

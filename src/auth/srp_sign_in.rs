@@ -70,6 +70,9 @@ pub struct PasswordVerifierAnswer {
     pub timestamp: String,
     pub signature: Vec<u8>,
     pub secret_hash: Option<SecretString>,
+    /// `ClientMetadata`: the `PreAuthentication` function's `validationData`, and the
+    /// `clientMetadata` of `PostAuthentication` and `PreTokenGeneration`.
+    pub client_metadata: BTreeMap<String, String>,
 }
 
 /// The salt and private exponent of a decoy verifier for (pool, name).
@@ -78,7 +81,7 @@ struct Decoy {
     exponent: [u8; 32],
 }
 
-fn secret_block_hash(secret_block: &[u8]) -> String {
+pub(super) fn secret_block_hash(secret_block: &[u8]) -> String {
     Sha256::digest(secret_block)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -294,8 +297,52 @@ impl Services {
     async fn try_password_verifier(
         &self,
         client: &AppClient,
-        answer: PasswordVerifierAnswer,
+        mut answer: PasswordVerifierAnswer,
     ) -> Result<SignInOutcome, AuthError> {
+        let client_metadata = std::mem::take(&mut answer.client_metadata);
+        let checked = self.check_password_verifier(client, answer).await?;
+        let scope = checked.pool.id.to_string();
+        match checked.proven_user() {
+            Ok(user) => {
+                self.admit_proven(
+                    &checked.pool,
+                    client,
+                    user,
+                    &scope,
+                    &client_metadata,
+                    self.clock.now(),
+                )
+                .await
+            }
+            Err(refused) => Err(self.refuse_srp(client, &checked, refused)),
+        }
+    }
+
+    /// The refusal of a `PASSWORD_VERIFIER` answer that did not prove the password.
+    pub(super) fn refuse_srp(
+        &self,
+        client: &AppClient,
+        checked: &CheckedVerifier,
+        user_exists: bool,
+    ) -> AuthError {
+        self.refuse_unproven(
+            &checked.reserved,
+            Some(&checked.pool),
+            Some(client),
+            user_exists,
+            checked.pool.id.as_str(),
+            &checked.challenge.username,
+            self.clock.now(),
+        )
+    }
+
+    /// Takes the challenge a `PASSWORD_VERIFIER` answer names and checks the proof, under
+    /// the lockout: the attempt is counted before the proof is checked.
+    pub(super) async fn check_password_verifier(
+        &self,
+        client: &AppClient,
+        answer: PasswordVerifierAnswer,
+    ) -> Result<CheckedVerifier, AuthError> {
         let admission = self.hasher.admit().await?;
         let now = self.clock.now();
         let block_hash = secret_block_hash(&answer.secret_block);
@@ -388,20 +435,32 @@ impl Services {
             })
             .await?;
 
-        match user {
-            Some(user) if proven && has_real => {
-                self.admit_proven(&pool, client, &user, &scope, &BTreeMap::new(), now)
-                    .await
-            }
-            user => Err(self.refuse_unproven(
-                &reserved,
-                Some(&pool),
-                Some(client),
-                user.is_some(),
-                &scope,
-                &challenge.username,
-                now,
-            )),
+        Ok(CheckedVerifier {
+            pool,
+            user,
+            proven: proven && has_real,
+            reserved,
+            challenge,
+        })
+    }
+}
+
+/// A `PASSWORD_VERIFIER` answer, checked: its challenge (now spent), the pool, the user the
+/// challenge named (if one exists) and whether the proof opened with their verifier.
+pub(super) struct CheckedVerifier {
+    pub pool: crate::domain::pool::UserPool,
+    pub user: Option<User>,
+    pub proven: bool,
+    pub reserved: crate::domain::lockout::FailureRecord,
+    pub challenge: SrpChallengeRecord,
+}
+
+impl CheckedVerifier {
+    /// The user whose password was proven, or whether a user the proof failed for exists.
+    pub fn proven_user(&self) -> Result<&User, bool> {
+        match &self.user {
+            Some(user) if self.proven => Ok(user),
+            user => Err(user.is_some()),
         }
     }
 }

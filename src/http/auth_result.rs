@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::auth::custom_auth::{CUSTOM_CHALLENGE, CustomOutcome};
 use crate::auth::issue::IssuedTokens;
 use crate::auth::mfa_challenge::{MFA_SETUP, MfaChallenge, SELECT_MFA_TYPE};
 use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, NewPasswordChallenge, SignInOutcome};
@@ -35,11 +36,21 @@ pub(crate) enum CognitoToken {
         session: String,
         challenge_parameters: BTreeMap<&'static str, String>,
     },
-    /// SRP's second step. No `Session`, as Cognito answers: the `SECRET_BLOCK` is the handle.
+    /// SRP's second step. No `Session` in a plain SRP sign-in, as Cognito answers (the
+    /// `SECRET_BLOCK` is the handle); a custom sign-in's carries its session on.
     #[serde(rename_all = "PascalCase")]
     PasswordVerifier {
         challenge_name: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        session: Option<String>,
         challenge_parameters: PasswordVerifierParameters,
+    },
+    /// A `CUSTOM_CHALLENGE`: the function's public parameters and `USERNAME`.
+    #[serde(rename_all = "PascalCase")]
+    Custom {
+        challenge_name: &'static str,
+        session: String,
+        challenge_parameters: BTreeMap<String, String>,
     },
 }
 
@@ -131,8 +142,13 @@ impl CognitoToken {
     }
 
     pub(crate) fn password_verifier(challenge: PasswordVerifierChallenge) -> Self {
+        Self::verifier(challenge, None)
+    }
+
+    fn verifier(challenge: PasswordVerifierChallenge, session: Option<String>) -> Self {
         Self::PasswordVerifier {
             challenge_name: PASSWORD_VERIFIER,
+            session,
             challenge_parameters: PasswordVerifierParameters {
                 salt: challenge.salt,
                 secret_block: challenge.secret_block,
@@ -140,6 +156,21 @@ impl CognitoToken {
                 username: challenge.username,
                 user_id_for_srp: challenge.user_id_for_srp,
             },
+        }
+    }
+
+    /// Where a custom sign-in step ended.
+    pub(crate) fn from_custom(outcome: CustomOutcome) -> Self {
+        match outcome {
+            CustomOutcome::SignedIn(outcome) => Self::from_outcome(outcome),
+            CustomOutcome::Challenge(challenge) => Self::Custom {
+                challenge_name: CUSTOM_CHALLENGE,
+                session: challenge.session.expose_secret().to_owned(),
+                challenge_parameters: challenge.parameters,
+            },
+            CustomOutcome::PasswordVerifier { challenge, session } => {
+                Self::verifier(challenge, Some(session.expose_secret().to_owned()))
+            }
         }
     }
 
@@ -176,7 +207,10 @@ impl CognitoToken {
             } => Some(AuthenticationResultOnly {
                 authentication_result,
             }),
-            Self::Challenge { .. } | Self::Mfa { .. } | Self::PasswordVerifier { .. } => None,
+            Self::Challenge { .. }
+            | Self::Mfa { .. }
+            | Self::PasswordVerifier { .. }
+            | Self::Custom { .. } => None,
         }
     }
 }

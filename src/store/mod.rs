@@ -194,7 +194,7 @@ pub enum Revocation {
 pub struct Purged {
     /// Sessions, and the hosted pages' browser sessions.
     pub sessions: u64,
-    /// Challenge sessions, SRP challenges and authorization codes.
+    /// Challenge sessions, SRP challenges, custom-auth sessions and authorization codes.
     pub challenges: u64,
     pub failures: u64,
     pub keys: u64,
@@ -869,6 +869,41 @@ pub trait SrpChallengeStore {
     ) -> Result<Option<SrpChallengeRecord>, StoreError>;
 }
 
+/// A `CUSTOM_AUTH` sign-in between two steps, found by the hash of its opaque `Session`
+/// (docs/triggers.md, "Custom authentication"). The user is named, not referenced: a name no
+/// user has gets a session too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomAuthRecord {
+    pub session_hash: TokenHash,
+    pub pool_id: UserPoolId,
+    pub client_id: ClientId,
+    /// As the client gave it (a SECRET_HASH may be computed over it).
+    pub username: String,
+    pub username_key: UsernameKey,
+    /// What the client must answer next: `CUSTOM_CHALLENGE` or `PASSWORD_VERIFIER`.
+    pub challenge_name: String,
+    /// The history and private parameters, sealed under the key-encryption key.
+    pub state: String,
+    pub expires_at: UnixSeconds,
+}
+
+#[async_trait]
+pub trait CustomAuthStore {
+    async fn create_custom_auth(
+        &self,
+        session: &CustomAuthRecord,
+        now: UnixSeconds,
+    ) -> Result<(), StoreError>;
+    /// Removes and returns the session if it exists and has not expired. One statement, so
+    /// of any number of concurrent answers to one session exactly one gets it, on any
+    /// replica: each answer is verified once.
+    async fn take_custom_auth(
+        &self,
+        session_hash: &TokenHash,
+        now: UnixSeconds,
+    ) -> Result<Option<CustomAuthRecord>, StoreError>;
+}
+
 /// A user's second factors as stored (`user_mfa`): TOTP secrets stay sealed here; only
 /// `auth/software_token.rs` opens them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1158,6 +1193,7 @@ pub trait Store:
     + BrandingStore
     + SessionStore
     + SrpChallengeStore
+    + CustomAuthStore
     + MfaStore
     + AuthorizationStore
     + LockoutStore

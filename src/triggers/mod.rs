@@ -7,7 +7,9 @@
 //! No call is made while a database connection or transaction is held: the use cases call
 //! here between store calls, and every store call returns its connection when it ends.
 
+pub mod create_auth_challenge;
 pub mod custom_message;
+pub mod define_auth_challenge;
 pub mod invoke;
 pub mod post_authentication;
 pub mod post_confirmation;
@@ -15,6 +17,7 @@ pub mod pre_authentication;
 pub mod pre_sign_up;
 pub mod pre_token_generation;
 pub mod user_migration;
+pub mod verify_auth_challenge_response;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -25,6 +25,7 @@ mod client_binding;
 mod code_attempts;
 mod code_requests;
 mod cognito_api;
+mod custom_auth;
 mod db_outage;
 mod delete_user;
 mod deployment_safety;

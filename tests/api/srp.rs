@@ -87,12 +87,12 @@ fn secret_hash(secret: &str, username: &str, client_id: &str) -> String {
 }
 
 /// One SRP attempt in progress: the client's ephemeral pair and the server's challenge.
-struct Attempt {
-    client: SrpClient,
-    challenge: Value,
+pub(crate) struct Attempt {
+    pub(crate) client: SrpClient,
+    pub(crate) challenge: Value,
 }
 
-fn random_a() -> [u8; 32] {
+pub(crate) fn random_a() -> [u8; 32] {
     gatehouse::crypto::opaque::os_random::<32>().unwrap()
 }
 
@@ -155,7 +155,7 @@ impl Attempt {
     }
 
     /// The `ChallengeResponses` a client knowing `password` sends.
-    fn responses(&self, pool: &UserPool, password: &str) -> Value {
+    pub(crate) fn responses(&self, pool: &UserPool, password: &str) -> Value {
         let user_id = self.parameter("USER_ID_FOR_SRP");
         let key = self
             .client

@@ -38,7 +38,7 @@ on_both_backends!(
 );
 
 /// The Invoke API server with the test handlers, stopped when dropped.
-struct LambdaHost {
+pub(crate) struct LambdaHost {
     child: Child,
     address: String,
     client: reqwest::Client,
@@ -46,7 +46,7 @@ struct LambdaHost {
 
 impl LambdaHost {
     /// None (the test is skipped) when the Python packages are missing outside CI.
-    async fn start() -> Option<Self> {
+    pub(crate) async fn start() -> Option<Self> {
         let python = python_with("aws_lambda_powertools")?;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/lambda_host.py");
         let mut child = Command::new(python)
@@ -73,7 +73,7 @@ impl LambdaHost {
     }
 
     /// Every invocation since the last [`Self::take`], in order.
-    async fn take(&self) -> Vec<Value> {
+    pub(crate) async fn take(&self) -> Vec<Value> {
         let url = format!("{}/_invocations", self.address);
         let seen: Vec<Value> = self
             .client
@@ -96,12 +96,12 @@ impl Drop for LambdaHost {
     }
 }
 
-fn arn(function: &str) -> String {
+pub(crate) fn arn(function: &str) -> String {
     format!("arn:aws:lambda:us-east-1:123456789012:function:{function}")
 }
 
 /// A server whose functions are reached at `host`; `down` is routed to a closed port.
-async fn app_with(backend: Db, host: &LambdaHost, options: Options) -> TestApp {
+pub(crate) async fn app_with(backend: Db, host: &LambdaHost, options: Options) -> TestApp {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let down = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
@@ -118,7 +118,11 @@ async fn app_with(backend: Db, host: &LambdaHost, options: Options) -> TestApp {
 }
 
 /// A pool open to sign-up whose triggers are `config`, and its client's id.
-async fn pool_with(app: &TestApp, name: &str, config: LambdaConfig) -> (UserPool, String) {
+pub(crate) async fn pool_with(
+    app: &TestApp,
+    name: &str,
+    config: LambdaConfig,
+) -> (UserPool, String) {
     let (pool, client) = app.create_pool(name).await;
     let mut pool = app.allow_self_sign_up(&pool).await;
     pool.settings.lambda_config = config.normalised().unwrap();
@@ -129,14 +133,14 @@ async fn pool_with(app: &TestApp, name: &str, config: LambdaConfig) -> (UserPool
     (pool, client.id.to_string())
 }
 
-async fn ok(response: reqwest::Response) -> Value {
+pub(crate) async fn ok(response: reqwest::Response) -> Value {
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
     assert_eq!(status, 200, "{body}");
     body
 }
 
-async fn assert_error(response: reqwest::Response, type_: &str, message: &str) {
+pub(crate) async fn assert_error(response: reqwest::Response, type_: &str, message: &str) {
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["__type"], type_, "{body}");
@@ -174,7 +178,13 @@ fn attribute<'a>(user: &'a Value, name: &str) -> Option<&'a str> {
 }
 
 /// Asserts the envelope of one recorded invocation, as the handler read it.
-fn assert_envelope(record: &Value, source: &str, pool: &UserPool, user: &str, client: &str) {
+pub(crate) fn assert_envelope(
+    record: &Value,
+    source: &str,
+    pool: &UserPool,
+    user: &str,
+    client: &str,
+) {
     let seen = &record["seen"];
     assert_eq!(seen["trigger_source"], source, "{record}");
     assert_eq!(seen["version"], "1", "{record}");
@@ -546,7 +556,7 @@ async fn srp_and_new_password_sign_ins_call_the_triggers(backend: Db) {
         pre_token_generation: Some(arn("tokens_v1")),
         ..LambdaConfig::default()
     };
-    let (pool, _) = pool_with(&app, "srpnew", config).await;
+    let (pool, default_client) = pool_with(&app, "srpnew", config).await;
     app.create_user(&pool, "lee", false).await;
     let created = ok(admin(
         &app,
@@ -615,6 +625,37 @@ async fn srp_and_new_password_sign_ins_call_the_triggers(backend: Db) {
             "TokenGeneration_NewPasswordChallenge"
         ]
     );
+
+    // On the Cognito API the answer's ClientMetadata reaches the functions it runs.
+    app.create_user(&pool, "oz", true).await;
+    let started = ok(cognito(
+        &app,
+        "InitiateAuth",
+        &json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": default_client,
+                "AuthParameters": {"USERNAME": "oz", "PASSWORD": PASSWORD}}),
+    )
+    .await)
+    .await;
+    assert_eq!(
+        started["ChallengeName"], "NEW_PASSWORD_REQUIRED",
+        "{started}"
+    );
+    ok(cognito(
+        &app,
+        "RespondToAuthChallenge",
+        &json!({"ChallengeName": "NEW_PASSWORD_REQUIRED", "ClientId": default_client,
+                "Session": started["Session"], "ClientMetadata": {"from": "respond"},
+                "ChallengeResponses": {"USERNAME": "oz", "NEW_PASSWORD": "Brand-New-Secret-7"}}),
+    )
+    .await)
+    .await;
+    let post = host
+        .take()
+        .await
+        .into_iter()
+        .find(|r| r["seen"]["trigger_source"] == "PostAuthentication_Authentication")
+        .unwrap();
+    assert_eq!(post["seen"]["client_metadata"], json!({"from": "respond"}));
     app.stop().await;
 }
 

@@ -1,6 +1,7 @@
 //! `InitiateAuth`: `USER_PASSWORD_AUTH` (the same sign-in as `/Login`), `USER_SRP_AUTH` (the
 //! first step of SRP sign-in, answered with `PASSWORD_VERIFIER`) and `REFRESH_TOKEN_AUTH` /
-//! `REFRESH_TOKEN` (new ID and access tokens, no new refresh token, as Cognito answers).
+//! `REFRESH_TOKEN` (new ID and access tokens, no new refresh token, as Cognito answers), and
+//! `CUSTOM_AUTH` (the pool's challenge functions, `auth/custom_auth.rs`).
 //! `AdminInitiateAuth` shares [`start`] with its own flow names.
 
 use std::collections::BTreeMap;
@@ -12,12 +13,13 @@ use super::{
     SURFACE, client_id, constraint, failed, input, output, password, required, token, username,
 };
 use crate::auth::Services;
+use crate::auth::custom_auth::{CustomAuthStart, CustomProof, SRP_A};
 use crate::auth::refresh::CognitoRefresh;
 use crate::auth::sign_in::{PasswordSignIn, SignInTarget};
 use crate::auth::srp_sign_in::SrpStart;
 use crate::crypto::srp::ClientPublic;
 use crate::domain::app_client::{
-    ADMIN_USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH, USER_PASSWORD_AUTH, USER_SRP_AUTH,
+    ADMIN_USER_PASSWORD_AUTH, CUSTOM_AUTH, REFRESH_TOKEN_AUTH, USER_PASSWORD_AUTH, USER_SRP_AUTH,
 };
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::secret::{ExposeSecret, SecretString};
@@ -60,9 +62,10 @@ fn flow_requirement(flow: &str, admin: bool) -> Result<&'static str, ApiError> {
         ("ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH", true) => Ok(ADMIN_USER_PASSWORD_AUTH),
         ("REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN", _) => Ok(REFRESH_TOKEN_AUTH),
         ("USER_SRP_AUTH", _) => Ok(USER_SRP_AUTH),
-        ("CUSTOM_AUTH" | "USER_AUTH", _) => Err(ApiError::invalid_parameter(
+        ("CUSTOM_AUTH", _) => Ok(CUSTOM_AUTH),
+        ("USER_AUTH", _) => Err(ApiError::invalid_parameter(
             format!(
-                "{flow} is not supported by Gatehouse; use USER_SRP_AUTH or USER_PASSWORD_AUTH"
+                "{flow} is not supported by Gatehouse; use USER_SRP_AUTH, USER_PASSWORD_AUTH or CUSTOM_AUTH"
             ),
             SURFACE,
         )),
@@ -76,6 +79,22 @@ fn flow_requirement(flow: &str, admin: bool) -> Result<&'static str, ApiError> {
     }
 }
 
+/// `CUSTOM_AUTH`'s optional start with the password: `SRP_A` with `CHALLENGE_NAME: SRP_A`,
+/// as Cognito's clients send it. SRP_A alone (without the name) is ignored, as in Cognito.
+fn custom_proof(parameters: &mut BTreeMap<String, SecretString>) -> Result<CustomProof, ApiError> {
+    let starts_with_srp = parameters
+        .remove("CHALLENGE_NAME")
+        .is_some_and(|name| name.expose_secret() == SRP_A);
+    match parameters.remove("SRP_A") {
+        Some(client_public) if starts_with_srp => {
+            let client_public = ClientPublic::parse_hex(client_public.expose_secret())
+                .map_err(|_| ApiError::invalid_parameter("Invalid SRP_A value.", SURFACE))?;
+            Ok(CustomProof::Srp(Box::new(client_public)))
+        }
+        _ => Ok(CustomProof::Nothing),
+    }
+}
+
 /// What a flow signs in with, validated.
 enum Credentials {
     Refresh(SecretString),
@@ -86,6 +105,8 @@ enum SignInCredentials {
     Password(Username, SecretString),
     /// Boxed: A is a 3072-bit number.
     Srp(Box<SrpStart>),
+    /// `CUSTOM_AUTH`: the name, and SRP_A when the sign-in starts with the password.
+    Custom(Username, CustomProof),
 }
 
 /// Starts a sign-in or refresh for `client`; `admin_pool` is set (and must be the client's
@@ -121,6 +142,13 @@ pub(super) async fn start(
             username: name,
             client_public,
         })))
+    } else if required_flow == CUSTOM_AUTH {
+        let name = required("authParameters.USERNAME", parameters.remove("USERNAME"))?;
+        let name = username("authParameters.USERNAME", name.expose_secret())?;
+        Credentials::SignIn(SignInCredentials::Custom(
+            name,
+            custom_proof(&mut parameters)?,
+        ))
     } else {
         let name = required("authParameters.USERNAME", parameters.remove("USERNAME"))?;
         let name = username("authParameters.USERNAME", name.expose_secret())?;
@@ -166,6 +194,21 @@ pub(super) async fn start(
     }
     let (name, password) = match credentials {
         SignInCredentials::Password(name, password) => (name, password),
+        SignInCredentials::Custom(name, proof) => {
+            services
+                .check_secret_hash(&client, name.as_str(), parameters.get("SECRET_HASH"))
+                .map_err(failed)?;
+            let outcome = services
+                .start_custom_auth(CustomAuthStart {
+                    target: SignInTarget::Client(client_id.clone()),
+                    username: name,
+                    proof,
+                    client_metadata,
+                })
+                .await
+                .map_err(failed)?;
+            return Ok(output(&CognitoToken::from_custom(outcome)));
+        }
         SignInCredentials::Srp(start) => {
             services
                 .check_secret_hash(

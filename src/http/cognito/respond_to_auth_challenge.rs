@@ -1,5 +1,6 @@
 //! `RespondToAuthChallenge` for `NEW_PASSWORD_REQUIRED` (the same use case as the login API's),
-//! `PASSWORD_VERIFIER` (SRP's second step), and the second factor: `SOFTWARE_TOKEN_MFA`,
+//! `PASSWORD_VERIFIER` (SRP's second step, also inside `CUSTOM_AUTH`), `CUSTOM_CHALLENGE`
+//! (`auth/custom_auth.rs`), and the second factor: `SOFTWARE_TOKEN_MFA`,
 //! `EMAIL_OTP`, `SMS_MFA`, `SELECT_MFA_TYPE` and `MFA_SETUP`. `AdminRespondToAuthChallenge`
 //! shares [`answer`].
 
@@ -14,6 +15,7 @@ use super::{
     SURFACE, client_id, constraint, failed, input, output, password, required, token, username,
 };
 use crate::auth::Services;
+use crate::auth::custom_auth::{CUSTOM_CHALLENGE, CustomAnswer};
 use crate::auth::mfa_challenge::{MFA_SETUP, MfaAnswer, SELECT_MFA_TYPE, SOFTWARE_TOKEN_MFA};
 use crate::auth::new_password::NewPasswordAnswer;
 use crate::auth::otp_mfa::{EMAIL_OTP, SMS_MFA, code_digits, otp_factor};
@@ -34,6 +36,9 @@ struct Input {
     session: Option<SecretString>,
     #[serde(default, deserialize_with = "crate::http::body::unique_keys")]
     challenge_responses: BTreeMap<String, Option<SecretString>>,
+    /// Passed to the custom-challenge functions (docs/triggers.md).
+    #[serde(default)]
+    client_metadata: BTreeMap<String, String>,
 }
 
 pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
@@ -47,6 +52,7 @@ pub(super) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         &challenge,
         input.session,
         input.challenge_responses,
+        input.client_metadata,
     )
     .await
 }
@@ -58,9 +64,29 @@ pub(super) async fn answer(
     challenge: &str,
     session: Option<SecretString>,
     raw_responses: BTreeMap<String, Option<SecretString>>,
+    client_metadata: BTreeMap<String, String>,
 ) -> Result<HttpResponse, ApiError> {
     if challenge == PASSWORD_VERIFIER {
-        return answer_password_verifier(services, client_id, admin_pool, raw_responses).await;
+        return answer_password_verifier(
+            services,
+            client_id,
+            admin_pool,
+            session,
+            raw_responses,
+            client_metadata,
+        )
+        .await;
+    }
+    if challenge == CUSTOM_CHALLENGE {
+        return answer_custom_challenge(
+            services,
+            client_id,
+            admin_pool,
+            session,
+            raw_responses,
+            client_metadata,
+        )
+        .await;
     }
     if challenge == SELECT_MFA_TYPE {
         return answer_select_mfa_type(services, client_id, admin_pool, session, raw_responses)
@@ -77,6 +103,7 @@ pub(super) async fn answer(
             name,
             session,
             raw_responses,
+            client_metadata,
         )
         .await;
     }
@@ -94,7 +121,7 @@ pub(super) async fn answer(
         } else {
             constraint(
                 "challengeName",
-                "Member must satisfy enum value set: [NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER, SOFTWARE_TOKEN_MFA, EMAIL_OTP, SMS_MFA, SELECT_MFA_TYPE, MFA_SETUP]",
+                "Member must satisfy enum value set: [NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER, CUSTOM_CHALLENGE, SOFTWARE_TOKEN_MFA, EMAIL_OTP, SMS_MFA, SELECT_MFA_TYPE, MFA_SETUP]",
             )
         });
     }
@@ -141,6 +168,7 @@ pub(super) async fn answer(
             session,
             new_password: password("challengeResponses.NEW_PASSWORD", &new_password)?,
             attributes,
+            client_metadata,
         })
         .await
         .map_err(failed)?;
@@ -158,6 +186,7 @@ async fn answer_second_factor(
     challenge: &'static str,
     session: Option<SecretString>,
     raw_responses: BTreeMap<String, Option<SecretString>>,
+    client_metadata: BTreeMap<String, String>,
 ) -> Result<HttpResponse, ApiError> {
     let session = challenge_session(session)?;
     let mut responses = given_responses(raw_responses);
@@ -200,6 +229,7 @@ async fn answer_second_factor(
             username: Some(named_user),
             session,
             code,
+            client_metadata,
         })
         .await
         .map_err(failed)?;
@@ -261,6 +291,46 @@ async fn answer_select_mfa_type(
     Ok(output(&CognitoToken::mfa(challenge)))
 }
 
+/// The longest `ANSWER` read: Cognito's challenge responses are strings the functions judge;
+/// anything longer is refused before a function is called.
+const MAX_ANSWER_CHARS: usize = 2048;
+
+/// `CUSTOM_CHALLENGE` (`USERNAME`, `ANSWER`, and `SECRET_HASH` for a client with a secret).
+async fn answer_custom_challenge(
+    services: &Services,
+    client_id: &ClientId,
+    admin_pool: Option<&UserPoolId>,
+    session: Option<SecretString>,
+    raw_responses: BTreeMap<String, Option<SecretString>>,
+    client_metadata: BTreeMap<String, String>,
+) -> Result<HttpResponse, ApiError> {
+    let session = challenge_session(session)?;
+    let mut responses = given_responses(raw_responses);
+    let named_user = responding_user(&mut responses)?;
+    let answer = required("challengeResponses.ANSWER", responses.remove("ANSWER"))?;
+    if answer.expose_secret().chars().count() > MAX_ANSWER_CHARS {
+        return Err(constraint(
+            "challengeResponses.ANSWER",
+            "Member must have length less than or equal to 2048",
+        ));
+    }
+    let client = lookup_client(services, client_id, admin_pool).await?;
+    services
+        .check_secret_hash(&client, named_user.as_str(), responses.get("SECRET_HASH"))
+        .map_err(failed)?;
+    let outcome = services
+        .answer_custom_challenge(CustomAnswer {
+            target: SignInTarget::Client(client_id.clone()),
+            username: Some(named_user),
+            session,
+            answer,
+            client_metadata,
+        })
+        .await
+        .map_err(failed)?;
+    Ok(output(&CognitoToken::from_custom(outcome)))
+}
+
 /// The longest `PASSWORD_CLAIM_SECRET_BLOCK` read (ours are 88 characters).
 const MAX_SECRET_BLOCK_CHARS: usize = 4096;
 
@@ -283,13 +353,21 @@ fn decode_base64_field(
 }
 
 /// `PASSWORD_VERIFIER`: every response is checked before the client is looked up; the
-/// challenge is spent only by an answer that reaches the use case.
+/// challenge is spent only by an answer that reaches the use case. An answer with a
+/// `Session` continues a custom sign-in (`CUSTOM_AUTH` with `SRP_A`); without one, a plain
+/// SRP sign-in, whose handle is the `SECRET_BLOCK`.
 async fn answer_password_verifier(
     services: &Services,
     client_id: &ClientId,
     admin_pool: Option<&UserPoolId>,
+    session: Option<SecretString>,
     raw_responses: BTreeMap<String, Option<SecretString>>,
+    client_metadata: BTreeMap<String, String>,
 ) -> Result<HttpResponse, ApiError> {
+    let session = session
+        .filter(|s| !s.expose_secret().is_empty())
+        .map(|s| challenge_session(Some(s)))
+        .transpose()?;
     let mut responses = given_responses(raw_responses);
     let mut take = |name: &str| {
         required(
@@ -334,17 +412,23 @@ async fn answer_password_verifier(
             SURFACE,
         ));
     }
+    let answer = PasswordVerifierAnswer {
+        username: named_user,
+        secret_block,
+        timestamp: timestamp.to_owned(),
+        signature,
+        secret_hash: responses.remove("SECRET_HASH"),
+        client_metadata,
+    };
+    if let Some(session) = session {
+        let outcome = services
+            .answer_custom_password_verifier(&client, &session, answer)
+            .await
+            .map_err(failed)?;
+        return Ok(output(&CognitoToken::from_custom(outcome)));
+    }
     let outcome = services
-        .answer_password_verifier(
-            &client,
-            PasswordVerifierAnswer {
-                username: named_user,
-                secret_block,
-                timestamp: timestamp.to_owned(),
-                signature,
-                secret_hash: responses.remove("SECRET_HASH"),
-            },
-        )
+        .answer_password_verifier(&client, answer)
         .await
         .map_err(failed)?;
     Ok(output(&CognitoToken::from_outcome(outcome)))

@@ -97,6 +97,7 @@ pub(super) async fn submit(
         username: Username::parse(typed).ok(),
         session: secret(session),
         code: Some(secret(field("code").unwrap_or(""))),
+        client_metadata: Default::default(),
     };
     match services.answer_mfa_challenge(answer).await {
         Ok(tokens) => {

@@ -198,6 +198,7 @@ pub(super) async fn submit(
         username: Username::parse(typed).ok(),
         session: next,
         code: None,
+        client_metadata: Default::default(),
     };
     match services.answer_mfa_challenge(answer).await {
         Ok(tokens) => {

@@ -71,6 +71,7 @@ pub(super) async fn submit(
         session: secret(session),
         new_password: secret(field("new_password")),
         attributes: BTreeMap::new(),
+        client_metadata: Default::default(),
     };
     match services.answer_new_password(answer).await {
         Ok(tokens) => {

@@ -2,7 +2,8 @@
 //! `NEW_PASSWORD_REQUIRED` with a password the pool's policy accepts, `SOFTWARE_TOKEN_MFA`
 //! with a TOTP code, `EMAIL_OTP` / `SMS_MFA` with the code sent, `SELECT_MFA_TYPE` with the
 //! chosen factor (answered by that factor's challenge), `MFA_SETUP` once the authenticator
-//! app is verified (docs/api.md).
+//! app is verified, `CUSTOM_CHALLENGE` with the `ANSWER` the pool's functions judge
+//! (docs/api.md).
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,7 @@ use serde::Deserialize;
 
 use super::{SURFACE, opaque_token, password, tenant_name, token_response, username};
 use crate::auth::Services;
+use crate::auth::custom_auth::{CUSTOM_CHALLENGE, CustomAnswer};
 use crate::auth::mfa_challenge::{MFA_SETUP, MfaAnswer, SELECT_MFA_TYPE, SOFTWARE_TOKEN_MFA};
 use crate::auth::new_password::NewPasswordAnswer;
 use crate::auth::otp_mfa::{EMAIL_OTP, SMS_MFA, code_digits, otp_factor};
@@ -58,6 +60,7 @@ pub(super) async fn respond_to_auth_challenge(
         SMS_MFA,
         SELECT_MFA_TYPE,
         MFA_SETUP,
+        CUSTOM_CHALLENGE,
     ]
     .into_iter()
     .find(|known| *known == body.challenge_name)
@@ -66,7 +69,7 @@ pub(super) async fn respond_to_auth_challenge(
             format!(
                 "1 validation error detected: Value at 'ChallengeName' must be one of \
                  {NEW_PASSWORD_REQUIRED}, {SOFTWARE_TOKEN_MFA}, {EMAIL_OTP}, {SMS_MFA}, \
-                 {SELECT_MFA_TYPE}, {MFA_SETUP}"
+                 {SELECT_MFA_TYPE}, {MFA_SETUP}, {CUSTOM_CHALLENGE}"
             ),
             SURFACE,
         )
@@ -133,6 +136,7 @@ pub(super) async fn respond_to_auth_challenge(
             session,
             new_password,
             attributes,
+            client_metadata: BTreeMap::new(),
         })
         .await
         .map_err(|e| ApiError::from_auth(e, SURFACE))?;
@@ -163,6 +167,9 @@ async fn answer_mfa(
     if challenge_name == SELECT_MFA_TYPE {
         return answer_select_mfa_type(services, tenant, named_user, session, responses).await;
     }
+    if challenge_name == CUSTOM_CHALLENGE {
+        return answer_custom_challenge(services, tenant, named_user, session, responses).await;
+    }
     let code = if challenge_name == MFA_SETUP {
         None
     } else {
@@ -189,6 +196,7 @@ async fn answer_mfa(
             username: named_user,
             session,
             code,
+            client_metadata: BTreeMap::new(),
         })
         .await
         .map_err(|e| ApiError::from_auth(e, SURFACE))?;
@@ -236,6 +244,48 @@ async fn answer_select_mfa_type(
         .map_err(|e| ApiError::from_auth(e, SURFACE))?;
     Ok(token_response(&CognitoToken::mfa(challenge)))
 }
+
+/// `CUSTOM_CHALLENGE`: `ANSWER` goes to the pool's VerifyAuthChallengeResponse function.
+async fn answer_custom_challenge(
+    services: &Services,
+    tenant: String,
+    named_user: Option<crate::domain::username::Username>,
+    session: SecretString,
+    mut responses: BTreeMap<String, SecretString>,
+) -> Result<HttpResponse, ApiError> {
+    let answer = responses.remove("ANSWER").ok_or_else(|| {
+        ApiError::invalid_parameter(
+            "1 validation error detected: ChallengeResponses must contain ANSWER",
+            SURFACE,
+        )
+    })?;
+    if answer.expose_secret().chars().count() > MAX_ANSWER_CHARS {
+        return Err(ApiError::invalid_parameter(
+            "1 validation error detected: ANSWER must be at most 2048 characters",
+            SURFACE,
+        ));
+    }
+    if let Some(name) = responses.keys().next() {
+        return Err(ApiError::invalid_parameter(
+            format!("1 validation error detected: unexpected challenge response {name:?}"),
+            SURFACE,
+        ));
+    }
+    let outcome = services
+        .answer_custom_challenge(CustomAnswer {
+            target: SignInTarget::LoginName(tenant_name(&tenant)?),
+            username: named_user,
+            session,
+            answer,
+            client_metadata: BTreeMap::new(),
+        })
+        .await
+        .map_err(|e| ApiError::from_auth(e, SURFACE))?;
+    Ok(token_response(&CognitoToken::from_custom(outcome)))
+}
+
+/// The longest custom-challenge `ANSWER` read, as on the Cognito API.
+const MAX_ANSWER_CHARS: usize = 2048;
 
 /// A code of `digits` digits (TOTP: six; e-mailed: eight; texted: six), checked before any
 /// look-up.

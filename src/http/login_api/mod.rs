@@ -9,6 +9,7 @@ mod login;
 mod refresh;
 mod sign_out;
 
+pub use login::LoginStart;
 pub(crate) use login::decode_request as decode_login_request;
 
 use actix_web::http::header;

@@ -67,6 +67,14 @@ impl HousekeepingStore for SqlStore {
                     batch,
                 )
                 .await?;
+            let custom_auth_sessions = self
+                .delete_batch(
+                    "DELETE FROM custom_auth_sessions WHERE session_hash IN (SELECT \
+                 session_hash FROM custom_auth_sessions WHERE expires_at <= $1 LIMIT $2)",
+                    now,
+                    batch,
+                )
+                .await?;
             // A spent code is kept as long as a revoked session is, so a replay in that
             // time still revokes what the code issued; after it, a replay is only refused.
             let codes = self
@@ -106,7 +114,7 @@ impl HousekeepingStore for SqlStore {
                 .await?;
             Ok(Purged {
                 sessions: sessions.rows_affected() + hosted_sessions,
-                challenges: challenges + srp_challenges + codes,
+                challenges: challenges + srp_challenges + custom_auth_sessions + codes,
                 failures: failures.rows_affected(),
                 keys,
             })

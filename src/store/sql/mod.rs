@@ -13,6 +13,7 @@ mod aliases;
 mod authorization;
 mod branding;
 mod codes;
+mod custom_auth_sessions;
 mod groups;
 mod housekeeping;
 mod keys;

@@ -9,7 +9,9 @@ The ARN's function name picks the handler: `arn:aws:lambda:...:function:pre_sign
 import time
 
 from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import (
+    CreateAuthChallengeTriggerEvent,
     CustomMessageTriggerEvent,
+    DefineAuthChallengeTriggerEvent,
     PostAuthenticationTriggerEvent,
     PostConfirmationTriggerEvent,
     PreAuthenticationTriggerEvent,
@@ -17,6 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import
     PreTokenGenerationTriggerEvent,
     PreTokenGenerationV2TriggerEvent,
     UserMigrationTriggerEvent,
+    VerifyAuthChallengeResponseTriggerEvent,
 )
 
 
@@ -219,3 +222,79 @@ def malformed(raw, context):
     context.record(trigger_source=raw["triggerSource"])
     raw["response"] = {"autoConfirmUser": "yes", "claimsOverrideDetails": "no"}
     return raw
+
+
+def history(session):
+    """A custom sign-in's challenges so far, as plain lists."""
+    return [[s.challenge_name, s.challenge_result, s.challenge_metadata] for s in session]
+
+
+def define_auth_challenge(raw, context):
+    """A quiz after an optional password: SRP_A asks for the password, a proven password (or
+    nothing) for the quiz, a right answer issues tokens, the third wrong one fails. Client
+    metadata `define` overrides: `issue` issues at once, `loop` always asks again, `mfa`
+    names a challenge only Cognito itself runs."""
+    event = DefineAuthChallengeTriggerEvent(raw)
+    common(event, context)
+    session = event.request.session
+    metadata = event.request.client_metadata or {}
+    context.record(
+        user_attributes=event.request.user_attributes,
+        user_not_found=event.request.user_not_found,
+        session=history(session),
+        client_metadata=metadata,
+    )
+    response = event.response
+    response.issue_tokens = False
+    response.fail_authentication = False
+    override = metadata.get("define")
+    last = session[-1] if session else None
+    wrong = sum(1 for s in session if s.challenge_name == "CUSTOM_CHALLENGE" and not s.challenge_result)
+    if override == "issue":
+        response.issue_tokens = True
+    elif override == "loop":
+        response.challenge_name = "CUSTOM_CHALLENGE"
+    elif override == "mfa":
+        response.challenge_name = "SMS_MFA"
+    elif last is not None and last.challenge_name == "SRP_A":
+        response.challenge_name = "PASSWORD_VERIFIER"
+    elif last is not None and last.challenge_name == "CUSTOM_CHALLENGE" and last.challenge_result:
+        response.issue_tokens = True
+    elif wrong >= 3:
+        response.fail_authentication = True
+    else:
+        response.challenge_name = "CUSTOM_CHALLENGE"
+    return event.raw_event
+
+
+def create_auth_challenge(raw, context):
+    """Asks 6 x 7; the expected answer stays private; the metadata counts the rounds."""
+    event = CreateAuthChallengeTriggerEvent(raw)
+    common(event, context)
+    context.record(
+        user_attributes=event.request.user_attributes,
+        user_not_found=event.request.user_not_found,
+        challenge_name=event.request.challenge_name,
+        session=history(event.request.session),
+        client_metadata=event.request.client_metadata,
+    )
+    event.response.public_challenge_parameters = {"question": "What is 6 x 7?"}
+    event.response.private_challenge_parameters = {"answer": "42"}
+    event.response.challenge_metadata = f"QUIZ-{len(event.request.session) + 1}"
+    return event.raw_event
+
+
+def verify_auth_challenge(raw, context):
+    """Right when the answer is the private one."""
+    event = VerifyAuthChallengeResponseTriggerEvent(raw)
+    common(event, context)
+    private = event.request.private_challenge_parameters
+    context.record(
+        user_attributes=event.request.user_attributes,
+        user_not_found=event.request.user_not_found,
+        private_challenge_parameters=private,
+        challenge_answer=event.request.challenge_answer,
+        client_metadata=event.request.client_metadata,
+    )
+    event.response.answer_correct = event.request.challenge_answer == private.get("answer")
+    return event.raw_event

@@ -22,6 +22,9 @@ struct Input {
     session: Option<SecretString>,
     #[serde(default, deserialize_with = "crate::http::body::unique_keys")]
     challenge_responses: BTreeMap<String, Option<SecretString>>,
+    /// Passed to the custom-challenge functions (docs/triggers.md).
+    #[serde(default)]
+    client_metadata: BTreeMap<String, String>,
 }
 
 pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpResponse, ApiError> {
@@ -36,6 +39,7 @@ pub(crate) async fn handle(services: &Services, body: &[u8]) -> Result<HttpRespo
         &challenge,
         input.session,
         input.challenge_responses,
+        input.client_metadata,
     )
     .await
 }
