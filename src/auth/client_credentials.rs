@@ -1,9 +1,14 @@
 //! The `client_credentials` grant: an app client that proved its secret gets an access token
 //! for itself, carrying custom scopes of the pool's resource servers, as Cognito issues it
-//! (docs/oauth2.md, "client_credentials").
+//! (docs/oauth2.md, "client_credentials"), changed by the pool's `PreTokenGeneration`
+//! function when it is a `V3_0` one (docs/triggers.md).
 
+use std::collections::BTreeMap;
+
+use crate::domain::app_client::AppClient;
 use crate::domain::client_oauth::STANDARD_SCOPES;
 use crate::domain::secret::SecretString;
+use crate::triggers::pre_token_generation::{ClientTokenRequest, EventVersion, TokenOverrides};
 
 use super::audit::{AuditEvent, Outcome};
 use super::oauth_client::AuthenticatedClient;
@@ -21,11 +26,13 @@ impl Services {
     /// else `UnsupportedOperation` (`unauthorized_client`). `requested` is the `scope`
     /// parameter: left out, every custom scope the client is allowed and the pool still has;
     /// given, each must be one of those, or the grant is refused with `ScopeDoesNotExist`
-    /// (`invalid_scope`), standard scopes included, which name a user.
+    /// (`invalid_scope`), standard scopes included, which name a user. `client_metadata` is
+    /// the request's `aws_client_metadata`, for the pool's `PreTokenGeneration` function.
     pub async fn client_credentials(
         &self,
         client: &AuthenticatedClient,
         requested: Option<&str>,
+        client_metadata: &BTreeMap<String, String>,
     ) -> Result<ClientToken, AuthError> {
         let proven = client.is_confidential();
         let client = client.client();
@@ -69,9 +76,14 @@ impl Services {
                 "The client has no custom scope to grant".into(),
             ));
         }
+        let scopes: Vec<String> = scopes.into_iter().map(str::to_owned).collect();
+        // The function is called before anything is signed: its refusal issues nothing.
+        let overrides = self
+            .client_token_generation(client, &scopes, client_metadata)
+            .await?;
         let now = self.clock.now();
         let access_token = self
-            .mint_client_access_token(client, scopes.join(" "), now)
+            .mint_client_access_token(client, scopes.join(" "), overrides, now)
             .await?;
         AuditEvent::new(
             "client_credentials_issued",
@@ -84,5 +96,40 @@ impl Services {
             access_token,
             expires_in: client.validity.access_token_seconds,
         })
+    }
+}
+
+impl Services {
+    /// Calls the pool's `PreTokenGeneration` function for the token, if the pool has one of
+    /// version `V3_0`: Cognito calls `V1_0` and `V2_0` functions only for users' tokens
+    /// (docs/triggers.md, "PreTokenGeneration versions"). Its answer, to apply to the token.
+    async fn client_token_generation(
+        &self,
+        client: &AppClient,
+        scopes: &[String],
+        client_metadata: &BTreeMap<String, String>,
+    ) -> Result<Option<TokenOverrides>, AuthError> {
+        let Some(pool) = self.store.pool_by_id(&client.pool_id).await? else {
+            return Ok(None);
+        };
+        let Some(config) = &pool.settings.lambda_config.pre_token_generation_config else {
+            return Ok(None);
+        };
+        if EventVersion::parse(&config.lambda_version) != EventVersion::V3 {
+            return Ok(None);
+        }
+        let overrides = self
+            .triggers
+            .client_token_generation(
+                &config.lambda_arn,
+                ClientTokenRequest {
+                    pool: &pool.id,
+                    client: &client.id,
+                    scopes,
+                    client_metadata,
+                },
+            )
+            .await?;
+        Ok(Some(overrides))
     }
 }

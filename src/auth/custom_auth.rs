@@ -504,9 +504,12 @@ impl Services {
                 &flow.pool,
                 &flow.client,
                 &user,
-                flow.pool.id.as_str(),
-                &flow.client_metadata,
-                self.clock.now(),
+                (
+                    flow.pool.id.as_str(),
+                    &flow.client_metadata,
+                    self.clock.now(),
+                ),
+                &mut false,
             )
             .await?;
         Ok(CustomOutcome::SignedIn(outcome))

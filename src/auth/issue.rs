@@ -278,11 +278,13 @@ impl Services {
     }
 
     /// Signs the access token of a `client_credentials` grant for `client`, carrying
-    /// `scope` (space-separated custom scopes), with the client's access-token lifetime.
+    /// `scope` (space-separated custom scopes), with the client's access-token lifetime and
+    /// the changes of the pool's `PreTokenGeneration` function, if it was called.
     pub(crate) async fn mint_client_access_token(
         &self,
         client: &AppClient,
         scope: String,
+        overrides: Option<TokenOverrides>,
         now: UnixSeconds,
     ) -> Result<SecretString, AuthError> {
         let claims = ClientAccessTokenClaims {
@@ -303,10 +305,17 @@ impl Services {
             .await?;
         // Off the event loop, in the same slots as the user tokens (see `mint`).
         let _slot = SIGNING_SLOTS.acquire().await.map_err(AuthError::internal)?;
-        let token = tokio::task::spawn_blocking(move || jwt::sign(&claims, &kid, &key))
-            .await
-            .map_err(AuthError::internal)?
-            .map_err(AuthError::internal)?;
+        let token = tokio::task::spawn_blocking(move || match overrides {
+            None => jwt::sign(&claims, &kid, &key),
+            Some(overrides) => {
+                let mut claims = claims_object(&claims);
+                overrides.apply_to_client_access_token(&mut claims);
+                jwt::sign(&claims, &kid, &key)
+            }
+        })
+        .await
+        .map_err(AuthError::internal)?
+        .map_err(AuthError::internal)?;
         Ok(secret(token))
     }
 }

@@ -12,8 +12,9 @@ use async_trait::async_trait;
 
 use super::{AuthError, Services};
 use crate::domain::clock::UnixSeconds;
-use crate::domain::ids::UserPoolId;
+use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::message::{Medium, MessageContent, MessageKind, mask_destination};
+use crate::domain::message_template::Template;
 use crate::domain::pool::UserPool;
 use crate::domain::user::User;
 use crate::store::{OutboxFilter, OutboxRecord, OutboxState};
@@ -113,6 +114,16 @@ pub fn retry_delay(attempts: i64) -> i64 {
         .min(MAX_RETRY_SECONDS)
 }
 
+/// Whom a message is worded for, as the `CustomMessage` function is told.
+pub(crate) struct WordingRequest<'a> {
+    pub source: CustomMessageSource,
+    pub medium: Medium,
+    pub user: &'a User,
+    /// The app client of the operation, where there is one (`callerContext.clientId`).
+    pub client: Option<&'a ClientId>,
+    pub client_metadata: &'a BTreeMap<String, String>,
+}
+
 /// What a sealed message is bound to: moved to another row, it does not open.
 fn binding(id: &str, pool: &UserPoolId, medium: &str, destination: &str) -> String {
     format!("outbox|{id}|{pool}|{medium}|{destination}")
@@ -132,36 +143,58 @@ impl Services {
         (source, user): (CustomMessageSource, &User),
         code: &str,
     ) -> Result<CodeDelivery, AuthError> {
-        let mut template = pool.settings.message_template(kind, medium);
-        if let Some(function) = &pool.settings.lambda_config.custom_message {
-            let no_metadata = BTreeMap::new();
-            let wording = self
-                .triggers
-                .custom_message(
-                    function,
-                    CustomMessage {
-                        source,
-                        caller: Caller {
-                            pool: &pool.id,
-                            client: None,
-                            user_name: &user.username,
-                        },
-                        user_attributes: user_attributes(user),
-                        client_metadata: &no_metadata,
-                        medium,
-                    },
-                )
-                .await?;
-            if let Some(message) = wording.message {
-                template.body = message;
-            }
-            if let Some(subject) = wording.subject {
-                template.subject = subject;
-            }
-        }
+        let template = pool.settings.message_template(kind, medium);
+        let no_metadata = BTreeMap::new();
+        let asked = WordingRequest {
+            source,
+            medium,
+            user,
+            client: None,
+            client_metadata: &no_metadata,
+        };
+        let template = self.worded(pool, template, &asked).await?;
         let content = MessageContent::render(&template, &user.username, code);
         self.queue_message(pool, medium, destination, kind, &content)
             .await
+    }
+
+    /// `template` as the pool's `CustomMessage` function words it (placeholders still in
+    /// it), or unchanged when the pool has no such function. Nothing is written: a caller
+    /// asks before it stores the code the message will carry, so a failing function leaves
+    /// no code and no challenge behind.
+    pub(crate) async fn worded(
+        &self,
+        pool: &UserPool,
+        mut template: Template,
+        asked: &WordingRequest<'_>,
+    ) -> Result<Template, AuthError> {
+        let Some(function) = &pool.settings.lambda_config.custom_message else {
+            return Ok(template);
+        };
+        let wording = self
+            .triggers
+            .custom_message(
+                function,
+                CustomMessage {
+                    source: asked.source,
+                    caller: Caller {
+                        pool: &pool.id,
+                        client: asked.client,
+                        user_name: &asked.user.username,
+                    },
+                    user_attributes: user_attributes(asked.user),
+                    client_metadata: asked.client_metadata,
+                    medium: asked.medium,
+                },
+            )
+            .await?;
+        if let Some(message) = wording.message {
+            template.body = message;
+        }
+        if let Some(subject) = wording.subject {
+            template.subject = subject;
+        }
+        Ok(template)
     }
 
     /// Writes a message for `destination` to the outbox. E-mail waits there for the delivery

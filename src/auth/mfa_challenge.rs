@@ -8,6 +8,8 @@
 //! code counts toward the same lockout as a wrong password (docs/security.md, "Multi-factor
 //! authentication").
 
+use std::collections::BTreeMap;
+
 use crate::crypto::opaque::{OpaqueToken, hash_secret_token};
 use crate::domain::app_client::{AppClient, USER_PASSWORD_AUTH};
 use crate::domain::clock::UnixSeconds;
@@ -148,13 +150,15 @@ fn invalid_session() -> AuthError {
 
 impl Services {
     /// Whether a user who proved the password must now present a second factor, and if so
-    /// the challenge, stored (and for a sent-code factor, the code sent). Pools with MFA
-    /// `OFF` cost no query.
+    /// the challenge, stored (and for a sent-code factor, the code sent; the sign-in's
+    /// `client_metadata` goes to the `CustomMessage` function that words it). Pools with
+    /// MFA `OFF` cost no query.
     pub(super) async fn second_factor_challenge(
         &self,
         pool: &UserPool,
         client: &AppClient,
         user: &User,
+        client_metadata: &BTreeMap<String, String>,
         now: UnixSeconds,
     ) -> Result<Option<MfaChallenge>, AuthError> {
         if !pool.settings.mfa_active() {
@@ -175,6 +179,15 @@ impl Services {
             (None, [], MfaConfiguration::On) => MFA_SETUP,
             (None, [], _) => return Ok(None),
         };
+        // A sent code's message is worded first (the CustomMessage function may refuse):
+        // only then are the challenge and its code stored.
+        let message = match otp_factor(name) {
+            Some(factor) => Some(
+                self.word_otp_message(pool, &client.id, user, factor, client_metadata)
+                    .await?,
+            ),
+            None => None,
+        };
         let session = OpaqueToken::generate().map_err(AuthError::internal)?;
         let expires_at = now + client.settings.auth_session_seconds();
         self.store
@@ -190,9 +203,9 @@ impl Services {
                 now,
             )
             .await?;
-        let delivery = match otp_factor(name) {
-            Some(factor) => Some(
-                self.send_otp_code(pool, user, factor, &session.value, expires_at)
+        let delivery = match message {
+            Some(message) => Some(
+                self.send_otp_code(pool, user, message, &session.value, expires_at)
                     .await?,
             ),
             None => None,

@@ -1,25 +1,30 @@
 //! Sent sign-in codes as the second factor: `EMAIL_OTP` (eight digits by e-mail, as Cognito
 //! sends them) and `SMS_MFA` (six digits by text message, held in the outbox: Gatehouse has
 //! no carrier). The code goes out when the challenge is made, worded by the pool's
-//! `EmailMfaConfiguration` / `SmsMfaConfiguration`, and only to an address or number the
+//! `EmailMfaConfiguration` / `SmsMfaConfiguration` (or by its `CustomMessage` function,
+//! `CustomMessage_Authentication`, docs/triggers.md), and only to an address or number the
 //! user has verified. A user has one live code: a new challenge's code replaces the last.
 //! The code is stored only as a hash of the challenge session and the code together, so the
 //! database alone cannot test guesses, and a code answers only the session it was sent for;
 //! it is spent by one conditional update (docs/security.md, "Multi-factor authentication").
+
+use std::collections::BTreeMap;
 
 use rand::TryRng;
 use rand::rngs::SysRng;
 
 use crate::crypto::opaque::hash_secret_token;
 use crate::domain::clock::UnixSeconds;
+use crate::domain::ids::ClientId;
 use crate::domain::message::{Medium, MessageContent, MessageKind};
 use crate::domain::message_template::Template;
 use crate::domain::pool::UserPool;
 use crate::domain::secret::{ExposeSecret, SecretString, secret};
 use crate::domain::user::User;
 use crate::store::{MfaRecord, OtpFactor};
+use crate::triggers::custom_message::CustomMessageSource;
 
-use super::messages::CodeDelivery;
+use super::messages::{CodeDelivery, WordingRequest};
 use super::{AuthError, Services};
 
 pub const EMAIL_OTP: &str = "EMAIL_OTP";
@@ -109,17 +114,59 @@ fn random_code(digits: usize) -> Result<String, AuthError> {
     ))
 }
 
+/// The message a sign-in code will go out in: worded and addressed, before the code exists.
+pub(super) struct CodeMessage {
+    factor: OtpFactor,
+    destination: String,
+    /// Placeholders still in it.
+    template: Template,
+}
+
+/// The pool's wording of sign-in codes sent by `factor` (its MFA configuration, or
+/// Cognito's default).
+fn pool_template(pool: &UserPool, factor: OtpFactor) -> Template {
+    match factor {
+        OtpFactor::Email => {
+            let config = pool.settings.email_mfa_configuration.as_ref();
+            Template {
+                medium: Medium::Email,
+                subject: config
+                    .and_then(|c| c.subject.clone())
+                    .unwrap_or_else(|| DEFAULT_EMAIL_SUBJECT.to_owned()),
+                body: config
+                    .and_then(|c| c.message.clone())
+                    .unwrap_or_else(|| DEFAULT_EMAIL_MESSAGE.to_owned()),
+            }
+        }
+        OtpFactor::Sms => Template {
+            medium: Medium::Sms,
+            subject: String::new(),
+            body: pool
+                .settings
+                .sms_mfa_configuration
+                .as_ref()
+                .and_then(|c| c.sms_authentication_message.clone())
+                .or_else(|| pool.settings.sms_authentication_message.clone())
+                .unwrap_or_else(|| DEFAULT_SMS_MESSAGE.to_owned()),
+        },
+    }
+}
+
 impl Services {
-    /// Makes a code for the challenge `session`, stores its hash (replacing the user's last
-    /// code) valid until `expires_at`, and sends it to the user's verified destination.
-    pub(super) async fn send_otp_code(
+    /// Words the message a sign-in code for `factor` will go out in, to the user's verified
+    /// destination: the pool's MFA wording, or that of the pool's `CustomMessage` function
+    /// (`CustomMessage_Authentication`), which sees the placeholders and never the code.
+    /// Called before the challenge and its code are stored, so a function that fails (or
+    /// answers without `{####}`) fails the sign-in with nothing stored that could be
+    /// answered, and the user's earlier code, if any, stays as it was.
+    pub(super) async fn word_otp_message(
         &self,
         pool: &UserPool,
+        client: &ClientId,
         user: &User,
         factor: OtpFactor,
-        session: &SecretString,
-        expires_at: UnixSeconds,
-    ) -> Result<CodeDelivery, AuthError> {
+        client_metadata: &BTreeMap<String, String>,
+    ) -> Result<CodeMessage, AuthError> {
         let destination = verified_destination(user, factor).ok_or_else(|| {
             AuthError::InvalidParameter(format!(
                 "User does not have a verified {} to receive the code",
@@ -129,51 +176,52 @@ impl Services {
                 }
             ))
         })?;
-        let code = random_code(code_digits(factor))?;
+        let template = pool_template(pool, factor);
+        let asked = WordingRequest {
+            source: CustomMessageSource::Authentication,
+            medium: template.medium,
+            user,
+            client: Some(client),
+            client_metadata,
+        };
+        let template = self.worded(pool, template, &asked).await?;
+        Ok(CodeMessage {
+            factor,
+            destination,
+            template,
+        })
+    }
+
+    /// Makes a code for the challenge `session`, stores its hash (replacing the user's last
+    /// code) valid until `expires_at`, and sends it in `message`.
+    pub(super) async fn send_otp_code(
+        &self,
+        pool: &UserPool,
+        user: &User,
+        message: CodeMessage,
+        session: &SecretString,
+        expires_at: UnixSeconds,
+    ) -> Result<CodeDelivery, AuthError> {
+        let code = random_code(code_digits(message.factor))?;
         let now = self.clock.now();
         self.store
             .put_otp_code(
                 &user.sub,
-                factor,
+                message.factor,
                 &code_hash(session, &code),
                 expires_at,
                 now,
             )
             .await?;
-        let (medium, template) = match factor {
-            OtpFactor::Email => {
-                let config = pool.settings.email_mfa_configuration.as_ref();
-                (
-                    Medium::Email,
-                    Template {
-                        medium: Medium::Email,
-                        subject: config
-                            .and_then(|c| c.subject.clone())
-                            .unwrap_or_else(|| DEFAULT_EMAIL_SUBJECT.to_owned()),
-                        body: config
-                            .and_then(|c| c.message.clone())
-                            .unwrap_or_else(|| DEFAULT_EMAIL_MESSAGE.to_owned()),
-                    },
-                )
-            }
-            OtpFactor::Sms => (
-                Medium::Sms,
-                Template {
-                    medium: Medium::Sms,
-                    subject: String::new(),
-                    body: pool
-                        .settings
-                        .sms_mfa_configuration
-                        .as_ref()
-                        .and_then(|c| c.sms_authentication_message.clone())
-                        .or_else(|| pool.settings.sms_authentication_message.clone())
-                        .unwrap_or_else(|| DEFAULT_SMS_MESSAGE.to_owned()),
-                },
-            ),
-        };
-        let content = MessageContent::render(&template, &user.username, &code);
-        self.queue_message(pool, medium, &destination, MessageKind::MfaCode, &content)
-            .await
+        let content = MessageContent::render(&message.template, &user.username, &code);
+        self.queue_message(
+            pool,
+            message.template.medium,
+            &message.destination,
+            MessageKind::MfaCode,
+            &content,
+        )
+        .await
     }
 
     /// Spends the user's live code if `code` is it, for this session and factor.

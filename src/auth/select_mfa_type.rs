@@ -3,6 +3,8 @@
 //! choosing session is spent by the choice and a new one, bound to the same pool, client and
 //! user, stands for the chosen factor (for a sent-code factor, with its code sent now).
 
+use std::collections::BTreeMap;
+
 use crate::crypto::opaque::hash_secret_token;
 use crate::domain::secret::SecretString;
 use crate::domain::username::Username;
@@ -45,7 +47,7 @@ impl Services {
     async fn try_choose_mfa_type(&self, choice: &MfaChoice) -> Result<MfaChallenge, AuthError> {
         let now = self.clock.now();
         let session_hash = hash_secret_token(&choice.session);
-        let (_, pool, user, _) = self
+        let (_, pool, user, client) = self
             .bound_challenge(
                 &choice.target,
                 choice.username.as_ref(),
@@ -64,21 +66,31 @@ impl Services {
                 choice.factor
             )));
         }
+        // A sent code's message is worded before the choosing session is spent: a
+        // CustomMessage function that fails leaves that session as a refused choice does
+        // (open, until it expires, for another choice), and no code exists.
+        let message = match otp_factor(choice.factor) {
+            Some(factor) => Some(
+                self.word_otp_message(&pool, &client.id, &user, factor, &BTreeMap::new())
+                    .await?,
+            ),
+            None => None,
+        };
         let taken = self
             .store
             .take_challenge(&session_hash, now)
             .await?
             .ok_or(AuthError::NotAuthorized(NotAuthorized::InvalidSession))?;
         let session = self.next_challenge(&taken, choice.factor, now).await?;
-        let delivery = match otp_factor(choice.factor) {
-            Some(factor) => {
+        let delivery = match message {
+            Some(message) => {
                 let expires_at = self
                     .store
                     .challenge(&hash_secret_token(&session))
                     .await?
                     .map_or(now, |c| c.expires_at);
                 Some(
-                    self.send_otp_code(&pool, &user, factor, &session, expires_at)
+                    self.send_otp_code(&pool, &user, message, &session, expires_at)
                         .await?,
                 )
             }

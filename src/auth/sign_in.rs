@@ -325,13 +325,20 @@ impl Services {
     ) -> Result<SignInOutcome, AuthError> {
         // The PreAuthentication function sees only sign-ins whose password was proven
         // (docs/triggers.md, "PreAuthentication"); its refusal ends the attempt.
+        let mut second_factor_due = false;
         let outcome = match self
             .pre_authentication(pool, client, user, client_metadata)
             .await
         {
             Ok(()) => {
-                self.admit_user(pool, client, user, scope, client_metadata, now)
-                    .await
+                self.admit_user(
+                    pool,
+                    client,
+                    user,
+                    (scope, client_metadata, now),
+                    &mut second_factor_due,
+                )
+                .await
             }
             Err(refused) => Err(refused),
         };
@@ -340,10 +347,12 @@ impl Services {
         // (A server fault leaves it counted: the answer was not given.) A second factor
         // still to come keeps it: the attempt counts until the code is proven, so signing in
         // again with the password never wipes the count of wrong codes (docs/security.md).
+        // So does a second factor that was due but could not be sent (the CustomMessage
+        // function failed): a failing function wipes no count either.
         let kept = match &outcome {
             Ok(SignInOutcome::Authenticated(_) | SignInOutcome::MfaRequired(_)) => true,
             Ok(SignInOutcome::NewPasswordRequired(_)) => false,
-            Err(error) => error.is_server_fault(),
+            Err(error) => error.is_server_fault() || second_factor_due,
         };
         if !kept {
             self.store.clear_failures(scope, &user.username_key).await?;
@@ -352,25 +361,27 @@ impl Services {
     }
 
     /// The password (or a custom challenge sequence) was right: decide what this user may do
-    /// next.
+    /// next. `second_factor_due` is set while the second-factor challenge is being made, so a
+    /// failure there is known.
     pub(super) async fn admit_user(
         &self,
         pool: &UserPool,
         client: &AppClient,
         user: &User,
-        scope: &str,
-        client_metadata: &BTreeMap<String, String>,
-        now: UnixSeconds,
+        (scope, client_metadata, now): (&str, &BTreeMap<String, String>, UnixSeconds),
+        second_factor_due: &mut bool,
     ) -> Result<SignInOutcome, AuthError> {
         if !user.enabled {
             return Err(AuthError::NotAuthorized(NotAuthorized::UserDisabled));
         }
         match user.status {
             UserStatus::Confirmed => {
-                if let Some(challenge) = self
-                    .second_factor_challenge(pool, client, user, now)
-                    .await?
-                {
+                *second_factor_due = pool.settings.mfa_active();
+                let challenge = self
+                    .second_factor_challenge(pool, client, user, client_metadata, now)
+                    .await?;
+                *second_factor_due = false;
+                if let Some(challenge) = challenge {
                     return Ok(SignInOutcome::MfaRequired(challenge));
                 }
                 self.post_authentication(pool, client, user, client_metadata)

@@ -1,6 +1,6 @@
 //! `PreTokenGeneration`: before every ID and access token pair is signed (sign-in, hosted
 //! sign-in, the new-password challenge, refresh), and in version `V3_0` before a
-//! client-credentials access token too. The version is
+//! client-credentials access token too (`TokenGeneration_ClientCredentials`). The version is
 //! `LambdaConfig.PreTokenGenerationConfig.LambdaVersion`:
 //!
 //! - `V1_0` (`claimsOverrideDetails`): claims added to, overridden in or suppressed from the
@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Caller, TriggerError, Triggers, event, invalid_response, string_map, user_attributes};
 use crate::domain::group::GroupClaims;
+use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::user::User;
 
 pub const KIND: &str = "PreTokenGeneration";
@@ -67,6 +68,8 @@ pub enum TokenSource {
     Authentication,
     NewPasswordChallenge,
     RefreshTokens,
+    /// An app client's own access token (the `client_credentials` grant): `V3_0` only.
+    ClientCredentials,
 }
 
 impl TokenSource {
@@ -76,6 +79,7 @@ impl TokenSource {
             Self::Authentication => "TokenGeneration_Authentication",
             Self::NewPasswordChallenge => "TokenGeneration_NewPasswordChallenge",
             Self::RefreshTokens => "TokenGeneration_RefreshTokens",
+            Self::ClientCredentials => "TokenGeneration_ClientCredentials",
         }
     }
 }
@@ -106,6 +110,18 @@ pub struct TokenRequest<'a> {
     pub groups: &'a GroupClaims,
     /// The scopes the access token is about to carry.
     pub scopes: &'a [String],
+    pub client_metadata: &'a BTreeMap<String, String>,
+}
+
+/// A `client_credentials` grant's token, about to be signed: no user, so the event's
+/// `userName` is the client id (the token's `sub`), its `userAttributes` empty and its
+/// `groupConfiguration` that of a user in no group.
+pub struct ClientTokenRequest<'a> {
+    pub pool: &'a UserPoolId,
+    pub client: &'a ClientId,
+    /// The scopes the access token is about to carry.
+    pub scopes: &'a [String],
+    /// The grant's `aws_client_metadata`.
     pub client_metadata: &'a BTreeMap<String, String>,
 }
 
@@ -184,10 +200,16 @@ impl TokenOverrides {
     }
 
     pub fn apply_to_access_token(&self, claims: &mut Map<String, Value>) {
-        self.access_token.apply(claims);
+        self.apply_to_client_access_token(claims);
         if let Some(groups) = &self.groups {
             groups.apply(claims, false);
         }
+    }
+
+    /// Applies the access token's changes to a `client_credentials` token: its claims and
+    /// scopes. There is no ID token to change, and no user whose groups could be overridden.
+    pub fn apply_to_client_access_token(&self, claims: &mut Map<String, Value>) {
+        self.access_token.apply(claims);
         if let Some(Value::String(scope)) = claims.get("scope") {
             let scope = self.scope(scope);
             claims.insert("scope".into(), Value::String(scope));
@@ -298,19 +320,74 @@ fn read_v2(response: Value) -> Result<TokenOverrides, TriggerError> {
     })
 }
 
+/// What a token event is made of, whoever the tokens are for.
+struct TokenEvent<'a> {
+    source: TokenSource,
+    version: EventVersion,
+    caller: Caller<'a>,
+    user_attributes: Value,
+    group_configuration: Value,
+    scopes: &'a [String],
+    client_metadata: &'a BTreeMap<String, String>,
+}
+
 impl Triggers {
     pub async fn pre_token_generation(
         &self,
         function: &str,
         request: TokenRequest<'_>,
     ) -> Result<TokenOverrides, TriggerError> {
-        let mut payload = json!({
-            "userAttributes": user_attributes(request.user),
-            "groupConfiguration": {
+        let event = TokenEvent {
+            source: request.source,
+            version: request.version,
+            caller: request.caller,
+            user_attributes: user_attributes(request.user),
+            group_configuration: json!({
                 "groupsToOverride": request.groups.groups,
                 "iamRolesToOverride": request.groups.roles,
                 "preferredRole": request.groups.preferred_role,
+            }),
+            scopes: request.scopes,
+            client_metadata: request.client_metadata,
+        };
+        self.token_generation(function, event).await
+    }
+
+    /// `TokenGeneration_ClientCredentials`, a `V3_0` event: only a `V3_0` function is
+    /// called for these tokens, as in Cognito (the caller checks the version).
+    pub async fn client_token_generation(
+        &self,
+        function: &str,
+        request: ClientTokenRequest<'_>,
+    ) -> Result<TokenOverrides, TriggerError> {
+        let event = TokenEvent {
+            source: TokenSource::ClientCredentials,
+            version: EventVersion::V3,
+            caller: Caller {
+                pool: request.pool,
+                client: Some(request.client),
+                user_name: request.client.as_str(),
             },
+            user_attributes: json!({}),
+            group_configuration: json!({
+                "groupsToOverride": [],
+                "iamRolesToOverride": [],
+                "preferredRole": null,
+            }),
+            scopes: request.scopes,
+            client_metadata: request.client_metadata,
+        };
+        self.token_generation(function, event).await
+    }
+
+    async fn token_generation(
+        &self,
+        function: &str,
+        request: TokenEvent<'_>,
+    ) -> Result<TokenOverrides, TriggerError> {
+        let mut payload = json!({
+            "userAttributes": request.user_attributes,
+            "groupConfiguration": request.group_configuration,
             "clientMetadata": string_map(request.client_metadata),
         });
         let response = if request.version == EventVersion::V1 {
@@ -379,6 +456,33 @@ mod tests {
         assert_eq!(
             Value::Object(access),
             json!({"sub": "s", "scope": "openid api/read", "org": ["a", "b"]})
+        );
+    }
+
+    #[test]
+    fn a_client_token_takes_the_access_token_changes_but_no_groups() {
+        let overrides = read_v2(json!({"claimsAndScopeOverrideDetails": {
+            "idTokenGeneration": {"claimsToAddOrOverride": {"ignored": true}},
+            "accessTokenGeneration": {
+                "claimsToAddOrOverride": {"tenant": "acme", "client_id": "forged",
+                                          "version": 9, "sub": "forged"},
+                "claimsToSuppress": ["jti", "iss"],
+                "scopesToAdd": ["api/extra"],
+                "scopesToSuppress": ["api/write"]
+            },
+            "groupOverrideDetails": {"groupsToOverride": ["admins"]}
+        }}))
+        .unwrap();
+        let mut access = json!({"sub": "c", "client_id": "c", "version": 2, "jti": "j",
+                                "iss": "i", "scope": "api/read api/write"})
+        .as_object()
+        .unwrap()
+        .clone();
+        overrides.apply_to_client_access_token(&mut access);
+        assert_eq!(
+            Value::Object(access),
+            json!({"sub": "c", "client_id": "c", "version": 2, "jti": "j", "iss": "i",
+                   "scope": "api/read api/extra", "tenant": "acme"})
         );
     }
 

@@ -383,7 +383,7 @@ async fn malformed_token_requests_are_refused_with_rfc_6749_errors(backend: Db) 
 }
 
 /// A resource server `orders` with `read` and `write`, and `billing` with `charge`.
-async fn resource_servers(app: &TestApp, pool: &UserPool) {
+pub(crate) async fn resource_servers(app: &TestApp, pool: &UserPool) {
     for (identifier, scopes) in [
         ("orders", &["read", "write"][..]),
         ("billing", &["charge"][..]),
@@ -409,7 +409,11 @@ async fn resource_servers(app: &TestApp, pool: &UserPool) {
 }
 
 /// A confidential client allowed the client_credentials flow and `scopes`.
-async fn service_client(app: &TestApp, pool: &UserPool, scopes: &[&str]) -> (AppClient, String) {
+pub(crate) async fn service_client(
+    app: &TestApp,
+    pool: &UserPool,
+    scopes: &[&str],
+) -> (AppClient, String) {
     confidential_client(app, pool, |settings| {
         settings.oauth = OAuthSettings {
             allowed_oauth_flows: vec!["client_credentials".into()],

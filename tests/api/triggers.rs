@@ -35,6 +35,11 @@ on_both_backends!(
     parallel_sign_ins_of_one_migrating_user_create_one_user,
     forgot_password_migrates_the_user_without_a_password,
     custom_message_words_the_messages_and_never_sees_the_code,
+    custom_message_words_sign_in_codes_and_never_sees_them,
+    a_failing_sign_in_code_function_fails_the_sign_in_and_stores_nothing,
+    a_burst_of_sign_ins_sends_worded_codes_only_as_the_lockout_allows,
+    pre_token_generation_v3_changes_client_credentials_tokens,
+    client_credentials_call_only_v3_functions_and_fail_with_them,
 );
 
 /// The Invoke API server with the test handlers, stopped when dropped.
@@ -1375,5 +1380,677 @@ async fn custom_message_words_the_messages_and_never_sees_the_code(backend: Db) 
         "Unrecognizable lambda output",
     )
     .await;
+    app.stop().await;
+}
+
+const ALICE_EMAIL: &str = "alice@example.com";
+const BOB_PHONE: &str = "+15555550123";
+const CAROL_PHONE: &str = "+15555550199";
+const DORA_EMAIL: &str = "dora@example.com";
+
+/// A pool whose sign-in codes its `CustomMessage` function words: MFA `OPTIONAL` with e-mail
+/// and SMS codes (and the pool's own wording, which the function replaces). Alice and dora
+/// get e-mail codes, bob texted ones; carol has both and chooses.
+async fn sign_in_code_pool(app: &TestApp) -> (UserPool, String) {
+    let config = LambdaConfig {
+        custom_message: Some(arn("sign_in_code_message")),
+        ..LambdaConfig::default()
+    };
+    let (pool, client) = pool_with(app, "codewords", config).await;
+    let users: [(&str, &[(&str, &str)]); 4] = [
+        (
+            "alice",
+            &[("email", ALICE_EMAIL), ("email_verified", "true")],
+        ),
+        (
+            "bob",
+            &[
+                ("phone_number", BOB_PHONE),
+                ("phone_number_verified", "true"),
+            ],
+        ),
+        (
+            "carol",
+            &[
+                ("email", "carol@example.com"),
+                ("email_verified", "true"),
+                ("phone_number", CAROL_PHONE),
+                ("phone_number_verified", "true"),
+            ],
+        ),
+        ("dora", &[("email", DORA_EMAIL), ("email_verified", "true")]),
+    ];
+    for (name, attributes) in users {
+        app.create_user_with(&pool, name, PASSWORD, false, attributes)
+            .await;
+    }
+    ok(admin(
+        app,
+        "SetUserPoolMfaConfig",
+        &json!({"UserPoolId": pool.id.as_str(), "MfaConfiguration": "OPTIONAL",
+                "EmailMfaConfiguration": {"Message": "Pool code {####}", "Subject": "Pool"},
+                "SmsMfaConfiguration": {"SmsAuthenticationMessage": "Pool SMS {####}"}}),
+    )
+    .await)
+    .await;
+    let factors: [(&str, &[&str]); 4] = [
+        ("alice", &["EmailMfaSettings"]),
+        ("bob", &["SMSMfaSettings"]),
+        ("carol", &["EmailMfaSettings", "SMSMfaSettings"]),
+        ("dora", &["EmailMfaSettings"]),
+    ];
+    for (name, settings) in factors {
+        let mut request = json!({"UserPoolId": pool.id.as_str(), "Username": name});
+        for setting in settings {
+            request[*setting] = json!({"Enabled": true});
+        }
+        ok(admin(app, "AdminSetUserMFAPreference", &request).await).await;
+    }
+    (pool, client)
+}
+
+/// Points the pool's `CustomMessage` member at `function`, keeping the rest of the pool.
+async fn set_custom_message(app: &TestApp, pool: &UserPool, function: &str) {
+    let mut pool = app.services.pool_by_id(&pool.id).await.unwrap().unwrap();
+    pool.settings.lambda_config.custom_message = Some(arn(function));
+    app.services
+        .replace_pool_settings(&pool, pool.settings.clone())
+        .await
+        .unwrap();
+}
+
+/// `InitiateAuth` with the password, and `ClientMetadata` for the functions.
+async fn code_sign_in(app: &TestApp, client: &str, user: &str) -> reqwest::Response {
+    cognito(
+        app,
+        "InitiateAuth",
+        &json!({"ClientId": client, "AuthFlow": "USER_PASSWORD_AUTH",
+                "AuthParameters": {"USERNAME": user, "PASSWORD": PASSWORD},
+                "ClientMetadata": {"app": "web"}}),
+    )
+    .await
+}
+
+/// Answers an `EMAIL_OTP` or `SMS_MFA` challenge with `code`.
+async fn answer_code(
+    app: &TestApp,
+    client: &str,
+    (challenge, user): (&str, &str),
+    session: &str,
+    code: &str,
+) -> reqwest::Response {
+    cognito(
+        app,
+        "RespondToAuthChallenge",
+        &json!({"ClientId": client, "ChallengeName": challenge, "Session": session,
+                "ChallengeResponses": {"USERNAME": user,
+                                       format!("{challenge}_CODE"): code}}),
+    )
+    .await
+}
+
+/// Every message sent to `destination`, newest first.
+async fn messages_to(
+    app: &TestApp,
+    destination: &str,
+) -> Vec<gatehouse::domain::message::MessageContent> {
+    app.services
+        .outbox(&gatehouse::store::OutboxFilter {
+            pool: None,
+            destination: Some(destination.into()),
+            limit: 200,
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.content)
+        .collect()
+}
+
+/// Open sign-in challenges, straight from the database.
+async fn stored_challenges(app: &TestApp) -> i64 {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(&app.database_url())
+        .await
+        .unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM auth_challenges")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    count
+}
+
+fn session_of(challenge: &Value) -> String {
+    challenge["Session"].as_str().unwrap().to_owned()
+}
+
+async fn custom_message_words_sign_in_codes_and_never_sees_them(backend: Db) {
+    use crate::mfa_email::newest_code as sign_in_code;
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let (pool, client) = sign_in_code_pool(&app).await;
+
+    // EMAIL_OTP: the function's subject and wording, the code where it put the placeholder.
+    let challenge = ok(code_sign_in(&app, &client, "alice").await).await;
+    assert_eq!(challenge["ChallengeName"], "EMAIL_OTP", "{challenge}");
+    let code = sign_in_code(&app, ALICE_EMAIL, 8).await;
+    let message = newest_message(&app, ALICE_EMAIL).await;
+    assert_eq!(message.subject, "Sign-in to web");
+    assert_eq!(
+        message.text,
+        format!("alice, enter {code} to sign in (web).")
+    );
+    let invocations = host.take().await;
+    assert_eq!(invocations.len(), 1, "{invocations:?}");
+    let record = &invocations[0];
+    assert_envelope(
+        record,
+        "CustomMessage_Authentication",
+        &pool,
+        "alice",
+        &client,
+    );
+    let seen = &record["seen"];
+    assert_eq!(seen["code_parameter"], "{####}");
+    assert_eq!(seen["username_parameter"], Value::Null);
+    assert_eq!(seen["link_parameter"], Value::Null);
+    assert_eq!(seen["user_attributes"]["email"], ALICE_EMAIL);
+    assert_eq!(seen["user_attributes"]["email_verified"], "true");
+    assert_eq!(seen["user_attributes"]["cognito:user_status"], "CONFIRMED");
+    assert_eq!(seen["client_metadata"], json!({"app": "web"}));
+    assert_eq!(
+        seen["request_members"],
+        json!([
+            "clientMetadata",
+            "codeParameter",
+            "linkParameter",
+            "userAttributes",
+            "usernameParameter"
+        ])
+    );
+    assert_eq!(
+        record["event"]["response"],
+        json!({"smsMessage": null, "emailMessage": null, "emailSubject": null})
+    );
+    // The function never sees the code, nor the password.
+    let event = record["event"].to_string();
+    assert!(
+        !event.contains(&code) && !event.contains(PASSWORD),
+        "{event}"
+    );
+    let tokens = ok(answer_code(
+        &app,
+        &client,
+        ("EMAIL_OTP", "alice"),
+        &session_of(&challenge),
+        &code,
+    )
+    .await)
+    .await;
+    assert!(tokens["AuthenticationResult"]["IdToken"].is_string());
+    // Answering a code words no message.
+    assert!(host.take().await.is_empty());
+
+    // SMS_MFA: the function's text message.
+    let challenge = ok(code_sign_in(&app, &client, "bob").await).await;
+    assert_eq!(challenge["ChallengeName"], "SMS_MFA", "{challenge}");
+    let code = sign_in_code(&app, BOB_PHONE, 6).await;
+    assert_eq!(
+        newest_message(&app, BOB_PHONE).await.text,
+        format!("Sign-in code {code} for bob")
+    );
+    let record = &host.take().await[0];
+    assert_envelope(
+        record,
+        "CustomMessage_Authentication",
+        &pool,
+        "bob",
+        &client,
+    );
+    assert!(!record["event"].to_string().contains(&code), "{record}");
+    let tokens = ok(answer_code(
+        &app,
+        &client,
+        ("SMS_MFA", "bob"),
+        &session_of(&challenge),
+        &code,
+    )
+    .await)
+    .await;
+    assert!(tokens["AuthenticationResult"]["AccessToken"].is_string());
+
+    // The login API: its pool's client calls, with no metadata.
+    let body = ok(app.login("codewords", "alice", PASSWORD).await).await;
+    assert_eq!(body["cognitoToken"]["ChallengeName"], "EMAIL_OTP", "{body}");
+    assert_eq!(
+        newest_message(&app, ALICE_EMAIL).await.subject,
+        "Sign-in to no app"
+    );
+    let record = &host.take().await[0];
+    assert_envelope(
+        record,
+        "CustomMessage_Authentication",
+        &pool,
+        "alice",
+        &client,
+    );
+    assert_eq!(record["seen"]["client_metadata"], json!({}));
+
+    // SELECT_MFA_TYPE: no code until carol chooses; the chosen factor's code is worded.
+    let challenge = ok(code_sign_in(&app, &client, "carol").await).await;
+    assert_eq!(challenge["ChallengeName"], "SELECT_MFA_TYPE", "{challenge}");
+    assert!(host.take().await.is_empty());
+    let chosen = ok(cognito(
+        &app,
+        "RespondToAuthChallenge",
+        &json!({"ClientId": client, "ChallengeName": "SELECT_MFA_TYPE",
+                "Session": session_of(&challenge),
+                "ChallengeResponses": {"USERNAME": "carol", "ANSWER": "SMS_MFA"}}),
+    )
+    .await)
+    .await;
+    assert_eq!(chosen["ChallengeName"], "SMS_MFA", "{chosen}");
+    let code = sign_in_code(&app, CAROL_PHONE, 6).await;
+    assert_eq!(
+        newest_message(&app, CAROL_PHONE).await.text,
+        format!("Sign-in code {code} for carol")
+    );
+    let record = &host.take().await[0];
+    assert_envelope(
+        record,
+        "CustomMessage_Authentication",
+        &pool,
+        "carol",
+        &client,
+    );
+    assert!(!record["event"].to_string().contains(&code), "{record}");
+    ok(answer_code(
+        &app,
+        &client,
+        ("SMS_MFA", "carol"),
+        &session_of(&chosen),
+        &code,
+    )
+    .await)
+    .await;
+    app.stop().await;
+}
+
+async fn a_failing_sign_in_code_function_fails_the_sign_in_and_stores_nothing(backend: Db) {
+    use crate::mfa_email::newest_code as sign_in_code;
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let (pool, client) = sign_in_code_pool(&app).await;
+    // A challenge made while the function still worked: its code stays live throughout.
+    let earlier = ok(code_sign_in(&app, &client, "alice").await).await;
+    let earlier_code = sign_in_code(&app, ALICE_EMAIL, 8).await;
+    // Carol is at SELECT_MFA_TYPE: choosing a sent-code factor words its message.
+    let selecting = ok(code_sign_in(&app, &client, "carol").await).await;
+    host.take().await;
+    let challenges = stored_challenges(&app).await;
+    let select = |session: String| {
+        let (app, client) = (&app, client.clone());
+        async move {
+            cognito(
+                app,
+                "RespondToAuthChallenge",
+                &json!({"ClientId": client, "ChallengeName": "SELECT_MFA_TYPE",
+                        "Session": session,
+                        "ChallengeResponses": {"USERNAME": "carol", "ANSWER": "EMAIL_OTP"}}),
+            )
+            .await
+        }
+    };
+
+    let cases = [
+        (
+            "throws",
+            "UserLambdaValidationException",
+            "CustomMessage failed with error No sign-ups from this domain.",
+        ),
+        (
+            "custom_message_without_code",
+            "InvalidLambdaResponseException",
+            "Unrecognizable lambda output",
+        ),
+        (
+            "down",
+            "UnexpectedLambdaException",
+            "CustomMessage invocation failed due to error AccessDeniedException.",
+        ),
+    ];
+    for (function, type_, message) in cases {
+        set_custom_message(&app, &pool, function).await;
+        // E-mail and SMS codes (an answer without {####} in either is refused), and a
+        // factor chosen at SELECT_MFA_TYPE.
+        for user in ["alice", "bob"] {
+            assert_error(code_sign_in(&app, &client, user).await, type_, message).await;
+        }
+        assert_error(select(session_of(&selecting)).await, type_, message).await;
+    }
+    // The login API answers with the same error.
+    set_custom_message(&app, &pool, "throws").await;
+    let refused = app.login("codewords", "bob", PASSWORD).await;
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["__type"], "UserLambdaValidationException", "{body}");
+
+    // Nothing was stored or sent: no challenge, no code, no message.
+    assert_eq!(stored_challenges(&app).await, challenges);
+    assert_eq!(messages_to(&app, ALICE_EMAIL).await.len(), 1);
+    assert!(messages_to(&app, BOB_PHONE).await.is_empty());
+    assert!(messages_to(&app, "carol@example.com").await.is_empty());
+    // Alice's earlier code was not replaced: it still answers its challenge.
+    let tokens = ok(answer_code(
+        &app,
+        &client,
+        ("EMAIL_OTP", "alice"),
+        &session_of(&earlier),
+        &earlier_code,
+    )
+    .await)
+    .await;
+    assert!(tokens["AuthenticationResult"]["IdToken"].is_string());
+    // Carol's choosing session was not spent (it holds no code): once the function works,
+    // the same choice goes through.
+    set_custom_message(&app, &pool, "sign_in_code_message").await;
+    let chosen = ok(select(session_of(&selecting)).await).await;
+    assert_eq!(chosen["ChallengeName"], "EMAIL_OTP", "{chosen}");
+    let code = sign_in_code(&app, "carol@example.com", 8).await;
+    ok(answer_code(
+        &app,
+        &client,
+        ("EMAIL_OTP", "carol"),
+        &session_of(&chosen),
+        &code,
+    )
+    .await)
+    .await;
+
+    // Bob's refused sign-ins proved the password but not the code: each counted toward the
+    // lockout, as a sign-in waiting for its code does, so a failing function wipes no count
+    // of wrong codes. Four refusals and this fifth attempt reach the free failures...
+    let challenge = ok(code_sign_in(&app, &client, "bob").await).await;
+    let code = sign_in_code(&app, BOB_PHONE, 6).await;
+    assert_error(
+        answer_code(
+            &app,
+            &client,
+            ("SMS_MFA", "bob"),
+            &session_of(&challenge),
+            &code,
+        )
+        .await,
+        "NotAuthorizedException",
+        "Password attempts exceeded",
+    )
+    .await;
+    // ...and once the short lock has run out, the code still answers.
+    app.clock.advance(2);
+    ok(answer_code(
+        &app,
+        &client,
+        ("SMS_MFA", "bob"),
+        &session_of(&challenge),
+        &code,
+    )
+    .await)
+    .await;
+    app.stop().await;
+}
+
+async fn a_burst_of_sign_ins_sends_worded_codes_only_as_the_lockout_allows(backend: Db) {
+    use crate::mfa_email::newest_code as sign_in_code;
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let (_, client) = sign_in_code_pool(&app).await;
+
+    // 50 parallel sign-ins of dora with her password: each one the lockout lets through
+    // (a sign-in waiting for its code counts until the code is proven) gets a challenge,
+    // one call and one worded message; the others are refused before any call.
+    let responses =
+        futures_util::future::join_all((0..50).map(|_| code_sign_in(&app, &client, "dora"))).await;
+    let mut sessions = Vec::new();
+    for response in responses {
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        if status == 200 {
+            assert_eq!(body["ChallengeName"], "EMAIL_OTP", "{body}");
+            sessions.push(session_of(&body));
+        } else {
+            assert_eq!(body["__type"], "NotAuthorizedException", "{body}");
+            assert_eq!(body["message"], "Password attempts exceeded", "{body}");
+        }
+    }
+    assert!((1..=5).contains(&sessions.len()), "{}", sessions.len());
+    let invocations = host.take().await;
+    assert_eq!(invocations.len(), sessions.len());
+    let messages = messages_to(&app, DORA_EMAIL).await;
+    assert_eq!(messages.len(), sessions.len());
+    for message in &messages {
+        let code = message
+            .text
+            .strip_prefix("dora, enter ")
+            .and_then(|rest| rest.strip_suffix(" to sign in (web)."))
+            .unwrap_or_else(|| panic!("{:?}", message.text));
+        assert!(code.len() == 8 && code.bytes().all(|b| b.is_ascii_digit()));
+        assert!(
+            invocations
+                .iter()
+                .all(|r| !r["event"].to_string().contains(code))
+        );
+    }
+
+    // Once the counter is forgotten, a new sign-in gets a new worded code, and a burst of
+    // 50 answers with it signs in once.
+    app.clock.advance(901);
+    let challenge = ok(code_sign_in(&app, &client, "dora").await).await;
+    let code = sign_in_code(&app, DORA_EMAIL, 8).await;
+    assert_eq!(host.take().await.len(), 1);
+    let session = session_of(&challenge);
+    let answers = futures_util::future::join_all(
+        (0..50).map(|_| answer_code(&app, &client, ("EMAIL_OTP", "dora"), &session, &code)),
+    )
+    .await;
+    let accepted = answers.iter().filter(|r| r.status() == 200).count();
+    assert_eq!(accepted, 1, "one code, one sign-in");
+    assert!(host.take().await.is_empty());
+    app.stop().await;
+}
+
+/// A pool whose `PreTokenGeneration` is `function` in `version`, with the resource servers
+/// `orders` and `billing`, and a service client allowed `orders/read` and `orders/write`.
+async fn m2m_pool(
+    app: &TestApp,
+    name: &str,
+    version: &str,
+    function: &str,
+) -> (UserPool, String, String) {
+    use crate::oauth2_token::{resource_servers, service_client};
+    let config = LambdaConfig {
+        pre_token_generation_config: Some(VersionedLambda {
+            lambda_version: version.into(),
+            lambda_arn: arn(function),
+        }),
+        ..LambdaConfig::default()
+    };
+    let (pool, _) = pool_with(app, name, config).await;
+    resource_servers(app, &pool).await;
+    let (client, secret) = service_client(app, &pool, &["orders/read", "orders/write"]).await;
+    (pool, client.id.to_string(), secret)
+}
+
+/// The `client_credentials` grant for `client`, with `extra` parameters.
+async fn client_token(
+    app: &TestApp,
+    (client, secret): (&str, &str),
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    use crate::oauth2_token::{Auth, post_form};
+    let mut params = vec![("grant_type", "client_credentials")];
+    params.extend_from_slice(extra);
+    post_form(app, "/oauth2/token", &Auth::Basic(client, secret), &params).await
+}
+
+async fn pre_token_generation_v3_changes_client_credentials_tokens(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+    let (pool, client, secret) = m2m_pool(&app, "machines", "V3_0", "tokens_v3").await;
+
+    let body = ok(client_token(
+        &app,
+        (&client, &secret),
+        &[
+            ("scope", "orders/read orders/write"),
+            ("aws_client_metadata", r#"{"tenant":"acme","env":"dev"}"#),
+        ],
+    )
+    .await)
+    .await;
+    assert!(body.get("id_token").is_none() && body.get("refresh_token").is_none());
+    let access = jwt_part(body["access_token"].as_str().unwrap(), 1);
+    // The function's claims, any JSON value, and its scope changes.
+    assert_eq!(access["tenant"], "acme", "{access}");
+    assert_eq!(
+        access["limits"],
+        json!({"rps": 10, "regions": ["eu", "us"]})
+    );
+    assert_eq!(access["scope"], "orders/read billing/charge");
+    // Reserved claims stay as Gatehouse made them; nothing for an ID token or groups.
+    assert_eq!(access["client_id"], client.as_str());
+    assert_eq!(access["sub"], client.as_str());
+    assert_eq!(access["version"], 2);
+    assert_eq!(access["token_use"], "access");
+    for claim in ["jti", "iss", "iat", "exp", "auth_time"] {
+        assert!(access.get(claim).is_some(), "{claim} in {access}");
+    }
+    assert!(access.get("id_only").is_none(), "{access}");
+    assert!(access.get("cognito:groups").is_none(), "{access}");
+    assert!(access.get("username").is_none(), "{access}");
+
+    // The event: no user, the client in its place; read raw (no data class has it).
+    let invocations = host.take().await;
+    assert_eq!(invocations.len(), 1);
+    let seen = &invocations[0]["seen"];
+    assert_eq!(seen["trigger_source"], "TokenGeneration_ClientCredentials");
+    assert_eq!(seen["version"], "3");
+    assert_eq!(seen["region"], "us-east-1");
+    assert_eq!(seen["user_pool_id"], pool.id.as_str());
+    assert_eq!(seen["user_name"], client.as_str());
+    assert_eq!(seen["aws_sdk_version"], "aws-sdk-unknown-unknown");
+    assert_eq!(seen["client_id"], client.as_str());
+    assert_eq!(seen["user_attributes"], json!({}));
+    assert_eq!(
+        seen["group_configuration"],
+        json!({"groupsToOverride": [], "iamRolesToOverride": [], "preferredRole": null})
+    );
+    assert_eq!(seen["scopes"], json!(["orders/read", "orders/write"]));
+    assert_eq!(
+        seen["client_metadata"],
+        json!({"tenant": "acme", "env": "dev"})
+    );
+    assert_eq!(
+        seen["response"],
+        json!({"claimsAndScopeOverrideDetails": null})
+    );
+    // The secret never reaches the function.
+    assert!(!invocations[0]["event"].to_string().contains(&secret));
+
+    // Without aws_client_metadata: {}; the default scopes are the client's.
+    let body = ok(client_token(&app, (&client, &secret), &[]).await).await;
+    let access = jwt_part(body["access_token"].as_str().unwrap(), 1);
+    assert_eq!(access["tenant"], "none");
+    let seen = &host.take().await[0]["seen"];
+    assert_eq!(seen["client_metadata"], json!({}));
+    assert_eq!(seen["scopes"], json!(["orders/read", "orders/write"]));
+
+    // A user's sign-in in the same pool is a V3 event of its own source.
+    app.create_user(&pool, "uma", false).await;
+    app.sign_in("machines", "uma", PASSWORD).await;
+    let record = &host.take().await[0];
+    assert_eq!(
+        record["seen"]["trigger_source"],
+        "TokenGeneration_Authentication"
+    );
+    assert_eq!(record["seen"]["version"], "3");
+    app.stop().await;
+}
+
+async fn client_credentials_call_only_v3_functions_and_fail_with_them(backend: Db) {
+    use crate::oauth2_token::assert_oauth_error;
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let app = app_with(backend, &host, Options::default()).await;
+
+    // V1_0 and V2_0 functions are for users' tokens: machine tokens are issued unchanged.
+    for (name, version, function) in [("mone", "V1_0", "tokens_v1"), ("mtwo", "V2_0", "tokens_v2")]
+    {
+        let (_, client, secret) = m2m_pool(&app, name, version, function).await;
+        let body = ok(client_token(&app, (&client, &secret), &[]).await).await;
+        let access = jwt_part(body["access_token"].as_str().unwrap(), 1);
+        assert_eq!(access["scope"], "orders/read orders/write", "{access}");
+        assert!(access.get("org").is_none() && access.get("tier").is_none());
+        assert!(host.take().await.is_empty(), "{version}");
+    }
+
+    let (_, client, secret) = m2m_pool(&app, "mthree", "V3_0", "tokens_v3").await;
+    // The function's refusal: no token, Cognito's message in the description.
+    let refused = client_token(
+        &app,
+        (&client, &secret),
+        &[("aws_client_metadata", r#"{"refuse":"Unknown machine"}"#)],
+    )
+    .await;
+    let body = assert_oauth_error(refused, 400, "invalid_grant").await;
+    assert_eq!(
+        body["error_description"],
+        "PreTokenGeneration failed with error Unknown machine."
+    );
+    assert_eq!(host.take().await.len(), 1);
+    // Metadata that is not a JSON object of strings is refused before any call.
+    for metadata in [r#"{"tenant":1}"#, "tenant=acme", "[]"] {
+        let refused = client_token(
+            &app,
+            (&client, &secret),
+            &[("aws_client_metadata", metadata)],
+        )
+        .await;
+        assert_oauth_error(refused, 400, "invalid_request").await;
+    }
+    assert!(host.take().await.is_empty());
+
+    // A malformed answer, a slow function and one that is down issue no token either.
+    for (index, (function, error, description)) in [
+        ("malformed", "server_error", "Unrecognizable lambda output"),
+        (
+            "sleeps",
+            "server_error",
+            "PreTokenGeneration invocation failed due to error TimeoutError.",
+        ),
+        (
+            "down",
+            "server_error",
+            "PreTokenGeneration invocation failed due to error AccessDeniedException.",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (_, client, secret) = m2m_pool(&app, &format!("mbad{index}"), "V3_0", function).await;
+        let refused = client_token(&app, (&client, &secret), &[]).await;
+        let body = assert_oauth_error(refused, 500, error).await;
+        assert_eq!(body["error_description"], description, "{function}");
+    }
     app.stop().await;
 }

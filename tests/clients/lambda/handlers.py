@@ -141,6 +141,48 @@ def tokens_v2(raw, context):
     return raw
 
 
+def tokens_v3(raw, context):
+    """A `V3_0` function: changes client-credentials access tokens (and tries what it may
+    not). aws-lambda-powertools has no data class for `TokenGeneration_ClientCredentials`,
+    so the raw event is read and recorded; `refuse` in the metadata throws."""
+    request = raw["request"]
+    context.record(
+        version=raw["version"],
+        trigger_source=raw["triggerSource"],
+        region=raw["region"],
+        user_pool_id=raw["userPoolId"],
+        user_name=raw["userName"],
+        aws_sdk_version=raw["callerContext"]["awsSdkVersion"],
+        client_id=raw["callerContext"]["clientId"],
+        user_attributes=request["userAttributes"],
+        group_configuration=request["groupConfiguration"],
+        scopes=request["scopes"],
+        client_metadata=request["clientMetadata"],
+        response=dict(raw["response"]),
+    )
+    metadata = request["clientMetadata"] or {}
+    if "refuse" in metadata:
+        raise Exception(metadata["refuse"])
+    raw["response"]["claimsAndScopeOverrideDetails"] = {
+        "idTokenGeneration": {"claimsToAddOrOverride": {"id_only": "no id token here"}},
+        "accessTokenGeneration": {
+            "claimsToAddOrOverride": {
+                "tenant": metadata.get("tenant", "none"),
+                "limits": {"rps": 10, "regions": ["eu", "us"]},
+                "client_id": "forged",
+                "sub": "forged",
+                "version": 9,
+                "scope": "admin",
+            },
+            "claimsToSuppress": ["jti", "iss", "token_use"],
+            "scopesToAdd": ["billing/charge"],
+            "scopesToSuppress": ["orders/write"],
+        },
+        "groupOverrideDetails": {"groupsToOverride": ["machines"]},
+    }
+    return raw
+
+
 # The users of the system the pool migrates from: name -> (password, attributes).
 LEGACY_USERS = {
     "legacy-alice": ("Legacy-Passw0rd!", {"email": "alice@legacy.example", "email_verified": "true"}),
@@ -202,6 +244,32 @@ def custom_message_without_code(raw, context):
     event = CustomMessageTriggerEvent(raw)
     common(event, context)
     event.response.email_message = "Hello, there is no code in this message."
+    event.response.sms_message = "No code in this text either."
+    return event.raw_event
+
+
+def sign_in_code_message(raw, context):
+    """Words the sign-in codes of e-mail and SMS MFA (`CustomMessage_Authentication`) and
+    records every request member Cognito documents for it; refuses other sources."""
+    event = CustomMessageTriggerEvent(raw)
+    common(event, context)
+    request = raw["request"]
+    code = event.request.code_parameter
+    context.record(
+        code_parameter=code,
+        username_parameter=request.get("usernameParameter") and event.request.username_parameter,
+        link_parameter=request.get("linkParameter") and event.request.link_parameter,
+        user_attributes=event.request.user_attributes,
+        client_metadata=event.request.client_metadata,
+        request_members=sorted(request),
+        response_members=sorted(raw["response"]),
+    )
+    if event.trigger_source != "CustomMessage_Authentication":
+        raise Exception(f"Unexpected source {event.trigger_source}")
+    app = (event.request.client_metadata or {}).get("app", "no app")
+    event.response.email_subject = f"Sign-in to {app}"
+    event.response.email_message = f"{event.user_name}, enter {code} to sign in ({app})."
+    event.response.sms_message = f"Sign-in code {code} for {event.user_name}"
     return event.raw_event
 
 
@@ -220,7 +288,11 @@ def sleeps(raw, context):
 def malformed(raw, context):
     """An answer no source can read: a response member of the wrong type."""
     context.record(trigger_source=raw["triggerSource"])
-    raw["response"] = {"autoConfirmUser": "yes", "claimsOverrideDetails": "no"}
+    raw["response"] = {
+        "autoConfirmUser": "yes",
+        "claimsOverrideDetails": "no",
+        "claimsAndScopeOverrideDetails": "no",
+    }
     return raw
 
 
