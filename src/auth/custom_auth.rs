@@ -33,7 +33,7 @@ use crate::triggers::define_auth_challenge::{ChallengeResult, ChallengeSubject, 
 use crate::triggers::{Caller, user_attributes};
 
 use super::audit::{AuditEvent, Outcome};
-use super::sign_in::{SignInOutcome, SignInTarget};
+use super::sign_in::{SignInOutcome, SignInTarget, audit_sign_in, sign_in_result};
 use super::srp_sign_in::{
     PASSWORD_VERIFIER, PasswordVerifierAnswer, PasswordVerifierChallenge, SrpStart,
     secret_block_hash,
@@ -48,6 +48,10 @@ pub const SRP_A: &str = "SRP_A";
 /// and the history is kept (sealed) until the next one; a DefineAuthChallenge that never
 /// ends a sign-in is stopped here (docs/triggers.md).
 const MAX_STEPS: usize = 16;
+
+/// The longest `ANSWER` read (Cognito's limit on a challenge response): anything longer is
+/// refused before a function is called.
+pub const MAX_ANSWER_CHARS: usize = 2048;
 
 /// Cognito's message when a pool lacks the functions the flow needs.
 const NOT_CONFIGURED: &str = "Custom auth lambda trigger is not configured for the user pool.";
@@ -644,34 +648,23 @@ impl Services {
         username: &str,
         result: &Result<CustomOutcome, AuthError>,
     ) {
-        self.telemetry.sign_in(match result {
-            Ok(CustomOutcome::SignedIn(SignInOutcome::Authenticated(_))) => SignInResult::SignedIn,
-            Ok(_) => SignInResult::Challenged,
-            Err(error) => error.metric().into(),
-        });
-        let event = AuditEvent::new("sign_in", pool, Outcome::Success).with_username(username);
-        match result {
-            Ok(CustomOutcome::SignedIn(SignInOutcome::Authenticated(_))) => {
-                event.with_reason("custom_auth").emit();
+        let step = match result {
+            Ok(CustomOutcome::SignedIn(outcome)) => Ok(outcome),
+            Err(error) => Err(error),
+            Ok(waiting) => {
+                self.telemetry.sign_in(SignInResult::Challenged);
+                let reason = match waiting {
+                    CustomOutcome::PasswordVerifier { .. } => "password_verifier_challenge",
+                    _ => "custom_challenge",
+                };
+                AuditEvent::new("sign_in", pool, Outcome::Success)
+                    .with_username(username)
+                    .with_reason(reason)
+                    .emit();
+                return;
             }
-            Ok(CustomOutcome::SignedIn(SignInOutcome::NewPasswordRequired(_))) => {
-                event.with_reason("new_password_required").emit();
-            }
-            Ok(CustomOutcome::SignedIn(SignInOutcome::MfaRequired(challenge))) => {
-                event.with_reason(challenge.audit_reason()).emit();
-            }
-            Ok(CustomOutcome::Challenge(_)) => event.with_reason("custom_challenge").emit(),
-            Ok(CustomOutcome::PasswordVerifier { .. }) => {
-                event.with_reason("password_verifier_challenge").emit();
-            }
-            Err(error) => {
-                let (outcome, reason) = error.audit();
-                AuditEvent {
-                    outcome,
-                    ..event.with_reason(reason)
-                }
-                .emit();
-            }
-        }
+        };
+        self.telemetry.sign_in(sign_in_result(step));
+        audit_sign_in(pool, username, Some("custom_auth"), step);
     }
 }

@@ -122,7 +122,7 @@ impl Services {
 }
 
 /// The metric outcome of a sign-in attempt.
-fn sign_in_result(result: &Result<SignInOutcome, AuthError>) -> SignInResult {
+pub(super) fn sign_in_result(result: Result<&SignInOutcome, &AuthError>) -> SignInResult {
     match result {
         Ok(SignInOutcome::Authenticated(_)) => SignInResult::SignedIn,
         Ok(SignInOutcome::NewPasswordRequired(_) | SignInOutcome::MfaRequired(_)) => {
@@ -138,7 +138,7 @@ impl Services {
         request: PasswordSignIn,
     ) -> Result<SignInOutcome, AuthError> {
         let result = self.try_password(request).await;
-        self.telemetry.sign_in(sign_in_result(&result));
+        self.telemetry.sign_in(sign_in_result(result.as_ref()));
         result
     }
 
@@ -155,7 +155,7 @@ impl Services {
                     SignInTarget::LoginName(name) => name.clone(),
                     SignInTarget::Client(id) => id.to_string(),
                 };
-                audit_sign_in(&target, username, &Err(&error));
+                audit_sign_in(&target, username, None, Err(&error));
                 return Err(error);
             }
         };
@@ -166,7 +166,7 @@ impl Services {
         let result = self
             .check_password(admission, &request, pool, client, &scope, now)
             .await;
-        audit_sign_in(&pool_label, username, &result.as_ref());
+        audit_sign_in(&pool_label, username, None, result.as_ref());
         result
     }
 
@@ -480,11 +480,20 @@ impl Services {
     }
 }
 
-/// One `sign_in` audit event for every attempt that got past input validation.
-fn audit_sign_in(pool: &str, username: &str, result: &Result<&SignInOutcome, &AuthError>) {
+/// One `sign_in` audit event for every attempt that got past input validation;
+/// `signed_in_reason` says how a signed-in attempt proved itself (none for a password).
+pub(super) fn audit_sign_in(
+    pool: &str,
+    username: &str,
+    signed_in_reason: Option<&'static str>,
+    result: Result<&SignInOutcome, &AuthError>,
+) {
     let event = AuditEvent::new("sign_in", pool, Outcome::Success).with_username(username);
     match result {
-        Ok(SignInOutcome::Authenticated(_)) => event.emit(),
+        Ok(SignInOutcome::Authenticated(_)) => match signed_in_reason {
+            Some(reason) => event.with_reason(reason).emit(),
+            None => event.emit(),
+        },
         Ok(SignInOutcome::NewPasswordRequired(_)) => {
             event.with_reason("new_password_required").emit();
         }

@@ -24,14 +24,13 @@ use crate::crypto::srp::{
 use crate::domain::app_client::AppClient;
 use crate::domain::ids::UserPoolId;
 use crate::domain::secret::{ExposeSecret, SecretString};
-use crate::domain::telemetry::SignInResult;
 use crate::domain::user::User;
 use crate::domain::username::{Username, UsernameKey};
 use crate::store::{Reservation, SrpChallengeRecord};
 
 use super::audit::{AuditEvent, Outcome};
 use super::password_credential::CredentialOwner;
-use super::sign_in::SignInOutcome;
+use super::sign_in::{SignInOutcome, audit_sign_in, sign_in_result};
 use super::{AuthError, Cause, NotAuthorized, Services};
 
 pub const PASSWORD_VERIFIER: &str = "PASSWORD_VERIFIER";
@@ -265,32 +264,13 @@ impl Services {
     ) -> Result<SignInOutcome, AuthError> {
         let username = answer.username.as_str().to_owned();
         let result = self.try_password_verifier(client, answer).await;
-        self.telemetry.sign_in(match &result {
-            Ok(SignInOutcome::Authenticated(_)) => SignInResult::SignedIn,
-            Ok(SignInOutcome::NewPasswordRequired(_) | SignInOutcome::MfaRequired(_)) => {
-                SignInResult::Challenged
-            }
-            Err(error) => error.metric().into(),
-        });
-        let event = AuditEvent::new("sign_in", client.pool_id.as_str(), Outcome::Success)
-            .with_username(&username);
-        match &result {
-            Ok(SignInOutcome::Authenticated(_)) => event.with_reason("srp").emit(),
-            Ok(SignInOutcome::NewPasswordRequired(_)) => {
-                event.with_reason("new_password_required").emit();
-            }
-            Ok(SignInOutcome::MfaRequired(challenge)) => {
-                event.with_reason(challenge.audit_reason()).emit();
-            }
-            Err(error) => {
-                let (outcome, reason) = error.audit();
-                AuditEvent {
-                    outcome,
-                    ..event.with_reason(reason)
-                }
-                .emit();
-            }
-        }
+        self.telemetry.sign_in(sign_in_result(result.as_ref()));
+        audit_sign_in(
+            client.pool_id.as_str(),
+            &username,
+            Some("srp"),
+            result.as_ref(),
+        );
         result
     }
 

@@ -55,7 +55,16 @@ async fn allow_custom_auth(app: &TestApp, pool: &UserPool, client: &str, legacy:
     .await;
 }
 
-/// A server, a pool named `name` with the quiz functions and alice, and its client's id.
+/// A pool named `name` with the functions of `config`, a client allowing CUSTOM_AUTH, and
+/// alice; the client's id.
+async fn custom_pool(app: &TestApp, name: &str, config: LambdaConfig) -> (UserPool, String) {
+    let (pool, client) = pool_with(app, name, config).await;
+    allow_custom_auth(app, &pool, &client, false).await;
+    app.create_user(&pool, "alice", false).await;
+    (pool, client)
+}
+
+/// A server with [`custom_pool`].
 async fn quiz_pool(
     backend: Db,
     host: &LambdaHost,
@@ -63,9 +72,7 @@ async fn quiz_pool(
     config: LambdaConfig,
 ) -> (TestApp, UserPool, String) {
     let app = app_with(backend, host, Options::default()).await;
-    let (pool, client) = pool_with(&app, name, config).await;
-    allow_custom_auth(&app, &pool, &client, false).await;
-    app.create_user(&pool, "alice", false).await;
+    let (pool, client) = custom_pool(&app, name, config).await;
     (app, pool, client)
 }
 
@@ -622,9 +629,7 @@ async fn misconfigured_and_failing_functions_fail_with_cognitos_errors(backend: 
     let app = app_with(backend, &host, Options::default()).await;
 
     // No DefineAuthChallenge: Cognito's InvalidParameterException.
-    let (pool, client) = pool_with(&app, "plain", LambdaConfig::default()).await;
-    allow_custom_auth(&app, &pool, &client, false).await;
-    app.create_user(&pool, "alice", false).await;
+    let (_, client) = custom_pool(&app, "plain", LambdaConfig::default()).await;
     assert_error(
         initiate(&app, &client, json!({"USERNAME": "alice"}), json!({})).await,
         "InvalidParameterException",
@@ -650,9 +655,7 @@ async fn misconfigured_and_failing_functions_fail_with_cognitos_errors(backend: 
     )
     .await;
 
-    let (pool, client) = pool_with(&app, "odd", quiz_triggers()).await;
-    allow_custom_auth(&app, &pool, &client, false).await;
-    app.create_user(&pool, "alice", false).await;
+    let (_, client) = custom_pool(&app, "odd", quiz_triggers()).await;
     // A challenge only Cognito itself runs: an answer Gatehouse cannot follow.
     assert_error(
         initiate(
@@ -717,9 +720,7 @@ async fn misconfigured_and_failing_functions_fail_with_cognitos_errors(backend: 
         define_auth_challenge: Some(arn("throws")),
         ..quiz_triggers()
     };
-    let (pool, client) = pool_with(&app, "throws", failing).await;
-    allow_custom_auth(&app, &pool, &client, false).await;
-    app.create_user(&pool, "alice", false).await;
+    let (_, client) = custom_pool(&app, "throws", failing).await;
     let refused = initiate(&app, &client, json!({"USERNAME": "alice"}), json!({})).await;
     assert_eq!(refused.status(), 400);
     let body: Value = refused.json().await.unwrap();
@@ -735,9 +736,7 @@ async fn misconfigured_and_failing_functions_fail_with_cognitos_errors(backend: 
         verify_auth_challenge_response: Some(arn("down")),
         ..quiz_triggers()
     };
-    let (pool, client) = pool_with(&app, "down", down).await;
-    allow_custom_auth(&app, &pool, &client, false).await;
-    app.create_user(&pool, "alice", false).await;
+    let (_, client) = custom_pool(&app, "down", down).await;
     let started = ok(initiate(&app, &client, json!({"USERNAME": "alice"}), json!({})).await).await;
     let session = quiz_session(&started, "alice");
     assert_error(

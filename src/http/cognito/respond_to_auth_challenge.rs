@@ -15,7 +15,7 @@ use super::{
     SURFACE, client_id, constraint, failed, input, output, password, required, token, username,
 };
 use crate::auth::Services;
-use crate::auth::custom_auth::{CUSTOM_CHALLENGE, CustomAnswer};
+use crate::auth::custom_auth::{CUSTOM_CHALLENGE, CustomAnswer, MAX_ANSWER_CHARS};
 use crate::auth::mfa_challenge::{MFA_SETUP, MfaAnswer, SELECT_MFA_TYPE, SOFTWARE_TOKEN_MFA};
 use crate::auth::new_password::NewPasswordAnswer;
 use crate::auth::otp_mfa::{EMAIL_OTP, SMS_MFA, code_digits, otp_factor};
@@ -218,10 +218,7 @@ async fn answer_second_factor(
     } else {
         None
     };
-    let client = lookup_client(services, client_id, admin_pool).await?;
-    services
-        .check_secret_hash(&client, named_user.as_str(), responses.get("SECRET_HASH"))
-        .map_err(failed)?;
+    answering_client(services, client_id, admin_pool, &named_user, &responses).await?;
     let tokens = services
         .answer_mfa_challenge(MfaAnswer {
             target: SignInTarget::Client(client_id.clone()),
@@ -234,6 +231,20 @@ async fn answer_second_factor(
         .await
         .map_err(failed)?;
     Ok(output(&CognitoToken::authenticated(&tokens)))
+}
+
+/// Checks the app client an answer is sent to, and the answer's `SECRET_HASH` for it.
+async fn answering_client(
+    services: &Services,
+    client_id: &ClientId,
+    admin_pool: Option<&UserPoolId>,
+    named_user: &crate::domain::username::Username,
+    responses: &BTreeMap<String, SecretString>,
+) -> Result<(), ApiError> {
+    let client = lookup_client(services, client_id, admin_pool).await?;
+    services
+        .check_secret_hash(&client, named_user.as_str(), responses.get("SECRET_HASH"))
+        .map_err(failed)
 }
 
 /// The app client an answer is sent to; for AdminRespondToAuthChallenge, one of its pool.
@@ -275,10 +286,7 @@ async fn answer_select_mfa_type(
                 SURFACE,
             )
         })?;
-    let client = lookup_client(services, client_id, admin_pool).await?;
-    services
-        .check_secret_hash(&client, named_user.as_str(), responses.get("SECRET_HASH"))
-        .map_err(failed)?;
+    answering_client(services, client_id, admin_pool, &named_user, &responses).await?;
     let challenge = services
         .choose_mfa_type(MfaChoice {
             target: SignInTarget::Client(client_id.clone()),
@@ -290,10 +298,6 @@ async fn answer_select_mfa_type(
         .map_err(failed)?;
     Ok(output(&CognitoToken::mfa(challenge)))
 }
-
-/// The longest `ANSWER` read: Cognito's challenge responses are strings the functions judge;
-/// anything longer is refused before a function is called.
-const MAX_ANSWER_CHARS: usize = 2048;
 
 /// `CUSTOM_CHALLENGE` (`USERNAME`, `ANSWER`, and `SECRET_HASH` for a client with a secret).
 async fn answer_custom_challenge(
@@ -314,10 +318,7 @@ async fn answer_custom_challenge(
             "Member must have length less than or equal to 2048",
         ));
     }
-    let client = lookup_client(services, client_id, admin_pool).await?;
-    services
-        .check_secret_hash(&client, named_user.as_str(), responses.get("SECRET_HASH"))
-        .map_err(failed)?;
+    answering_client(services, client_id, admin_pool, &named_user, &responses).await?;
     let outcome = services
         .answer_custom_challenge(CustomAnswer {
             target: SignInTarget::Client(client_id.clone()),

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::{SURFACE, opaque_token, password, tenant_name, token_response, username};
 use crate::auth::Services;
-use crate::auth::custom_auth::{CUSTOM_CHALLENGE, CustomAnswer};
+use crate::auth::custom_auth::{CUSTOM_CHALLENGE, CustomAnswer, MAX_ANSWER_CHARS};
 use crate::auth::mfa_challenge::{MFA_SETUP, MfaAnswer, SELECT_MFA_TYPE, SOFTWARE_TOKEN_MFA};
 use crate::auth::new_password::NewPasswordAnswer;
 use crate::auth::otp_mfa::{EMAIL_OTP, SMS_MFA, code_digits, otp_factor};
@@ -98,12 +98,7 @@ pub(super) async fn respond_to_auth_challenge(
         )
         .await;
     }
-    let new_password = responses.remove("NEW_PASSWORD").ok_or_else(|| {
-        ApiError::invalid_parameter(
-            "1 validation error detected: ChallengeResponses must contain NEW_PASSWORD",
-            SURFACE,
-        )
-    })?;
+    let new_password = required_response(&mut responses, "NEW_PASSWORD")?;
     let new_password = password("ChallengeResponses.NEW_PASSWORD", &new_password)?;
     let response_username = responses.remove("USERNAME");
     let named_user = match (&body.user_name, &response_username) {
@@ -115,20 +110,14 @@ pub(super) async fn respond_to_auth_challenge(
         (None, None) => None,
     };
     let mut attributes = BTreeMap::new();
-    for (name, value) in responses {
-        match name.strip_prefix("userAttributes.") {
-            Some(attribute) => {
-                attributes.insert(attribute.to_owned(), value.expose_secret().to_owned());
-            }
-            // SECRET_HASH and friends belong to the Cognito API; nothing else is expected here.
-            None => {
-                return Err(ApiError::invalid_parameter(
-                    format!("1 validation error detected: unexpected challenge response {name:?}"),
-                    SURFACE,
-                ));
-            }
+    responses.retain(|name, value| match name.strip_prefix("userAttributes.") {
+        Some(attribute) => {
+            attributes.insert(attribute.to_owned(), value.expose_secret().to_owned());
+            false
         }
-    }
+        None => true,
+    });
+    no_other_responses(&responses)?;
     let tokens = services
         .answer_new_password(NewPasswordAnswer {
             target: SignInTarget::LoginName(tenant_name(&body.tenant_name)?),
@@ -174,21 +163,11 @@ async fn answer_mfa(
         None
     } else {
         let name = format!("{challenge_name}_CODE");
-        let code = responses.remove(&name).ok_or_else(|| {
-            ApiError::invalid_parameter(
-                format!("1 validation error detected: ChallengeResponses must contain {name}"),
-                SURFACE,
-            )
-        })?;
+        let code = required_response(&mut responses, &name)?;
         let digits = otp_factor(challenge_name).map_or(6, code_digits);
         Some(mfa_code(&name, digits, &code)?)
     };
-    if let Some(name) = responses.keys().next() {
-        return Err(ApiError::invalid_parameter(
-            format!("1 validation error detected: unexpected challenge response {name:?}"),
-            SURFACE,
-        ));
-    }
+    no_other_responses(&responses)?;
     let tokens = services
         .answer_mfa_challenge(MfaAnswer {
             target: SignInTarget::LoginName(tenant_name(&tenant)?),
@@ -211,12 +190,7 @@ async fn answer_select_mfa_type(
     session: SecretString,
     mut responses: BTreeMap<String, SecretString>,
 ) -> Result<HttpResponse, ApiError> {
-    let answer = responses.remove("ANSWER").ok_or_else(|| {
-        ApiError::invalid_parameter(
-            "1 validation error detected: ChallengeResponses must contain ANSWER",
-            SURFACE,
-        )
-    })?;
+    let answer = required_response(&mut responses, "ANSWER")?;
     let factor = [SOFTWARE_TOKEN_MFA, EMAIL_OTP, SMS_MFA]
         .into_iter()
         .find(|known| *known == answer.expose_secret())
@@ -227,12 +201,7 @@ async fn answer_select_mfa_type(
                 SURFACE,
             )
         })?;
-    if let Some(name) = responses.keys().next() {
-        return Err(ApiError::invalid_parameter(
-            format!("1 validation error detected: unexpected challenge response {name:?}"),
-            SURFACE,
-        ));
-    }
+    no_other_responses(&responses)?;
     let challenge = services
         .choose_mfa_type(MfaChoice {
             target: SignInTarget::LoginName(tenant_name(&tenant)?),
@@ -253,24 +222,14 @@ async fn answer_custom_challenge(
     session: SecretString,
     mut responses: BTreeMap<String, SecretString>,
 ) -> Result<HttpResponse, ApiError> {
-    let answer = responses.remove("ANSWER").ok_or_else(|| {
-        ApiError::invalid_parameter(
-            "1 validation error detected: ChallengeResponses must contain ANSWER",
-            SURFACE,
-        )
-    })?;
+    let answer = required_response(&mut responses, "ANSWER")?;
     if answer.expose_secret().chars().count() > MAX_ANSWER_CHARS {
         return Err(ApiError::invalid_parameter(
             "1 validation error detected: ANSWER must be at most 2048 characters",
             SURFACE,
         ));
     }
-    if let Some(name) = responses.keys().next() {
-        return Err(ApiError::invalid_parameter(
-            format!("1 validation error detected: unexpected challenge response {name:?}"),
-            SURFACE,
-        ));
-    }
+    no_other_responses(&responses)?;
     let outcome = services
         .answer_custom_challenge(CustomAnswer {
             target: SignInTarget::LoginName(tenant_name(&tenant)?),
@@ -284,8 +243,30 @@ async fn answer_custom_challenge(
     Ok(token_response(&CognitoToken::from_custom(outcome)))
 }
 
-/// The longest custom-challenge `ANSWER` read, as on the Cognito API.
-const MAX_ANSWER_CHARS: usize = 2048;
+/// A challenge response the answer must carry.
+fn required_response(
+    responses: &mut BTreeMap<String, SecretString>,
+    name: &str,
+) -> Result<SecretString, ApiError> {
+    responses.remove(name).ok_or_else(|| {
+        ApiError::invalid_parameter(
+            format!("1 validation error detected: ChallengeResponses must contain {name}"),
+            SURFACE,
+        )
+    })
+}
+
+/// Refuses any response the challenge does not take (SECRET_HASH and friends belong to the
+/// Cognito API).
+fn no_other_responses(responses: &BTreeMap<String, SecretString>) -> Result<(), ApiError> {
+    match responses.keys().next() {
+        Some(name) => Err(ApiError::invalid_parameter(
+            format!("1 validation error detected: unexpected challenge response {name:?}"),
+            SURFACE,
+        )),
+        None => Ok(()),
+    }
+}
 
 /// A code of `digits` digits (TOTP: six; e-mailed: eight; texted: six), checked before any
 /// look-up.
