@@ -12,12 +12,23 @@ pub(super) async fn apply_seed_file(
     services: &Services,
     file: &PathBuf,
 ) -> Result<gatehouse::manage::seed::SeedReport, CliError> {
+    apply_seed(services, read_seed_file(file)?).await
+}
+
+/// Reads and parses a seed file.
+pub(super) fn read_seed_file(file: &PathBuf) -> Result<SeedFile, CliError> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| CliError::Usage(format!("cannot read seed file {}: {e}", file.display())))?;
+    Ok(SeedFile::parse(&text)?)
+}
+
+/// Puts a parsed seed file's pools, clients, groups and users in the database.
+pub(super) async fn apply_seed(
+    services: &Services,
+    seed: SeedFile,
+) -> Result<gatehouse::manage::seed::SeedReport, CliError> {
     let progress = SeedBar::new();
-    let report = services
-        .apply_seed_reporting(SeedFile::parse(&text)?, &progress)
-        .await;
+    let report = services.apply_seed_reporting(seed, &progress).await;
     progress.bar.finish_and_clear();
     Ok(report?)
 }

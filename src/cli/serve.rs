@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use gatehouse::app::App;
+use gatehouse::app::{App, StartupError};
 use gatehouse::config::Settings;
 
 use super::CliError;
@@ -10,12 +10,20 @@ use super::CliError;
 /// How long after start-up the HTTP workers have surely started: their start-up runs code
 /// that must be resident before it is handed back.
 const STARTUP_SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
-use super::seed::{apply_seed_file, seed_summary};
+use super::seed::{apply_seed, read_seed_file, seed_summary};
 
-pub(super) async fn serve(settings: Settings, seed: Option<PathBuf>) -> Result<(), CliError> {
+pub(super) async fn serve(mut settings: Settings, seed: Option<PathBuf>) -> Result<(), CliError> {
+    // Read before the server starts: the file may say where trigger functions live.
+    let seed = seed.as_ref().map(read_seed_file).transpose()?;
+    if let Some(file) = &seed {
+        settings.triggers = settings
+            .triggers
+            .with_seed_function_urls(&file.lambda_function_urls)
+            .map_err(StartupError::Config)?;
+    }
     let app = App::build(settings).await?;
     if let Some(file) = seed {
-        let report = apply_seed_file(app.services(), &file).await?;
+        let report = apply_seed(app.services(), file).await?;
         tracing::info!("{}", seed_summary(&report));
     }
     tracing::info!(address = %app.public_url(), port = app.port(), "gatehouse listening");

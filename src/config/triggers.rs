@@ -71,6 +71,50 @@ fn endpoint(variable: &'static str, raw: &str) -> Result<url::Url, ConfigError> 
 }
 
 impl TriggerSettings {
+    /// Adds a seed file's `LambdaFunctionUrls`: a function named in both keeps the URL
+    /// GATEHOUSE_LAMBDA_FUNCTION_URLS gives it, as the command line outranks a file.
+    pub fn with_seed_function_urls(
+        mut self,
+        from_file: &BTreeMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        if from_file.is_empty() {
+            return Ok(self);
+        }
+        const SEED: &str = "LambdaFunctionUrls (seed file)";
+        for (function, url) in from_file {
+            if !crate::domain::pool_config::is_arn(function) {
+                return Err(ConfigError::new(
+                    SEED,
+                    format!("not a function ARN: {function}"),
+                ));
+            }
+            endpoint(SEED, url)?;
+        }
+        let mut merged = from_file.clone();
+        merged.extend(self.function_url_map()?);
+        self.lambda_function_urls = Some(
+            serde_json::to_string(&merged).map_err(|e| ConfigError::new(SEED, e.to_string()))?,
+        );
+        Ok(self)
+    }
+
+    /// GATEHOUSE_LAMBDA_FUNCTION_URLS as a map, unchecked.
+    fn function_url_map(&self) -> Result<BTreeMap<String, String>, ConfigError> {
+        match self
+            .lambda_function_urls
+            .as_deref()
+            .filter(|raw| !raw.trim().is_empty())
+        {
+            None => Ok(BTreeMap::new()),
+            Some(raw) => serde_json::from_str(raw).map_err(|e| {
+                ConfigError::new(
+                    "GATEHOUSE_LAMBDA_FUNCTION_URLS",
+                    format!("must be a JSON object from function ARN to URL: {e}"),
+                )
+            }),
+        }
+    }
+
     pub fn validate(&self) -> Result<InvokerConfig, ConfigError> {
         let endpoint_url = self
             .lambda_endpoint
@@ -79,26 +123,14 @@ impl TriggerSettings {
             .map(|raw| endpoint("GATEHOUSE_LAMBDA_ENDPOINT", raw.trim()))
             .transpose()?;
         let mut function_urls = BTreeMap::new();
-        if let Some(raw) = self
-            .lambda_function_urls
-            .as_deref()
-            .filter(|raw| !raw.trim().is_empty())
-        {
-            let map: BTreeMap<String, String> = serde_json::from_str(raw).map_err(|e| {
-                ConfigError::new(
+        for (function, url) in self.function_url_map()? {
+            if !crate::domain::pool_config::is_arn(&function) {
+                return Err(ConfigError::new(
                     "GATEHOUSE_LAMBDA_FUNCTION_URLS",
-                    format!("must be a JSON object from function ARN to URL: {e}"),
-                )
-            })?;
-            for (function, url) in map {
-                if !crate::domain::pool_config::is_arn(&function) {
-                    return Err(ConfigError::new(
-                        "GATEHOUSE_LAMBDA_FUNCTION_URLS",
-                        format!("not a function ARN: {function}"),
-                    ));
-                }
-                function_urls.insert(function, endpoint("GATEHOUSE_LAMBDA_FUNCTION_URLS", &url)?);
+                    format!("not a function ARN: {function}"),
+                ));
             }
+            function_urls.insert(function, endpoint("GATEHOUSE_LAMBDA_FUNCTION_URLS", &url)?);
         }
         let key_id = self
             .lambda_access_key_id

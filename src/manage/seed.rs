@@ -39,6 +39,11 @@ pub struct SeedFile {
     /// `Pools`; files written before the CLI said "pool" call it `Tenants`, which still works.
     #[serde(alias = "Tenants")]
     pub pools: Vec<SeedPool>,
+    /// Where trigger functions are invoked, by ARN: read by `serve --seed` before the server
+    /// starts, beside `GATEHOUSE_LAMBDA_FUNCTION_URLS` (docs/triggers.md, "Configuration").
+    /// Configuration, not pool data: seeding a running server's database ignores it.
+    #[serde(default)]
+    pub lambda_function_urls: std::collections::BTreeMap<String, String>,
 }
 
 /// A pool of the file. Besides Gatehouse's own members (its ids, `Lockout`, the default

@@ -35,6 +35,7 @@ on_both_backends!(
     parallel_sign_ins_of_one_migrating_user_create_one_user,
     forgot_password_migrates_the_user_without_a_password,
     custom_message_words_the_messages_and_never_sees_the_code,
+    a_seed_file_says_where_functions_live,
     custom_message_words_sign_in_codes_and_never_sees_them,
     a_failing_sign_in_code_function_fails_the_sign_in_and_stores_nothing,
     a_burst_of_sign_ins_sends_worded_codes_only_as_the_lockout_allows,
@@ -2053,4 +2054,53 @@ async fn client_credentials_call_only_v3_functions_and_fail_with_them(backend: D
         assert_eq!(body["error_description"], description, "{function}");
     }
     app.stop().await;
+}
+
+/// `serve --seed` with `LambdaFunctionUrls`: the real binary reaches a function at the URL the
+/// file gives, with no GATEHOUSE_LAMBDA_ENDPOINT; a file naming something that is not a
+/// function ARN stops the server before it starts, naming the file's key.
+async fn a_seed_file_says_where_functions_live(backend: Db) {
+    use crate::cli::Cli;
+    use crate::logs::Server;
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    let database = crate::support::TestDatabase::create(backend).await.unwrap();
+    let cli = Cli::new(&database);
+    let seed_path = cli.dir.path().join("seed.json");
+    let pool = |urls: Value| {
+        json!({"LambdaFunctionUrls": urls, "Pools": [{"Name": "seeded",
+            "LambdaConfig": {"PreTokenGeneration": arn("tokens_v1")},
+            "Users": [{"Username": "alice", "Password": PASSWORD}]}]})
+        .to_string()
+    };
+    std::fs::write(&seed_path, pool(json!({ arn("tokens_v1"): host.address }))).unwrap();
+    let server = Server::start(&cli, &seed_path);
+    let signed_in: Value = reqwest::Client::new()
+        .post(format!("{}/Login", server.address))
+        .json(&json!({"UserName": "alice", "TenantName": "seeded", "Password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id_token = signed_in["cognitoToken"]["AuthenticationResult"]["IdToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{signed_in}"));
+    assert_eq!(jwt_part(id_token, 1)["tier"], "gold");
+    assert_eq!(host.take().await.len(), 1);
+    server.stop();
+
+    std::fs::write(&seed_path, pool(json!({"not-an-arn": host.address}))).unwrap();
+    let refused = cli
+        .command()
+        .args(["serve", "--seed"])
+        .arg(&seed_path)
+        .env("GATEHOUSE_BIND", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("LambdaFunctionUrls (seed file)"), "{said}");
 }
