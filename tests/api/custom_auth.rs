@@ -509,6 +509,34 @@ async fn srp_proves_the_password_before_the_quiz(backend: Db) {
     responses = attempt.responses(&pool, PASSWORD);
     responses["TIMESTAMP"] = json!(TIMESTAMP);
     ok(verify_password(&app, &client, &session, responses).await).await;
+
+    // A client that allows CUSTOM_AUTH alone takes the password step too; plain SRP it refuses.
+    ok(admin(
+        &app,
+        "UpdateUserPoolClient",
+        &json!({"UserPoolId": pool.id.as_str(), "ClientId": client,
+                "ExplicitAuthFlows": ["ALLOW_CUSTOM_AUTH"], "PreventUserExistenceErrors": "ENABLED"}),
+    )
+    .await)
+    .await;
+    let (attempt, session) = srp_start(&app, &client, "alice").await;
+    let quiz =
+        ok(verify_password(&app, &client, &session, attempt.responses(&pool, PASSWORD)).await)
+            .await;
+    quiz_session(&quiz, "alice");
+    let plain = cognito(
+        &app,
+        "RespondToAuthChallenge",
+        &json!({"ChallengeName": "PASSWORD_VERIFIER", "ClientId": client,
+                "ChallengeResponses": attempt.responses(&pool, PASSWORD)}),
+    )
+    .await;
+    assert_error(
+        plain,
+        "InvalidParameterException",
+        "USER_SRP_AUTH flow not enabled for this client",
+    )
+    .await;
     app.stop().await;
 }
 

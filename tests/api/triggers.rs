@@ -106,7 +106,9 @@ pub(crate) fn arn(function: &str) -> String {
     format!("arn:aws:lambda:us-east-1:123456789012:function:{function}")
 }
 
-/// A server whose functions are reached at `host`; `down` is routed to a closed port.
+/// A server whose functions are reached at `host`; `down` is routed to a closed port. Calls
+/// time out after 2 s unless `options` say otherwise: well short of the `sleeps` function's
+/// 3 s, well over what a function takes on a machine busy with other builds.
 pub(crate) async fn app_with(backend: Db, host: &LambdaHost, options: Options) -> TestApp {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let down = format!("http://{}", closed.local_addr().unwrap());
@@ -116,7 +118,7 @@ pub(crate) async fn app_with(backend: Db, host: &LambdaHost, options: Options) -
         Options {
             lambda_endpoint: Some(host.address.clone()),
             lambda_function_urls: Some(json!({ arn("down"): down }).to_string()),
-            lambda_timeout_ms: options.lambda_timeout_ms.or(Some(500)),
+            lambda_timeout_ms: options.lambda_timeout_ms.or(Some(2_000)),
             ..options
         },
     )

@@ -22,7 +22,7 @@ use crate::auth::otp_mfa::{EMAIL_OTP, SMS_MFA, code_digits, otp_factor};
 use crate::auth::select_mfa_type::MfaChoice;
 use crate::auth::sign_in::{NEW_PASSWORD_REQUIRED, SignInTarget};
 use crate::auth::srp_sign_in::{PASSWORD_VERIFIER, PasswordVerifierAnswer};
-use crate::domain::app_client::USER_SRP_AUTH;
+use crate::domain::app_client::{CUSTOM_AUTH, USER_SRP_AUTH};
 use crate::domain::ids::{ClientId, UserPoolId};
 use crate::domain::secret::{ExposeSecret, SecretString};
 use crate::http::auth_result::CognitoToken;
@@ -407,9 +407,19 @@ async fn answer_password_verifier(
                 "User pool client {client_id} does not exist."
             )))
         })?;
-    if !client.settings.allows(USER_SRP_AUTH) {
+    // A custom sign-in's password step is part of CUSTOM_AUTH, which the client allowed to
+    // start it; a plain SRP sign-in needs USER_SRP_AUTH.
+    let flow = if session.is_some() {
+        CUSTOM_AUTH
+    } else {
+        USER_SRP_AUTH
+    };
+    if !client.settings.allows(flow) {
         return Err(ApiError::invalid_parameter(
-            "USER_SRP_AUTH flow not enabled for this client",
+            format!(
+                "{} flow not enabled for this client",
+                flow.trim_start_matches("ALLOW_")
+            ),
             SURFACE,
         ));
     }
