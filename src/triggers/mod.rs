@@ -9,6 +9,7 @@
 
 pub mod custom_message;
 pub mod invoke;
+mod places;
 pub mod post_authentication;
 pub mod post_confirmation;
 pub mod pre_authentication;
