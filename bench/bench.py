@@ -252,30 +252,32 @@ class Gatehouse:
     def cli(self, *args, **kw):
         return sh([self.binary, *args], env=self.env, cwd=self.work, **kw)
 
-    def seed(self, users):
-        """The tenant first, then the users in one seed file per core, applied in parallel."""
+    def seed(self, users, name=TENANT, pool_id=POOL_ID, client_id=CLIENT_ID, prefix="benchuser",
+             settings=None, users_file="users.tsv"):
+        """The pool first (with `settings`: any other seed-file member, e.g. LambdaConfig), then
+        the users in one seed file per core, applied in parallel; `users_file` lists them."""
         def tenant(user_range):
             return {"Tenants": [{
-                "Name": TENANT, "PoolId": POOL_ID, "ClientId": CLIENT_ID,
-                "Users": [{"Username": f"benchuser{i:05d}", "Password": PASSWORD.format(i)} for i in user_range],
+                "Name": name, "PoolId": pool_id, "ClientId": client_id, **(settings or {}),
+                "Users": [{"Username": f"{prefix}{i:05d}", "Password": PASSWORD.format(i)} for i in user_range],
             }]}
 
-        (self.work / "tenant.json").write_text(json.dumps(tenant(range(0))))
-        self.cli("seed", "tenant.json", stdout=subprocess.DEVNULL)
+        (self.work / f"{name}.json").write_text(json.dumps(tenant(range(0))))
+        self.cli("seed", f"{name}.json", stdout=subprocess.DEVNULL)
         chunks = [range(k, users, CORES) for k in range(CORES)]
         procs = []
         started = time.monotonic()
         for k, chunk in enumerate(chunks):
-            (self.work / f"users-{k}.json").write_text(json.dumps(tenant(chunk)))
-            procs.append(subprocess.Popen([self.binary, "seed", f"users-{k}.json"], env=self.env, cwd=self.work,
-                                          stdout=subprocess.DEVNULL))
+            (self.work / f"{name}-users-{k}.json").write_text(json.dumps(tenant(chunk)))
+            procs.append(subprocess.Popen([self.binary, "seed", f"{name}-users-{k}.json"], env=self.env,
+                                          cwd=self.work, stdout=subprocess.DEVNULL))
         if any(p.wait() != 0 for p in procs):
             raise RuntimeError("seeding failed")
         seconds = time.monotonic() - started
-        log(f"seeded {users} users in {seconds:.0f} s with {CORES} processes")
-        with open(self.work / "users.tsv", "w") as f:
+        log(f"seeded {users} users of {name} in {seconds:.0f} s with {CORES} processes")
+        with open(self.work / users_file, "w") as f:
             for i in range(users):
-                f.write(f"benchuser{i:05d}\t{PASSWORD.format(i)}\n")
+                f.write(f"{prefix}{i:05d}\t{PASSWORD.format(i)}\n")
         return seconds
 
     def start(self):

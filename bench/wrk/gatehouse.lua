@@ -5,7 +5,9 @@
 --   initiate_auth      CLIENT_ID users.tsv   Cognito InitiateAuth USER_PASSWORD_AUTH
 --   refresh_token_auth CLIENT_ID tokens.tsv  Cognito InitiateAuth REFRESH_TOKEN_AUTH
 --   jwks                                     GET of the URL
--- then the number of wrk threads (-t), so each thread can take its share of the tokens.
+-- then the number of wrk threads (-t), so each thread can take its share of the tokens, and
+-- optionally a pause in ms each connection waits after an answer before its next request
+-- (bench/triggers.py paces a load with it).
 --
 -- users.tsv: username<TAB>password; tokens.tsv: username<TAB>refresh token.
 -- Sign-ins cycle through every user, each thread starting at a different one.
@@ -83,6 +85,10 @@ function init(args)
   scope = args[2]
   local rows = read_pairs(assert(args[3], "missing file argument"))
   local thread_count = tonumber(args[4] or "1")
+  local pause = tonumber(args[5] or "0")
+  if pause > 0 then
+    function delay() return pause end
+  end
   if mode == "refresh" then
     queue, head, tail = {}, 1, 0
     for i, row in ipairs(rows) do

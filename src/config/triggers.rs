@@ -44,7 +44,8 @@ pub struct TriggerSettings {
     pub lambda_timeout_ms: u64,
 
     /// How many trigger calls may be in flight at once; more wait for a place (within the
-    /// time limit).
+    /// time limit). One function may hold at most three quarters of them, and a freed place
+    /// goes to the waiting function with the fewest calls in flight.
     #[arg(
         long,
         global = true,

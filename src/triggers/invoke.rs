@@ -7,7 +7,8 @@
 //!
 //! Where a function is reached comes from configuration only (never from a request);
 //! redirects are not followed; each call has a time limit, and the calls in flight are
-//! bounded, so a slow function cannot take more than its share of the server.
+//! bounded and their places shared fairly between functions (`places.rs`), so a slow function
+//! cannot take more than its share of the server, nor keep other functions waiting.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -18,8 +19,8 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
 
+use super::places::Places;
 use super::{Invoke, InvokeError};
 
 /// Where and how functions are invoked (the validated `GATEHOUSE_LAMBDA_*` settings).
@@ -33,7 +34,7 @@ pub struct InvokerConfig {
     pub credentials: Option<(String, SecretString)>,
     /// The time limit of one call, waiting for a place included.
     pub timeout: Duration,
-    /// How many calls may be in flight at once, over all functions.
+    /// How many calls may be in flight at once, over all functions (shared fairly between them).
     pub concurrency: usize,
 }
 
@@ -41,7 +42,7 @@ pub struct InvokerConfig {
 pub struct HttpInvoker {
     client: reqwest::Client,
     config: InvokerConfig,
-    slots: Semaphore,
+    places: Places,
 }
 
 /// What the AWS SDKs leave unescaped in a path segment: letters, digits and `-._~`.
@@ -68,7 +69,7 @@ impl HttpInvoker {
             .build()?;
         Ok(Self {
             client,
-            slots: Semaphore::new(config.concurrency.max(1)),
+            places: Places::new(config.concurrency.max(1)),
             config,
         })
     }
@@ -133,11 +134,11 @@ impl HttpInvoker {
         let url = self
             .url_of(function)
             .ok_or_else(|| InvokeError::Unreachable("no endpoint is configured".into()))?;
-        let _slot = self
-            .slots
-            .acquire()
+        let _place = self
+            .places
+            .take(function)
             .await
-            .map_err(|_| InvokeError::Unreachable("shutting down".into()))?;
+            .ok_or_else(|| InvokeError::Unreachable("shutting down".into()))?;
         let mut request = self
             .client
             .post(&url)

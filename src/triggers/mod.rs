@@ -11,6 +11,7 @@ pub mod create_auth_challenge;
 pub mod custom_message;
 pub mod define_auth_challenge;
 pub mod invoke;
+mod places;
 pub mod post_authentication;
 pub mod post_confirmation;
 pub mod pre_authentication;

@@ -45,10 +45,12 @@ pub struct Options {
     pub smtp_url: Option<String>,
     /// GATEHOUSE_DEV_OUTBOX.
     pub dev_outbox: bool,
-    /// GATEHOUSE_LAMBDA_ENDPOINT, GATEHOUSE_LAMBDA_FUNCTION_URLS and GATEHOUSE_LAMBDA_TIMEOUT_MS.
+    /// GATEHOUSE_LAMBDA_ENDPOINT, GATEHOUSE_LAMBDA_FUNCTION_URLS, GATEHOUSE_LAMBDA_TIMEOUT_MS
+    /// and GATEHOUSE_LAMBDA_CONCURRENCY.
     pub lambda_endpoint: Option<String>,
     pub lambda_function_urls: Option<String>,
     pub lambda_timeout_ms: Option<u64>,
+    pub lambda_concurrency: Option<usize>,
     /// GATEHOUSE_LAMBDA_ACCESS_KEY_ID and GATEHOUSE_LAMBDA_SECRET_ACCESS_KEY.
     pub lambda_keys: Option<(String, String)>,
 }
@@ -123,6 +125,9 @@ impl TestApp {
         settings.triggers.lambda_function_urls = options.lambda_function_urls;
         if let Some(timeout) = options.lambda_timeout_ms {
             settings.triggers.lambda_timeout_ms = timeout;
+        }
+        if let Some(concurrency) = options.lambda_concurrency {
+            settings.triggers.lambda_concurrency = concurrency;
         }
         if let Some((key_id, key)) = options.lambda_keys {
             settings.triggers.lambda_access_key_id = Some(key_id);

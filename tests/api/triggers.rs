@@ -31,6 +31,7 @@ on_both_backends!(
     failing_functions_fail_the_operation_with_cognitos_errors,
     invocations_are_signed_when_keys_are_configured,
     a_slow_function_holds_up_only_the_sign_ins_that_call_it,
+    a_slow_function_cannot_keep_another_function_waiting_for_a_place,
     user_migration_creates_the_user_a_sign_in_names,
     parallel_sign_ins_of_one_migrating_user_create_one_user,
     forgot_password_migrates_the_user_without_a_password,
@@ -76,6 +77,21 @@ impl LambdaHost {
             address: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
         })
+    }
+
+    /// How many invocations are running now.
+    async fn in_flight(&self) -> u64 {
+        let url = format!("{}/_in_flight", self.address);
+        let answer: Value = self
+            .client
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["count"].as_u64().unwrap()
     }
 
     /// Every invocation since the last [`Self::take`], in order.
@@ -1023,6 +1039,111 @@ async fn a_slow_function_holds_up_only_the_sign_ins_that_call_it(backend: Db) {
         assert_eq!(task.await.unwrap(), 200);
     }
     assert_eq!(host.take().await.len(), 6);
+}
+
+async fn a_slow_function_cannot_keep_another_function_waiting_for_a_place(backend: Db) {
+    let Some(host) = LambdaHost::start().await else {
+        return;
+    };
+    // Four places for calls in flight, three of which one function may hold; a call's time
+    // limit (5 s) covers its wait for a place and the slow function's 3 s.
+    let app = std::sync::Arc::new(
+        app_with(
+            backend,
+            &host,
+            Options {
+                lambda_timeout_ms: Some(5_000),
+                lambda_concurrency: Some(4),
+                ..Options::default()
+            },
+        )
+        .await,
+    );
+    let slow_config = LambdaConfig {
+        pre_authentication: Some(arn("sleeps")),
+        ..LambdaConfig::default()
+    };
+    let (slow, _) = pool_with(&app, "slowpool", slow_config).await;
+    // One user each: concurrent attempts of one user are each a reserved lockout attempt.
+    for index in 0..50 {
+        app.create_user(&slow, &format!("sam{index}"), false).await;
+    }
+    let fast_config = LambdaConfig {
+        pre_authentication: Some(arn("pre_authentication")),
+        ..LambdaConfig::default()
+    };
+    let (fast, _) = pool_with(&app, "fastpool", fast_config).await;
+    for index in 0..5 {
+        app.create_user(&fast, &format!("fay{index}"), false).await;
+    }
+
+    // Fifty sign-ins call the slow function: three hold all the places it may take, the
+    // others wait for one.
+    let slow_sign_ins: Vec<_> = (0..50)
+        .map(|index| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let name = format!("sam{index}");
+                app.login("slowpool", &name, PASSWORD).await.status()
+            })
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    // Once those three are held and no sign-in is left at the password check, the other 47
+    // are queued for a place.
+    while host.in_flight().await < 3 || app.services.hasher.occupancy().0 > 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "the slow function never held its places"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    // The other pool's sign-ins, each calling its own function, take the place kept for other
+    // functions: they all answer before any slow sign-in does (in one first-come queue they
+    // waited behind all 47, until those reached their time limit).
+    let fast_sign_ins: Vec<_> = (0..5)
+        .map(|index| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let name = format!("fay{index}");
+                app.login("fastpool", &name, PASSWORD).await.status()
+            })
+        })
+        .collect();
+    for task in fast_sign_ins {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    let answered = slow_sign_ins
+        .iter()
+        .filter(|task| task.is_finished())
+        .count();
+    assert_eq!(
+        answered, 0,
+        "slow sign-ins answered before the other pool's"
+    );
+    // The three that held places signed in; the others answer 200 or, past their time limit,
+    // Cognito's UnexpectedLambdaException (400).
+    let mut statuses = Vec::new();
+    for task in slow_sign_ins {
+        statuses.push(task.await.unwrap().as_u16());
+    }
+    assert!(
+        statuses.iter().all(|status| [200, 400].contains(status)),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().filter(|status| **status == 200).count() >= 3,
+        "{statuses:?}"
+    );
+    let calls = host.take().await;
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|call| call["function"] == "pre_authentication")
+            .count(),
+        5
+    );
 }
 
 const LEGACY_PASSWORD: &str = "Legacy-Passw0rd!";

@@ -9,7 +9,8 @@ function named by the ARN's last part is looked up in a handler module (by defau
 
 Every invocation is recorded: the function, the raw event, whether the request was
 SigV4-signed, and what the handler read from the event (`context.record(...)`). The tests
-read the records with `GET /_invocations` and clear them with `DELETE /_invocations`.
+read the records with `GET /_invocations` and clear them with `DELETE /_invocations`;
+`GET /_in_flight` answers how many invocations are running (`{"count": N}`).
 
 Usage: lambda_host.py [--port N] [--handlers path/to/handlers.py]
 Prints `listening on PORT` once it accepts requests.
@@ -30,6 +31,7 @@ PREFIX = "/2015-03-31/functions/"
 SUFFIX = "/invocations"
 
 RECORDS = []
+IN_FLIGHT = [0]
 LOCK = threading.Lock()
 
 
@@ -73,10 +75,12 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):  # noqa: N802 - http.server's name
-        if self.path != "/_invocations":
-            return self.answer(404, {"message": "not found"})
         with LOCK:
-            return self.answer(200, list(RECORDS))
+            if self.path == "/_in_flight":
+                return self.answer(200, {"count": IN_FLIGHT[0]})
+            if self.path == "/_invocations":
+                return self.answer(200, list(RECORDS))
+        return self.answer(404, {"message": "not found"})
 
     def do_DELETE(self):  # noqa: N802
         with LOCK:
@@ -106,9 +110,17 @@ class Handler(BaseHTTPRequestHandler):
             "signed": self.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 "),
             "authorization": self.headers.get("Authorization", ""),
         }
+        with LOCK:
+            IN_FLIGHT[0] += 1
+        error = None
         try:
             result = function(event, context)
-        except Exception as error:  # the function threw: Lambda's function error
+        except Exception as thrown:  # the function threw: Lambda's function error
+            error = thrown
+        finally:
+            with LOCK:
+                IN_FLIGHT[0] -= 1
+        if error is not None:
             record["seen"] = context.seen
             record["error"] = str(error)
             with LOCK:
