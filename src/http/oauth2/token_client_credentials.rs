@@ -44,10 +44,10 @@ mod tests {
     fn client_metadata_is_a_json_object_of_strings() {
         assert_eq!(client_metadata(None).unwrap(), BTreeMap::new());
         assert_eq!(
-            client_metadata(Some(r#"{"tenant":"acme"}"#)).unwrap(),
-            BTreeMap::from([("tenant".to_owned(), "acme".to_owned())])
+            client_metadata(Some(r#"{"plan":"gold"}"#)).unwrap(),
+            BTreeMap::from([("plan".to_owned(), "gold".to_owned())])
         );
-        for refused in [r#"{"n":1}"#, "[]", "tenant=acme", r#""x""#] {
+        for refused in [r#"{"n":1}"#, "[]", "plan=gold", r#""x""#] {
             assert!(client_metadata(Some(refused)).is_err(), "{refused}");
         }
     }
