@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use gatehouse::crypto::jwt;
-use gatehouse::crypto::keys::{encoding_key, generate_rsa};
+use gatehouse::crypto::keys::{generate_rsa, signing_key};
 use secrecy::ExposeSecret;
 
 mod support;
@@ -23,7 +23,7 @@ use support::{median, samples_from_args};
 fn main() {
     let samples = samples_from_args(201);
     let generated = generate_rsa().unwrap();
-    let key = encoding_key(generated.private_der.expose_secret());
+    let key = signing_key(generated.private_der.expose_secret()).unwrap();
     // Claims the size of a real access token.
     let claims = serde_json::json!({
         "sub": "4b1d2c1e-8f7a-4d5e-9b0c-2a3f4e5d6c7b",

@@ -19,8 +19,10 @@ use std::sync::OnceLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use gatehouse::crypto::jwt::{decoding_key, inspect_header, sign, unverified_issuer, verify};
-use gatehouse::crypto::keys::{encoding_key, generate_rsa};
+use gatehouse::crypto::jwt::{
+    SigningKey, decoding_key, inspect_header, sign, unverified_issuer, verify,
+};
+use gatehouse::crypto::keys::{generate_rsa, signing_key};
 use gatehouse::domain::claims::{ADMIN_SCOPE, AccessTokenClaims, TokenUse};
 use gatehouse::fuzzing::check_access_claims;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
@@ -32,7 +34,9 @@ const ISSUER: &str = "https://gatehouse.test/us-east-1_FuzzPool1";
 
 struct Keys {
     kid: String,
-    signing: EncodingKey,
+    signing: SigningKey,
+    /// The same key for jsonwebtoken, to sign messages no claims type would serialise.
+    raw_signing: EncodingKey,
     verifying: DecodingKey,
 }
 
@@ -43,7 +47,8 @@ fn keys() -> &'static Keys {
         let key = generate_rsa().expect("an RSA key");
         Keys {
             kid: key.kid.clone(),
-            signing: encoding_key(key.private_der.expose_secret()),
+            signing: signing_key(key.private_der.expose_secret()).expect("our own key"),
+            raw_signing: EncodingKey::from_rsa_der(key.private_der.expose_secret()),
             verifying: decoding_key(&key.public).expect("our own JWK"),
         }
     })
@@ -199,7 +204,7 @@ fn signed_with_any_header(header: &[u8], payload: &[u8]) {
         URL_SAFE_NO_PAD.encode(header),
         URL_SAFE_NO_PAD.encode(payload)
     );
-    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &keys.signing, Algorithm::RS256)
+    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &keys.raw_signing, Algorithm::RS256)
         .expect("RS256 signing");
     let token = format!("{message}.{signature}");
 

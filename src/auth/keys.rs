@@ -17,11 +17,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::DecodingKey;
 use secrecy::{ExposeSecret, SecretSlice};
 
 use super::AuthError;
-use crate::crypto::jwt;
+use crate::crypto::jwt::{self, SigningKey};
 use crate::crypto::kek::KeyEncryptionKey;
 use crate::crypto::keys::{self, PublicJwk};
 use crate::domain::clock::{Clock, UnixSeconds};
@@ -48,7 +48,7 @@ pub struct KeyPolicy {
 #[derive(Clone)]
 struct ActiveKey {
     kid: String,
-    key: Arc<EncodingKey>,
+    key: Arc<SigningKey>,
     checked_at: UnixSeconds,
 }
 
@@ -100,7 +100,7 @@ impl SigningKeys {
         &self,
         pool: &UserPoolId,
         purpose: KeyPurpose,
-    ) -> Result<(String, Arc<EncodingKey>), AuthError> {
+    ) -> Result<(String, Arc<SigningKey>), AuthError> {
         let now = self.clock.now();
         let cache_key = (pool.clone(), purpose.as_str());
         if let Some(cached) = self.cached(&cache_key, now) {
@@ -119,7 +119,7 @@ impl SigningKeys {
             Some(held) => held.key,
             None => {
                 let der = self.open(&record).await?;
-                Arc::new(keys::encoding_key(der.expose_secret()))
+                Arc::new(keys::signing_key(der.expose_secret()).map_err(AuthError::internal)?)
             }
         };
         if let Ok(mut cache) = self.active.lock() {

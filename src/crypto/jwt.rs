@@ -1,11 +1,11 @@
-//! Signing and verifying JWTs with `jsonwebtoken`: RS256 with a `kid` and, like Cognito,
-//! no `typ`. Verification pins the algorithm per key, never looks at key-locating headers,
+//! Signing JWTs with ring and verifying them with `jsonwebtoken` (with the RustCrypto
+//! provider its features select): RS256 with a `kid` and, like Cognito, no `typ`. Verification pins the algorithm per key, never looks at key-locating headers,
 //! and leaves time checks to the caller's clock.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, KeyUtils, rust_crypto};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use ring::rand::SystemRandom;
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use serde::Serialize;
@@ -13,82 +13,28 @@ use serde::de::DeserializeOwned;
 
 use super::keys::PublicJwk;
 
-/// jsonwebtoken with RS256 signatures from ring and everything else from its RustCrypto
-/// provider. Every sign-in and refresh signs two tokens, and ring's RSA signing is several
-/// times faster than the pure-Rust `rsa` crate's (figures in docs/benchmarks.md); ring is already
-/// linked for TLS. RS256 (PKCS#1 v1.5) signatures are deterministic, so both produce the
-/// same bytes (a test below checks it).
-static PROVIDER: CryptoProvider = CryptoProvider {
-    signer_factory: new_signer,
-    verifier_factory: |alg, key| (rust_crypto::DEFAULT_PROVIDER.verifier_factory)(alg, key),
-    key_utils: KeyUtils {
-        rsa_pub_components_from_private_key: |der| {
-            (rust_crypto::DEFAULT_PROVIDER
-                .key_utils
-                .rsa_pub_components_from_private_key)(der)
-        },
-        rsa_pub_components_from_public_key: |der| {
-            (rust_crypto::DEFAULT_PROVIDER
-                .key_utils
-                .rsa_pub_components_from_public_key)(der)
-        },
-        ec_pub_components_from_private_key: |der, alg| {
-            (rust_crypto::DEFAULT_PROVIDER
-                .key_utils
-                .ec_pub_components_from_private_key)(der, alg)
-        },
-        ed_pub_components_from_private_key: |der, curve| {
-            (rust_crypto::DEFAULT_PROVIDER
-                .key_utils
-                .ed_pub_components_from_private_key)(der, curve)
-        },
-        compute_digest: |data, hash| {
-            (rust_crypto::DEFAULT_PROVIDER.key_utils.compute_digest)(data, hash)
-        },
-    },
-};
+/// A private key ready to sign RS256 tokens, parsed once. Every sign-in and refresh signs
+/// two tokens, and ring's RSA signing is several times faster than the pure-Rust `rsa`
+/// crate's (figures in docs/benchmarks.md); ring is already linked for TLS. Through
+/// jsonwebtoken the key was parsed from its DER again for every signature (about 3 % of a
+/// refresh's CPU, docs/benchmarks.md "Refresh at the limit"); here it is parsed when the
+/// key is opened. RS256 (PKCS#1 v1.5) signatures are deterministic, so the tokens are the
+/// bytes jsonwebtoken would have made (a test below checks it).
+pub struct SigningKey(RsaKeyPair);
 
-type KeyResult<T> = jsonwebtoken::errors::Result<T>;
-
-fn new_signer(alg: &Algorithm, key: &EncodingKey) -> KeyResult<Box<dyn JwtSigner>> {
-    if *alg != Algorithm::RS256 {
-        return (rust_crypto::DEFAULT_PROVIDER.signer_factory)(alg, key);
-    }
-    let pair = RsaKeyPair::from_der(key.as_bytes()).map_err(|e| {
-        jsonwebtoken::errors::Error::from(jsonwebtoken::errors::ErrorKind::InvalidRsaKey(
-            e.to_string(),
-        ))
-    })?;
-    Ok(Box::new(RingRs256Signer(pair)))
-}
-
-struct RingRs256Signer(RsaKeyPair);
-
-impl jsonwebtoken::signature::Signer<Vec<u8>> for RingRs256Signer {
-    fn try_sign(&self, message: &[u8]) -> Result<Vec<u8>, jsonwebtoken::signature::Error> {
-        let mut signature = vec![0; self.0.public().modulus_len()];
-        self.0
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &SystemRandom::new(),
-                message,
-                &mut signature,
-            )
-            .map_err(|_| jsonwebtoken::signature::Error::new())?;
-        Ok(signature)
+impl SigningKey {
+    /// The signing key of a decrypted PKCS#1 (DER) RSA private key.
+    pub fn from_pkcs1_der(private_der: &[u8]) -> Result<Self, SigningFailed> {
+        RsaKeyPair::from_der(private_der)
+            .map(Self)
+            .map_err(|e| SigningFailed(ErrorKind::InvalidRsaKey(e.to_string()).into()))
     }
 }
 
-impl JwtSigner for RingRs256Signer {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::RS256
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(..)")
     }
-}
-
-/// jsonwebtoken fixes its provider on first use, so every entry point here installs ours
-/// first. Installing twice is refused harmlessly.
-fn use_provider() {
-    let _ = PROVIDER.install_default();
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,16 +47,48 @@ pub struct SigningFailed(#[source] jsonwebtoken::errors::Error);
 #[error("token refused: {0}")]
 pub struct Refused(pub String);
 
+/// An RS256 token of `claims` with the `kid` header and no `typ`.
 pub fn sign<T: Serialize>(
     claims: &T,
     kid: &str,
-    key: &EncodingKey,
+    key: &SigningKey,
 ) -> Result<String, SigningFailed> {
-    use_provider();
     let mut header = Header::new(Algorithm::RS256);
     header.typ = None;
     header.kid = Some(kid.to_owned());
-    jsonwebtoken::encode(&header, claims, key).map_err(SigningFailed)
+    sign_with_header(&header, claims, key)
+}
+
+/// An RS256 token of `claims` under any header (tests forge headers with it); the header's
+/// `alg` must say RS256.
+pub fn sign_with_header<T: Serialize>(
+    header: &Header,
+    claims: &T,
+    key: &SigningKey,
+) -> Result<String, SigningFailed> {
+    if header.alg != Algorithm::RS256 {
+        return Err(SigningFailed(ErrorKind::InvalidAlgorithm.into()));
+    }
+    let header = serde_json::to_vec(header).map_err(|e| SigningFailed(e.into()))?;
+    let claims = serde_json::to_vec(claims).map_err(|e| SigningFailed(e.into()))?;
+    let modulus_len = key.0.public().modulus_len();
+    // header.claims.signature, each base64url without padding.
+    let mut token = String::with_capacity((header.len() + claims.len() + modulus_len) * 4 / 3 + 8);
+    URL_SAFE_NO_PAD.encode_string(&header, &mut token);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(&claims, &mut token);
+    let mut signature = vec![0; modulus_len];
+    key.0
+        .sign(
+            &RSA_PKCS1_SHA256,
+            &SystemRandom::new(),
+            token.as_bytes(),
+            &mut signature,
+        )
+        .map_err(|_| SigningFailed(ErrorKind::RsaFailedSigning.into()))?;
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
+    Ok(token)
 }
 
 /// What the header may tell us before the signature is checked: only which key to try.
@@ -122,7 +100,6 @@ pub struct TokenHeader {
 /// Reads the header. Tokens that name their own keys or key locations (`jku`, `x5u`, `jwk`,
 /// `x5c`) are refused outright; `alg: none` and unknown algorithms fail to parse.
 pub fn inspect_header(token: &str) -> Result<TokenHeader, Refused> {
-    use_provider();
     let header = jsonwebtoken::decode_header(token).map_err(|e| Refused(e.to_string()))?;
     if header.jku.is_some() || header.x5u.is_some() || header.jwk.is_some() || header.x5c.is_some()
     {
@@ -162,7 +139,6 @@ pub fn unverified_issuer(token: &str) -> Result<String, Refused> {
 
 /// The verification key for a published JWK.
 pub fn decoding_key(jwk: &PublicJwk) -> Result<DecodingKey, Refused> {
-    use_provider();
     if jwk.kty != "RSA" || jwk.alg != super::keys::ALGORITHM {
         return Err(Refused("not an RS256 key".into()));
     }
@@ -176,7 +152,6 @@ pub fn verify<T: DeserializeOwned>(
     key: &DecodingKey,
     issuer: &str,
 ) -> Result<T, Refused> {
-    use_provider();
     let mut validation = Validation::new(Algorithm::RS256);
     validation.validate_exp = false;
     validation.validate_nbf = false;
@@ -193,14 +168,18 @@ mod tests {
     use secrecy::ExposeSecret;
 
     use super::*;
-    use crate::crypto::keys::{encoding_key, generate_rsa};
+    use crate::crypto::keys::generate_rsa;
+
+    fn signing_key(der: &[u8]) -> SigningKey {
+        SigningKey::from_pkcs1_der(der).unwrap()
+    }
 
     fn signed(claims: &serde_json::Value) -> (String, PublicJwk) {
         let key = generate_rsa().unwrap();
         let token = sign(
             claims,
             &key.kid,
-            &encoding_key(key.private_der.expose_secret()),
+            &signing_key(key.private_der.expose_secret()),
         )
         .unwrap();
         (token, key.public)
@@ -236,29 +215,23 @@ mod tests {
     }
 
     #[test]
-    fn ring_signs_the_same_bytes_as_rust_crypto() {
+    fn ring_signs_the_same_token_as_jsonwebtoken_with_rust_crypto() {
         let key = generate_rsa().unwrap();
-        let encoding = encoding_key(key.private_der.expose_secret());
-        let message = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0";
-        let ours = (PROVIDER.signer_factory)(&Algorithm::RS256, &encoding)
-            .unwrap()
-            .try_sign(message)
-            .unwrap();
-        let reference =
-            (rust_crypto::DEFAULT_PROVIDER.signer_factory)(&Algorithm::RS256, &encoding)
-                .unwrap()
-                .try_sign(message)
-                .unwrap();
-        assert_eq!(ours, reference);
-        // And a whole token signed through `sign` verifies with the RustCrypto verifier.
-        let token = sign(
-            &serde_json::json!({"sub": "x", "iss": "i", "exp": 1}),
-            &key.kid,
-            &encoding,
+        let der = key.private_der.expose_secret();
+        let claims = serde_json::json!({"sub": "x", "iss": "i", "exp": 1});
+        let ours = sign(&claims, &key.kid, &signing_key(der)).unwrap();
+        let mut header = Header::new(Algorithm::RS256);
+        header.typ = None;
+        header.kid = Some(key.kid.clone());
+        let reference = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &jsonwebtoken::EncodingKey::from_rsa_der(der),
         )
         .unwrap();
+        assert_eq!(ours, reference);
         let verified: serde_json::Value =
-            verify(&token, &decoding_key(&key.public).unwrap(), "i").unwrap();
+            verify(&ours, &decoding_key(&key.public).unwrap(), "i").unwrap();
         assert_eq!(verified["sub"], "x");
     }
 

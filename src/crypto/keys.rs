@@ -2,12 +2,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::EncodingKey;
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, rand_core::OsRng};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use super::jwt::{SigningFailed, SigningKey};
 
 /// The algorithm Cognito signs with; verifiers pin it per key.
 pub const ALGORITHM: &str = "RS256";
@@ -76,9 +77,9 @@ pub fn is_public_half(private_der: &[u8], jwk: &PublicJwk) -> bool {
     jwk.n == n && jwk.e == e && jwk.kid == thumbprint(&e, &n)
 }
 
-/// The signing handle for a decrypted PKCS#1 private key.
-pub fn encoding_key(private_der: &[u8]) -> EncodingKey {
-    EncodingKey::from_rsa_der(private_der)
+/// The signing handle for a decrypted PKCS#1 private key, parsed once.
+pub fn signing_key(private_der: &[u8]) -> Result<SigningKey, SigningFailed> {
+    SigningKey::from_pkcs1_der(private_der)
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub(super) fn classify(error: sqlx::Error) -> StoreError {
                 StoreError::Transient(Box::new(error))
             } else if code.starts_with("08") || code.starts_with("57P") {
                 // Postgres: 08xxx connection exceptions, 57P0x shutdown and start-up.
+                super::liveness::connection_failed();
                 StoreError::Unavailable(Box::new(error))
             } else {
                 StoreError::Internal(Box::new(error))
@@ -31,11 +32,15 @@ pub(super) fn classify(error: sqlx::Error) -> StoreError {
         }
         // No connection could be had: nothing was sent.
         sqlx::Error::PoolTimedOut => StoreError::Transient(Box::new(error)),
-        sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
+        sqlx::Error::PoolClosed => StoreError::Unavailable(Box::new(error)),
+        sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_)
-        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(Box::new(error)),
+        | sqlx::Error::WorkerCrashed => {
+            // Its siblings in the pool may be as dead: check them before use for a while.
+            super::liveness::connection_failed();
+            StoreError::Unavailable(Box::new(error))
+        }
         _ => StoreError::Internal(Box::new(error)),
     }
 }

@@ -3,6 +3,7 @@
 //! (connection set-up and the migration lock).
 
 mod errors;
+mod liveness;
 mod migrate;
 mod postgres;
 mod retry;

@@ -174,7 +174,7 @@ async fn sign_with_pool_key(
     if let Some(x5c) = header_extra.get("x5c") {
         header.x5c = Some(serde_json::from_value(x5c.clone()).unwrap());
     }
-    jsonwebtoken::encode(&header, claims, &key).unwrap()
+    gatehouse::crypto::jwt::sign_with_header(&header, claims, &key).unwrap()
 }
 
 async fn a_valid_access_token_is_accepted_everywhere(backend: Db) {

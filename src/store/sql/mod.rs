@@ -33,9 +33,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row, SqlSafeStr};
+use sqlx::{AnyPool, Connection, Row, SqlSafeStr};
 
 use super::errors::classify;
+use super::liveness;
 use super::migrate::{self, MigrationReport, Migrator, SchemaStatus};
 use super::retry::{Replay, RetryPolicy, retrying};
 use super::{Backend, ConnectionUsage, Store, StoreError, postgres, sqlite};
@@ -156,9 +157,22 @@ impl SqlStore {
             .max_connections(max_connections.max(1))
             .acquire_timeout(acquire_timeout)
             .idle_timeout(idle_timeout.unwrap_or(ConnectOptions::idle_timeout_default(backend)))
-            // A connection that died with a restarted server is found out and replaced
-            // before use (sqlx's default, stated because recovery depends on it).
-            .test_before_acquire(true);
+            // A connection that sat unused, or any connection shortly after one failed, is
+            // pinged before use and replaced if dead; one in steady use is not, as sqlx pinged
+            // it when it came back (`liveness.rs`, docs/security.md "Database outages").
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if liveness::needs_ping(meta.idle_for)
+                        && let Err(error) = conn.ping().await
+                    {
+                        // sqlx closes this one and hands out another; check those too.
+                        liveness::connection_failed();
+                        return Err(error);
+                    }
+                    Ok(true)
+                })
+            });
         if backend == Backend::Sqlite {
             if sqlite::is_in_memory(&url) {
                 // Each connection to :memory: is its own empty database: keep exactly one.

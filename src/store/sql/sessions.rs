@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use super::aliases::sync_aliases;
 use super::pools::{CLIENT_COLUMNS, client_from};
 use super::users::{USER_COLUMNS, attributes_json, user_from};
-use super::{Columns, SqlStore, aliased, corrupt, get};
+use super::{Columns, SqlStore, Statement, aliased, corrupt, get};
 use crate::domain::attributes::UserAttributes;
 use crate::domain::clock::{UnixMillis, UnixSeconds, seconds_of};
 use crate::domain::ids::{ClientId, SessionId, Sub, TokenHash, UserPoolId};
@@ -267,15 +267,16 @@ const CONSUME_TOKEN: &str = "UPDATE refresh_tokens SET consumed_at = $1, consume
      replaced_by = $2 \
      WHERE token_hash = $3 AND consumed_at IS NULL AND EXISTS \
      (SELECT 1 FROM sessions WHERE sessions.id = refresh_tokens.session_id \
-     AND sessions.revoked_at IS NULL AND sessions.expires_at > $1) \
-     RETURNING session_id";
+     AND sessions.revoked_at IS NULL AND sessions.expires_at > $1)";
 
 impl SqlStore {
-    /// One attempt to consume a live token and store its successor; whether it did. On
-    /// Postgres this is one statement (the consumption, and the insert fed by what it
-    /// returned), atomic on its own: one round trip where a transaction took four. SQLite
-    /// cannot write inside a `WITH`, and its round trips stay in the process, so there it is
-    /// a transaction of the same two statements.
+    /// One attempt to consume a live token and store its successor; whether it did. One
+    /// round trip on both backends, atomic on its own. Postgres: one statement (the
+    /// consumption, and the insert fed by what it returned). SQLite cannot write inside a
+    /// `WITH`, so there it is a transaction of the same two statements sent as one batch: a
+    /// single hand-over to the connection's worker thread where `BEGIN`, the two statements
+    /// and `COMMIT` took four, and the write lock (and this process's turn, `writers`) is held
+    /// for that one batch only.
     async fn consume_and_replace(
         &self,
         presented_hash: &TokenHash,
@@ -283,49 +284,58 @@ impl SqlStore {
         now_ms: UnixMillis,
     ) -> Result<bool, StoreError> {
         let now = seconds_of(now_ms);
+        let bind = |statement: Statement| {
+            statement
+                .bind(now)
+                .bind(successor_hash.as_str())
+                .bind(presented_hash.as_str())
+                .bind(now_ms)
+        };
         if self.backend == Backend::Postgres {
             static CONSUME_AND_INSERT: LazyLock<String> = LazyLock::new(|| {
                 format!(
-                    "WITH consumed AS ({CONSUME_TOKEN}) \
+                    "WITH consumed AS ({CONSUME_TOKEN} RETURNING session_id) \
                      INSERT INTO refresh_tokens (token_hash, session_id, parent_hash, issued_at) \
                      SELECT $2, session_id, $3, $1 FROM consumed RETURNING session_id"
                 )
             });
             // A lost connection may have committed it (`classify`, not `before_commit`): the
             // caller's retry recognises its own successor.
-            let inserted = sqlx::query(AssertSqlSafe(CONSUME_AND_INSERT.as_str()))
-                .bind(now)
-                .bind(successor_hash.as_str())
-                .bind(presented_hash.as_str())
-                .bind(now_ms)
+            let inserted = bind(sqlx::query(AssertSqlSafe(CONSUME_AND_INSERT.as_str())))
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(classify)?;
             return Ok(inserted.is_some());
         }
+        // `changes()` is what the UPDATE just before it changed: the successor is stored only
+        // when this batch consumed the token (a retry whose first attempt committed inserts
+        // nothing and is recognised by the caller). `IMMEDIATE` takes the write lock at once.
+        static BATCH: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "BEGIN IMMEDIATE; {CONSUME_TOKEN}; \
+                 INSERT INTO refresh_tokens (token_hash, session_id, parent_hash, issued_at) \
+                 SELECT $2, session_id, $3, $1 FROM refresh_tokens \
+                 WHERE token_hash = $3 AND replaced_by = $2 AND changes() = 1; COMMIT"
+            )
+        });
         // Connection first, then the turn (SQLite; see `writers`): a turn held while
         // queueing for a connection behind the readers would stall every writer.
-        let mut tx = self.pool.begin().await.map_err(before_commit)?;
+        let mut conn = self.pool.acquire().await.map_err(classify)?;
         let turn = self.write_turn().await;
-        let consumed = sqlx::query(CONSUME_TOKEN)
-            .bind(now)
-            .bind(successor_hash.as_str())
-            .bind(presented_hash.as_str())
-            .bind(now_ms)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(before_commit)?;
-        let Some(row) = consumed else {
-            tx.rollback().await.map_err(before_commit)?;
-            // The caller's reads take connections of their own: the turn goes back first, or
-            // the writers holding connections while they wait for it would starve them.
-            drop(turn);
-            return Ok(false);
-        };
-        let session_id = session_id(&get::<String>(&row, "session_id")?)?;
-        insert_successor(&mut tx, &session_id, presented_hash, successor_hash, now).await?;
-        tx.commit().await.map_err(classify)?;
-        Ok(true)
+        let result = bind(sqlx::query(AssertSqlSafe(BATCH.as_str())))
+            .execute(&mut *conn)
+            .await;
+        drop(turn);
+        match result {
+            // The consumption and the insert each changed one row, or neither ran.
+            Ok(done) => Ok(done.rows_affected() == 2),
+            Err(error) => {
+                // A batch that failed part-way may have left its transaction open on the
+                // connection; closing it rolls that back, and nothing of it committed.
+                conn.close_on_drop();
+                Err(before_commit(error))
+            }
+        }
     }
 }
 
