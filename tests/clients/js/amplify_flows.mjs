@@ -11,7 +11,6 @@
 // address carol.danvers@example.com, verified.
 import assert from "node:assert/strict";
 
-import { Amplify } from "aws-amplify";
 import {
   confirmResetPassword,
   confirmSignUp,
@@ -26,7 +25,8 @@ import {
   signUp,
   updateUserAttributes,
 } from "aws-amplify/auth";
-import { cognitoUserPoolsTokenProvider } from "aws-amplify/auth/cognito";
+
+import { configureAmplify } from "./amplify_node.mjs";
 
 const [endpoint, userPoolId, userPoolClientId] = process.argv.slice(2);
 const USERNAME = "carol";
@@ -35,20 +35,7 @@ const PASSWORD = "Correct-Horse-9";
 const NEW_PASSWORD = "Brand-New-Horse-7";
 const NEW_EMAIL = "carol.danvers@example.com";
 
-Amplify.configure({
-  Auth: { Cognito: { userPoolId, userPoolClientId, userPoolEndpoint: endpoint } },
-});
-
-// Node has no localStorage: tokens live in this map, as a browser app's would live in its
-// storage. (Amplify falls back to memory by itself; setting it explicitly keeps the test
-// independent of that fallback.) After configure, which installs the default storage.
-const store = new Map();
-cognitoUserPoolsTokenProvider.setKeyValueStorage({
-  setItem: async (key, value) => void store.set(key, value),
-  getItem: async (key) => store.get(key) ?? null,
-  removeItem: async (key) => void store.delete(key),
-  clear: async () => store.clear(),
-});
+const store = configureAmplify(endpoint, userPoolId, userPoolClientId);
 
 // The newest code sent to `to`, read from Gatehouse's dev outbox as a user reads their mail.
 async function codeSentTo(to, seen) {

@@ -11,9 +11,9 @@
 import assert from "node:assert/strict";
 
 import pkg from "amazon-cognito-identity-js";
-import { Amplify } from "aws-amplify";
 import { confirmSignIn, fetchAuthSession, signIn, signOut } from "aws-amplify/auth";
-import { cognitoUserPoolsTokenProvider } from "aws-amplify/auth/cognito";
+
+import { configureAmplify } from "./amplify_node.mjs";
 
 const { AuthenticationDetails, CognitoUser, CognitoUserPool } = pkg;
 const [endpoint, userPoolId, clientId] = process.argv.slice(2);
@@ -67,16 +67,7 @@ async function identityJs() {
 }
 
 async function amplify() {
-  Amplify.configure({
-    Auth: { Cognito: { userPoolId, userPoolClientId: clientId, userPoolEndpoint: endpoint } },
-  });
-  const store = new Map();
-  cognitoUserPoolsTokenProvider.setKeyValueStorage({
-    setItem: async (key, value) => void store.set(key, value),
-    getItem: async (key) => store.get(key) ?? null,
-    removeItem: async (key) => void store.delete(key),
-    clear: async () => store.clear(),
-  });
+  configureAmplify(endpoint, userPoolId, clientId);
   for (const authFlowType of ["CUSTOM_WITH_SRP", "CUSTOM_WITHOUT_SRP"]) {
     const started = await signIn({
       username: "alice",

@@ -13,9 +13,9 @@ import assert from "node:assert/strict";
 import readline from "node:readline";
 
 import pkg from "amazon-cognito-identity-js";
-import { Amplify } from "aws-amplify";
 import { confirmSignIn, getCurrentUser, signIn, signOut } from "aws-amplify/auth";
-import { cognitoUserPoolsTokenProvider } from "aws-amplify/auth/cognito";
+
+import { configureAmplify } from "./amplify_node.mjs";
 
 const { AuthenticationDetails, CognitoUser, CognitoUserPool } = pkg;
 const [endpoint, userPoolId, userPoolClientId] = process.argv.slice(2);
@@ -102,16 +102,7 @@ async function amazonCognitoIdentityJs() {
 }
 
 async function amplifyV6() {
-  Amplify.configure({
-    Auth: { Cognito: { userPoolId, userPoolClientId, userPoolEndpoint: endpoint } },
-  });
-  const store = new Map();
-  cognitoUserPoolsTokenProvider.setKeyValueStorage({
-    setItem: async (key, value) => void store.set(key, value),
-    getItem: async (key) => store.get(key) ?? null,
-    removeItem: async (key) => void store.delete(key),
-    clear: async () => store.clear(),
-  });
+  configureAmplify(endpoint, userPoolId, userPoolClientId);
 
   // No app yet: Amplify associates one with the sign-in's session and hands over the secret.
   const first = await signIn({ username: "bob", password: PASSWORD });

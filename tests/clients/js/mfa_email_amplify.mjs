@@ -8,23 +8,14 @@
 // on), password Correct-Horse-9.
 import assert from "node:assert/strict";
 
-import { Amplify } from "aws-amplify";
 import { confirmSignIn, getCurrentUser, signIn, signOut } from "aws-amplify/auth";
-import { cognitoUserPoolsTokenProvider } from "aws-amplify/auth/cognito";
+
+import { configureAmplify } from "./amplify_node.mjs";
 
 const [endpoint, userPoolId, userPoolClientId] = process.argv.slice(2);
 const PASSWORD = "Correct-Horse-9";
 
-Amplify.configure({
-  Auth: { Cognito: { userPoolId, userPoolClientId, userPoolEndpoint: endpoint } },
-});
-const store = new Map();
-cognitoUserPoolsTokenProvider.setKeyValueStorage({
-  setItem: async (key, value) => void store.set(key, value),
-  getItem: async (key) => store.get(key) ?? null,
-  removeItem: async (key) => void store.delete(key),
-  clear: async () => store.clear(),
-});
+configureAmplify(endpoint, userPoolId, userPoolClientId);
 
 // The newest `digits`-digit code sent to `to`.
 async function newestCode(to, digits) {
