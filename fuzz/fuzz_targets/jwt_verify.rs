@@ -204,8 +204,9 @@ fn signed_with_any_header(header: &[u8], payload: &[u8]) {
         URL_SAFE_NO_PAD.encode(header),
         URL_SAFE_NO_PAD.encode(payload)
     );
-    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &keys.raw_signing, Algorithm::RS256)
-        .expect("RS256 signing");
+    let signature =
+        jsonwebtoken::crypto::sign(message.as_bytes(), &keys.raw_signing, Algorithm::RS256)
+            .expect("RS256 signing");
     let token = format!("{message}.{signature}");
 
     let inspected = inspect_header(&token);

@@ -92,9 +92,8 @@ fn check_accepted(body: &[u8], accepted: &PasswordSignIn) {
 
     // JSON allows whitespace around the value; strictness must not refuse it.
     let padded = [b" \n\t".as_slice(), body, b"\r\n "].concat();
-    let decoded = password_sign_in(
-        login_request(&padded).expect("whitespace around an accepted body"),
-    );
+    let decoded =
+        password_sign_in(login_request(&padded).expect("whitespace around an accepted body"));
     assert_eq!(decoded.username, accepted.username);
 }
 
