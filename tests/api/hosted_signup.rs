@@ -10,13 +10,12 @@ use gatehouse::domain::schema::{Schema, SchemaAttributeSpec};
 use gatehouse::domain::secret::ExposeSecret;
 use gatehouse::domain::sign_in_names::{SignInAttribute, SignInNames};
 use gatehouse::manage::pools::FixedIds;
-use serde_json::Value;
 
 use crate::account_recovery::newest_code;
 use crate::helpers::{Options, PASSWORD, TestApp, jwt_part, username_key};
 use crate::oauth2_code::{
     Browser, CALLBACK, Page, artefact, authorize_url, authorize_with, chromium_clients,
-    code_client, exchange_at, html_unescape, pkce, query_of,
+    code_client, exchange_at, exchange_landing, html_unescape, pkce, query_of,
 };
 use crate::on_both_backends;
 use crate::support::Db;
@@ -848,18 +847,8 @@ async fn headless_chromium_signs_up_and_resets_a_password_through_the_hosted_pag
     let mut lines = stdout.lines();
     // Each landing at the app: one after the confirmation, one after the new password.
     for _ in 0..2 {
-        let landed: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
-        assert_eq!(landed["state"], "st-123");
-        let tokens = exchange_at(
-            &app,
-            &client,
-            landed["code"].as_str().unwrap(),
-            callback,
-            Some(&verifier),
-        )
-        .await
-        .unwrap();
-        let claims = jwt_part(tokens.id_token.expose_secret(), 1);
+        let claims =
+            exchange_landing(&app, &client, lines.next().unwrap(), callback, &verifier).await;
         assert_eq!(claims["cognito:username"], "frank");
         assert_eq!(claims["email"], "frank@example.com");
     }

@@ -314,6 +314,24 @@ async fn exchange(
     exchange_at(app, client, code, CALLBACK, verifier).await
 }
 
+/// Where a browser script landed at the app (a JSON line with `state` and `code`): asserts
+/// the state came back, exchanges the code, and returns the ID token's claims.
+pub(crate) async fn exchange_landing(
+    app: &TestApp,
+    client: &ClientId,
+    landed: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> Value {
+    let landed: Value = serde_json::from_str(landed).unwrap();
+    assert_eq!(landed["state"], "st-123");
+    let code = landed["code"].as_str().unwrap();
+    let tokens = exchange_at(app, client, code, redirect_uri, Some(verifier))
+        .await
+        .unwrap();
+    jwt_part(tokens.id_token.expose_secret(), 1)
+}
+
 pub async fn exchange_at(
     app: &TestApp,
     client: &ClientId,
@@ -1004,16 +1022,15 @@ async fn headless_chromium_signs_in_through_the_hosted_page(backend: Db) {
         .arg(&screenshot)
         .current_dir(dir);
     let stdout = crate::helpers::run_client(node, "browser sign-in passed").await;
-    let landed: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
-    assert_eq!(landed["state"], "st-123");
-    let code = landed["code"].as_str().unwrap();
-    let tokens = exchange_at(&app, &client, code, callback, Some(&verifier))
-        .await
-        .unwrap();
-    assert_eq!(
-        jwt_part(tokens.id_token.expose_secret(), 1)["nonce"],
-        "n-456"
-    );
+    let claims = exchange_landing(
+        &app,
+        &client,
+        stdout.lines().next().unwrap(),
+        callback,
+        &verifier,
+    )
+    .await;
+    assert_eq!(claims["nonce"], "n-456");
     assert!(std::fs::metadata(&screenshot).unwrap().len() > 1000);
     println!("sign-in page screenshot: {}", screenshot.display());
 }
