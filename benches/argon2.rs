@@ -56,7 +56,8 @@ async fn main() {
     let known_min = *known.iter().min().unwrap();
     let known_max = *known.iter().max().unwrap();
 
-    let batch = cores * 10;
+    // Enough verifications for a few seconds of every core hashing.
+    let batch = cores * 40;
     let start = Instant::now();
     let tasks: Vec<_> = (0..batch)
         .map(|_| {

@@ -4,6 +4,8 @@
 --   refresh            TENANT    tokens.tsv  POST /RefreshToken (rotating refresh tokens)
 --   initiate_auth      CLIENT_ID users.tsv   Cognito InitiateAuth USER_PASSWORD_AUTH
 --   refresh_token_auth CLIENT_ID tokens.tsv  Cognito InitiateAuth REFRESH_TOKEN_AUTH
+--   get_tokens         CLIENT_ID tokens.tsv  Cognito GetTokensFromRefreshToken, for a client
+--                                            with refresh-token rotation (rotating tokens)
 --   jwks                                     GET of the URL
 -- then the number of wrk threads (-t), so each thread can take its share of the tokens, and
 -- optionally a pause in ms each connection waits after an answer before its next request
@@ -11,7 +13,8 @@
 --
 -- users.tsv: username<TAB>password; tokens.tsv: username<TAB>refresh token.
 -- Sign-ins cycle through every user, each thread starting at a different one.
--- /RefreshToken rotates: a presented token is consumed and the answer carries its successor.
+-- /RefreshToken and get_tokens rotate: a presented token is consumed and the answer carries
+-- its successor.
 -- Presenting a consumed token again is reuse (401, session revoked), which is not what is
 -- measured, so each thread keeps a queue of live tokens: one is taken per request and the
 -- successor from the answer goes back in. REFRESH_TOKEN_AUTH keeps the refresh token (as
@@ -49,10 +52,22 @@ local cognito_headers = {
   ["X-Amz-Target"] = "AWSCognitoIdentityProviderService.InitiateAuth",
 }
 
-local function rotating_refresh(token)
-  return wrk.format("POST", nil, login_headers,
-    string.format('{"RefreshToken":"%s","TenantName":"%s"}', json_escape(token), json_escape(scope)))
-end
+local get_tokens_headers = {
+  ["Content-Type"] = "application/x-amz-json-1.1",
+  ["X-Amz-Target"] = "AWSCognitoIdentityProviderService.GetTokensFromRefreshToken",
+}
+
+-- The request presenting one rotating token, per mode.
+local rotating_builders = {
+  refresh = function(token)
+    return wrk.format("POST", nil, login_headers,
+      string.format('{"RefreshToken":"%s","TenantName":"%s"}', json_escape(token), json_escape(scope)))
+  end,
+  get_tokens = function(token)
+    return wrk.format("POST", nil, get_tokens_headers,
+      string.format('{"RefreshToken":"%s","ClientId":"%s"}', json_escape(token), json_escape(scope)))
+  end,
+}
 
 local builders = {
   login = function(row)
@@ -89,7 +104,8 @@ function init(args)
   if pause > 0 then
     function delay() return pause end
   end
-  if mode == "refresh" then
+  rotating_refresh = rotating_builders[mode]
+  if rotating_refresh then
     queue, head, tail = {}, 1, 0
     for i, row in ipairs(rows) do
       if (i - 1) % thread_count == id - 1 then
@@ -110,7 +126,7 @@ function init(args)
 end
 
 function request()
-  if mode ~= "refresh" then
+  if not rotating_refresh then
     cursor = cursor % #fixed + 1
     return fixed[cursor]
   end
@@ -150,7 +166,7 @@ function response(status, _, body)
     end
   end
   ok = ok + 1
-  if mode == "refresh" then
+  if rotating_refresh then
     local successor = body:match('"RefreshToken"%s*:%s*"([^"]+)"')
     if successor then
       tail = tail + 1

@@ -1,25 +1,26 @@
-//! Signing JWTs with ring and verifying them with `jsonwebtoken` (with the RustCrypto
+//! Signing JWTs with AWS-LC (aws-lc-rs) and verifying them with `jsonwebtoken` (with the RustCrypto
 //! provider its features select): RS256 with a `kid` and, like Cognito, no `typ`. Verification pins the algorithm per key, never looks at key-locating headers,
 //! and leaves time checks to the caller's clock.
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
-use ring::rand::SystemRandom;
-use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::keys::PublicJwk;
 
 /// A private key ready to sign RS256 tokens, parsed once. Every sign-in and refresh signs
-/// two tokens, and ring's RSA signing is several times faster than the pure-Rust `rsa`
-/// crate's (figures in docs/benchmarks.md); ring is already linked for TLS. Through
-/// jsonwebtoken the key was parsed from its DER again for every signature (about 3 % of a
-/// refresh's CPU, docs/benchmarks.md "Refresh at the limit"); here it is parsed when the
-/// key is opened. RS256 (PKCS#1 v1.5) signatures are deterministic, so the tokens are the
-/// bytes jsonwebtoken would have made (a test below checks it).
+/// two tokens, so the signature is most of a refresh's CPU: AWS-LC signs in about half
+/// ring's time where the CPU has AVX-512 IFMA and several times faster than the pure-Rust
+/// `rsa` crate (figures in docs/benchmarks.md). Through jsonwebtoken the key was parsed from
+/// its DER again for every signature (about 3 % of a refresh's CPU, docs/benchmarks.md
+/// "Refresh at the limit"); here it is parsed when the key is opened. RS256 (PKCS#1 v1.5)
+/// signatures are deterministic, so the tokens are the bytes jsonwebtoken would have made (a
+/// test below checks it).
 pub struct SigningKey(RsaKeyPair);
 
 impl SigningKey {
@@ -71,7 +72,7 @@ pub fn sign_with_header<T: Serialize>(
     }
     let header = serde_json::to_vec(header).map_err(|e| SigningFailed(e.into()))?;
     let claims = serde_json::to_vec(claims).map_err(|e| SigningFailed(e.into()))?;
-    let modulus_len = key.0.public().modulus_len();
+    let modulus_len = key.0.public_modulus_len();
     // header.claims.signature, each base64url without padding.
     let mut token = String::with_capacity((header.len() + claims.len() + modulus_len) * 4 / 3 + 8);
     URL_SAFE_NO_PAD.encode_string(&header, &mut token);
@@ -215,7 +216,7 @@ mod tests {
     }
 
     #[test]
-    fn ring_signs_the_same_token_as_jsonwebtoken_with_rust_crypto() {
+    fn aws_lc_signs_the_same_token_as_jsonwebtoken_with_rust_crypto() {
         let key = generate_rsa().unwrap();
         let der = key.private_der.expose_secret();
         let claims = serde_json::json!({"sub": "x", "iss": "i", "exp": 1});
