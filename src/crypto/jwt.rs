@@ -1,6 +1,7 @@
-//! Signing JWTs with AWS-LC (aws-lc-rs) and verifying them with `jsonwebtoken` (with the RustCrypto
-//! provider its features select): RS256 with a `kid` and, like Cognito, no `typ`. Verification pins the algorithm per key, never looks at key-locating headers,
-//! and leaves time checks to the caller's clock.
+//! Signing JWTs with AWS-LC (aws-lc-rs) and verifying them with `jsonwebtoken` (with the
+//! RustCrypto provider its features select): RS256 with a `kid` and, like Cognito, no `typ`.
+//! Verification pins the algorithm per key, never looks at key-locating headers, and leaves
+//! time checks to the caller's clock.
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
