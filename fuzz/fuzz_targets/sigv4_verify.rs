@@ -1,7 +1,7 @@
 //! The SigV4 verifier of the admin API (`http/sigv4.rs`: `AdminAuth::verify_parts`): the
 //! `Authorization` parsing, the SignedHeaders checks, the date and skew checks, and the
 //! request reconstruction handed to `aws-sigv4`, which panics on some inputs (a SignedHeaders
-//! without `host`): no input may reach such a panic.
+//! without `host`, a request target without a path): no input may reach such a panic.
 //!
 //! Input: the first byte picks a mode, the rest is a request as text: a first line
 //! `METHOD PATH?QUERY`, header lines `name: value`, an empty line, then the body.
