@@ -275,16 +275,17 @@ class Gatehouse:
         return sh([self.binary, *args], env=self.env, cwd=self.work, **kw)
 
     def seed(self, users, name=TENANT, pool_id=POOL_ID, client_id=CLIENT_ID, prefix="benchuser",
-             settings=None, users_file="users.tsv"):
-        """The pool first (with `settings`: any other seed-file member, e.g. LambdaConfig), then
-        the users in one seed file per core, applied in parallel; `users_file` lists them."""
+             settings=None, users_file="users.tsv", clients=()):
+        """The pool first (with `settings`: any other seed-file member, e.g. LambdaConfig, and
+        `clients` beside its default one), then the users in one seed file per core, applied in
+        parallel; `users_file` lists them."""
         def tenant(user_range, **pool_only):
             return {"Tenants": [{
                 "Name": name, "PoolId": pool_id, "ClientId": client_id, **(settings or {}), **pool_only,
                 "Users": [{"Username": f"{prefix}{i:05d}", "Password": PASSWORD.format(i)} for i in user_range],
             }]}
 
-        (self.work / f"{name}.json").write_text(json.dumps(tenant(range(0), Clients=[ROTATING_CLIENT])))
+        (self.work / f"{name}.json").write_text(json.dumps(tenant(range(0), Clients=list(clients))))
         self.cli("seed", f"{name}.json", stdout=subprocess.DEVNULL)
         chunks = [range(k, users, CORES) for k in range(CORES)]
         procs = []
@@ -445,7 +446,7 @@ def bench_gatehouse(backend, results, binary, label):
     try:
         gh.drop_database()
         gh.create_database()
-        facts["facts"]["seed_seconds"] = round(gh.seed(users))
+        facts["facts"]["seed_seconds"] = round(gh.seed(users, clients=[ROTATING_CLIENT]))
         gh.start()
         time.sleep(2)
         facts["facts"]["rss_idle_fresh_kb"] = rss_kb(gh.process.pid)
