@@ -157,6 +157,39 @@ pub(crate) async fn pool_with(
     (pool, client.id.to_string())
 }
 
+/// Pool `slowpool`, whose PreAuthentication function (`sleeps`) takes 3 s, with the users
+/// `sam0`, `sam1`, ...: one for each sign-in a test runs at once, since concurrent attempts
+/// of one user are each a reserved lockout attempt.
+async fn slow_pool_with_users(app: &TestApp, users: usize) {
+    let config = LambdaConfig {
+        pre_authentication: Some(arn("sleeps")),
+        ..LambdaConfig::default()
+    };
+    let (slow, _) = pool_with(app, "slowpool", config).await;
+    for index in 0..users {
+        app.create_user(&slow, &format!("sam{index}"), false).await;
+    }
+}
+
+/// `count` `/Login`s to `pool_name`, as `{prefix}0`, `{prefix}1`, ..., each on its own task;
+/// each task ends with the answer's status.
+fn spawn_sign_ins(
+    app: &std::sync::Arc<TestApp>,
+    pool_name: &'static str,
+    prefix: &'static str,
+    count: usize,
+) -> Vec<tokio::task::JoinHandle<reqwest::StatusCode>> {
+    (0..count)
+        .map(|index| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let name = format!("{prefix}{index}");
+                app.login(pool_name, &name, PASSWORD).await.status()
+            })
+        })
+        .collect()
+}
+
 pub(crate) async fn ok(response: reqwest::Response) -> Value {
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
@@ -1005,28 +1038,12 @@ async fn a_slow_function_holds_up_only_the_sign_ins_that_call_it(backend: Db) {
         )
         .await,
     );
-    let slow_config = LambdaConfig {
-        pre_authentication: Some(arn("sleeps")),
-        ..LambdaConfig::default()
-    };
-    let (slow, _) = pool_with(&app, "slowpool", slow_config).await;
-    // One user each: concurrent attempts of one user are each a reserved lockout attempt.
-    for index in 0..6 {
-        app.create_user(&slow, &format!("sam{index}"), false).await;
-    }
+    slow_pool_with_users(&app, 6).await;
     let (fast, _) = app.create_pool("fastpool").await;
     app.create_user(&fast, "fay", false).await;
 
     // More sign-ins waiting on the function than the server has HTTP workers (2)...
-    let waiting: Vec<_> = (0..6)
-        .map(|index| {
-            let app = app.clone();
-            tokio::spawn(async move {
-                let name = format!("sam{index}");
-                app.login("slowpool", &name, PASSWORD).await.status()
-            })
-        })
-        .collect();
+    let waiting = spawn_sign_ins(&app, "slowpool", "sam", 6);
     // ...and the other pool's users still sign in, while all of those are in flight.
     for _ in 0..10 {
         app.sign_in("fastpool", "fay", PASSWORD).await;
@@ -1059,15 +1076,7 @@ async fn a_slow_function_cannot_keep_another_function_waiting_for_a_place(backen
         )
         .await,
     );
-    let slow_config = LambdaConfig {
-        pre_authentication: Some(arn("sleeps")),
-        ..LambdaConfig::default()
-    };
-    let (slow, _) = pool_with(&app, "slowpool", slow_config).await;
-    // One user each: concurrent attempts of one user are each a reserved lockout attempt.
-    for index in 0..50 {
-        app.create_user(&slow, &format!("sam{index}"), false).await;
-    }
+    slow_pool_with_users(&app, 50).await;
     let fast_config = LambdaConfig {
         pre_authentication: Some(arn("pre_authentication")),
         ..LambdaConfig::default()
@@ -1079,15 +1088,7 @@ async fn a_slow_function_cannot_keep_another_function_waiting_for_a_place(backen
 
     // Fifty sign-ins call the slow function: three hold all the places it may take, the
     // others wait for one.
-    let slow_sign_ins: Vec<_> = (0..50)
-        .map(|index| {
-            let app = app.clone();
-            tokio::spawn(async move {
-                let name = format!("sam{index}");
-                app.login("slowpool", &name, PASSWORD).await.status()
-            })
-        })
-        .collect();
+    let slow_sign_ins = spawn_sign_ins(&app, "slowpool", "sam", 50);
     let started = std::time::Instant::now();
     // Once those three are held and no sign-in is left at the password check, the other 47
     // are queued for a place.
@@ -1102,15 +1103,7 @@ async fn a_slow_function_cannot_keep_another_function_waiting_for_a_place(backen
     // The other pool's sign-ins, each calling its own function, take the place kept for other
     // functions: they all answer before any slow sign-in does (in one first-come queue they
     // waited behind all 47, until those reached their time limit).
-    let fast_sign_ins: Vec<_> = (0..5)
-        .map(|index| {
-            let app = app.clone();
-            tokio::spawn(async move {
-                let name = format!("fay{index}");
-                app.login("fastpool", &name, PASSWORD).await.status()
-            })
-        })
-        .collect();
+    let fast_sign_ins = spawn_sign_ins(&app, "fastpool", "fay", 5);
     for task in fast_sign_ins {
         assert_eq!(task.await.unwrap(), 200);
     }
