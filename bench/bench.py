@@ -330,20 +330,27 @@ class Gatehouse:
                 self.process.wait()
         self.process = None
 
-    def sign_in(self, i):
-        body = json.dumps({"UserName": f"benchuser{i:05d}", "TenantName": TENANT, "Password": PASSWORD.format(i)})
-        request = urllib.request.Request(f"{self.base}/Login", body.encode(), {"Content-Type": "application/json"})
+    def post_json(self, path, payload, headers):
+        """The JSON answer of a POST of `payload` to `path`."""
+        request = urllib.request.Request(f"{self.base}{path}", json.dumps(payload).encode(), headers)
         with urllib.request.urlopen(request, timeout=60) as r:
-            return json.load(r)["cognitoToken"]["AuthenticationResult"]["RefreshToken"]
+            return json.load(r)
+
+    def sign_in(self, i):
+        """User i's refresh token from `/Login` (the default client's)."""
+        answer = self.post_json("/Login", {"UserName": f"benchuser{i:05d}", "TenantName": TENANT,
+                                           "Password": PASSWORD.format(i)},
+                                {"Content-Type": "application/json"})
+        return answer["cognitoToken"]["AuthenticationResult"]["RefreshToken"]
 
     def sign_in_rotating_client(self, i):
-        body = json.dumps({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": ROTATING_CLIENT_ID,
-                           "AuthParameters": {"USERNAME": f"benchuser{i:05d}", "PASSWORD": PASSWORD.format(i)}})
-        request = urllib.request.Request(f"{self.base}/", body.encode(), {
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"})
-        with urllib.request.urlopen(request, timeout=60) as r:
-            return json.load(r)["AuthenticationResult"]["RefreshToken"]
+        """User i's refresh token from `InitiateAuth` through the rotating client."""
+        answer = self.post_json("/", {"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": ROTATING_CLIENT_ID,
+                                      "AuthParameters": {"USERNAME": f"benchuser{i:05d}",
+                                                         "PASSWORD": PASSWORD.format(i)}},
+                                {"Content-Type": "application/x-amz-json-1.1",
+                                 "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"})
+        return answer["AuthenticationResult"]["RefreshToken"]
 
     def collect_tokens(self, count, users, sign_in=None):
         """Signs `count` users in once each (spread over the user list) for their refresh tokens
